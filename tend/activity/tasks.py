@@ -1,0 +1,17 @@
+"""Background jobs for activity data. Thin and idempotent: they take ids and call actions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from django_tasks import task
+
+from tend.activity.actions import rollups_rebuild
+
+
+@task()
+def rollups_refresh(days: int = 2) -> int:
+    """Recount the last ``days`` days of rollups, catching any late-arriving events."""
+    since = (timezone.now() - timedelta(days=days)).date()
+    return rollups_rebuild(since=since)

@@ -1,0 +1,215 @@
+"""Writes for plans, subscriptions, orders and the MRR ledger.
+
+Every subscription change ends in ``customer_mrr_sync``, the one place that derives MRR
+movements, so the ledger always sums to the customers' current MRR.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from tend.accounts.actions import audit_record
+from tend.accounts.models import User
+from tend.billing.ledger import classify, monthly_amount
+from tend.billing.models import (
+    MRR_STATUSES,
+    MrrMovement,
+    Order,
+    OrderStatus,
+    Plan,
+    Subscription,
+    SubscriptionStatus,
+)
+from tend.customers.actions import timeline_add
+from tend.customers.models import Customer, Stage, TimelineKind
+
+SUBSCRIPTION_FIELDS = frozenset(
+    {
+        "plan", "external_id", "status", "mrr", "currency", "interval", "quantity",
+        "started_at", "trial_ends_at", "current_period_end", "canceled_at",
+    }
+)
+
+
+@transaction.atomic
+def plan_upsert(
+    *, code: str, name: str, price: Decimal, interval: str = "month",
+    currency: str | None = None, by: User | None = None,
+) -> Plan:
+    """Create a plan or update the one with this code."""
+    plan, created = Plan.objects.update_or_create(
+        code=code,
+        defaults={
+            "name": name,
+            "price": price,
+            "interval": interval,
+            "currency": currency or settings.TEND_CURRENCY,
+        },
+    )
+    audit_record(by=by, action="plan.create" if created else "plan.update", obj=plan,
+                 changes={"price": price, "interval": interval})
+    return plan
+
+
+@transaction.atomic
+def customer_mrr_sync(
+    *,
+    customer: Customer,
+    at: datetime | None = None,
+    subscription: Subscription | None = None,
+    by: User | None = None,
+) -> MrrMovement | None:
+    """Recompute a customer's MRR from its subscriptions and record the movement, if any.
+
+    Also keeps the customer's first-paid and churned dates and the paying plan in step.
+    """
+    at = at or timezone.now()
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    live = Subscription.objects.filter(customer=customer, status__in=MRR_STATUSES)
+    after = live.aggregate(total=Sum("mrr"))["total"] or Decimal("0.00")
+    before = customer.mrr
+    had_mrr = MrrMovement.objects.filter(customer=customer).exists()
+    kind = classify(before=before, after=after, had_mrr_before=had_mrr)
+    if kind is None:
+        return None
+    movement = MrrMovement.objects.create(
+        customer=customer, subscription=subscription, at=at, kind=kind,
+        amount=after - before, mrr_before=before, mrr_after=after,
+        currency=settings.TEND_CURRENCY,
+    )
+    customer.mrr = after
+    fields = ["mrr", "updated_at"]
+    if after > 0 and customer.first_paid_at is None:
+        customer.first_paid_at = at
+        fields.append("first_paid_at")
+    top = live.select_related("plan").order_by("-mrr").first()
+    if top is not None and top.plan_id and customer.plan_id != top.plan_id:
+        customer.plan_id = top.plan_id
+        fields.append("plan")
+    customer.updated_at = timezone.now()
+    customer.save(update_fields=fields)
+    if kind == "churn" and customer.stage != Stage.CHURNED:
+        from tend.customers.actions import customer_change_stage
+
+        customer_change_stage(customer=customer, stage=Stage.CHURNED, by=by, at=at,
+                              reason="MRR fell to zero")
+    timeline_add(
+        customer=customer, kind=TimelineKind.SUBSCRIPTION, by=by, at=at,
+        data={"msg": "mrr_changed", "kind": kind, "before": str(before), "after": str(after),
+              "currency": settings.TEND_CURRENCY},
+    )
+    return movement
+
+
+@transaction.atomic
+def subscription_create(
+    *,
+    customer: Customer,
+    by: User | None,
+    plan: Plan | None = None,
+    mrr: Decimal | None = None,
+    at: datetime | None = None,
+    label: str = "",
+    **fields: Any,
+) -> Subscription:
+    """Start a subscription. MRR defaults to the plan's price × quantity per month."""
+    unknown = set(fields) - SUBSCRIPTION_FIELDS
+    if unknown:
+        raise ValueError(f"not a subscription field: {', '.join(sorted(unknown))}")
+    at = at or fields.get("started_at") or timezone.now()
+    if mrr is None:
+        if plan is None:
+            raise ValueError("mrr: give an MRR or a plan to take it from")
+        mrr = monthly_amount(
+            price=plan.price, quantity=fields.get("quantity", 1), interval=plan.interval
+        )
+        fields.setdefault("interval", plan.interval)
+        fields.setdefault("currency", plan.currency)
+    if mrr < 0:
+        raise ValueError("mrr cannot be negative")
+    fields.setdefault("started_at", at)
+    sub = Subscription.objects.create(customer=customer, plan=plan, mrr=mrr, **fields)
+    audit_record(by=by, label=label, action="subscription.create", obj=sub,
+                 changes={"mrr": mrr, "plan": plan})
+    customer_mrr_sync(customer=customer, at=at, subscription=sub, by=by)
+    return sub
+
+
+@transaction.atomic
+def subscription_update(
+    *,
+    subscription: Subscription,
+    by: User | None,
+    at: datetime | None = None,
+    label: str = "",
+    **fields: Any,
+) -> Subscription:
+    """Change a subscription (plan, quantity, MRR, status…) and record the MRR movement."""
+    unknown = set(fields) - SUBSCRIPTION_FIELDS
+    if unknown:
+        raise ValueError(f"not a subscription field: {', '.join(sorted(unknown))}")
+    if "mrr" in fields and fields["mrr"] < 0:
+        raise ValueError("mrr cannot be negative")
+    at = at or timezone.now()
+    changes: dict[str, Any] = {}
+    for name, value in fields.items():
+        if getattr(subscription, name) != value:
+            changes[name] = (getattr(subscription, name), value)
+            setattr(subscription, name, value)
+    if not changes:
+        return subscription
+    subscription.updated_at = timezone.now()
+    subscription.save(update_fields=[*changes, "updated_at"])
+    audit_record(by=by, label=label, action="subscription.update", obj=subscription,
+                 changes=changes)
+    customer_mrr_sync(customer=subscription.customer, at=at, subscription=subscription, by=by)
+    return subscription
+
+
+def subscription_cancel(
+    *, subscription: Subscription, by: User | None, at: datetime | None = None, label: str = ""
+) -> Subscription:
+    """End a subscription now (or at ``at``); its MRR leaves the customer's total."""
+    at = at or timezone.now()
+    return subscription_update(
+        subscription=subscription, by=by, at=at, label=label,
+        status=SubscriptionStatus.CANCELED, canceled_at=at,
+    )
+
+
+@transaction.atomic
+def order_create(
+    *,
+    customer: Customer,
+    by: User | None,
+    amount: Decimal,
+    at: datetime | None = None,
+    currency: str | None = None,
+    label: str = "",
+    **fields: Any,
+) -> Order:
+    """Record a one-off purchase and put it on the customer's timeline."""
+    if amount < 0:
+        raise ValueError("amount cannot be negative")
+    at = at or timezone.now()
+    order = Order.objects.create(
+        customer=customer, amount=amount, ordered_at=at,
+        currency=currency or settings.TEND_CURRENCY, **fields,
+    )
+    if order.status == OrderStatus.PAID and customer.first_paid_at is None:
+        Customer.objects.filter(pk=customer.pk, first_paid_at__isnull=True).update(
+            first_paid_at=at
+        )
+    timeline_add(
+        customer=customer, kind=TimelineKind.ORDER, by=by, at=at,
+        data={"msg": "order_placed", "amount": str(amount), "currency": order.currency},
+    )
+    audit_record(by=by, label=label, action="order.create", obj=order, changes={"amount": amount})
+    return order

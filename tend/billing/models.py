@@ -1,0 +1,194 @@
+"""Plans, subscriptions, the MRR movement ledger and one-off orders."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Interval(models.TextChoices):
+    WEEK = "week", _("Weekly")
+    MONTH = "month", _("Monthly")
+    QUARTER = "quarter", _("Quarterly")
+    YEAR = "year", _("Yearly")
+
+
+# Months per billing interval; MRR = price × quantity ÷ months (weekly: × 52/12).
+MONTHS_PER_INTERVAL: dict[str, Decimal] = {
+    Interval.WEEK: Decimal(12) / Decimal(52),
+    Interval.MONTH: Decimal(1),
+    Interval.QUARTER: Decimal(3),
+    Interval.YEAR: Decimal(12),
+}
+
+
+class Plan(models.Model):
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    interval = models.CharField(
+        _("billing interval"), max_length=10, choices=Interval.choices, default=Interval.MONTH
+    )
+    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="USD")
+    is_active = models.BooleanField(_("offered"), default=True)
+
+    class Meta:
+        ordering = ["price", "name"]
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SubscriptionStatus(models.TextChoices):
+    TRIALING = "trialing", _("Trialing")
+    ACTIVE = "active", _("Active")
+    PAST_DUE = "past_due", _("Past due")
+    CANCELED = "canceled", _("Canceled")
+
+
+# Statuses that count towards MRR: the customer is paying (or owes) for this period.
+MRR_STATUSES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)
+
+
+class SubscriptionQuerySet(models.QuerySet["Subscription"]):
+    def counting_mrr(self) -> SubscriptionQuerySet:
+        """Subscriptions whose MRR counts today (active or past due)."""
+        return self.filter(status__in=MRR_STATUSES)
+
+    def renewing_within(self, *, days: int) -> SubscriptionQuerySet:
+        """Live subscriptions whose current period ends in the next ``days`` days."""
+        now = timezone.now()
+        return self.counting_mrr().filter(
+            current_period_end__gte=now, current_period_end__lt=now + timezone.timedelta(days=days)
+        )
+
+
+class Subscription(models.Model):
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    plan = models.ForeignKey(
+        Plan, null=True, blank=True, on_delete=models.SET_NULL, related_name="subscriptions"
+    )
+    external_id = models.CharField(
+        _("external id"), max_length=120, unique=True, null=True, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE
+    )
+    # Monthly recurring revenue of this subscription in ``currency`` after discounts.
+    mrr = models.DecimalField(_("MRR"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    currency = models.CharField(_("currency"), max_length=3, default="USD")
+    interval = models.CharField(
+        _("billing interval"), max_length=10, choices=Interval.choices, default=Interval.MONTH
+    )
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    trial_ends_at = models.DateTimeField(_("trial ends"), null=True, blank=True)
+    current_period_end = models.DateTimeField(_("renews"), null=True, blank=True)
+    canceled_at = models.DateTimeField(_("canceled"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = SubscriptionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        indexes = [
+            # Renewal reminders and renewal-rate metrics scan by period end.
+            models.Index(fields=["status", "current_period_end"], name="sub_renewal_idx"),
+            models.Index(fields=["customer", "status"], name="sub_customer_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(mrr__gte=0), name="subscription_mrr_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.plan_id} {self.status}"
+
+
+class MovementKind(models.TextChoices):
+    NEW = "new", _("New")
+    EXPANSION = "expansion", _("Expansion")
+    CONTRACTION = "contraction", _("Contraction")
+    CHURN = "churn", _("Churn")
+    REACTIVATION = "reactivation", _("Reactivation")
+
+
+class MrrMovement(models.Model):
+    """One change of a customer's total MRR, classified. Written only by billing actions.
+
+    ``amount`` is signed (churn and contraction are negative); summing a month's amounts
+    gives that month's net new MRR, and ``mrr_after`` of a customer's last movement equals
+    ``Customer.mrr``.
+    """
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="mrr_movements"
+    )
+    subscription = models.ForeignKey(
+        Subscription, null=True, blank=True, on_delete=models.SET_NULL, related_name="movements"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=12, choices=MovementKind.choices)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    mrr_before = models.DecimalField(max_digits=12, decimal_places=2)
+    mrr_after = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+
+    class Meta:
+        indexes = [
+            # Monthly MRR movement report scans by time; customer page by customer.
+            models.Index(fields=["at", "kind"], name="mrrmove_at_kind_idx"),
+            models.Index(fields=["customer", "at"], name="mrrmove_customer_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} {self.currency}"
+
+
+class OrderStatus(models.TextChoices):
+    PAID = "paid", _("Paid")
+    REFUNDED = "refunded", _("Refunded")
+    PENDING = "pending", _("Pending")
+
+
+class Order(models.Model):
+    """A one-off purchase (shop order, course sale, invoice for a project)."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="orders"
+    )
+    external_id = models.CharField(
+        _("external id"), max_length=120, unique=True, null=True, blank=True
+    )
+    ordered_at = models.DateTimeField(_("ordered"), default=timezone.now)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="USD")
+    status = models.CharField(
+        _("status"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.PAID
+    )
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    items: models.JSONField[list[Any]] = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        indexes = [
+            models.Index(fields=["customer", "ordered_at"], name="order_customer_idx"),
+            models.Index(fields=["ordered_at"], name="order_at_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="order_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.amount} {self.currency}"

@@ -1,0 +1,239 @@
+"""Customers, their contacts, lifecycle stage history and the timeline of what happened."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Kind(models.TextChoices):
+    COMPANY = "company", _("Company")
+    PERSON = "person", _("Person")
+
+
+class Stage(models.TextChoices):
+    """Lifecycle stages in the order a customer usually moves through them."""
+
+    PROSPECT = "prospect", _("Prospect")
+    TRIAL = "trial", _("Trial")
+    ONBOARDING = "onboarding", _("Onboarding")
+    ADOPTING = "adopting", _("Adopting")
+    ESTABLISHED = "established", _("Established")
+    RENEWAL_DUE = "renewal_due", _("Renewal due")
+    EXPANSION = "expansion", _("Expansion")
+    AT_RISK = "at_risk", _("At risk")
+    CHURNED = "churned", _("Churned")
+
+
+class Channel(models.TextChoices):
+    """Where a customer came from; CAC is reported per channel."""
+
+    ORGANIC = "organic", _("Organic search")
+    PAID_SEARCH = "paid_search", _("Paid search")
+    SOCIAL = "social", _("Social media")
+    REFERRAL = "referral", _("Referral")
+    CONTENT = "content", _("Content")
+    PARTNER = "partner", _("Partner")
+    OUTBOUND = "outbound", _("Outbound")
+    MARKETPLACE = "marketplace", _("Marketplace")
+    OTHER = "other", _("Other")
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerQuerySet(models.QuerySet["Customer"]):
+    def paying(self) -> CustomerQuerySet:
+        """Customers with MRR above zero right now."""
+        return self.filter(mrr__gt=0)
+
+    def search(self, text: str) -> CustomerQuerySet:
+        """Customers whose name, email or external id contains ``text`` (case-insensitive)."""
+        text = text.strip()
+        if not text:
+            return self
+        return self.filter(
+            Q(name__icontains=text) | Q(email__icontains=text) | Q(external_id__iexact=text)
+        )
+
+
+class Customer(models.Model):
+    """A company (B2B) or a person (B2C) that buys from the founder."""
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.COMPANY)
+    external_id = models.CharField(
+        _("external id"), max_length=120, unique=True, null=True, blank=True
+    )
+    name = models.CharField(_("name"), max_length=200, db_index=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    industry = models.CharField(_("industry"), max_length=80, blank=True)
+    size = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True, help_text="ISO 3166-1")
+    plan = models.ForeignKey(
+        "billing.Plan",
+        verbose_name=_("plan"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="customers",
+    )
+    channel = models.CharField(
+        _("acquisition channel"), max_length=20, choices=Channel.choices, blank=True
+    )
+    acquisition_cost = models.DecimalField(
+        _("acquisition cost"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    referred_by = models.ForeignKey(
+        "self",
+        verbose_name=_("referred by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="referrals",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="customers",
+    )
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    traits: models.JSONField[dict[str, Any]] = models.JSONField(_("traits"), default=dict, blank=True)
+    stage = models.CharField(
+        _("lifecycle stage"), max_length=20, choices=Stage.choices, default=Stage.PROSPECT
+    )
+    stage_changed_at = models.DateTimeField(_("stage changed"), default=timezone.now)
+    signed_up_at = models.DateTimeField(_("signed up"), default=timezone.now)
+    first_paid_at = models.DateTimeField(_("first paid"), null=True, blank=True)
+    churned_at = models.DateTimeField(_("churned"), null=True, blank=True)
+    # Denormalised by billing actions (sum of active subscriptions, in settings.TEND_CURRENCY)
+    # and by event ingestion, so the customers list can sort 100,000 rows by them.
+    mrr = models.DecimalField(_("MRR"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        indexes = [
+            # Customers list: filter by stage/plan/owner, sort by these columns.
+            models.Index(fields=["stage", "name"], name="customer_stage_name_idx"),
+            models.Index(fields=["plan", "name"], name="customer_plan_name_idx"),
+            models.Index(fields=["owner", "name"], name="customer_owner_name_idx"),
+            models.Index(fields=["signed_up_at"], name="customer_signed_up_idx"),
+            models.Index(fields=["mrr"], name="customer_mrr_idx"),
+            models.Index(fields=["last_seen_at"], name="customer_last_seen_idx"),
+            models.Index(fields=["channel", "signed_up_at"], name="customer_channel_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(models.Model):
+    """A person at a customer. At most one contact per customer is primary."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    external_id = models.CharField(
+        _("external id"), max_length=120, unique=True, null=True, blank=True
+    )
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    title = models.CharField(_("job title"), max_length=120, blank=True)
+    is_primary = models.BooleanField(_("primary"), default=False)
+    traits: models.JSONField[dict[str, Any]] = models.JSONField(_("traits"), default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["-is_primary", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(is_primary=True), name="one_primary_contact"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StageChange(models.Model):
+    """One move between lifecycle stages, by hand (``by`` set) or by a rule."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(max_length=20, choices=Stage.choices)
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["customer", "at"], name="stagechange_customer_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.from_stage} → {self.to_stage}"
+
+
+class TimelineKind(models.TextChoices):
+    NOTE = "note", _("Note")
+    CALL = "call", _("Call")
+    EMAIL = "email", _("Email")
+    MEETING = "meeting", _("Meeting")
+    STAGE = "stage", _("Stage change")
+    SUBSCRIPTION = "subscription", _("Subscription")
+    ORDER = "order", _("Order")
+    IMPORT = "import", _("Import")
+    SYSTEM = "system", _("System")
+
+
+class TimelineEntry(models.Model):
+    """Everything that happens to a customer, newest first on the customer page."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="timeline")
+    kind = models.CharField(_("kind"), max_length=20, choices=TimelineKind.choices)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # Machine entries store a message id + params in ``data`` and render it in the reader's
+    # language; ``body`` holds what a person wrote.
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    body = models.TextField(_("text"), blank=True)
+    data: models.JSONField[dict[str, Any]] = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline entries")
+        indexes = [
+            # Customer page: newest entries of one customer.
+            models.Index(fields=["customer", "-at"], name="timeline_customer_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.at:%Y-%m-%d}"

@@ -1,0 +1,46 @@
+"""``tend worker``: runs queued background tasks and enqueues scheduled ones."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections
+
+from tend.jobs.schedule import enqueue_due
+
+log = logging.getLogger(__name__)
+
+
+class Command(BaseCommand):
+    help = "Run background tasks from the database queue; also enqueue scheduled jobs."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--interval", type=float, default=1.0, help="queue poll seconds")
+        parser.add_argument("--no-schedule", action="store_true", help="do not enqueue schedules")
+        parser.add_argument("--batch", action="store_true", help="exit when the queue is empty")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        stop = threading.Event()
+        if not options["no_schedule"]:
+            threading.Thread(target=self._schedule_loop, args=(stop,), daemon=True).start()
+        try:
+            worker_args = ["--interval", str(options["interval"])]
+            if options["batch"]:
+                worker_args.append("--batch")
+            call_command("db_worker", *worker_args)
+        finally:
+            stop.set()
+
+    def _schedule_loop(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                enqueue_due()
+            except Exception:  # keep the loop alive; the error is logged with its cause
+                log.exception("could not enqueue scheduled jobs")
+            finally:
+                close_old_connections()
+            stop.wait(30)

@@ -1,0 +1,23 @@
+"""Bookkeeping for periodic jobs declared in ``settings.TEND_SCHEDULES``."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class ScheduledRun(models.Model):
+    """One due time of one schedule. The unique constraint is the lock: with several workers,
+    exactly one insert wins and enqueues the task; the others see an IntegrityError."""
+
+    name = models.CharField(max_length=80)
+    due_at = models.DateTimeField()
+    enqueued_at = models.DateTimeField(auto_now_add=True)
+    task_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["name", "due_at"], name="scheduledrun_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.due_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,7 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("tend.web.urls")),
+    path("customers/", include("tend.customers.urls")),
+    path("api/v1/", include("tend.api.urls")),
+]

@@ -1,0 +1,52 @@
+"""``tend serve``: the web app under gunicorn, optionally with a background worker beside it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Serve Tend over HTTP with gunicorn (and, with --with-worker, run a worker too)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--bind", default=os.environ.get("TEND_BIND", "127.0.0.1:8000"))
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("TEND_WEB_WORKERS", "2")))
+        parser.add_argument("--threads", type=int, default=4)
+        parser.add_argument(
+            "--with-worker", action="store_true", help="also start `tend worker` and stop it on exit"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from gunicorn.app.base import BaseApplication
+
+        from tend.wsgi import application
+
+        class App(BaseApplication):  # type: ignore[misc]
+            def load_config(self) -> None:
+                self.cfg.set("bind", options["bind"])
+                self.cfg.set("workers", options["workers"])
+                self.cfg.set("threads", options["threads"])
+                self.cfg.set("accesslog", "-" if os.environ.get("TEND_ACCESS_LOG") else None)
+                self.cfg.set("graceful_timeout", 10)
+
+            def load(self) -> Any:
+                return application
+
+        worker = None
+        if options["with_worker"]:
+            worker = subprocess.Popen([sys.executable, "-m", "tend.cli", "worker"])
+        try:
+            App().run()
+        finally:
+            if worker is not None and worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+                try:
+                    worker.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
