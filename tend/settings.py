@@ -128,7 +128,7 @@ TASKS = {
     "default": {
         "BACKEND": (
             "django_tasks.backends.immediate.ImmediateBackend"
-            if env_bool("TEND_TASKS_IMMEDIATE", False)
+            if env_bool("TEND_TASKS_IMMEDIATE", TESTING)
             else "django_tasks_db.DatabaseBackend"
         ),
         "QUEUES": ["default"],
