@@ -103,6 +103,8 @@ except (ValueError, KeyError) as exc:
     raise ConfigError(f"TEND_DATABASE_URL is not a database URL Tend understands: {exc}") from None
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["CONN_MAX_AGE"] = 0 if TESTING else _db["CONN_MAX_AGE"]
+    # A file, not memory, so tests can start real worker and server processes against it.
+    _db["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
     # WAL + IMMEDIATE + busy timeout: the web process and the worker share one file without
     # "database is locked" errors (writers queue instead of failing on upgrade).
     _db["OPTIONS"] = {

@@ -82,7 +82,8 @@ def customer_create(
         _set_tags(customer, tags)
     StageChange.objects.create(customer=customer, to_stage=stage, by=by, at=customer.signed_up_at)
     timeline_add(
-        customer=customer, kind=TimelineKind.SYSTEM, by=by, data={"msg": "customer_created"}
+        customer=customer, kind=TimelineKind.SYSTEM, by=by, data={"msg": "customer_created"},
+        at=customer.signed_up_at,
     )
     audit_record(by=by, label=label, action="customer.create", obj=customer, changes={"name": name})
     return customer

@@ -1,0 +1,51 @@
+# The verbs: make demo | make test | make lint | make bench. CI calls the same ones.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint bench install install-dev messages clean-demo browser-deps
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Tend needs Python 3.11 or newer"'
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+# Exact versions CI uses are pinned in requirements.lock (pip constraints).
+$(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
+	$(PIP) install -q -c requirements.lock -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml requirements.lock $(VENV)/.installed
+	$(PIP) install -q -c requirements.lock -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## Set up a populated demo on SQLite (./var or $$TEND_DATA_DIR) and serve it with a worker.
+demo: install
+	$(BIN)/tend demo
+
+## The whole suite: unit, HTTP, CLI, worker and browser tests. TEND_DATABASE_URL picks the DB.
+test: install-dev
+	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check tend bench
+	$(BIN)/ruff format --check tend bench
+	$(BIN)/mypy tend
+
+## Benchmarks; results are appended to docs/benchmarks.md by hand from their output.
+bench: install-dev
+	$(BIN)/python bench/demo_data.py
+	$(BIN)/python bench/pages.py
+
+## Refresh the translation catalogs after changing strings, then compile them.
+messages: install-dev
+	cd tend && ../$(BIN)/tend makemessages -l zh_Hans --no-obsolete --ignore 'tests/*'
+	cd tend && ../$(BIN)/tend compilemessages -l zh_Hans
+
+clean-demo:
+	rm -rf var

@@ -1,0 +1,88 @@
+"""``tend demo``: what ``make demo`` runs. Migrate, fill an empty database with demo data,
+make sure an owner login exists, print it, and serve the app with a worker.
+
+Running it again reuses the data and the login (kept in the data folder, mode 0600).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from tend.accounts.actions import user_create
+from tend.accounts.models import Role, User
+from tend.customers.models import Customer
+
+DEMO_USERNAME = "owner"
+
+
+class Command(BaseCommand):
+    help = "Set up a demo install (migrate, demo data, owner login) and serve it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--business", default="saas", choices=["saas", "course", "shop"])
+        parser.add_argument("--customers", type=int, default=2000)
+        parser.add_argument("--months", type=int, default=24)
+        parser.add_argument("--seed", type=int, default=42)
+        parser.add_argument("--bind", default=os.environ.get("TEND_BIND", "127.0.0.1:8000"))
+        parser.add_argument("--no-serve", action="store_true", help="set up, print, and exit")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("Database ready: " + _describe_db())
+        password = self._owner_login()
+        if not Customer.objects.exists():
+            self.stdout.write("Creating demo data (first run only)…")
+            call_command(
+                "demo_data",
+                business=options["business"],
+                customers=options["customers"],
+                months=options["months"],
+                seed=options["seed"],
+            )
+        else:
+            self.stdout.write(f"Reusing {Customer.objects.count():,} customers already here.")
+        host, _, port = options["bind"].rpartition(":")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\n  Tend is at  http://{host}:{port}/\n"
+                f"  Log in as   {DEMO_USERNAME}\n"
+                f"  Password    {password}\n"
+                f"  (kept in {self._login_file()}; Ctrl-C stops the app and the worker)\n"
+            )
+        )
+        if not options["no_serve"]:
+            call_command("serve", bind=options["bind"], with_worker=True)
+
+    def _login_file(self) -> Path:
+        return Path(settings.DATA_DIR) / "demo-login.txt"
+
+    def _owner_login(self) -> str:
+        path = self._login_file()
+        user = User.objects.filter(username=DEMO_USERNAME).first()
+        if user is not None and path.exists():
+            return path.read_text().strip()
+        password = secrets.token_urlsafe(12)
+        if user is None:
+            user_create(username=DEMO_USERNAME, password=password, role=Role.OWNER,
+                        email="owner@example.com")
+        else:
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(password + "\n")
+        return password
+
+
+def _describe_db() -> str:
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"SQLite file {db['NAME']}"
+    return f"PostgreSQL {db.get('HOST') or 'localhost'}/{db['NAME']}"
