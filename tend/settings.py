@@ -16,6 +16,7 @@ from tend.lib.env import (
     ConfigError,
     data_dir,
     env_bool,
+    env_choice,
     env_int,
     env_list,
     env_str,
@@ -161,6 +162,12 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = env_str("TEND_TIME_ZONE", "UTC")
+try:
+    import zoneinfo
+
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    raise ConfigError(f"TEND_TIME_ZONE is not a known time zone: {TIME_ZONE!r}") from None
 
 # --- static files -------------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -212,4 +219,4 @@ TEND_SCHEDULES: dict[str, dict[str, str]] = {
 # The business's reporting currency; MRR and acquisition costs are shown in it.
 TEND_CURRENCY = env_str("TEND_CURRENCY", "USD").upper()
 # B2C businesses have no groups: Segment `identify` then creates the customer itself.
-TEND_BUSINESS_MODEL = env_str("TEND_BUSINESS_MODEL", "b2b")
+TEND_BUSINESS_MODEL = env_choice("TEND_BUSINESS_MODEL", "b2b", {"b2b", "b2c"})
