@@ -50,7 +50,9 @@ def database_env(kind: str, data_dir: Path) -> dict[str, str]:
 
 
 def build(kind: str, env: dict[str, str], args: argparse.Namespace) -> None:
-    marker = Path(env["TEND_DATA_DIR"]) / f"built-{kind}-{args.customers}-{args.events_per_customer}"
+    marker = (
+        Path(env["TEND_DATA_DIR"]) / f"built-{kind}-{args.customers}-{args.events_per_customer}"
+    )
     if marker.exists() and not args.rebuild:
         print(f"[{kind}] reusing data set ({marker.name})")
         return
@@ -65,8 +67,20 @@ def build(kind: str, env: dict[str, str], args: argparse.Namespace) -> None:
             (Path(env["TEND_DATA_DIR"]) / f"bench.sqlite3{suffix}").unlink(missing_ok=True)
     started = time.perf_counter()
     run(env, "migrate", "-v", "0")
-    run(env, "demo-data", "--business", "saas", "--customers", str(args.customers),
-        "--months", "24", "--seed", "7", "--events-per-customer", str(args.events_per_customer))
+    run(
+        env,
+        "demo-data",
+        "--business",
+        "saas",
+        "--customers",
+        str(args.customers),
+        "--months",
+        "24",
+        "--seed",
+        "7",
+        "--events-per-customer",
+        str(args.events_per_customer),
+    )
     run(env, "createuser", "bench", "--role", "viewer", "--password", PASSWORD)
     print(f"[{kind}] built in {time.perf_counter() - started:.0f} s")
     marker.touch()
@@ -80,8 +94,10 @@ class Browser:
         self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, body: str | None = None) -> tuple[int, str, float]:
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
-                   "Accept-Language": "en"}
+        headers = {
+            "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+            "Accept-Language": "en",
+        }
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             headers["Referer"] = f"http://127.0.0.1:{self.conn.port}/login/"
@@ -100,8 +116,9 @@ class Browser:
         status, page, _ = self.request("GET", "/login/")
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
         assert status == 200 and token, "login page did not render"
-        form = urlencode({"username": "bench", "password": PASSWORD,
-                          "csrfmiddlewaretoken": token.group(1)})
+        form = urlencode(
+            {"username": "bench", "password": PASSWORD, "csrfmiddlewaretoken": token.group(1)}
+        )
         status, _, _ = self.request("POST", "/login/", form)
         assert status == 302, f"login failed with HTTP {status}"
 
@@ -124,15 +141,19 @@ def wait_ready(port: int, server: subprocess.Popen[bytes]) -> None:
 def percentiles(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
     cut = statistics.quantiles(ordered, n=100, method="inclusive")
-    return {"p50": cut[49] * 1000, "p95": cut[94] * 1000, "p99": cut[98] * 1000,
-            "n": len(samples)}
+    return {"p50": cut[49] * 1000, "p95": cut[94] * 1000, "p99": cut[98] * 1000, "n": len(samples)}
 
 
-def measure(kind: str, env: dict[str, str], args: argparse.Namespace) -> dict[str, dict[str, float]]:
+def measure(
+    kind: str, env: dict[str, str], args: argparse.Namespace
+) -> dict[str, dict[str, float]]:
     port = 8765
     server = subprocess.Popen(
         [*TEND, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_ready(port, server)
@@ -143,10 +164,16 @@ def measure(kind: str, env: dict[str, str], args: argparse.Namespace) -> dict[st
         ids = sorted({int(i) for i in re.findall(r'href="/customers/(\d+)/"', ids_page)})
         max_id = args.customers  # demo ids are dense from 1 in a fresh database
         list_variants = [
-            "/customers/", "/customers/?sort=-mrr", "/customers/?sort=-last_seen",
-            "/customers/?stage=at_risk", "/customers/?stage=churned&sort=name",
-            "/customers/?q=acme", "/customers/?q=gmail.com", "/customers/?tag=vip",
-            "/customers/?page=50", "/customers/?page=1000&sort=-signed_up",
+            "/customers/",
+            "/customers/?sort=-mrr",
+            "/customers/?sort=-last_seen",
+            "/customers/?stage=at_risk",
+            "/customers/?stage=churned&sort=name",
+            "/customers/?q=acme",
+            "/customers/?q=gmail.com",
+            "/customers/?tag=vip",
+            "/customers/?page=50",
+            "/customers/?page=1000&sort=-signed_up",
         ]
         results: dict[str, list[float]] = {"healthz": [], "list": [], "detail": []}
         for _ in range(20):  # warm up caches and connections
@@ -188,8 +215,10 @@ def main() -> None:
         stats = measure(kind, env, args)
         for name, s in stats.items():
             ratio = s["p95"] / stats["healthz"]["p95"] if name != "healthz" else 1.0
-            print(f"[{kind}] {name:8s} n={s['n']:4.0f}  p50={s['p50']:6.1f} ms  "
-                  f"p95={s['p95']:6.1f} ms  p99={s['p99']:6.1f} ms  p95/healthz={ratio:5.1f}x")
+            print(
+                f"[{kind}] {name:8s} n={s['n']:4.0f}  p50={s['p50']:6.1f} ms  "
+                f"p95={s['p95']:6.1f} ms  p99={s['p99']:6.1f} ms  p95/healthz={ratio:5.1f}x"
+            )
         ok = all(stats[n]["p95"] < 150 for n in ("list", "detail"))
         print(f"[{kind}] target p95 < 150 ms: {'met' if ok else 'MISSED'}")
 

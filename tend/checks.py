@@ -65,7 +65,8 @@ def check_secret_key(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         return [
             Error(
                 "TEND_SECRET_KEY is shorter than 32 characters.",
-                hint="Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'",
+                hint="Generate one with: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(50))'",
                 id="tend.E005",
             )
         ]

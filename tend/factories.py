@@ -18,8 +18,9 @@ _seq = itertools.count(1)
 
 
 def make_plan(code: str = "pro", price: str = "49", interval: str = "month", **kw: Any) -> Plan:
-    return plan_upsert(code=code, name=kw.pop("name", code.title()), price=Decimal(price),
-                       interval=interval, **kw)
+    return plan_upsert(
+        code=code, name=kw.pop("name", code.title()), price=Decimal(price), interval=interval, **kw
+    )
 
 
 def make_customer(name: str | None = None, **fields: Any) -> Customer:
@@ -39,5 +40,6 @@ def make_subscription(
     customer: Customer, plan: Plan | None = None, at: datetime | None = None, **fields: Any
 ) -> Subscription:
     plan = plan or make_plan()
-    return subscription_create(customer=customer, plan=plan, by=None, at=at or timezone.now(),
-                               **fields)
+    return subscription_create(
+        customer=customer, plan=plan, by=None, at=at or timezone.now(), **fields
+    )

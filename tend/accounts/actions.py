@@ -19,7 +19,7 @@ def audit_record(
     changes: dict[str, Any] | None = None,
     label: str = "",
 ) -> AuditEntry:
-    """Append one audit row: who (a user, or ``label`` such as ``api:<key>``) did what to which row."""
+    """Append one audit row: who (a user, or ``label`` like ``api:<key>``) did what to what."""
     return AuditEntry.objects.create(
         actor=by if by is not None and by.pk else None,
         actor_label=label or (by.username if by is not None else "system"),
@@ -54,7 +54,11 @@ def _plain(value: Any) -> Any:
 
 @transaction.atomic
 def user_create(
-    *, username: str, password: str, role: str = Role.MEMBER, email: str = "",
+    *,
+    username: str,
+    password: str,
+    role: str = Role.MEMBER,
+    email: str = "",
     by: User | None = None,
 ) -> User:
     """Create a login with ``role``; owners also get Django admin rights."""
@@ -94,7 +98,6 @@ def apikey_revoke(*, key: ApiKey, by: User) -> ApiKey:
 
 def apikey_authenticate(raw: str) -> ApiKey | None:
     """Return the active key matching ``raw``, compared in constant time, or None."""
-
 
     lookup = ApiKey.lookup_of(raw)
     if lookup is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
+from typing import Any
 
 from django.db import connection, transaction
 
@@ -24,7 +25,7 @@ def rollups_rebuild(*, since: date | None = None, customer_ids: Iterable[int] | 
     next to ingestion that increments rollups for today. Returns the rows written.
     """
     where = ["e.customer_id IS NOT NULL"]
-    params: list[object] = []
+    params: list[Any] = []
     rollups = DailyRollup.objects.all()
     if since is not None:
         rollups = rollups.filter(day__gte=since)
@@ -44,7 +45,7 @@ def rollups_rebuild(*, since: date | None = None, customer_ids: Iterable[int] | 
     day = _day_expr()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (customer_id, day, name, count) "  # noqa: S608 - no user input
+            f"INSERT INTO {table} (customer_id, day, name, count) "
             f"SELECT e.customer_id, {day}, e.name, COUNT(*) FROM {events} e "
             f"WHERE {' AND '.join(where)} GROUP BY e.customer_id, {day}, e.name",
             params,

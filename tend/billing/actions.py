@@ -32,16 +32,30 @@ from tend.customers.models import Customer, Stage, TimelineKind
 
 SUBSCRIPTION_FIELDS = frozenset(
     {
-        "plan", "external_id", "status", "mrr", "currency", "interval", "quantity",
-        "started_at", "trial_ends_at", "current_period_end", "canceled_at",
+        "plan",
+        "external_id",
+        "status",
+        "mrr",
+        "currency",
+        "interval",
+        "quantity",
+        "started_at",
+        "trial_ends_at",
+        "current_period_end",
+        "canceled_at",
     }
 )
 
 
 @transaction.atomic
 def plan_upsert(
-    *, code: str, name: str, price: Decimal, interval: str = "month",
-    currency: str | None = None, by: User | None = None,
+    *,
+    code: str,
+    name: str,
+    price: Decimal,
+    interval: str = "month",
+    currency: str | None = None,
+    by: User | None = None,
 ) -> Plan:
     """Create a plan or update the one with this code."""
     plan, created = Plan.objects.update_or_create(
@@ -53,8 +67,12 @@ def plan_upsert(
             "currency": currency or settings.TEND_CURRENCY,
         },
     )
-    audit_record(by=by, action="plan.create" if created else "plan.update", obj=plan,
-                 changes={"price": price, "interval": interval})
+    audit_record(
+        by=by,
+        action="plan.create" if created else "plan.update",
+        obj=plan,
+        changes={"price": price, "interval": interval},
+    )
     return plan
 
 
@@ -80,8 +98,13 @@ def customer_mrr_sync(
     if kind is None:
         return None
     movement = MrrMovement.objects.create(
-        customer=customer, subscription=subscription, at=at, kind=kind,
-        amount=after - before, mrr_before=before, mrr_after=after,
+        customer=customer,
+        subscription=subscription,
+        at=at,
+        kind=kind,
+        amount=after - before,
+        mrr_before=before,
+        mrr_after=after,
         currency=settings.TEND_CURRENCY,
     )
     customer.mrr = after
@@ -98,12 +121,21 @@ def customer_mrr_sync(
     if kind == "churn" and customer.stage != Stage.CHURNED:
         from tend.customers.actions import customer_change_stage
 
-        customer_change_stage(customer=customer, stage=Stage.CHURNED, by=by, at=at,
-                              reason="MRR fell to zero")
+        customer_change_stage(
+            customer=customer, stage=Stage.CHURNED, by=by, at=at, reason="MRR fell to zero"
+        )
     timeline_add(
-        customer=customer, kind=TimelineKind.SUBSCRIPTION, by=by, at=at,
-        data={"msg": "mrr_changed", "kind": kind, "before": str(before), "after": str(after),
-              "currency": settings.TEND_CURRENCY},
+        customer=customer,
+        kind=TimelineKind.SUBSCRIPTION,
+        by=by,
+        at=at,
+        data={
+            "msg": "mrr_changed",
+            "kind": kind,
+            "before": str(before),
+            "after": str(after),
+            "currency": settings.TEND_CURRENCY,
+        },
     )
     return movement
 
@@ -136,8 +168,13 @@ def subscription_create(
         raise ValueError("mrr cannot be negative")
     fields.setdefault("started_at", at)
     sub = Subscription.objects.create(customer=customer, plan=plan, mrr=mrr, **fields)
-    audit_record(by=by, label=label, action="subscription.create", obj=sub,
-                 changes={"mrr": mrr, "plan": plan})
+    audit_record(
+        by=by,
+        label=label,
+        action="subscription.create",
+        obj=sub,
+        changes={"mrr": mrr, "plan": plan},
+    )
     customer_mrr_sync(customer=customer, at=at, subscription=sub, by=by)
     return sub
 
@@ -167,8 +204,9 @@ def subscription_update(
         return subscription
     subscription.updated_at = timezone.now()
     subscription.save(update_fields=[*changes, "updated_at"])
-    audit_record(by=by, label=label, action="subscription.update", obj=subscription,
-                 changes=changes)
+    audit_record(
+        by=by, label=label, action="subscription.update", obj=subscription, changes=changes
+    )
     customer_mrr_sync(customer=subscription.customer, at=at, subscription=subscription, by=by)
     return subscription
 
@@ -179,8 +217,12 @@ def subscription_cancel(
     """End a subscription now (or at ``at``); its MRR leaves the customer's total."""
     at = at or timezone.now()
     return subscription_update(
-        subscription=subscription, by=by, at=at, label=label,
-        status=SubscriptionStatus.CANCELED, canceled_at=at,
+        subscription=subscription,
+        by=by,
+        at=at,
+        label=label,
+        status=SubscriptionStatus.CANCELED,
+        canceled_at=at,
     )
 
 
@@ -200,15 +242,19 @@ def order_create(
         raise ValueError("amount cannot be negative")
     at = at or timezone.now()
     order = Order.objects.create(
-        customer=customer, amount=amount, ordered_at=at,
-        currency=currency or settings.TEND_CURRENCY, **fields,
+        customer=customer,
+        amount=amount,
+        ordered_at=at,
+        currency=currency or settings.TEND_CURRENCY,
+        **fields,
     )
     if order.status == OrderStatus.PAID and customer.first_paid_at is None:
-        Customer.objects.filter(pk=customer.pk, first_paid_at__isnull=True).update(
-            first_paid_at=at
-        )
+        Customer.objects.filter(pk=customer.pk, first_paid_at__isnull=True).update(first_paid_at=at)
     timeline_add(
-        customer=customer, kind=TimelineKind.ORDER, by=by, at=at,
+        customer=customer,
+        kind=TimelineKind.ORDER,
+        by=by,
+        at=at,
         data={"msg": "order_placed", "amount": str(amount), "currency": order.currency},
     )
     audit_record(by=by, label=label, action="order.create", obj=order, changes={"amount": amount})

@@ -9,7 +9,9 @@ from tend.billing.models import MONTHS_PER_INTERVAL, MovementKind
 CENT = Decimal("0.01")
 
 
-def monthly_amount(*, price: Decimal, quantity: int, interval: str, discount: Decimal = Decimal(0)) -> Decimal:
+def monthly_amount(
+    *, price: Decimal, quantity: int, interval: str, discount: Decimal = Decimal(0)
+) -> Decimal:
     """MRR of a price billed every ``interval``: price × quantity × (1 − discount) ÷ months.
 
     Yearly prices are divided by 12, quarterly by 3, weekly multiplied by 52/12.

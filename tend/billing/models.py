@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -66,7 +67,7 @@ class SubscriptionQuerySet(models.QuerySet["Subscription"]):
         """Live subscriptions whose current period ends in the next ``days`` days."""
         now = timezone.now()
         return self.counting_mrr().filter(
-            current_period_end__gte=now, current_period_end__lt=now + timezone.timedelta(days=days)
+            current_period_end__gte=now, current_period_end__lt=now + timedelta(days=days)
         )
 
 
@@ -81,7 +82,10 @@ class Subscription(models.Model):
         _("external id"), max_length=120, unique=True, null=True, blank=True
     )
     status = models.CharField(
-        _("status"), max_length=12, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE
+        _("status"),
+        max_length=12,
+        choices=SubscriptionStatus.choices,
+        default=SubscriptionStatus.ACTIVE,
     )
     # Monthly recurring revenue of this subscription in ``currency`` after discounts.
     mrr = models.DecimalField(_("MRR"), max_digits=12, decimal_places=2, default=Decimal("0"))

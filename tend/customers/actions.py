@@ -28,9 +28,26 @@ from tend.customers.models import (
 # Fields a person or an API client may set directly; stage, MRR and dates have actions.
 EDITABLE_FIELDS = frozenset(
     {
-        "kind", "external_id", "name", "email", "phone", "industry", "size", "country",
-        "plan", "plan_id", "channel", "acquisition_cost", "referred_by", "referred_by_id",
-        "owner", "owner_id", "birthday", "traits", "signed_up_at", "first_paid_at",
+        "kind",
+        "external_id",
+        "name",
+        "email",
+        "phone",
+        "industry",
+        "size",
+        "country",
+        "plan",
+        "plan_id",
+        "channel",
+        "acquisition_cost",
+        "referred_by",
+        "referred_by_id",
+        "owner",
+        "owner_id",
+        "birthday",
+        "traits",
+        "signed_up_at",
+        "first_paid_at",
     }
 )
 
@@ -82,7 +99,10 @@ def customer_create(
         _set_tags(customer, tags)
     StageChange.objects.create(customer=customer, to_stage=stage, by=by, at=customer.signed_up_at)
     timeline_add(
-        customer=customer, kind=TimelineKind.SYSTEM, by=by, data={"msg": "customer_created"},
+        customer=customer,
+        kind=TimelineKind.SYSTEM,
+        by=by,
+        data={"msg": "customer_created"},
         at=customer.signed_up_at,
     )
     audit_record(by=by, label=label, action="customer.create", obj=customer, changes={"name": name})
@@ -181,11 +201,16 @@ def customer_set_tags(
     after = _set_tags(customer, tags)
     if before != after:
         timeline_add(
-            customer=customer, kind=TimelineKind.SYSTEM, by=by,
+            customer=customer,
+            kind=TimelineKind.SYSTEM,
+            by=by,
             data={"msg": "tags_changed", "tags": after},
         )
         audit_record(
-            by=by, label=label, action="customer.tags", obj=customer,
+            by=by,
+            label=label,
+            action="customer.tags",
+            obj=customer,
             changes={"tags": (before, after)},
         )
     return after
@@ -232,7 +257,9 @@ def contact_create(
     contact.full_clean(exclude=["customer"], validate_unique=True)
     contact.save()
     timeline_add(
-        customer=customer, kind=TimelineKind.SYSTEM, by=by,
+        customer=customer,
+        kind=TimelineKind.SYSTEM,
+        by=by,
         data={"msg": "contact_added", "name": name},
     )
     audit_record(by=by, label=label, action="contact.create", obj=contact, changes={"name": name})
@@ -240,9 +267,7 @@ def contact_create(
 
 
 @transaction.atomic
-def contact_update(
-    *, contact: Contact, by: User | None, label: str = "", **fields: Any
-) -> Contact:
+def contact_update(*, contact: Contact, by: User | None, label: str = "", **fields: Any) -> Contact:
     """Change a contact; marking it primary unmarks the customer's previous primary."""
     changes: dict[str, Any] = {}
     if fields.pop("is_primary", None) and not contact.is_primary:

@@ -117,7 +117,9 @@ class Customer(models.Model):
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
     birthday = models.DateField(_("birthday"), null=True, blank=True)
-    traits: models.JSONField[dict[str, Any]] = models.JSONField(_("traits"), default=dict, blank=True)
+    traits: models.JSONField[dict[str, Any]] = models.JSONField(
+        _("traits"), default=dict, blank=True
+    )
     stage = models.CharField(
         _("lifecycle stage"), max_length=20, choices=Stage.choices, default=Stage.PROSPECT
     )
@@ -164,7 +166,9 @@ class Contact(models.Model):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     title = models.CharField(_("job title"), max_length=120, blank=True)
     is_primary = models.BooleanField(_("primary"), default=False)
-    traits: models.JSONField[dict[str, Any]] = models.JSONField(_("traits"), default=dict, blank=True)
+    traits: models.JSONField[dict[str, Any]] = models.JSONField(
+        _("traits"), default=dict, blank=True
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from croniter import croniter
+from croniter import croniter  # type: ignore[import-untyped]
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone

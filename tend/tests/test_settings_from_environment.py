@@ -38,7 +38,10 @@ def _check(env: dict[str, str], tmp_path) -> subprocess.CompletedProcess[str]:
     full.pop("PYTEST_CURRENT_TEST", None)
     return subprocess.run(
         [sys.executable, "-m", "tend.cli", "check", "--fail-level", "ERROR"],
-        env=full, capture_output=True, text=True, timeout=120,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

@@ -19,8 +19,9 @@ def test_every_string_has_a_chinese_translation_and_none_is_fuzzy():
 def test_the_compiled_catalog_matches_the_source_catalog():
     po = polib.pofile(str(LOCALE / "django.po"))
     mo = polib.mofile(str(LOCALE / "django.mo"))
-    compiled = {(e.msgctxt, e.msgid): (e.msgstr, tuple(sorted(e.msgstr_plural.items())))
-                for e in mo}
+    compiled = {
+        (e.msgctxt, e.msgid): (e.msgstr, tuple(sorted(e.msgstr_plural.items()))) for e in mo
+    }
     for entry in po:
         if entry.obsolete:
             continue

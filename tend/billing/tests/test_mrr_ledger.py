@@ -60,8 +60,9 @@ def test_subscription_life_writes_new_expansion_contraction_churn_and_reactivati
     subscription_cancel(subscription=sub, by=None, at=at(4))
     subscription_create(customer=customer, plan=plan, by=None, at=at(6))
 
-    kinds = list(MrrMovement.objects.filter(customer=customer).order_by("at").values_list(
-        "kind", "amount"))
+    kinds = list(
+        MrrMovement.objects.filter(customer=customer).order_by("at").values_list("kind", "amount")
+    )
     assert kinds == [
         ("new", D("50.00")),
         ("expansion", D("100.00")),
@@ -99,8 +100,9 @@ def test_negative_mrr_is_refused_and_nothing_is_written():
 @pytest.mark.django_db
 def test_a_trial_does_not_count_towards_mrr_until_it_converts():
     customer = make_customer()
-    sub = subscription_create(customer=customer, plan=make_plan(), by=None, at=at(1),
-                              status="trialing")
+    sub = subscription_create(
+        customer=customer, plan=make_plan(), by=None, at=at(1), status="trialing"
+    )
     customer.refresh_from_db()
     assert customer.mrr == 0 and not MrrMovement.objects.exists()
     subscription_update(subscription=sub, by=None, at=at(2), status="active")

@@ -23,16 +23,29 @@ def _database_url() -> str:
     if connection.vendor == "sqlite":
         return f"sqlite:///{db['NAME']}"
     user = db.get("USER") or "postgres"
-    return f"postgres://{user}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    return (
+        f"postgres://{user}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    )
 
 
 def _run_worker() -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
     env.update({"TEND_DATABASE_URL": _database_url(), "TEND_TASKS_IMMEDIATE": "0"})
     return subprocess.run(
-        [sys.executable, "-m", "tend.cli", "worker", "--batch", "--no-schedule",
-         "--interval", "0.1"],
-        env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "tend.cli",
+            "worker",
+            "--batch",
+            "--no-schedule",
+            "--interval",
+            "0.1",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -43,8 +56,10 @@ def test_a_queued_rollup_job_is_run_by_a_separate_worker_process(settings):
     customer = make_customer()
     now = datetime.now(tz=UTC)
     Event.objects.bulk_create(
-        [Event(customer=customer, name="Logged In", timestamp=now, message_id=f"m{i}")
-         for i in range(3)]
+        [
+            Event(customer=customer, name="Logged In", timestamp=now, message_id=f"m{i}")
+            for i in range(3)
+        ]
     )
     result = rollups_refresh.enqueue()
     assert DBTaskResult.objects.get(id=result.id).status == "READY"

@@ -70,8 +70,12 @@ class Command(BaseCommand):
             return path.read_text().strip()
         password = secrets.token_urlsafe(12)
         if user is None:
-            user_create(username=DEMO_USERNAME, password=password, role=Role.OWNER,
-                        email="owner@example.com")
+            user_create(
+                username=DEMO_USERNAME,
+                password=password,
+                role=Role.OWNER,
+                email="owner@example.com",
+            )
         else:
             user.set_password(password)
             user.save(update_fields=["password"])

@@ -16,10 +16,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default=os.environ.get("TEND_BIND", "127.0.0.1:8000"))
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("TEND_WEB_WORKERS", "2")))
+        parser.add_argument(
+            "--workers", type=int, default=int(os.environ.get("TEND_WEB_WORKERS", "2"))
+        )
         parser.add_argument("--threads", type=int, default=4)
         parser.add_argument(
-            "--with-worker", action="store_true", help="also start `tend worker` and stop it on exit"
+            "--with-worker",
+            action="store_true",
+            help="also start `tend worker` and stop it on exit",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
