@@ -26,4 +26,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             continue
         url = reverse(name)
         items.append({"url": url, "label": label, "active": request.path.startswith(url)})
-    return {"nav_items": items, "user_can_write": can_write(user), "user_can_manage": can_manage(user)}
+    return {
+        "nav_items": items,
+        "user_can_write": can_write(user),
+        "user_can_manage": can_manage(user),
+    }

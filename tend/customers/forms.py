@@ -1,0 +1,118 @@
+"""Forms for the customer pages: list filters, notes, stage changes and tags."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from tend.customers.models import Stage, TimelineKind
+from tend.customers.queries import DEFAULT_SORT, NO_OWNER, SORTS, ListFilters
+
+NOTE_KINDS = [
+    (TimelineKind.NOTE.value, TimelineKind.NOTE.label),
+    (TimelineKind.CALL.value, TimelineKind.CALL.label),
+    (TimelineKind.EMAIL.value, TimelineKind.EMAIL.label),
+    (TimelineKind.MEETING.value, TimelineKind.MEETING.label),
+]
+
+
+class CustomerFilterForm(forms.Form):
+    """The customers list's GET parameters. Choices come from the caller (already-loaded
+    plans, owners and tags), so validating them costs no query."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    stage = forms.ChoiceField(label=_("Stage"), required=False)
+    plan = forms.ChoiceField(label=_("Plan"), required=False)
+    owner = forms.ChoiceField(label=_("Owner"), required=False)
+    tag = forms.ChoiceField(label=_("Tag"), required=False)
+    sort = forms.CharField(required=False)
+
+    def __init__(
+        self,
+        data: Any,
+        *,
+        plans: list[tuple[int, str]],
+        owners: list[tuple[int, str]],
+        tags: list[str],
+    ) -> None:
+        super().__init__(data)
+        self.fields["stage"].choices = [("", _("All stages")), *Stage.choices]
+        self.fields["plan"].choices = [("", _("All plans")), *((str(i), n) for i, n in plans)]
+        self.fields["owner"].choices = [
+            ("", _("Anyone")),
+            (NO_OWNER, _("Nobody")),
+            *((str(i), n) for i, n in owners),
+        ]
+        self.fields["tag"].choices = [("", _("All tags")), *((t, t) for t in tags)]
+
+    def filters(self) -> ListFilters:
+        """The valid parameters as ListFilters; an invalid value is ignored, not an error."""
+        self.is_valid()
+        data = {
+            name: self.cleaned_data.get(name) for name in self.fields if name not in self.errors
+        }
+        raw_sort = (data.get("sort") or DEFAULT_SORT).strip()
+        descending = raw_sort.startswith("-")
+        sort = raw_sort.lstrip("-")
+        if sort not in SORTS:
+            sort, descending = DEFAULT_SORT, False
+        owner = data.get("owner") or None
+        return ListFilters(
+            q=(data.get("q") or "").strip(),
+            stage=data.get("stage") or "",
+            plan=int(data["plan"]) if data.get("plan") else None,
+            owner=owner if owner in (None, NO_OWNER) else int(owner),
+            tag=data.get("tag") or "",
+            sort=sort,
+            descending=descending,
+        )
+
+
+class NoteForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=NOTE_KINDS, initial=TimelineKind.NOTE)
+    body = forms.CharField(
+        label=_("Note"),
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Write something before saving the note.")},
+    )
+
+    def clean_body(self) -> str:
+        body: str = self.cleaned_data["body"].strip()
+        if not body:
+            raise forms.ValidationError(_("Write something before saving the note."))
+        return body
+
+
+class StageForm(forms.Form):
+    stage = forms.ChoiceField(
+        label=_("Lifecycle stage"),
+        choices=Stage.choices,
+        error_messages={
+            "required": _("Choose a lifecycle stage."),
+            "invalid_choice": _("“%(value)s” is not a lifecycle stage."),
+        },
+    )
+    reason = forms.CharField(label=_("Reason (optional)"), required=False, max_length=200)
+
+
+class TagsForm(forms.Form):
+    tags = forms.CharField(
+        label=_("Tags"),
+        required=False,
+        max_length=1000,
+        help_text=_("Separate tags with commas. Leave empty to remove all tags."),
+    )
+
+    def clean_tags(self) -> list[str]:
+        names = [n.strip() for n in self.cleaned_data["tags"].replace("，", ",").split(",")]
+        names = [n for n in names if n]
+        too_long = [n for n in names if len(n) > 50]
+        if too_long:
+            raise forms.ValidationError(
+                _("Each tag can have at most 50 characters: “%(tag)s” is longer."),
+                params={"tag": too_long[0]},
+            )
+        return sorted(set(names))
