@@ -1,3 +1,82 @@
-from ninja import NinjaAPI
+"""The REST API, mounted at ``/api/v1/``; its OpenAPI document is ``/api/v1/openapi.json``."""
 
-api = NinjaAPI(title="Tend API", version="1", urls_namespace="api")
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import NinjaAPI
+from ninja.operation import Operation
+
+from tend.api import errors
+from tend.api.auth import API_AUTH, openapi_auth
+from tend.billing.api import router as billing_router
+from tend.customers.api import router as customers_router
+
+DESCRIPTION = """
+The REST API of Tend. Full guide with examples: `docs/api.md`.
+
+## Authentication
+
+Send an API key: `Authorization: Bearer <key>`. Create one with
+`tend apikey create --name NAME --kind read|read_write --user USERNAME`.
+
+| Key kind | GET | POST / PATCH / DELETE |
+|---|---|---|
+| `read` | yes | 403 |
+| `read_write` | yes | yes |
+| `write` (event ingestion only) | 403 | 403 |
+
+A key never does more than the role of the user who created it (viewers only read).
+A logged-in browser session works too; unsafe methods then need the `X-CSRFToken` header.
+This document itself needs a key or a login.
+
+## Paging
+
+Lists take `limit` (1–200, default 50) and `offset` (default 0) and answer
+`{"items": [...], "count": <total matching>, "limit": 50, "offset": 0}`.
+
+## Values
+
+Money is `{"amount": "49.00", "currency": "USD"}` with the amount as a decimal string.
+Datetimes are ISO 8601 in UTC (`2025-01-31T09:30:00Z`); a datetime sent without an offset
+is taken as UTC. Plans are referred to by `code`, owners by `username`.
+
+## Errors
+
+Every error is JSON: `{"detail": "summary", "errors": [{"field": "email", "message": "...",
+"code": "..."}]}`; `errors` is empty when no field is at fault.
+
+| Status | When |
+|---|---|
+| 400 | the body is not valid JSON (`field: "body"`) |
+| 401 | no credentials, a malformed `Authorization` header, an unknown or revoked key |
+| 403 | the key kind or role does not allow the request, or the CSRF check failed; nothing changed |
+| 404 | no object with that id |
+| 409 | a unique value, such as `external_id`, is already taken |
+| 422 | a value is missing, of the wrong type, unknown (a field not in the schema) or not allowed |
+"""
+
+
+class TendAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        # Client generators name methods after these: customer_list, not tend_customers_api_…
+        name: str = operation.view_func.__name__
+        return name.removesuffix("_endpoint")
+
+
+api = TendAPI(
+    title="Tend API",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="api",
+    auth=API_AUTH,
+    docs_decorator=openapi_auth,
+)
+errors.install(api)
+api.add_router("", customers_router)
+api.add_router("", billing_router)
+
+
+def openapi_schema() -> dict[str, Any]:
+    """The OpenAPI document as a dict (for tests and tooling)."""
+    return dict(api.get_openapi_schema())

@@ -1,0 +1,261 @@
+"""REST endpoints for customers, their contacts, notes and lifecycle stage.
+
+Each endpoint parses with a schema, is authorised by tend.api.auth before it runs, calls an
+action and returns the fresh object. Audit rows carry ``api:<key name>`` for key calls.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.http import Http404, HttpRequest
+from ninja import Query, Router
+
+from tend.accounts.models import User
+from tend.api.auth import Principal
+from tend.api.errors import FieldError
+from tend.api.schemas import ERRORS, ERRORS_404, ERRORS_409, PageParams, paginate
+from tend.billing.models import Plan
+from tend.customers.actions import (
+    contact_create,
+    contact_delete,
+    contact_update,
+    customer_add_note,
+    customer_change_stage,
+    customer_create,
+    customer_delete,
+    customer_set_tags,
+    customer_update,
+)
+from tend.customers.models import Contact, Customer
+from tend.customers.schemas import (
+    ContactIn,
+    ContactOut,
+    ContactPage,
+    ContactPatch,
+    CustomerFilters,
+    CustomerIn,
+    CustomerOut,
+    CustomerPage,
+    CustomerPatch,
+    NoteIn,
+    NoteOut,
+    StageIn,
+)
+
+router = Router()
+
+NO_OWNER = "none"
+
+
+def _principal(request: HttpRequest) -> Principal:
+    principal: Principal = request.auth  # type: ignore[attr-defined]
+    return principal
+
+
+def _customers() -> QuerySet[Customer]:
+    """Customers with everything the output schema reads, in a fixed number of queries."""
+    return Customer.objects.select_related("plan", "owner").prefetch_related("tags")
+
+
+def _customer(pk: int) -> Customer:
+    customer = _customers().filter(pk=pk).first()
+    if customer is None:
+        raise Http404(f"Customer {pk} not found.")
+    return customer
+
+
+def _contact(pk: int) -> Contact:
+    contact = Contact.objects.filter(pk=pk).first()
+    if contact is None:
+        raise Http404(f"Contact {pk} not found.")
+    return contact
+
+
+def customers_filtered(filters: CustomerFilters) -> QuerySet[Customer]:
+    """Customers matching the list filters, in the requested order with the id as tiebreak."""
+    qs = _customers().search(filters.search)
+    if filters.stage:
+        qs = qs.filter(stage=filters.stage)
+    if filters.plan:
+        qs = qs.filter(plan__code=filters.plan)
+    if filters.owner == NO_OWNER:
+        qs = qs.filter(owner__isnull=True)
+    elif filters.owner:
+        qs = qs.filter(owner__username=filters.owner)
+    if filters.tag:
+        # Tag names are unique and a customer holds a tag once: the join adds no duplicates.
+        qs = qs.filter(tags__name=filters.tag)
+    if filters.updated_since:
+        qs = qs.filter(updated_at__gte=filters.updated_since)
+    if filters.external_id:
+        qs = qs.filter(external_id=filters.external_id)
+    column = filters.sort.lstrip("-")
+    if filters.sort.startswith("-"):
+        return qs.order_by(F(column).desc(nulls_last=True), "-pk")
+    return qs.order_by(F(column).asc(nulls_last=True), "pk")
+
+
+def _references(data: dict[str, Any]) -> dict[str, Any]:
+    """Turn the plan code, owner username and referrer id of a payload into objects."""
+    if data.get("plan") is not None:
+        code = data["plan"]
+        data["plan"] = Plan.objects.filter(code=code).first()
+        if data["plan"] is None:
+            raise FieldError("plan", f"No plan with code {code!r}.")
+    if data.get("owner") is not None:
+        username = data["owner"]
+        data["owner"] = User.objects.filter(username=username, is_active=True).first()
+        if data["owner"] is None:
+            raise FieldError("owner", f"No active user with username {username!r}.")
+    referrer = data.get("referred_by_id")
+    if referrer is not None and not Customer.objects.filter(pk=referrer).exists():
+        raise FieldError("referred_by_id", f"No customer with id {referrer}.")
+    return data
+
+
+@router.get("/customers", response={200: CustomerPage, **ERRORS}, tags=["customers"])
+def customer_list(
+    request: HttpRequest, filters: Query[CustomerFilters], paging: Query[PageParams]
+) -> dict[str, Any]:
+    """List customers, filtered and sorted, one page at a time."""
+    return paginate(customers_filtered(filters), paging)
+
+
+@router.post("/customers", response={201: CustomerOut, **ERRORS_409}, tags=["customers"])
+def customer_create_endpoint(request: HttpRequest, payload: CustomerIn) -> tuple[int, Customer]:
+    """Create a customer. A taken ``external_id`` is a 409."""
+    who = _principal(request)
+    data = _references(payload.model_dump(exclude_unset=True))
+    customer = customer_create(by=who.user, label=who.label, **data)
+    return 201, _customer(customer.pk)
+
+
+@router.get(
+    "/customers/{customer_id}", response={200: CustomerOut, **ERRORS_404}, tags=["customers"]
+)
+def customer_retrieve(request: HttpRequest, customer_id: int) -> Customer:
+    """One customer."""
+    return _customer(customer_id)
+
+
+@router.patch(
+    "/customers/{customer_id}", response={200: CustomerOut, **ERRORS_409}, tags=["customers"]
+)
+def customer_update_endpoint(
+    request: HttpRequest, customer_id: int, payload: CustomerPatch
+) -> Customer:
+    """Change the fields sent; ``tags`` replaces the set, ``stage`` moves the lifecycle stage."""
+    who = _principal(request)
+    customer = _customer(customer_id)
+    data = _references(payload.model_dump(exclude_unset=True))
+    tags, stage = data.pop("tags", None), data.pop("stage", None)
+    with transaction.atomic():
+        customer_update(customer=customer, by=who.user, label=who.label, **data)
+        if tags is not None:
+            customer_set_tags(customer=customer, tags=tags, by=who.user, label=who.label)
+        if stage is not None:
+            customer_change_stage(customer=customer, stage=stage, by=who.user, label=who.label)
+    return _customer(customer_id)
+
+
+@router.delete("/customers/{customer_id}", response={204: None, **ERRORS_404}, tags=["customers"])
+def customer_delete_endpoint(request: HttpRequest, customer_id: int) -> tuple[int, None]:
+    """Erase a customer with its contacts, subscriptions, events and timeline."""
+    who = _principal(request)
+    customer_delete(customer=_customer(customer_id), by=who.user, label=who.label)
+    return 204, None
+
+
+@router.post(
+    "/customers/{customer_id}/stage", response={200: CustomerOut, **ERRORS_404}, tags=["customers"]
+)
+def customer_stage(request: HttpRequest, customer_id: int, payload: StageIn) -> Customer:
+    """Move a customer to another lifecycle stage; the move is kept in its history."""
+    who = _principal(request)
+    customer_change_stage(
+        customer=_customer(customer_id),
+        stage=payload.stage,
+        reason=payload.reason,
+        by=who.user,
+        label=who.label,
+    )
+    return _customer(customer_id)
+
+
+@router.post(
+    "/customers/{customer_id}/notes", response={201: NoteOut, **ERRORS_404}, tags=["customers"]
+)
+def customer_note(request: HttpRequest, customer_id: int, payload: NoteIn) -> tuple[int, Any]:
+    """Add a note, or log a call, email or meeting, on the customer's timeline."""
+    who = _principal(request)
+    entry = customer_add_note(
+        customer=_customer(customer_id),
+        by=who.user,
+        body=payload.body,
+        kind=payload.kind,
+        at=payload.at,
+    )
+    return 201, entry
+
+
+@router.get(
+    "/customers/{customer_id}/contacts",
+    response={200: ContactPage, **ERRORS_404},
+    tags=["contacts"],
+)
+def contact_list(
+    request: HttpRequest, customer_id: int, paging: Query[PageParams]
+) -> dict[str, Any]:
+    """A customer's contacts, the primary one first."""
+    customer = _customer(customer_id)
+    return paginate(customer.contacts.order_by("-is_primary", "name", "pk"), paging)
+
+
+@router.post(
+    "/customers/{customer_id}/contacts",
+    response={201: ContactOut, **ERRORS_409},
+    tags=["contacts"],
+)
+def contact_create_endpoint(
+    request: HttpRequest, customer_id: int, payload: ContactIn
+) -> tuple[int, Contact]:
+    """Add a contact; the customer's first contact, or one sent as primary, becomes primary."""
+    who = _principal(request)
+    contact = contact_create(
+        customer=_customer(customer_id),
+        by=who.user,
+        label=who.label,
+        **payload.model_dump(exclude_unset=True),
+    )
+    return 201, contact
+
+
+@router.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS_404}, tags=["contacts"])
+def contact_retrieve(request: HttpRequest, contact_id: int) -> Contact:
+    """One contact."""
+    return _contact(contact_id)
+
+
+@router.patch("/contacts/{contact_id}", response={200: ContactOut, **ERRORS_409}, tags=["contacts"])
+def contact_update_endpoint(
+    request: HttpRequest, contact_id: int, payload: ContactPatch
+) -> Contact:
+    """Change the fields sent. ``is_primary: true`` unmarks the previous primary contact."""
+    who = _principal(request)
+    return contact_update(
+        contact=_contact(contact_id),
+        by=who.user,
+        label=who.label,
+        **payload.model_dump(exclude_unset=True),
+    )
+
+
+@router.delete("/contacts/{contact_id}", response={204: None, **ERRORS_404}, tags=["contacts"])
+def contact_delete_endpoint(request: HttpRequest, contact_id: int) -> tuple[int, None]:
+    """Remove a contact."""
+    who = _principal(request)
+    contact_delete(contact=_contact(contact_id), by=who.user, label=who.label)
+    return 204, None

@@ -1,0 +1,197 @@
+"""REST API shapes of customers, contacts and notes.
+
+References are written the way they are read: a plan by its ``code``, an owner by their
+``username``, tags by name.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.conf import settings
+from ninja import Field, Schema
+from pydantic import field_validator
+
+from tend.api.schemas import InputSchema, Money, Page, UtcDatetime, money
+from tend.customers.models import Channel, Customer, Kind, Stage, TimelineEntry
+
+CustomerSort = Literal[
+    "name",
+    "-name",
+    "mrr",
+    "-mrr",
+    "signed_up_at",
+    "-signed_up_at",
+    "last_seen_at",
+    "-last_seen_at",
+    "updated_at",
+    "-updated_at",
+    "created_at",
+    "-created_at",
+    "id",
+    "-id",
+]
+NoteKind = Literal["note", "call", "email", "meeting"]
+
+
+class CustomerOut(Schema):
+    id: int
+    external_id: str | None
+    kind: str
+    name: str
+    email: str
+    phone: str
+    industry: str
+    size: int | None
+    country: str
+    plan: str | None = Field(..., description="Plan code.")
+    channel: str
+    acquisition_cost: Money | None
+    referred_by_id: int | None
+    owner: str | None = Field(..., description="Username of the account owner.")
+    tags: list[str]
+    birthday: date | None
+    traits: dict[str, Any]
+    stage: str
+    stage_changed_at: UtcDatetime
+    signed_up_at: UtcDatetime
+    first_paid_at: UtcDatetime | None
+    churned_at: UtcDatetime | None
+    last_seen_at: UtcDatetime | None
+    mrr: Money
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+
+    @staticmethod
+    def resolve_plan(obj: Customer) -> str | None:
+        return obj.plan.code if obj.plan is not None else None
+
+    @staticmethod
+    def resolve_owner(obj: Customer) -> str | None:
+        return obj.owner.username if obj.owner is not None else None
+
+    @staticmethod
+    def resolve_tags(obj: Customer) -> list[str]:
+        return [tag.name for tag in obj.tags.all()]
+
+    @staticmethod
+    def resolve_mrr(obj: Customer) -> dict[str, Any] | None:
+        return money(obj.mrr, settings.TEND_CURRENCY)
+
+    @staticmethod
+    def resolve_acquisition_cost(obj: Customer) -> dict[str, Any] | None:
+        return money(obj.acquisition_cost, settings.TEND_CURRENCY)
+
+
+class CustomerPage(Page):
+    items: list[CustomerOut]
+
+
+class CustomerFilters(Schema):
+    search: str = Field("", description="Part of the name or email, or the whole external id.")
+    stage: Stage | None = None
+    plan: str | None = Field(None, description="Plan code.")
+    owner: str | None = Field(None, description="Owner's username, or `none` for no owner.")
+    tag: str | None = Field(None, description="Tag name.")
+    updated_since: UtcDatetime | None = Field(None, description="Changed at or after this time.")
+    external_id: str | None = None
+    sort: CustomerSort = Field("name", description="Column; a leading `-` sorts descending.")
+
+
+_money_amount = {"max_digits": 12, "decimal_places": 2, "ge": 0}
+
+
+class CustomerPatch(InputSchema):
+    """Change only the fields sent. ``tags`` replaces the whole set; ``stage`` moves the stage."""
+
+    name: str = Field(None, min_length=1, max_length=200)
+    kind: Kind = Field(None)
+    external_id: str | None = Field(None, max_length=120)
+    email: str = Field(None, max_length=254)
+    phone: str = Field(None, max_length=40)
+    industry: str = Field(None, max_length=80)
+    size: int | None = Field(None, ge=0)
+    country: str = Field(None, max_length=2, description="ISO 3166-1 alpha-2.")
+    plan: str | None = Field(None, description="Plan code.")
+    channel: Channel | Literal[""] = Field(None)
+    acquisition_cost: Decimal | None = Field(
+        None, **_money_amount, description="In the reporting currency."
+    )
+    referred_by_id: int | None = None
+    owner: str | None = Field(None, description="Username.")
+    birthday: date | None = None
+    traits: dict[str, Any] = Field(None)
+    signed_up_at: UtcDatetime = Field(None)
+    first_paid_at: UtcDatetime | None = None
+    tags: list[str] = Field(None)
+    stage: Stage = Field(None)
+
+
+class CustomerIn(CustomerPatch):
+    """A new customer; only ``name`` is required."""
+
+    name: str = Field(..., min_length=1, max_length=200)
+
+
+class StageIn(InputSchema):
+    stage: Stage
+    reason: str = Field("", max_length=200)
+
+
+class NoteIn(InputSchema):
+    body: str = Field(..., min_length=1)
+    kind: NoteKind = "note"
+    at: UtcDatetime | None = Field(None, description="When it happened; defaults to now.")
+
+    @field_validator("body")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a note cannot be empty")
+        return value.strip()
+
+
+class NoteOut(Schema):
+    id: int
+    customer_id: int
+    kind: str
+    at: UtcDatetime
+    body: str
+    author: str | None = Field(..., description="Username of the writer.")
+
+    @staticmethod
+    def resolve_author(obj: TimelineEntry) -> str | None:
+        return obj.author.username if obj.author is not None else None
+
+
+class ContactOut(Schema):
+    id: int
+    customer_id: int
+    external_id: str | None
+    name: str
+    email: str
+    phone: str
+    title: str
+    is_primary: bool
+    traits: dict[str, Any]
+    created_at: UtcDatetime
+
+
+class ContactPage(Page):
+    items: list[ContactOut]
+
+
+class ContactPatch(InputSchema):
+    name: str = Field(None, min_length=1, max_length=200)
+    external_id: str | None = Field(None, max_length=120)
+    email: str = Field(None, max_length=254)
+    phone: str = Field(None, max_length=40)
+    title: str = Field(None, max_length=120)
+    is_primary: bool = Field(None, description="Making a contact primary unmarks the previous.")
+    traits: dict[str, Any] = Field(None)
+
+
+class ContactIn(ContactPatch):
+    name: str = Field(..., min_length=1, max_length=200)
