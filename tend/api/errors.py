@@ -84,8 +84,10 @@ def install(api: NinjaAPI) -> None:
     def model_validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
         errors: list[dict[str, Any]] = []
         unique = False
-        detail = getattr(exc, "error_dict", {NON_FIELD_ERRORS: exc.error_list})
-        for field, items in detail.items():
+        by_field = (
+            exc.error_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.error_list}
+        )
+        for field, items in by_field.items():
             for item in items:
                 unique = unique or item.code in {"unique", "unique_together"}
                 errors.append(

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.http import Http404, HttpRequest
 from ninja import Query, Router
+from ninja.responses import Status
 
 from tend.accounts.models import User
 from tend.api.auth import Principal
@@ -125,12 +126,12 @@ def customer_list(
 
 
 @router.post("/customers", response={201: CustomerOut, **ERRORS_409}, tags=["customers"])
-def customer_create_endpoint(request: HttpRequest, payload: CustomerIn) -> tuple[int, Customer]:
+def customer_create_endpoint(request: HttpRequest, payload: CustomerIn) -> Status[Customer]:
     """Create a customer. A taken ``external_id`` is a 409."""
     who = _principal(request)
     data = _references(payload.model_dump(exclude_unset=True))
     customer = customer_create(by=who.user, label=who.label, **data)
-    return 201, _customer(customer.pk)
+    return Status(201, _customer(customer.pk))
 
 
 @router.get(
@@ -162,11 +163,11 @@ def customer_update_endpoint(
 
 
 @router.delete("/customers/{customer_id}", response={204: None, **ERRORS_404}, tags=["customers"])
-def customer_delete_endpoint(request: HttpRequest, customer_id: int) -> tuple[int, None]:
+def customer_delete_endpoint(request: HttpRequest, customer_id: int) -> Status[None]:
     """Erase a customer with its contacts, subscriptions, events and timeline."""
     who = _principal(request)
     customer_delete(customer=_customer(customer_id), by=who.user, label=who.label)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post(
@@ -188,7 +189,7 @@ def customer_stage(request: HttpRequest, customer_id: int, payload: StageIn) -> 
 @router.post(
     "/customers/{customer_id}/notes", response={201: NoteOut, **ERRORS_404}, tags=["customers"]
 )
-def customer_note(request: HttpRequest, customer_id: int, payload: NoteIn) -> tuple[int, Any]:
+def customer_note(request: HttpRequest, customer_id: int, payload: NoteIn) -> Status[Any]:
     """Add a note, or log a call, email or meeting, on the customer's timeline."""
     who = _principal(request)
     entry = customer_add_note(
@@ -198,7 +199,7 @@ def customer_note(request: HttpRequest, customer_id: int, payload: NoteIn) -> tu
         kind=payload.kind,
         at=payload.at,
     )
-    return 201, entry
+    return Status(201, entry)
 
 
 @router.get(
@@ -221,7 +222,7 @@ def contact_list(
 )
 def contact_create_endpoint(
     request: HttpRequest, customer_id: int, payload: ContactIn
-) -> tuple[int, Contact]:
+) -> Status[Contact]:
     """Add a contact; the customer's first contact, or one sent as primary, becomes primary."""
     who = _principal(request)
     contact = contact_create(
@@ -230,7 +231,7 @@ def contact_create_endpoint(
         label=who.label,
         **payload.model_dump(exclude_unset=True),
     )
-    return 201, contact
+    return Status(201, contact)
 
 
 @router.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS_404}, tags=["contacts"])
@@ -254,8 +255,8 @@ def contact_update_endpoint(
 
 
 @router.delete("/contacts/{contact_id}", response={204: None, **ERRORS_404}, tags=["contacts"])
-def contact_delete_endpoint(request: HttpRequest, contact_id: int) -> tuple[int, None]:
+def contact_delete_endpoint(request: HttpRequest, contact_id: int) -> Status[None]:
     """Remove a contact."""
     who = _principal(request)
     contact_delete(contact=_contact(contact_id), by=who.user, label=who.label)
-    return 204, None
+    return Status(204, None)

@@ -115,7 +115,7 @@ class CustomerPatch(InputSchema):
     size: int | None = Field(None, ge=0)
     country: str = Field(None, max_length=2, description="ISO 3166-1 alpha-2.")
     plan: str | None = Field(None, description="Plan code.")
-    channel: Channel | Literal[""] = Field(None)
+    channel: str = Field(None, max_length=20, json_schema_extra={"enum": ["", *Channel.values]})
     acquisition_cost: Decimal | None = Field(
         None, **_money_amount, description="In the reporting currency."
     )
