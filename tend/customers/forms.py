@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -38,14 +38,17 @@ class CustomerFilterForm(forms.Form):
         tags: list[str],
     ) -> None:
         super().__init__(data)
-        self.fields["stage"].choices = [("", _("All stages")), *Stage.choices]
-        self.fields["plan"].choices = [("", _("All plans")), *((str(i), n) for i, n in plans)]
-        self.fields["owner"].choices = [
+        self._choice("stage").choices = [("", _("All stages")), *Stage.choices]
+        self._choice("plan").choices = [("", _("All plans")), *((str(i), n) for i, n in plans)]
+        self._choice("owner").choices = [
             ("", _("Anyone")),
             (NO_OWNER, _("Nobody")),
             *((str(i), n) for i, n in owners),
         ]
-        self.fields["tag"].choices = [("", _("All tags")), *((t, t) for t in tags)]
+        self._choice("tag").choices = [("", _("All tags")), *((t, t) for t in tags)]
+
+    def _choice(self, name: str) -> forms.ChoiceField:
+        return cast(forms.ChoiceField, self.fields[name])
 
     def filters(self) -> ListFilters:
         """The valid parameters as ListFilters; an invalid value is ignored, not an error."""
@@ -58,12 +61,14 @@ class CustomerFilterForm(forms.Form):
         sort = raw_sort.lstrip("-")
         if sort not in SORTS:
             sort, descending = DEFAULT_SORT, False
-        owner = data.get("owner") or None
+        owner: str = data.get("owner") or ""
+        plan: str = data.get("plan") or ""
         return ListFilters(
             q=(data.get("q") or "").strip(),
             stage=data.get("stage") or "",
-            plan=int(data["plan"]) if data.get("plan") else None,
-            owner=owner if owner in (None, NO_OWNER) else int(owner),
+            plan=int(plan) if plan else None,
+            owner=int(owner) if owner and owner != NO_OWNER else None,
+            unowned=owner == NO_OWNER,
             tag=data.get("tag") or "",
             sort=sort,
             descending=descending,

@@ -42,14 +42,15 @@ class ListFilters:
     q: str = ""
     stage: str = ""
     plan: int | None = None
-    owner: int | str | None = None  # a user id, NO_OWNER, or None for anyone
+    owner: int | None = None
+    unowned: bool = False  # only customers nobody owns
     tag: str = ""
     sort: str = DEFAULT_SORT
     descending: bool = False
 
     @property
     def active(self) -> bool:
-        return bool(self.q or self.stage or self.plan or self.owner or self.tag)
+        return bool(self.q or self.stage or self.plan or self.owner or self.unowned or self.tag)
 
 
 def customer_list(filters: ListFilters) -> QuerySet[Customer]:
@@ -59,7 +60,7 @@ def customer_list(filters: ListFilters) -> QuerySet[Customer]:
         qs = qs.filter(stage=filters.stage)
     if filters.plan:
         qs = qs.filter(plan_id=filters.plan)
-    if filters.owner == NO_OWNER:
+    if filters.unowned:
         qs = qs.filter(owner__isnull=True)
     elif filters.owner:
         qs = qs.filter(owner_id=filters.owner)

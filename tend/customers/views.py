@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.middleware import HtmxDetails
 
 from tend.accounts.models import User
 from tend.billing.models import Plan, Subscription
@@ -23,6 +24,11 @@ from tend.customers.models import Customer, Stage, Tag, TimelineEntry
 from tend.customers.timeline import describe
 from tend.lib.access import can_write, write_view
 
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
 # Detail page lists are capped so a customer with thousands of contacts still renders fast.
 CONTACTS_SHOWN = 25
 SUBSCRIPTIONS_SHOWN = 25
@@ -30,7 +36,7 @@ MOVEMENTS_SHOWN = 12
 
 
 @require_GET
-def customer_list(request: HttpRequest) -> HttpResponse:
+def customer_list(request: HtmxHttpRequest) -> HttpResponse:
     """All customers: search, filter, sort and page; htmx asks for the table alone."""
     plans = list(Plan.objects.order_by("name").values_list("id", "name"))
     owners = [
