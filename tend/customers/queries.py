@@ -28,6 +28,7 @@ SORTS = {
     "stage": "stage_order",
 }
 DEFAULT_SORT = "name"
+NULLABLE_SORTS = {"last_seen_at"}
 # Sorting by stage follows the lifecycle, not the alphabet.
 STAGE_ORDER = Case(
     *(When(stage=value, then=Value(i)) for i, value in enumerate(Stage.values)),
@@ -70,9 +71,16 @@ def customer_list(filters: ListFilters) -> QuerySet[Customer]:
     column = SORTS.get(filters.sort, SORTS[DEFAULT_SORT])
     if column == "stage_order":
         qs = qs.alias(stage_order=STAGE_ORDER)
-    order = (
-        F(column).desc(nulls_last=True) if filters.descending else F(column).asc(nulls_last=True)
-    )
+    if column in NULLABLE_SORTS:
+        # Never-seen customers go last both ways. NOT NULL columns get a plain ASC/DESC so
+        # PostgreSQL can walk their btree index (DESC NULLS LAST would not match it).
+        order = (
+            F(column).desc(nulls_last=True)
+            if filters.descending
+            else F(column).asc(nulls_last=True)
+        )
+    else:
+        order = F(column).desc() if filters.descending else F(column).asc()
     tiebreak = F("pk").desc() if filters.descending else F("pk").asc()
     return (
         qs.order_by(order, tiebreak)
