@@ -34,6 +34,12 @@ def money(amount: Decimal | None, currency: str) -> dict[str, Any] | None:
     return {"amount": amount, "currency": currency}
 
 
+# Default of PATCH fields: a field not sent is left out by ``exclude_unset``, and an explicit
+# null is still validated against the field's type. Typed Any so ``name: str = Field(UNSET)``
+# type-checks.
+UNSET: Any = None
+
+
 class InputSchema(Schema):
     """Request bodies: an unknown field is an error, never silently dropped."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F
 from django.http import Http404, HttpRequest
 from ninja import Query, Router
 from ninja.responses import Status
@@ -30,7 +30,7 @@ from tend.customers.actions import (
     customer_set_tags,
     customer_update,
 )
-from tend.customers.models import Contact, Customer
+from tend.customers.models import Contact, Customer, CustomerQuerySet
 from tend.customers.schemas import (
     ContactIn,
     ContactOut,
@@ -56,7 +56,7 @@ def _principal(request: HttpRequest) -> Principal:
     return principal
 
 
-def _customers() -> QuerySet[Customer]:
+def _customers() -> CustomerQuerySet:
     """Customers with everything the output schema reads, in a fixed number of queries."""
     return Customer.objects.select_related("plan", "owner").prefetch_related("tags")
 
@@ -75,7 +75,7 @@ def _contact(pk: int) -> Contact:
     return contact
 
 
-def customers_filtered(filters: CustomerFilters) -> QuerySet[Customer]:
+def customers_filtered(filters: CustomerFilters) -> CustomerQuerySet:
     """Customers matching the list filters, in the requested order with the id as tiebreak."""
     qs = _customers().search(filters.search)
     if filters.stage:

@@ -14,7 +14,7 @@ from django.conf import settings
 from ninja import Field, Schema
 from pydantic import field_validator
 
-from tend.api.schemas import InputSchema, Money, Page, UtcDatetime, money
+from tend.api.schemas import UNSET, InputSchema, Money, Page, UtcDatetime, money
 from tend.customers.models import Channel, Customer, Kind, Stage, TimelineEntry
 
 CustomerSort = Literal[
@@ -100,33 +100,30 @@ class CustomerFilters(Schema):
     sort: CustomerSort = Field("name", description="Column; a leading `-` sorts descending.")
 
 
-_money_amount = {"max_digits": 12, "decimal_places": 2, "ge": 0}
-
-
 class CustomerPatch(InputSchema):
     """Change only the fields sent. ``tags`` replaces the whole set; ``stage`` moves the stage."""
 
-    name: str = Field(None, min_length=1, max_length=200)
-    kind: Kind = Field(None)
-    external_id: str | None = Field(None, max_length=120)
-    email: str = Field(None, max_length=254)
-    phone: str = Field(None, max_length=40)
-    industry: str = Field(None, max_length=80)
-    size: int | None = Field(None, ge=0)
-    country: str = Field(None, max_length=2, description="ISO 3166-1 alpha-2.")
-    plan: str | None = Field(None, description="Plan code.")
-    channel: str = Field(None, max_length=20, json_schema_extra={"enum": ["", *Channel.values]})
+    name: str = Field(UNSET, min_length=1, max_length=200)
+    kind: Kind = Field(UNSET)
+    external_id: str | None = Field(UNSET, max_length=120)
+    email: str = Field(UNSET, max_length=254)
+    phone: str = Field(UNSET, max_length=40)
+    industry: str = Field(UNSET, max_length=80)
+    size: int | None = Field(UNSET, ge=0)
+    country: str = Field(UNSET, max_length=2, description="ISO 3166-1 alpha-2.")
+    plan: str | None = Field(UNSET, description="Plan code.")
+    channel: str = Field(UNSET, max_length=20, json_schema_extra={"enum": ["", *Channel.values]})
     acquisition_cost: Decimal | None = Field(
-        None, **_money_amount, description="In the reporting currency."
+        None, max_digits=12, decimal_places=2, ge=0, description="In the reporting currency."
     )
     referred_by_id: int | None = None
-    owner: str | None = Field(None, description="Username.")
+    owner: str | None = Field(UNSET, description="Username.")
     birthday: date | None = None
-    traits: dict[str, Any] = Field(None)
-    signed_up_at: UtcDatetime = Field(None)
+    traits: dict[str, Any] = Field(UNSET)
+    signed_up_at: UtcDatetime = Field(UNSET)
     first_paid_at: UtcDatetime | None = None
-    tags: list[str] = Field(None)
-    stage: Stage = Field(None)
+    tags: list[str] = Field(UNSET)
+    stage: Stage = Field(UNSET)
 
 
 class CustomerIn(CustomerPatch):
@@ -143,7 +140,7 @@ class StageIn(InputSchema):
 class NoteIn(InputSchema):
     body: str = Field(..., min_length=1)
     kind: NoteKind = "note"
-    at: UtcDatetime | None = Field(None, description="When it happened; defaults to now.")
+    at: UtcDatetime | None = Field(UNSET, description="When it happened; defaults to now.")
 
     @field_validator("body")
     @classmethod
@@ -184,13 +181,13 @@ class ContactPage(Page):
 
 
 class ContactPatch(InputSchema):
-    name: str = Field(None, min_length=1, max_length=200)
-    external_id: str | None = Field(None, max_length=120)
-    email: str = Field(None, max_length=254)
-    phone: str = Field(None, max_length=40)
-    title: str = Field(None, max_length=120)
-    is_primary: bool = Field(None, description="Making a contact primary unmarks the previous.")
-    traits: dict[str, Any] = Field(None)
+    name: str = Field(UNSET, min_length=1, max_length=200)
+    external_id: str | None = Field(UNSET, max_length=120)
+    email: str = Field(UNSET, max_length=254)
+    phone: str = Field(UNSET, max_length=40)
+    title: str = Field(UNSET, max_length=120)
+    is_primary: bool = Field(UNSET, description="Making a contact primary unmarks the previous.")
+    traits: dict[str, Any] = Field(UNSET)
 
 
 class ContactIn(ContactPatch):

@@ -72,7 +72,7 @@ def test_createuser_refuses_an_unknown_role():
 
 @pytest.mark.django_db
 def test_createuser_refuses_a_weak_password_naming_the_password():
-    with pytest.raises(CommandError, match="password: .*too short"):
+    with pytest.raises(CommandError, match=r"password: .*too short"):
         run("createuser", "ann", "--role", "member", "--password", "abc")
     assert not User.objects.exists()
 

@@ -146,3 +146,14 @@ def test_the_docs_page_sends_visitors_to_the_login_page_and_shows_members_the_do
     page = http(session=member).get("/docs")
     assert page.status_code == 200
     assert "openapi.json" in page.text
+
+
+def test_the_document_describes_auth_paging_and_the_error_shape_on_every_operation():
+    document = openapi_schema()
+    assert "Bearer" in document["info"]["description"]
+    assert set(document["components"]["schemas"]["ErrorOut"]["properties"]) == {"detail", "errors"}
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            documented = set(operation["responses"])
+            assert {"401", "403", "422"} <= documented, (method, path)
+            assert operation["security"] == [{"KeyAuth": []}, {"SessionAuth": []}]

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -78,7 +79,9 @@ class Command(BaseCommand):
                 f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never",
                 f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active",
             )
-        Console(file=self.stdout._out, width=120).print(table)
+        buffer = io.StringIO()
+        Console(file=buffer, width=120).print(table)
+        self.stdout.write(buffer.getvalue(), ending="")
 
     def _revoke(self, options: dict[str, Any]) -> None:
         key = ApiKey.objects.select_related("created_by").filter(pk=options["id"]).first()
