@@ -226,5 +226,5 @@ def test_the_page_runs_the_same_few_queries_however_much_a_customer_has(
     assert len(many.captured_queries) == len(few.captured_queries)
     # session, user, customer (+plan, owner, referrer), tags, contacts, subscriptions,
     # movements, activity by day, top events, timeline page (+authors)
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(10):
         owner_client.get(detail(acme))
