@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "tend.activity",
     "tend.jobs",
     "tend.web",
+    "tend.demo",
 ]
 
 MIDDLEWARE = [
