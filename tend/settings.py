@@ -173,7 +173,8 @@ except (zoneinfo.ZoneInfoNotFoundError, ValueError):
 # --- static files -------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATICFILES_DIRS: list[tuple[str, Path]] = []
+STATIC_ROOT.mkdir(exist_ok=True)
+STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "static"]  # vendored Bootstrap
 try:
     import plotly
 

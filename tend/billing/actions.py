@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from tend.accounts.actions import audit_record
 from tend.accounts.models import User
-from tend.billing.ledger import classify, monthly_amount
+from tend.billing.ledger import CENT, classify, monthly_amount
 from tend.billing.models import (
     MRR_STATUSES,
     MrrMovement,
@@ -91,7 +91,7 @@ def customer_mrr_sync(
     at = at or timezone.now()
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     live = Subscription.objects.filter(customer=customer, status__in=MRR_STATUSES)
-    after = live.aggregate(total=Sum("mrr"))["total"] or Decimal("0.00")
+    after = (live.aggregate(total=Sum("mrr"))["total"] or Decimal(0)).quantize(CENT)
     before = customer.mrr
     had_mrr = MrrMovement.objects.filter(customer=customer).exists()
     kind = classify(before=before, after=after, had_mrr_before=had_mrr)

@@ -114,8 +114,8 @@ def customer_update(
     *, customer: Customer, by: User | None, label: str = "", **fields: Any
 ) -> Customer:
     """Change the given fields; only real changes are saved and audited."""
-    _check_fields(fields)
     tags = fields.pop("tags", None)
+    _check_fields(fields)
     changes: dict[str, Any] = {}
     for name, value in fields.items():
         old = getattr(customer, name)
@@ -224,6 +224,7 @@ def customer_add_note(
     body: str,
     kind: str = TimelineKind.NOTE,
     at: datetime | None = None,
+    label: str = "",
 ) -> TimelineEntry:
     """Add a note (or a logged call, email or meeting) written by a person."""
     body = body.strip()
@@ -232,7 +233,7 @@ def customer_add_note(
     if kind not in {TimelineKind.NOTE, TimelineKind.CALL, TimelineKind.EMAIL, TimelineKind.MEETING}:
         raise ValueError("kind must be note, call, email or meeting")
     entry = timeline_add(customer=customer, kind=kind, by=by, body=body, at=at)
-    audit_record(by=by, action="timeline.add", obj=entry, changes={"kind": kind})
+    audit_record(by=by, label=label, action="timeline.add", obj=entry, changes={"kind": kind})
     return entry
 
 

@@ -198,6 +198,7 @@ def customer_note(request: HttpRequest, customer_id: int, payload: NoteIn) -> St
         body=payload.body,
         kind=payload.kind,
         at=payload.at,
+        label=who.label,
     )
     return Status(201, entry)
 

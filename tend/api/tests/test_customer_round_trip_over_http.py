@@ -111,6 +111,8 @@ def test_a_note_lands_on_the_customer_timeline(rw, owner):
     assert note["author"] == "olivia" and note["at"] == "2025-03-01T10:00:00Z"
     entry = TimelineEntry.objects.get(pk=note["id"])
     assert entry.at == datetime(2025, 3, 1, 10, tzinfo=UTC) and entry.author == owner
+    audit = AuditEntry.objects.get(action="timeline.add")
+    assert (audit.actor, audit.actor_label) == (owner, "api:zapier")
 
 
 def test_a_member_session_with_a_csrf_token_writes_and_is_audited_under_the_username(http, member):
