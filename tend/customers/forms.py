@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tend.customers.models import Stage, TimelineKind
 from tend.customers.queries import DEFAULT_SORT, NO_OWNER, SORTS, ListFilters
@@ -25,7 +26,9 @@ class CustomerFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     stage = forms.ChoiceField(label=_("Stage"), required=False)
     plan = forms.ChoiceField(label=_("Plan"), required=False)
-    owner = forms.ChoiceField(label=_("Owner"), required=False)
+    owner = forms.ChoiceField(
+        label=pgettext_lazy("person responsible for a customer", "Owner"), required=False
+    )
     tag = forms.ChoiceField(label=_("Tag"), required=False)
     sort = forms.CharField(required=False)
 
