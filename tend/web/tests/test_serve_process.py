@@ -69,8 +69,9 @@ def test_ctrl_c_stops_the_web_server_and_its_worker(tmp_path):
                 except subprocess.TimeoutExpired:
                     continue
         assert status == 200, server.stdout.read().decode() if server.stdout else ""
-        with pytest.raises(urllib.error.HTTPError):
+        with pytest.raises(urllib.error.HTTPError) as denied:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/customers", timeout=5)
+        assert denied.value.code == 401
         members = _group_members(server.pid)
         assert any("tend.cli worker" in m for m in members), members
 
