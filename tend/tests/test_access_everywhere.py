@@ -1,0 +1,69 @@
+"""Every page needs a login and every write needs a role that writes, found by walking the
+URL configuration so new pages are covered the day they are added."""
+
+import re
+
+import pytest
+from django.apps import apps
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tend.factories import make_customer
+
+PUBLIC = {"login", "set_language", "healthz"}
+
+
+def _walk(patterns, prefix=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            if str(p.pattern).startswith("api/"):
+                continue  # the API answers 401 JSON; tested in tend/api/tests
+            yield from _walk(p.url_patterns, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern):
+            yield p.name, prefix + str(p.pattern)
+
+
+def _concrete(route: str, pk: int) -> str:
+    path = re.sub(r"<(?:\w+:)?\w+>", str(pk), route)
+    return "/" + path.lstrip("^").rstrip("$")
+
+
+def _page_urls(pk: int) -> list[str]:
+    return [
+        _concrete(route, pk)
+        for name, route in _walk(get_resolver().url_patterns)
+        if name not in PUBLIC and "static" not in route
+    ]
+
+
+def _snapshot() -> dict[str, int]:
+    return {
+        m._meta.label: m.objects.count()
+        for m in apps.get_models()
+        if m._meta.app_label in {"accounts", "customers", "billing", "activity"}
+    }
+
+
+@pytest.mark.django_db
+def test_an_outsider_is_sent_to_the_login_page_from_every_page(outsider_client):
+    customer = make_customer()
+    urls = _page_urls(customer.pk)
+    assert len(urls) >= 4
+    for url in urls:
+        for method in ("get", "post"):
+            response = getattr(outsider_client, method)(url)
+            assert response.status_code == 302, (method, url, response.status_code)
+            assert response["Location"].startswith("/login/?next="), (method, url)
+
+
+@pytest.mark.django_db
+def test_a_viewer_gets_403_on_every_post_and_nothing_changes(viewer_client):
+    customer = make_customer()
+    before = _snapshot()
+    for url in _page_urls(customer.pk):
+        if url.rstrip("/").endswith("logout"):
+            continue
+        response = viewer_client.post(
+            url, {"body": "x", "kind": "note", "stage": "churned", "tags": "hacked"}
+        )
+        assert response.status_code in {403, 405}, (url, response.status_code)
+    assert _snapshot() == before
