@@ -279,6 +279,8 @@ def simulate_lifecycle(
         n_orders[idx] += 1
         last_order[idx] = day
         when = day * DAY + rng.integers(7 * 3600, 23 * 3600, len(idx))
+        # Never before the sign-up itself (a shop customer's record starts with that order).
+        when = np.maximum(when, signup_sec[idx])
         if biz.products and biz.key == "course":
             product = rng.integers(0, len(biz.products), len(idx))
         else:

@@ -4,8 +4,9 @@ from collections import defaultdict
 from itertools import pairwise
 
 import pytest
+from django.db.models import Max
 
-from tend.billing.models import MrrMovement, Subscription
+from tend.billing.models import MrrMovement, Order, Subscription
 from tend.customers.models import Customer, Stage, StageChange, TimelineEntry
 from tend.demo.tests.helpers import generate
 
@@ -67,8 +68,16 @@ def test_every_movement_and_stage_move_is_on_the_timeline():
 
 def test_last_seen_is_the_latest_event():
     generate("saas")
-    from django.db.models import Max
-
     latest = dict(Customer.objects.annotate(top=Max("events__timestamp")).values_list("pk", "top"))
     for pk, seen in Customer.objects.values_list("pk", "last_seen_at"):
         assert seen == latest[pk]
+
+
+@pytest.mark.parametrize("business", ["course", "shop"])
+def test_buyers_are_never_left_as_prospects(business):
+    generate(business, customers=300, months=12)
+    buyers = Order.objects.values("customer")
+    assert not Customer.objects.filter(pk__in=buyers, stage=Stage.PROSPECT).exists()
+    for customer in Customer.objects.filter(pk__in=buyers):
+        first = Order.objects.filter(customer=customer).order_by("ordered_at").first()
+        assert first is not None and first.ordered_at >= customer.signed_up_at
