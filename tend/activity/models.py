@@ -17,7 +17,12 @@ class Event(models.Model):
     """
 
     customer = models.ForeignKey(
-        "customers.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,  # (customer, timestamp) below serves it; one B-tree less per event
     )
     contact = models.ForeignKey(
         "customers.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
@@ -50,7 +55,10 @@ class DailyRollup(models.Model):
     """Events per customer, day (UTC) and event name; charts and scores read this, not events."""
 
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="daily_rollups"
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="daily_rollups",
+        db_index=False,  # the (customer, day, name) unique index serves it
     )
     day = models.DateField()
     name = models.CharField(max_length=200)

@@ -73,7 +73,10 @@ class SubscriptionQuerySet(models.QuerySet["Subscription"]):
 
 class Subscription(models.Model):
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="subscriptions"
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+        db_index=False,  # (customer, status) below serves it
     )
     plan = models.ForeignKey(
         Plan, null=True, blank=True, on_delete=models.SET_NULL, related_name="subscriptions"
@@ -136,7 +139,10 @@ class MrrMovement(models.Model):
     """
 
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="mrr_movements"
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="mrr_movements",
+        db_index=False,  # (customer, at) below serves it
     )
     subscription = models.ForeignKey(
         Subscription, null=True, blank=True, on_delete=models.SET_NULL, related_name="movements"
@@ -169,7 +175,10 @@ class Order(models.Model):
     """A one-off purchase (shop order, course sale, invoice for a project)."""
 
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="orders"
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="orders",
+        db_index=False,  # (customer, ordered_at) below serves it
     )
     external_id = models.CharField(
         _("external id"), max_length=120, unique=True, null=True, blank=True

@@ -188,7 +188,12 @@ class Contact(models.Model):
 class StageChange(models.Model):
     """One move between lifecycle stages, by hand (``by`` set) or by a rule."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="stage_changes")
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="stage_changes",
+        db_index=False,  # (customer, at) below serves it
+    )
     from_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
     to_stage = models.CharField(max_length=20, choices=Stage.choices)
     at = models.DateTimeField(default=timezone.now)
@@ -219,7 +224,12 @@ class TimelineKind(models.TextChoices):
 class TimelineEntry(models.Model):
     """Everything that happens to a customer, newest first on the customer page."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="timeline")
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="timeline",
+        db_index=False,  # (customer, -at) below serves it
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=TimelineKind.choices)
     at = models.DateTimeField(_("when"), default=timezone.now)
     author = models.ForeignKey(

@@ -69,7 +69,9 @@ def test_a_bad_email_names_the_field_and_is_not_saved():
 def test_tags_are_created_on_demand_and_replaced_as_a_set():
     customer = make_customer()
     assert customer_set_tags(customer=customer, tags=["vip", " beta ", "vip"], by=None) == [
-        "beta", "vip"]
+        "beta",
+        "vip",
+    ]
     customer_set_tags(customer=customer, tags=["beta"], by=None)
     assert list(customer.tags.values_list("name", flat=True)) == ["beta"]
 
