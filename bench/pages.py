@@ -174,8 +174,11 @@ def measure(
             "/customers/?tag=vip",
             "/customers/?page=50",
             "/customers/?page=1000&sort=-signed_up",
+            "/customers/?sort=stage",
+            "/customers/?sort=-mrr&stage=established",
         ]
         results: dict[str, list[float]] = {"healthz": [], "list": [], "detail": []}
+        per_variant: dict[str, list[float]] = {v: [] for v in list_variants}
         for _ in range(20):  # warm up caches and connections
             browser.request("GET", rng.choice(list_variants))
         for i in range(args.requests):
@@ -185,11 +188,18 @@ def measure(
             status, _, t = browser.request("GET", path)
             assert status == 200, f"{path} gave HTTP {status}"
             results["list"].append(t)
+            per_variant[path].append(t)
             cid = rng.choice(ids) if i % 10 == 0 and ids else rng.randint(1, max_id)
             status, _, t = browser.request("GET", f"/customers/{cid}/")
             assert status in (200, 404), f"/customers/{cid}/ gave HTTP {status}"
             if status == 200:
                 results["detail"].append(t)
+        for path, samples in per_variant.items():
+            ordered = sorted(samples)
+            print(
+                f"[{kind}]   {path:45s} median={statistics.median(ordered) * 1000:6.1f} ms  "
+                f"max={ordered[-1] * 1000:6.1f} ms"
+            )
         return {name: percentiles(samples) for name, samples in results.items()}
     finally:
         server.send_signal(signal.SIGTERM)

@@ -123,6 +123,19 @@ class Customer(models.Model):
     stage = models.CharField(
         _("lifecycle stage"), max_length=20, choices=Stage.choices, default=Stage.PROSPECT
     )
+    # The stage's place in the lifecycle, kept by the database so that sorting the customers
+    # list by stage walks an index instead of sorting 100,000 rows by a CASE expression.
+    stage_rank = models.GeneratedField(
+        expression=models.Case(
+            *(
+                models.When(stage=value, then=models.Value(i))
+                for i, value in enumerate(Stage.values)
+            ),
+            default=models.Value(len(Stage.values)),
+        ),
+        output_field=models.PositiveSmallIntegerField(),
+        db_persist=True,
+    )
     stage_changed_at = models.DateTimeField(_("stage changed"), default=timezone.now)
     signed_up_at = models.DateTimeField(_("signed up"), default=timezone.now)
     first_paid_at = models.DateTimeField(_("first paid"), null=True, blank=True)
@@ -142,6 +155,7 @@ class Customer(models.Model):
         indexes = [
             # Customers list: filter by stage/plan/owner, sort by these columns.
             models.Index(fields=["stage", "name"], name="customer_stage_name_idx"),
+            models.Index(fields=["stage_rank", "id"], name="customer_stage_rank_idx"),
             models.Index(fields=["plan", "name"], name="customer_plan_name_idx"),
             models.Index(fields=["owner", "name"], name="customer_owner_name_idx"),
             models.Index(fields=["signed_up_at"], name="customer_signed_up_idx"),

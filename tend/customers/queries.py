@@ -12,12 +12,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Sum, Value, When
+from django.db.models import F, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from tend.activity.models import DailyRollup
 from tend.billing.models import MrrMovement
-from tend.customers.models import Customer, Stage, Tag, TimelineEntry
+from tend.customers.models import Customer, Tag, TimelineEntry
 
 # Sort keys the list accepts (anything else falls back to the default) and their columns.
 SORTS = {
@@ -25,16 +25,10 @@ SORTS = {
     "mrr": "mrr",
     "signed_up": "signed_up_at",
     "last_seen": "last_seen_at",
-    "stage": "stage_order",
+    "stage": "stage_rank",  # lifecycle order, not the alphabet (a generated column)
 }
 DEFAULT_SORT = "name"
 NULLABLE_SORTS = {"last_seen_at"}
-# Sorting by stage follows the lifecycle, not the alphabet.
-STAGE_ORDER = Case(
-    *(When(stage=value, then=Value(i)) for i, value in enumerate(Stage.values)),
-    default=Value(len(Stage.values)),
-    output_field=IntegerField(),
-)
 NO_OWNER = "none"
 
 
@@ -69,8 +63,6 @@ def customer_list(filters: ListFilters) -> QuerySet[Customer]:
         # Tag names are unique and a customer holds a tag once: no duplicates, no DISTINCT.
         qs = qs.filter(tags__name=filters.tag)
     column = SORTS.get(filters.sort, SORTS[DEFAULT_SORT])
-    if column == "stage_order":
-        qs = qs.alias(stage_order=STAGE_ORDER)
     if column in NULLABLE_SORTS:
         # Never-seen customers go last both ways. NOT NULL columns get a plain ASC/DESC so
         # PostgreSQL can walk their btree index (DESC NULLS LAST would not match it).
