@@ -28,8 +28,18 @@ install-dev: $(VENV)/.installed-dev
 demo: install
 	$(BIN)/tend demo
 
+## Browser tests drive Debian's Chromium (Playwright cannot download one here) and need a
+## CJK font for the Chinese screenshots.
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	  echo "installing chromium and fonts-noto-cjk with apt-get"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk >/dev/null 2>&1 \
+	  || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk >/dev/null; } \
+	  || { echo "could not install chromium + fonts-noto-cjk; install them, then rerun" >&2; exit 1; }; \
+	fi
+
 ## The whole suite: unit, HTTP, CLI, worker and browser tests. TEND_DATABASE_URL picks the DB.
-test: install-dev
+test: install-dev browser-deps
 	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 lint: install-dev
