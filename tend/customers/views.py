@@ -6,7 +6,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import F, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -48,7 +47,9 @@ def customer_list(request: HtmxHttpRequest) -> HttpResponse:
     tags = list(Tag.objects.order_by("name").values_list("name", flat=True))
     form = CustomerFilterForm(request.GET, plans=plans, owners=owners, tags=tags)
     filters = form.filters()
-    paginator = Paginator(queries.customer_list(filters), settings.TEND_PAGE_SIZE)
+    paginator = queries.DeferredJoinPaginator(
+        queries.customer_list(filters), settings.TEND_PAGE_SIZE
+    )
     page = paginator.get_page(request.GET.get("page"))
     sort_key = f"-{filters.sort}" if filters.descending else filters.sort
     context = {

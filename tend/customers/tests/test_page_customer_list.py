@@ -175,6 +175,15 @@ def test_the_list_runs_the_same_few_queries_for_5_or_60_customers(
     _seed(60, owner, member)
     assert _queries(owner_client, {}) == small
     assert _queries(owner_client, {"q": "seeded", "tag": "all", "sort": "-stage"}) == small_filtered
-    # session, user, plans, owners, tags, count, page rows (+plan, owner), tags of the page
-    with django_assert_max_num_queries(8):
+    # session, user, plans, owners, tags, count, ids of the page, page rows (+plan, owner),
+    # tags of the page
+    with django_assert_max_num_queries(9):
         owner_client.get(LIST, {"page": 2})
+
+
+def test_a_later_page_keeps_the_sort_order_and_the_search(owner_client):
+    for i in range(55):
+        make_customer(f"Shop {i:03d}", signed_up_at=timezone.now() - timedelta(days=i))
+    make_customer("Unrelated Ltd")
+    second = owner_client.get(LIST, {"q": "shop", "sort": "-signed_up", "page": 2})
+    assert names(second) == ["Shop 050", "Shop 051", "Shop 052", "Shop 053", "Shop 054"]
