@@ -75,10 +75,13 @@ def customer_list(filters: ListFilters) -> QuerySet[Customer]:
     else:
         order = F(column).desc() if filters.descending else F(column).asc()
     tiebreak = F("pk").desc() if filters.descending else F("pk").asc()
-    return (
-        qs.order_by(order, tiebreak)
-        .select_related("plan", "owner")
-        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+    return with_list_relations(qs.order_by(order, tiebreak))
+
+
+def with_list_relations(qs: QuerySet[Customer]) -> QuerySet[Customer]:
+    """What a row of the customers list shows besides the customer: plan, owner, tags."""
+    return qs.select_related("plan", "owner").prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.order_by("name"))
     )
 
 
@@ -283,6 +286,7 @@ class DeferredJoinPaginator(Paginator):
 
     With a plain OFFSET the database joins plan and owner for every row it skips: page 1,000
     of 100,000 customers took 95 ms on PostgreSQL that way against about 25 ms like this.
+    The rows are loaded by id alone, so a search does not run a third time.
     """
 
     def page(self, number: Any) -> Page:
@@ -296,6 +300,5 @@ class DeferredJoinPaginator(Paginator):
             .prefetch_related(None)
             .values_list("pk", flat=True)[bottom:top]
         )
-        chosen = self.object_list.order_by().filter(pk__in=ids)  # type: ignore[attr-defined]
-        rows = {row.pk: row for row in chosen}
+        rows = {row.pk: row for row in with_list_relations(Customer.objects.filter(pk__in=ids))}
         return Page([rows[pk] for pk in ids if pk in rows], number, self)
