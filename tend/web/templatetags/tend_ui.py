@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 from django.conf import settings
-from django.utils.formats import number_format
+from django.utils import numberformat
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -51,7 +51,9 @@ def format_money(value: Any, currency: str | None = None, decimals: int = 2) -> 
     except (InvalidOperation, TypeError, ValueError):
         return str(value)
     code = (currency or settings.TEND_CURRENCY).upper()
-    text = number_format(abs(amount), decimal_pos=decimals, use_l10n=True, force_grouping=True)
+    # Money reads the same in both languages: comma thousands, point decimals ($7,110.00);
+    # Django's zh-Hans number format has no thousands separator at all.
+    text = numberformat.format(abs(amount), ".", decimals, 3, ",", force_grouping=True)
     sign = "−" if amount < 0 else ""
     symbol = CURRENCY_SYMBOLS.get(code)
     if symbol:

@@ -38,6 +38,9 @@ class Command(BaseCommand):
                 self.cfg.set("threads", options["threads"])
                 self.cfg.set("accesslog", "-" if os.environ.get("TEND_ACCESS_LOG") else None)
                 self.cfg.set("graceful_timeout", 10)
+                # One control socket per user would be shared by every `tend serve` on the
+                # machine (tests, benchmarks, a demo); Tend does not use gunicornc.
+                self.cfg.set("control_socket_disable", True)
 
             def load(self) -> Any:
                 return application
