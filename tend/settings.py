@@ -56,6 +56,10 @@ INSTALLED_APPS = [
     "tend.jobs",
     "tend.web",
     "tend.demo",
+    "tend.ingest",
+    "tend.ingest.tracking",
+    "tend.ingest.imports",
+    "tend.ingest.webhooks",
 ]
 
 MIDDLEWARE = [
