@@ -4,4 +4,5 @@ urlpatterns = [
     path("", include("tend.web.urls")),
     path("customers/", include("tend.customers.urls")),
     path("api/v1/", include("tend.api.urls")),
+    path("v1/", include("tend.ingest.tracking.urls")),
 ]

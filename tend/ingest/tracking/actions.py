@@ -1,0 +1,567 @@
+"""Writes for the tracking API: store Segment messages, link ids to customers, merge.
+
+``tracking_ingest`` is the one entry point. It runs in one transaction, so a 200 answer means
+every accepted event is committed (nothing waits in memory). Identity messages (identify,
+group, alias) are few and go one by one through the customer and contact actions, each in a
+savepoint so one bad message does not undo the others; events go in bulk: one multi-row
+``INSERT … ON CONFLICT (message_id) DO NOTHING RETURNING`` and one rollup upsert per batch.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from tend.activity.actions import rollups_rebuild
+from tend.activity.models import DailyRollup, Event
+from tend.customers.actions import contact_create, contact_update, customer_create, customer_update
+from tend.customers.models import Contact, Customer, Kind
+from tend.ingest.actions import stats_add
+from tend.ingest.tracking.messages import EVENT_TYPES, Message, Rejected, parse_message
+from tend.ingest.tracking.models import Identity, PendingEvent
+
+SOURCE = "tracking"
+INSERT_CHUNK = 500
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    flagged: Counter[str] = field(default_factory=Counter)
+
+    def reject(self, index: int, error: Rejected) -> None:
+        self.rejected.append({"index": index, **error.as_dict()})
+
+
+def _b2c() -> bool:
+    return bool(settings.TEND_BUSINESS_MODEL == "b2c")
+
+
+def tracking_ingest(
+    *,
+    raws: Sequence[Any],
+    label: str,
+    received_at: datetime | None = None,
+    default_type: str | None = None,
+    batch_sent_at: datetime | None = None,
+    batch_context: dict[str, Any] | None = None,
+    check_sizes: bool = True,
+) -> IngestResult:
+    """Store a list of raw Segment messages; bad ones are reported by index, good ones kept."""
+    received_at = received_at or timezone.now()
+    result = IngestResult()
+    messages: list[Message] = []
+    for index, raw in enumerate(raws):
+        try:
+            messages.append(
+                parse_message(
+                    raw,
+                    index=index,
+                    received_at=received_at,
+                    default_type=default_type,
+                    batch_sent_at=batch_sent_at,
+                    batch_context=batch_context,
+                    check_size=check_sizes,
+                )
+            )
+        except Rejected as error:
+            result.reject(index, error)
+    with transaction.atomic():
+        events: list[Message] = []
+        for message in messages:
+            if message.type in EVENT_TYPES:
+                events.append(message)
+                continue
+            try:
+                with transaction.atomic():
+                    _identity_apply(message, label=label)
+                result.accepted += 1
+            except Rejected as error:
+                result.reject(message.index, error)
+        if events:
+            inserted, duplicates = _events_write(events, received_at=received_at)
+            for message in inserted:
+                if message.flag:
+                    result.flagged[message.flag] += 1
+                else:
+                    result.accepted += 1
+            result.duplicates += duplicates
+        rejected = Counter(str(r["code"]) for r in result.rejected) + result.flagged
+        stats_add(
+            source=SOURCE,
+            accepted=result.accepted,
+            duplicates=result.duplicates,
+            rejected=rejected,
+            at=received_at,
+        )
+    result.rejected.sort(key=lambda r: int(r["index"]))
+    return result
+
+
+# --- events ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Resolved:
+    customer_id: int | None
+    contact_id: int | None
+
+
+def _events_write(messages: list[Message], *, received_at: datetime) -> tuple[list[Message], int]:
+    """Insert new events (retried message ids are skipped), then rollups and last-seen."""
+    unique: dict[str, Message] = {}
+    for message in messages:
+        unique.setdefault(message.message_id, message)
+    duplicates = len(messages) - len(unique)
+    batch = list(unique.values())
+    who = _resolve(batch)
+    inserted: list[tuple[int, Message, _Resolved]] = []
+    for start in range(0, len(batch), INSERT_CHUNK):
+        chunk = batch[start : start + INSERT_CHUNK]
+        ids = _insert_events(chunk, who, received_at=received_at)
+        for message in chunk:
+            event_id = ids.get(message.message_id)
+            if event_id is not None:
+                inserted.append((event_id, message, who[message.message_id]))
+    duplicates += len(batch) - len(inserted)
+    pending = [
+        PendingEvent(event_id=event_id, user_id=m.user_id, anonymous_id=m.anonymous_id)
+        for event_id, m, r in inserted
+        if r.customer_id is None
+    ]
+    if pending:
+        PendingEvent.objects.bulk_create(pending)
+    counts: Counter[tuple[int, Any, str]] = Counter()
+    last_seen: dict[int, datetime] = {}
+    for _, message, resolved in inserted:
+        if resolved.customer_id is None:
+            continue
+        counts[(resolved.customer_id, message.timestamp.date(), message.name)] += 1
+        seen = last_seen.get(resolved.customer_id)
+        if seen is None or message.timestamp > seen:
+            last_seen[resolved.customer_id] = message.timestamp
+    rollups_increment(counts)
+    customers_touch(last_seen)
+    return [m for _, m, _ in inserted], duplicates
+
+
+def _insert_events(
+    chunk: list[Message], who: dict[str, _Resolved], *, received_at: datetime
+) -> dict[str, int]:
+    adapt = connection.ops.adapt_datetimefield_value
+    json_cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    row = f"(%s, %s, %s, %s, %s, %s, %s{json_cast}, %s, %s, %s)"
+    params: list[Any] = []
+    received = adapt(received_at)
+    for message in chunk:
+        resolved = who[message.message_id]
+        properties = message.properties
+        if message.flag:
+            properties = {
+                **properties,
+                "$tend": {"flag": message.flag, "timestamp": message.original_timestamp},
+            }
+        params += [
+            resolved.customer_id,
+            resolved.contact_id,
+            message.user_id,
+            message.anonymous_id,
+            message.name,
+            adapt(message.timestamp),
+            json.dumps(properties, separators=(",", ":")),
+            message.message_id,
+            received,
+            SOURCE,
+        ]
+    table = Event._meta.db_table
+    sql = (
+        f"INSERT INTO {table} (customer_id, contact_id, user_id, anonymous_id, name, timestamp, "
+        "properties, message_id, received_at, source) VALUES "
+        + ", ".join([row] * len(chunk))
+        + " ON CONFLICT (message_id) DO NOTHING RETURNING id, message_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {message_id: event_id for event_id, message_id in cursor.fetchall()}
+
+
+def rollups_increment(counts: Counter[tuple[int, Any, str]]) -> None:
+    """Add to daily rollups in one upsert (count = count + n); keys sorted to avoid deadlocks."""
+    if not counts:
+        return
+    table = DailyRollup._meta.db_table
+    keys = sorted(counts)
+    params: list[Any] = []
+    for customer_id, day, name in keys:
+        params += [customer_id, day, name, counts[(customer_id, day, name)]]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (customer_id, day, name, count) VALUES "
+            + ", ".join(["(%s, %s, %s, %s)"] * len(keys))
+            + f" ON CONFLICT (customer_id, day, name) DO UPDATE SET count = {table}.count + "
+            "excluded.count",
+            params,
+        )
+
+
+def customers_touch(last_seen: dict[int, datetime]) -> None:
+    """Move ``last_seen_at`` forward (never back) for these customers, in id order."""
+    if not last_seen:
+        return
+    table = Customer._meta.db_table
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET last_seen_at = %s WHERE id = %s "
+            "AND (last_seen_at IS NULL OR last_seen_at < %s)",
+            [(adapt(at), cid, adapt(at)) for cid, at in sorted(last_seen.items())],
+        )
+
+
+def _resolve(messages: list[Message]) -> dict[str, _Resolved]:
+    """The customer (and contact) of each event, from groupId, userId or anonymousId."""
+    group_ids = {m.group_id for m in messages if m.group_id}
+    keys = {f"u:{m.user_id}" for m in messages if m.user_id}
+    keys |= {f"a:{m.anonymous_id}" for m in messages if m.anonymous_id}
+    groups: dict[str | None, int] = {}
+    if group_ids and not _b2c():
+        groups = dict(
+            Customer.objects.filter(external_id__in=group_ids).values_list("external_id", "pk")
+        )
+    identities = _identities(keys)
+    result: dict[str, _Resolved] = {}
+    for m in messages:
+        user = identities.get(f"u:{m.user_id}") if m.user_id else None
+        anon = identities.get(f"a:{m.anonymous_id}") if m.anonymous_id else None
+        person = user if user is not None and user.customer_id else anon
+        if person is not None and not person.customer_id and person.user_id:
+            person = identities.get(f"u:{person.user_id}")
+        customer_id = groups.get(m.group_id) if m.group_id else None
+        contact_id = None
+        if (
+            person is not None
+            and person.customer_id
+            and (customer_id is None or customer_id == person.customer_id)
+        ):
+            customer_id = person.customer_id
+            contact_id = person.contact_id
+        result[m.message_id] = _Resolved(customer_id, contact_id)
+    return result
+
+
+def _identities(keys: set[str]) -> dict[str, Identity]:
+    """Identity rows for these keys, plus the users their anonymous ids were aliased to, plus
+    users known only as a contact or customer external id (created by imports or by hand)."""
+    found: dict[str, Identity] = {i.key: i for i in Identity.objects.filter(key__in=keys)}
+    aliased = {f"u:{i.user_id}" for i in found.values() if i.user_id and not i.customer_id}
+    aliased -= set(found)
+    if aliased:
+        found.update({i.key: i for i in Identity.objects.filter(key__in=aliased)})
+    unknown = {k[2:] for k in (keys | aliased) - set(found) if k.startswith("u:")}
+    if unknown:
+        rows: list[tuple[str | None, int, int | None]]
+        if _b2c():
+            rows = [
+                (ext, pk, None)
+                for ext, pk in Customer.objects.filter(external_id__in=unknown).values_list(
+                    "external_id", "pk"
+                )
+            ]
+        else:
+            rows = list(
+                Contact.objects.filter(external_id__in=unknown).values_list(
+                    "external_id", "customer_id", "pk"
+                )
+            )
+        for external_id, customer_id, contact_id in rows:
+            found[f"u:{external_id}"] = Identity(
+                key=f"u:{external_id}", customer_id=customer_id, contact_id=contact_id
+            )
+    return found
+
+
+# --- identities --------------------------------------------------------------------------
+
+CUSTOMER_TRAITS = {"name", "email", "phone", "industry", "employees", "country", "createdAt"}
+CONTACT_TRAITS = {"name", "firstName", "lastName", "email", "phone", "title"}
+
+
+def _identity_apply(message: Message, *, label: str) -> None:
+    """Apply one identify, group or alias message; a concurrent twin is retried once."""
+    try:
+        with transaction.atomic():
+            _identity_apply_once(message, label=label)
+    except IntegrityError:
+        # Another request created the same customer, contact or identity just now; now it
+        # exists, so the second attempt updates it.
+        _identity_apply_once(message, label=label)
+
+
+def _identity_apply_once(message: Message, *, label: str) -> None:
+    try:
+        if message.type == "identify":
+            _identify(message, label=label)
+        elif message.type == "group":
+            _group(message, label=label)
+        else:
+            _alias(message)
+    except ValidationError as error:
+        names = getattr(error, "error_dict", {})
+        name = next(iter(names), "")
+        raise Rejected(
+            "bad_trait", "; ".join(error.messages), f"traits.{name}" if name else "traits"
+        ) from None
+    except ValueError as error:
+        raise Rejected("bad_trait", str(error), "traits") from None
+
+
+def _text_trait(traits: dict[str, Any], name: str, max_length: int) -> str | None:
+    value = traits.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise Rejected("wrong_type", f"traits.{name} must be a string", f"traits.{name}")
+    return str(value).strip()[:max_length]
+
+
+def customer_fields_from_traits(traits: dict[str, Any], *, kind: str) -> dict[str, Any]:
+    """Customer fields from Segment traits; traits Tend has no column for go to ``traits``."""
+    fields: dict[str, Any] = {}
+    for name, max_length in (("name", 200), ("email", 254), ("phone", 40), ("industry", 80)):
+        value = _text_trait(traits, name, max_length)
+        if value is not None:
+            fields[name] = value
+    if traits.get("employees") is not None:
+        try:
+            fields["size"] = max(0, int(traits["employees"]))
+        except (TypeError, ValueError):
+            raise Rejected(
+                "wrong_type", "traits.employees must be a number", "traits.employees"
+            ) from None
+    country = _text_trait(traits, "country", 80)
+    if country is not None and len(country) == 2 and country.isalpha():
+        fields["country"] = country.upper()
+    extra = {k: v for k, v in traits.items() if k not in CUSTOMER_TRAITS}
+    if extra:
+        fields["traits"] = extra
+    if kind == Kind.PERSON and "name" not in fields:
+        first = _text_trait(traits, "firstName", 100) or ""
+        last = _text_trait(traits, "lastName", 100) or ""
+        if first or last:
+            fields["name"] = f"{first} {last}".strip()
+    return fields
+
+
+def _customer_upsert(
+    *, external_id: str, traits: dict[str, Any], kind: str, label: str
+) -> Customer:
+    fields = customer_fields_from_traits(traits, kind=kind)
+    customer = Customer.objects.filter(external_id=external_id).first()
+    if customer is None:
+        name = fields.pop("name", "") or fields.get("email") or external_id
+        created = traits.get("createdAt")
+        if isinstance(created, str):
+            from tend.ingest.tracking.messages import parse_time
+
+            signed_up = parse_time(created, "traits.createdAt")
+            if signed_up is not None:
+                fields["signed_up_at"] = signed_up
+        return customer_create(
+            by=None, name=name, kind=kind, external_id=external_id, label=label, **fields
+        )
+    if "traits" in fields:
+        fields["traits"] = {**customer.traits, **fields["traits"]}
+    if not fields.get("name", True):
+        fields.pop("name")
+    return customer_update(customer=customer, by=None, label=label, **fields)
+
+
+def contact_fields_from_traits(traits: dict[str, Any]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for name, max_length in (("email", 254), ("phone", 40), ("title", 120)):
+        value = _text_trait(traits, name, max_length)
+        if value is not None:
+            fields[name] = value
+    name = _text_trait(traits, "name", 200) or ""
+    if not name:
+        first = _text_trait(traits, "firstName", 100) or ""
+        last = _text_trait(traits, "lastName", 100) or ""
+        name = f"{first} {last}".strip()
+    if name:
+        fields["name"] = name
+    extra = {k: v for k, v in traits.items() if k not in CONTACT_TRAITS}
+    if extra:
+        fields["traits"] = extra
+    return fields
+
+
+def _contact_upsert(
+    *, user_id: str, customer: Customer | None, traits: dict[str, Any], label: str
+) -> Contact | None:
+    """Create or update the contact for ``user_id``; None while its customer is unknown."""
+    fields = contact_fields_from_traits(traits)
+    contact = Contact.objects.filter(external_id=user_id).first()
+    if contact is not None:
+        if "traits" in fields:
+            fields["traits"] = {**contact.traits, **fields["traits"]}
+        return contact_update(contact=contact, by=None, label=label, **fields)
+    if customer is None:
+        return None
+    name = fields.pop("name", "") or fields.get("email") or user_id
+    return contact_create(
+        customer=customer, by=None, name=name, external_id=user_id, label=label, **fields
+    )
+
+
+def _identity_link(
+    key: str,
+    *,
+    customer: Customer | None,
+    contact: Contact | None = None,
+    user_id: str = "",
+    traits: dict[str, Any] | None = None,
+) -> Identity:
+    identity, _ = Identity.objects.get_or_create(key=key)
+    if customer is not None:
+        identity.customer = customer
+    if contact is not None:
+        identity.contact = contact
+    if user_id:
+        identity.user_id = user_id
+    if traits is not None:
+        identity.traits = traits
+    identity.updated_at = timezone.now()
+    identity.save()
+    return identity
+
+
+def _identify(message: Message, *, label: str) -> None:
+    user_id, anonymous_id = message.user_id, message.anonymous_id
+    if not user_id:
+        # An anonymous identify: keep its traits for when the person signs up.
+        _identity_link(f"a:{anonymous_id}", customer=None, traits=message.traits)
+        return
+    contact: Contact | None = None
+    if _b2c():
+        customer: Customer | None = _customer_upsert(
+            external_id=user_id, traits=message.traits, kind=Kind.PERSON, label=label
+        )
+    else:
+        customer = None
+        if message.group_id:
+            customer = _customer_upsert(
+                external_id=message.group_id, traits={}, kind=Kind.COMPANY, label=label
+            )
+        else:
+            known = Identity.objects.filter(key=f"u:{user_id}").first()
+            customer = known.customer if known is not None else None
+        contact = _contact_upsert(
+            user_id=user_id, customer=customer, traits=message.traits, label=label
+        )
+        if contact is not None:
+            customer = contact.customer if customer is None else customer
+    pending_traits = None if customer is not None else message.traits
+    _identity_link(f"u:{user_id}", customer=customer, contact=contact, traits=pending_traits)
+    if anonymous_id:
+        _identity_link(f"a:{anonymous_id}", customer=customer, contact=contact, user_id=user_id)
+    if customer is not None:
+        _merge(user_id=user_id, extra_anonymous=[anonymous_id], customer=customer, contact=contact)
+
+
+def _group(message: Message, *, label: str) -> None:
+    if _b2c():
+        return  # B2C: customers are people, made by identify; groups have no meaning here.
+    customer = _customer_upsert(
+        external_id=message.group_id, traits=message.traits, kind=Kind.COMPANY, label=label
+    )
+    user_id, anonymous_id = message.user_id, message.anonymous_id
+    if not user_id:
+        _identity_link(f"a:{anonymous_id}", customer=customer)
+        _merge(user_id="", extra_anonymous=[anonymous_id], customer=customer, contact=None)
+        return
+    known = Identity.objects.filter(key=f"u:{user_id}").first()
+    contact = None
+    if known is not None and known.traits:
+        contact = _contact_upsert(
+            user_id=user_id, customer=customer, traits=known.traits, label=label
+        )
+    else:
+        contact = Contact.objects.filter(external_id=user_id).first()
+    if contact is not None and contact.customer_id != customer.pk:
+        contact = None  # a person can be in several groups; they stay the contact of the first
+    _identity_link(f"u:{user_id}", customer=customer, contact=contact, traits={})
+    if anonymous_id:
+        _identity_link(f"a:{anonymous_id}", customer=customer, contact=contact, user_id=user_id)
+    _merge(user_id=user_id, extra_anonymous=[anonymous_id], customer=customer, contact=contact)
+
+
+def _alias(message: Message) -> None:
+    user_id, previous_id = message.user_id, message.previous_id
+    user = Identity.objects.filter(key=f"u:{user_id}").first()
+    previous = Identity.objects.filter(key=f"u:{previous_id}").first()
+    customer = user.customer if user is not None else None
+    contact = user.contact if user is not None else None
+    if customer is None and previous is not None and previous.customer is not None:
+        customer, contact = previous.customer, previous.contact
+        _identity_link(f"u:{user_id}", customer=customer, contact=contact)
+    _identity_link(f"a:{previous_id}", customer=customer, contact=contact, user_id=user_id)
+    if customer is not None:
+        _merge(
+            user_id=user_id,
+            extra_anonymous=[previous_id],
+            customer=customer,
+            contact=contact,
+            extra_users=[previous_id],
+        )
+
+
+def _merge(
+    *,
+    user_id: str,
+    extra_anonymous: Iterable[str],
+    customer: Customer,
+    contact: Contact | None,
+    extra_users: Iterable[str] = (),
+) -> int:
+    """Attach the waiting events of this user and its anonymous ids to ``customer``.
+
+    Updates the events, recounts the affected customer's rollups from the first moved day and
+    moves ``last_seen_at``. Returns the number of events moved.
+    """
+    users = {u for u in [user_id, *extra_users] if u}
+    anonymous = {a for a in extra_anonymous if a}
+    if user_id:
+        anonymous |= {
+            key[2:]
+            for key in Identity.objects.filter(user_id=user_id, key__startswith="a:").values_list(
+                "key", flat=True
+            )
+        }
+    waiting = PendingEvent.objects.none()
+    if users:
+        waiting = waiting | PendingEvent.objects.filter(user_id__in=users)
+    if anonymous:
+        waiting = waiting | PendingEvent.objects.filter(anonymous_id__in=anonymous)
+    event_ids = list(waiting.values_list("event_id", flat=True))
+    if not event_ids:
+        return 0
+    events = Event.objects.filter(pk__in=event_ids, customer__isnull=True)
+    first = events.order_by("timestamp").values_list("timestamp", flat=True).first()
+    last = events.order_by("-timestamp").values_list("timestamp", flat=True).first()
+    moved = events.update(customer=customer, contact=contact)
+    PendingEvent.objects.filter(event_id__in=event_ids).delete()
+    if moved and first is not None and last is not None:
+        rollups_rebuild(since=first.date(), customer_ids=[customer.pk])
+        customers_touch({customer.pk: last})
+    return moved

@@ -1,0 +1,167 @@
+"""The Segment-compatible HTTP endpoints: ``POST /v1/<type>``, ``/v1/batch``, ``/v1/import``.
+
+parse (size limits, gzip, JSON) → authorise (write key) → ``tracking_ingest`` → answer.
+Every refusal is JSON ``{"success": false, "error": {"code", "field", "reason"}}`` and is
+counted in the data-quality ledger.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import zlib
+from typing import Any
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from tend.accounts.actions import apikey_authenticate
+from tend.accounts.models import ApiKey
+from tend.ingest.actions import stats_add
+from tend.ingest.tracking.actions import SOURCE, tracking_ingest
+from tend.ingest.tracking.messages import (
+    MAX_BATCH_BYTES,
+    MAX_INFLATED_BYTES,
+    MAX_MESSAGE_BYTES,
+    Rejected,
+    parse_time,
+)
+
+BATCH_KINDS = frozenset({"batch", "import"})
+
+
+def _read_body(request: HttpRequest, limit: int) -> bytes:
+    """The request body, inflated when gzip-encoded, refusing anything over ``limit``."""
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if declared.isdigit() and int(declared) > limit:
+        raise Rejected("too_large", f"the request body may not exceed {limit} bytes", status=413)
+    body = request.read(limit + 1)
+    if len(body) > limit:
+        raise Rejected("too_large", f"the request body may not exceed {limit} bytes", status=413)
+    encoding = request.headers.get("Content-Encoding", "").strip().lower()
+    if encoding in {"gzip", "x-gzip"}:
+        inflater = zlib.decompressobj(wbits=31)
+        try:
+            body = inflater.decompress(body, MAX_INFLATED_BYTES + 1)
+        except zlib.error:
+            raise Rejected("bad_gzip", "the body is not valid gzip data") from None
+        if len(body) > MAX_INFLATED_BYTES or inflater.unconsumed_tail:
+            raise Rejected(
+                "too_large",
+                f"the inflated body may not exceed {MAX_INFLATED_BYTES} bytes",
+                status=413,
+            )
+        if len(body) > limit:
+            raise Rejected(
+                "too_large", f"the request body may not exceed {limit} bytes", status=413
+            )
+    elif encoding not in {"", "identity"}:
+        raise Rejected(
+            "bad_encoding", f"Content-Encoding {encoding!r} is not supported; use gzip", status=415
+        )
+    return body
+
+
+def _parse_json(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except UnicodeDecodeError:
+        raise Rejected("bad_json", "the body is not UTF-8 text") from None
+    except json.JSONDecodeError as error:
+        raise Rejected(
+            "bad_json",
+            f"the body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}",
+        ) from None
+    if not isinstance(data, dict):
+        raise Rejected("bad_json", "the body must be a JSON object")
+    return data
+
+
+def _basic_key(request: HttpRequest) -> str | None:
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        raise Rejected(
+            "unauthorized", "use HTTP Basic auth with the write key as user name", status=401
+        )
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise Rejected(
+            "unauthorized", "the Authorization header is not valid Basic auth", status=401
+        ) from None
+    return decoded.partition(":")[0]
+
+
+def _authorise(raw_key: str | None) -> ApiKey:
+    if not raw_key:
+        raise Rejected(
+            "unauthorized",
+            "a write key is required (HTTP Basic user name, or writeKey in the body)",
+            status=401,
+        )
+    key = apikey_authenticate(raw_key)
+    if key is None:
+        raise Rejected("unauthorized", "unknown or revoked write key", status=401)
+    if not key.can_ingest:
+        raise Rejected(
+            "forbidden", "this key cannot send events; use a write key", "writeKey", status=403
+        )
+    return key
+
+
+def _error(error: Rejected) -> JsonResponse:
+    stats_add(source=SOURCE, rejected={error.code: 1})
+    return JsonResponse({"success": False, "error": error.as_dict()}, status=error.status)
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def receive(request: HttpRequest, kind: str) -> JsonResponse:
+    """One Segment call (``kind`` = its type) or a batch of them."""
+    received_at = timezone.now()
+    is_batch = kind in BATCH_KINDS
+    try:
+        header_key = _basic_key(request)
+        if header_key is not None:
+            key = _authorise(header_key)
+        body = _read_body(request, MAX_BATCH_BYTES if is_batch else MAX_MESSAGE_BYTES)
+        data = _parse_json(body)
+        if header_key is None:
+            body_key = data.get("writeKey")
+            key = _authorise(body_key if isinstance(body_key, str) else None)
+        if is_batch:
+            raws = data.get("batch")
+            if not isinstance(raws, list):
+                raise Rejected("wrong_type", "batch must be a list of messages", "batch")
+            context = data.get("context")
+            if context is not None and not isinstance(context, dict):
+                raise Rejected("wrong_type", "context must be a JSON object", "context")
+            sent_at = parse_time(data.get("sentAt"), "sentAt")
+        else:
+            raws, context, sent_at = [data], None, None
+    except Rejected as error:
+        return _error(error)
+    result = tracking_ingest(
+        raws=raws,
+        label=f"tracking:{key.name}",
+        received_at=received_at,
+        default_type=None if is_batch else kind,
+        batch_sent_at=sent_at,
+        batch_context=context,
+        # A message can only pass 32 KB if the whole body does.
+        check_sizes=is_batch and len(body) > MAX_MESSAGE_BYTES,
+    )
+    if not is_batch and result.rejected:
+        return JsonResponse({"success": False, "error": result.rejected[0]}, status=400)
+    answer: dict[str, Any] = {"success": True}
+    if result.rejected:
+        answer["rejected"] = result.rejected
+    return JsonResponse(answer)
