@@ -5,4 +5,6 @@ urlpatterns = [
     path("customers/", include("tend.customers.urls")),
     path("api/v1/", include("tend.api.urls")),
     path("v1/", include("tend.ingest.tracking.urls")),
+    path("webhooks/", include("tend.ingest.webhooks.urls")),
+    path("data-quality/", include("tend.ingest.urls")),
 ]

@@ -45,6 +45,12 @@ class Event(models.Model):
             models.Index(fields=["customer", "timestamp"], name="event_customer_ts_idx"),
             # Daily rollup refresh and data-quality page scan by arrival time.
             models.Index(fields=["received_at"], name="event_received_idx"),
+            # Data-quality page: events still waiting for their customer, by arrival time.
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(customer__isnull=True),
+                name="event_unknown_customer_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -11,8 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from tend.lib.access import can_manage, can_write
 
 # (url name, label, who sees it). Add an entry here when a page ships, not before.
+# who: "all" (every role), "writer" (owners and members), "owner".
 NAVIGATION = [
     ("customers:list", _("Customers"), "all"),
+    ("ingest:data_quality", _("Data quality"), "writer"),
 ]
 
 
@@ -22,7 +24,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {"nav_items": []}
     items = []
     for name, label, who in NAVIGATION:
-        if who == "owner" and not can_manage(user):
+        if (who == "owner" and not can_manage(user)) or (who == "writer" and not can_write(user)):
             continue
         url = reverse(name)
         items.append({"url": url, "label": label, "active": request.path.startswith(url)})

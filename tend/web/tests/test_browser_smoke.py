@@ -13,13 +13,14 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from tend.accounts.actions import user_create
+from tend.accounts.actions import apikey_create, user_create
 from tend.accounts.models import Role, User
-from tend.activity.models import DailyRollup
+from tend.activity.models import DailyRollup, Event
 from tend.billing.actions import subscription_cancel, subscription_update
 from tend.customers.actions import customer_add_note, customer_change_stage, customer_set_tags
 from tend.customers.models import Customer, Stage
 from tend.factories import make_contact, make_customer, make_plan, make_subscription
+from tend.ingest.actions import stats_add
 from tend.testing import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -158,6 +159,33 @@ def seed() -> Customer:
                 rollups.append(DailyRollup(customer=star, day=day, name=name, count=count))
     DailyRollup.objects.bulk_create(rollups)
     Customer.objects.filter(pk=star.pk).update(last_seen_at=now - timedelta(hours=3))
+    for days_ago, accepted, rejected in [
+        (0, 1180, {"bad_timestamp": 6}),
+        (1, 1420, {}),
+        (2, 990, {"oversize": 1, "missing_user": 3}),
+    ]:
+        stats_add(
+            source="tracking",
+            accepted=accepted,
+            duplicates=days_ago * 2,
+            rejected=rejected,
+            at=now - timedelta(days=days_ago),
+        )
+    stats_add(
+        source="import", accepted=2000, rejected={"unknown_plan": 12}, at=now - timedelta(days=4)
+    )
+    Event.objects.bulk_create(
+        [
+            Event(
+                anonymous_id=f"anon-{i % 3}",
+                name="Pricing Viewed",
+                timestamp=now,
+                message_id=f"anon-{i}",
+            )
+            for i in range(7)
+        ]
+    )
+    apikey_create(name="web app", kind="write", by=olivia)
     return star
 
 
@@ -208,6 +236,11 @@ def test_a_founder_browses_customers_in_english_and_chinese(live_server, tmp_pat
             expect(page.locator("#revenue .main-svg").first).to_be_visible()
             page.screenshot(path=SCREENSHOTS / "customer-page-en.png", full_page=True)
 
+            page.goto(f"{live_server.url}/data-quality/")
+            expect(page.locator("[data-source=tracking]")).to_contain_text("3,590")
+            page.screenshot(path=SCREENSHOTS / "data-quality-en.png", full_page=True)
+            page.goto(f"{live_server.url}/customers/{star.pk}/")
+
             # A note written in the page lands on top of the timeline without a reload.
             page.fill("#id_body", "Booked the renewal call for next Tuesday.")
             page.click("#note-form button[type=submit]")
@@ -222,6 +255,10 @@ def test_a_founder_browses_customers_in_english_and_chinese(live_server, tmp_pat
             page.goto(f"{live_server.url}/customers/?sort=-mrr")
             expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
             page.screenshot(path=SCREENSHOTS / "customers-list-zh.png", full_page=True)
+
+            page.goto(f"{live_server.url}/data-quality/")
+            expect(page.locator("[data-source=tracking]")).to_contain_text("3590")
+            page.screenshot(path=SCREENSHOTS / "data-quality-zh.png", full_page=True)
 
             page.set_viewport_size({"width": 390, "height": 844})
             page.goto(f"{live_server.url}/customers/{star.pk}/")
