@@ -226,3 +226,7 @@ TEND_SCHEDULES: dict[str, dict[str, str]] = {
 TEND_CURRENCY = env_str("TEND_CURRENCY", "USD").upper()
 # B2C businesses have no groups: Segment `identify` then creates the customer itself.
 TEND_BUSINESS_MODEL = env_choice("TEND_BUSINESS_MODEL", "b2b", {"b2b", "b2c"})
+# Signing secret of the Stripe webhook endpoint (whsec_…); unset turns /webhooks/stripe off.
+TEND_STRIPE_WEBHOOK_SECRET = env_str("TEND_STRIPE_WEBHOOK_SECRET", "")
+# How far a delivery's signed timestamp may be from now, in seconds (Stripe's default: 300).
+TEND_STRIPE_WEBHOOK_TOLERANCE = env_int("TEND_STRIPE_WEBHOOK_TOLERANCE", 300)

@@ -1,0 +1,28 @@
+"""One end-to-end path over real HTTP: Stripe's signed delivery to a running server."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from tend.billing.models import MrrMovement
+from tend.customers.models import Customer
+from tend.ingest.webhooks.tests import stripe_payloads as sp
+
+
+def test_a_signed_subscription_event_over_http_updates_mrr(live_server: Any) -> None:
+    payload = json.dumps(sp.event("customer.subscription.created", sp.subscription()))
+    headers = {"Stripe-Signature": sp.sign(payload), "Content-Type": "application/json"}
+    url = live_server.url + sp.URL
+    with httpx.Client(timeout=10) as client:
+        first = client.post(url, content=payload, headers=headers)
+        again = client.post(url, content=payload, headers=headers)
+        forged = client.post(url, content=payload, headers={"Stripe-Signature": "t=1,v1=00"})
+    assert first.status_code == 200 and first.json()["outcome"] == "processed"
+    assert again.status_code == 200 and again.json()["duplicate"] is True
+    assert forged.status_code == 400
+    assert Customer.objects.get().mrr == Decimal("49.00")
+    assert MrrMovement.objects.count() == 1

@@ -1,0 +1,73 @@
+"""The Stripe webhook endpoint: verify → parse → apply → answer. No session, no CSRF token:
+Stripe authenticates each delivery with the signature instead."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from tend.ingest.actions import stats_add
+from tend.ingest.models import Source
+from tend.ingest.webhooks.actions import EventError, parse_event, stripe_event_receive
+from tend.ingest.webhooks.signature import SignatureError, verify_signature
+
+log = logging.getLogger(__name__)
+
+
+def _refuse(status: int, code: str, detail: str) -> JsonResponse:
+    stats_add(source=Source.STRIPE, rejected={code: 1})
+    # The code only: the header and the secret never reach the log.
+    log.warning("Stripe webhook refused: %s", code)
+    return JsonResponse({"error": code, "detail": detail}, status=status)
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def stripe_webhook(request: HttpRequest) -> JsonResponse:
+    secret: str = settings.TEND_STRIPE_WEBHOOK_SECRET
+    if not secret:
+        return _refuse(
+            503,
+            "not_configured",
+            "Stripe webhooks are off: set TEND_STRIPE_WEBHOOK_SECRET to the endpoint's "
+            "signing secret (whsec_…).",
+        )
+    try:
+        payload = request.body
+    except RequestDataTooBig:
+        return _refuse(413, "oversize", "The request body is larger than Tend accepts.")
+    try:
+        verify_signature(
+            payload=payload,
+            header=request.headers.get("Stripe-Signature"),
+            secret=secret,
+            tolerance=settings.TEND_STRIPE_WEBHOOK_TOLERANCE,
+        )
+    except SignatureError as exc:
+        return _refuse(400, exc.code, exc.message)
+    try:
+        event = parse_event(json.loads(payload))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return _refuse(400, "malformed_json", f"The body is not valid JSON: {exc}")
+    except EventError as exc:
+        return _refuse(400, "invalid_event", f"The body is not a Stripe event: {exc}")
+    try:
+        received = stripe_event_receive(event=event)
+    except Exception:
+        # Already recorded as failed and counted; a 5xx makes Stripe retry later.
+        return JsonResponse(
+            {"error": "processing_failed", "detail": "Tend could not apply this event."},
+            status=500,
+        )
+    body: dict[str, object] = {"received": True, "outcome": received.outcome}
+    if received.duplicate:
+        body["duplicate"] = True
+    return JsonResponse(body)
