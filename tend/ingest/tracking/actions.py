@@ -464,8 +464,7 @@ def _identify(message: Message, *, label: str) -> None:
                 external_id=message.group_id, traits={}, kind=Kind.COMPANY, label=label
             )
         else:
-            known = Identity.objects.filter(key=f"u:{user_id}").first()
-            customer = known.customer if known is not None else None
+            customer = _known_user(user_id)[0]
         contact = _contact_upsert(
             user_id=user_id, customer=customer, traits=message.traits, label=label
         )
@@ -506,14 +505,24 @@ def _group(message: Message, *, label: str) -> None:
     _merge(user_id=user_id, extra_anonymous=[anonymous_id], customer=customer, contact=contact)
 
 
+def _known_user(user_id: str) -> tuple[Customer | None, Contact | None]:
+    """The customer and contact of a user id: linked by tracking, or created elsewhere (import,
+    REST API, by hand) with it as the contact's (B2B) or customer's (B2C) external id."""
+    identity = Identity.objects.filter(key=f"u:{user_id}").select_related("customer").first()
+    if identity is not None and identity.customer is not None:
+        return identity.customer, identity.contact
+    if _b2c():
+        return Customer.objects.filter(external_id=user_id).first(), None
+    contact = Contact.objects.filter(external_id=user_id).select_related("customer").first()
+    return (contact.customer, contact) if contact is not None else (None, None)
+
+
 def _alias(message: Message) -> None:
     user_id, previous_id = message.user_id, message.previous_id
-    user = Identity.objects.filter(key=f"u:{user_id}").first()
-    previous = Identity.objects.filter(key=f"u:{previous_id}").first()
-    customer = user.customer if user is not None else None
-    contact = user.contact if user is not None else None
-    if customer is None and previous is not None and previous.customer is not None:
-        customer, contact = previous.customer, previous.contact
+    customer, contact = _known_user(user_id)
+    if customer is None:
+        customer, contact = _known_user(previous_id)
+    if customer is not None:
         _identity_link(f"u:{user_id}", customer=customer, contact=contact)
     _identity_link(f"a:{previous_id}", customer=customer, contact=contact, user_id=user_id)
     if customer is not None:

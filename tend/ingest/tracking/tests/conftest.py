@@ -33,6 +33,4 @@ def send(live_server: Any, write_key: str) -> Send:
 
 def stats() -> dict[tuple[str, str], int]:
     """Tracking ledger counts as {(outcome, reason): count}."""
-    return {
-        (s.outcome, s.reason): s.count for s in IngestStat.objects.filter(source="tracking")
-    }
+    return {(s.outcome, s.reason): s.count for s in IngestStat.objects.filter(source="tracking")}

@@ -31,7 +31,9 @@ def sdk(live_server: Any, write_key: str) -> Iterator[Client]:
 
 
 def test_the_segment_sdk_creates_a_customer_a_contact_and_events(sdk: Client) -> None:
-    sdk.group("u1", "acme", {"name": "Acme Ltd", "industry": "Retail", "employees": 40, "tier": "gold"})
+    sdk.group(
+        "u1", "acme", {"name": "Acme Ltd", "industry": "Retail", "employees": 40, "tier": "gold"}
+    )
     sdk.identify("u1", {"name": "Ada Lovelace", "email": "ada@acme.test", "title": "CTO"})
     day = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
     sdk.track("u1", "Report Created", {"rows": 3}, timestamp=day)
@@ -41,13 +43,24 @@ def test_the_segment_sdk_creates_a_customer_a_contact_and_events(sdk: Client) ->
 
     acme = Customer.objects.get(external_id="acme")
     assert (acme.name, acme.industry, acme.size, acme.traits) == (
-        "Acme Ltd", "Retail", 40, {"tier": "gold"},
+        "Acme Ltd",
+        "Retail",
+        40,
+        {"tier": "gold"},
     )
     ada = Contact.objects.get(external_id="u1")
-    assert (ada.customer, ada.name, ada.email, ada.title) == (acme, "Ada Lovelace", "ada@acme.test", "CTO")
+    assert (ada.customer, ada.name, ada.email, ada.title) == (
+        acme,
+        "Ada Lovelace",
+        "ada@acme.test",
+        "CTO",
+    )
     events = Event.objects.filter(customer=acme)
     assert sorted(events.values_list("name", flat=True)) == [
-        "Report Created", "Report Created", "Viewed Home Screen", "Viewed Pricing Page",
+        "Report Created",
+        "Report Created",
+        "Viewed Home Screen",
+        "Viewed Pricing Page",
     ]
     assert set(events.values_list("contact", flat=True)) == {ada.pk}
     rollups = dict(DailyRollup.objects.filter(customer=acme).values_list("name", "count"))
@@ -61,7 +74,9 @@ def test_the_segment_sdk_creates_a_customer_a_contact_and_events(sdk: Client) ->
 def test_the_sdk_batches_queued_messages_into_one_request_that_lands_whole(
     live_server: Any, write_key: str
 ) -> None:
-    client = Client(write_key, host=live_server.url, sync_mode=False, upload_size=100, max_retries=0)
+    client = Client(
+        write_key, host=live_server.url, sync_mode=False, upload_size=100, max_retries=0
+    )
     client.group("u9", "globex", {"name": "Globex"})
     client.identify("u9", {"name": "Hank"})
     for n in range(50):
