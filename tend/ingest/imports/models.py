@@ -1,0 +1,129 @@
+"""File imports: one ``Import`` row per run (web or CLI, dry run or not) and the rows it refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class ImportKind(models.TextChoices):
+    CUSTOMERS = "customers", _("Customers")
+    CONTACTS = "contacts", _("Contacts")
+    SUBSCRIPTIONS = "subscriptions", _("Subscriptions")
+    ORDERS = "orders", _("Orders")
+    EVENTS = "events", _("Events")
+
+
+class ImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", _("Uploaded")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    PREVIEWED = "previewed", _("Checked (dry run)")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class DateOrder(models.TextChoices):
+    DMY = "dmy", _("Day first (31/01/2024)")
+    MDY = "mdy", _("Month first (01/31/2024)")
+
+
+class ImportQuerySet(models.QuerySet["Import"]):
+    def recent(self) -> ImportQuerySet:
+        """Imports newest first, with who ran them."""
+        return self.select_related("created_by").order_by("-created_at", "-pk")
+
+
+class Import(models.Model):
+    """One run of a file through the importer: who, when, which file, how it went."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=ImportKind.choices)
+    file_name = models.CharField(_("file"), max_length=255)
+    # Where the uploaded file is kept (under settings.DATA_DIR / "imports") for the worker.
+    path = models.CharField(max_length=500, blank=True)
+    headers: models.JSONField[list[str]] = models.JSONField(default=list, blank=True)
+    # {column header: field name}; columns mapped to "" are ignored.
+    mapping: models.JSONField[dict[str, str]] = models.JSONField(default=dict, blank=True)
+    date_order = models.CharField(
+        _("date order"), max_length=3, choices=DateOrder.choices, default=DateOrder.DMY
+    )
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    status = models.CharField(
+        _("status"), max_length=12, choices=ImportStatus.choices, default=ImportStatus.UPLOADED
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    total_rows = models.PositiveBigIntegerField(default=0)  # an estimate until the run ends
+    rows_read = models.PositiveBigIntegerField(_("rows read"), default=0)
+    created = models.PositiveBigIntegerField(_("created"), default=0)
+    updated = models.PositiveBigIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveBigIntegerField(_("unchanged"), default=0)
+    duplicates = models.PositiveBigIntegerField(_("duplicates skipped"), default=0)
+    rejected = models.PositiveBigIntegerField(_("rejected"), default=0)
+    # {"<field>: <what was cleaned>": count}, shown on the summary so cleaning is never silent.
+    cleaning: models.JSONField[dict[str, int]] = models.JSONField(default=dict, blank=True)
+    reasons: models.JSONField[dict[str, int]] = models.JSONField(default=dict, blank=True)
+    customers_affected = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    objects = ImportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        indexes = [
+            # Imports history page: newest first.
+            models.Index(fields=["-created_at"], name="import_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.file_name} {self.status}"
+
+    @property
+    def accepted(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in {ImportStatus.QUEUED, ImportStatus.RUNNING}
+
+    @property
+    def percent(self) -> int:
+        if self.status in {ImportStatus.DONE, ImportStatus.PREVIEWED}:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(99, int(100 * self.rows_read / self.total_rows))
+
+
+class RejectedRow(models.Model):
+    """A row the importer refused, with the reason, kept so it can be fixed and sent again."""
+
+    run = models.ForeignKey(Import, on_delete=models.CASCADE, related_name="rejected_rows")
+    row = models.PositiveBigIntegerField()  # 1-based line in the file, the header being row 1
+    column = models.CharField(max_length=255, blank=True)
+    reason = models.CharField(max_length=40)
+    value = models.CharField(max_length=255, blank=True)
+    values: models.JSONField[list[Any]] = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            # Preview and download read one import's rows in file order.
+            models.UniqueConstraint(fields=["run", "row"], name="rejectedrow_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}:{self.row} {self.reason}"

@@ -1,0 +1,83 @@
+"""Sentences for rejection reasons and cleaning notes, in the reader's language."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+REASONS = {
+    "missing_value": gettext_lazy("Missing required value"),
+    "bad_date": gettext_lazy("Bad date"),
+    "bad_number": gettext_lazy("Bad number"),
+    "negative_amount": gettext_lazy("Negative amount"),
+    "bad_email": gettext_lazy("Bad email"),
+    "unknown_plan": gettext_lazy("Unknown plan"),
+    "unknown_customer": gettext_lazy("Unknown customer"),
+    "duplicate_in_file": gettext_lazy("Duplicate id within the file"),
+    "bad_json": gettext_lazy("Bad JSON"),
+    "bad_choice": gettext_lazy("Value not allowed"),
+    "too_long": gettext_lazy("Value too long"),
+}
+
+
+def reason_label(code: str) -> str:
+    return str(REASONS.get(code, code))
+
+
+def problem_text(reason: str, value: str) -> str:
+    """What is wrong with one cell, as a sentence fragment."""
+    params = {"value": value}
+    texts = {
+        "missing_value": _("a value is required but the cell is empty"),
+        "bad_date": _("“%(value)s” is not a date (try 2024-03-01, 01/03/2024 or 2024年3月1日)"),
+        "bad_number": _("“%(value)s” is not a number"),
+        "negative_amount": _("%(value)s is negative; amounts must be zero or more"),
+        "bad_email": _("“%(value)s” is not an email address"),
+        "unknown_plan": _("there is no plan with the code or name “%(value)s”"),
+        "unknown_customer": _("no customer has the external id “%(value)s”"),
+        "duplicate_in_file": _("“%(value)s” already appeared in an earlier row of this file"),
+        "bad_json": _("“%(value)s” is not a JSON object"),
+        "bad_choice": _("“%(value)s” is not one of the allowed values"),
+        "too_long": _("“%(value)s” is too long"),
+    }
+    return texts.get(reason, reason) % params
+
+
+def problem_sentence(*, row: int, column: str, reason: str, value: str) -> str:
+    """``Row 7, column “Signup date”: “31/31/2024” is not a date…``"""
+    return _("Row %(row)s, column “%(column)s”: %(problem)s") % {
+        "row": row,
+        "column": column,
+        "problem": problem_text(reason, value),
+    }
+
+
+CLEANING = {
+    "trimmed_whitespace": gettext_lazy("trimmed whitespace"),
+    "lowercased_email": gettext_lazy("lower-cased the email address"),
+    "removed_thousands_separator": gettext_lazy(
+        "removed thousands separators (1,234.50 → 1234.50)"
+    ),
+    "read_decimal_comma": gettext_lazy("read a decimal comma (1.234,50 → 1234.50)"),
+    "removed_currency_symbol": gettext_lazy("removed a currency symbol"),
+    "read_date_dmy": gettext_lazy("read a date as day/month/year"),
+    "read_date_mdy": gettext_lazy("read a date as month/day/year"),
+    "read_date": gettext_lazy("read a date written as year/month/day"),
+    "read_chinese_date": gettext_lazy("read a Chinese date (2024年3月1日)"),
+    "read_choice": gettext_lazy("read a status or interval written another way"),
+}
+
+
+def cleaning_lines(cleaning: dict[str, int], columns: dict[str, str]) -> list[dict[str, object]]:
+    """[{"column": header, "what": sentence, "count": n}] for the summary page and CLI."""
+    lines: list[dict[str, object]] = []
+    for key, count in sorted(cleaning.items()):
+        field, _sep, code = key.partition(": ")
+        lines.append(
+            {
+                "column": columns.get(field, field),
+                "what": str(CLEANING.get(code, code)),
+                "count": count,
+            }
+        )
+    return lines

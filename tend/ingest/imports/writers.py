@@ -1,0 +1,567 @@
+"""One writer per kind of import: validate a batch of rows, then upsert the good ones in bulk.
+
+Writers never write in a dry run; they still look things up (customers, plans, existing ids)
+so a dry run reports exactly what the real run would refuse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Model
+
+from tend.billing.ledger import monthly_amount
+from tend.billing.models import Interval, Order, OrderStatus, Plan, Subscription, SubscriptionStatus
+from tend.customers.models import Channel, Contact, Customer, Stage, StageChange
+from tend.ingest.imports.reading import Cleaner, Problem
+
+Row = tuple[int, list[Any]]
+# (row number, field, reason code, offending value, the row's cells)
+Reject = tuple[int, str, str, str, list[Any]]
+
+LOOKUP_CHUNK = 500
+
+
+def _chunks(items: list[Any], size: int = LOOKUP_CHUNK) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class Writer:
+    batch_size = 2_000
+    model: type[Model]
+
+    def __init__(
+        self, *, index: dict[str, int], cleaner: Cleaner, dry_run: bool, now: datetime
+    ) -> None:
+        self.index = index
+        self.clean = cleaner
+        self.dry_run = dry_run
+        self.now = now
+        self.created = 0
+        self.updated = 0
+        self.unchanged = 0
+        self.duplicates = 0
+        self.affected: dict[int, int] = {}  # customer id → rows of this file
+        self.seen: set[str] = set()
+        self._customers: dict[str, int] = {}
+
+    def cell(self, row: list[Any], field: str) -> Any:
+        i = self.index.get(field)
+        if i is None or i >= len(row):
+            return None
+        return row[i]
+
+    def has(self, field: str) -> bool:
+        return field in self.index
+
+    def required_text(self, row: list[Any], field: str, max_length: int = 0) -> str:
+        value = self.clean.text(field, self.cell(row, field), max_length=max_length)
+        if not value:
+            raise _At(field, Problem("missing_value"))
+        return value
+
+    def write(self, rows: list[Row]) -> list[Reject]:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        """Work that must wait until every row is in (rollups, statistics)."""
+
+    def customer_ids(self, refs: Iterable[str]) -> dict[str, int]:
+        """External id → customer id for these references, cached across batches."""
+        missing = sorted({r for r in refs if r and r not in self._customers})
+        for chunk in _chunks(missing):
+            found = Customer.objects.filter(external_id__in=chunk).values_list("external_id", "pk")
+            self._customers.update((ext or "", pk) for ext, pk in found)
+        return self._customers
+
+    def touch(self, customer_id: int, rows: int = 1) -> None:
+        self.affected[customer_id] = self.affected.get(customer_id, 0) + rows
+
+    def parse(
+        self, rows: list[Row], fn: Any
+    ) -> tuple[list[tuple[int, dict[str, Any]]], list[Reject]]:
+        good: list[tuple[int, dict[str, Any]]] = []
+        rejects: list[Reject] = []
+        for number, row in rows:
+            try:
+                good.append((number, fn(row)))
+            except _At as exc:
+                rejects.append((number, exc.field, exc.problem.reason, exc.problem.value, row))
+        return good, rejects
+
+    def field(self, field: str, fn: Any, *args: Any, **kw: Any) -> Any:
+        try:
+            return fn(field, *args, **kw)
+        except Problem as problem:
+            raise _At(field, problem) from None
+
+    def unique(self, field: str, value: str) -> None:
+        if value in self.seen:
+            raise _At(field, Problem("duplicate_in_file", value))
+        self.seen.add(value)
+
+    def customer_ref(self, row: list[Any]) -> str:
+        return self.required_text(row, "customer", 120)
+
+    def resolve(
+        self, good: list[tuple[int, dict[str, Any]]], rows: dict[int, list[Any]]
+    ) -> tuple[list[tuple[int, dict[str, Any]]], list[Reject]]:
+        """Swap each record's customer reference for the customer id; unknown ones are refused."""
+        ids = self.customer_ids(rec["customer"] for _n, rec in good)
+        kept, rejects = [], []
+        for number, rec in good:
+            pk = ids.get(rec["customer"])
+            if pk is None:
+                rejects.append(
+                    (number, "customer", "unknown_customer", rec["customer"], rows[number])
+                )
+            else:
+                rec["customer_id"] = pk
+                kept.append((number, rec))
+        return kept, rejects
+
+
+class _At(Exception):
+    def __init__(self, field: str, problem: Problem) -> None:
+        super().__init__(field)
+        self.field = field
+        self.problem = problem
+
+
+def _choice(field: str, clean: Cleaner, value: Any, choices: dict[str, str], default: str) -> str:
+    text = clean.text(field, value)
+    if not text:
+        return default
+    key = text.lower().replace("-", "_").replace(" ", "_")
+    if key in choices:
+        if choices[key] != text:
+            clean.note(field, "read_choice")
+        return choices[key]
+    raise Problem("bad_choice", text)
+
+
+class Plans:
+    def __init__(self) -> None:
+        self.by_key: dict[str, Plan] = {}
+        for plan in Plan.objects.all():
+            self.by_key[plan.code.lower()] = plan
+            self.by_key.setdefault(plan.name.strip().lower(), plan)
+
+    def find(self, field: str, clean: Cleaner, value: Any) -> Plan | None:
+        text = clean.text(field, value)
+        if not text:
+            return None
+        plan = self.by_key.get(text.lower())
+        if plan is None:
+            raise Problem("unknown_plan", text)
+        return plan
+
+
+# --- customers ----------------------------------------------------------------------------
+
+CHANNELS = {v: v for v in Channel.values} | {
+    str(label).lower().replace(" ", "_"): v for v, label in Channel.choices
+}
+CUSTOMER_TEXT = {"name": 200, "phone": 40, "industry": 80}
+
+
+class CustomerWriter(Writer):
+    model = Customer
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.plans = Plans()
+
+    def _record(self, row: list[Any]) -> dict[str, Any]:
+        rec: dict[str, Any] = {}
+        ext = self.required_text(row, "external_id", 120)
+        rec["name"] = self.required_text(row, "name", 200)
+        for name, size in CUSTOMER_TEXT.items():
+            if name != "name" and self.has(name):
+                rec[name] = self.field(name, self.clean.text, self.cell(row, name), max_length=size)
+        if self.has("email"):
+            rec["email"] = self.field("email", self.clean.email, self.cell(row, "email"))
+        if self.has("size"):
+            rec["size"] = self.field("size", self.clean.integer, self.cell(row, "size"))
+        if self.has("country"):
+            country = self.field("country", self.clean.text, self.cell(row, "country"))
+            if country and (len(country) != 2 or not country.isalpha()):
+                raise _At("country", Problem("bad_choice", country))
+            rec["country"] = country.upper()
+        if self.has("plan"):
+            plan = self.field("plan", self.plans.find, self.clean, self.cell(row, "plan"))
+            rec["plan_id"] = plan.pk if plan else None
+        if self.has("channel"):
+            rec["channel"] = self.field(
+                "channel", _choice, self.clean, self.cell(row, "channel"), CHANNELS, ""
+            )
+        if self.has("acquisition_cost"):
+            rec["acquisition_cost"] = self.field(
+                "acquisition_cost", self.clean.decimal, self.cell(row, "acquisition_cost")
+            )
+        if self.has("signed_up_at"):
+            rec["signed_up_at"] = self.field(
+                "signed_up_at", self.clean.moment, self.cell(row, "signed_up_at")
+            )
+        self.unique("external_id", ext)
+        rec["external_id"] = ext
+        # An empty cell keeps what is stored; it never blanks a field.
+        return {k: v for k, v in rec.items() if v not in (None, "")}
+
+    def write(self, rows: list[Row]) -> list[Reject]:
+        good, rejects = self.parse(rows, self._record)
+        existing: dict[str, Customer] = {}
+        for chunk in _chunks([rec["external_id"] for _n, rec in good]):
+            existing.update(
+                (c.external_id or "", c) for c in Customer.objects.filter(external_id__in=chunk)
+            )
+        new: list[Customer] = []
+        changed: list[Customer] = []
+        fields: set[str] = set()
+        for _n, rec in good:
+            customer = existing.get(rec["external_id"])
+            if customer is None:
+                new.append(Customer(**rec))
+                continue
+            diff = {k: v for k, v in rec.items() if getattr(customer, k) != v}
+            if not diff:
+                self.unchanged += 1
+                self.touch(customer.pk)
+                continue
+            for k, v in diff.items():
+                setattr(customer, k, v)
+            customer.updated_at = self.now
+            fields.update(diff)
+            changed.append(customer)
+        self.created += len(new)
+        self.updated += len(changed)
+        if self.dry_run:
+            return rejects
+        if new:
+            Customer.objects.bulk_create(new)
+            StageChange.objects.bulk_create(
+                StageChange(customer=c, to_stage=Stage.PROSPECT, at=c.signed_up_at) for c in new
+            )
+        if changed:
+            Customer.objects.bulk_update(changed, [*sorted(fields), "updated_at"])
+        for customer in [*new, *changed]:
+            self.touch(customer.pk)
+        return rejects
+
+
+# --- contacts -----------------------------------------------------------------------------
+
+
+class ContactWriter(Writer):
+    model = Contact
+
+    def _record(self, row: list[Any]) -> dict[str, Any]:
+        rec: dict[str, Any] = {"customer": self.customer_ref(row)}
+        rec["name"] = self.required_text(row, "name", 200)
+        if self.has("email"):
+            rec["email"] = self.field("email", self.clean.email, self.cell(row, "email"))
+        for name, size in (("phone", 40), ("title", 120)):
+            if self.has(name):
+                rec[name] = self.field(name, self.clean.text, self.cell(row, name), max_length=size)
+        ext = self.field(
+            "external_id", self.clean.text, self.cell(row, "external_id"), max_length=120
+        )
+        if ext:
+            self.unique("external_id", ext)
+            rec["external_id"] = ext
+        return {k: v for k, v in rec.items() if v not in (None, "")}
+
+    def write(self, rows: list[Row]) -> list[Reject]:
+        good, rejects = self.parse(rows, self._record)
+        good, unknown = self.resolve(good, dict(rows))
+        rejects += unknown
+        existing: dict[str, Contact] = {}
+        exts = [rec["external_id"] for _n, rec in good if "external_id" in rec]
+        for chunk in _chunks(exts):
+            existing.update(
+                (c.external_id or "", c) for c in Contact.objects.filter(external_id__in=chunk)
+            )
+        with_primary: set[int] = set()
+        for chunk in _chunks(sorted({rec["customer_id"] for _n, rec in good})):
+            with_primary.update(
+                Contact.objects.filter(customer_id__in=chunk, is_primary=True).values_list(
+                    "customer_id", flat=True
+                )
+            )
+        new: list[Contact] = []
+        changed: list[Contact] = []
+        fields: set[str] = set()
+        for _n, rec in good:
+            rec.pop("customer")
+            contact = existing.get(rec.get("external_id", ""))
+            if contact is None:
+                primary = rec["customer_id"] not in with_primary
+                with_primary.add(rec["customer_id"])
+                new.append(Contact(is_primary=primary, **rec))
+                continue
+            diff = {k: v for k, v in rec.items() if getattr(contact, k) != v}
+            if not diff:
+                self.unchanged += 1
+                continue
+            for k, v in diff.items():
+                setattr(contact, k, v)
+            fields.update(diff)
+            changed.append(contact)
+        self.created += len(new)
+        self.updated += len(changed)
+        if self.dry_run:
+            return rejects
+        if new:
+            Contact.objects.bulk_create(new)
+        if changed:
+            Contact.objects.bulk_update(changed, sorted(fields))
+        for contact in [*new, *changed]:
+            self.touch(contact.customer_id)
+        return rejects
+
+
+# --- subscriptions ------------------------------------------------------------------------
+
+STATUSES = {v: v for v in SubscriptionStatus.values} | {
+    "cancelled": "canceled",
+    "ended": "canceled",
+    "trial": "trialing",
+    "unpaid": "past_due",
+    "incomplete": "past_due",
+    "有效": "active",
+    "活跃": "active",
+    "正常": "active",
+    "试用": "trialing",
+    "试用中": "trialing",
+    "逾期": "past_due",
+    "欠费": "past_due",
+    "已取消": "canceled",
+    "取消": "canceled",
+    "已结束": "canceled",
+}
+INTERVALS = {v: v for v in Interval.values} | {
+    "monthly": "month",
+    "yearly": "year",
+    "annual": "year",
+    "annually": "year",
+    "weekly": "week",
+    "quarterly": "quarter",
+    "月": "month",
+    "月付": "month",
+    "每月": "month",
+    "年": "year",
+    "年付": "year",
+    "每年": "year",
+    "季": "quarter",
+    "季付": "quarter",
+    "周": "week",
+    "每周": "week",
+}
+
+
+class SubscriptionWriter(Writer):
+    model = Subscription
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.plans = Plans()
+        # customer id → (MRR before this import, MRR after it), for the timeline entry.
+        self.mrr_changes: dict[int, tuple[Decimal, Decimal]] = {}
+
+    def _record(self, row: list[Any]) -> dict[str, Any]:
+        ext = self.required_text(row, "external_id", 120)
+        rec: dict[str, Any] = {"customer": self.customer_ref(row)}
+        plan = self.field("plan", self.plans.find, self.clean, self.cell(row, "plan"))
+        status = self.field("status", _choice, self.clean, self.cell(row, "status"), STATUSES, "")
+        interval = self.field(
+            "interval", _choice, self.clean, self.cell(row, "interval"), INTERVALS, ""
+        )
+        quantity = self.field("quantity", self.clean.integer, self.cell(row, "quantity"))
+        price = self.field("price", self.clean.decimal, self.cell(row, "price"))
+        mrr = self.field("mrr", self.clean.decimal, self.cell(row, "mrr"))
+        currency = self.field("currency", self.clean.text, self.cell(row, "currency"), max_length=3)
+        if plan is not None:
+            rec["plan_id"] = plan.pk
+        if status:
+            rec["status"] = status
+        if interval or plan is not None:
+            rec["interval"] = interval or (plan.interval if plan else Interval.MONTH)
+        if quantity is not None:
+            rec["quantity"] = max(quantity, 0)
+        if currency or plan is not None:
+            rec["currency"] = (currency or (plan.currency if plan else "")).upper()
+        if mrr is None:
+            base = price if price is not None else (plan.price if plan else None)
+            if base is not None:
+                mrr = monthly_amount(
+                    price=base,
+                    quantity=1 if quantity is None else quantity,
+                    interval=rec.get("interval", Interval.MONTH),
+                )
+        if mrr is not None:
+            rec["mrr"] = mrr
+        for name in ("started_at", "current_period_end", "canceled_at"):
+            value = self.field(name, self.clean.moment, self.cell(row, name))
+            if value is not None:
+                rec[name] = value
+        self.unique("external_id", ext)
+        rec["external_id"] = ext
+        return rec
+
+    def write(self, rows: list[Row]) -> list[Reject]:
+        from tend.ingest.imports.ledger import mrr_sync_bulk
+
+        good, rejects = self.parse(rows, self._record)
+        rows_by = dict(rows)
+        good, unknown = self.resolve(good, rows_by)
+        rejects += unknown
+        existing: dict[str, Subscription] = {}
+        for chunk in _chunks([rec["external_id"] for _n, rec in good]):
+            existing.update(
+                (s.external_id or "", s) for s in Subscription.objects.filter(external_id__in=chunk)
+            )
+        new: list[Subscription] = []
+        changed: list[Subscription] = []
+        fields: set[str] = set()
+        for number, rec in good:
+            rec.pop("customer")
+            sub = existing.get(rec["external_id"])
+            if sub is None:
+                if "mrr" not in rec:  # a new subscription needs a price to take MRR from
+                    column = "price" if self.has("price") else "mrr" if self.has("mrr") else "plan"
+                    rejects.append((number, column, "missing_value", "", rows_by[number]))
+                    continue
+                rec.setdefault("started_at", self.now)
+                rec.setdefault("currency", settings.TEND_CURRENCY)
+                new.append(Subscription(**rec))
+                continue
+            diff = {k: v for k, v in rec.items() if getattr(sub, k) != v}
+            if not diff:
+                self.unchanged += 1
+                self.touch(sub.customer_id)
+                continue
+            for k, v in diff.items():
+                setattr(sub, k, v)
+            sub.updated_at = self.now
+            fields.update(diff)
+            changed.append(sub)
+        self.created += len(new)
+        self.updated += len(changed)
+        if self.dry_run:
+            return rejects
+        if new:
+            Subscription.objects.bulk_create(new)
+        if changed:
+            Subscription.objects.bulk_update(changed, [*sorted(fields), "updated_at"])
+        ids = {s.customer_id for s in [*new, *changed]}
+        for sub in [*new, *changed]:
+            self.touch(sub.customer_id)
+        for pk, (before, after) in mrr_sync_bulk(customer_ids=sorted(ids), now=self.now).items():
+            self.mrr_changes[pk] = (self.mrr_changes.get(pk, (before, after))[0], after)
+        return rejects
+
+
+# --- orders -------------------------------------------------------------------------------
+
+ORDER_STATUSES = {v: v for v in OrderStatus.values} | {
+    "succeeded": "paid",
+    "complete": "paid",
+    "completed": "paid",
+    "已支付": "paid",
+    "已付款": "paid",
+    "已完成": "paid",
+    "refund": "refunded",
+    "已退款": "refunded",
+    "退款": "refunded",
+    "待支付": "pending",
+    "未支付": "pending",
+    "待付款": "pending",
+}
+
+
+class OrderWriter(Writer):
+    model = Order
+
+    def _record(self, row: list[Any]) -> dict[str, Any]:
+        rec: dict[str, Any] = {"customer": self.customer_ref(row)}
+        amount = self.field("amount", self.clean.decimal, self.cell(row, "amount"))
+        if amount is None:
+            raise _At("amount", Problem("missing_value"))
+        ordered_at = self.field("ordered_at", self.clean.moment, self.cell(row, "ordered_at"))
+        if ordered_at is None:
+            raise _At("ordered_at", Problem("missing_value"))
+        currency = self.field("currency", self.clean.text, self.cell(row, "currency"), max_length=3)
+        rec.update(
+            amount=amount,
+            ordered_at=ordered_at,
+            currency=(currency or settings.TEND_CURRENCY).upper(),
+            status=self.field(
+                "status", _choice, self.clean, self.cell(row, "status"), ORDER_STATUSES, "paid"
+            ),
+            description=self.field("description", self.clean.text, self.cell(row, "description"))[
+                :200
+            ],
+        )
+        ext = self.field(
+            "external_id", self.clean.text, self.cell(row, "external_id"), max_length=120
+        )
+        if ext:
+            self.unique("external_id", ext)
+            rec["external_id"] = ext
+        return rec
+
+    def write(self, rows: list[Row]) -> list[Reject]:
+        good, rejects = self.parse(rows, self._record)
+        good, unknown = self.resolve(good, dict(rows))
+        rejects += unknown
+        existing: dict[str, Order] = {}
+        exts = [rec["external_id"] for _n, rec in good if "external_id" in rec]
+        for chunk in _chunks(exts):
+            existing.update(
+                (o.external_id or "", o) for o in Order.objects.filter(external_id__in=chunk)
+            )
+        new: list[Order] = []
+        changed: list[Order] = []
+        fields: set[str] = set()
+        for _n, rec in good:
+            rec.pop("customer")
+            order = existing.get(rec.get("external_id", ""))
+            if order is None:
+                new.append(Order(**rec))
+                continue
+            diff = {k: v for k, v in rec.items() if getattr(order, k) != v}
+            if not diff:
+                self.unchanged += 1
+                continue
+            for k, v in diff.items():
+                setattr(order, k, v)
+            fields.update(diff)
+            changed.append(order)
+        self.created += len(new)
+        self.updated += len(changed)
+        if self.dry_run:
+            return rejects
+        if new:
+            Order.objects.bulk_create(new)
+        if changed:
+            Order.objects.bulk_update(changed, sorted(fields))
+        first_paid: dict[int, datetime] = {}
+        for order in [*new, *changed]:
+            self.touch(order.customer_id)
+            if order.status == OrderStatus.PAID:
+                at = first_paid.get(order.customer_id)
+                first_paid[order.customer_id] = (
+                    order.ordered_at if at is None else min(at, order.ordered_at)
+                )
+        customers = []
+        for chunk in _chunks(sorted(first_paid)):
+            for customer in Customer.objects.filter(pk__in=chunk, first_paid_at__isnull=True):
+                customer.first_paid_at = first_paid[customer.pk]
+                customers.append(customer)
+        Customer.objects.bulk_update(customers, ["first_paid_at"])
+        return rejects
