@@ -1,0 +1,241 @@
+"""Benchmark: the Segment-compatible tracking API under sustained load.
+
+For each database (scratch PostgreSQL database ``tend_bench_trk``, then a fresh SQLite file):
+1. migrate, create a write key, start ``tend serve --workers 2`` (gunicorn, as in production),
+2. send group + identify calls for ``--customers`` companies and their users (not timed),
+3. from ``--clients`` client processes, each on its own keep-alive connection, send batches of
+   ``--batch`` track events (spread over the users, so events land on customers, rollups and
+   last-seen move) for ``--seconds`` seconds,
+4. print events/s and p50/p95/p99 latency per batch, and check that the database holds
+   exactly the events that were answered with 200 (nothing accepted is lost).
+
+Usage: python bench/tracking.py [--db postgres|sqlite|both] [--seconds 25] [--clients 4]
+       [--batch 100] [--customers 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import http.client
+import json
+import multiprocessing
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TEND = [sys.executable, "-m", "tend.cli"]
+PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
+PG_URL = "postgres://postgres@127.0.0.1:5432/tend_bench_trk"
+
+MAKE_KEY = """
+from tend.accounts.actions import apikey_create, user_create
+from tend.accounts.models import Role
+user = user_create(username="bench", password="bench-password-123", role=Role.OWNER)
+print(apikey_create(name="bench", kind="write", by=user)[1])
+"""
+
+
+def run(env: dict[str, str], *args: str) -> str:
+    out = subprocess.run([*TEND, *args], env=env, capture_output=True, text=True, cwd=ROOT)
+    if out.returncode != 0:
+        raise SystemExit(f"`tend {' '.join(args)}` failed:\n{out.stdout}\n{out.stderr}")
+    return out.stdout
+
+
+def database_env(kind: str, data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEND_")}
+    env["TEND_DATA_DIR"] = str(data_dir)
+    if kind == "postgres":
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS tend_bench_trk WITH (FORCE)")
+            conn.execute("CREATE DATABASE tend_bench_trk")
+        env["TEND_DATABASE_URL"] = PG_URL
+    else:
+        env["TEND_DATABASE_URL"] = f"sqlite:///{data_dir / 'bench.sqlite3'}"
+    return env
+
+
+def wait_ready(port: int, server: subprocess.Popen[bytes]) -> None:
+    for _ in range(300):
+        if server.poll() is not None:
+            raise SystemExit("server exited during start-up")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("server did not start")
+
+
+def post(conn: http.client.HTTPConnection, auth: str, body: bytes) -> tuple[int, bytes]:
+    conn.request(
+        "POST",
+        "/v1/batch",
+        body=body,
+        headers={"Authorization": auth, "Content-Type": "application/json"},
+    )
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def setup_customers(port: int, auth: str, customers: int) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    messages = []
+    for n in range(customers):
+        messages.append(
+            {
+                "type": "group",
+                "userId": f"user-{n}",
+                "groupId": f"co-{n}",
+                "traits": {"name": f"Co {n}", "employees": 10},
+            }
+        )
+        messages.append(
+            {
+                "type": "identify",
+                "userId": f"user-{n}",
+                "traits": {"name": f"User {n}", "email": f"u{n}@co{n}.test"},
+            }
+        )
+    for start in range(0, len(messages), 200):
+        status, body = post(
+            conn, auth, json.dumps({"batch": messages[start : start + 200]}).encode()
+        )
+        if status != 200 or b"rejected" in body:
+            raise SystemExit(f"set-up batch failed: {status} {body[:300]!r}")
+
+
+EVENTS = ["Report Created", "Dashboard Viewed", "Invite Sent", "Export Downloaded", "Signed In"]
+
+
+def client(args: tuple[int, str, int, int, float, int]) -> tuple[int, list[float], int]:
+    """One client process: batches on one keep-alive connection until the deadline."""
+    port, auth, batch_size, customers, deadline, seed = args
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    latencies: list[float] = []
+    sent = errors = 0
+    prefix = uuid.uuid4().hex[:12]
+    n = 0
+    while time.time() < deadline:
+        now = datetime.now(UTC).isoformat()
+        batch = []
+        for _ in range(batch_size):
+            n += 1
+            user = (n * 7919 + seed * 104729) % customers
+            batch.append(
+                {
+                    "type": "track",
+                    "userId": f"user-{user}",
+                    "event": EVENTS[n % len(EVENTS)],
+                    "properties": {"n": n, "plan": "pro"},
+                    "context": {"library": {"name": "bench", "version": "1"}},
+                    "timestamp": now,
+                    "messageId": f"{prefix}-{n}",
+                }
+            )
+        body = json.dumps({"batch": batch, "sentAt": now}).encode()
+        started = time.perf_counter()
+        status, answer = post(conn, auth, body)
+        latencies.append(time.perf_counter() - started)
+        if status == 200 and b"rejected" not in answer:
+            sent += batch_size
+        else:
+            errors += 1
+    return sent, latencies, errors
+
+
+def bench(kind: str, args: argparse.Namespace) -> dict[str, object]:
+    with tempfile.TemporaryDirectory(prefix="tend-bench-trk-") as tmp:
+        env = database_env(kind, Path(tmp))
+        run(env, "migrate", "-v", "0")
+        key = run(env, "shell", "-c", MAKE_KEY).strip().splitlines()[-1]
+        auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
+        port = 18700 + (1 if kind == "sqlite" else 0)
+        server = subprocess.Popen(
+            [*TEND, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            wait_ready(port, server)
+            setup_customers(port, auth, args.customers)
+            deadline = time.time() + args.seconds
+            started = time.perf_counter()
+            jobs = [
+                (port, auth, args.batch, args.customers, deadline, seed)
+                for seed in range(args.clients)
+            ]
+            with multiprocessing.Pool(args.clients) as pool:
+                results = pool.map(client, jobs)
+            elapsed = time.perf_counter() - started
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+        stored = int(
+            run(
+                env,
+                "shell",
+                "-c",
+                "from tend.activity.models import Event; print(Event.objects.count())",
+            )
+            .strip()
+            .splitlines()[-1]
+        )
+    sent = sum(r[0] for r in results)
+    latencies = sorted(x for r in results for x in r[1])
+    errors = sum(r[2] for r in results)
+    quantiles = statistics.quantiles(latencies, n=100)
+    return {
+        "db": kind,
+        "events": sent,
+        "stored": stored,
+        "errors": errors,
+        "batches": len(latencies),
+        "seconds": elapsed,
+        "rate": sent / elapsed,
+        "p50": quantiles[49] * 1000,
+        "p95": quantiles[94] * 1000,
+        "p99": quantiles[98] * 1000,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["postgres", "sqlite", "both"], default="both")
+    parser.add_argument("--seconds", type=float, default=25)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--customers", type=int, default=1000)
+    args = parser.parse_args()
+    kinds = ["postgres", "sqlite"] if args.db == "both" else [args.db]
+    print("| Database | Events accepted | Stored | Failed batches | Events/s | p50 | p95 | p99 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for kind in kinds:
+        r = bench(kind, args)
+        print(
+            f"| {r['db']} | {r['events']:,} in {r['seconds']:.1f} s | {r['stored']:,} | "
+            f"{r['errors']} | {r['rate']:,.0f} | {r['p50']:.1f} ms | {r['p95']:.1f} ms | "
+            f"{r['p99']:.1f} ms |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
