@@ -50,6 +50,25 @@ def describe(entry: TimelineEntry) -> str:
             "amount": data.get("amount", ""),
             "currency": data.get("currency", ""),
         }
+    if msg == "stripe_invoice_paid":
+        return _("Invoice %(number)s paid: %(amount)s %(currency)s") % {
+            "number": data.get("number") or data.get("invoice") or "—",
+            "amount": data.get("amount", ""),
+            "currency": data.get("currency", ""),
+        }
+    if msg == "stripe_payment_failed":
+        return _("Payment failed: %(amount)s %(currency)s (attempt %(attempt)s)") % {
+            "amount": data.get("amount", ""),
+            "currency": data.get("currency", ""),
+            "attempt": data.get("attempt_count") or 1,
+        }
+    if msg == "stripe_refund":
+        template = (
+            _("Refund: %(amount)s %(currency)s")
+            if data.get("full")
+            else _("Partial refund: %(amount)s %(currency)s")
+        )
+        return template % {"amount": data.get("amount", ""), "currency": data.get("currency", "")}
     if msg == "contact_added":
         return _("Contact added: %(name)s") % {"name": data.get("name", "")}
     if msg == "tags_changed":

@@ -106,3 +106,25 @@ def test_a_duplicate_external_id_names_the_field():
     with pytest.raises(ValidationError) as err:
         make_customer(external_id="acme")
     assert "external_id" in err.value.message_dict
+
+
+def test_stripe_timeline_entries_read_in_the_readers_language():
+    from django.utils import translation
+
+    from tend.customers.actions import timeline_add
+
+    customer = make_customer()
+    entry = timeline_add(
+        customer=customer,
+        kind="subscription",
+        title="Payment failed: 49.00 USD (attempt 2)",
+        data={
+            "msg": "stripe_payment_failed",
+            "amount": "49.00",
+            "currency": "USD",
+            "attempt_count": 2,
+        },
+    )
+    assert describe(entry) == "Payment failed: 49.00 USD (attempt 2)"
+    with translation.override("zh-hans"):
+        assert describe(entry) == "付款失败：49.00 USD（第 2 次尝试）"
