@@ -82,14 +82,24 @@ def wait_ready(port: int, server: subprocess.Popen[bytes]) -> None:
 
 
 def post(conn: http.client.HTTPConnection, auth: str, body: bytes) -> tuple[int, bytes]:
+    # "Connection: close": gunicorn keeps a keep-alive connection on the worker process that
+    # accepted it, so a handful of long-lived client connections can pile onto one of the two
+    # processes. Real traffic comes from many SDK instances; a fresh connection per batch
+    # (about 0.1 ms on loopback) lets each batch go to whichever process is free.
     conn.request(
         "POST",
         "/v1/batch",
         body=body,
-        headers={"Authorization": auth, "Content-Type": "application/json"},
+        headers={
+            "Authorization": auth,
+            "Content-Type": "application/json",
+            "Connection": "close",
+        },
     )
     response = conn.getresponse()
-    return response.status, response.read()
+    answer = response.read()
+    conn.close()
+    return response.status, answer
 
 
 def setup_customers(port: int, auth: str, customers: int) -> None:

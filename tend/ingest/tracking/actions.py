@@ -113,7 +113,8 @@ def _pg_execute(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     """Run ``sql`` with server-side binding on Django's PostgreSQL connection (same transaction).
 
     Django's default client-side binding renders every array element into the SQL text in
-    Python (6 ms per 100-event batch); bound parameters are dumped by psycopg's C code.
+    Python, quoting each string with a regex (6 ms per 100-event batch); ``%b`` parameters are
+    sent bound, in binary, with no quoting at all.
     """
     import psycopg
 
@@ -209,9 +210,9 @@ def _insert_events(
         # One array per column: a short statement parsed once, where a 100-row VALUES list
         # costs milliseconds of placeholder parsing per batch.
         rows = _pg_execute(
-            insert + "SELECT c, k, u, a, n, t, p::jsonb, m, r, %s::text FROM unnest(%s::bigint[], "
-            "%s::bigint[], %s::text[], %s::text[], %s::text[], %s::timestamptz[], "
-            "%s::text[], %s::text[], %s::timestamptz[]) AS x(c, k, u, a, n, t, p, m, r)" + conflict,
+            insert + "SELECT c, k, u, a, n, t, p::jsonb, m, r, %s::text FROM unnest(%b::bigint[], "
+            "%b::bigint[], %b::text[], %b::text[], %b::text[], %b::timestamptz[], "
+            "%b::text[], %b::text[], %b::timestamptz[]) AS x(c, k, u, a, n, t, p, m, r)" + conflict,
             [SOURCE, *columns],
         )
         return {message_id: event_id for event_id, message_id in rows}
@@ -243,7 +244,7 @@ def rollups_increment(counts: Counter[tuple[int, Any, str]]) -> None:
     if connection.vendor == "postgresql":
         _pg_execute(
             f"INSERT INTO {table} (customer_id, day, name, count) SELECT * FROM "
-            "unnest(%s::bigint[], %s::date[], %s::text[], %s::int[])" + upsert,
+            "unnest(%b::bigint[], %b::date[], %b::text[], %b::int[])" + upsert,
             [
                 [k[0] for k in keys],
                 [k[1] for k in keys],
@@ -281,7 +282,7 @@ def customers_touch(last_seen: dict[int, datetime]) -> None:
     if connection.vendor == "postgresql":
         _pg_execute(
             f"UPDATE {table} SET last_seen_at = v.ts FROM "
-            "unnest(%s::bigint[], %s::timestamptz[]) AS v(id, ts)" + only_forward,
+            "unnest(%b::bigint[], %b::timestamptz[]) AS v(id, ts)" + only_forward,
             [ids, [last_seen[i] for i in ids]],
         )
         return
@@ -332,6 +333,21 @@ class _Link(NamedTuple):
     user_id: str
     customer_id: int | None
     contact_id: int | None
+
+
+def _links(keys: set[str]) -> dict[str, _Link]:
+    """Identity rows by key; on the hot path of every batch, so one plain statement."""
+    if not keys:
+        return {}
+    table = Identity._meta.db_table
+    select = f"SELECT key, user_id, customer_id, contact_id FROM {table} WHERE key "
+    if connection.vendor == "postgresql":
+        rows = _pg_execute(select + "= ANY(%b::text[])", [list(keys)])
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(select + f"IN ({', '.join(['%s'] * len(keys))})", list(keys))
+            rows = cursor.fetchall()
+    return {key: _Link(*rest) for key, *rest in rows}
 
 
 def _identities(keys: set[str]) -> dict[str, _Link]:
