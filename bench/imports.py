@@ -1,0 +1,168 @@
+"""Benchmark: `tend import` of a large events CSV (and a customers CSV) into fresh databases.
+
+Generates the files in a temporary folder, then for each database (a new SQLite file; a scratch
+PostgreSQL database `tend_bench_imp`, created and dropped here) runs `tend migrate`,
+`tend import customers` and `tend import events` as separate processes, exactly as a user
+would. Reports rows/s (whole process wall time, start-up included) and each import process's
+peak RSS; a second, larger events file shows whether memory stays flat as files grow.
+
+Usage: python bench/imports.py [--db sqlite|postgres|both] [--events 1000000]
+       [--large-events 3000000] [--customers 10000] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "benchmarks.md"
+HEADING = "## File imports"
+PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
+PG_DB = "tend_bench_imp"
+TEND = str(Path(sys.executable).with_name("tend"))
+EVENTS = ["report.viewed", "dashboard.opened", "export.csv", "user.invited", "login",
+          "invoice.sent", "search", "settings.changed"]  # fmt: skip
+
+
+def write_customers(path: Path, n: int) -> None:
+    with path.open("w", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["External ID", "Name", "Email", "Signup date"])
+        for i in range(n):
+            out.writerow([f"c{i}", f"Customer {i}", f"c{i}@example.com", "2025-01-15"])
+
+
+def write_events(path: Path, n: int, customers: int) -> None:
+    """Usage comes in sessions: runs of events from one customer on one day, a few names each."""
+    rng = random.Random(42)
+    start = datetime(2026, 5, 1, tzinfo=UTC)
+    with path.open("w", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["Customer ID", "Event", "Timestamp", "Properties", "Message ID"])
+        i = 0
+        while i < n:
+            customer = f"c{rng.randrange(customers)}"
+            ts = start + timedelta(seconds=rng.randrange(180 * 86400))
+            for _ in range(min(rng.randint(5, 45), n - i)):
+                ts += timedelta(seconds=rng.randint(1, 90))
+                props = f'{{"n": {i % 7}}}' if i % 3 == 0 else ""
+                out.writerow(
+                    [customer, EVENTS[rng.randrange(8)], ts.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                     props, f"m{i}"]
+                )  # fmt: skip
+                i += 1
+
+
+def fresh_database(kind: str, workdir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEND_")}
+    env["TEND_DATA_DIR"] = str(workdir)
+    if kind == "postgres":
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {PG_DB}")
+        env["TEND_DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{PG_DB}"
+    else:
+        for suffix in ("", "-wal", "-shm"):
+            (workdir / f"bench.sqlite3{suffix}").unlink(missing_ok=True)
+        env["TEND_DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    subprocess.run([TEND, "migrate", "-v", "0"], env=env, check=True)
+    return env
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def machine() -> str:
+    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+    names = sorted(
+        {
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        }
+    )
+    return f'{nproc} CPUs (`nproc`), "{", ".join(names)}" (/proc/cpuinfo model name)'
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", default="both", choices=["sqlite", "postgres", "both"])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--large-events", type=int, default=3_000_000)
+    parser.add_argument("--customers", type=int, default=10_000)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    results: list[tuple[str, str, int, float, float]] = []
+    with tempfile.TemporaryDirectory(prefix="tend-bench-imp-") as tmp:
+        work = Path(tmp)
+        customers = work / "customers.csv"
+        write_customers(customers, args.customers)
+        files = [(args.events, work / "events.csv")]
+        if args.large_events:
+            files.append((args.large_events, work / "events-large.csv"))
+        for n, path in files:
+            write_events(path, n, args.customers)
+        for db in dbs:
+            for n, path in files:
+                env = fresh_database(db, work)
+                secs, rss = timed([TEND, "import", "customers", str(customers), "-v", "0"], env)
+                results.append((db, "customers", args.customers, secs, rss))
+                secs, rss = timed([TEND, "import", "events", str(path), "-v", "0"], env)
+                results.append((db, "events", n, secs, rss))
+                print(results[-2], results[-1], flush=True)
+        if "postgres" in dbs:
+            import psycopg
+
+            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+    lines = [
+        "| Database | File | Rows | Wall time | Rows/s | Peak RSS |",
+        "|---|---|---|---|---|---|",
+    ]
+    for db, kind, n, secs, rss in results:
+        name = "SQLite" if db == "sqlite" else "PostgreSQL"
+        lines.append(f"| {name} | {kind} | {n:,} | {secs:.1f} s | {n / secs:,.0f} | {rss:.0f} MB |")
+    table = "\n".join(lines)
+    print(table)
+    if args.no_write:
+        return
+    command = "python bench/imports.py " + " ".join(sys.argv[1:])
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    section = (
+        f"\n{HEADING}\n\n`{command.strip()}`: {args.customers:,} customers, then an events CSV "
+        "(customer external id, event, ISO timestamp, JSON properties on a third of the rows, "
+        "message id; events in sessions of 5–45 from one customer) through `tend import`, "
+        "each into a fresh database. Rows/s is the whole "
+        "process's wall time, start-up, rollup rebuild and ANALYZE included.\n\n"
+        f"Measured {stamp}, {machine()}.\n\n{table}\n"
+    )
+    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    if re.search(rf"^{re.escape(HEADING)}$", text, flags=re.M) is None:
+        DOC.write_text(text.rstrip("\n") + "\n" + section)
+    else:
+        DOC.write_text(text.rstrip("\n") + "\n" + section.replace(HEADING, HEADING + " (rerun)"))
+
+
+if __name__ == "__main__":
+    main()
