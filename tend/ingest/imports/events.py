@@ -215,7 +215,7 @@ class EventWriter(Writer):
                 with transaction.atomic():
                     self._copy(raw, table, columns, good)
                 return len(good)
-            except IntegrityError:
+            except (IntegrityError, connection.Database.IntegrityError):  # type: ignore[attr-defined]
                 pass
             raw.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS _tend_import_events "
