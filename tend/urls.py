@@ -7,4 +7,5 @@ urlpatterns = [
     path("v1/", include("tend.ingest.tracking.urls")),
     path("webhooks/", include("tend.ingest.webhooks.urls")),
     path("data-quality/", include("tend.ingest.urls")),
+    path("imports/", include("tend.ingest.imports.urls")),
 ]

@@ -15,6 +15,7 @@ from tend.lib.access import can_manage, can_write
 NAVIGATION = [
     ("customers:list", _("Customers"), "all"),
     ("ingest:data_quality", _("Data quality"), "writer"),
+    ("imports:list", _("Imports"), "writer"),
 ]
 
 

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from tend.ingest.imports import views
+
+app_name = "imports"
+urlpatterns = [
+    path("", views.import_list, name="list"),
+    path("<int:pk>/mapping/", views.import_mapping, name="mapping"),
+    path("<int:pk>/", views.import_detail, name="detail"),
+    path("<int:pk>/progress/", views.import_progress, name="progress"),
+    path("<int:pk>/start/", views.import_start_view, name="start"),
+    path("<int:pk>/rejected.csv", views.import_rejected_csv, name="rejected"),
+]

@@ -1,0 +1,177 @@
+"""Import pages: upload → mapping → dry-run preview → import in the background → summary.
+
+Parse → authorize → act → render; every write goes through ``imports.actions``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from tend.ingest.imports.actions import (
+    MappingError,
+    check_mapping,
+    import_create,
+    import_start,
+    import_store,
+)
+from tend.ingest.imports.fields import fields_for
+from tend.ingest.imports.forms import UploadForm
+from tend.ingest.imports.models import DateOrder, Import, ImportStatus
+from tend.ingest.imports.problems import cleaning_lines, reason_label
+from tend.ingest.imports.queries import first_problems, rejected_csv_lines
+from tend.lib.access import can_write, require_write, write_view
+
+PAGE_SIZE = 25
+
+
+@require_http_methods(["GET", "POST"])
+@write_view
+def import_list(request: HttpRequest) -> HttpResponse:
+    """Imports history, with the upload form for those who may import."""
+    form = UploadForm()
+    if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            stored = import_store(source=upload, file_name=upload.name or "upload.csv")
+            try:
+                run = import_create(
+                    kind=form.cleaned_data["kind"],
+                    path=stored,
+                    file_name=upload.name or stored.name,
+                    by=request.user,  # type: ignore[arg-type]
+                    date_order=form.cleaned_data["date_order"],
+                )
+            except (ValueError, UnicodeError) as exc:
+                stored.unlink(missing_ok=True)
+                form.add_error("file", _("This file cannot be read: %(error)s") % {"error": exc})
+            else:
+                return redirect("imports:mapping", pk=run.pk)
+    page = Paginator(Import.objects.recent(), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "imports/list.html",
+        {"form": form, "page": page, "can_write": can_write(request.user)},
+        status=422 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@write_view
+def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
+    """Which column of the file fills which field; suggested from the headers, editable."""
+    run = get_object_or_404(Import, pk=pk)
+    error = ""
+    if request.method == "POST":
+        mapping = {h: request.POST.get(f"col_{i}", "") for i, h in enumerate(run.headers)}
+        date_order = request.POST.get("date_order", run.date_order)
+        if date_order not in DateOrder.values:
+            date_order = run.date_order
+        try:
+            check_mapping(run.kind, run.headers, mapping)
+        except MappingError as exc:
+            error = str(exc)
+        Import.objects.filter(pk=run.pk).update(mapping=mapping, date_order=date_order)
+        run.refresh_from_db()
+        if not error:
+            import_start(run=run, by=request.user, dry_run=True)  # type: ignore[arg-type]
+            return redirect("imports:detail", pk=run.pk)
+    samples = _samples(run)
+    fields = fields_for(run.kind)
+    columns = [
+        {"index": i, "header": h, "field": run.mapping.get(h, ""), "sample": samples.get(i, "")}
+        for i, h in enumerate(run.headers)
+    ]
+    return render(
+        request,
+        "imports/mapping.html",
+        {
+            "run": run,
+            "columns": columns,
+            "fields": fields,
+            "required": [f for f in fields if f.required],
+            "date_orders": DateOrder.choices,
+            "error": error,
+            "can_write": can_write(request.user),
+        },
+        status=422 if error else 200,
+    )
+
+
+def _samples(run: Import) -> dict[int, str]:
+    """The first non-empty value of each column, to help choose the mapping."""
+    from itertools import islice
+
+    from tend.ingest.imports.reading import open_table
+
+    found: dict[int, str] = {}
+    try:
+        with open_table(Path(run.path), name=run.file_name) as table:
+            for row in islice(table.rows, 20):
+                for i, value in enumerate(row):
+                    if i not in found and value not in (None, ""):
+                        found[i] = str(value)[:60]
+    except (OSError, ValueError):
+        pass
+    return found
+
+
+def _detail_context(request: HttpRequest, run: Import) -> dict[str, object]:
+    columns = {field: header for header, field in run.mapping.items() if field}
+    return {
+        "run": run,
+        "problems": first_problems(run) if run.rejected else [],
+        "reasons": [
+            {"label": reason_label(code), "count": n}
+            for code, n in sorted(run.reasons.items(), key=lambda kv: -kv[1])
+        ],
+        "cleaning": cleaning_lines(run.cleaning, columns),
+        "can_write": can_write(request.user),
+        "finished": run.status in {ImportStatus.PREVIEWED, ImportStatus.DONE, ImportStatus.FAILED},
+    }
+
+
+@require_GET
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One import: progress while it runs, then the dry-run preview or the summary."""
+    run = get_object_or_404(Import.objects.select_related("created_by"), pk=pk)
+    return render(request, "imports/detail.html", _detail_context(request, run))
+
+
+@require_GET
+def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress bar alone, polled by htmx; the whole page reloads when the run ends."""
+    run = get_object_or_404(Import, pk=pk)
+    response = render(request, "imports/_progress.html", {"run": run})
+    if not run.is_active:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@require_POST
+def import_start_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Run the checked import for real, in the background."""
+    user = require_write(request.user)
+    run = get_object_or_404(Import, pk=pk)
+    if run.status != ImportStatus.PREVIEWED:
+        return redirect("imports:detail", pk=run.pk)
+    import_start(run=run, by=user, dry_run=False)
+    return redirect("imports:detail", pk=run.pk)
+
+
+@require_GET
+def import_rejected_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    """The refused rows with a reason column, streamed (there may be millions)."""
+    run = get_object_or_404(Import, pk=pk)
+    response = StreamingHttpResponse(
+        rejected_csv_lines(run), content_type="text/csv; charset=utf-8"
+    )
+    stem = Path(run.file_name).stem or "import"
+    response["Content-Disposition"] = f'attachment; filename="rejected-{run.pk}-{stem}.csv"'
+    return response
