@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
 
-from tend.activity.actions import rollups_rebuild
 from tend.activity.models import DailyRollup, Event
 from tend.customers.models import Customer
 from tend.ingest.imports.reading import Problem
@@ -30,7 +30,6 @@ COLUMNS = (
     "received_at",
     "source",
 )
-ROLLUP_CUSTOMER_LIMIT = 5_000  # more affected customers than this: rebuild rollups for all
 ANALYZE_AFTER = 50_000
 
 
@@ -43,7 +42,6 @@ class EventWriter(Writer):
         self.pg = connection.vendor == "postgresql"
         self.first_day: date | None = None
         self.last_seen: dict[int, str] = {}
-        self.recount: set[int] = set()
         received = self.now.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
         self.received = received + "+00" if self.pg else received
 
@@ -153,20 +151,23 @@ class EventWriter(Writer):
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
         good.sort(key=lambda r: (r[0], r[4]))  # locality for the (customer, timestamp) index
+        before = Event.objects.aggregate(top=Max("pk"))["top"] or 0
         inserted = self._insert(good)
-        if inserted != len(good):  # some rows were retries: recount these customers' days
-            self.recount.update(r[0] for r in good)
+        if inserted:
+            self._rollups_add(after_id=before)
         self.created += inserted
         self.duplicates += len(good) - inserted
         for row_ in good:
             self.affected[row_[0]] = self.affected.get(row_[0], 0) + 1
         return rejects
 
-    def _rollups_add(self) -> None:
-        """Add this run's events to the daily rollups in one statement.
+    def _rollups_add(self, *, after_id: int) -> None:
+        """Add the batch just stored to the daily rollups, in the same transaction.
 
-        The run's events are exactly those stamped with its ``received_at`` (an indexed
-        column), so this counts nothing twice even while the tracking API writes next to it.
+        The batch's events are exactly those stamped with this run's ``received_at`` and an id
+        above the largest id before the batch, so retries skipped by ``ON CONFLICT`` and
+        events the tracking API writes meanwhile are never counted, and memory stays bounded
+        by the batch, not the file.
         """
         table = connection.ops.quote_name(DailyRollup._meta.db_table)
         events = connection.ops.quote_name(Event._meta.db_table)
@@ -175,11 +176,12 @@ class EventWriter(Writer):
             cursor.execute(
                 f"INSERT INTO {table} (customer_id, day, name, count) "
                 f"SELECT e.customer_id, {day}, e.name, COUNT(*) FROM {events} e "
-                "WHERE e.received_at = %s AND e.source = 'import' AND e.customer_id IS NOT NULL "
+                "WHERE e.id > %s AND e.received_at = %s AND e.source = 'import' "
+                "AND e.customer_id IS NOT NULL "
                 f"GROUP BY e.customer_id, {day}, e.name "
                 f"ON CONFLICT (customer_id, day, name) DO UPDATE SET count = {table}.count + "
                 "excluded.count",
-                [connection.ops.adapt_datetimefield_value(self.now)],
+                [after_id, connection.ops.adapt_datetimefield_value(self.now)],
             )
 
     def _stored_duplicates(self, good: list[tuple[Any, ...]]) -> int:
@@ -243,14 +245,6 @@ class EventWriter(Writer):
     def finish(self) -> None:
         if self.dry_run or not self.affected:
             return
-        if not self.recount:
-            self._rollups_add()
-        else:
-            ids = sorted(self.affected)
-            rollups_rebuild(
-                since=self.first_day,
-                customer_ids=ids if len(ids) <= ROLLUP_CUSTOMER_LIMIT else None,
-            )
         table = connection.ops.quote_name(Customer._meta.db_table)
         with connection.cursor() as cursor:
             cursor.executemany(

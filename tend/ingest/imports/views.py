@@ -10,6 +10,7 @@ from pathlib import Path
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -173,5 +174,8 @@ def import_rejected_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
         rejected_csv_lines(run), content_type="text/csv; charset=utf-8"
     )
     stem = Path(run.file_name).stem or "import"
-    response["Content-Disposition"] = f'attachment; filename="rejected-{run.pk}-{stem}.csv"'
+    response["Content-Disposition"] = (
+        content_disposition_header(as_attachment=True, filename=f"rejected-{run.pk}-{stem}.csv")
+        or "attachment"
+    )
     return response
