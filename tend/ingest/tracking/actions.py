@@ -353,18 +353,11 @@ def _links(keys: set[str]) -> dict[str, _Link]:
 def _identities(keys: set[str]) -> dict[str, _Link]:
     """Links for these identity keys, plus the users their anonymous ids were aliased to, plus
     users known only as a contact or customer external id (created by imports or by hand)."""
-    fields = ("key", "user_id", "customer_id", "contact_id")
-    found = {
-        key: _Link(*rest)
-        for key, *rest in Identity.objects.filter(key__in=keys).values_list(*fields)
-    }
+    found = _links(keys)
     aliased = {f"u:{i.user_id}" for i in found.values() if i.user_id and not i.customer_id}
     aliased -= set(found)
     if aliased:
-        found.update(
-            (key, _Link(*rest))
-            for key, *rest in Identity.objects.filter(key__in=aliased).values_list(*fields)
-        )
+        found.update(_links(aliased))
     unknown = {k[2:] for k in (keys | aliased) - set(found) if k.startswith("u:")}
     if unknown:
         rows: list[tuple[str | None, int, int | None]]
