@@ -154,7 +154,7 @@ def main() -> None:
         "(customer external id, event, ISO timestamp, JSON properties on a third of the rows, "
         "message id; events in sessions of 5–45 from one customer) through `tend import`, "
         "each into a fresh database. Rows/s is the whole "
-        "process's wall time, start-up, rollup rebuild and ANALYZE included.\n\n"
+        "process's wall time, start-up, daily rollups and ANALYZE included.\n\n"
         f"Measured {stamp}, {machine()}.\n\n{table}\n"
     )
     text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
