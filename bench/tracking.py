@@ -9,7 +9,7 @@ For each database (scratch PostgreSQL database ``tend_bench_trk``, then a fresh 
 4. print events/s and p50/p95/p99 latency per batch, and check that the database holds
    exactly the events that were answered with 200 (nothing accepted is lost).
 
-Usage: python bench/tracking.py [--db postgres|sqlite|both] [--seconds 25] [--clients 4]
+Usage: python bench/tracking.py [--db postgres|sqlite|both] [--seconds 25] [--clients 6]
        [--batch 100] [--customers 1000]
 """
 
@@ -236,7 +236,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["postgres", "sqlite", "both"], default="both")
     parser.add_argument("--seconds", type=float, default=25)
-    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=6)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--customers", type=int, default=1000)
     args = parser.parse_args()
