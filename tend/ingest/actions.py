@@ -18,9 +18,12 @@ def stats_add(
     accepted: int = 0,
     duplicates: int = 0,
     rejected: Mapping[str, int] | None = None,
+    flagged: Mapping[str, int] | None = None,
     at: datetime | None = None,
 ) -> None:
     """Add counts for ``source`` on the UTC day of ``at`` (now by default).
+
+    ``flagged`` counts messages that were stored with a warning, by reason.
 
     One upsert per (outcome, reason) with ``count = count + n``, so concurrent web processes
     and workers never lose an increment and never check-then-act.
@@ -35,6 +38,9 @@ def stats_add(
     for reason, n in (rejected or {}).items():
         if n:
             rows[(Outcome.REJECTED, reason[:60])] += n
+    for reason, n in (flagged or {}).items():
+        if n:
+            rows[(Outcome.FLAGGED, reason[:60])] += n
     if not rows:
         return
     table = IngestStat._meta.db_table

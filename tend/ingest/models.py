@@ -19,6 +19,7 @@ class Source(models.TextChoices):
 class Outcome(models.TextChoices):
     ACCEPTED = "accepted", _("Accepted")
     DUPLICATE = "duplicate", _("Duplicate (already stored)")
+    FLAGGED = "flagged", _("Stored with a warning")
     REJECTED = "rejected", _("Rejected")
 
 
@@ -26,7 +27,8 @@ class IngestStat(models.Model):
     """Count of messages/rows from one source on one UTC day with one outcome and reason.
 
     ``reason`` is a stable machine code (e.g. ``bad_timestamp``, ``oversize``) so the page can
-    group and translate it; it is empty for accepted rows.
+    group and translate it; it is empty for accepted rows. ``flagged`` rows were stored but
+    with a warning (e.g. ``future_timestamp``: stored at arrival time instead).
     """
 
     source = models.CharField(max_length=20, choices=Source.choices)

@@ -20,16 +20,17 @@ class SourceSummary:
     label: str
     accepted: int = 0
     duplicates: int = 0
+    flagged: int = 0
     rejected: int = 0
     last_at: datetime | None = None
 
     @property
     def total(self) -> int:
-        return self.accepted + self.duplicates + self.rejected
+        return self.accepted + self.duplicates + self.flagged + self.rejected
 
     @property
     def rejection_rate(self) -> float | None:
-        """Rejected ÷ (accepted + duplicates + rejected), as a percentage."""
+        """Rejected ÷ (accepted + duplicates + flagged + rejected), as a percentage."""
         return 100.0 * self.rejected / self.total if self.total else None
 
 
@@ -72,10 +73,17 @@ def data_quality(*, days: int = 30, today: date | None = None) -> DataQuality:
         {"day": day, "summary": s} for (day, _src), s in sorted(days_rows.items(), reverse=True)
     ]
 
+    outcomes = dict(Outcome.choices)
     reasons = [
-        {"source": summaries[row["source"]].label, "reason": row["reason"], "count": row["n"]}
-        for row in stats.filter(outcome=Outcome.REJECTED)
-        .values("source", "reason")
+        {
+            "source": summaries[row["source"]].label,
+            "outcome": outcomes[row["outcome"]],
+            "stored": row["outcome"] == Outcome.FLAGGED,
+            "reason": row["reason"],
+            "count": row["n"],
+        }
+        for row in stats.filter(outcome__in=[Outcome.REJECTED, Outcome.FLAGGED])
+        .values("source", "outcome", "reason")
         .annotate(n=Sum("count"))
         .order_by("-n", "source", "reason")
     ]
@@ -116,5 +124,7 @@ def _add(summary: SourceSummary, outcome: str, n: int) -> None:
         summary.accepted += n
     elif outcome == Outcome.DUPLICATE:
         summary.duplicates += n
+    elif outcome == Outcome.FLAGGED:
+        summary.flagged += n
     else:
         summary.rejected += n

@@ -21,6 +21,7 @@ def _arrivals(owner):
         accepted=1200,
         duplicates=4,
         rejected={"bad_timestamp": 3, "oversize": 1},
+        flagged={"future_timestamp": 2},
         at=now,
     )
     stats_add(
@@ -45,7 +46,8 @@ def test_a_member_sees_counts_reasons_unknown_senders_and_write_keys(member_clie
     html = member_client.get(URL).content.decode()
     tracking = html.split('data-source="tracking"')[1].split('data-source="import"')[0]
     assert "1,200" in tracking and tracking.count(">4<") == 2  # duplicates and rejected
-    assert "0.3%" in tracking  # 4 rejected of 1,208
+    assert "0.3%" in tracking  # 4 rejected of 1,210
+    assert "Flagged" in tracking and "Stored with a warning" in html and "future_timestamp" in html
     assert "bad_timestamp" in html and "oversize" in html and "unknown_plan" in html
     assert "4 events from 2 sender(s) not yet linked to a customer." in html
     assert "u-77" in html and "anon-1" in html

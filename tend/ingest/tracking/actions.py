@@ -97,12 +97,12 @@ def tracking_ingest(
                 else:
                     result.accepted += 1
             result.duplicates += duplicates
-        rejected = Counter(str(r["code"]) for r in result.rejected) + result.flagged
         stats_add(
             source=SOURCE,
             accepted=result.accepted,
             duplicates=result.duplicates,
-            rejected=rejected,
+            rejected=Counter(str(r["code"]) for r in result.rejected),
+            flagged=result.flagged,
             at=received_at,
         )
     result.rejected.sort(key=lambda r: int(r["index"]))
