@@ -3,7 +3,10 @@ outsider who must see nothing. Import the fixtures through ``tend/conftest.py``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -60,3 +63,51 @@ def outsider_client(db: Any) -> Client:
 @pytest.fixture
 def login_as() -> Callable[[User], Client]:
     return _client_for
+
+
+# --- browser tests ------------------------------------------------------------------------
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-output" / "screenshots"
+# Debian's Chromium, headless, with nothing that reaches for the network on its own.
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@contextmanager
+def logged_in_browser(
+    base_url: str, profile: Path, *, username: str, timeout_ms: int = 15_000
+) -> Iterator[tuple[Any, list[str]]]:
+    """A Chromium page logged in through the login form, and the list of page errors and
+    HTTP responses ≥ 400 seen so far (assert it is empty at the end of the test)."""
+    from playwright.sync_api import sync_playwright
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API inside pytest
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch_persistent_context(
+            str(profile),
+            executable_path="/usr/bin/chromium",
+            args=CHROMIUM_ARGS,
+            headless=True,
+            locale="en-US",
+            viewport={"width": 1280, "height": 900},
+        )
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(timeout_ms)
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.on(
+                "response",
+                lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+            )
+            page.goto(f"{base_url}/login/")
+            page.fill("input[name=username]", username)
+            page.fill("input[name=password]", PASSWORD)
+            page.click("form[action='/login/'] button[type=submit]")
+            page.wait_for_url(f"{base_url}/customers/")
+            yield page, errors
+        finally:
+            browser.close()

@@ -4,11 +4,9 @@ to test-output/screenshots/ for a person to look at."""
 
 from __future__ import annotations
 
-import os
 import random
 from datetime import UTC, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -21,21 +19,9 @@ from tend.customers.actions import customer_add_note, customer_change_stage, cus
 from tend.customers.models import Customer, Stage
 from tend.factories import make_contact, make_customer, make_plan, make_subscription
 from tend.ingest.actions import stats_add
-from tend.testing import PASSWORD
+from tend.testing import PASSWORD, SCREENSHOTS, logged_in_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-output" / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def seed() -> Customer:
@@ -190,80 +176,56 @@ def seed() -> Customer:
 
 
 def test_a_founder_browses_customers_in_english_and_chinese(live_server, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     star = seed()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path="/usr/bin/chromium",
-            args=CHROMIUM_ARGS,
-            headless=True,
-            locale="en-US",
-            viewport={"width": 1280, "height": 900},
+    with logged_in_browser(live_server.url, tmp_path / "profile", username="olivia") as (
+        page,
+        errors,
+    ):
+        expect(page.locator("#customer-table tbody tr")).to_have_count(8)
+
+        # Search narrows the table through htmx and keeps the search in the address bar.
+        page.fill("#id_q", "north")
+        expect(page.locator("#customer-table tbody tr")).to_have_count(1)
+        expect(page).to_have_url(
+            f"{live_server.url}/customers/?q=north&stage=&plan=&owner=&tag=&sort=name"
         )
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(10_000)
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.on(
-                "response",
-                lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None,
-            )
+        page.goto(f"{live_server.url}/customers/?sort=-mrr")
+        page.screenshot(path=SCREENSHOTS / "customers-list-en.png", full_page=True)
 
-            page.goto(f"{live_server.url}/login/")
-            page.fill("input[name=username]", "olivia")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("form[action='/login/'] button[type=submit]")
-            page.wait_for_url(f"{live_server.url}/customers/")
-            expect(page.locator("#customer-table tbody tr")).to_have_count(8)
+        page.click(f"a[href='/customers/{star.pk}/']")
+        expect(page.locator("#customer-name")).to_have_text("Northwind Analytics")
+        expect(page.locator("#activity .main-svg").first).to_be_visible()
+        expect(page.locator("#revenue .main-svg").first).to_be_visible()
+        page.screenshot(path=SCREENSHOTS / "customer-page-en.png", full_page=True)
 
-            # Search narrows the table through htmx and keeps the search in the address bar.
-            page.fill("#id_q", "north")
-            expect(page.locator("#customer-table tbody tr")).to_have_count(1)
-            expect(page).to_have_url(
-                f"{live_server.url}/customers/?q=north&stage=&plan=&owner=&tag=&sort=name"
-            )
-            page.goto(f"{live_server.url}/customers/?sort=-mrr")
-            page.screenshot(path=SCREENSHOTS / "customers-list-en.png", full_page=True)
+        page.goto(f"{live_server.url}/data-quality/")
+        expect(page.locator("[data-source=tracking]")).to_contain_text("3,590")
+        page.screenshot(path=SCREENSHOTS / "data-quality-en.png", full_page=True)
+        page.goto(f"{live_server.url}/customers/{star.pk}/")
 
-            page.click(f"a[href='/customers/{star.pk}/']")
-            expect(page.locator("#customer-name")).to_have_text("Northwind Analytics")
-            expect(page.locator("#activity .main-svg").first).to_be_visible()
-            expect(page.locator("#revenue .main-svg").first).to_be_visible()
-            page.screenshot(path=SCREENSHOTS / "customer-page-en.png", full_page=True)
+        # A note written in the page lands on top of the timeline without a reload.
+        page.fill("#id_body", "Booked the renewal call for next Tuesday.")
+        page.click("#note-form button[type=submit]")
+        expect(page.locator("#timeline-entries li").first).to_contain_text("Booked the renewal")
 
-            page.goto(f"{live_server.url}/data-quality/")
-            expect(page.locator("[data-source=tracking]")).to_contain_text("3,590")
-            page.screenshot(path=SCREENSHOTS / "data-quality-en.png", full_page=True)
-            page.goto(f"{live_server.url}/customers/{star.pk}/")
+        page.click("#language-menu")
+        page.click("#language-form button[value=zh-hans]")
+        expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+        expect(page.locator("#activity .main-svg").first).to_be_visible()
+        page.screenshot(path=SCREENSHOTS / "customer-page-zh.png", full_page=True)
 
-            # A note written in the page lands on top of the timeline without a reload.
-            page.fill("#id_body", "Booked the renewal call for next Tuesday.")
-            page.click("#note-form button[type=submit]")
-            expect(page.locator("#timeline-entries li").first).to_contain_text("Booked the renewal")
+        page.goto(f"{live_server.url}/customers/?sort=-mrr")
+        expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+        page.screenshot(path=SCREENSHOTS / "customers-list-zh.png", full_page=True)
 
-            page.click("#language-menu")
-            page.click("#language-form button[value=zh-hans]")
-            expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
-            expect(page.locator("#activity .main-svg").first).to_be_visible()
-            page.screenshot(path=SCREENSHOTS / "customer-page-zh.png", full_page=True)
+        page.goto(f"{live_server.url}/data-quality/")
+        expect(page.locator("[data-source=tracking]")).to_contain_text("3590")
+        page.screenshot(path=SCREENSHOTS / "data-quality-zh.png", full_page=True)
 
-            page.goto(f"{live_server.url}/customers/?sort=-mrr")
-            expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
-            page.screenshot(path=SCREENSHOTS / "customers-list-zh.png", full_page=True)
-
-            page.goto(f"{live_server.url}/data-quality/")
-            expect(page.locator("[data-source=tracking]")).to_contain_text("3590")
-            page.screenshot(path=SCREENSHOTS / "data-quality-zh.png", full_page=True)
-
-            page.set_viewport_size({"width": 390, "height": 844})
-            page.goto(f"{live_server.url}/customers/{star.pk}/")
-            expect(page.locator("#activity .main-svg").first).to_be_visible()
-            page.screenshot(path=SCREENSHOTS / "customer-page-phone-zh.png", full_page=True)
-            assert errors == []
-        finally:
-            browser.close()
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(f"{live_server.url}/customers/{star.pk}/")
+        expect(page.locator("#activity .main-svg").first).to_be_visible()
+        page.screenshot(path=SCREENSHOTS / "customer-page-phone-zh.png", full_page=True)
+        assert errors == []

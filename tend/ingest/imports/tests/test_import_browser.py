@@ -3,7 +3,6 @@ and in Chinese, and saves screenshots to test-output/screenshots/import-*.png.""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -12,15 +11,10 @@ from tend.accounts.actions import user_create
 from tend.accounts.models import Role
 from tend.customers.models import Customer
 from tend.factories import make_plan
-from tend.testing import PASSWORD
+from tend.testing import PASSWORD, SCREENSHOTS, logged_in_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(__file__).resolve().parents[4] / "test-output" / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 
 ENGLISH = (
     "External ID,Company name,Email,Plan,Signup date,Acquisition cost\n"
@@ -65,49 +59,25 @@ def walk(page, base: str, tmp: Path, name: str, content: str, lang: str) -> None
 
 
 def test_a_founder_imports_a_spreadsheet_in_english_and_chinese(live_server, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     user_create(username="olivia", password=PASSWORD, role=Role.OWNER)
     make_plan("starter", price="29", name="Starter")
     make_plan("growth", price="99", name="Growth")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path="/usr/bin/chromium",
-            args=CHROMIUM_ARGS,
-            headless=True,
-            locale="en-US",
-            viewport={"width": 1280, "height": 900},
-        )
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(15_000)
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.on(
-                "response",
-                lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None,
-            )
-            page.goto(f"{live_server.url}/login/")
-            page.fill("input[name=username]", "olivia")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("form[action='/login/'] button[type=submit]")
-            page.wait_for_url(f"{live_server.url}/customers/")
+    with logged_in_browser(live_server.url, tmp_path / "profile", username="olivia") as (
+        page,
+        errors,
+    ):
+        walk(page, live_server.url, tmp_path, "customers.csv", ENGLISH, "en")
+        expect(page.locator("#count-created")).to_have_text("3")
+        expect(page.locator("#count-rejected")).to_have_text("2")
 
-            walk(page, live_server.url, tmp_path, "customers.csv", ENGLISH, "en")
-            expect(page.locator("#count-created")).to_have_text("3")
-            expect(page.locator("#count-rejected")).to_have_text("2")
-
-            page.click("#language-menu")
-            page.click("#language-form button[value=zh-hans]")
-            expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
-            walk(page, live_server.url, tmp_path, "客户名单.csv", CHINESE, "zh")
-            expect(page.locator("#count-created")).to_have_text("2")
-            page.goto(f"{live_server.url}/imports/")
-            page.screenshot(path=SCREENSHOTS / "import-history-zh.png", full_page=True)
-            assert errors == []
-        finally:
-            browser.close()
+        page.click("#language-menu")
+        page.click("#language-form button[value=zh-hans]")
+        expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+        walk(page, live_server.url, tmp_path, "客户名单.csv", CHINESE, "zh")
+        expect(page.locator("#count-created")).to_have_text("2")
+        page.goto(f"{live_server.url}/imports/")
+        page.screenshot(path=SCREENSHOTS / "import-history-zh.png", full_page=True)
+        assert errors == []
     assert Customer.objects.get(external_id="sh_01").email == "hello@qingmu.test"
