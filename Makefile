@@ -47,10 +47,13 @@ lint: install-dev
 	$(BIN)/ruff format --check tend bench
 	$(BIN)/mypy tend
 
-## Benchmarks; results are appended to docs/benchmarks.md by hand from their output.
+## Benchmarks (long: they build 100,000-customer data sets). Each prints its results; record
+## them with date, machine and command in docs/benchmarks.md (some scripts update their section).
 bench: install-dev
 	$(BIN)/python bench/demo_data.py
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/tracking.py
+	$(BIN)/python bench/imports.py --db both --events 1000000 --large-events 3000000 --customers 10000
 
 ## Refresh the translation catalogs after changing strings, then compile them.
 messages: install-dev
