@@ -21,10 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import ROOT, drop_database, fresh_database
+
 DOC = ROOT / "docs" / "benchmarks.md"
 HEADING = "## Demo data generation"
-PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 PG_DB = "tend_bench_demo"
 
 
@@ -41,34 +41,6 @@ def cases(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
     if "large" in wanted:
         out.append((f"{args.large_customers:,} customers, 24 months, ~5M events", large))
     return out
-
-
-def fresh_database(kind: str, workdir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TEND_")}
-    env["TEND_DATA_DIR"] = str(workdir)
-    if kind == "postgres":
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {PG_DB}")
-        env["TEND_DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{PG_DB}"
-    else:
-        for suffix in ("", "-wal", "-shm"):
-            (workdir / f"bench.sqlite3{suffix}").unlink(missing_ok=True)
-        env["TEND_DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    subprocess.run(
-        [sys.executable, "-m", "tend.cli", "migrate", "-v", "0"], env=env, cwd=ROOT, check=True
-    )
-    return env
-
-
-def drop_database(kind: str) -> None:
-    if kind == "postgres":
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
 
 
 def run_timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
@@ -135,12 +107,12 @@ def main() -> None:
         workdir = Path(tmp)
         for label, flags in cases(args):
             for kind in kinds:
-                env = fresh_database(kind, workdir)
+                env = fresh_database(kind, workdir, PG_DB)
                 cmd = [sys.executable, "-m", "tend.cli", "demo-data", *flags]
                 try:
                     seconds, rss_mb, text = run_timed(cmd, env)
                 finally:
-                    drop_database(kind)
+                    drop_database(kind, PG_DB)
                 customers = number(text, "Customers")
                 events = number(text, "Events")
                 row = (

@@ -24,10 +24,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import ROOT, drop_database, fresh_database
+
 DOC = ROOT / "docs" / "benchmarks.md"
 HEADING = "## File imports"
-PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 PG_DB = "tend_bench_imp"
 TEND = str(Path(sys.executable).with_name("tend"))
 EVENTS = ["report.viewed", "dashboard.opened", "export.csv", "user.invited", "login",
@@ -61,24 +61,6 @@ def write_events(path: Path, n: int, customers: int) -> None:
                      props, f"m{i}"]
                 )  # fmt: skip
                 i += 1
-
-
-def fresh_database(kind: str, workdir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TEND_")}
-    env["TEND_DATA_DIR"] = str(workdir)
-    if kind == "postgres":
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {PG_DB}")
-        env["TEND_DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{PG_DB}"
-    else:
-        for suffix in ("", "-wal", "-shm"):
-            (workdir / f"bench.sqlite3{suffix}").unlink(missing_ok=True)
-        env["TEND_DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    subprocess.run([TEND, "migrate", "-v", "0"], env=env, check=True)
-    return env
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -125,17 +107,14 @@ def main() -> None:
             write_events(path, n, args.customers)
         for db in dbs:
             for n, path in files:
-                env = fresh_database(db, work)
+                env = fresh_database(db, work, PG_DB)
                 secs, rss = timed([TEND, "import", "customers", str(customers), "-v", "0"], env)
                 results.append((db, "customers", args.customers, secs, rss))
                 secs, rss = timed([TEND, "import", "events", str(path), "-v", "0"], env)
                 results.append((db, "events", n, secs, rss))
                 print(results[-2], results[-1], flush=True)
         if "postgres" in dbs:
-            import psycopg
-
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+            drop_database("postgres", PG_DB)
     lines = [
         "| Database | File | Rows | Wall time | Rows/s | Peak RSS |",
         "|---|---|---|---|---|---|",

@@ -21,32 +21,14 @@ import re
 import signal
 import statistics
 import subprocess
-import sys
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
-TEND = [sys.executable, "-m", "tend.cli"]
-PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
+from common import ROOT, TEND, database_env, recreate_database, run, wait_ready
+
+PG_DB = "tend_bench_pages"
 PASSWORD = "bench-password-123"
-
-
-def run(env: dict[str, str], *args: str) -> str:
-    out = subprocess.run([*TEND, *args], env=env, capture_output=True, text=True, cwd=ROOT)
-    if out.returncode != 0:
-        raise SystemExit(f"`tend {' '.join(args)}` failed:\n{out.stdout}\n{out.stderr}")
-    return out.stdout
-
-
-def database_env(kind: str, data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TEND_")}
-    env["TEND_DATA_DIR"] = str(data_dir)
-    if kind == "postgres":
-        env["TEND_DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/tend_bench_pages"
-    else:
-        env["TEND_DATABASE_URL"] = f"sqlite:///{data_dir / 'bench.sqlite3'}"
-    return env
 
 
 def build(kind: str, env: dict[str, str], args: argparse.Namespace) -> None:
@@ -56,15 +38,7 @@ def build(kind: str, env: dict[str, str], args: argparse.Namespace) -> None:
     if marker.exists() and not args.rebuild:
         print(f"[{kind}] reusing data set ({marker.name})")
         return
-    if kind == "postgres":
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS tend_bench_pages WITH (FORCE)")
-            conn.execute("CREATE DATABASE tend_bench_pages")
-    else:
-        for suffix in ("", "-wal", "-shm"):
-            (Path(env["TEND_DATA_DIR"]) / f"bench.sqlite3{suffix}").unlink(missing_ok=True)
+    recreate_database(kind, Path(env["TEND_DATA_DIR"]), PG_DB)
     started = time.perf_counter()
     run(env, "migrate", "-v", "0")
     run(
@@ -121,21 +95,6 @@ class Browser:
         )
         status, _, _ = self.request("POST", "/login/", form)
         assert status == 302, f"login failed with HTTP {status}"
-
-
-def wait_ready(port: int, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("server exited during start-up")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("server did not start")
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -220,7 +179,7 @@ def main() -> None:
     kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     print(f"# pages benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs")
     for kind in kinds:
-        env = database_env(kind, data_dir)
+        env = database_env(kind, data_dir, PG_DB)
         build(kind, env, args)
         stats = measure(kind, env, args)
         for name, s in stats.items():

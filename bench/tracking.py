@@ -24,17 +24,15 @@ import os
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-TEND = [sys.executable, "-m", "tend.cli"]
-PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
-PG_URL = "postgres://postgres@127.0.0.1:5432/tend_bench_trk"
+from common import ROOT, TEND, database_env, recreate_database, run, wait_ready
+
+PG_DB = "tend_bench_trk"
 
 MAKE_KEY = """
 from tend.accounts.actions import apikey_create, user_create
@@ -42,43 +40,6 @@ from tend.accounts.models import Role
 user = user_create(username="bench", password="bench-password-123", role=Role.OWNER)
 print(apikey_create(name="bench", kind="write", by=user)[1])
 """
-
-
-def run(env: dict[str, str], *args: str) -> str:
-    out = subprocess.run([*TEND, *args], env=env, capture_output=True, text=True, cwd=ROOT)
-    if out.returncode != 0:
-        raise SystemExit(f"`tend {' '.join(args)}` failed:\n{out.stdout}\n{out.stderr}")
-    return out.stdout
-
-
-def database_env(kind: str, data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TEND_")}
-    env["TEND_DATA_DIR"] = str(data_dir)
-    if kind == "postgres":
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS tend_bench_trk WITH (FORCE)")
-            conn.execute("CREATE DATABASE tend_bench_trk")
-        env["TEND_DATABASE_URL"] = PG_URL
-    else:
-        env["TEND_DATABASE_URL"] = f"sqlite:///{data_dir / 'bench.sqlite3'}"
-    return env
-
-
-def wait_ready(port: int, server: subprocess.Popen[bytes]) -> None:
-    for _ in range(300):
-        if server.poll() is not None:
-            raise SystemExit("server exited during start-up")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit("server did not start")
 
 
 def post(conn: http.client.HTTPConnection, auth: str, body: bytes) -> tuple[int, bytes]:
@@ -176,7 +137,8 @@ def client(args: tuple[int, str, int, int, float, int]) -> tuple[int, list[float
 
 def bench(kind: str, args: argparse.Namespace) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="tend-bench-trk-") as tmp:
-        env = database_env(kind, Path(tmp))
+        recreate_database(kind, Path(tmp), PG_DB)
+        env = database_env(kind, Path(tmp), PG_DB)
         run(env, "migrate", "-v", "0")
         key = run(env, "shell", "-c", MAKE_KEY).strip().splitlines()[-1]
         auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
