@@ -259,3 +259,68 @@ def order_create(
     )
     audit_record(by=by, label=label, action="order.create", obj=order, changes={"amount": amount})
     return order
+
+
+@transaction.atomic
+def order_refund(
+    *,
+    order: Order,
+    by: User | None,
+    amount: Decimal | None = None,
+    at: datetime | None = None,
+    label: str = "",
+    note: dict[str, Any] | None = None,
+) -> Order:
+    """Pay back ``amount`` of a paid order (all that is left when None).
+
+    Refunds add up in ``refunded_amount``; once the whole amount is paid back the order is
+    ``refunded``, before that it stays ``paid``. ``note`` adds details (a Stripe charge id…)
+    to the timeline entry. Raises ValueError naming the problem: an order that is not paid,
+    a refund of zero or less, or more than is left to refund.
+    """
+    at = at or timezone.now()
+    order = Order.objects.select_for_update().select_related("customer").get(pk=order.pk)
+    if order.status != OrderStatus.PAID:
+        raise ValueError(f"status: only paid orders can be refunded; this one is {order.status}")
+    left = order.amount - order.refunded_amount
+    refund = left if amount is None else Decimal(amount).quantize(CENT)
+    if refund <= 0:
+        raise ValueError("amount: a refund must be more than zero")
+    if refund > left:
+        raise ValueError(
+            f"amount: {refund} is more than the {left} {order.currency} left to refund"
+        )
+    before = (order.refunded_amount, order.status)
+    order.refunded_amount += refund
+    full = order.refunded_amount == order.amount
+    if full:
+        order.status = OrderStatus.REFUNDED
+    order.save(update_fields=["refunded_amount", "status"])
+    sentence = "Refund" if full else "Partial refund"
+    timeline_add(
+        customer=order.customer,
+        kind=TimelineKind.ORDER,
+        by=by,
+        at=at,
+        title=f"{sentence}: {refund} {order.currency}",
+        data={
+            **(note or {}),
+            "msg": "order_refunded",
+            "order": order.pk,
+            "amount": str(refund),
+            "refunded": str(order.refunded_amount),
+            "currency": order.currency,
+            "full": full,
+        },
+    )
+    audit_record(
+        by=by,
+        label=label,
+        action="order.refund",
+        obj=order,
+        changes={
+            "refunded_amount": (before[0], order.refunded_amount),
+            **({"status": (before[1], order.status)} if full else {}),
+        },
+    )
+    return order

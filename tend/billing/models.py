@@ -48,13 +48,21 @@ class Plan(models.Model):
 
 
 class SubscriptionStatus(models.TextChoices):
+    """Stripe's subscription statuses, one for one (``incomplete_expired`` is ``canceled``)."""
+
+    INCOMPLETE = "incomplete", _("Incomplete")
     TRIALING = "trialing", _("Trialing")
     ACTIVE = "active", _("Active")
     PAST_DUE = "past_due", _("Past due")
+    UNPAID = "unpaid", _("Unpaid")
+    PAUSED = "paused", _("Paused")
     CANCELED = "canceled", _("Canceled")
 
 
-# Statuses that count towards MRR: the customer is paying (or owes) for this period.
+# Statuses that count towards MRR, as Stripe's billing analytics count them: active, and
+# past due while payment is being retried. ``unpaid`` (retries exhausted, invoices left open)
+# counts as churn, like ``canceled``; trialing, incomplete (first payment not made) and paused
+# subscriptions bring in nothing. docs/stripe.md (Statuses) explains the choice for unpaid.
 MRR_STATUSES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)
 
 
@@ -172,7 +180,11 @@ class OrderStatus(models.TextChoices):
 
 
 class Order(models.Model):
-    """A one-off purchase (shop order, course sale, invoice for a project)."""
+    """A one-off purchase (shop order, course sale, invoice for a project).
+
+    ``refunded_amount`` is what has been paid back so far; a refund of the whole amount
+    makes the order ``refunded``, a partial one leaves it ``paid`` (see ``order_refund``).
+    """
 
     customer = models.ForeignKey(
         "customers.Customer",
@@ -190,6 +202,9 @@ class Order(models.Model):
         _("status"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.PAID
     )
     description = models.CharField(_("description"), max_length=200, blank=True)
+    refunded_amount = models.DecimalField(
+        _("refunded"), max_digits=12, decimal_places=2, default=Decimal("0")
+    )
     items: models.JSONField[list[Any]] = models.JSONField(default=list, blank=True)
 
     class Meta:
@@ -201,6 +216,10 @@ class Order(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="order_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=models.F("amount")),
+                name="order_refund_within_amount",
+            ),
         ]
 
     def __str__(self) -> str:
