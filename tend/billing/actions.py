@@ -56,6 +56,7 @@ def plan_upsert(
     interval: str = "month",
     currency: str | None = None,
     by: User | None = None,
+    label: str = "",
 ) -> Plan:
     """Create a plan or update the one with this code."""
     plan, created = Plan.objects.update_or_create(
@@ -69,6 +70,7 @@ def plan_upsert(
     )
     audit_record(
         by=by,
+        label=label,
         action="plan.create" if created else "plan.update",
         obj=plan,
         changes={"price": price, "interval": interval},

@@ -12,24 +12,23 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from tend.accounts.actions import audit_record
 from tend.activity.actions import rollups_rebuild
 from tend.activity.models import Event
-from tend.billing.actions import plan_upsert, subscription_create, subscription_update
+from tend.billing.actions import order_refund, plan_upsert, subscription_create, subscription_update
 from tend.billing.models import Order, OrderStatus, Plan, Subscription
-from tend.customers.actions import customer_create, customer_update, timeline_add
-from tend.customers.models import Customer, Kind, TimelineKind
+from tend.customers.actions import customer_update, timeline_add
+from tend.customers.models import Customer, TimelineKind
 from tend.ingest.actions import stats_add
 from tend.ingest.models import Source
-from tend.ingest.webhooks.models import EventOutcome, StripeCustomer, StripeEvent
+from tend.ingest.webhooks.customers import LABEL, customer_fields, stripe_customer_for
+from tend.ingest.webhooks.models import EventOutcome, StripeEvent
 from tend.ingest.webhooks.stripe_objects import (
     PlanTerms,
     from_timestamp,
@@ -39,8 +38,6 @@ from tend.ingest.webhooks.stripe_objects import (
 )
 
 log = logging.getLogger(__name__)
-
-LABEL = "stripe"  # audit rows written by webhooks name Stripe as the actor
 
 # Events whose object state replaces the previous state wholesale: an older one arriving
 # after a newer one was applied would roll the object back, so it is skipped.
@@ -173,67 +170,6 @@ def _newer_applied(*, event: dict[str, Any], obj: dict[str, Any], at: datetime) 
 # --- customers --------------------------------------------------------------------------------
 
 
-def _clean_email(value: Any) -> str:
-    email = str(value or "").strip().lower()
-    if not email:
-        return ""
-    try:
-        validate_email(email)
-    except ValidationError:
-        return ""
-    return email[:254]
-
-
-def _customer_fields(obj: dict[str, Any]) -> dict[str, Any]:
-    """Customer fields from a Stripe customer object; only the ones Stripe actually sent."""
-    fields: dict[str, Any] = {}
-    email = _clean_email(obj.get("email"))
-    if email:
-        fields["email"] = email
-    name = str(obj.get("name") or obj.get("description") or "").strip()
-    if name:
-        fields["name"] = name[:200]
-    if obj.get("phone"):
-        fields["phone"] = str(obj["phone"])[:40]
-    country = str((obj.get("address") or {}).get("country") or "").strip().upper()
-    if len(country) == 2:
-        fields["country"] = country
-    return fields
-
-
-def _customer_for(stripe_id: str, *, at: datetime, hint: dict[str, Any] | None = None) -> Customer:
-    """The Tend customer for a Stripe customer id, created (from ``hint``) when unknown.
-
-    Found by the link table, then by ``external_id`` equal to the Stripe id, then by Stripe
-    metadata ``tend_external_id``; otherwise a new customer named after what Stripe sent.
-    """
-    if not stripe_id:
-        raise ValueError("the event's object names no Stripe customer")
-    link = StripeCustomer.objects.select_related("customer").filter(stripe_id=stripe_id).first()
-    if link is not None:
-        return link.customer
-    hint = hint or {}
-    metadata = hint.get("metadata") or {}
-    customer = Customer.objects.filter(external_id=stripe_id).first()
-    if customer is None and metadata.get("tend_external_id"):
-        customer = Customer.objects.filter(external_id=str(metadata["tend_external_id"])).first()
-    if customer is None:
-        fields = _customer_fields(hint)
-        name = fields.pop("name", "") or fields.get("email") or stripe_id
-        customer = customer_create(
-            by=None,
-            label=LABEL,
-            name=name,
-            kind=Kind.PERSON if settings.TEND_BUSINESS_MODEL == "b2c" else Kind.COMPANY,
-            external_id=stripe_id,
-            signed_up_at=from_timestamp(hint.get("created")) or at,
-            traits={"stripe_customer_id": stripe_id},
-            **fields,
-        )
-    StripeCustomer.objects.create(stripe_id=stripe_id, customer=customer)
-    return customer
-
-
 def _customer_hint(obj: dict[str, Any]) -> dict[str, Any]:
     """What an invoice or charge tells about its customer, shaped like a customer object."""
     billing = obj.get("billing_details") or {}
@@ -245,8 +181,8 @@ def _customer_hint(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def on_customer(obj: dict[str, Any], at: datetime, event: dict[str, Any]) -> str:
-    customer = _customer_for(str(obj.get("id") or ""), at=at, hint=obj)
-    fields = _customer_fields(obj)
+    customer = stripe_customer_for(str(obj.get("id") or ""), at=at, hint=obj)
+    fields = customer_fields(obj)
     metadata = obj.get("metadata") or {}
     traits = {**customer.traits, **{str(k): v for k, v in metadata.items()}}
     traits["stripe_customer_id"] = obj.get("id")
@@ -258,7 +194,8 @@ def on_customer(obj: dict[str, Any], at: datetime, event: dict[str, Any]) -> str
 # --- subscriptions ------------------------------------------------------------------------------
 
 
-def _plan_for(terms: PlanTerms | None) -> Plan | None:
+def stripe_plan_for(terms: PlanTerms | None) -> Plan | None:
+    """The plan for a Stripe price (code = price id), created or updated only when it changed."""
     if terms is None:
         return None
     plan = Plan.objects.filter(code=terms.code).first()
@@ -275,6 +212,7 @@ def _plan_for(terms: PlanTerms | None) -> Plan | None:
         price=terms.price,
         interval=terms.interval,
         currency=terms.currency,
+        label=LABEL,
     )
 
 
@@ -285,8 +223,9 @@ def on_subscription(obj: dict[str, Any], at: datetime, event: dict[str, Any]) ->
         Subscription.objects.select_related("customer").filter(external_id=stripe_id).first()
     )
     if terms.status is None:
-        # incomplete: the first payment has not gone through; nothing to record yet.
-        return EventOutcome.IGNORED if subscription is None else EventOutcome.PROCESSED
+        # A status Stripe added after this code was written: keep what is stored.
+        log.warning("Stripe subscription %s has an unknown status %r", stripe_id, obj.get("status"))
+        return EventOutcome.IGNORED
     fields: dict[str, Any] = {
         "status": terms.status,
         "mrr": terms.mrr,
@@ -297,9 +236,9 @@ def on_subscription(obj: dict[str, Any], at: datetime, event: dict[str, Any]) ->
         "current_period_end": terms.current_period_end,
         "canceled_at": terms.canceled_at,
     }
-    plan = _plan_for(terms.plan)
+    plan = stripe_plan_for(terms.plan)
     if subscription is None:
-        customer = _customer_for(object_id(obj.get("customer")), at=at)
+        customer = stripe_customer_for(object_id(obj.get("customer")), at=at)
         subscription_create(
             customer=customer,
             by=None,
@@ -337,7 +276,7 @@ def _money(amount: Any, currency: str) -> str:
 
 
 def on_invoice_paid(obj: dict[str, Any], at: datetime, event: dict[str, Any]) -> str:
-    customer = _customer_for(object_id(obj.get("customer")), at=at, hint=_customer_hint(obj))
+    customer = stripe_customer_for(object_id(obj.get("customer")), at=at, hint=_customer_hint(obj))
     currency = str(obj.get("currency") or settings.TEND_CURRENCY).upper()
     paid_at = from_timestamp((obj.get("status_transitions") or {}).get("paid_at")) or at
     amount = _money(obj.get("amount_paid"), currency)
@@ -368,7 +307,7 @@ def on_invoice_paid(obj: dict[str, Any], at: datetime, event: dict[str, Any]) ->
 
 
 def on_invoice_payment_failed(obj: dict[str, Any], at: datetime, event: dict[str, Any]) -> str:
-    customer = _customer_for(object_id(obj.get("customer")), at=at, hint=_customer_hint(obj))
+    customer = stripe_customer_for(object_id(obj.get("customer")), at=at, hint=_customer_hint(obj))
     currency = str(obj.get("currency") or settings.TEND_CURRENCY).upper()
     amount = _money(obj.get("amount_due"), currency)
     properties = {
@@ -404,9 +343,8 @@ def on_invoice_payment_failed(obj: dict[str, Any], at: datetime, event: dict[str
 
 
 def on_charge_refunded(obj: dict[str, Any], at: datetime, event: dict[str, Any]) -> str:
-    customer = _customer_for(object_id(obj.get("customer")), at=at, hint=_customer_hint(obj))
+    customer = stripe_customer_for(object_id(obj.get("customer")), at=at, hint=_customer_hint(obj))
     currency = str(obj.get("currency") or settings.TEND_CURRENCY).upper()
-    refunded = _money(obj.get("amount_refunded"), currency)
     full = bool(obj.get("refunded"))
     keys = [
         k
@@ -418,17 +356,24 @@ def on_charge_refunded(obj: dict[str, Any], at: datetime, event: dict[str, Any])
         if k
     ]
     order = Order.objects.filter(external_id__in=keys, customer=customer).first() if keys else None
-    if order is not None and full and order.status != OrderStatus.REFUNDED:
-        old = order.status
-        order.status = OrderStatus.REFUNDED
-        order.save(update_fields=["status"])
-        audit_record(
-            by=None,
-            label=LABEL,
-            action="order.refund",
-            obj=order,
-            changes={"status": (old, OrderStatus.REFUNDED)},
-        )
+    if order is not None:
+        # ``amount_refunded`` is the charge's refunded total so far, and the order keeps what
+        # it knows already: only the difference is new, so each refund is recorded once.
+        if order.status == OrderStatus.PAID:
+            left = order.amount - order.refunded_amount
+            total = to_major(obj.get("amount_refunded"), currency)
+            new = left if full else min(total - order.refunded_amount, left)
+            if new > Decimal(0):
+                order_refund(
+                    order=order,
+                    by=None,
+                    label=LABEL,
+                    amount=new,
+                    at=at,
+                    note={"charge": obj.get("id")},
+                )
+        return EventOutcome.PROCESSED
+    refunded = _money(obj.get("amount_refunded"), currency)
     timeline_add(
         customer=customer,
         kind=TimelineKind.ORDER,
@@ -440,7 +385,7 @@ def on_charge_refunded(obj: dict[str, Any], at: datetime, event: dict[str, Any])
             "amount": refunded,
             "currency": currency,
             "full": full,
-            "order": order.pk if order is not None else None,
+            "order": None,
         },
     )
     return EventOutcome.PROCESSED

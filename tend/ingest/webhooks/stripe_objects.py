@@ -38,18 +38,18 @@ MONTHS_PER_STRIPE_INTERVAL: dict[str, Decimal] = {
     "year": MONTHS_PER_INTERVAL[Interval.YEAR],
 }
 
-# Stripe's subscription statuses in Tend's four. Unpaid subscriptions still owe money for
-# the period and count like past_due; paused and expired-incomplete ones bring in nothing.
-# ``incomplete`` (first payment not made yet) is left out: no subscription is recorded
-# until Stripe reports it trialing or active.
+# Stripe's subscription statuses, one for one; only ``incomplete_expired`` (the first payment
+# never came, a terminal state) has no status of its own and becomes canceled. Which of them
+# count towards MRR is decided in ``billing.models.MRR_STATUSES``.
 STATUS_MAP: dict[str, str] = {
+    "incomplete": SubscriptionStatus.INCOMPLETE,
     "trialing": SubscriptionStatus.TRIALING,
     "active": SubscriptionStatus.ACTIVE,
     "past_due": SubscriptionStatus.PAST_DUE,
-    "unpaid": SubscriptionStatus.PAST_DUE,
+    "unpaid": SubscriptionStatus.UNPAID,
+    "paused": SubscriptionStatus.PAUSED,
     "canceled": SubscriptionStatus.CANCELED,
     "incomplete_expired": SubscriptionStatus.CANCELED,
-    "paused": SubscriptionStatus.CANCELED,
 }
 
 
@@ -62,6 +62,16 @@ def to_major(amount: Any, currency: str) -> Decimal:
     if code in THREE_DECIMAL:
         return value / 1000
     return value / 100
+
+
+def to_minor(amount: Decimal, currency: str) -> Decimal:
+    """A major-unit amount (49.00 USD, as Dashboard exports write it) in Stripe's minor units."""
+    code = currency.upper()
+    if code in ZERO_DECIMAL:
+        return amount
+    if code in THREE_DECIMAL:
+        return amount * 1000
+    return amount * 100
 
 
 def from_timestamp(value: Any) -> datetime | None:
@@ -89,7 +99,7 @@ class PlanTerms:
 
 @dataclass(frozen=True)
 class SubscriptionTerms:
-    status: str | None  # None: a Stripe status Tend does not record (incomplete)
+    status: str | None  # None: a status Stripe may add later that Tend does not know yet
     mrr: Decimal
     currency: str
     interval: str
@@ -238,3 +248,81 @@ def subscription_terms(sub: dict[str, Any], *, at: datetime) -> SubscriptionTerm
         current_period_end=period_end,
         canceled_at=canceled_at if status == SubscriptionStatus.CANCELED else None,
     )
+
+
+def _stamp(value: datetime | None) -> int | None:
+    return None if value is None else int(value.timestamp())
+
+
+def export_subscription(
+    *,
+    sub_id: str,
+    customer: str,
+    status: str,
+    amount: Decimal,
+    currency: str,
+    interval: str,
+    interval_count: int = 1,
+    quantity: int = 1,
+    price_id: str = "",
+    price_name: str = "",
+    product: str = "",
+    percent_off: Decimal | None = None,
+    amount_off: Decimal | None = None,
+    created: datetime | None = None,
+    start_date: datetime | None = None,
+    trial_end: datetime | None = None,
+    current_period_end: datetime | None = None,
+    canceled_at: datetime | None = None,
+    ended_at: datetime | None = None,
+) -> dict[str, Any]:
+    """One row of the Dashboard's subscriptions export as the API's subscription object.
+
+    The export has one price per subscription: ``amount`` per unit and per ``interval_count``
+    × ``interval``, in major units, and ``quantity`` units. Reading the result with
+    ``subscription_terms`` gives a backfilled subscription exactly the MRR, plan and status
+    the webhook would give it. A coupon's percent or amount off, when the file has it, is
+    taken as recurring (the export does not say for how long a coupon applies).
+    """
+    code = currency.lower()
+    is_product_id = product.startswith("prod_")
+    price: dict[str, Any] = {
+        "id": price_id,
+        "object": "price",
+        "currency": code,
+        "nickname": price_name or None,
+        "product": {
+            "id": product if is_product_id else "",
+            "name": None if is_product_id else product or None,
+        },
+        "recurring": {
+            "interval": interval,
+            "interval_count": interval_count,
+            "usage_type": "licensed",
+        },
+        "unit_amount_decimal": str(to_minor(amount, currency)),
+    }
+    coupon: dict[str, Any] | None = None
+    if percent_off is not None:
+        coupon = {"percent_off": str(percent_off), "duration": "forever"}
+    elif amount_off is not None:
+        coupon = {
+            "amount_off": str(to_minor(amount_off, currency)),
+            "currency": code,
+            "duration": "forever",
+        }
+    return {
+        "id": sub_id,
+        "object": "subscription",
+        "customer": customer,
+        "status": status,
+        "currency": code,
+        "items": {"object": "list", "data": [{"price": price, "quantity": quantity}]},
+        "discount": {"id": "", "coupon": coupon} if coupon else None,
+        "created": _stamp(created),
+        "start_date": _stamp(start_date),
+        "trial_end": _stamp(trial_end),
+        "current_period_end": _stamp(current_period_end),
+        "canceled_at": _stamp(canceled_at),
+        "ended_at": _stamp(ended_at),
+    }

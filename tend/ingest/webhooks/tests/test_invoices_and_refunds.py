@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.test import Client
 
+from tend.accounts.models import AuditEntry
 from tend.activity.models import DailyRollup, Event
 from tend.billing.actions import order_create
 from tend.billing.models import Subscription
@@ -16,7 +17,7 @@ from tend.ingest.webhooks.tests import stripe_payloads as sp
 
 
 def _timeline(msg: str) -> list[TimelineEntry]:
-    return list(TimelineEntry.objects.filter(data__msg=msg))
+    return list(TimelineEntry.objects.filter(data__msg=msg).order_by("pk"))
 
 
 def test_a_paid_invoice_goes_on_the_timeline_and_sets_first_paid(stripe_client: Client) -> None:
@@ -79,9 +80,13 @@ def test_a_full_refund_marks_the_matching_order_refunded(stripe_client: Client) 
     )
     sp.post(stripe_client, sp.event("charge.refunded", sp.charge()))
     order.refresh_from_db()
-    assert order.status == "refunded"
-    [entry] = _timeline("stripe_refund")
+    assert (order.status, order.refunded_amount) == ("refunded", Decimal("49.00"))
+    [entry] = _timeline("order_refunded")
     assert entry.title == "Refund: 49.00 USD" and entry.data["order"] == order.pk
+    assert entry.data["charge"] == "ch_1Example"
+    audit = AuditEntry.objects.get(action="order.refund")
+    assert audit.actor_label == "stripe" and audit.object_id == str(order.pk)
+    assert not _timeline("stripe_refund")
 
 
 def test_a_refund_matches_an_order_by_payment_intent_too(stripe_client: Client) -> None:
@@ -94,18 +99,37 @@ def test_a_refund_matches_an_order_by_payment_intent_too(stripe_client: Client) 
     assert order.status == "refunded"
 
 
-def test_a_partial_refund_is_noted_but_leaves_the_order_paid(stripe_client: Client) -> None:
+def test_partial_refunds_add_up_on_the_order_until_it_is_refunded(stripe_client: Client) -> None:
     customer = make_customer(external_id="cus_Q1xExample")
     order = order_create(
         customer=customer, by=None, amount=Decimal("49"), external_id="ch_1Example"
     )
-    sp.post(stripe_client, sp.event("charge.refunded", sp.charge(refunded_amount=900)))
+    # Stripe sends the charge's refunded total so far with every refund.
+    first = sp.event("charge.refunded", sp.charge(refunded_amount=900))
+    sp.post(stripe_client, first)
     order.refresh_from_db()
-    assert order.status == "paid"
-    assert _timeline("stripe_refund")[0].title == "Partial refund: 9.00 USD"
+    assert (order.status, order.refunded_amount) == ("paid", Decimal("9.00"))
+    assert _timeline("order_refunded")[0].title == "Partial refund: 9.00 USD"
+
+    sp.post(stripe_client, sp.event("charge.refunded", sp.charge(refunded_amount=2900)))
+    order.refresh_from_db()
+    assert (order.status, order.refunded_amount) == ("paid", Decimal("29.00"))
+    # A redelivery of the first refund (a new event id, as a resend from the dashboard)
+    # adds nothing: 9.00 is already part of the 29.00 recorded.
+    sp.post(stripe_client, sp.event("charge.refunded", sp.charge(refunded_amount=900)))
+    sp.post(stripe_client, sp.event("charge.refunded", sp.charge(refunded_amount=4900)))
+    order.refresh_from_db()
+    assert (order.status, order.refunded_amount) == ("refunded", Decimal("49.00"))
+    assert [e.data["amount"] for e in _timeline("order_refunded")] == ["9.00", "20.00", "20.00"]
 
 
 def test_a_refund_without_an_order_is_still_on_the_timeline(stripe_client: Client) -> None:
     sp.post(stripe_client, sp.event("charge.refunded", sp.charge()))
     [entry] = _timeline("stripe_refund")
     assert entry.customer.external_id == "cus_Q1xExample" and entry.data["order"] is None
+    assert entry.title == "Refund: 49.00 USD"
+
+
+def test_a_partial_refund_without_an_order_says_so(stripe_client: Client) -> None:
+    sp.post(stripe_client, sp.event("charge.refunded", sp.charge(refunded_amount=900)))
+    assert _timeline("stripe_refund")[0].title == "Partial refund: 9.00 USD"

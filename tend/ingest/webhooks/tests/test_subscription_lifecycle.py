@@ -79,7 +79,7 @@ def test_a_trial_counts_no_mrr_until_it_converts(stripe_client: Client) -> None:
     assert _kinds() == [("new", Decimal("49.00"))]
 
 
-def test_past_due_and_unpaid_subscriptions_still_count_as_mrr(stripe_client: Client) -> None:
+def test_a_past_due_subscription_still_counts_as_mrr(stripe_client: Client) -> None:
     _send(stripe_client, "customer.subscription.created", sp.subscription(), sp.T0)
     _send(
         stripe_client,
@@ -88,17 +88,40 @@ def test_past_due_and_unpaid_subscriptions_still_count_as_mrr(stripe_client: Cli
         sp.T0 + DAY,
     )
     assert Subscription.objects.get().status == "past_due"
-    _send(
-        stripe_client,
-        "customer.subscription.updated",
-        sp.subscription(status="unpaid"),
-        sp.T0 + 2 * DAY,
-    )
     assert Customer.objects.get().mrr == Decimal("49.00")
     assert _kinds() == [("new", Decimal("49.00"))]
 
 
-def test_an_incomplete_subscription_is_not_recorded_until_it_is_paid(
+def test_an_unpaid_subscription_is_churn_until_it_is_paid_again(stripe_client: Client) -> None:
+    # Stripe's own MRR: "canceled or marked as unpaid … no longer counts towards MRR".
+    _send(stripe_client, "customer.subscription.created", sp.subscription(), sp.T0)
+    unpaid = sp.subscription(status="unpaid")
+    _send(stripe_client, "customer.subscription.updated", unpaid, sp.T0 + 30 * DAY)
+    sub = Subscription.objects.get()
+    assert (sub.status, sub.mrr, sub.canceled_at) == ("unpaid", Decimal("49.00"), None)
+    assert Customer.objects.get().mrr == 0
+    _send(stripe_client, "customer.subscription.updated", sp.subscription(), sp.T0 + 40 * DAY)
+    assert _kinds() == [
+        ("new", Decimal("49.00")),
+        ("churn", Decimal("-49.00")),
+        ("reactivation", Decimal("49.00")),
+    ]
+
+
+def test_a_paused_subscription_is_kept_as_paused_and_counts_no_mrr(stripe_client: Client) -> None:
+    _send(stripe_client, "customer.subscription.created", sp.subscription(), sp.T0)
+    _send(
+        stripe_client,
+        "customer.subscription.updated",
+        sp.subscription(status="paused"),
+        sp.T0 + DAY,
+    )
+    sub = Subscription.objects.get()
+    assert (sub.status, sub.canceled_at) == ("paused", None)
+    assert Customer.objects.get().mrr == 0
+
+
+def test_an_incomplete_subscription_is_recorded_without_mrr_until_it_is_paid(
     stripe_client: Client,
 ) -> None:
     outcome = _send(
@@ -107,9 +130,34 @@ def test_an_incomplete_subscription_is_not_recorded_until_it_is_paid(
         sp.subscription(status="incomplete"),
         sp.T0,
     )
-    assert outcome == "ignored" and not Subscription.objects.exists()
+    assert outcome == "processed"
+    sub = Subscription.objects.get()
+    assert (sub.status, sub.mrr) == ("incomplete", Decimal("49.00"))
+    assert Customer.objects.get().mrr == 0 and not MrrMovement.objects.exists()
     _send(stripe_client, "customer.subscription.updated", sp.subscription(), sp.T0 + 60)
-    assert Subscription.objects.get().mrr == Decimal("49.00")
+    assert Subscription.objects.get().status == "active"
+    assert _kinds() == [("new", Decimal("49.00"))]
+
+
+def test_an_expired_incomplete_subscription_is_canceled(stripe_client: Client) -> None:
+    _send(
+        stripe_client,
+        "customer.subscription.created",
+        sp.subscription(status="incomplete"),
+        sp.T0,
+    )
+    expired = sp.subscription(status="incomplete_expired", ended_at=sp.T0 + DAY)
+    _send(stripe_client, "customer.subscription.updated", expired, sp.T0 + DAY)
+    sub = Subscription.objects.get()
+    assert (sub.status, sub.canceled_at) == ("canceled", datetime(2026, 1, 2, tzinfo=UTC))
+    assert not MrrMovement.objects.exists()
+
+
+def test_a_status_stripe_adds_later_is_ignored_not_guessed(stripe_client: Client) -> None:
+    _send(stripe_client, "customer.subscription.created", sp.subscription(), sp.T0)
+    odd = sp.subscription(status="on_hold")
+    assert _send(stripe_client, "customer.subscription.updated", odd, sp.T0 + DAY) == "ignored"
+    assert Subscription.objects.get().status == "active"
 
 
 def test_an_update_older_than_the_last_applied_one_is_ignored(stripe_client: Client) -> None:
