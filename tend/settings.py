@@ -17,6 +17,7 @@ from tend.lib.env import (
     data_dir,
     env_bool,
     env_choice,
+    env_fraction,
     env_int,
     env_list,
     env_str,
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "tend.ingest.tracking",
     "tend.ingest.imports",
     "tend.ingest.webhooks",
+    "tend.metrics",
 ]
 
 MIDDLEWARE = [
@@ -221,9 +223,13 @@ TEND_PAGE_SIZE = 50
 # All periodic jobs are declared here, in one place; `tend worker` enqueues them when due.
 TEND_SCHEDULES: dict[str, dict[str, str]] = {
     "rollups-refresh": {"cron": "15 * * * *", "task": "tend.activity.tasks.rollups_refresh"},
+    "metrics-refresh": {"cron": "*/10 * * * *", "task": "tend.metrics.tasks.metrics_refresh"},
 }
 # The business's reporting currency; MRR and acquisition costs are shown in it.
 TEND_CURRENCY = env_str("TEND_CURRENCY", "USD").upper()
+# Gross margin (0–1) used by CLV and CAC payback: the share of revenue left after the cost
+# of serving it.
+TEND_GROSS_MARGIN = env_fraction("TEND_GROSS_MARGIN", "0.8")
 # B2C businesses have no groups: Segment `identify` then creates the customer itself.
 TEND_BUSINESS_MODEL = env_choice("TEND_BUSINESS_MODEL", "b2b", {"b2b", "b2c"})
 # Signing secret of the Stripe webhook endpoint (whsec_…); unset turns /webhooks/stripe off.

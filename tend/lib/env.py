@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 
@@ -46,6 +47,19 @@ def env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be an integer; got {raw!r}") from None
+
+
+def env_fraction(name: str, default: str) -> Decimal:
+    """Return the variable as a decimal fraction in (0, 1], e.g. 0.8 for 80 %."""
+    raw = os.environ.get(name)
+    text = default if raw is None or raw.strip() == "" else raw.strip()
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ConfigError(f"{name} must be a number between 0 and 1; got {raw!r}") from None
+    if not Decimal(0) < value <= Decimal(1):
+        raise ConfigError(f"{name} must be more than 0 and at most 1 (0.8 = 80 %); got {raw!r}")
+    return value
 
 
 def env_list(name: str, default: list[str]) -> list[str]:

@@ -1,0 +1,152 @@
+"""Monthly snapshots the revenue dashboards read, rebuilt in the background from the ledger.
+
+``billing.MrrMovement`` is the source of truth. ``CustomerMonth`` turns it into one row per
+customer and calendar month in which the customer paid or moved; ``MonthlySummary`` and
+``CohortCell`` add those rows up per month for the whole business and for each plan,
+channel and country, so the dashboard reads a few dozen rows instead of the ledger.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+MONEY = {"max_digits": 14, "decimal_places": 2, "default": Decimal("0")}
+
+
+class CustomerMonth(models.Model):
+    """One customer in one calendar month in which it had MRR or an MRR movement.
+
+    Movement columns are signed like the ledger (contraction and churn negative), so
+    ``mrr_start + new + expansion + contraction + churn + reactivation == mrr_end``.
+    """
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    month = models.DateField()  # first day of the month
+    cohort = models.DateField()  # first month in which the customer had MRR
+    age = models.PositiveSmallIntegerField()  # months since ``cohort`` (0 in the first month)
+    mrr_start = models.DecimalField(**MONEY)
+    mrr_end = models.DecimalField(**MONEY)
+    new = models.DecimalField(**MONEY)
+    expansion = models.DecimalField(**MONEY)
+    contraction = models.DecimalField(**MONEY)
+    churn = models.DecimalField(**MONEY)
+    reactivation = models.DecimalField(**MONEY)
+    # Subscription renewal dates that fell in the month, and how many of them renewed.
+    renewals_due = models.PositiveIntegerField(default=0)
+    renewals_done = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "month"], name="customermonth_unique")
+        ]
+        indexes = [
+            models.Index(fields=["month"], name="customermonth_month_idx"),
+            models.Index(fields=["cohort", "month"], name="customermonth_cohort_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.month:%Y-%m}"
+
+
+class CustomerLife(models.Model):
+    """When a customer first paid and when it first churned after that (None: still paying)."""
+
+    customer = models.OneToOneField(
+        "customers.Customer", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    started_at = models.DateTimeField()
+    churned_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.started_at:%Y-%m-%d}"
+
+
+class Dimension(models.TextChoices):
+    ALL = "all"
+    PLAN = "plan"
+    CHANNEL = "channel"
+    COUNTRY = "country"
+
+
+class MonthlySummary(models.Model):
+    """The month's figures for all customers (dimension "all") or one plan/channel/country.
+
+    ``base_*`` columns are net changes of the customers active at the start of the month
+    (per customer: end − start), the inputs of GRR, NRR, CER and revenue churn.
+    """
+
+    dimension = models.CharField(max_length=10, choices=Dimension.choices)
+    value = models.CharField(max_length=80, blank=True)
+    month = models.DateField()
+    customers_start = models.PositiveIntegerField(default=0)
+    customers_end = models.PositiveIntegerField(default=0)
+    retained = models.PositiveIntegerField(default=0)
+    churned = models.PositiveIntegerField(default=0)
+    expanded = models.PositiveIntegerField(default=0)
+    mrr_start = models.DecimalField(**MONEY)
+    mrr_end = models.DecimalField(**MONEY)
+    new = models.DecimalField(**MONEY)
+    expansion = models.DecimalField(**MONEY)
+    contraction = models.DecimalField(**MONEY)
+    churn = models.DecimalField(**MONEY)
+    reactivation = models.DecimalField(**MONEY)
+    base_expansion = models.DecimalField(**MONEY)
+    base_contraction = models.DecimalField(**MONEY)
+    base_churn = models.DecimalField(**MONEY)
+    renewals_due = models.PositiveIntegerField(default=0)
+    renewals_done = models.PositiveIntegerField(default=0)
+    acquired = models.PositiveIntegerField(default=0)
+    acquisition_cost = models.DecimalField(**MONEY)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dimension", "value", "month"], name="monthlysummary_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dimension}:{self.value} {self.month:%Y-%m}"
+
+
+class CohortCell(models.Model):
+    """Customers who started paying in ``cohort``, ``age`` months later: how many still pay."""
+
+    dimension = models.CharField(max_length=10, choices=Dimension.choices)
+    value = models.CharField(max_length=80, blank=True)
+    cohort = models.DateField()
+    age = models.PositiveSmallIntegerField()
+    cohort_customers = models.PositiveIntegerField()
+    cohort_mrr = models.DecimalField(**MONEY)  # the cohort's first MRR (its "new" movements)
+    active = models.PositiveIntegerField()
+    mrr = models.DecimalField(**MONEY)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dimension", "value", "cohort", "age"], name="cohortcell_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dimension}:{self.value} {self.cohort:%Y-%m} +{self.age}"
+
+
+class SnapshotState(models.Model):
+    """How far the snapshots are built (one row, pk 1)."""
+
+    last_movement_id = models.BigIntegerField(default=0)
+    built_through = models.DateField(null=True, blank=True)
+    built_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    customers_rebuilt = models.PositiveIntegerField(default=0)
+    survival: models.JSONField[dict[str, Any]] = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"snapshots built {self.built_at or timezone.now():%Y-%m-%d %H:%M}"

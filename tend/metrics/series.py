@@ -1,0 +1,643 @@
+"""Metric series for dashboards, API, CLI and goals: one place reads the snapshots.
+
+``kpi_series(filters)`` gives one ``PeriodKpis`` per month (or quarter or year) in the
+filters' range. Unfiltered and single plan/channel/country views read the pre-added
+``MonthlySummary`` rows; any other filter (tags, several values, combinations) adds up the
+``CustomerMonth`` rows of the matching customers in the database. Both give the same numbers
+(tested). Every rate comes from ``tend.metrics.formulas``, where each formula is written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from tend.customers.models import Customer, Tag
+from tend.metrics import formulas
+from tend.metrics.models import CohortCell, Dimension, MonthlySummary
+from tend.metrics.snapshots import (
+    DIMENSION_SQL,
+    SUMMARY_COLUMNS,
+    SUMMARY_SELECT,
+    _day,
+    _money,
+    cohort_rows,
+    month_of,
+    months_between,
+    state,
+    tables,
+)
+
+PERIODS = ("month", "quarter", "year")
+PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+DEFAULT_PERIODS = {"month": 12, "quarter": 8, "year": 5}
+MAX_PERIODS = 120
+ZERO = Decimal(0)
+COUNT_COLUMNS = frozenset(
+    {
+        "customers_start",
+        "customers_end",
+        "retained",
+        "churned",
+        "expanded",
+        "renewals_due",
+        "renewals_done",
+        "acquired",
+    }
+)
+
+
+class FilterError(ValueError):
+    """A filter value that cannot be used; ``field`` names the parameter."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which customers and which months a metric covers.
+
+    ``start``/``end`` are months (any day in the month); the range is whole periods.
+    Customers are picked by their current plan, channel, country and tags.
+    """
+
+    period: str = "month"
+    start: date | None = None
+    end: date | None = None
+    plans: tuple[int, ...] = ()
+    channels: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> Filters:
+        """Filters from query parameters (lists or comma-separated); FilterError names the field."""
+
+        def many(name: str) -> tuple[str, ...]:
+            raw = data.getlist(name) if hasattr(data, "getlist") else data.get(name) or []
+            if isinstance(raw, str):
+                raw = [raw]
+            out: list[str] = []
+            for item in raw:
+                out.extend(v.strip() for v in str(item).split(",") if v.strip())
+            return tuple(dict.fromkeys(out))
+
+        period = str(data.get("period") or "month")
+        if period not in PERIODS:
+            raise FilterError("period", f"must be one of {', '.join(PERIODS)}")
+        start, end = _month_param(data, "start"), _month_param(data, "end")
+        if start and end and start > end:
+            raise FilterError("start", "must not be after end")
+        try:
+            plans = tuple(int(v) for v in many("plan"))
+        except ValueError:
+            raise FilterError("plan", "plan ids are whole numbers") from None
+        countries = tuple(v.upper() for v in many("country"))
+        for country in countries:
+            if len(country) != 2 or not country.isalpha():
+                raise FilterError("country", f"{country!r} is not a two-letter country code")
+        channels = many("channel")
+        known = {c for c, _ in Customer._meta.get_field("channel").choices or []}
+        for channel in channels:
+            if channel not in known:
+                raise FilterError("channel", f"unknown channel {channel!r}")
+        tags = many("tag")
+        if tags:
+            found = set(Tag.objects.filter(name__in=tags).values_list("name", flat=True))
+            missing = [t for t in tags if t not in found]
+            if missing:
+                raise FilterError("tag", f"unknown tag {missing[0]!r}")
+        return cls(period, start, end, plans, channels, countries, tags)
+
+    def months(self, *, today: date | None = None) -> tuple[date, date]:
+        """First and last month of the range, aligned to whole periods."""
+        size = PERIOD_MONTHS[self.period]
+        end = month_of(self.end or today or timezone.now())
+        end = _period_start(end, self.period) + relativedelta(months=size - 1)
+        if self.start is not None:
+            start = _period_start(month_of(self.start), self.period)
+        else:
+            start = _period_start(end, self.period) - relativedelta(
+                months=size * (DEFAULT_PERIODS[self.period] - 1)
+            )
+        if months_between(start, end) + 1 > MAX_PERIODS * size:
+            raise FilterError("start", f"at most {MAX_PERIODS} periods at a time")
+        return start, end
+
+    def is_filtered(self) -> bool:
+        return bool(self.plans or self.channels or self.countries or self.tags)
+
+    def summary_key(self) -> tuple[str, str] | None:
+        """The pre-added (dimension, value) these customer filters match, if any."""
+        chosen = [
+            (Dimension.PLAN, self.plans),
+            (Dimension.CHANNEL, self.channels),
+            (Dimension.COUNTRY, self.countries),
+            ("tag", self.tags),
+        ]
+        used = [(dim, values) for dim, values in chosen if values]
+        if not used:
+            return (Dimension.ALL, "")
+        if len(used) == 1 and len(used[0][1]) == 1 and used[0][0] != "tag":
+            return (str(used[0][0]), str(used[0][1][0]))
+        return None
+
+    def customer_sql(self) -> tuple[str, list[Any]]:
+        """A SQL condition over customers ``c`` for these filters, with its parameters."""
+        parts: list[str] = []
+        params: list[Any] = []
+        for column, values in (
+            ("c.plan_id", self.plans),
+            ("c.channel", self.channels),
+            ("c.country", self.countries),
+        ):
+            if values:
+                parts.append(f"{column} IN ({', '.join(['%s'] * len(values))})")
+                params.extend(values)
+        if self.tags:
+            through = Customer.tags.through._meta.db_table
+            tag_table = Tag._meta.db_table
+            parts.append(
+                f"EXISTS (SELECT 1 FROM {through} ct JOIN {tag_table} t ON t.id = ct.tag_id "
+                f"WHERE ct.customer_id = c.id AND t.name IN ({', '.join(['%s'] * len(self.tags))}))"
+            )
+            params.extend(self.tags)
+        return " AND ".join(parts), params
+
+    def customers(self) -> QuerySet[Customer]:
+        """The customers these filters pick (by current plan, channel, country, tags)."""
+        qs = Customer.objects.all()
+        if self.plans:
+            qs = qs.filter(plan_id__in=self.plans)
+        if self.channels:
+            qs = qs.filter(channel__in=self.channels)
+        if self.countries:
+            qs = qs.filter(country__in=self.countries)
+        if self.tags:
+            qs = qs.filter(pk__in=Customer.tags.through.objects.filter(tag__name__in=self.tags).values("customer_id"))
+        return qs
+
+    def as_query(self) -> dict[str, Any]:
+        """The filters as query parameters (for links, exports and the API)."""
+        out: dict[str, Any] = {"period": self.period}
+        if self.start:
+            out["start"] = self.start.strftime("%Y-%m")
+        if self.end:
+            out["end"] = self.end.strftime("%Y-%m")
+        for name, values in (
+            ("plan", self.plans),
+            ("channel", self.channels),
+            ("country", self.countries),
+            ("tag", self.tags),
+        ):
+            if values:
+                out[name] = [str(v) for v in values]
+        return out
+
+
+def _month_param(data: Mapping[str, Any], name: str) -> date | None:
+    raw = data.get(name)
+    if raw in (None, ""):
+        return None
+    text = str(raw).strip()
+    try:
+        if len(text) == 7:
+            return datetime.strptime(text, "%Y-%m").date()
+        return month_of(date.fromisoformat(text))
+    except ValueError:
+        raise FilterError(name, f"{text!r} is not a month (YYYY-MM)") from None
+
+
+def _period_start(month: date, period: str) -> date:
+    if period == "quarter":
+        return month.replace(month=(month.month - 1) // 3 * 3 + 1)
+    if period == "year":
+        return month.replace(month=1)
+    return month
+
+
+@dataclass
+class PeriodKpis:
+    """The raw figures of one period and every metric derived from them.
+
+    Money is in the reporting currency (``TEND_CURRENCY``). Movement amounts are signed like
+    the ledger; ``base_*`` are the net changes of customers active at the period's start.
+    """
+
+    start: date
+    end: date  # last day of the period
+    customers_start: int = 0
+    customers_end: int = 0
+    retained: int = 0
+    churned: int = 0
+    expanded: int = 0
+    mrr_start: Decimal = ZERO
+    mrr_end: Decimal = ZERO
+    new: Decimal = ZERO
+    expansion: Decimal = ZERO
+    contraction: Decimal = ZERO
+    churn: Decimal = ZERO
+    reactivation: Decimal = ZERO
+    base_expansion: Decimal = ZERO
+    base_contraction: Decimal = ZERO
+    base_churn: Decimal = ZERO
+    renewals_due: int = 0
+    renewals_done: int = 0
+    acquired: int = 0
+    acquisition_cost: Decimal = ZERO
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        months = months_between(self.start, self.end) + 1
+        if months == 12 and self.start.month == 1:
+            return f"{self.start:%Y}"
+        if months == 3:
+            return f"{self.start:%Y}-Q{(self.start.month - 1) // 3 + 1}"
+        return f"{self.start:%Y-%m}"
+
+    def compute(self, *, gross_margin: Decimal) -> PeriodKpis:
+        """Fill ``metrics`` from the raw figures with the formulas module."""
+        f = formulas
+        churn_rate = f.logo_churn_rate(active_at_start=self.customers_start, churned=self.churned)
+        arpa = f.arpa(mrr=self.mrr_end, customers=self.customers_end)
+        cac = f.cac(acquisition_cost=self.acquisition_cost, customers_acquired=self.acquired)
+        self.metrics = {
+            "mrr": self.mrr_end,
+            "arr": f.mrr_to_arr(mrr=self.mrr_end),
+            "new_mrr": self.new,
+            "expansion_mrr": self.expansion,
+            "contraction_mrr": -self.contraction,
+            "churned_mrr": -self.churn,
+            "reactivation_mrr": self.reactivation,
+            "net_new_mrr": f.net_new_mrr(
+                new=self.new,
+                expansion=self.expansion,
+                contraction=-self.contraction,
+                churn=-self.churn,
+                reactivation=self.reactivation,
+            ),
+            "customers": self.customers_end,
+            "logo_churn": churn_rate,
+            "revenue_churn": f.revenue_churn_rate(
+                start_mrr=self.mrr_start, churned_mrr=self.base_churn
+            ),
+            "crr": f.crr(active_at_start=self.customers_start, retained=self.retained),
+            "grr": f.grr(
+                start_mrr=self.mrr_start,
+                contraction=self.base_contraction,
+                churned_mrr=self.base_churn,
+            ),
+            "nrr": f.nrr(
+                start_mrr=self.mrr_start,
+                expansion=self.base_expansion,
+                contraction=self.base_contraction,
+                churned_mrr=self.base_churn,
+            ),
+            "cer": f.cer(active_at_start=self.customers_start, expanded=self.expanded),
+            "renewal_rate": f.renewal_rate(due=self.renewals_due, renewed=self.renewals_done),
+            "arpa": arpa,
+            "acquired": self.acquired,
+            "cac": cac,
+        }
+        return self
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"period": self.label, "start": self.start, "end": self.end}
+        for item in fields(self):
+            if item.name not in ("start", "end", "metrics"):
+                out[item.name] = getattr(self, item.name)
+        out.update(self.metrics)
+        return out
+
+
+def gross_margin() -> Decimal:
+    return Decimal(str(getattr(settings, "TEND_GROSS_MARGIN", "0.8")))
+
+
+def kpi_series(filters: Filters, *, today: date | None = None) -> list[PeriodKpis]:
+    """One ``PeriodKpis`` per period of the range, oldest first, metrics computed."""
+    first, last = filters.months(today=today)
+    monthly = _monthly(filters, first, last)
+    if filters.period == "month":
+        periods = monthly
+    else:
+        periods = _grouped(filters, monthly, first, last)
+    margin = gross_margin()
+    return [p.compute(gross_margin=margin) for p in periods]
+
+
+def _empty_months(first: date, last: date) -> dict[date, PeriodKpis]:
+    out: dict[date, PeriodKpis] = {}
+    month = first
+    while month <= last:
+        out[month] = PeriodKpis(start=month, end=month + relativedelta(months=1, days=-1))
+        month += relativedelta(months=1)
+    return out
+
+
+def _monthly(filters: Filters, first: date, last: date) -> list[PeriodKpis]:
+    months = _empty_months(first, last)
+    key = filters.summary_key()
+    if key is not None:
+        rows = MonthlySummary.objects.filter(
+            dimension=key[0], value=key[1], month__gte=first, month__lte=last
+        ).values_list("month", *SUMMARY_COLUMNS)
+    else:
+        rows = _summary_rows(filters, first, last)
+    for row in rows:
+        target = months.get(_day(row[0]))
+        if target is not None:
+            _fill(target, row[1:])
+    return list(months.values())
+
+
+def _fill(target: PeriodKpis, values: Any) -> None:
+    for name, value in zip(SUMMARY_COLUMNS, values, strict=True):
+        setattr(target, name, int(value or 0) if name in COUNT_COLUMNS else _money(value))
+
+
+def _summary_rows(filters: Filters, first: date, last: date) -> list[tuple[Any, ...]]:
+    t = tables()
+    where, params = filters.customer_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT cm.month, {SUMMARY_SELECT} FROM {t['cm']} cm "
+            f"JOIN {t['c']} c ON c.id = cm.customer_id "
+            f"WHERE cm.month >= %s AND cm.month <= %s AND {where} GROUP BY cm.month",
+            [first, last, *params],
+        )
+        return cursor.fetchall()
+
+
+def _grouped(
+    filters: Filters, monthly: list[PeriodKpis], first: date, last: date
+) -> list[PeriodKpis]:
+    """Quarters or years: flows add up; who was active at the start is asked per period."""
+    size = PERIOD_MONTHS[filters.period]
+    out: list[PeriodKpis] = []
+    for i in range(0, len(monthly), size):
+        chunk = monthly[i : i + size]
+        period = PeriodKpis(start=chunk[0].start, end=chunk[-1].end)
+        for name in ("new", "expansion", "contraction", "churn", "reactivation"):
+            setattr(period, name, sum((getattr(m, name) for m in chunk), ZERO))
+        for name in ("renewals_due", "renewals_done", "acquired"):
+            setattr(period, name, sum(getattr(m, name) for m in chunk))
+        period.acquisition_cost = sum((m.acquisition_cost for m in chunk), ZERO)
+        period.mrr_start, period.customers_start = chunk[0].mrr_start, chunk[0].customers_start
+        period.mrr_end, period.customers_end = chunk[-1].mrr_end, chunk[-1].customers_end
+        _start_cohort(filters, period, chunk[0].start, chunk[-1].start)
+        out.append(period)
+    return out
+
+
+def _start_cohort(filters: Filters, period: PeriodKpis, first: date, last: date) -> None:
+    """Retained/churned/expanded and base changes of the customers active at ``first``."""
+    t = tables()
+    where, params = filters.customer_sql()
+    and_where = f"AND {where}" if where else ""
+    end_mrr = "COALESCE(e.mrr_end, 0)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT SUM(CASE WHEN {end_mrr} > 0 THEN 1 ELSE 0 END), "
+            f"SUM(CASE WHEN {end_mrr} = 0 THEN 1 ELSE 0 END), "
+            f"SUM(CASE WHEN {end_mrr} > s.mrr_start THEN 1 ELSE 0 END), "
+            f"SUM(CASE WHEN {end_mrr} > s.mrr_start THEN {end_mrr} - s.mrr_start ELSE 0 END), "
+            f"SUM(CASE WHEN {end_mrr} > 0 AND {end_mrr} < s.mrr_start "
+            f"THEN s.mrr_start - {end_mrr} ELSE 0 END), "
+            f"SUM(CASE WHEN {end_mrr} = 0 THEN s.mrr_start ELSE 0 END) "
+            f"FROM {t['cm']} s JOIN {t['c']} c ON c.id = s.customer_id "
+            f"LEFT JOIN {t['cm']} e ON e.customer_id = s.customer_id AND e.month = %s "
+            f"WHERE s.month = %s AND s.mrr_start > 0 {and_where}",
+            [last, first, *params],
+        )
+        row = cursor.fetchone() or (None,) * 6
+    period.retained, period.churned, period.expanded = (int(v or 0) for v in row[:3])
+    period.base_expansion, period.base_contraction, period.base_churn = (
+        _money(v) for v in row[3:]
+    )
+
+
+# --- headline tiles --------------------------------------------------------------------
+
+
+@dataclass
+class Tile:
+    key: str
+    value: Any
+    previous: Any
+    change: float | None  # % change for amounts, percentage points for rates
+    change_kind: str  # "percent" | "points" | ""
+
+
+TILE_KEYS = (
+    "mrr",
+    "arr",
+    "net_new_mrr",
+    "customers",
+    "arpa",
+    "logo_churn",
+    "revenue_churn",
+    "crr",
+    "grr",
+    "nrr",
+    "cer",
+    "renewal_rate",
+    "cac",
+)
+
+
+def tiles(series: list[PeriodKpis]) -> list[Tile]:
+    """Headline figures of the last period with their change against the period before."""
+    if not series:
+        return []
+    current = series[-1].metrics
+    previous = series[-2].metrics if len(series) > 1 else {}
+    out = []
+    for key in TILE_KEYS:
+        unit = formulas.FORMULAS[key].unit if key in formulas.FORMULAS else "count"
+        value, before = current.get(key), previous.get(key)
+        if unit == "percent":
+            change = formulas.point_change(current=value, previous=before)
+            kind = "points"
+        else:
+            change = formulas.percent_change(current=value, previous=before)
+            kind = "percent"
+        out.append(Tile(key, value, before, change, kind if change is not None else ""))
+    return out
+
+
+# --- lifetime value and acquisition -----------------------------------------------------
+
+
+@dataclass
+class ChannelRow:
+    channel: str
+    acquired: int
+    acquisition_cost: Decimal
+    customers: int
+    mrr: Decimal
+    cac: Decimal | None
+    arpa: Decimal | None
+    monthly_churn: float | None
+    ltv: Decimal | None
+    ltv_cac: float | None
+    payback_months: float | None
+
+
+def average_monthly_churn(series: list[PeriodKpis]) -> float | None:
+    """Mean monthly logo churn: Σ churned ÷ Σ customers active at start, over the months."""
+    active = sum(p.customers_start for p in series)
+    churned = sum(p.churned for p in series)
+    months = sum(months_between(p.start, p.end) + 1 for p in series) / max(len(series), 1)
+    rate = formulas.logo_churn_rate(active_at_start=active, churned=churned)
+    if rate is None:
+        return None
+    return rate / months if months else rate
+
+
+def lifetime_value(series: list[PeriodKpis]) -> dict[str, Any]:
+    """Simple subscription CLV and LTV:CAC over the range of ``series``."""
+    margin = gross_margin()
+    last = series[-1] if series else PeriodKpis(start=date.today(), end=date.today())
+    churn = average_monthly_churn(series)
+    arpa = formulas.arpa(mrr=last.mrr_end, customers=last.customers_end)
+    acquired = sum(p.acquired for p in series)
+    cost = sum((p.acquisition_cost for p in series), ZERO)
+    cac = formulas.cac(acquisition_cost=cost, customers_acquired=acquired)
+    ltv = None
+    if arpa is not None and churn:
+        ltv = formulas.clv_simple(arpa=arpa, gross_margin=margin, monthly_churn_rate=churn)
+    return {
+        "gross_margin": margin,
+        "monthly_churn": churn,
+        "arpa": arpa,
+        "clv_simple": ltv,
+        "acquired": acquired,
+        "acquisition_cost": cost,
+        "cac": cac,
+        "ltv_cac": formulas.ltv_to_cac(ltv=ltv, cac=cac) if ltv is not None and cac else None,
+        "cac_payback": formulas.cac_payback_months(cac=cac, arpa=arpa, gross_margin=margin)
+        if cac is not None and arpa
+        else None,
+    }
+
+
+def by_channel(filters: Filters, *, today: date | None = None) -> list[ChannelRow]:
+    """CAC, ARPA, churn, LTV and LTV:CAC per acquisition channel over the range."""
+    labels = dict(Customer._meta.get_field("channel").choices or [])
+    chosen = filters.channels or tuple(labels)
+    rows: list[ChannelRow] = []
+    for channel in chosen:
+        series = kpi_series(replace(filters, channels=(channel,), period="month"), today=today)
+        value = lifetime_value(series)
+        last = series[-1]
+        if not value["acquired"] and not last.customers_end and not last.customers_start:
+            continue
+        rows.append(
+            ChannelRow(
+                channel=channel,
+                acquired=value["acquired"],
+                acquisition_cost=value["acquisition_cost"],
+                customers=last.customers_end,
+                mrr=last.mrr_end,
+                cac=value["cac"],
+                arpa=value["arpa"],
+                monthly_churn=value["monthly_churn"],
+                ltv=value["clv_simple"],
+                ltv_cac=value["ltv_cac"],
+                payback_months=value["cac_payback"],
+            )
+        )
+    return rows
+
+
+def referral_rate(filters: Filters) -> dict[str, Any]:
+    """Customers who referred at least one new customer ÷ all customers (matching filters)."""
+    customers = filters.customers()
+    total = customers.count()
+    referrers = customers.filter(referrals__isnull=False).distinct().count()
+    return {
+        "customers": total,
+        "referrers": referrers,
+        "referral_rate": formulas.referral_rate(referrers=referrers, customers=total),
+    }
+
+
+# --- cohorts and survival ------------------------------------------------------------
+
+
+@dataclass
+class CohortRow:
+    cohort: date
+    customers: int
+    first_mrr: Decimal
+    logo: list[float | None]  # % still paying after k months (None: not reached yet)
+    revenue: list[float | None]  # MRR after k months ÷ first MRR, %
+
+
+def cohorts(filters: Filters, *, today: date | None = None) -> list[CohortRow]:
+    """Monthly signup cohorts in the range × months since start, logo and revenue retention."""
+    first, last = filters.months(today=today)
+    key = filters.summary_key()
+    if key is not None:
+        cells = CohortCell.objects.filter(
+            dimension=key[0], value=key[1], cohort__gte=first, cohort__lte=last
+        ).values_list("cohort", "age", "cohort_customers", "cohort_mrr", "active", "mrr")
+        raw = [(c, a, s, b, act, m) for c, a, s, b, act, m in cells]
+    else:
+        where, params = filters.customer_sql()
+        rows = cohort_rows("''", f"cm.cohort >= %s AND cm.cohort <= %s AND {where}", [first, last, *params])
+        raw = [(c, a, s, b, act, m) for _v, c, a, s, b, act, m in rows]
+    this_month = month_of(today or timezone.now())
+    table: dict[date, CohortRow] = {}
+    for cohort, age, size, base, active, mrr in raw:
+        cohort = _day(cohort)
+        row = table.get(cohort)
+        if row is None:
+            width = months_between(cohort, this_month) + 1
+            row = table[cohort] = CohortRow(
+                cohort, size, _money(base), [0.0] * width, [0.0] * width
+            )
+        if age < len(row.logo):
+            row.logo[age] = round(active * 100 / size, 1) if size else None
+            row.revenue[age] = round(float(_money(mrr) * 100 / row.first_mrr), 1) if row.first_mrr else None
+    return [table[c] for c in sorted(table)]
+
+
+def survival(filters: Filters, *, by: str = "all", now: datetime | None = None) -> dict[str, Any]:
+    """Kaplan–Meier curves: all customers, or one curve per plan or channel (``by``)."""
+    if by not in ("all", "plan", "channel"):
+        raise FilterError("by", "must be all, plan or channel")
+    key = filters.summary_key()
+    if key == (Dimension.ALL, ""):
+        stored = state().survival.get(by)
+        if stored is not None:
+            return stored
+    from tend.metrics.survival import curves
+
+    group = {"all": "''", "plan": DIMENSION_SQL[Dimension.PLAN], "channel": "c.channel"}[by]
+    where, params = filters.customer_sql()
+    return curves(group=group, where=where, params=params, now=now or timezone.now())
+
+
+def freshness() -> dict[str, Any]:
+    """When the snapshots were built and how long it took."""
+    current = state()
+    return {
+        "built_at": current.built_at,
+        "duration_ms": current.duration_ms,
+        "stale_after": current.built_at + timedelta(hours=1) if current.built_at else None,
+    }

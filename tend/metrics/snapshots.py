@@ -1,0 +1,367 @@
+"""Build the monthly snapshots from the MRR ledger and the subscriptions.
+
+``snapshots_refresh`` is incremental: it rebuilds the ``CustomerMonth`` and ``CustomerLife``
+rows of customers whose ledger or subscriptions changed since the last build (all of them
+when the month rolled over or ``full`` is asked), then re-adds the per-month summaries,
+the cohort cells and the survival curves from those rows with a few GROUP BY statements.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from tend.billing.models import MrrMovement, Subscription, SubscriptionStatus
+from tend.metrics.models import (
+    CohortCell,
+    CustomerLife,
+    CustomerMonth,
+    Dimension,
+    MonthlySummary,
+    SnapshotState,
+)
+
+CHUNK = 2000
+ZERO = Decimal(0)
+STEP = {
+    "week": relativedelta(weeks=1),
+    "month": relativedelta(months=1),
+    "quarter": relativedelta(months=3),
+    "year": relativedelta(years=1),
+}
+MOVEMENT_COLUMNS = ("new", "expansion", "contraction", "churn", "reactivation")
+
+
+def month_of(value: date | datetime) -> date:
+    """The first day of the calendar month holding ``value`` (datetimes read in UTC)."""
+    if isinstance(value, datetime):
+        value = value.astimezone(UTC).date()
+    return value.replace(day=1)
+
+
+def months_between(first: date, last: date) -> int:
+    return (last.year - first.year) * 12 + last.month - first.month
+
+
+@dataclass
+class RefreshResult:
+    customers: int
+    rows: int
+    seconds: float
+    full: bool
+
+
+def state() -> SnapshotState:
+    """The one snapshot-state row (created empty on first use)."""
+    obj, _ = SnapshotState.objects.get_or_create(pk=1)
+    return obj
+
+
+def snapshots_refresh(*, full: bool = False, now: datetime | None = None) -> RefreshResult:
+    """Bring the snapshots up to date with the ledger; safe to run again at any time."""
+    started = time.perf_counter()
+    now = now or timezone.now()
+    this_month = month_of(now)
+    with transaction.atomic():
+        current = SnapshotState.objects.select_for_update().get_or_create(pk=1)[0]
+        top = MrrMovement.objects.aggregate(top=Max("pk"))["top"] or 0
+        rebuild_all = full or current.built_through != this_month or current.built_at is None
+        if rebuild_all:
+            ids = _all_paying_customers()
+            CustomerMonth.objects.all()._raw_delete(CustomerMonth.objects.db)  # type: ignore[attr-defined]
+            CustomerLife.objects.all()._raw_delete(CustomerLife.objects.db)  # type: ignore[attr-defined]
+        else:
+            assert current.built_at is not None
+            ids = _changed_customers(after_id=current.last_movement_id, since=current.built_at)
+        rows = 0
+        for chunk in _chunks(sorted(ids)):
+            rows += _rebuild_customers(chunk, now=now, this_month=this_month, wipe=not rebuild_all)
+        _summaries_rebuild()
+        _cohorts_rebuild()
+        from tend.metrics.survival import survival_rebuild
+
+        current.survival = survival_rebuild(now=now)
+        current.last_movement_id = top
+        current.built_through = this_month
+        current.built_at = now
+        current.customers_rebuilt = len(ids)
+        current.duration_ms = int((time.perf_counter() - started) * 1000)
+        current.save()
+    return RefreshResult(
+        customers=len(ids), rows=rows, seconds=time.perf_counter() - started, full=rebuild_all
+    )
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    for i in range(0, len(ids), CHUNK):
+        yield ids[i : i + CHUNK]
+
+
+def _all_paying_customers() -> set[int]:
+    return set(MrrMovement.objects.values_list("customer_id", flat=True).distinct())
+
+
+def _changed_customers(*, after_id: int, since: datetime) -> set[int]:
+    moved = MrrMovement.objects.filter(pk__gt=after_id).values_list("customer_id", flat=True)
+    changed = Subscription.objects.filter(updated_at__gte=since).values_list(
+        "customer_id", flat=True
+    )
+    return set(moved) | set(changed)
+
+
+def _rebuild_customers(ids: list[int], *, now: datetime, this_month: date, wipe: bool) -> int:
+    if wipe:
+        CustomerMonth.objects.filter(customer_id__in=ids)._raw_delete(CustomerMonth.objects.db)  # type: ignore[attr-defined]
+        CustomerLife.objects.filter(customer_id__in=ids)._raw_delete(CustomerLife.objects.db)  # type: ignore[attr-defined]
+    movements: dict[int, list[tuple[datetime, str, Decimal, Decimal]]] = defaultdict(list)
+    for row in (
+        MrrMovement.objects.filter(customer_id__in=ids)
+        .order_by("customer_id", "at", "pk")
+        .values_list("customer_id", "at", "kind", "amount", "mrr_after")
+    ):
+        movements[row[0]].append(row[1:])
+    subs: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in Subscription.objects.filter(customer_id__in=ids).values_list(
+        "customer_id", "status", "interval", "started_at", "trial_ends_at", "canceled_at"
+    ):
+        subs[row[0]].append(row[1:])
+    months: list[CustomerMonth] = []
+    lives: list[CustomerLife] = []
+    for customer_id, moves in movements.items():
+        life, rows = customer_months(
+            customer_id, moves, subs.get(customer_id, []), now=now, this_month=this_month
+        )
+        if life is not None:
+            lives.append(life)
+            months.extend(rows)
+    CustomerLife.objects.bulk_create(lives, batch_size=1000)
+    CustomerMonth.objects.bulk_create(months, batch_size=1000)
+    return len(months)
+
+
+def customer_months(
+    customer_id: int,
+    moves: list[tuple[datetime, str, Decimal, Decimal]],
+    subs: Iterable[tuple[Any, ...]],
+    *,
+    now: datetime,
+    this_month: date,
+) -> tuple[CustomerLife | None, list[CustomerMonth]]:
+    """One customer's life and month rows from its ledger (ordered by time) and subscriptions."""
+    first = next((m for m in moves if m[3] > 0), None)
+    if first is None:
+        return None, []
+    cohort = month_of(first[0])
+    churned_at = next((m[0] for m in moves if m[0] >= first[0] and m[1] == "churn"), None)
+    life = CustomerLife(customer_id=customer_id, started_at=first[0], churned_at=churned_at)
+    per_month: dict[date, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for at, kind, amount, _after in moves:
+        per_month[month_of(at)][kind] += amount
+    renewals = _renewals(subs, now=now, cohort=cohort)
+    rows: list[CustomerMonth] = []
+    level = ZERO
+    month = cohort
+    while month <= this_month:
+        moved = per_month.get(month)
+        due, done = renewals.get(month, (0, 0))
+        start = level
+        if moved:
+            level = start + sum(moved.values(), ZERO)
+        if start > 0 or level > 0 or moved or due:
+            rows.append(
+                CustomerMonth(
+                    customer_id=customer_id,
+                    month=month,
+                    cohort=cohort,
+                    age=months_between(cohort, month),
+                    mrr_start=start,
+                    mrr_end=level,
+                    renewals_due=due,
+                    renewals_done=done,
+                    **{k: (moved or {}).get(k, ZERO) for k in MOVEMENT_COLUMNS},
+                )
+            )
+        month = month + relativedelta(months=1)
+    return life, rows
+
+
+def _renewals(
+    subs: Iterable[tuple[Any, ...]], *, now: datetime, cohort: date
+) -> dict[date, tuple[int, int]]:
+    """Per month: renewal dates that fell due (up to now) and how many of them renewed.
+
+    A subscription's paid terms start when its trial ends (or when it started) and repeat
+    every billing interval. Each term end before the subscription was canceled renewed;
+    the first term end at or after the cancellation did not.
+    """
+    out: dict[date, list[int]] = defaultdict(lambda: [0, 0])
+    for status, interval, started_at, trial_ends_at, canceled_at in subs:
+        if status == SubscriptionStatus.TRIALING:
+            continue
+        paid_from = max(started_at, trial_ends_at) if trial_ends_at else started_at
+        if canceled_at is not None and canceled_at <= paid_from:
+            continue  # ended before it was ever paid (a lost trial)
+        step = STEP.get(interval, STEP["month"])
+        end = canceled_at if status == SubscriptionStatus.CANCELED else None
+        due = paid_from + step
+        for _ in range(1200):  # a century of monthly terms; guards bad data
+            if due > now:
+                break
+            cell = out[month_of(due)]
+            cell[0] += 1
+            if end is None or due < end:
+                cell[1] += 1
+            else:
+                break
+            due = due + step
+    return {m: (v[0], v[1]) for m, v in out.items() if m >= cohort}
+
+
+# --- summaries -------------------------------------------------------------------------
+
+DIMENSION_SQL = {
+    Dimension.ALL: "''",
+    Dimension.PLAN: "COALESCE(CAST(c.plan_id AS TEXT), '')",
+    Dimension.CHANNEL: "c.channel",
+    Dimension.COUNTRY: "c.country",
+}
+
+SUMMARY_COLUMNS = (
+    "customers_start",
+    "customers_end",
+    "retained",
+    "churned",
+    "expanded",
+    "mrr_start",
+    "mrr_end",
+    "new",
+    "expansion",
+    "contraction",
+    "churn",
+    "reactivation",
+    "base_expansion",
+    "base_contraction",
+    "base_churn",
+    "renewals_due",
+    "renewals_done",
+    "acquired",
+    "acquisition_cost",
+)
+
+# One aggregate per summary column over customer-month rows ``cm`` joined to customers ``c``.
+SUMMARY_SELECT = """
+    SUM(CASE WHEN cm.mrr_start > 0 THEN 1 ELSE 0 END),
+    SUM(CASE WHEN cm.mrr_end > 0 THEN 1 ELSE 0 END),
+    SUM(CASE WHEN cm.mrr_start > 0 AND cm.mrr_end > 0 THEN 1 ELSE 0 END),
+    SUM(CASE WHEN cm.mrr_start > 0 AND cm.mrr_end = 0 THEN 1 ELSE 0 END),
+    SUM(CASE WHEN cm.mrr_start > 0 AND cm.mrr_end > cm.mrr_start THEN 1 ELSE 0 END),
+    SUM(cm.mrr_start), SUM(cm.mrr_end),
+    SUM(cm.new), SUM(cm.expansion), SUM(cm.contraction), SUM(cm.churn), SUM(cm.reactivation),
+    SUM(CASE WHEN cm.mrr_start > 0 AND cm.mrr_end > cm.mrr_start
+        THEN cm.mrr_end - cm.mrr_start ELSE 0 END),
+    SUM(CASE WHEN cm.mrr_start > 0 AND cm.mrr_end > 0 AND cm.mrr_end < cm.mrr_start
+        THEN cm.mrr_start - cm.mrr_end ELSE 0 END),
+    SUM(CASE WHEN cm.mrr_start > 0 AND cm.mrr_end = 0 THEN cm.mrr_start ELSE 0 END),
+    SUM(cm.renewals_due), SUM(cm.renewals_done),
+    SUM(CASE WHEN cm.age = 0 THEN 1 ELSE 0 END),
+    SUM(CASE WHEN cm.age = 0 THEN COALESCE(c.acquisition_cost, 0) ELSE 0 END)
+"""
+
+
+def tables() -> dict[str, str]:
+    from tend.customers.models import Customer
+
+    return {
+        "cm": CustomerMonth._meta.db_table,
+        "c": Customer._meta.db_table,
+        "summary": MonthlySummary._meta.db_table,
+    }
+
+
+def _summaries_rebuild() -> None:
+    MonthlySummary.objects.all()._raw_delete(MonthlySummary.objects.db)  # type: ignore[attr-defined]
+    t = tables()
+    columns = ", ".join(SUMMARY_COLUMNS)
+    with connection.cursor() as cursor:
+        for dimension, expr in DIMENSION_SQL.items():
+            cursor.execute(
+                f"INSERT INTO {t['summary']} (dimension, value, month, {columns}) "
+                f"SELECT %s, {expr}, cm.month, {SUMMARY_SELECT} "
+                f"FROM {t['cm']} cm JOIN {t['c']} c ON c.id = cm.customer_id "
+                f"GROUP BY {expr}, cm.month",
+                [dimension.value],
+            )
+
+
+def _cohorts_rebuild() -> None:
+    CohortCell.objects.all()._raw_delete(CohortCell.objects.db)  # type: ignore[attr-defined]
+    cells: list[CohortCell] = []
+    for dimension, expr in DIMENSION_SQL.items():
+        for value, cohort, age, size, base, active, mrr in cohort_rows(expr, "", []):
+            cells.append(
+                CohortCell(
+                    dimension=dimension,
+                    value=value,
+                    cohort=cohort,
+                    age=age,
+                    cohort_customers=size,
+                    cohort_mrr=base,
+                    active=active,
+                    mrr=mrr,
+                )
+            )
+    CohortCell.objects.bulk_create(cells, batch_size=2000)
+
+
+def cohort_rows(group: str, where: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """(group value, cohort, age, cohort size, cohort first MRR, still paying, MRR) rows."""
+    t = tables()
+    where_sql = f"WHERE {where}" if where else ""
+    and_where = f"AND {where}" if where else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {group}, cm.cohort, COUNT(*), SUM(cm.new) "
+            f"FROM {t['cm']} cm JOIN {t['c']} c ON c.id = cm.customer_id "
+            f"WHERE cm.age = 0 {and_where} GROUP BY {group}, cm.cohort",
+            params,
+        )
+        sizes = {(r[0], _day(r[1])): (int(r[2]), _money(r[3])) for r in cursor.fetchall()}
+        cursor.execute(
+            f"SELECT {group}, cm.cohort, cm.age, "
+            f"SUM(CASE WHEN cm.mrr_end > 0 THEN 1 ELSE 0 END), SUM(cm.mrr_end) "
+            f"FROM {t['cm']} cm JOIN {t['c']} c ON c.id = cm.customer_id {where_sql} "
+            f"GROUP BY {group}, cm.cohort, cm.age",
+            params,
+        )
+        out = []
+        for value, cohort, age, active, mrr in cursor.fetchall():
+            key = (value, _day(cohort))
+            size, base = sizes.get(key, (0, ZERO))
+            out.append((value, key[1], int(age), size, base, int(active or 0), _money(mrr)))
+    return out
+
+
+def _day(value: Any) -> date:
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
+    if isinstance(value, datetime):
+        return value.date()
+    assert isinstance(value, date)
+    return value
+
+
+def _money(value: Any) -> Decimal:
+    if value is None:
+        return ZERO
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
