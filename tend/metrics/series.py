@@ -186,7 +186,11 @@ class Filters:
         if self.countries:
             qs = qs.filter(country__in=self.countries)
         if self.tags:
-            qs = qs.filter(pk__in=Customer.tags.through.objects.filter(tag__name__in=self.tags).values("customer_id"))
+            qs = qs.filter(
+                pk__in=Customer.tags.through.objects.filter(tag__name__in=self.tags).values(
+                    "customer_id"
+                )
+            )
         return qs
 
     def as_query(self) -> dict[str, Any]:
@@ -257,6 +261,7 @@ class PeriodKpis:
     renewals_done: int = 0
     acquired: int = 0
     acquisition_cost: Decimal = ZERO
+    to_date: bool = False  # the period has not ended yet: figures run to today
     metrics: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -315,9 +320,14 @@ class PeriodKpis:
         return self
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"period": self.label, "start": self.start, "end": self.end}
+        out: dict[str, Any] = {
+            "period": self.label,
+            "start": self.start,
+            "end": self.end,
+            "to_date": self.to_date,
+        }
         for item in fields(self):
-            if item.name not in ("start", "end", "metrics"):
+            if item.name not in ("start", "end", "metrics", "to_date"):
                 out[item.name] = getattr(self, item.name)
         out.update(self.metrics)
         return out
@@ -330,12 +340,17 @@ def gross_margin() -> Decimal:
 def kpi_series(filters: Filters, *, today: date | None = None) -> list[PeriodKpis]:
     """One ``PeriodKpis`` per period of the range, oldest first, metrics computed."""
     first, last = filters.months(today=today)
+    # The current period runs to date: months after this one have no figures yet.
+    last = min(last, month_of(today or timezone.now()))
+    if last < first:
+        return []
     monthly = _monthly(filters, first, last)
     if filters.period == "month":
         periods = monthly
     else:
         periods = _grouped(filters, monthly, first, last)
     margin = gross_margin()
+    _mark_to_date(periods, today or timezone.now().date())
     return [p.compute(gross_margin=margin) for p in periods]
 
 
@@ -346,6 +361,11 @@ def _empty_months(first: date, last: date) -> dict[date, PeriodKpis]:
         out[month] = PeriodKpis(start=month, end=month + relativedelta(months=1, days=-1))
         month += relativedelta(months=1)
     return out
+
+
+def _mark_to_date(periods: list[PeriodKpis], today: date) -> None:
+    for period in periods:
+        period.to_date = period.to_date or period.end >= today
 
 
 def _monthly(filters: Filters, first: date, last: date) -> list[PeriodKpis]:
@@ -390,7 +410,10 @@ def _grouped(
     out: list[PeriodKpis] = []
     for i in range(0, len(monthly), size):
         chunk = monthly[i : i + size]
-        period = PeriodKpis(start=chunk[0].start, end=chunk[-1].end)
+        period = PeriodKpis(
+            start=chunk[0].start, end=chunk[0].start + relativedelta(months=size, days=-1)
+        )
+        period.to_date = len(chunk) < size
         for name in ("new", "expansion", "contraction", "churn", "reactivation"):
             setattr(period, name, sum((getattr(m, name) for m in chunk), ZERO))
         for name in ("renewals_due", "renewals_done", "acquired"):
@@ -425,9 +448,7 @@ def _start_cohort(filters: Filters, period: PeriodKpis, first: date, last: date)
         )
         row = cursor.fetchone() or (None,) * 6
     period.retained, period.churned, period.expanded = (int(v or 0) for v in row[:3])
-    period.base_expansion, period.base_contraction, period.base_churn = (
-        _money(v) for v in row[3:]
-    )
+    period.base_expansion, period.base_contraction, period.base_churn = (_money(v) for v in row[3:])
 
 
 # --- headline tiles --------------------------------------------------------------------
@@ -599,7 +620,9 @@ def cohorts(filters: Filters, *, today: date | None = None) -> list[CohortRow]:
         raw = [(c, a, s, b, act, m) for c, a, s, b, act, m in cells]
     else:
         where, params = filters.customer_sql()
-        rows = cohort_rows("''", f"cm.cohort >= %s AND cm.cohort <= %s AND {where}", [first, last, *params])
+        rows = cohort_rows(
+            "''", f"cm.cohort >= %s AND cm.cohort <= %s AND {where}", [first, last, *params]
+        )
         raw = [(c, a, s, b, act, m) for _v, c, a, s, b, act, m in rows]
     this_month = month_of(today or timezone.now())
     table: dict[date, CohortRow] = {}
@@ -613,7 +636,9 @@ def cohorts(filters: Filters, *, today: date | None = None) -> list[CohortRow]:
             )
         if age < len(row.logo):
             row.logo[age] = round(active * 100 / size, 1) if size else None
-            row.revenue[age] = round(float(_money(mrr) * 100 / row.first_mrr), 1) if row.first_mrr else None
+            row.revenue[age] = (
+                round(float(_money(mrr) * 100 / row.first_mrr), 1) if row.first_mrr else None
+            )
     return [table[c] for c in sorted(table)]
 
 

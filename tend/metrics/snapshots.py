@@ -364,4 +364,3 @@ def _money(value: Any) -> Decimal:
     if value is None:
         return ZERO
     return Decimal(str(value)).quantize(Decimal("0.01"))
-

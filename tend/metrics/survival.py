@@ -53,7 +53,8 @@ def curves(*, group: str, where: str, params: list[Any], now: datetime) -> dict[
         events.append(churned is not None and churned <= now)
     big = sorted(groups.items(), key=lambda kv: -len(kv[1][0]))[:MAX_GROUPS]
     return {
-        value: curve(durations, events) for value, (durations, events) in big
+        value: curve(durations, events)
+        for value, (durations, events) in big
         if len(durations) >= MIN_CUSTOMERS
     }
 
