@@ -345,10 +345,8 @@ def kpi_series(filters: Filters, *, today: date | None = None) -> list[PeriodKpi
     if last < first:
         return []
     monthly = _monthly(filters, first, last)
-    if filters.period == "month":
-        periods = monthly
-    else:
-        periods = _grouped(filters, monthly, first, last)
+    grouped = filters.period != "month"
+    periods = _grouped(filters, monthly) if grouped else monthly
     margin = gross_margin()
     _mark_to_date(periods, today or timezone.now().date())
     return [p.compute(gross_margin=margin) for p in periods]
@@ -402,9 +400,7 @@ def _summary_rows(filters: Filters, first: date, last: date) -> list[tuple[Any, 
         return cursor.fetchall()
 
 
-def _grouped(
-    filters: Filters, monthly: list[PeriodKpis], first: date, last: date
-) -> list[PeriodKpis]:
+def _grouped(filters: Filters, monthly: list[PeriodKpis]) -> list[PeriodKpis]:
     """Quarters or years: flows add up; who was active at the start is asked per period."""
     size = PERIOD_MONTHS[filters.period]
     out: list[PeriodKpis] = []

@@ -65,7 +65,7 @@ def curve(durations: list[float], events: list[bool]) -> dict[str, Any]:
 
     fitter = KaplanMeierFitter(alpha=0.05)
     fitter.fit(np.asarray(durations), event_observed=np.asarray(events))
-    horizon = int(math.floor(max(durations))) if durations else 0
+    horizon = math.floor(max(durations)) if durations else 0
     grid = list(range(0, horizon + 1))
     surv = fitter.survival_function_at_times(grid).to_numpy()
     band = fitter.confidence_interval_survival_function_
@@ -73,7 +73,8 @@ def curve(durations: list[float], events: list[bool]) -> dict[str, Any]:
     positions = np.searchsorted(timeline, grid, side="right") - 1
     lower = band.iloc[:, 0].to_numpy()[np.clip(positions, 0, None)]
     upper = band.iloc[:, 1].to_numpy()[np.clip(positions, 0, None)]
-    at_risk = [int(sum(1 for d in durations if d >= m)) for m in grid]
+    ordered = np.sort(np.asarray(durations))
+    at_risk = (len(ordered) - np.searchsorted(ordered, grid, side="left")).tolist()
     return {
         "months": grid,
         "survival": [round(float(v) * 100, 2) for v in surv],
