@@ -14,7 +14,10 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-MONEY = {"max_digits": 14, "decimal_places": 2, "default": Decimal("0")}
+
+def money() -> Any:
+    """An amount in the reporting currency."""
+    return models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
 
 
 class CustomerMonth(models.Model):
@@ -30,13 +33,13 @@ class CustomerMonth(models.Model):
     month = models.DateField()  # first day of the month
     cohort = models.DateField()  # first month in which the customer had MRR
     age = models.PositiveSmallIntegerField()  # months since ``cohort`` (0 in the first month)
-    mrr_start = models.DecimalField(**MONEY)
-    mrr_end = models.DecimalField(**MONEY)
-    new = models.DecimalField(**MONEY)
-    expansion = models.DecimalField(**MONEY)
-    contraction = models.DecimalField(**MONEY)
-    churn = models.DecimalField(**MONEY)
-    reactivation = models.DecimalField(**MONEY)
+    mrr_start = money()
+    mrr_end = money()
+    new = money()
+    expansion = money()
+    contraction = money()
+    churn = money()
+    reactivation = money()
     # Subscription renewal dates that fell in the month, and how many of them renewed.
     renewals_due = models.PositiveIntegerField(default=0)
     renewals_done = models.PositiveIntegerField(default=0)
@@ -89,20 +92,20 @@ class MonthlySummary(models.Model):
     retained = models.PositiveIntegerField(default=0)
     churned = models.PositiveIntegerField(default=0)
     expanded = models.PositiveIntegerField(default=0)
-    mrr_start = models.DecimalField(**MONEY)
-    mrr_end = models.DecimalField(**MONEY)
-    new = models.DecimalField(**MONEY)
-    expansion = models.DecimalField(**MONEY)
-    contraction = models.DecimalField(**MONEY)
-    churn = models.DecimalField(**MONEY)
-    reactivation = models.DecimalField(**MONEY)
-    base_expansion = models.DecimalField(**MONEY)
-    base_contraction = models.DecimalField(**MONEY)
-    base_churn = models.DecimalField(**MONEY)
+    mrr_start = money()
+    mrr_end = money()
+    new = money()
+    expansion = money()
+    contraction = money()
+    churn = money()
+    reactivation = money()
+    base_expansion = money()
+    base_contraction = money()
+    base_churn = money()
     renewals_due = models.PositiveIntegerField(default=0)
     renewals_done = models.PositiveIntegerField(default=0)
     acquired = models.PositiveIntegerField(default=0)
-    acquisition_cost = models.DecimalField(**MONEY)
+    acquisition_cost = money()
 
     class Meta:
         constraints = [
@@ -123,9 +126,9 @@ class CohortCell(models.Model):
     cohort = models.DateField()
     age = models.PositiveSmallIntegerField()
     cohort_customers = models.PositiveIntegerField()
-    cohort_mrr = models.DecimalField(**MONEY)  # the cohort's first MRR (its "new" movements)
+    cohort_mrr = money()  # the cohort's first MRR (its "new" movements)
     active = models.PositiveIntegerField()
-    mrr = models.DecimalField(**MONEY)
+    mrr = money()
 
     class Meta:
         constraints = [

@@ -369,6 +369,7 @@ def _mark_to_date(periods: list[PeriodKpis], today: date) -> None:
 def _monthly(filters: Filters, first: date, last: date) -> list[PeriodKpis]:
     months = _empty_months(first, last)
     key = filters.summary_key()
+    rows: Any
     if key is not None:
         rows = MonthlySummary.objects.filter(
             dimension=key[0], value=key[1], month__gte=first, month__lte=last

@@ -131,10 +131,10 @@ def _rebuild_customers(ids: list[int], *, now: datetime, this_month: date, wipe:
     ):
         movements[row[0]].append(row[1:])
     subs: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
-    for row in Subscription.objects.filter(customer_id__in=ids).values_list(
+    for sub in Subscription.objects.filter(customer_id__in=ids).values_list(
         "customer_id", "status", "interval", "started_at", "trial_ends_at", "canceled_at"
     ):
-        subs[row[0]].append(row[1:])
+        subs[sub[0]].append(sub[1:])
     months: list[CustomerMonth] = []
     lives: list[CustomerLife] = []
     for customer_id, moves in movements.items():
