@@ -6,6 +6,7 @@ See the configuration table in README.md for every variable.
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -23,6 +24,7 @@ from tend.lib.env import (
     env_str,
     secret_key,
 )
+from tend.ratelimit.rates import env_rate
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = data_dir()
@@ -61,6 +63,8 @@ INSTALLED_APPS = [
     "tend.ingest.tracking",
     "tend.ingest.imports",
     "tend.ingest.webhooks",
+    "tend.ratelimit",
+    "axes",
     "tend.metrics",
 ]
 
@@ -77,11 +81,18 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so it sees the login response and swaps it for the lockout page (django-axes).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tend.urls"
 WSGI_APPLICATION = "tend.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out user name + address before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "customers:list"
 LOGOUT_REDIRECT_URL = "login"
@@ -210,6 +221,41 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+# --- rate limits --------------------------------------------------------------------------
+# Counted in the database (tend.ratelimit), so every web process on every machine sharing it
+# sees the same counts; no cache server needed. "N/period", period s, m, h or d, optionally
+# with a count (30/15m); "off" turns a limit off. Over the limit: 429 with Retry-After.
+# Per write key on /v1/*: far above what two web processes can ingest (~130 batches/s).
+TEND_RATE_LIMIT_TRACKING = env_rate("TEND_RATE_LIMIT_TRACKING", "500/s")
+# Per client address on /webhooks/*; Stripe retries a 429 later, so nothing is lost.
+TEND_RATE_LIMIT_WEBHOOKS = env_rate("TEND_RATE_LIMIT_WEBHOOKS", "600/m")
+# Per client address: login form submissions, failed or not (slows password spraying).
+TEND_RATE_LIMIT_LOGIN = env_rate("TEND_RATE_LIMIT_LOGIN", "30/15m")
+# Reverse proxies in front of Tend that append to X-Forwarded-For; 0 trusts REMOTE_ADDR only.
+TEND_PROXY_COUNT = env_int("TEND_PROXY_COUNT", 0)
+if TEND_PROXY_COUNT < 0:
+    raise ConfigError(f"TEND_PROXY_COUNT must be 0 or more; got {TEND_PROXY_COUNT}")
+
+# Login brute-force protection (django-axes, attempts kept in the database): after
+# TEND_LOGIN_FAILURE_LIMIT failed logins for one user name from one address, that pair is
+# locked out for TEND_LOGIN_LOCKOUT_MINUTES; each further try restarts the wait. A success
+# clears the count. `tend axes-reset-username NAME` unlocks at once; 0 turns it off.
+TEND_LOGIN_FAILURE_LIMIT = env_int("TEND_LOGIN_FAILURE_LIMIT", 5)
+TEND_LOGIN_LOCKOUT_MINUTES = env_int("TEND_LOGIN_LOCKOUT_MINUTES", 15)
+if TEND_LOGIN_LOCKOUT_MINUTES < 1:
+    raise ConfigError(
+        f"TEND_LOGIN_LOCKOUT_MINUTES must be 1 or more; got {TEND_LOGIN_LOCKOUT_MINUTES}"
+    )
+AXES_ENABLED = TEND_LOGIN_FAILURE_LIMIT > 0
+AXES_FAILURE_LIMIT = max(TEND_LOGIN_FAILURE_LIMIT, 1)
+AXES_COOLOFF_TIME = timedelta(minutes=TEND_LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # Tend keeps no per-login history; attempts expire on their own
+AXES_CLIENT_IP_CALLABLE = "tend.ratelimit.rates.client_ip"
+AXES_LOCKOUT_CALLABLE = "tend.web.views.login_locked_out"
+AXES_VERBOSE = False
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -223,6 +269,7 @@ TEND_PAGE_SIZE = 50
 # All periodic jobs are declared here, in one place; `tend worker` enqueues them when due.
 TEND_SCHEDULES: dict[str, dict[str, str]] = {
     "rollups-refresh": {"cron": "15 * * * *", "task": "tend.activity.tasks.rollups_refresh"},
+    "ratelimit-prune": {"cron": "40 * * * *", "task": "tend.ratelimit.tasks.counters_prune"},
     "metrics-refresh": {"cron": "*/10 * * * *", "task": "tend.metrics.tasks.metrics_refresh"},
 }
 # The business's reporting currency; MRR and acquisition costs are shown in it.

@@ -1,8 +1,9 @@
 """The Segment-compatible HTTP endpoints: ``POST /v1/<type>``, ``/v1/batch``, ``/v1/import``.
 
-parse (size limits, gzip, JSON) → authorise (write key) → ``tracking_ingest`` → answer.
-Every refusal is JSON ``{"success": false, "error": {"code", "field", "reason"}}`` and is
-counted in the data-quality ledger.
+parse (size limits, gzip, JSON) → authorise (write key) → rate limit (per key) →
+``tracking_ingest`` → answer. Every refusal is JSON
+``{"success": false, "error": {"code", "field", "reason"}}`` and is counted in the data-quality
+ledger; a rate-limited call (429) also carries ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import zlib
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
@@ -30,6 +32,7 @@ from tend.ingest.tracking.messages import (
     Rejected,
     parse_time,
 )
+from tend.ratelimit.actions import rate_limit_hit
 
 BATCH_KINDS = frozenset({"batch", "import"})
 
@@ -116,9 +119,32 @@ def _authorise(raw_key: str | None) -> ApiKey:
     return key
 
 
+class Throttled(Rejected):
+    """The write key sent more calls than TEND_RATE_LIMIT_TRACKING allows."""
+
+    def __init__(self, reason: str, retry_after: int) -> None:
+        super().__init__("rate_limited", reason, status=429)
+        self.retry_after = retry_after
+
+
+def _throttle(key: ApiKey) -> None:
+    """Count the call against the key's rate; Throttled when it is over."""
+    rate = settings.TEND_RATE_LIMIT_TRACKING
+    verdict = rate_limit_hit(scope="tracking", key=str(key.pk), rate=rate)
+    if not verdict.allowed:
+        raise Throttled(
+            f"this write key sent more than {rate} (TEND_RATE_LIMIT_TRACKING); "
+            f"retry after {verdict.retry_after} s",
+            verdict.retry_after,
+        )
+
+
 def _error(error: Rejected) -> JsonResponse:
     stats_add(source=SOURCE, rejected={error.code: 1})
-    return JsonResponse({"success": False, "error": error.as_dict()}, status=error.status)
+    response = JsonResponse({"success": False, "error": error.as_dict()}, status=error.status)
+    if isinstance(error, Throttled):
+        response["Retry-After"] = str(error.retry_after)
+    return response
 
 
 @csrf_exempt
@@ -132,11 +158,13 @@ def receive(request: HttpRequest, kind: str) -> JsonResponse:
         header_key = _basic_key(request)
         if header_key is not None:
             key = _authorise(header_key)
+            _throttle(key)  # before the body is read: a refused call costs little
         body = _read_body(request, MAX_BATCH_BYTES if is_batch else MAX_MESSAGE_BYTES)
         data = _parse_json(body)
         if header_key is None:
             body_key = data.get("writeKey")
             key = _authorise(body_key if isinstance(body_key, str) else None)
+            _throttle(key)
         if is_batch:
             raws = data.get("batch")
             if not isinstance(raws, list):

@@ -1,5 +1,7 @@
-"""The Stripe webhook endpoint: verify → parse → apply → answer. No session, no CSRF token:
-Stripe authenticates each delivery with the signature instead."""
+"""The Stripe webhook endpoint: rate limit → verify → parse → apply → answer. No session, no
+CSRF token: Stripe authenticates each delivery with the signature instead. Deliveries are
+counted per client address (TEND_RATE_LIMIT_WEBHOOKS); over it, 429 with Retry-After, and
+Stripe delivers again later."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from tend.ingest.actions import stats_add
 from tend.ingest.models import Source
 from tend.ingest.webhooks.actions import EventError, parse_event, stripe_event_receive
 from tend.ingest.webhooks.signature import SignatureError, verify_signature
+from tend.ratelimit.actions import rate_limit_hit
+from tend.ratelimit.rates import address_bucket, client_ip
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +36,17 @@ def _refuse(status: int, code: str, detail: str) -> JsonResponse:
 @login_not_required
 @require_POST
 def stripe_webhook(request: HttpRequest) -> JsonResponse:
+    rate = settings.TEND_RATE_LIMIT_WEBHOOKS
+    verdict = rate_limit_hit(scope="webhooks", key=address_bucket(client_ip(request)), rate=rate)
+    if not verdict.allowed:
+        response = _refuse(
+            429,
+            "rate_limited",
+            f"This address sent more than {rate} (TEND_RATE_LIMIT_WEBHOOKS); "
+            f"retry after {verdict.retry_after} s.",
+        )
+        response["Retry-After"] = str(verdict.retry_after)
+        return response
     secret: str = settings.TEND_STRIPE_WEBHOOK_SECRET
     if not secret:
         return _refuse(

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RateLimitConfig(AppConfig):
+    name = "tend.ratelimit"
+    label = "ratelimit"
