@@ -4,6 +4,7 @@ import inspect
 from collections import defaultdict
 from decimal import Decimal
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -569,3 +570,10 @@ def test_every_function_takes_keyword_arguments_only():
     for function in functions:
         for parameter in inspect.signature(function).parameters.values():
             assert parameter.kind is inspect.Parameter.KEYWORD_ONLY, function.__name__
+
+
+def test_the_metrics_reference_quotes_every_formula_word_for_word():
+    reference = (Path(__file__).resolve().parents[3] / "docs" / "metrics.md").read_text()
+    quoted = {line.removeprefix("> ") for line in reference.splitlines() if line.startswith("> ")}
+    missing = [key for key, item in f.FORMULAS.items() if str(item.formula) not in quoted]
+    assert missing == []
