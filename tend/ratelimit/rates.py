@@ -63,8 +63,9 @@ def env_rate(name: str, default: str) -> Rate | None:
     return parse_rate(os.environ.get(name, default), name)
 
 
-def client_ip(request: Any) -> str:
-    """The caller's address as this server can trust it.
+def client_ip(request: Any) -> str | None:
+    """The caller's address as this server can trust it (None when there is none, as for a
+    request built in code: django-axes stores it in an IP address column).
 
     ``REMOTE_ADDR``, unless ``TEND_PROXY_COUNT`` reverse proxies stand in front of Tend: then
     the address the outermost of them saw, i.e. the N-th entry from the right of
@@ -78,12 +79,14 @@ def client_ip(request: Any) -> str:
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
         if len(hops) >= count:
             return hops[-count]
-    return str(request.META.get("REMOTE_ADDR") or "unknown")
+    return request.META.get("REMOTE_ADDR") or None
 
 
-def address_bucket(ip: str) -> str:
+def address_bucket(ip: str | None) -> str:
     """The part of an address a limit counts by: the address itself for IPv4, the /64
     network for IPv6 (one subscriber gets a whole /64, so single addresses are free)."""
+    if not ip:
+        return "unknown"
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:

@@ -130,4 +130,5 @@ def test_ipv6_callers_are_counted_by_their_slash_64() -> None:
     assert address_bucket("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
     assert address_bucket("::ffff:192.0.2.4") == "192.0.2.4"
     assert address_bucket("192.0.2.4") == "192.0.2.4"
-    assert address_bucket("unknown") == "unknown"
+    assert address_bucket(None) == "unknown"
+    assert address_bucket("not-an-address") == "not-an-address"
