@@ -70,7 +70,9 @@ def state() -> SnapshotState:
 def snapshots_refresh(*, full: bool = False, now: datetime | None = None) -> RefreshResult:
     """Bring the snapshots up to date with the ledger; safe to run again at any time."""
     started = time.perf_counter()
-    now = now or timezone.now()
+    # Changes are looked for by wall-clock time; ``now`` (the "as of" time) may be earlier.
+    wall = timezone.now()
+    now = now or wall
     this_month = month_of(now)
     with transaction.atomic():
         current = SnapshotState.objects.select_for_update().get_or_create(pk=1)[0]
@@ -93,7 +95,7 @@ def snapshots_refresh(*, full: bool = False, now: datetime | None = None) -> Ref
         current.survival = survival_rebuild(now=now)
         current.last_movement_id = top
         current.built_through = this_month
-        current.built_at = now
+        current.built_at = wall
         current.customers_rebuilt = len(ids)
         current.duration_ms = int((time.perf_counter() - started) * 1000)
         current.save()
@@ -298,7 +300,7 @@ def _summaries_rebuild() -> None:
                 f"INSERT INTO {t['summary']} (dimension, value, month, {columns}) "
                 f"SELECT %s, {expr}, cm.month, {SUMMARY_SELECT} "
                 f"FROM {t['cm']} cm JOIN {t['c']} c ON c.id = cm.customer_id "
-                f"GROUP BY {expr}, cm.month",
+                f"GROUP BY {_group(expr)}cm.month",
                 [dimension.value],
             )
 
@@ -332,7 +334,7 @@ def cohort_rows(group: str, where: str, params: list[Any]) -> list[tuple[Any, ..
         cursor.execute(
             f"SELECT {group}, cm.cohort, COUNT(*), SUM(cm.new) "
             f"FROM {t['cm']} cm JOIN {t['c']} c ON c.id = cm.customer_id "
-            f"WHERE cm.age = 0 {and_where} GROUP BY {group}, cm.cohort",
+            f"WHERE cm.age = 0 {and_where} GROUP BY {_group(group)}cm.cohort",
             params,
         )
         sizes = {(r[0], _day(r[1])): (int(r[2]), _money(r[3])) for r in cursor.fetchall()}
@@ -340,7 +342,7 @@ def cohort_rows(group: str, where: str, params: list[Any]) -> list[tuple[Any, ..
             f"SELECT {group}, cm.cohort, cm.age, "
             f"SUM(CASE WHEN cm.mrr_end > 0 THEN 1 ELSE 0 END), SUM(cm.mrr_end) "
             f"FROM {t['cm']} cm JOIN {t['c']} c ON c.id = cm.customer_id {where_sql} "
-            f"GROUP BY {group}, cm.cohort, cm.age",
+            f"GROUP BY {_group(group)}cm.cohort, cm.age",
             params,
         )
         out = []
@@ -349,6 +351,11 @@ def cohort_rows(group: str, where: str, params: list[Any]) -> list[tuple[Any, ..
             size, base = sizes.get(key, (0, ZERO))
             out.append((value, key[1], int(age), size, base, int(active or 0), _money(mrr)))
     return out
+
+
+def _group(expr: str) -> str:
+    """``expr, `` for a GROUP BY list; nothing for the constant of the "all" dimension."""
+    return "" if expr == "''" else f"{expr}, "
 
 
 def _day(value: Any) -> date:
