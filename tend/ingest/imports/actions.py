@@ -33,6 +33,7 @@ from tend.ingest.imports.fields import KINDS, fields_for, suggest_mapping
 from tend.ingest.imports.models import Import, ImportKind, ImportStatus, RejectedRow
 from tend.ingest.imports.problems import problem_sentence
 from tend.ingest.imports.reading import Cleaner, open_table
+from tend.ingest.imports.stripe_export import StripeCustomerWriter, StripeSubscriptionWriter
 from tend.ingest.imports.writers import (
     ContactWriter,
     CustomerWriter,
@@ -48,6 +49,8 @@ WRITERS: dict[str, type[Writer]] = {
     ImportKind.SUBSCRIPTIONS: SubscriptionWriter,
     ImportKind.ORDERS: OrderWriter,
     ImportKind.EVENTS: EventWriter,
+    ImportKind.STRIPE_CUSTOMERS: StripeCustomerWriter,
+    ImportKind.STRIPE_SUBSCRIPTIONS: StripeSubscriptionWriter,
 }
 PREVIEW_PROBLEMS = 20
 TIMELINE_CHUNK = 2_000

@@ -16,6 +16,9 @@ class ImportKind(models.TextChoices):
     SUBSCRIPTIONS = "subscriptions", _("Subscriptions")
     ORDERS = "orders", _("Orders")
     EVENTS = "events", _("Events")
+    # The Stripe Dashboard's own CSV exports, read as Stripe means them (see docs/stripe.md).
+    STRIPE_CUSTOMERS = "stripe_customers", _("Stripe customers (export)")
+    STRIPE_SUBSCRIPTIONS = "stripe_subscriptions", _("Stripe subscriptions (export)")
 
 
 class ImportStatus(models.TextChoices):
