@@ -12,7 +12,14 @@ MAX_UPLOAD_BYTES = 2 * 1024**3
 
 
 class UploadForm(forms.Form):
-    kind = forms.ChoiceField(label=_("What the file holds"), choices=ImportKind.choices)
+    kind = forms.ChoiceField(
+        label=_("What the file holds"),
+        choices=ImportKind.choices,
+        help_text=_(
+            "From Stripe: in the Dashboard open Customers or Subscriptions, choose Export, "
+            "and upload the CSV as it is."
+        ),
+    )
     file = forms.FileField(
         label=_("File (CSV or XLSX)"),
         help_text=_("The first row must name the columns."),

@@ -228,6 +228,7 @@ class StripeSubscriptionWriter(Writer):
         # Without a price or product id the webhook would file it under a catch-all "stripe"
         # plan; a backfill leaves the plan empty instead and the first event sets it.
         price = obj["items"]["data"][0]["price"]
+        priced = bool(price["id"] or price["product"]["id"])
         # A subscription that ended without ever being paid for (its first payment expired,
         # or it was canceled before its trial ran out) brought in nothing. Its MRR is kept at
         # zero so the ledger's replay of a backfill does not show it as new MRR and churn.
@@ -240,7 +241,7 @@ class StripeSubscriptionWriter(Writer):
             "customer": customer,
             "terms": terms,
             "hint": hint,
-            "priced": bool(price["id"] or price["product"]["id"]),
+            "priced": priced,
             "never_paid": never_paid,
         }
 

@@ -127,3 +127,29 @@ def test_contacts_attach_to_their_customer_and_the_first_becomes_primary(write_c
     assert result.created == 2
     contacts = list(frank.contacts.order_by("name").values_list("name", "email", "is_primary"))
     assert contacts == [("Ann", "ann@frank.test", True), ("Ben", "ben@frank.test", False)]
+
+
+def test_stripe_statuses_are_kept_one_for_one_and_only_paying_ones_count(write_csv):
+    make_customer("Gina", external_id="c7")
+    path = write_csv(
+        "subs.csv",
+        ["ID", "Customer", "MRR", "Status"],
+        [
+            ["u", "c7", "10", "unpaid"],
+            ["p", "c7", "20", "暂停"],
+            ["i", "c7", "30", "incomplete"],
+            ["x", "c7", "40", "incomplete_expired"],
+            ["d", "c7", "50", "past due"],
+        ],
+    )
+    result = import_file(kind="subscriptions", path=path)
+    assert result.rejected == 0
+    statuses = dict(Subscription.objects.values_list("external_id", "status"))
+    assert statuses == {
+        "u": "unpaid",
+        "p": "paused",
+        "i": "incomplete",
+        "x": "canceled",
+        "d": "past_due",
+    }
+    assert Customer.objects.get(external_id="c7").mrr == Decimal("50.00")

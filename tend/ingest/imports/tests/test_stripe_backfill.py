@@ -334,3 +334,34 @@ def test_the_command_line_runs_the_backfill_and_prints_a_summary():
     call_command("import", "stripe_subscriptions", str(EXPORT), "--dry-run", stdout=dry)
     assert "Dry run: nothing was written" in dry.getvalue()
     assert Import.objects.filter(dry_run=True, unchanged=9).count() == 1
+
+
+def test_the_smallest_export_needs_only_ids_status_amount_and_interval(write_csv):
+    path = write_csv(
+        "subs.csv",
+        ["id", "Customer ID", "Status", "Amount", "Interval", "Amount Off", "Trial End (UTC)",
+         "Ended At (UTC)", "Start (UTC)"],
+        [
+            ["sub_A", "cus_A", "Active", "100.00", "Yearly", "10.00", "", "", "2025-01-01"],
+            # Canceled before its trial ended: it never brought anything in.
+            ["sub_B", "cus_B", "canceled", "49", "month", "", "2025-01-15", "2025-01-10",
+             "2025-01-01"],
+        ],
+    )  # fmt: skip
+    result = _backfill(path)
+    assert (result.created, result.rejected) == (2, 0)
+    a = Subscription.objects.get(external_id="sub_A")
+    # (100 − 10 off) a year ÷ 12; "Active" and "Yearly" read as Stripe's words.
+    assert (a.mrr, a.status, a.interval, a.plan) == (D("7.50"), "active", "year", None)
+    assert a.customer.name == "cus_A"  # no name in the file: the Stripe id stands in
+    assert result.cleaning == {"status: read_choice": 1, "interval: read_choice": 1}
+    b = Subscription.objects.get(external_id="sub_B")
+    assert (b.mrr, b.canceled_at) == (D("0.00"), at(1, 10))
+    assert not MrrMovement.objects.filter(customer=b.customer).exists()
+
+
+def test_a_file_without_a_required_column_is_refused_before_any_row(write_csv):
+    path = write_csv("subs.csv", ["id", "Customer ID", "Status", "Amount"], [["s", "c", "x", "1"]])
+    with pytest.raises(ValueError, match="Missing required column: Billing interval"):
+        _backfill(path)
+    assert not Customer.objects.exists()

@@ -1,9 +1,10 @@
 """``tend import KIND FILE``: load a CSV or XLSX file of customers, contacts, subscriptions,
-orders or events, with a progress bar and a summary.
+orders or events, or a Stripe Dashboard export, with a progress bar and a summary.
 
     tend import customers crm.xlsx
     tend import events events.csv --mapping "uid=customer,ts=timestamp" --dry-run
     tend import orders orders.csv --date-order mdy --user olivia
+    tend import stripe_subscriptions subscriptions.csv   # backfill from Stripe
 
 Exits with status 3 when rows were rejected; they are written to a CSV whose path is printed.
 """
@@ -36,7 +37,10 @@ REJECTED_EXIT = 3
 
 
 class Command(BaseCommand):
-    help = "Import customers, contacts, subscriptions, orders or events from a CSV or XLSX file."
+    help = (
+        "Import customers, contacts, subscriptions, orders or events from a CSV or XLSX file, "
+        "or backfill from Stripe's customers or subscriptions export."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", choices=KINDS)
