@@ -1,0 +1,99 @@
+"""A real ``tend serve`` (gunicorn, two web processes, as in production) on the test database,
+for tests that must kill it or need several processes to share something."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from django.db import connection
+
+TEND = [sys.executable, "-m", "tend.cli"]
+START_DEADLINE = 90.0  # seconds; a cold start on a busy 2-core machine takes a few
+
+
+def database_url() -> str:
+    """The URL of the database this test runs against (the test database, already migrated)."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    auth = quote(db["USER"] or "", safe="")
+    if db.get("PASSWORD"):
+        auth += ":" + quote(db["PASSWORD"], safe="")
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    return f"postgres://{auth}@{host}:{port}/{db['NAME']}"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-5000:]
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group at once: gunicorn's arbiter and every worker."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+
+def _ready(server: Server) -> None:
+    deadline = time.monotonic() + START_DEADLINE
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise AssertionError(f"tend serve exited during start-up:\n{server.output()}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            server.process.wait(timeout=0.1)  # returns at once if the server died
+    raise AssertionError(f"tend serve did not answer /healthz in {START_DEADLINE} s")
+
+
+@contextmanager
+def tend_server(data_dir: Path, *, workers: int = 2, **env: str) -> Iterator[Server]:
+    """``tend serve --workers N`` on the test database; killed (SIGKILL) on the way out."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("TEND_")}
+    environ.pop("PYTEST_CURRENT_TEST", None)
+    environ.update(TEND_DATA_DIR=str(data_dir), TEND_DATABASE_URL=database_url(), **env)
+    port = _free_port()
+    log = data_dir / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [*TEND, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
+            env=environ,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so one killpg reaches all
+        )
+    server = Server(process=process, port=port, log=log)
+    try:
+        _ready(server)
+        yield server
+    finally:
+        server.kill()
