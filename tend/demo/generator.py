@@ -64,6 +64,7 @@ from tend.demo.stages import Stages, derive_stages, usage_facts
 from tend.demo.timebase import Timebase, format_dates, format_times
 from tend.demo.usage import Usage, simulate_usage
 from tend.lib.db import analyze
+from tend.metrics.snapshots import snapshots_refresh
 
 # Apps whose tables the generator fills; their statistics are refreshed after the load.
 LOADED_APPS = ("customers", "billing", "activity")
@@ -255,6 +256,11 @@ def demo_generate(
         for label in LOADED_APPS
         for model in apps.get_app_config(label).get_models(include_auto_created=True)
     )
+    # The revenue dashboards read monthly snapshots; build them now rather than leaving the
+    # first dashboard visit to wait for the worker.
+    bar.phase("Building metric snapshots", 1)
+    snapshots_refresh(full=True)
+    bar.advance()
 
     digest = hashlib.sha256()
     for arr in (usage.cust, usage.t, usage.name, usage.variant, usage.contact, ledger["mrr"]):
@@ -668,11 +674,12 @@ def _write(
         insert_rows(
             Order,
             ["customer", "external_id", "ordered_at", "amount", "currency", "status",
-             "description", "items"],
+             "description", "items", "refunded_amount"],
             (
                 (cid[o_cust[j]], f"{DEMO_PREFIX}ord{j + 1}", o_at[j], f"{o_amount[j]:.2f}",
                  currency, OrderStatus.REFUNDED if o_ref[j] else OrderStatus.PAID, o_desc[j],
-                 json.dumps(o_items[j], ensure_ascii=False))
+                 json.dumps(o_items[j], ensure_ascii=False),
+                 f"{o_amount[j]:.2f}" if o_ref[j] else "0.00")
                 for j in range(o_n)
             ),
             tick=bar.advance,

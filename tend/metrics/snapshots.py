@@ -22,6 +22,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from tend.billing.models import MrrMovement, Subscription, SubscriptionStatus
+from tend.lib.db import analyze
 from tend.metrics.models import (
     CohortCell,
     CustomerLife,
@@ -104,6 +105,9 @@ def snapshots_refresh(*, full: bool = False, now: datetime | None = None) -> Ref
         current.customers_rebuilt = len(ids)
         current.duration_ms = int((time.perf_counter() - started) * 1000)
         current.save()
+    if rebuild_all:
+        # Fresh planner statistics for the rebuilt tables (SQLite has none until ANALYZE).
+        analyze([CustomerMonth, CustomerLife, MonthlySummary, CohortCell])
     return RefreshResult(
         customers=len(ids), rows=rows, seconds=time.perf_counter() - started, full=rebuild_all
     )
