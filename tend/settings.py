@@ -270,6 +270,10 @@ TEND_PAGE_SIZE = 50
 TEND_SCHEDULES: dict[str, dict[str, str]] = {
     "rollups-refresh": {"cron": "15 * * * *", "task": "tend.activity.tasks.rollups_refresh"},
     "ratelimit-prune": {"cron": "40 * * * *", "task": "tend.ratelimit.tasks.counters_prune"},
+    "import-files-cleanup": {
+        "cron": "30 3 * * *",
+        "task": "tend.ingest.imports.tasks.import_files_cleanup",
+    },
     "metrics-refresh": {"cron": "*/10 * * * *", "task": "tend.metrics.tasks.metrics_refresh"},
 }
 # The business's reporting currency; MRR and acquisition costs are shown in it.
@@ -283,3 +287,10 @@ TEND_BUSINESS_MODEL = env_choice("TEND_BUSINESS_MODEL", "b2b", {"b2b", "b2c"})
 TEND_STRIPE_WEBHOOK_SECRET = env_str("TEND_STRIPE_WEBHOOK_SECRET", "")
 # How far a delivery's signed timestamp may be from now, in seconds (Stripe's default: 300).
 TEND_STRIPE_WEBHOOK_TOLERANCE = env_int("TEND_STRIPE_WEBHOOK_TOLERANCE", 300)
+# Uploaded import files (under $TEND_DATA_DIR/imports) are deleted this many days after their
+# import finished; the import's record and its rejected rows stay.
+TEND_IMPORT_FILE_RETENTION_DAYS = env_int("TEND_IMPORT_FILE_RETENTION_DAYS", 7)
+if TEND_IMPORT_FILE_RETENTION_DAYS < 0:
+    raise ConfigError(
+        f"TEND_IMPORT_FILE_RETENTION_DAYS must be 0 or more; got {TEND_IMPORT_FILE_RETENTION_DAYS}"
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from tend.ingest.imports import cleanup
 from tend.ingest.imports.actions import import_run
 from tend.ingest.imports.models import Import, ImportStatus
 
@@ -18,3 +19,9 @@ def import_process(import_id: int) -> int:
         return 0
     run = Import.objects.get(pk=import_id)
     return import_run(run=run).rows
+
+
+@task()
+def import_files_cleanup() -> int:
+    """Delete uploaded files of imports that ended long enough ago (scheduled daily)."""
+    return cleanup.import_files_cleanup().files

@@ -68,6 +68,8 @@ def import_list(request: HttpRequest) -> HttpResponse:
 def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     """Which column of the file fills which field; suggested from the headers, editable."""
     run = get_object_or_404(Import, pk=pk)
+    if not run.path:  # the file is no longer kept (imports.cleanup): nothing to map
+        return redirect("imports:detail", pk=run.pk)
     error = ""
     if request.method == "POST":
         mapping = {h: request.POST.get(f"col_{i}", "") for i, h in enumerate(run.headers)}
@@ -160,7 +162,7 @@ def import_start_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Run the checked import for real, in the background."""
     user = require_write(request.user)
     run = get_object_or_404(Import, pk=pk)
-    if run.status != ImportStatus.PREVIEWED:
+    if run.status != ImportStatus.PREVIEWED or not run.path:
         return redirect("imports:detail", pk=run.pk)
     import_start(run=run, by=user, dry_run=False)
     return redirect("imports:detail", pk=run.pk)
