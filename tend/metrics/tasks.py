@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
+import time
+
+from django.conf import settings
 from django_tasks import task
 
 from tend.metrics.snapshots import snapshots_refresh
+
+# In-process debounce of ``metrics_refresh_soon``: one look at the queue per few seconds.
+_DEBOUNCE_SECONDS = 5.0
+_last_queued = 0.0
 
 
 @task()
 def metrics_refresh(full: bool = False) -> int:
     """Rebuild the monthly snapshots of customers whose billing changed; returns rows written."""
     return snapshots_refresh(full=full).rows
+
+
+def metrics_refresh_soon() -> bool:
+    """Queue one snapshot refresh after billing data changed, unless one is already waiting.
+
+    Called after commit by the billing actions, so a webhook or an import is on the
+    dashboard within seconds while a burst of changes still queues a single job.
+    """
+    global _last_queued
+    if time.monotonic() - _last_queued < _DEBOUNCE_SECONDS:
+        return False
+    _last_queued = time.monotonic()
+    backend = settings.TASKS["default"]["BACKEND"]
+    if backend == "django_tasks_db.DatabaseBackend":
+        from django_tasks_db.models import DBTaskResult
+
+        waiting = DBTaskResult.objects.ready().filter(task_path=metrics_refresh.module_path)
+        if waiting.exists():
+            return False
+    metrics_refresh.enqueue()
+    return True
