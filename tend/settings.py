@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "tend.ratelimit",
     "axes",
     "tend.metrics",
+    "tend.goals",
 ]
 
 MIDDLEWARE = [

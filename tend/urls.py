@@ -8,4 +8,5 @@ urlpatterns = [
     path("webhooks/", include("tend.ingest.webhooks.urls")),
     path("data-quality/", include("tend.ingest.urls")),
     path("imports/", include("tend.ingest.imports.urls")),
+    path("goals/", include("tend.goals.urls")),
 ]
