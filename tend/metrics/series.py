@@ -539,6 +539,7 @@ def lifetime_value(series: list[PeriodKpis]) -> dict[str, Any]:
     if arpa is not None and churn:
         ltv = formulas.clv_simple(arpa=arpa, gross_margin=margin, monthly_churn_rate=churn)
     return {
+        **discounted_clv(arpa=arpa, monthly_churn=churn, gross_margin=margin),
         "gross_margin": margin,
         "monthly_churn": churn,
         "arpa": arpa,
@@ -551,6 +552,37 @@ def lifetime_value(series: list[PeriodKpis]) -> dict[str, Any]:
         if cac is not None and arpa
         else None,
     }
+
+
+def discounted_clv(
+    *, arpa: Decimal | None, monthly_churn: float | None, gross_margin: Decimal
+) -> dict[str, Any]:
+    """Discounted CLV over the expected customer lifetime in years.
+
+    R₁ is a year's gross profit per account (ARPA × 12 × gross margin), growing by
+    ``TEND_CLV_GROWTH_RATE`` a year and discounted by ``TEND_CLV_DISCOUNT_RATE`` a year, over
+    n = 1 ÷ yearly churn years (rounded, 1 to 10), where yearly churn = 1 − (1 − monthly)¹².
+    """
+    discount = Decimal(str(getattr(settings, "TEND_CLV_DISCOUNT_RATE", "0.10")))
+    growth = Decimal(str(getattr(settings, "TEND_CLV_GROWTH_RATE", "0")))
+    out: dict[str, Any] = {
+        "clv_discounted": None,
+        "clv_years": None,
+        "clv_discount_rate": discount,
+        "clv_growth_rate": growth,
+    }
+    if arpa is None or not monthly_churn:
+        return out
+    yearly = 1 - (1 - min(monthly_churn, 100.0) / 100) ** 12
+    years = max(1, min(10, round(1 / yearly)))
+    out["clv_years"] = years
+    out["clv_discounted"] = formulas.clv_discounted(
+        first_period_revenue=(arpa * 12 * gross_margin).quantize(Decimal("0.01")),
+        growth=growth,
+        discount_rate=discount,
+        periods=years,
+    )
+    return out
 
 
 def by_channel(filters: Filters, *, today: date | None = None) -> list[ChannelRow]:

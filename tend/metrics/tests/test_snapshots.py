@@ -182,3 +182,17 @@ def test_bad_filters_name_the_field() -> None:
     with pytest.raises(FilterError) as err:
         Filters.parse({"start": "2026-05", "end": "2026-01"})
     assert err.value.field == "start"
+
+
+def test_discounted_clv_over_the_expected_lifetime() -> None:
+    from tend.metrics.series import discounted_clv
+
+    # Monthly churn 2 % → yearly 1 − 0.98¹² = 21.5 % → 1 ÷ 0.215 = 4.6 → 5 years.
+    # R₁ = 100 × 12 × 0.8 = 960; Σ 960 ÷ 1.1ᵗ for t = 1…5 = 3,639.1553 → 3,639.16.
+    out = discounted_clv(arpa=D("100"), monthly_churn=2.0, gross_margin=D("0.8"))
+    assert out["clv_years"] == 5
+    assert out["clv_discounted"] == D("3639.16")
+    assert (
+        discounted_clv(arpa=None, monthly_churn=2.0, gross_margin=D("0.8"))["clv_discounted"]
+        is None
+    )
