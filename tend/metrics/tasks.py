@@ -7,6 +7,7 @@ import time
 from django.conf import settings
 from django_tasks import task
 
+from tend.goals.tasks import goals_evaluate_task
 from tend.metrics.snapshots import snapshots_refresh
 
 # In-process debounce of ``metrics_refresh_soon``: one look at the queue per few seconds.
@@ -17,7 +18,9 @@ _last_queued = 0.0
 @task()
 def metrics_refresh(full: bool = False) -> int:
     """Rebuild the monthly snapshots of customers whose billing changed; returns rows written."""
-    return snapshots_refresh(full=full).rows
+    rows = snapshots_refresh(full=full).rows
+    goals_evaluate_task.enqueue()  # goals are read from the fresh snapshots
+    return rows
 
 
 def metrics_refresh_soon() -> bool:
