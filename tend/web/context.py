@@ -16,6 +16,7 @@ NAVIGATION = [
     ("customers:list", _("Customers"), "all"),
     ("ingest:data_quality", _("Data quality"), "writer"),
     ("imports:list", _("Imports"), "writer"),
+    ("goals:list", _("Goals"), "all"),
 ]
 
 
