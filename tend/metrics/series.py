@@ -614,6 +614,58 @@ def by_channel(filters: Filters, *, today: date | None = None) -> list[ChannelRo
     return rows
 
 
+@dataclass
+class ChannelMonth:
+    channel: str
+    month: date
+    acquired: int
+    acquisition_cost: Decimal
+    cac: Decimal | None
+
+
+def cac_by_channel_month(filters: Filters, *, today: date | None = None) -> list[ChannelMonth]:
+    """CAC per acquisition channel and month: Σ acquisition cost ÷ customers acquired.
+
+    A customer is acquired in the month it first paid; its cost is ``acquisition_cost``.
+    """
+    first, last = filters.months(today=today)
+    last = min(last, month_of(today or timezone.now()))
+    out: list[ChannelMonth] = []
+    if not (filters.plans or filters.countries or filters.tags):  # per-channel summaries
+        rows: Any = (
+            MonthlySummary.objects.filter(
+                dimension=Dimension.CHANNEL, month__gte=first, month__lte=last, acquired__gt=0
+            )
+            .filter(**({"value__in": filters.channels} if filters.channels else {}))
+            .order_by("value", "month")
+            .values_list("value", "month", "acquired", "acquisition_cost")
+        )
+    else:
+        t = tables()
+        where, params = filters.customer_sql()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT c.channel, cm.month, COUNT(*), SUM(COALESCE(c.acquisition_cost, 0)) "
+                f"FROM {t['cm']} cm JOIN {t['c']} c ON c.id = cm.customer_id "
+                f"WHERE cm.age = 0 AND cm.month >= %s AND cm.month <= %s AND {where} "
+                f"GROUP BY c.channel, cm.month ORDER BY c.channel, cm.month",
+                [first, last, *params],
+            )
+            rows = cursor.fetchall()
+    for channel, month, acquired, cost in rows:
+        money = _money(cost)
+        out.append(
+            ChannelMonth(
+                channel=channel,
+                month=_day(month),
+                acquired=int(acquired),
+                acquisition_cost=money,
+                cac=formulas.cac(acquisition_cost=money, customers_acquired=int(acquired)),
+            )
+        )
+    return out
+
+
 def referral_rate(filters: Filters) -> dict[str, Any]:
     """Customers who referred at least one new customer ÷ all customers (matching filters)."""
     customers = filters.customers()

@@ -196,3 +196,29 @@ def test_discounted_clv_over_the_expected_lifetime() -> None:
         discounted_clv(arpa=None, monthly_churn=2.0, gross_margin=D("0.8"))["clv_discounted"]
         is None
     )
+
+
+def test_cac_by_channel_and_month(ledger: dict[str, object]) -> None:
+    from tend.customers.actions import customer_update
+    from tend.metrics.series import cac_by_channel_month
+
+    customer_update(customer=ledger["a"], by=None, acquisition_cost=D("90"))  # type: ignore[arg-type]
+    customer_update(customer=ledger["c"], by=None, acquisition_cost=D("30"))  # type: ignore[arg-type]
+    customer_update(customer=ledger["b"], by=None, acquisition_cost=D("200"))  # type: ignore[arg-type]
+    snapshots_refresh(now=NOW, full=True)
+    rows = cac_by_channel_month(Filters(start=date(2026, 1, 1), end=TODAY), today=TODAY)
+    got = {(r.channel, r.month.month): (r.acquired, r.acquisition_cost, r.cac) for r in rows}
+    # A (organic) and B (paid search) first paid in January, C (organic) in February.
+    assert got == {
+        ("organic", 1): (1, D("90"), D("90")),
+        ("paid_search", 1): (1, D("200"), D("200")),
+        ("organic", 2): (1, D("30"), D("30")),
+    }
+    # The same through the on-demand path (a country filter) for the German customers.
+    rows = cac_by_channel_month(
+        Filters(start=date(2026, 1, 1), end=TODAY, countries=("DE",)), today=TODAY
+    )
+    assert [(r.channel, r.month.month, r.cac) for r in rows] == [
+        ("organic", 1, D("90")),
+        ("organic", 2, D("30")),
+    ]
