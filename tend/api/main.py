@@ -75,6 +75,7 @@ api = TendAPI(
 errors.install(api)
 api.add_router("", customers_router)
 api.add_router("", billing_router)
+api.add_router("", "tend.goals.api.router")
 
 
 def openapi_schema() -> dict[str, Any]:

@@ -112,8 +112,6 @@ def goal_update(*, goal: Goal, by: User | None, label: str = "", **fields: Any) 
     before = {name: getattr(goal, name) for name in fields}
     for name, value in fields.items():
         setattr(goal, name, value)
-    if "metric" in fields and not fields.get("comparator") and not goal.comparator:
-        goal.comparator = default_comparator(goal.metric)
     _normalise(goal)
     changes = {
         name: (before[name], getattr(goal, name))
