@@ -11,6 +11,7 @@ from tend.api import errors
 from tend.api.auth import API_AUTH, openapi_auth
 from tend.billing.api import router as billing_router
 from tend.customers.api import router as customers_router
+from tend.metrics.api import router as metrics_router
 
 DESCRIPTION = """
 The REST API of Tend. Full guide with examples: `docs/api.md`.
@@ -75,6 +76,7 @@ api = TendAPI(
 errors.install(api)
 api.add_router("", customers_router)
 api.add_router("", billing_router)
+api.add_router("", metrics_router)
 api.add_router("", "tend.goals.api.router")
 
 
