@@ -19,6 +19,7 @@ from tend.api.errors import FieldError
 from tend.api.schemas import ERRORS
 from tend.metrics.schemas import (
     Basis,
+    ChannelMonthsOut,
     ChannelsOut,
     CohortsOut,
     FormulaList,
@@ -30,6 +31,7 @@ from tend.metrics.schemas import (
     SummaryOut,
     SurvivalBy,
     SurvivalOut,
+    cac_body,
     channels_body,
     cohorts_body,
     formulas_body,
@@ -86,6 +88,13 @@ def metric_channels(request: HttpRequest, params: Query[MetricFilters]) -> dict[
     """CAC, ARPA, churn, LTV, LTV:CAC and CAC payback per acquisition channel over the range."""
     filters = _filters(params)
     return _checked(lambda: channels_body(filters))
+
+
+@router.get("/metrics/cac", response={200: ChannelMonthsOut, **ERRORS})
+def metric_cac(request: HttpRequest, params: Query[MetricFilters]) -> dict[str, Any]:
+    """CAC per acquisition channel and month: acquisition cost ÷ customers acquired."""
+    filters = _filters(params)
+    return _checked(lambda: cac_body(filters))
 
 
 @router.get("/metrics/cohorts", response={200: CohortsOut, **ERRORS})

@@ -427,6 +427,39 @@ def channels_body(filters: Filters, *, today: date | None = None) -> dict[str, A
     return {"filters": filters_out(filters, today=today), "currency": _currency(), "items": items}
 
 
+class ChannelMonthOut(Schema):
+    channel: str = Field(..., description="Empty for customers with no channel recorded.")
+    label: str
+    month: str = Field(..., examples=["2025-03"])
+    acquired: int = Field(..., description="Customers whose first payment fell in the month.")
+    acquisition_cost: Money
+    cac: Money | None
+
+
+class ChannelMonthsOut(Schema):
+    filters: FiltersOut
+    currency: str
+    items: list[ChannelMonthOut] = Field(
+        ..., description="By channel, then month; months without acquisitions are left out."
+    )
+
+
+def cac_body(filters: Filters, *, today: date | None = None) -> dict[str, Any]:
+    labels = dict(Channel.choices)
+    items = [
+        {
+            "channel": row.channel,
+            "label": str(labels.get(row.channel, row.channel or _("Unknown"))),
+            "month": f"{row.month:%Y-%m}",
+            "acquired": row.acquired,
+            "acquisition_cost": _money(row.acquisition_cost),
+            "cac": _money(row.cac),
+        }
+        for row in series.cac_by_channel_month(filters, today=today)
+    ]
+    return {"filters": filters_out(filters, today=today), "currency": _currency(), "items": items}
+
+
 # --- cohorts ------------------------------------------------------------------------------
 
 

@@ -29,6 +29,7 @@ READS = [
     "/metrics/series",
     "/metrics/summary",
     "/metrics/channels",
+    "/metrics/cac",
     "/metrics/cohorts",
     "/metrics/survival",
     "/metrics/freshness",
@@ -81,6 +82,7 @@ def test_every_metrics_operation_is_in_the_openapi_document():
         ("get", "/metrics/series"): "metric_series",
         ("get", "/metrics/summary"): "metric_summary",
         ("get", "/metrics/channels"): "metric_channels",
+        ("get", "/metrics/cac"): "metric_cac",
         ("get", "/metrics/cohorts"): "metric_cohorts",
         ("get", "/metrics/survival"): "metric_survival",
         ("get", "/metrics/freshness"): "metric_freshness",
@@ -278,6 +280,23 @@ def test_channels_give_cac_and_lifetime_value_per_channel(ro, ledger):
     assert amount(referral["mrr"]) == Decimal(240)  # Ada 100 + Dee 100 + Gus 40
     only = get(ro, "/metrics/channels", channel="organic")["items"]
     assert [i["channel"] for i in only] == ["organic"]
+
+
+def test_cac_per_channel_and_month(ro, ledger):
+    items = get(ro, "/metrics/cac", channel="referral")["items"]
+    assert [(i["month"], i["acquired"]) for i in items] == [
+        (months_ago(k).strftime("%Y-%m"), 1)
+        for k in (6, 5, 3)  # Gus, Ada, Dee
+    ]
+    assert {i["cac"]["amount"] for i in items} == {"30.00"}
+    assert {i["label"] for i in items} == {"Referral"}
+    everyone = get(ro, "/metrics/cac")["items"]
+    assert sum(i["acquired"] for i in everyone) == 8
+    vip = get(ro, "/metrics/cac", tag="vip")["items"]
+    month = {k: months_ago(k).strftime("%Y-%m") for k in range(7)}
+    assert sorted((i["channel"], i["month"]) for i in vip) == sorted(
+        [("referral", month[6]), ("referral", month[5]), ("paid_search", month[4])]  # Gus, Ada, Cy
+    )
 
 
 def test_cohorts_keep_customers_or_revenue(ro, ledger):
