@@ -18,7 +18,7 @@ from tend.goals.display import plan_names, scope_text
 from tend.goals.forms import GoalForm
 from tend.goals.models import Goal
 from tend.goals.queries import GoalStatus, goal_statuses, goals_with_timeline
-from tend.lib.access import can_write, write_view
+from tend.lib.access import can_write, require_write, write_view
 from tend.metrics.formulas import FORMULAS
 from tend.metrics.series import FilterError, Filters
 
@@ -101,7 +101,8 @@ def _render_form(
 @require_http_methods(["GET", "POST"])
 @write_view
 def goal_new(request: HttpRequest) -> HttpResponse:
-    """Create a goal (owners and members)."""
+    """Create a goal (owners and members; viewers do not get the form either)."""
+    require_write(request.user)
     if request.method != "POST":
         initial = {k: v for k, v in request.GET.items() if k in GoalForm.base_fields}
         return _render_form(request, _form(initial=initial))
@@ -121,6 +122,7 @@ def goal_new(request: HttpRequest) -> HttpResponse:
 @write_view
 def goal_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Change a goal; a new definition starts a fresh status history."""
+    require_write(request.user)
     goal = get_object_or_404(Goal, pk=pk)
     if request.method != "POST":
         return _render_form(request, _form(initial=GoalForm.initial_for(goal)), goal)
@@ -152,6 +154,16 @@ def goal_archive_view(request: HttpRequest, pk: int) -> HttpResponse:
 def goal_restore_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Bring an archived goal back."""
     goal = get_object_or_404(Goal, pk=pk)
-    goal_update(goal=goal, by=request.user, active=True)  # type: ignore[arg-type]
+    try:
+        goal_update(goal=goal, by=request.user, active=True)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        # Its customer filters no longer work (a tag was deleted): edit it instead.
+        problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+        messages.error(
+            request,
+            _("Goal “%(goal)s” cannot be restored: %(problems)s")
+            % {"goal": goal.title, "problems": problems},
+        )
+        return redirect("goals:list")
     messages.success(request, _("Goal “%(goal)s” restored.") % {"goal": goal.title})
     return redirect("goals:list")
