@@ -18,8 +18,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from tend.metrics.formulas import FORMULAS, Formula
 from tend.metrics.series import PERIODS, FilterError, Filters, PeriodKpis
@@ -99,25 +99,28 @@ def validate_goal(
     errors: dict[str, list[str]] = {}
     if metric not in goal_metrics():
         errors["metric"] = [
-            _("Unknown metric %(metric)r; choose one of %(choices)s.")
+            gettext("Unknown metric %(metric)r; choose one of %(choices)s.")
             % {"metric": metric, "choices": ", ".join(goal_metrics())}
         ]
     if comparator not in Comparator.values:
-        errors["comparator"] = [_("Choose ≤ (lte) or ≥ (gte).")]
+        errors["comparator"] = [gettext("Choose ≤ (lte) or ≥ (gte).")]
     if period not in PERIODS:
-        errors["period"] = [_("Choose month, quarter or year.")]
+        errors["period"] = [gettext("Choose month, quarter or year.")]
     try:
+        if target is None:  # reported by the field's own check
+            raise ValueError
         number = Decimal(str(target)) if not isinstance(target, Decimal) else target
         if not number.is_finite():
             raise InvalidOperation
     except (InvalidOperation, ValueError):
-        errors["target"] = [_("Enter a number.")]
+        if target is not None:
+            errors["target"] = [gettext("Enter a number.")]
     else:
         if "metric" not in errors:
             low, high = target_range(metric)
             if not low <= number <= high:
                 errors["target"] = [
-                    _("The target of %(metric)s must be between %(low)s and %(high)s.")
+                    gettext("The target of %(metric)s must be between %(low)s and %(high)s.")
                     % {"metric": FORMULAS[metric].label, "low": low, "high": high}
                 ]
     try:
@@ -175,7 +178,8 @@ class Goal(models.Model):
         errors = validate_goal(
             metric=self.metric,
             comparator=self.comparator,
-            target=self.target,
+            # A target that is not a number was already reported by clean_fields().
+            target=self.target if isinstance(self.target, Decimal) else None,
             period=self.period,
             filters=self.filters,
         )

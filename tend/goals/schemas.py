@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from ninja import Field, Schema
 
@@ -100,7 +100,7 @@ class AlertFilters(Schema):
     since: UtcDatetime | None = Field(None, description="Recorded at or after this time.")
 
 
-METRIC_DOC = {"enum": list(goal_metrics())}
+METRIC_DOC: dict[str, Any] = {"enum": list(goal_metrics())}
 
 
 class GoalPatch(InputSchema):
