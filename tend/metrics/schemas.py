@@ -260,12 +260,18 @@ class TileOut(Schema):
 
 
 class LifetimeValueOut(Schema):
-    """Over the whole range: CLV = ARPA × gross margin ÷ mean monthly logo churn."""
+    """Over the whole range, from the last period's ARPA and the mean monthly logo churn."""
 
-    gross_margin: float
+    gross_margin: float = Field(..., description="`TEND_GROSS_MARGIN`, a fraction.")
     monthly_churn: float | None
     arpa: Money | None
-    clv_simple: Money | None
+    clv_simple: Money | None = Field(..., description="ARPA × gross margin ÷ monthly churn.")
+    clv_discounted: Money | None = Field(
+        ..., description="Yearly gross profit per account, grown and discounted over clv_years."
+    )
+    clv_years: int | None = Field(..., description="Expected lifetime: 1 ÷ yearly churn, 1–10.")
+    clv_discount_rate: float = Field(..., description="`TEND_CLV_DISCOUNT_RATE`, a year.")
+    clv_growth_rate: float = Field(..., description="`TEND_CLV_GROWTH_RATE`, a year.")
     acquired: int
     acquisition_cost: Money
     cac: Money | None
@@ -342,16 +348,16 @@ def unavailable(produced: set[str]) -> list[dict[str, str]]:
         "clv_probabilistic": _(
             "Needs the purchase prediction model (BG/NBD and Gamma-Gamma), not trained yet."
         ),
-        "clv_discounted": _(
-            "Needs a growth rate and a discount rate chosen by you; "
-            "it is not derived from the ledger."
-        ),
     }
     return [
         {"key": key, "reason": reasons.get(key, _("Not computed yet."))}
         for key in FORMULAS
         if key not in produced
     ]
+
+
+# Settings that lifetime_value hands back as Decimal fractions; every other Decimal is money.
+RATE_KEYS = frozenset({"gross_margin", "clv_discount_rate", "clv_growth_rate"})
 
 
 def _same(value: Any) -> Any:
@@ -385,8 +391,7 @@ def summary_body(filters: Filters, *, today: date | None = None) -> dict[str, An
         "to_date": kpis[-1].to_date if kpis else False,
         "tiles": tiles,
         "lifetime_value": {
-            **{k: _money_or_value(v) for k, v in value.items()},
-            "gross_margin": float(value["gross_margin"]),
+            k: float(v) if k in RATE_KEYS else _money_or_value(v) for k, v in value.items()
         },
         "referral": referral,
         "unavailable": unavailable(produced),

@@ -18,7 +18,7 @@ from tend.factories import make_customer, make_subscription
 from tend.metrics.formulas import FORMULAS
 from tend.metrics.models import SnapshotState
 from tend.metrics.schemas import FIGURE_NAMES, METRIC_NAMES
-from tend.metrics.series import Filters, kpi_series
+from tend.metrics.series import Filters, kpi_series, lifetime_value
 from tend.metrics.snapshots import snapshots_refresh
 from tend.metrics.tests.ledger import Ledger, build_ledger, months_ago
 
@@ -264,10 +264,13 @@ def test_the_summary_gives_tiles_lifetime_value_referrals_and_what_is_missing(ro
     assert value["gross_margin"] == 0.8
     assert value["acquired"] == 8 and amount(value["acquisition_cost"]) == Decimal(210)
     assert amount(value["cac"]) == Decimal("26.25")
+    assert set(value) == set(lifetime_value([])), "every figure of lifetime_value is in the API"
+    assert value["clv_discount_rate"] == 0.1 and value["clv_years"] >= 1
+    assert amount(value["clv_discounted"]) > 0
     missing = {m["key"]: m["reason"] for m in body["unavailable"]}
     assert {"nps", "csat", "csi", "ces", "satisfaction_ratio"} <= set(missing)
     assert "survey" in missing["nps"]
-    assert not {"mrr", "nrr", "clv_simple", "referral_rate", "cac_payback"} & set(missing)
+    assert not {"mrr", "nrr", "clv_simple", "clv_discounted", "referral_rate"} & set(missing)
 
 
 def test_channels_give_cac_and_lifetime_value_per_channel(ro, ledger):

@@ -194,7 +194,8 @@ class Command(BaseCommand):
             )
         value = body["lifetime_value"]
         extra = Table(_("Over the range"), _("Value"), title=_("Lifetime value and referrals"))
-        for key in ("monthly_churn", "arpa", "clv_simple", "cac", "ltv_cac", "cac_payback"):
+        keys = ("monthly_churn", "arpa", "clv_simple", "clv_discounted", "cac", "ltv_cac")
+        for key in (*keys, "cac_payback"):
             extra.add_row(label_of(key), _show(value[key], unit_of(key)))
         extra.add_row(
             label_of("referral_rate"), _show(body["referral"]["referral_rate"], "percent")
