@@ -276,6 +276,7 @@ TEND_SCHEDULES: dict[str, dict[str, str]] = {
         "task": "tend.ingest.imports.tasks.import_files_cleanup",
     },
     "metrics-refresh": {"cron": "*/10 * * * *", "task": "tend.metrics.tasks.metrics_refresh"},
+    "metrics-rebuild": {"cron": "40 2 * * *", "task": "tend.metrics.tasks.metrics_rebuild"},
 }
 # The business's reporting currency; MRR and acquisition costs are shown in it.
 TEND_CURRENCY = env_str("TEND_CURRENCY", "USD").upper()

@@ -125,6 +125,7 @@ class CohortCell(models.Model):
     value = models.CharField(max_length=80, blank=True)
     cohort = models.DateField()
     age = models.PositiveSmallIntegerField()
+    month = models.DateField(null=True)  # cohort + age months: refreshes replace from a month on
     cohort_customers = models.PositiveIntegerField()
     cohort_mrr = money()  # the cohort's first MRR (its "new" movements)
     active = models.PositiveIntegerField()

@@ -50,6 +50,12 @@ def month_of(value: date | datetime) -> date:
     return value.replace(day=1)
 
 
+def add_months(month: date, count: int) -> date:
+    """The first day of the month ``count`` months after ``month``."""
+    total = month.year * 12 + month.month - 1 + count
+    return date(total // 12, total % 12 + 1, 1)
+
+
 def next_month(month: date) -> date:
     """The first day of the month after ``month`` (a first day)."""
     return date(month.year + 1, 1, 1) if month.month == 12 else date(month.year, month.month + 1, 1)
@@ -92,13 +98,20 @@ def snapshots_refresh(*, full: bool = False, now: datetime | None = None) -> Ref
             assert current.built_at is not None
             ids = _changed_customers(after_id=current.last_movement_id, since=current.built_at)
         rows = 0
+        since: date | None = None  # the first month whose rows changed
         for chunk in _chunks(sorted(ids)):
-            rows += _rebuild_customers(chunk, now=now, this_month=this_month, wipe=not rebuild_all)
-        _summaries_rebuild()
-        _cohorts_rebuild()
-        from tend.metrics.survival import survival_rebuild
+            written, changed = _rebuild_customers(
+                chunk, now=now, this_month=this_month, wipe=not rebuild_all
+            )
+            rows += written
+            if changed is not None and (since is None or changed < since):
+                since = changed
+        if rebuild_all or since is not None:
+            _summaries_rebuild(since=None if rebuild_all else since)
+            _cohorts_rebuild(since=None if rebuild_all else since)
+            from tend.metrics.survival import survival_rebuild
 
-        current.survival = survival_rebuild(now=now)
+            current.survival = survival_rebuild(now=now)
         current.last_movement_id = top
         current.built_through = this_month
         current.built_at = wall
@@ -130,10 +143,20 @@ def _changed_customers(*, after_id: int, since: datetime) -> set[int]:
     return set(moved) | set(changed)
 
 
-def _rebuild_customers(ids: list[int], *, now: datetime, this_month: date, wipe: bool) -> int:
+def _rebuild_customers(
+    ids: list[int], *, now: datetime, this_month: date, wipe: bool
+) -> tuple[int, date | None]:
+    """Rewrite these customers' rows; returns rows written and the first month that changed."""
+    old: dict[tuple[int, date], tuple[Any, ...]] = {}
+    old_lives: set[tuple[Any, ...]] = set()
     if wipe:
-        CustomerMonth.objects.filter(customer_id__in=ids)._raw_delete(CustomerMonth.objects.db)  # type: ignore[attr-defined]
-        CustomerLife.objects.filter(customer_id__in=ids)._raw_delete(CustomerLife.objects.db)  # type: ignore[attr-defined]
+        existing = CustomerMonth.objects.filter(customer_id__in=ids)
+        for values in existing.values_list(*MonthRow._fields):
+            old[(values[0], values[1])] = _normal(values)
+        lives_qs = CustomerLife.objects.filter(customer_id__in=ids)
+        old_lives = set(lives_qs.values_list("customer_id", "started_at", "churned_at"))
+        existing._raw_delete(existing.db)  # type: ignore[attr-defined]
+        lives_qs._raw_delete(lives_qs.db)  # type: ignore[attr-defined]
     movements: dict[int, list[tuple[datetime, str, Decimal, Decimal]]] = defaultdict(list)
     for row in (
         MrrMovement.objects.filter(customer_id__in=ids)
@@ -157,7 +180,22 @@ def _rebuild_customers(ids: list[int], *, now: datetime, this_month: date, wipe:
             months.extend(rows)
     _insert(CustomerLife, ("customer_id", "started_at", "churned_at"), lives)
     _insert(CustomerMonth, MonthRow._fields, months)
-    return len(months)
+    if not wipe:
+        return len(months), None
+    new = {(r.customer_id, r.month): _normal(tuple(r)) for r in months}
+    changed = {key for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
+    first = min((month for _cid, month in changed), default=None)
+    if first is None and set(lives) != old_lives:
+        first = this_month  # only a life changed (e.g. a churn date): survival must refresh
+    return len(months), first
+
+
+def _normal(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A row's values in one comparable form (dates as dates, money as cents)."""
+    return tuple(
+        _money(v) if isinstance(v, (Decimal, float)) else _day(v) if isinstance(v, str) else v
+        for v in values
+    )
 
 
 def _insert(model: Any, columns: tuple[str, ...], rows: list[Any]) -> None:
@@ -352,36 +390,54 @@ def tables() -> dict[str, str]:
     }
 
 
-def _summaries_rebuild() -> None:
-    MonthlySummary.objects.all()._raw_delete(MonthlySummary.objects.db)  # type: ignore[attr-defined]
+def _summaries_rebuild(*, since: date | None) -> None:
+    """Re-add the monthly summaries, all of them or from month ``since`` on."""
+    old = MonthlySummary.objects.all()
+    if since is not None:
+        old = old.filter(month__gte=since)
+    old._raw_delete(old.db)  # type: ignore[attr-defined]
     t = tables()
     columns = ", ".join(SUMMARY_COLUMNS)
+    where = "" if since is None else "WHERE cm.month >= %s"
     with connection.cursor() as cursor:
         for dimension, expr in DIMENSION_SQL.items():
             cursor.execute(
                 f"INSERT INTO {t['summary']} (dimension, value, month, {columns}) "
                 f"SELECT %s, {expr}, cm.month, {SUMMARY_SELECT} "
-                f"FROM {t['cm']} cm JOIN {t['c']} c ON c.id = cm.customer_id "
+                f"FROM {t['cm']} cm JOIN {t['c']} c ON c.id = cm.customer_id {where} "
                 f"GROUP BY {_group(expr)}cm.month",
-                [dimension.value],
+                [dimension.value] if since is None else [dimension.value, since],
             )
 
 
-def _cohorts_rebuild() -> None:
-    CohortCell.objects.all()._raw_delete(CohortCell.objects.db)  # type: ignore[attr-defined]
+def _cohorts_rebuild(*, since: date | None) -> None:
+    """Re-add the cohort cells, all of them or those of months from ``since`` on."""
+    old = CohortCell.objects.all()
+    if since is not None:
+        old = old.filter(month__gte=since)
+    old._raw_delete(old.db)  # type: ignore[attr-defined]
     cells: list[tuple[Any, ...]] = []
     for dimension, expr in DIMENSION_SQL.items():
-        for row in cohort_rows(expr, "", []):
-            cells.append((dimension.value, *row))
-    columns = ("dimension", "value", "cohort", "age", "cohort_customers", "cohort_mrr")
-    _insert(CohortCell, (*columns, "active", "mrr"), cells)
+        for value, cohort, age, *rest in cohort_rows(expr, "", [], since=since):
+            month = add_months(cohort, age)
+            cells.append((dimension.value, value, cohort, age, month, *rest))
+    columns = ("dimension", "value", "cohort", "age", "month", "cohort_customers")
+    _insert(CohortCell, (*columns, "cohort_mrr", "active", "mrr"), cells)
 
 
-def cohort_rows(group: str, where: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    """(group value, cohort, age, cohort size, cohort first MRR, still paying, MRR) rows."""
+def cohort_rows(
+    group: str, where: str, params: list[Any], *, since: date | None = None
+) -> list[tuple[Any, ...]]:
+    """(group value, cohort, age, cohort size, cohort first MRR, still paying, MRR) rows.
+
+    ``where`` (SQL over ``cm`` and ``c``) picks the customers; ``since`` limits the cells
+    (not the cohort sizes) to months from then on.
+    """
     t = tables()
-    where_sql = f"WHERE {where}" if where else ""
     and_where = f"AND {where}" if where else ""
+    cell_where = [w for w in (where, "cm.month >= %s" if since else "") if w]
+    where_sql = f"WHERE {' AND '.join(cell_where)}" if cell_where else ""
+    cell_params = [*params, since] if since else params
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {group}, cm.cohort, COUNT(*), SUM(cm.new) "
@@ -395,7 +451,7 @@ def cohort_rows(group: str, where: str, params: list[Any]) -> list[tuple[Any, ..
             f"SUM(CASE WHEN cm.mrr_end > 0 THEN 1 ELSE 0 END), SUM(cm.mrr_end) "
             f"FROM {t['cm']} cm JOIN {t['c']} c ON c.id = cm.customer_id {where_sql} "
             f"GROUP BY {_group(group)}cm.cohort, cm.age",
-            params,
+            cell_params,
         )
         out = []
         for value, cohort, age, active, mrr in cursor.fetchall():

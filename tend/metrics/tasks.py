@@ -23,6 +23,13 @@ def metrics_refresh(full: bool = False) -> int:
     return rows
 
 
+@task()
+def metrics_rebuild() -> int:
+    """Nightly full rebuild: also re-groups customers whose plan, channel, country or tags
+    changed (incremental refreshes follow the ledger, not those attributes)."""
+    return metrics_refresh.call(full=True)
+
+
 def metrics_refresh_soon() -> bool:
     """Queue one snapshot refresh after billing data changed, unless one is already waiting.
 

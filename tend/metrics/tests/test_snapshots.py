@@ -165,6 +165,25 @@ def test_refresh_is_incremental_and_idempotent(ledger: dict[str, object]) -> Non
     assert result.customers == 1
     assert months()["2026-04"].expansion == D("30")
 
+    # A backdated change (an import of last February) replaces the figures from then on,
+    # and the incremental result equals a full rebuild.
+    subscription_update(subscription=sub, by=None, at=at(2, 20), mrr=D("260"))  # 150 → 260
+    assert snapshots_refresh(now=NOW).customers == 1
+    incremental = _snapshot_tables()
+    assert snapshots_refresh(now=NOW, full=True).full
+    assert _snapshot_tables() == incremental
+    assert months()["2026-02"].expansion == D("160")  # A's 50 and B's 110
+
+
+def _snapshot_tables() -> tuple[list[tuple[object, ...]], ...]:
+    from tend.metrics.models import CohortCell, MonthlySummary
+
+    summary = MonthlySummary.objects.order_by("dimension", "value", "month")
+    cells = CohortCell.objects.order_by("dimension", "value", "cohort", "age")
+    fields_s = [f.name for f in MonthlySummary._meta.fields if f.name != "id"]
+    fields_c = [f.name for f in CohortCell._meta.fields if f.name != "id"]
+    return (list(summary.values_list(*fields_s)), list(cells.values_list(*fields_c)))
+
 
 def test_bad_filters_name_the_field() -> None:
     cases = {
