@@ -109,6 +109,10 @@ def customer_mrr_sync(
         mrr_after=after,
         currency=settings.TEND_CURRENCY,
     )
+    # The revenue dashboards' snapshots follow the ledger: one debounced refresh per burst.
+    from tend.metrics.tasks import metrics_refresh_soon
+
+    transaction.on_commit(metrics_refresh_soon)
     customer.mrr = after
     fields = ["mrr", "updated_at"]
     if after > 0 and customer.first_paid_at is None:

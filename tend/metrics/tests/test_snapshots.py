@@ -241,3 +241,25 @@ def test_cac_by_channel_and_month(ledger: dict[str, object]) -> None:
         ("organic", 1, D("90")),
         ("organic", 2, D("30")),
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_billing_changes_queue_one_refresh(settings: object) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from tend.metrics import tasks
+
+    settings.TASKS = {  # type: ignore[attr-defined]
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    tasks._last_queued = 0.0
+    plan = make_plan("solo", "10")
+    for i in range(3):
+        customer = make_customer(f"Queued {i}")
+        subscription_create(customer=customer, plan=plan, by=None, at=at(1, 5 + i))
+    queued = DBTaskResult.objects.filter(task_path="tend.metrics.tasks.metrics_refresh")
+    assert queued.count() == 1
+    # Once the debounce window has passed, a waiting job still stops a second one.
+    tasks._last_queued = 0.0
+    assert tasks.metrics_refresh_soon() is False
+    assert queued.count() == 1
