@@ -18,6 +18,7 @@ from tend.lib.env import (
     data_dir,
     env_bool,
     env_choice,
+    env_decimal,
     env_fraction,
     env_int,
     env_list,
@@ -283,6 +284,9 @@ TEND_CURRENCY = env_str("TEND_CURRENCY", "USD").upper()
 # Gross margin (0–1) used by CLV and CAC payback: the share of revenue left after the cost
 # of serving it.
 TEND_GROSS_MARGIN = env_fraction("TEND_GROSS_MARGIN", "0.8")
+# Discounted CLV: yearly discount rate (0.10 = 10 %) and yearly growth of revenue per account.
+TEND_CLV_DISCOUNT_RATE = env_decimal("TEND_CLV_DISCOUNT_RATE", "0.10", low="0", high="1")
+TEND_CLV_GROWTH_RATE = env_decimal("TEND_CLV_GROWTH_RATE", "0", low="-0.99", high="1")
 # B2C businesses have no groups: Segment `identify` then creates the customer itself.
 TEND_BUSINESS_MODEL = env_choice("TEND_BUSINESS_MODEL", "b2b", {"b2b", "b2c"})
 # Signing secret of the Stripe webhook endpoint (whsec_…); unset turns /webhooks/stripe off.

@@ -62,6 +62,19 @@ def env_fraction(name: str, default: str) -> Decimal:
     return value
 
 
+def env_decimal(name: str, default: str, *, low: str, high: str) -> Decimal:
+    """Return the variable as a decimal between ``low`` and ``high`` (inclusive)."""
+    raw = os.environ.get(name)
+    text = default if raw is None or raw.strip() == "" else raw.strip()
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ConfigError(f"{name} must be a number; got {raw!r}") from None
+    if not Decimal(low) <= value <= Decimal(high):
+        raise ConfigError(f"{name} must be between {low} and {high}; got {raw!r}")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     """Return a comma-separated variable as a list of trimmed, non-empty items."""
     raw = os.environ.get(name)

@@ -334,7 +334,7 @@ class PeriodKpis:
 
 
 def gross_margin() -> Decimal:
-    return Decimal(str(getattr(settings, "TEND_GROSS_MARGIN", "0.8")))
+    return Decimal(settings.TEND_GROSS_MARGIN)
 
 
 def kpi_series(filters: Filters, *, today: date | None = None) -> list[PeriodKpis]:
@@ -563,8 +563,8 @@ def discounted_clv(
     ``TEND_CLV_GROWTH_RATE`` a year and discounted by ``TEND_CLV_DISCOUNT_RATE`` a year, over
     n = 1 ÷ yearly churn years (rounded, 1 to 10), where yearly churn = 1 − (1 − monthly)¹².
     """
-    discount = Decimal(str(getattr(settings, "TEND_CLV_DISCOUNT_RATE", "0.10")))
-    growth = Decimal(str(getattr(settings, "TEND_CLV_GROWTH_RATE", "0")))
+    discount = Decimal(settings.TEND_CLV_DISCOUNT_RATE)
+    growth = Decimal(settings.TEND_CLV_GROWTH_RATE)
     out: dict[str, Any] = {
         "clv_discounted": None,
         "clv_years": None,

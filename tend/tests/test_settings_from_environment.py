@@ -3,10 +3,11 @@
 import os
 import subprocess
 import sys
+from decimal import Decimal
 
 import pytest
 
-from tend.lib.env import ConfigError, env_bool, env_int, env_list
+from tend.lib.env import ConfigError, env_bool, env_decimal, env_fraction, env_int, env_list
 
 
 def test_booleans_accept_the_usual_spellings(monkeypatch):
@@ -30,6 +31,20 @@ def test_a_bad_integer_names_the_variable(monkeypatch):
 def test_lists_are_comma_separated_and_trimmed(monkeypatch):
     monkeypatch.setenv("TEND_ALLOWED_HOSTS", " a.example.com, ,b.example.com ")
     assert env_list("TEND_ALLOWED_HOSTS", []) == ["a.example.com", "b.example.com"]
+
+
+def test_fractions_and_bounded_decimals_name_the_variable(monkeypatch):
+    monkeypatch.setenv("TEND_GROSS_MARGIN", "0.65")
+    assert env_fraction("TEND_GROSS_MARGIN", "0.8") == Decimal("0.65")
+    for bad in ("65", "0", "lots"):
+        monkeypatch.setenv("TEND_GROSS_MARGIN", bad)
+        with pytest.raises(ConfigError, match="TEND_GROSS_MARGIN"):
+            env_fraction("TEND_GROSS_MARGIN", "0.8")
+    monkeypatch.setenv("TEND_CLV_GROWTH_RATE", "-0.5")
+    assert env_decimal("TEND_CLV_GROWTH_RATE", "0", low="-0.99", high="1") == Decimal("-0.5")
+    monkeypatch.setenv("TEND_CLV_GROWTH_RATE", "-1")
+    with pytest.raises(ConfigError, match="TEND_CLV_GROWTH_RATE"):
+        env_decimal("TEND_CLV_GROWTH_RATE", "0", low="-0.99", high="1")
 
 
 def _check(env: dict[str, str], tmp_path) -> subprocess.CompletedProcess[str]:
