@@ -10,7 +10,7 @@ filters' range. Unfiltered and single plan/channel/country views read the pre-ad
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -586,23 +586,57 @@ def discounted_clv(
 
 
 def by_channel(filters: Filters, *, today: date | None = None) -> list[ChannelRow]:
-    """CAC, ARPA, churn, LTV and LTV:CAC per acquisition channel over the range."""
+    """CAC, ARPA, churn, LTV and LTV:CAC per acquisition channel over the range.
+
+    One query for all channels: the per-channel summaries, or (with other customer filters)
+    the matching customer-month rows added up per channel and month.
+    """
     labels = dict(Customer._meta.get_field("channel").choices or [])
     chosen = filters.channels or tuple(labels)
-    rows: list[ChannelRow] = []
+    first, last = filters.months(today=today)
+    last = min(last, month_of(today or timezone.now()))
+    if last < first:
+        return []
+    rows: Any
+    if not (filters.plans or filters.countries or filters.tags):
+        rows = MonthlySummary.objects.filter(
+            dimension=Dimension.CHANNEL, value__in=chosen, month__gte=first, month__lte=last
+        ).values_list("value", "month", *SUMMARY_COLUMNS)
+    else:
+        t = tables()
+        where, params = filters.customer_sql()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT c.channel, cm.month, {SUMMARY_SELECT} FROM {t['cm']} cm "
+                f"JOIN {t['c']} c ON c.id = cm.customer_id "
+                f"WHERE cm.month >= %s AND cm.month <= %s AND {where} "
+                f"GROUP BY c.channel, cm.month",
+                [first, last, *params],
+            )
+            rows = cursor.fetchall()
+    per_channel: dict[str, dict[date, PeriodKpis]] = {}
+    for channel, month, *values in rows:
+        months = per_channel.setdefault(channel, _empty_months(first, last))
+        target = months.get(_day(month))
+        if target is not None:
+            _fill(target, values)
+    margin = gross_margin()
+    out: list[ChannelRow] = []
     for channel in chosen:
-        series = kpi_series(replace(filters, channels=(channel,), period="month"), today=today)
-        value = lifetime_value(series)
-        last = series[-1]
-        if not value["acquired"] and not last.customers_end and not last.customers_start:
+        if channel not in per_channel:
             continue
-        rows.append(
+        monthly = [p.compute(gross_margin=margin) for p in per_channel[channel].values()]
+        value = lifetime_value(monthly)
+        end = monthly[-1]
+        if not value["acquired"] and not end.customers_end and not end.customers_start:
+            continue
+        out.append(
             ChannelRow(
                 channel=channel,
                 acquired=value["acquired"],
                 acquisition_cost=value["acquisition_cost"],
-                customers=last.customers_end,
-                mrr=last.mrr_end,
+                customers=end.customers_end,
+                mrr=end.mrr_end,
                 cac=value["cac"],
                 arpa=value["arpa"],
                 monthly_churn=value["monthly_churn"],
@@ -611,7 +645,7 @@ def by_channel(filters: Filters, *, today: date | None = None) -> list[ChannelRo
                 payback_months=value["cac_payback"],
             )
         )
-    return rows
+    return out
 
 
 @dataclass
@@ -670,7 +704,8 @@ def referral_rate(filters: Filters) -> dict[str, Any]:
     """Customers who referred at least one new customer ÷ all customers (matching filters)."""
     customers = filters.customers()
     total = customers.count()
-    referrers = customers.filter(referrals__isnull=False).distinct().count()
+    referred = Customer.objects.filter(referred_by__isnull=False).values("referred_by_id")
+    referrers = customers.filter(pk__in=referred).count()
     return {
         "customers": total,
         "referrers": referrers,
