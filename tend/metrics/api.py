@@ -1,7 +1,7 @@
 """REST endpoints for revenue and retention metrics, under ``/api/v1/metrics/``.
 
-Every number comes from ``tend.metrics.series`` through the bodies in
-``tend.metrics.schemas``, the same ones ``tend metrics --format json`` prints, so the API,
+Every number comes from ``tend.metrics.series`` through the bodies of
+``tend.metrics.bodies``, the same ones ``tend metrics --format json`` prints, so the API,
 the CLI and the dashboard agree. Reads need a read-capable key or a login; a refresh needs
 a key or a role that writes (``tend.api.auth`` decides before the endpoint runs).
 """
@@ -17,6 +17,17 @@ from ninja.responses import Status
 
 from tend.api.errors import FieldError
 from tend.api.schemas import ERRORS
+from tend.metrics.bodies import (
+    cac_body,
+    channels_body,
+    cohorts_body,
+    formulas_body,
+    freshness_body,
+    parse_filters,
+    series_body,
+    summary_body,
+    survival_body,
+)
 from tend.metrics.schemas import (
     Basis,
     ChannelMonthsOut,
@@ -31,15 +42,6 @@ from tend.metrics.schemas import (
     SummaryOut,
     SurvivalBy,
     SurvivalOut,
-    cac_body,
-    channels_body,
-    cohorts_body,
-    formulas_body,
-    freshness_body,
-    parse_filters,
-    series_body,
-    summary_body,
-    survival_body,
 )
 from tend.metrics.series import FilterError, Filters
 from tend.metrics.tasks import metrics_refresh

@@ -1,6 +1,6 @@
 """``tend metrics``: revenue and retention metrics in the terminal, as CSV or as JSON.
 
-The numbers come from the same bodies as the REST API (``tend.metrics.schemas``), and
+The numbers come from the same bodies as the REST API (``tend.metrics.bodies``), and
 ``--format json`` prints exactly what ``GET /api/v1/metrics/<table>`` answers. Tables,
 CSV and JSON go to standard output; messages (the refresh time, warnings) to standard error.
 """
@@ -22,6 +22,17 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from tend.metrics.bodies import (
+    cac_body,
+    channels_body,
+    cohorts_body,
+    label_of,
+    parse_filters,
+    series_body,
+    summary_body,
+    survival_body,
+    unit_of,
+)
 from tend.metrics.schemas import (
     FIGURE_NAMES,
     METRIC_NAMES,
@@ -33,15 +44,6 @@ from tend.metrics.schemas import (
     SeriesOut,
     SummaryOut,
     SurvivalOut,
-    cac_body,
-    channels_body,
-    cohorts_body,
-    label_of,
-    parse_filters,
-    series_body,
-    summary_body,
-    survival_body,
-    unit_of,
 )
 from tend.metrics.series import PERIODS, FilterError, freshness
 from tend.metrics.snapshots import snapshots_refresh
