@@ -92,7 +92,7 @@ WSGI_APPLICATION = "tend.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out user name + address before the password is checked.
-    "axes.backends.AxesStandaloneBackend",
+    "tend.ratelimit.login.LoginGuardBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"

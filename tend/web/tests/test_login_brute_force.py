@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -104,3 +105,10 @@ def test_the_refusal_is_shown_in_chinese_too(owner: User) -> None:
     html = _try(attacker, owner.username, PASSWORD).content.decode()
     assert '<html lang="zh-hans"' in html
     assert 'id="login-refused"' in html
+
+
+def test_authenticating_without_a_request_checks_the_password_as_before(owner: User) -> None:
+    # Scripts and management commands call authenticate() with no request: no address, no
+    # lockout to apply, and no error from the guard.
+    assert authenticate(username=owner.username, password=PASSWORD) == owner
+    assert authenticate(username=owner.username, password="wrong") is None
