@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Model
 
 from tend.billing.ledger import monthly_amount
@@ -471,6 +472,11 @@ class SubscriptionWriter(Writer):
             self.touch(sub.customer_id)
         for pk, (before, after) in mrr_sync_bulk(customer_ids=sorted(ids), now=self.now).items():
             self.mrr_changes[pk] = (self.mrr_changes.get(pk, (before, after))[0], after)
+        if ids:
+            # The revenue dashboards follow the ledger, as after ``customer_mrr_sync``.
+            from tend.metrics.tasks import metrics_refresh_soon
+
+            transaction.on_commit(metrics_refresh_soon)
         return rejects
 
 

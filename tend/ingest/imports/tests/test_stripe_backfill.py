@@ -365,3 +365,14 @@ def test_a_file_without_a_required_column_is_refused_before_any_row(write_csv):
     with pytest.raises(ValueError, match="Missing required column: Billing interval"):
         _backfill(path)
     assert not Customer.objects.exists()
+
+
+def test_a_backfill_queues_a_refresh_of_the_revenue_dashboards(django_capture_on_commit_callbacks):
+    from tend.metrics.tasks import metrics_refresh_soon
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        _backfill()
+    assert metrics_refresh_soon in callbacks
+    with django_capture_on_commit_callbacks() as again:
+        _backfill()  # nothing changed: nothing to refresh
+    assert metrics_refresh_soon not in again
