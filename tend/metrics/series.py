@@ -9,6 +9,8 @@ filters' range. Unfiltered and single plan/channel/country views read the pre-ad
 
 from __future__ import annotations
 
+import copy
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
@@ -17,6 +19,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -41,6 +44,7 @@ PERIODS = ("month", "quarter", "year")
 PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 DEFAULT_PERIODS = {"month": 12, "quarter": 8, "year": 5}
 MAX_PERIODS = 120
+ON_DEMAND_SECONDS = 3600
 ZERO = Decimal(0)
 COUNT_COLUMNS = frozenset(
     {
@@ -154,27 +158,34 @@ class Filters:
             return (str(used[0][0]), str(used[0][1][0]))
         return None
 
-    def customer_sql(self) -> tuple[str, list[Any]]:
-        """A SQL condition over customers ``c`` for these filters, with its parameters."""
+    def customer_sql(self, column: str = "c.id") -> tuple[str, list[Any]]:
+        """A SQL condition "``column`` IN (matching customer ids)" with its parameters.
+
+        Written as an IN over a sub-select so the database can walk the matching customers'
+        rows through the (customer, month) index instead of every row of the months.
+        """
         parts: list[str] = []
         params: list[Any] = []
-        for column, values in (
-            ("c.plan_id", self.plans),
-            ("c.channel", self.channels),
-            ("c.country", self.countries),
+        for name, values in (
+            ("f.plan_id", self.plans),
+            ("f.channel", self.channels),
+            ("f.country", self.countries),
         ):
             if values:
-                parts.append(f"{column} IN ({', '.join(['%s'] * len(values))})")
+                parts.append(f"{name} IN ({', '.join(['%s'] * len(values))})")
                 params.extend(values)
         if self.tags:
             through = Customer.tags.through._meta.db_table
             tag_table = Tag._meta.db_table
             parts.append(
-                f"EXISTS (SELECT 1 FROM {through} ct JOIN {tag_table} t ON t.id = ct.tag_id "
-                f"WHERE ct.customer_id = c.id AND t.name IN ({', '.join(['%s'] * len(self.tags))}))"
+                f"f.id IN (SELECT ct.customer_id FROM {through} ct JOIN {tag_table} t "
+                f"ON t.id = ct.tag_id WHERE t.name IN ({', '.join(['%s'] * len(self.tags))}))"
             )
             params.extend(self.tags)
-        return " AND ".join(parts), params
+        if not parts:
+            return "", []
+        table = Customer._meta.db_table
+        return f"{column} IN (SELECT f.id FROM {table} f WHERE {' AND '.join(parts)})", params
 
     def customers(self) -> QuerySet[Customer]:
         """The customers these filters pick (by current plan, channel, country, tags)."""
@@ -337,8 +348,34 @@ def gross_margin() -> Decimal:
     return Decimal(settings.TEND_GROSS_MARGIN)
 
 
+def _on_demand(name: str, filters: Filters, extra: Any, compute: Any) -> Any:
+    """``compute()``, remembered in this process until the snapshots are rebuilt.
+
+    Views the pre-added summaries cannot answer (tags, several values, quarters and years)
+    add up customer-month rows; the answer only changes when a refresh writes new rows, so
+    it is kept under the build time of the snapshots it was computed from.
+    """
+    built = state().built_at
+    raw = repr((name, filters, extra, built.isoformat() if built else None))
+    key = "tend-metrics:" + hashlib.sha256(raw.encode()).hexdigest()
+    found = cache.get(key)
+    if found is None:
+        found = compute()
+        cache.set(key, found, timeout=ON_DEMAND_SECONDS)
+    return found
+
+
 def kpi_series(filters: Filters, *, today: date | None = None) -> list[PeriodKpis]:
     """One ``PeriodKpis`` per period of the range, oldest first, metrics computed."""
+    if filters.period == "month" and filters.summary_key() is not None:
+        return _kpi_series(filters, today=today)
+    return [
+        copy.deepcopy(p)
+        for p in _on_demand("series", filters, today, lambda: _kpi_series(filters, today=today))
+    ]
+
+
+def _kpi_series(filters: Filters, *, today: date | None = None) -> list[PeriodKpis]:
     first, last = filters.months(today=today)
     # The current period runs to date: months after this one have no figures yet.
     last = min(last, month_of(today or timezone.now()))
@@ -390,7 +427,7 @@ def _fill(target: PeriodKpis, values: Any) -> None:
 
 def _summary_rows(filters: Filters, first: date, last: date) -> list[tuple[Any, ...]]:
     t = tables()
-    where, params = filters.customer_sql()
+    where, params = filters.customer_sql("cm.customer_id")
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT cm.month, {SUMMARY_SELECT} FROM {t['cm']} cm "
@@ -426,7 +463,7 @@ def _grouped(filters: Filters, monthly: list[PeriodKpis]) -> list[PeriodKpis]:
 def _start_cohort(filters: Filters, period: PeriodKpis, first: date, last: date) -> None:
     """Retained/churned/expanded and base changes of the customers active at ``first``."""
     t = tables()
-    where, params = filters.customer_sql()
+    where, params = filters.customer_sql("s.customer_id")
     and_where = f"AND {where}" if where else ""
     end_mrr = "COALESCE(e.mrr_end, 0)"
     with connection.cursor() as cursor:
@@ -604,16 +641,20 @@ def by_channel(filters: Filters, *, today: date | None = None) -> list[ChannelRo
         ).values_list("value", "month", *SUMMARY_COLUMNS)
     else:
         t = tables()
-        where, params = filters.customer_sql()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT c.channel, cm.month, {SUMMARY_SELECT} FROM {t['cm']} cm "
-                f"JOIN {t['c']} c ON c.id = cm.customer_id "
-                f"WHERE cm.month >= %s AND cm.month <= %s AND {where} "
-                f"GROUP BY c.channel, cm.month",
-                [first, last, *params],
-            )
-            rows = cursor.fetchall()
+        where, params = filters.customer_sql("cm.customer_id")
+
+        def fetch() -> list[tuple[Any, ...]]:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT c.channel, cm.month, {SUMMARY_SELECT} FROM {t['cm']} cm "
+                    f"JOIN {t['c']} c ON c.id = cm.customer_id "
+                    f"WHERE cm.month >= %s AND cm.month <= %s AND {where} "
+                    f"GROUP BY c.channel, cm.month",
+                    [first, last, *params],
+                )
+                return cursor.fetchall()
+
+        rows = _on_demand("channels", filters, (first, last), fetch)
     per_channel: dict[str, dict[date, PeriodKpis]] = {}
     for channel, month, *values in rows:
         months = per_channel.setdefault(channel, _empty_months(first, last))
@@ -676,7 +717,7 @@ def cac_by_channel_month(filters: Filters, *, today: date | None = None) -> list
         )
     else:
         t = tables()
-        where, params = filters.customer_sql()
+        where, params = filters.customer_sql("cm.customer_id")
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT c.channel, cm.month, COUNT(*), SUM(COALESCE(c.acquisition_cost, 0)) "
@@ -735,9 +776,14 @@ def cohorts(filters: Filters, *, today: date | None = None) -> list[CohortRow]:
         ).values_list("cohort", "age", "cohort_customers", "cohort_mrr", "active", "mrr")
         raw = [(c, a, s, b, act, m) for c, a, s, b, act, m in cells]
     else:
-        where, params = filters.customer_sql()
-        rows = cohort_rows(
-            "''", f"cm.cohort >= %s AND cm.cohort <= %s AND {where}", [first, last, *params]
+        where, params = filters.customer_sql("cm.customer_id")
+        rows = _on_demand(
+            "cohorts",
+            filters,
+            (first, last),
+            lambda: cohort_rows(
+                "''", f"cm.cohort >= %s AND cm.cohort <= %s AND {where}", [first, last, *params]
+            ),
         )
         raw = [(c, a, s, b, act, m) for _v, c, a, s, b, act, m in rows]
     this_month = month_of(today or timezone.now())
@@ -770,8 +816,14 @@ def survival(filters: Filters, *, by: str = "all", now: datetime | None = None) 
     from tend.metrics.survival import curves
 
     group = {"all": "''", "plan": DIMENSION_SQL[Dimension.PLAN], "channel": "c.channel"}[by]
-    where, params = filters.customer_sql()
-    return curves(group=group, where=where, params=params, now=now or timezone.now())
+    where, params = filters.customer_sql("l.customer_id")
+    at = now or timezone.now()
+    return _on_demand(  # type: ignore[no-any-return]
+        "survival",
+        filters,
+        (by, at.date()),
+        lambda: curves(group=group, where=where, params=params, now=at),
+    )
 
 
 def freshness() -> dict[str, Any]:
