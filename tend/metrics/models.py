@@ -40,6 +40,10 @@ class CustomerMonth(models.Model):
     contraction = money()
     churn = money()
     reactivation = money()
+    # MRR at the end of this month's quarter and year (as of the build when they are not over):
+    # quarterly and yearly retention of the customers active at a period's start.
+    quarter_end_mrr = money()
+    year_end_mrr = money()
     # Subscription renewal dates that fell in the month, and how many of them renewed.
     renewals_due = models.PositiveIntegerField(default=0)
     renewals_done = models.PositiveIntegerField(default=0)
@@ -78,12 +82,14 @@ class Dimension(models.TextChoices):
 
 
 class MonthlySummary(models.Model):
-    """The month's figures for all customers (dimension "all") or one plan/channel/country.
+    """A period's figures for all customers (dimension "all") or one plan/channel/country.
 
-    ``base_*`` columns are net changes of the customers active at the start of the month
-    (per customer: end − start), the inputs of GRR, NRR, CER and revenue churn.
+    ``period`` is month, quarter or year; ``month`` is the period's first month. ``base_*``
+    columns are net changes of the customers active at the start of the period (per
+    customer: end − start), the inputs of GRR, NRR, CER and revenue churn.
     """
 
+    period = models.CharField(max_length=7, default="month")
     dimension = models.CharField(max_length=10, choices=Dimension.choices)
     value = models.CharField(max_length=80, blank=True)
     month = models.DateField()
@@ -110,7 +116,7 @@ class MonthlySummary(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["dimension", "value", "month"], name="monthlysummary_unique"
+                fields=["period", "dimension", "value", "month"], name="monthlysummary_unique"
             )
         ]
 

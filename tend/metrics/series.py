@@ -36,6 +36,7 @@ from tend.metrics.snapshots import (
     cohort_rows,
     month_of,
     months_between,
+    period_base_select,
     state,
     tables,
 )
@@ -367,7 +368,7 @@ def _on_demand(name: str, filters: Filters, extra: Any, compute: Any) -> Any:
 
 def kpi_series(filters: Filters, *, today: date | None = None) -> list[PeriodKpis]:
     """One ``PeriodKpis`` per period of the range, oldest first, metrics computed."""
-    if filters.period == "month" and filters.summary_key() is not None:
+    if filters.summary_key() is not None:
         return _kpi_series(filters, today=today)
     return [
         copy.deepcopy(p)
@@ -381,9 +382,13 @@ def _kpi_series(filters: Filters, *, today: date | None = None) -> list[PeriodKp
     last = min(last, month_of(today or timezone.now()))
     if last < first:
         return []
-    monthly = _monthly(filters, first, last)
-    grouped = filters.period != "month"
-    periods = _grouped(filters, monthly) if grouped else monthly
+    key = filters.summary_key()
+    if filters.period != "month" and key is not None:
+        periods = _pre_added_periods(filters, key, first, last)
+    else:
+        monthly = _monthly(filters, first, last)
+        grouped = filters.period != "month"
+        periods = _grouped(filters, monthly) if grouped else monthly
     margin = gross_margin()
     _mark_to_date(periods, today or timezone.now().date())
     return [p.compute(gross_margin=margin) for p in periods]
@@ -409,7 +414,7 @@ def _monthly(filters: Filters, first: date, last: date) -> list[PeriodKpis]:
     rows: Any
     if key is not None:
         rows = MonthlySummary.objects.filter(
-            dimension=key[0], value=key[1], month__gte=first, month__lte=last
+            period="month", dimension=key[0], value=key[1], month__gte=first, month__lte=last
         ).values_list("month", *SUMMARY_COLUMNS)
     else:
         rows = _summary_rows(filters, first, last)
@@ -438,6 +443,31 @@ def _summary_rows(filters: Filters, first: date, last: date) -> list[tuple[Any, 
         return cursor.fetchall()
 
 
+def _pre_added_periods(
+    filters: Filters, key: tuple[str, str], first: date, last: date
+) -> list[PeriodKpis]:
+    """Quarters or years as the snapshot refresh added them up."""
+    size = PERIOD_MONTHS[filters.period]
+    periods: dict[date, PeriodKpis] = {}
+    month = first
+    while month <= last:
+        periods[month] = PeriodKpis(start=month, end=month + relativedelta(months=size, days=-1))
+        periods[month].to_date = month + relativedelta(months=size - 1) > last
+        month += relativedelta(months=size)
+    rows = MonthlySummary.objects.filter(
+        period=filters.period,
+        dimension=key[0],
+        value=key[1],
+        month__gte=first,
+        month__lte=last,
+    ).values_list("month", *SUMMARY_COLUMNS)
+    for row in rows:
+        target = periods.get(_day(row[0]))
+        if target is not None:
+            _fill(target, row[1:])
+    return list(periods.values())
+
+
 def _grouped(filters: Filters, monthly: list[PeriodKpis]) -> list[PeriodKpis]:
     """Quarters or years: flows add up; who was active at the start is asked per period."""
     size = PERIOD_MONTHS[filters.period]
@@ -461,24 +491,20 @@ def _grouped(filters: Filters, monthly: list[PeriodKpis]) -> list[PeriodKpis]:
 
 
 def _start_cohort(filters: Filters, period: PeriodKpis, first: date, last: date) -> None:
-    """Retained/churned/expanded and base changes of the customers active at ``first``."""
+    """Retained/churned/expanded and base changes of the customers active at ``first``.
+
+    Each customer-month row carries the customer's MRR at the end of its quarter and year,
+    so this reads the period's first month only. ``last`` is kept for the signature.
+    """
     t = tables()
-    where, params = filters.customer_sql("s.customer_id")
+    where, params = filters.customer_sql("cm.customer_id")
     and_where = f"AND {where}" if where else ""
-    end_mrr = "COALESCE(e.mrr_end, 0)"
+    column = "quarter_end_mrr" if filters.period == "quarter" else "year_end_mrr"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT SUM(CASE WHEN {end_mrr} > 0 THEN 1 ELSE 0 END), "
-            f"SUM(CASE WHEN {end_mrr} = 0 THEN 1 ELSE 0 END), "
-            f"SUM(CASE WHEN {end_mrr} > s.mrr_start THEN 1 ELSE 0 END), "
-            f"SUM(CASE WHEN {end_mrr} > s.mrr_start THEN {end_mrr} - s.mrr_start ELSE 0 END), "
-            f"SUM(CASE WHEN {end_mrr} > 0 AND {end_mrr} < s.mrr_start "
-            f"THEN s.mrr_start - {end_mrr} ELSE 0 END), "
-            f"SUM(CASE WHEN {end_mrr} = 0 THEN s.mrr_start ELSE 0 END) "
-            f"FROM {t['cm']} s JOIN {t['c']} c ON c.id = s.customer_id "
-            f"LEFT JOIN {t['cm']} e ON e.customer_id = s.customer_id AND e.month = %s "
-            f"WHERE s.month = %s AND s.mrr_start > 0 {and_where}",
-            [last, first, *params],
+            f"SELECT {period_base_select('cm.' + column)} "
+            f"FROM {t['cm']} cm WHERE cm.month = %s AND cm.mrr_start > 0 {and_where}",
+            [first, *params],
         )
         row = cursor.fetchone() or (None,) * 6
     period.retained, period.churned, period.expanded = (int(v or 0) for v in row[:3])
@@ -637,7 +663,11 @@ def by_channel(filters: Filters, *, today: date | None = None) -> list[ChannelRo
     rows: Any
     if not (filters.plans or filters.countries or filters.tags):
         rows = MonthlySummary.objects.filter(
-            dimension=Dimension.CHANNEL, value__in=chosen, month__gte=first, month__lte=last
+            period="month",
+            dimension=Dimension.CHANNEL,
+            value__in=chosen,
+            month__gte=first,
+            month__lte=last,
         ).values_list("value", "month", *SUMMARY_COLUMNS)
     else:
         t = tables()
@@ -709,7 +739,11 @@ def cac_by_channel_month(filters: Filters, *, today: date | None = None) -> list
     if not (filters.plans or filters.countries or filters.tags):  # per-channel summaries
         rows: Any = (
             MonthlySummary.objects.filter(
-                dimension=Dimension.CHANNEL, month__gte=first, month__lte=last, acquired__gt=0
+                period="month",
+                dimension=Dimension.CHANNEL,
+                month__gte=first,
+                month__lte=last,
+                acquired__gt=0,
             )
             .filter(**({"value__in": filters.channels} if filters.channels else {}))
             .order_by("value", "month")

@@ -50,6 +50,21 @@ def month_of(value: date | datetime) -> date:
     return value.replace(day=1)
 
 
+def period_first(month: date, period: str) -> date:
+    """The first month of the quarter or year holding ``month`` (itself for months)."""
+    if period == "quarter":
+        return month.replace(month=(month.month - 1) // 3 * 3 + 1)
+    if period == "year":
+        return month.replace(month=1)
+    return month
+
+
+def period_last(month: date, period: str) -> date:
+    """The last month of the quarter or year holding ``month``."""
+    size = {"month": 1, "quarter": 3, "year": 12}[period]
+    return add_months(period_first(month, period), size - 1)
+
+
 def add_months(month: date, count: int) -> date:
     """The first day of the month ``count`` months after ``month``."""
     total = month.year * 12 + month.month - 1 + count
@@ -107,7 +122,7 @@ def snapshots_refresh(*, full: bool = False, now: datetime | None = None) -> Ref
             if changed is not None and (since is None or changed < since):
                 since = changed
         if rebuild_all or since is not None:
-            _summaries_rebuild(since=None if rebuild_all else since)
+            _summaries_rebuild(since=None if rebuild_all else since, this_month=this_month)
             _cohorts_rebuild(since=None if rebuild_all else since)
             from tend.metrics.survival import survival_rebuild
 
@@ -244,6 +259,8 @@ class MonthRow(NamedTuple):
     reactivation: Decimal
     renewals_due: int
     renewals_done: int
+    quarter_end_mrr: Decimal
+    year_end_mrr: Decimal
 
 
 def customer_months(
@@ -265,7 +282,8 @@ def customer_months(
     for at, kind, amount, _after in moves:
         per_month[month_of(at)][kind] += amount
     renewals = _renewals(subs, now=now, cohort=cohort)
-    rows: list[MonthRow] = []
+    partial: list[tuple[Any, ...]] = []
+    levels: dict[date, Decimal] = {}  # MRR at the end of every month from the cohort on
     level = ZERO
     month = cohort
     while month <= this_month:
@@ -274,10 +292,11 @@ def customer_months(
         start = level
         if moved:
             level = start + sum(moved.values(), ZERO)
+        levels[month] = level
         if start > 0 or level > 0 or moved or due:
             get = (moved or {}).get
-            rows.append(
-                MonthRow(
+            partial.append(
+                (
                     customer_id,
                     month,
                     cohort,
@@ -294,6 +313,16 @@ def customer_months(
                 )
             )
         month = next_month(month)
+    rows = [
+        MonthRow._make(
+            (
+                *values,
+                levels[min(period_last(values[1], "quarter"), this_month)],
+                levels[min(period_last(values[1], "year"), this_month)],
+            )
+        )
+        for values in partial
+    ]
     return life, rows
 
 
@@ -390,9 +419,9 @@ def tables() -> dict[str, str]:
     }
 
 
-def _summaries_rebuild(*, since: date | None) -> None:
-    """Re-add the monthly summaries, all of them or from month ``since`` on."""
-    old = MonthlySummary.objects.all()
+def _summaries_rebuild(*, since: date | None, this_month: date) -> None:
+    """Re-add the period summaries, all of them or those from month ``since`` on."""
+    old = MonthlySummary.objects.filter(period="month")
     if since is not None:
         old = old.filter(month__gte=since)
     old._raw_delete(old.db)  # type: ignore[attr-defined]
@@ -402,12 +431,93 @@ def _summaries_rebuild(*, since: date | None) -> None:
     with connection.cursor() as cursor:
         for dimension, expr in DIMENSION_SQL.items():
             cursor.execute(
-                f"INSERT INTO {t['summary']} (dimension, value, month, {columns}) "
-                f"SELECT %s, {expr}, cm.month, {SUMMARY_SELECT} "
+                f"INSERT INTO {t['summary']} (period, dimension, value, month, {columns}) "
+                f"SELECT 'month', %s, {expr}, cm.month, {SUMMARY_SELECT} "
                 f"FROM {t['cm']} cm JOIN {t['c']} c ON c.id = cm.customer_id {where} "
                 f"GROUP BY {_group(expr)}cm.month",
                 [dimension.value] if since is None else [dimension.value, since],
             )
+    for period in ("quarter", "year"):
+        _period_summaries_rebuild(period, since=since, this_month=this_month)
+
+
+FLOW_COLUMNS = (
+    "new",
+    "expansion",
+    "contraction",
+    "churn",
+    "reactivation",
+    "renewals_due",
+    "renewals_done",
+    "acquired",
+    "acquisition_cost",
+)
+BASE_COLUMNS = (
+    "retained",
+    "churned",
+    "expanded",
+    "base_expansion",
+    "base_contraction",
+    "base_churn",
+)
+
+
+def period_base_select(end: str) -> str:
+    """Retained … base churn of customers active at a period's start (rows ``cm`` there)."""
+    return (
+        f"SUM(CASE WHEN {end} > 0 THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN {end} = 0 THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN {end} > cm.mrr_start THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN {end} > cm.mrr_start THEN {end} - cm.mrr_start ELSE 0 END), "
+        f"SUM(CASE WHEN {end} > 0 AND {end} < cm.mrr_start THEN cm.mrr_start - {end} ELSE 0 END), "
+        f"SUM(CASE WHEN {end} = 0 THEN cm.mrr_start ELSE 0 END)"
+    )
+
+
+def _period_summaries_rebuild(period: str, *, since: date | None, this_month: date) -> None:
+    """Quarters or years from the monthly summaries: flows add up, the start and end come
+    from the first and last month, and the start customers' fate from their period-end MRR."""
+    first = None if since is None else period_first(since, period)
+    old = MonthlySummary.objects.filter(period=period)
+    monthly = MonthlySummary.objects.filter(period="month")
+    if first is not None:
+        old = old.filter(month__gte=first)
+        monthly = monthly.filter(month__gte=first)
+    old._raw_delete(old.db)  # type: ignore[attr-defined]
+    groups: dict[tuple[str, str, date], dict[date, Any]] = defaultdict(dict)
+    for row in monthly.values("dimension", "value", "month", *SUMMARY_COLUMNS):
+        key = (row["dimension"], row["value"], period_first(row["month"], period))
+        groups[key][row["month"]] = row
+    end_column = f"cm.{period}_end_mrr"
+    starts = sorted({key[2] for key in groups})
+    base: dict[tuple[str, str, date], tuple[Any, ...]] = {}
+    t = tables()
+    if starts:
+        marks = ", ".join(["%s"] * len(starts))
+        with connection.cursor() as cursor:
+            for dimension, expr in DIMENSION_SQL.items():
+                cursor.execute(
+                    f"SELECT {expr}, cm.month, {period_base_select(end_column)} "
+                    f"FROM {t['cm']} cm JOIN {t['c']} c ON c.id = cm.customer_id "
+                    f"WHERE cm.mrr_start > 0 AND cm.month IN ({marks}) "
+                    f"GROUP BY {_group(expr)}cm.month",
+                    starts,
+                )
+                for value, month, *figures in cursor.fetchall():
+                    base[(dimension.value, value, _day(month))] = tuple(figures)
+    rows: list[tuple[Any, ...]] = []
+    for key, months in groups.items():
+        start = key[2]
+        last = min(period_last(start, period), this_month)
+        head, tail = months.get(start), months.get(last)
+        values: dict[str, Any] = {c: sum(m[c] or 0 for m in months.values()) for c in FLOW_COLUMNS}
+        values["customers_start"] = head["customers_start"] if head else 0
+        values["mrr_start"] = head["mrr_start"] if head else ZERO
+        values["customers_end"] = tail["customers_end"] if tail else 0
+        values["mrr_end"] = tail["mrr_end"] if tail else ZERO
+        values.update(zip(BASE_COLUMNS, base.get(key, (0, 0, 0, 0, 0, 0)), strict=True))
+        rows.append((period, *key, *(values[c] for c in SUMMARY_COLUMNS)))
+    _insert(MonthlySummary, ("period", "dimension", "value", "month", *SUMMARY_COLUMNS), rows)
 
 
 def _cohorts_rebuild(*, since: date | None) -> None:

@@ -128,11 +128,18 @@ def test_filters_read_summaries_and_raw_rows_alike(ledger: dict[str, object]) ->
     a, c = ledger["a"], ledger["c"]
     for customer in (a, c):
         customer_update(customer=customer, by=None, tags=["vip"])  # type: ignore[arg-type]
+    for period in ("month", "quarter", "year"):
+        by_channel = months(channels=("organic",), period=period)
+        by_tag = months(tags=("vip",), period=period)
+        by_country = months(countries=("DE",), period=period)
+        assert by_channel
+        for label in by_channel:
+            assert (
+                by_channel[label].as_dict()
+                == by_tag[label].as_dict()
+                == by_country[label].as_dict()
+            ), (period, label)
     by_channel = months(channels=("organic",))
-    by_tag = months(tags=("vip",))
-    by_country = months(countries=("DE",))
-    for label in by_channel:
-        assert by_channel[label].as_dict() == by_tag[label].as_dict() == by_country[label].as_dict()
     assert by_channel["2026-03"].metrics["logo_churn"] == 100.0  # A was the only one paying
 
 
