@@ -8,5 +8,6 @@ urlpatterns = [
     path("webhooks/", include("tend.ingest.webhooks.urls")),
     path("data-quality/", include("tend.ingest.urls")),
     path("imports/", include("tend.ingest.imports.urls")),
+    path("metrics/", include("tend.metrics.urls")),
     path("goals/", include("tend.goals.urls")),
 ]

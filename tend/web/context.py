@@ -14,6 +14,7 @@ from tend.lib.access import can_manage, can_write
 # who: "all" (every role), "writer" (owners and members), "owner".
 NAVIGATION = [
     ("customers:list", _("Customers"), "all"),
+    ("metrics:dashboard", _("Revenue & retention"), "all"),
     ("ingest:data_quality", _("Data quality"), "writer"),
     ("imports:list", _("Imports"), "writer"),
     ("goals:list", _("Goals"), "all"),
