@@ -62,7 +62,7 @@ def describe(entry: TimelineEntry) -> str:
             "currency": data.get("currency", ""),
             "attempt": data.get("attempt_count") or 1,
         }
-    if msg == "stripe_refund":
+    if msg in ("stripe_refund", "order_refunded"):
         template = (
             _("Refund: %(amount)s %(currency)s")
             if data.get("full")

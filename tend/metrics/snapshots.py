@@ -337,7 +337,7 @@ def _renewals(
     """
     out: dict[date, list[int]] = defaultdict(lambda: [0, 0])
     for status, interval, started_at, trial_ends_at, canceled_at in subs:
-        if status == SubscriptionStatus.TRIALING:
+        if status in (SubscriptionStatus.TRIALING, SubscriptionStatus.INCOMPLETE):
             continue
         paid_from = max(started_at, trial_ends_at) if trial_ends_at else started_at
         if canceled_at is not None and canceled_at <= paid_from:

@@ -68,6 +68,6 @@ def test_one_subscription_is_read_by_id(ro, subs):
 
 
 def test_an_unknown_subscription_status_is_a_422_naming_status(ro):
-    response = ro.get("/subscriptions", params={"status": "paused"})
+    response = ro.get("/subscriptions", params={"status": "frozen"})
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["status"]
