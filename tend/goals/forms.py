@@ -89,7 +89,7 @@ class GoalForm(forms.Form):
             "name": goal.name,
             "metric": goal.metric,
             "comparator": goal.comparator,
-            "target": goal.target.normalize(),
+            "target": f"{goal.target.normalize():f}",  # 100, not 1E+2 or 100.0000
             "period": goal.period,
             "note": goal.note,
             **first,

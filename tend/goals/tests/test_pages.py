@@ -12,7 +12,7 @@ from django.urls import reverse
 from tend.accounts.models import AuditEntry
 from tend.customers.models import Tag
 from tend.factories import make_customer, make_plan
-from tend.goals.actions import goal_archive, goal_create, goals_evaluate
+from tend.goals.actions import goal_archive, goal_create, goal_update, goals_evaluate
 from tend.goals.models import Goal, GoalAlert
 from tend.goals.tests.helpers import TODAY, build_ledger
 
@@ -53,11 +53,14 @@ def test_an_owner_creates_a_goal_with_the_form(owner_client: Any, owner: Any) ->
 def test_a_member_edits_and_archives_a_goal(member_client: Any, owner: Any) -> None:
     goal = goal_create(by=owner, metric="logo_churn", target=Decimal(2))
     edit = reverse("goals:edit", args=[goal.pk])
-    assert member_client.get(edit).status_code == 200
+    goal_update(goal=goal, by=owner, target=Decimal(100))
+    form = member_client.get(edit)
+    assert form.status_code == 200
+    assert 'name="target" value="100"' in form.content.decode()
     response = member_client.post(edit, {**CHURN, "target": "3"})
     assert response.status_code == 302
     goal.refresh_from_db()
-    assert goal.target == Decimal(3) and goal.revision == 2
+    assert goal.target == Decimal(3) and goal.revision == 3
 
     response = member_client.post(reverse("goals:archive", args=[goal.pk]))
     assert response.status_code == 302
