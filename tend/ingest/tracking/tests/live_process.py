@@ -97,3 +97,21 @@ def tend_server(data_dir: Path, *, workers: int = 2, **env: str) -> Iterator[Ser
         yield server
     finally:
         server.kill()
+        _sessions_gone()
+
+
+def _sessions_gone() -> None:
+    """Wait (30 s at most) until PostgreSQL has ended the killed server's sessions, so the test
+    database can be dropped at the end of the run. SQLite has no sessions to wait for."""
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+        time.sleep(0.1)
