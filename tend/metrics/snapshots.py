@@ -12,11 +12,10 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from dateutil.relativedelta import relativedelta
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -34,12 +33,6 @@ from tend.metrics.models import (
 
 CHUNK = 2000
 ZERO = Decimal(0)
-STEP = {
-    "week": relativedelta(weeks=1),
-    "month": relativedelta(months=1),
-    "quarter": relativedelta(months=3),
-    "year": relativedelta(years=1),
-}
 MOVEMENT_COLUMNS = ("new", "expansion", "contraction", "churn", "reactivation")
 
 
@@ -234,12 +227,16 @@ def _insert(model: Any, columns: tuple[str, ...], rows: list[Any]) -> None:
     names = ", ".join(f.column for f in fields)
     marks = ", ".join(["%s"] * len(columns))
     sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"
+    convert = [(i, fn) for i, fn in enumerate(prep) if fn is not None]
     with connection.cursor() as cursor:
         for i in range(0, len(rows), 5000):
-            batch = [
-                [v if fn is None or v is None else fn(v) for fn, v in zip(prep, row, strict=True)]
-                for row in rows[i : i + 5000]
-            ]
+            batch = []
+            for row in rows[i : i + 5000]:
+                values = list(row)
+                for j, fn in convert:
+                    if values[j] is not None:
+                        values[j] = fn(values[j])
+                batch.append(values)
             cursor.executemany(sql, batch)
 
 
@@ -326,35 +323,53 @@ def customer_months(
     return life, rows
 
 
+MONTHS_PER_TERM = {"month": 1, "quarter": 3, "year": 12}
+
+
+def _days_in_month(year: int, month: int) -> int:
+    if month == 2:
+        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
+
+
+def _term_end(start: datetime, interval: str, k: int) -> datetime:
+    """The end of the k-th term from ``start``: same day of month (clamped), or k weeks."""
+    if interval == "week":
+        return start + timedelta(weeks=k)
+    total = start.month - 1 + k * MONTHS_PER_TERM.get(interval, 1)
+    year, month = start.year + total // 12, total % 12 + 1
+    return start.replace(year=year, month=month, day=min(start.day, _days_in_month(year, month)))
+
+
 def _renewals(
     subs: Iterable[tuple[Any, ...]], *, now: datetime, cohort: date
 ) -> dict[date, tuple[int, int]]:
     """Per month: renewal dates that fell due (up to now) and how many of them renewed.
 
     A subscription's paid terms start when its trial ends (or when it started) and repeat
-    every billing interval. Each term end before the subscription was canceled renewed;
-    the first term end at or after the cancellation did not.
+    every billing interval from that anchor. Each term end before the subscription was
+    canceled renewed; the first term end at or after the cancellation did not.
     """
     out: dict[date, list[int]] = defaultdict(lambda: [0, 0])
+    now = now.astimezone(UTC)
     for status, interval, started_at, trial_ends_at, canceled_at in subs:
         if status in (SubscriptionStatus.TRIALING, SubscriptionStatus.INCOMPLETE):
             continue
         paid_from = max(started_at, trial_ends_at) if trial_ends_at else started_at
         if canceled_at is not None and canceled_at <= paid_from:
             continue  # ended before it was ever paid (a lost trial)
-        step = STEP.get(interval, STEP["month"])
+        paid_from = paid_from.astimezone(UTC)
         end = canceled_at if status == SubscriptionStatus.CANCELED else None
-        due = paid_from + step
-        for _ in range(1200):  # a century of monthly terms; guards bad data
+        for k in range(1, 1200):  # a century of monthly terms; guards bad data
+            due = _term_end(paid_from, interval, k)
             if due > now:
                 break
-            cell = out[month_of(due)]
+            cell = out[date(due.year, due.month, 1)]
             cell[0] += 1
             if end is None or due < end:
                 cell[1] += 1
             else:
                 break
-            due = due + step
     return {m: (v[0], v[1]) for m, v in out.items() if m >= cohort}
 
 
