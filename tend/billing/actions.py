@@ -1,25 +1,33 @@
 """Writes for plans, subscriptions, orders and the MRR ledger.
 
 Every subscription change ends in ``customer_mrr_sync``, the one place that derives MRR
-movements, so the ledger always sums to the customers' current MRR.
+movements, so the ledger always sums to the customers' current MRR. MRR in another currency
+is converted into the reporting currency with the stored exchange rates
+(``tend.billing.currency``); when no rate covers the day, the change is refused with
+``CurrencyError`` and nothing is written.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Sum
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tend.accounts.actions import audit_record
 from tend.accounts.models import User
+from tend.billing.currency import CurrencyError as CurrencyError
+from tend.billing.currency import RateBook, reporting_currency
+from tend.billing.currency import to_reporting as to_reporting
 from tend.billing.ledger import CENT, classify, monthly_amount
 from tend.billing.models import (
     MRR_STATUSES,
+    ExchangeRate,
     MrrMovement,
     Order,
     OrderStatus,
@@ -88,12 +96,21 @@ def customer_mrr_sync(
 ) -> MrrMovement | None:
     """Recompute a customer's MRR from its subscriptions and record the movement, if any.
 
+    Each live subscription's MRR is converted into the reporting currency with the rate in
+    force on ``at``'s day (``to_reporting``: rounded to the cent) before they are added up, so
+    the movement and ``Customer.mrr`` are in ``TEND_CURRENCY``. When a rate is missing this
+    raises CurrencyError before writing anything, and the calling action rolls back.
+
     Also keeps the customer's first-paid and churned dates and the paying plan in step.
     """
     at = at or timezone.now()
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    live = Subscription.objects.filter(customer=customer, status__in=MRR_STATUSES)
-    after = (live.aggregate(total=Sum("mrr"))["total"] or Decimal(0)).quantize(CENT)
+    live = list(
+        Subscription.objects.filter(customer=customer, status__in=MRR_STATUSES).order_by("pk")
+    )
+    book = RateBook.load({sub.currency for sub in live})
+    converted = [(book.convert(sub.mrr, sub.currency, at), sub) for sub in live]
+    after = sum((amount for amount, _sub in converted), Decimal(0)).quantize(CENT)
     before = customer.mrr
     had_mrr = MrrMovement.objects.filter(customer=customer).exists()
     kind = classify(before=before, after=after, had_mrr_before=had_mrr)
@@ -107,7 +124,7 @@ def customer_mrr_sync(
         amount=after - before,
         mrr_before=before,
         mrr_after=after,
-        currency=settings.TEND_CURRENCY,
+        currency=reporting_currency(),
     )
     # The revenue dashboards' snapshots follow the ledger: one debounced refresh per burst.
     from tend.metrics.tasks import metrics_refresh_soon
@@ -118,7 +135,7 @@ def customer_mrr_sync(
     if after > 0 and customer.first_paid_at is None:
         customer.first_paid_at = at
         fields.append("first_paid_at")
-    top = live.select_related("plan").order_by("-mrr").first()
+    top = max(converted, key=lambda pair: pair[0], default=(None, None))[1]
     if top is not None and top.plan_id and customer.plan_id != top.plan_id:
         customer.plan_id = top.plan_id
         fields.append("plan")
@@ -140,7 +157,7 @@ def customer_mrr_sync(
             "kind": kind,
             "before": str(before),
             "after": str(after),
-            "currency": settings.TEND_CURRENCY,
+            "currency": reporting_currency(),
         },
     )
     return movement
@@ -330,3 +347,99 @@ def order_refund(
         },
     )
     return order
+
+
+# --- exchange rates -------------------------------------------------------------------------
+
+
+def _rate_errors(*, currency: Any, rate: Any, valid_from: Any) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not isinstance(currency, str) or not currency.strip():
+        errors["currency"] = [_("Give a three-letter currency code, such as EUR.")]
+    if not isinstance(valid_from, date) or isinstance(valid_from, datetime):
+        errors["valid_from"] = [_("Give the first day the rate applies, as 2026-01-01.")]
+    try:
+        number = Decimal(str(rate).strip())
+    except (InvalidOperation, ValueError):
+        number = Decimal("NaN")
+    if not number.is_finite():
+        errors["rate"] = [_("“%(value)s” is not a number.") % {"value": rate}]
+    return errors
+
+
+@transaction.atomic
+def exchange_rate_set(
+    *,
+    currency: str,
+    rate: Decimal | str,
+    valid_from: date,
+    by: User | None,
+    label: str = "",
+) -> ExchangeRate:
+    """Store the rate of ``currency`` from ``valid_from`` on: ``rate`` units of the reporting
+    currency (``TEND_CURRENCY``) per 1 ``currency``. Replaces the rate of that currency and day
+    if there is one. The rate applies to MRR changes recorded from then on; movements already
+    in the ledger keep the rate they were recorded with.
+
+    Raises ValidationError naming the field: a code that is not three letters, the reporting
+    currency itself, a rate of zero or less, a day that is not a date.
+    """
+    errors = _rate_errors(currency=currency, rate=rate, valid_from=valid_from)
+    if errors:
+        raise ValidationError(errors)
+    code = currency.strip().upper()
+    value = Decimal(str(rate).strip())
+    existing = (
+        ExchangeRate.objects.select_for_update()
+        .filter(currency=code, valid_from=valid_from)
+        .first()
+    )
+    row = existing or ExchangeRate(currency=code, valid_from=valid_from, created_by=by)
+    before = existing.rate if existing is not None else None
+    row.rate = value
+    row.full_clean(exclude=["created_by"], validate_unique=False, validate_constraints=False)
+    row.rate = row.rate.quantize(Decimal("0.00000001"))
+    if existing is None:
+        try:
+            with transaction.atomic():
+                row.save()
+        except IntegrityError:
+            # Another process stored the same currency and day first: this call replaces it.
+            row = ExchangeRate.objects.select_for_update().get(currency=code, valid_from=valid_from)
+            before = row.rate
+            row.rate = value.quantize(Decimal("0.00000001"))
+            row.save(update_fields=["rate"])
+    elif before != row.rate:
+        row.save(update_fields=["rate"])
+    else:
+        return row
+    audit_record(
+        by=by,
+        label=label,
+        action="exchange_rate.set" if before is None else "exchange_rate.update",
+        obj=row,
+        changes={
+            "currency": code,
+            "valid_from": valid_from.isoformat(),
+            "rate": row.rate if before is None else (before, row.rate),
+        },
+    )
+    return row
+
+
+@transaction.atomic
+def exchange_rate_delete(*, rate: ExchangeRate, by: User | None, label: str = "") -> None:
+    """Remove a stored rate. MRR already recorded keeps its value; later changes on days this
+    rate covered use the rate before it, or are refused when there is none."""
+    audit_record(
+        by=by,
+        label=label,
+        action="exchange_rate.delete",
+        obj=rate,
+        changes={
+            "currency": rate.currency,
+            "valid_from": rate.valid_from.isoformat(),
+            "rate": rate.rate,
+        },
+    )
+    rate.delete()

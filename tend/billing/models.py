@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -224,3 +227,85 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.amount} {self.currency}"
+
+
+def positive_rate(value: Decimal) -> None:
+    if value is not None and value <= 0:
+        raise ValidationError(
+            _("A rate must be more than zero (for example 1.08)."), code="not_positive"
+        )
+
+
+currency_code = RegexValidator(
+    r"^[A-Z]{3}\Z",
+    _("Use a three-letter ISO 4217 currency code in capitals, such as EUR."),
+    code="bad_currency",
+)
+
+
+class ExchangeRateQuerySet(models.QuerySet["ExchangeRate"]):
+    def in_force(self, *, currency: str, on: date) -> ExchangeRate | None:
+        """The rate of ``currency`` on ``on``: the latest starting on or before it, else None."""
+        return (
+            self.filter(currency=currency.upper(), valid_from__lte=on)
+            .order_by("-valid_from")
+            .first()
+        )
+
+
+class ExchangeRate(models.Model):
+    """How much of the reporting currency (``TEND_CURRENCY``) one unit of ``currency`` is worth,
+    from ``valid_from`` until the next rate of the same currency starts.
+
+    Converting uses the latest rate whose ``valid_from`` is on or before the day; a day before
+    a currency's first rate has no rate (tend.billing.currency refuses it). Written only by
+    ``exchange_rate_set`` and ``exchange_rate_delete``.
+    """
+
+    currency = models.CharField(_("currency"), max_length=3, validators=[currency_code])
+    rate = models.DecimalField(
+        _("rate"),
+        max_digits=18,
+        decimal_places=8,
+        validators=[positive_rate],
+        help_text=_("Units of the reporting currency for 1 unit of this currency."),
+    )
+    valid_from = models.DateField(_("valid from"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("set by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("set at"), default=timezone.now)
+
+    objects = ExchangeRateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        constraints = [
+            # One rate per currency and day; its index also serves "latest rate on or before".
+            models.UniqueConstraint(
+                fields=["currency", "valid_from"], name="exchangerate_currency_from_unique"
+            ),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="exchangerate_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.rate} from {self.valid_from}"
+
+    def clean(self) -> None:
+        reporting = str(settings.TEND_CURRENCY).upper()
+        if self.currency == reporting:
+            raise ValidationError(
+                {
+                    "currency": _(
+                        "%(currency)s is the reporting currency (TEND_CURRENCY): "
+                        "it never needs a rate."
+                    )
+                    % {"currency": reporting}
+                }
+            )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -17,6 +18,7 @@ REASONS = {
     "bad_json": gettext_lazy("Bad JSON"),
     "bad_choice": gettext_lazy("Value not allowed"),
     "too_long": gettext_lazy("Value too long"),
+    "no_exchange_rate": gettext_lazy("No exchange rate"),
 }
 
 
@@ -27,6 +29,14 @@ def reason_label(code: str) -> str:
 def problem_text(reason: str, value: str) -> str:
     """What is wrong with one cell, as a sentence fragment."""
     params = {"value": value}
+    if reason == "no_exchange_rate":
+        # The value is "EUR 2026-01-15": the currency and the first day that needs a rate.
+        currency, _sep, day = value.partition(" ")
+        return _(
+            "there is no exchange rate for %(currency)s on %(day)s, so this subscription's MRR "
+            "cannot be counted in %(reporting)s; add one with “tend rates set %(currency)s RATE "
+            "--from %(day)s” or on the Exchange rates page, then import the row again"
+        ) % {"currency": currency, "day": day, "reporting": settings.TEND_CURRENCY}
     texts = {
         "missing_value": _("a value is required but the cell is empty"),
         "bad_date": _("“%(value)s” is not a date (try 2024-03-01, 01/03/2024 or 2024年3月1日)"),

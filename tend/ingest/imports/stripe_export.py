@@ -276,10 +276,9 @@ class StripeSubscriptionWriter(Writer):
             existing.update(
                 (s.external_id or "", s) for s in Subscription.objects.filter(external_id__in=chunk)
             )
-        new: list[Subscription] = []
-        changed: list[Subscription] = []
-        fields: set[str] = set()
-        for _n, rec in good:
+        new: list[tuple[int, Subscription]] = []
+        changes: list[tuple[int, Subscription, dict[str, Any]]] = []
+        for number, rec in good:
             terms: SubscriptionTerms = rec["terms"]
             values: dict[str, Any] = {name: getattr(terms, name) for name in SUBSCRIPTION_FIELDS}
             if rec["never_paid"]:
@@ -289,19 +288,20 @@ class StripeSubscriptionWriter(Writer):
                 values["plan_id"] = plan.pk
             sub = existing.get(rec["sub_id"])
             if sub is None:
-                self.created += 1
-                customer_id = self.links.get(rec["customer"])
-                if customer_id is not None:  # None only in a dry run, for a new customer
-                    new.append(
+                # customer_id is None only in a dry run, for a customer it would create.
+                new.append(
+                    (
+                        number,
                         Subscription(
-                            customer_id=customer_id,
+                            customer_id=self.links.get(rec["customer"]),  # type: ignore[misc]
                             external_id=rec["sub_id"],
                             started_at=terms.started_at or self.now,
                             created_at=self.now,
                             updated_at=self.now,
                             **values,
-                        )
+                        ),
                     )
+                )
                 continue
             # As the webhook does: the start date and the customer of a known subscription
             # stay as they are.
@@ -309,20 +309,20 @@ class StripeSubscriptionWriter(Writer):
             if not diff:
                 self.unchanged += 1
                 continue
-            for k, v in diff.items():
-                setattr(sub, k, v)
-            sub.updated_at = self.now
-            fields.update(diff)
-            changed.append(sub)
+            changes.append((number, sub, diff))
+        accepted, changed, fields, refused = self.apply_changes(new, changes, dict(rows))
+        rejects += refused
+        self.created += len(accepted)
+        new_subs = [sub for sub in accepted if sub.customer_id is not None]
         self.updated += len(changed)
         if self.dry_run:
             return rejects
-        if new:
-            Subscription.objects.bulk_create(new)
+        if new_subs:
+            Subscription.objects.bulk_create(new_subs)
         if changed:
             Subscription.objects.bulk_update(changed, [*sorted(fields), "updated_at"])
-        ids = {s.customer_id for s in [*new, *changed]}
-        for sub in [*new, *changed]:
+        ids = {s.customer_id for s in [*new_subs, *changed]}
+        for sub in [*new_subs, *changed]:
             self.touch(sub.customer_id)
         for pk, (before, after) in mrr_sync_bulk(customer_ids=sorted(ids), now=self.now).items():
             self.mrr_changes[pk] = (self.mrr_changes.get(pk, (before, after))[0], after)

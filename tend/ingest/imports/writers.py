@@ -126,6 +126,45 @@ class Writer:
                 kept.append((number, rec))
         return kept, rejects
 
+    def apply_changes(
+        self,
+        new: list[tuple[int, Subscription]],
+        changes: list[tuple[int, Subscription, dict[str, Any]]],
+        rows: dict[int, list[Any]],
+    ) -> tuple[list[Subscription], list[Subscription], set[str], list[Reject]]:
+        """Refuse the subscription rows whose MRR has no exchange rate to be counted with,
+        then apply the accepted changes to the stored subscriptions (in memory).
+
+        Returns (new subscriptions, changed subscriptions, changed fields, refused rows); the
+        refusals name the row's ``currency`` column, the currency and the day (see
+        ``imports.ledger.rate_gaps``), so the row can be sent again once a rate is added.
+        """
+        from tend.ingest.imports.ledger import rate_gaps
+
+        pending: list[tuple[int, Subscription]] = list(new)
+        for number, sub, diff in changes:
+            # The subscription as this row would leave it, without touching the stored one yet.
+            after = Subscription(**{f.attname: getattr(sub, f.attname) for f in sub._meta.fields})
+            for k, v in diff.items():
+                setattr(after, k, v)
+            pending.append((number, after))
+        gaps = rate_gaps(pending=pending, now=self.now).rows
+        refused: list[Reject] = [
+            (number, "currency", "no_exchange_rate", error.value, rows[number])
+            for number, error in sorted(gaps.items())
+        ]
+        fields: set[str] = set()
+        changed: list[Subscription] = []
+        for number, sub, diff in changes:
+            if number in gaps:
+                continue
+            for k, v in diff.items():
+                setattr(sub, k, v)
+            sub.updated_at = self.now
+            fields.update(diff)
+            changed.append(sub)
+        return [sub for number, sub in new if number not in gaps], changed, fields, refused
+
 
 class _At(Exception):
     def __init__(self, field: str, problem: Problem) -> None:
@@ -434,9 +473,8 @@ class SubscriptionWriter(Writer):
             existing.update(
                 (s.external_id or "", s) for s in Subscription.objects.filter(external_id__in=chunk)
             )
-        new: list[Subscription] = []
-        changed: list[Subscription] = []
-        fields: set[str] = set()
+        new: list[tuple[int, Subscription]] = []
+        changes: list[tuple[int, Subscription, dict[str, Any]]] = []
         for number, rec in good:
             rec.pop("customer")
             sub = existing.get(rec["external_id"])
@@ -447,28 +485,26 @@ class SubscriptionWriter(Writer):
                     continue
                 rec.setdefault("started_at", self.now)
                 rec.setdefault("currency", settings.TEND_CURRENCY)
-                new.append(Subscription(**rec))
+                new.append((number, Subscription(**rec)))
                 continue
             diff = {k: v for k, v in rec.items() if getattr(sub, k) != v}
             if not diff:
                 self.unchanged += 1
                 self.touch(sub.customer_id)
                 continue
-            for k, v in diff.items():
-                setattr(sub, k, v)
-            sub.updated_at = self.now
-            fields.update(diff)
-            changed.append(sub)
-        self.created += len(new)
+            changes.append((number, sub, diff))
+        accepted, changed, fields, refused = self.apply_changes(new, changes, rows_by)
+        rejects += refused
+        self.created += len(accepted)
         self.updated += len(changed)
         if self.dry_run:
             return rejects
-        if new:
-            Subscription.objects.bulk_create(new)
+        if accepted:
+            Subscription.objects.bulk_create(accepted)
         if changed:
             Subscription.objects.bulk_update(changed, [*sorted(fields), "updated_at"])
-        ids = {s.customer_id for s in [*new, *changed]}
-        for sub in [*new, *changed]:
+        ids = {s.customer_id for s in [*accepted, *changed]}
+        for sub in [*accepted, *changed]:
             self.touch(sub.customer_id)
         for pk, (before, after) in mrr_sync_bulk(customer_ids=sorted(ids), now=self.now).items():
             self.mrr_changes[pk] = (self.mrr_changes.get(pk, (before, after))[0], after)

@@ -21,7 +21,13 @@ from django.utils import timezone
 
 from tend.activity.actions import rollups_rebuild
 from tend.activity.models import Event
-from tend.billing.actions import order_refund, plan_upsert, subscription_create, subscription_update
+from tend.billing.actions import (
+    CurrencyError,
+    order_refund,
+    plan_upsert,
+    subscription_create,
+    subscription_update,
+)
 from tend.billing.models import Order, OrderStatus, Plan, Subscription
 from tend.customers.actions import customer_update, timeline_add
 from tend.customers.models import Customer, TimelineKind
@@ -38,6 +44,9 @@ from tend.ingest.webhooks.stripe_objects import (
 )
 
 log = logging.getLogger(__name__)
+
+# The data-quality reason of an event refused for a missing exchange rate.
+NO_EXCHANGE_RATE = "no_exchange_rate"
 
 # Events whose object state replaces the previous state wholesale: an older one arriving
 # after a newer one was applied would roll the object back, so it is skipped.
@@ -81,6 +90,10 @@ def parse_event(data: Any) -> dict[str, Any]:
 def stripe_event_receive(*, event: dict[str, Any]) -> Received:
     """Apply one verified Stripe event exactly once. Raises if applying it failed.
 
+    A subscription in a currency with no exchange rate for the event's day raises
+    CurrencyError: nothing of the event is kept, it is recorded as failed and counted as
+    rejected (``no_exchange_rate``), so Stripe's next delivery applies it once a rate exists.
+
     The claim (insert of the event id) and the changes commit together: a crash leaves
     neither, and Stripe's retry starts afresh. A failure is recorded in its own transaction
     afterwards so a later retry can find and re-run it.
@@ -99,7 +112,12 @@ def stripe_event_receive(*, event: dict[str, Any]) -> Received:
                 row.processed_at = timezone.now()
                 row.save(update_fields=["outcome", "error", "processed_at"])
     except Exception as exc:
-        log.exception("Stripe event %s (%s) failed", event["id"], event["type"])
+        missing_rate = isinstance(exc, CurrencyError)
+        if missing_rate:
+            # Not a bug: the founder has to add a rate. The view answers 422, Stripe retries.
+            log.warning("Stripe event %s (%s) refused: %s", event["id"], event["type"], exc)
+        else:
+            log.exception("Stripe event %s (%s) failed", event["id"], event["type"])
         with transaction.atomic():
             StripeEvent.objects.update_or_create(
                 event_id=event["id"],
@@ -113,7 +131,8 @@ def stripe_event_receive(*, event: dict[str, Any]) -> Received:
                     "processed_at": None,
                 },
             )
-        stats_add(source=Source.STRIPE, rejected={"processing_error": 1})
+        reason = NO_EXCHANGE_RATE if missing_rate else "processing_error"
+        stats_add(source=Source.STRIPE, rejected={reason: 1})
         raise
     if outcome is None:
         stats_add(source=Source.STRIPE, duplicates=1)

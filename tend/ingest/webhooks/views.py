@@ -1,7 +1,8 @@
 """The Stripe webhook endpoint: rate limit → verify → parse → apply → answer. No session, no
 CSRF token: Stripe authenticates each delivery with the signature instead. Deliveries are
 counted per client address (TEND_RATE_LIMIT_WEBHOOKS); over it, 429 with Retry-After, and
-Stripe delivers again later."""
+Stripe delivers again later. A subscription in a currency with no exchange rate for the
+event's day is answered 422 naming the currency; Stripe keeps retrying until a rate exists."""
 
 from __future__ import annotations
 
@@ -15,9 +16,15 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from tend.billing.currency import CurrencyError
 from tend.ingest.actions import stats_add
 from tend.ingest.models import Source
-from tend.ingest.webhooks.actions import EventError, parse_event, stripe_event_receive
+from tend.ingest.webhooks.actions import (
+    NO_EXCHANGE_RATE,
+    EventError,
+    parse_event,
+    stripe_event_receive,
+)
 from tend.ingest.webhooks.signature import SignatureError, verify_signature
 from tend.ratelimit.actions import rate_limit_hit
 from tend.ratelimit.rates import address_bucket, client_ip
@@ -76,6 +83,19 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
         return _refuse(400, "invalid_event", f"The body is not a Stripe event: {exc}")
     try:
         received = stripe_event_receive(event=event)
+    except CurrencyError as exc:
+        # Already recorded as failed and counted; any 4xx makes Stripe deliver it again, and
+        # it is applied once the founder has added the rate.
+        return JsonResponse(
+            {
+                "error": NO_EXCHANGE_RATE,
+                "detail": str(exc),
+                "field": "currency",
+                "currency": exc.currency,
+                "date": exc.day.isoformat(),
+            },
+            status=422,
+        )
     except Exception:
         # Already recorded as failed and counted; a 5xx makes Stripe retry later.
         return JsonResponse(

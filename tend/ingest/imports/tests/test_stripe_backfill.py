@@ -7,7 +7,7 @@ Export, Customers → Export); every MRR below is worked out by hand.
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from django.db.models import Sum
 from django.test import Client
 
 from tend.accounts.models import AuditEntry
+from tend.billing.actions import exchange_rate_set
 from tend.billing.models import MrrMovement, Plan, Subscription
 from tend.customers.models import Customer, Stage, TimelineEntry
 from tend.factories import make_customer
@@ -39,6 +40,12 @@ def stripe_client(settings: object) -> Client:
     settings.TEND_STRIPE_WEBHOOK_SECRET = sp.SECRET  # type: ignore[attr-defined]
     settings.TEND_STRIPE_WEBHOOK_TOLERANCE = 300  # type: ignore[attr-defined]
     return Client(enforce_csrf_checks=True)
+
+
+@pytest.fixture(autouse=True)
+def yen_rate(db: object) -> None:
+    """The export holds one yen subscription; its MRR is counted in USD at 0.0065 per yen."""
+    exchange_rate_set(currency="JPY", rate="0.0065", valid_from=date(2025, 1, 1), by=None)
 
 
 def at(month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -111,13 +118,20 @@ def test_an_export_creates_customers_subscriptions_and_mrr_history_as_stripe_cou
     }
     customers_mrr = {
         s: _customer(s).mrr
-        for s in ("cus_RAcme0001", "cus_RBlue0002", "cus_RCarol003", "cus_RDelta004")
+        for s in (
+            "cus_RAcme0001",
+            "cus_RBlue0002",
+            "cus_RCarol003",
+            "cus_RDelta004",
+            "cus_RHana0008",
+        )
     }
     assert customers_mrr == {
         "cus_RAcme0001": D("49.00"),
         "cus_RBlue0002": D("500.00"),
         "cus_RCarol003": D("43.33"),
         "cus_RDelta004": D("0.00"),
+        "cus_RHana0008": D("6.50"),  # ¥1,000 a month × 0.0065 USD per yen
     }
     for stripe_id in ("cus_REcho0005", "cus_RFox00006", "cus_RGolf0007"):
         assert _customer(stripe_id).mrr == 0

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from tend.billing.actions import exchange_rate_set
 from tend.billing.models import Subscription
 from tend.ingest.imports.models import Import, ImportStatus
 from tend.ingest.webhooks.models import StripeCustomer
@@ -27,6 +29,8 @@ def test_the_upload_form_offers_the_stripe_exports(member_client):
 def test_a_member_backfills_from_a_stripe_export_in_the_browser(
     member_client, member, django_capture_on_commit_callbacks
 ):
+    # The export's yen subscription is counted in USD with this rate (without one it is refused).
+    exchange_rate_set(currency="JPY", rate="0.0065", valid_from=date(2025, 1, 1), by=member)
     upload = SimpleUploadedFile("subscriptions.csv", EXPORT.read_bytes(), content_type="text/csv")
     response = member_client.post(
         reverse("imports:list"),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.test import Client
 
+from tend.billing.actions import exchange_rate_set
 from tend.billing.models import Subscription
 from tend.customers.models import Customer
 from tend.ingest.webhooks.tests import stripe_payloads as sp
@@ -111,12 +113,16 @@ def test_the_plan_is_taken_from_the_price(stripe_client: Client) -> None:
 
 
 def test_zero_decimal_currencies_are_not_divided_by_a_hundred(stripe_client: Client) -> None:
+    exchange_rate_set(currency="JPY", rate="0.0065", valid_from=date(2025, 1, 1), by=None)
     p = sp.price(unit_amount=12000, interval="year", currency="jpy")
     sub = _mrr_of(stripe_client, items=[sp.item(p)], currency="jpy")
     assert (sub.mrr, sub.currency) == (Decimal("1000.00"), "JPY")  # ¥12,000 ÷ 12
+    assert Customer.objects.get().mrr == Decimal("6.50")  # ¥1,000 × 0.0065 USD per yen
 
 
 def test_a_subscription_in_another_currency_keeps_its_currency(stripe_client: Client) -> None:
+    exchange_rate_set(currency="EUR", rate="1.08", valid_from=date(2025, 1, 1), by=None)
     p = sp.price(unit_amount=3900, currency="eur")
     sub = _mrr_of(stripe_client, items=[sp.item(p)], currency="eur")
     assert (sub.mrr, sub.currency) == (Decimal("39.00"), "EUR")
+    assert Customer.objects.get().mrr == Decimal("42.12")  # 39 EUR × 1.08 USD per euro
