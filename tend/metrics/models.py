@@ -55,6 +55,8 @@ class CustomerMonth(models.Model):
         indexes = [
             models.Index(fields=["month"], name="customermonth_month_idx"),
             models.Index(fields=["cohort", "month"], name="customermonth_cohort_idx"),
+            # Cohort sizes read each customer's first month only.
+            models.Index(fields=["age", "cohort"], name="customermonth_age_idx"),
         ]
 
     def __str__(self) -> str:

@@ -428,6 +428,9 @@ def tables() -> dict[str, str]:
     from tend.customers.models import Customer
 
     return {
+        # SQLite: walk the customer-month rows first (by month) and look customers up by
+        # key; left alone it walks all customers through an index instead.
+        "join": "CROSS JOIN" if connection.vendor == "sqlite" else "JOIN",
         "cm": CustomerMonth._meta.db_table,
         "c": Customer._meta.db_table,
         "summary": MonthlySummary._meta.db_table,
@@ -448,7 +451,7 @@ def _summaries_rebuild(*, since: date | None, this_month: date) -> None:
             cursor.execute(
                 f"INSERT INTO {t['summary']} (period, dimension, value, month, {columns}) "
                 f"SELECT 'month', %s, {expr}, cm.month, {SUMMARY_SELECT} "
-                f"FROM {t['cm']} cm JOIN {t['c']} c ON c.id = cm.customer_id {where} "
+                f"FROM {t['cm']} cm {t['join']} {t['c']} c ON c.id = cm.customer_id {where} "
                 f"GROUP BY {_group(expr)}cm.month",
                 [dimension.value] if since is None else [dimension.value, since],
             )
@@ -513,7 +516,7 @@ def _period_summaries_rebuild(period: str, *, since: date | None, this_month: da
             for dimension, expr in DIMENSION_SQL.items():
                 cursor.execute(
                     f"SELECT {expr}, cm.month, {period_base_select(end_column)} "
-                    f"FROM {t['cm']} cm JOIN {t['c']} c ON c.id = cm.customer_id "
+                    f"FROM {t['cm']} cm {t['join']} {t['c']} c ON c.id = cm.customer_id "
                     f"WHERE cm.mrr_start > 0 AND cm.month IN ({marks}) "
                     f"GROUP BY {_group(expr)}cm.month",
                     starts,
@@ -566,7 +569,7 @@ def cohort_rows(
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {group}, cm.cohort, COUNT(*), SUM(cm.new) "
-            f"FROM {t['cm']} cm JOIN {t['c']} c ON c.id = cm.customer_id "
+            f"FROM {t['cm']} cm {t['join']} {t['c']} c ON c.id = cm.customer_id "
             f"WHERE cm.age = 0 {and_where} GROUP BY {_group(group)}cm.cohort",
             params,
         )
@@ -574,7 +577,7 @@ def cohort_rows(
         cursor.execute(
             f"SELECT {group}, cm.cohort, cm.age, "
             f"SUM(CASE WHEN cm.mrr_end > 0 THEN 1 ELSE 0 END), SUM(cm.mrr_end) "
-            f"FROM {t['cm']} cm JOIN {t['c']} c ON c.id = cm.customer_id {where_sql} "
+            f"FROM {t['cm']} cm {t['join']} {t['c']} c ON c.id = cm.customer_id {where_sql} "
             f"GROUP BY {_group(group)}cm.cohort, cm.age",
             cell_params,
         )

@@ -32,25 +32,33 @@ def survival_rebuild(*, now: datetime) -> dict[str, Any]:
     }
 
 
+def _epoch(column: str) -> str:
+    """SQL for a timestamp column as seconds since 1970 (parsing in Python was the cost)."""
+    if connection.vendor == "postgresql":
+        return f"EXTRACT(EPOCH FROM {column})"
+    return f"(julianday({column}) - 2440587.5) * 86400.0"
+
+
 def curves(*, group: str, where: str, params: list[Any], now: datetime) -> dict[str, Any]:
     """{group value: curve} for the customers matching ``where`` (SQL over ``c``)."""
     life, customers = CustomerLife._meta.db_table, Customer._meta.db_table
     where_sql = f"WHERE {where}" if where else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {group}, l.started_at, l.churned_at FROM {life} l "
+            f"SELECT {group}, {_epoch('l.started_at')}, {_epoch('l.churned_at')} FROM {life} l "
             f"JOIN {customers} c ON c.id = l.customer_id {where_sql}",
             params,
         )
         rows = cursor.fetchall()
+    at = now.timestamp()
+    month = 86400 * DAYS_PER_MONTH
     groups: dict[str, tuple[list[float], list[bool]]] = {}
     for value, started, churned in rows:
-        started, churned = _aware(started), _aware(churned)
-        end = churned if churned is not None and churned <= now else now
-        months = max((end - started).total_seconds(), 0) / 86400 / DAYS_PER_MONTH
+        churned_now = churned is not None and float(churned) <= at
+        end = float(churned) if churned_now else at
         durations, events = groups.setdefault(value or "", ([], []))
-        durations.append(months)
-        events.append(churned is not None and churned <= now)
+        durations.append(max(end - float(started), 0.0) / month)
+        events.append(churned_now)
     big = sorted(groups.items(), key=lambda kv: -len(kv[1][0]))[:MAX_GROUPS]
     return {
         value: curve(durations, events)
@@ -90,15 +98,3 @@ def curve(durations: list[float], events: list[bool]) -> dict[str, Any]:
 def _median(fitter: Any) -> float | None:
     value = float(fitter.median_survival_time_)
     return None if math.isinf(value) or math.isnan(value) else round(value, 1)
-
-
-def _aware(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        from datetime import UTC
-
-        value = value.replace(tzinfo=UTC)
-    return value

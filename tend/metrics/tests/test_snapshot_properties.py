@@ -94,3 +94,19 @@ def test_movements_sum_to_the_change_in_mrr_and_grr_never_exceeds_100(
             assert grr is not None and nrr is not None
             assert 0 <= grr <= 100
             assert nrr >= grr
+
+
+def test_kaplan_meier_curve_against_a_hand_computed_example() -> None:
+    from tend.metrics.survival import curve
+
+    # Months paid: 1, 2, 2 (still paying), 3, 4 (still paying), 5 (still paying).
+    # S(1) = 5/6; S(2) = 5/6 × 4/5 = 4/6 (one of the two at 2 churned, one is censored);
+    # S(3) = 4/6 × 2/3 = 4/9; nobody else churns.
+    out = curve([1, 2, 2, 3, 4, 5], [True, True, False, True, False, False])
+    assert out["months"] == [0, 1, 2, 3, 4, 5]
+    assert out["survival"] == [100.0, 83.33, 66.67, 44.44, 44.44, 44.44]
+    assert out["at_risk"] == [6, 6, 5, 3, 2, 1]
+    assert out["customers"] == 6 and out["churned"] == 3
+    assert all(lo <= s <= hi for lo, s, hi in zip(out["lower"], out["survival"], out["upper"]))
+    assert out["lower"][3] < 44.44 < out["upper"][3]  # a real band once customers churn
+    assert out["median_months"] == 3.0
