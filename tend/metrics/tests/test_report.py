@@ -17,7 +17,7 @@ from tend.metrics import series
 from tend.metrics.formulas import FORMULAS
 from tend.metrics.series import Filters
 from tend.metrics.tests.test_dashboard import Book, build_book
-from tend.metrics.views import display
+from tend.metrics.display import display
 
 URL = "/metrics/report/"
 

@@ -3,19 +3,32 @@
 (function () {
   "use strict";
 
-  function fitHeatmaps(root) {
-    if (!window.Plotly) return;
-    root.querySelectorAll("[data-heatmap]").forEach(function (el) {
-      if (!el.data || !el.data.length || !el.clientWidth) return;
-      var cols = el.data[0].z.reduce(function (most, row) { return Math.max(most, row.length); }, 1);
-      var cell = (el.clientWidth * 0.85) / cols;
-      var template = cell < 22 ? "" : "%{z:.0f}";
-      var size = cell < 30 ? 9 : 11;
-      var trace = el.data[0];
-      if (trace.texttemplate !== template || (trace.textfont || {}).size !== size) {
-        window.Plotly.restyle(el, { texttemplate: [template], "textfont.size": [size] });
-      }
+  function fit(el) {
+    if (!el.data || !el.data.length || !el.clientWidth) return;
+    var cols = el.data[0].z.reduce(function (most, row) { return Math.max(most, row.length); }, 1);
+    // The plot area (without axis labels and colour bar), as plotly laid it out.
+    var size = el._fullLayout && el._fullLayout._size;
+    var cell = (size ? size.w : el.clientWidth * 0.6) / cols;
+    var template = cell < 20 ? "" : "%{z:.0f}";
+    var font = cell < 30 ? 9 : 11;
+    var trace = el.data[0];
+    if (trace.texttemplate !== template || (trace.textfont || {}).size !== font) {
+      window.Plotly.restyle(el, { texttemplate: [template], "textfont.size": [font] });
+    }
+  }
+
+  // tend.js draws the charts; plotly finishes asynchronously, so look again until every
+  // heatmap is drawn, then refit after each redraw (window resize, tab shown).
+  function watch(tries) {
+    var waiting = false;
+    document.querySelectorAll("[data-heatmap]").forEach(function (el) {
+      if (el.dataset.fitted) return;
+      if (!el.on || !el._fullLayout) { waiting = true; return; }
+      el.dataset.fitted = "1";
+      el.on("plotly_afterplot", function () { fit(el); });
+      fit(el);
     });
+    if (waiting && tries > 0) setTimeout(function () { watch(tries - 1); }, 100);
   }
 
   document.addEventListener("shown.bs.tab", function (event) {
@@ -24,16 +37,10 @@
     target.querySelectorAll(".js-plotly-plot").forEach(function (el) {
       window.Plotly.Plots.resize(el);
     });
-    fitHeatmaps(target);
   });
 
-  var pending = null;
-  window.addEventListener("resize", function () {
-    clearTimeout(pending);
-    pending = setTimeout(function () { fitHeatmaps(document); }, 150);
-  });
-  // After tend.js has drawn the charts (it does so on DOMContentLoaded).
-  window.addEventListener("load", function () { fitHeatmaps(document); });
+  window.addEventListener("load", function () { if (window.Plotly) watch(50); });
+  document.addEventListener("htmx:afterSettle", function () { if (window.Plotly) watch(50); });
 
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-print]")) window.print();
