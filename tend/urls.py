@@ -10,4 +10,5 @@ urlpatterns = [
     path("imports/", include("tend.ingest.imports.urls")),
     path("metrics/", include("tend.metrics.urls")),
     path("goals/", include("tend.goals.urls")),
+    path("billing/", include("tend.billing.urls")),
 ]

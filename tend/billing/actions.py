@@ -9,6 +9,7 @@ is converted into the reporting currency with the stored exchange rates
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -353,9 +354,21 @@ def order_refund(
 
 
 def _rate_errors(*, currency: Any, rate: Any, valid_from: Any) -> dict[str, list[str]]:
+    """Every problem with the three values at once, each under its field."""
     errors: dict[str, list[str]] = {}
-    if not isinstance(currency, str) or not currency.strip():
+    code = currency.strip().upper() if isinstance(currency, str) else ""
+    if not code:
         errors["currency"] = [_("Give a three-letter currency code, such as EUR.")]
+    elif not re.fullmatch(r"[A-Z]{3}", code):
+        errors["currency"] = [
+            _("“%(value)s” is not a three-letter ISO 4217 currency code, such as EUR.")
+            % {"value": currency}
+        ]
+    elif code == reporting_currency():
+        errors["currency"] = [
+            _("%(currency)s is the reporting currency (TEND_CURRENCY): it never needs a rate.")
+            % {"currency": code}
+        ]
     if not isinstance(valid_from, date) or isinstance(valid_from, datetime):
         errors["valid_from"] = [_("Give the first day the rate applies, as 2026-01-01.")]
     try:
@@ -364,6 +377,8 @@ def _rate_errors(*, currency: Any, rate: Any, valid_from: Any) -> dict[str, list
         number = Decimal("NaN")
     if not number.is_finite():
         errors["rate"] = [_("“%(value)s” is not a number.") % {"value": rate}]
+    elif number <= 0:
+        errors["rate"] = [_("A rate must be more than zero (for example 1.08).")]
     return errors
 
 
@@ -395,10 +410,9 @@ def exchange_rate_set(
         .first()
     )
     row = existing or ExchangeRate(currency=code, valid_from=valid_from, created_by=by)
-    before = existing.rate if existing is not None else None
+    before = existing.rate_text if existing is not None else None
     row.rate = value
     row.full_clean(exclude=["created_by"], validate_unique=False, validate_constraints=False)
-    row.rate = row.rate.quantize(Decimal("0.00000001"))
     if existing is None:
         try:
             with transaction.atomic():
@@ -406,13 +420,13 @@ def exchange_rate_set(
         except IntegrityError:
             # Another process stored the same currency and day first: this call replaces it.
             row = ExchangeRate.objects.select_for_update().get(currency=code, valid_from=valid_from)
-            before = row.rate
-            row.rate = value.quantize(Decimal("0.00000001"))
+            before = row.rate_text
+            row.rate = value
             row.save(update_fields=["rate"])
-    elif before != row.rate:
+    elif before != row.rate_text:
         row.save(update_fields=["rate"])
     else:
-        return row
+        return row  # the same rate again: nothing to record
     audit_record(
         by=by,
         label=label,
@@ -421,7 +435,7 @@ def exchange_rate_set(
         changes={
             "currency": code,
             "valid_from": valid_from.isoformat(),
-            "rate": row.rate if before is None else (before, row.rate),
+            "rate": row.rate_text if before is None else (before, row.rate_text),
         },
     )
     return row
@@ -439,7 +453,7 @@ def exchange_rate_delete(*, rate: ExchangeRate, by: User | None, label: str = ""
         changes={
             "currency": rate.currency,
             "valid_from": rate.valid_from.isoformat(),
-            "rate": rate.rate,
+            "rate": rate.rate_text,
         },
     )
     rate.delete()

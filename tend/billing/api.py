@@ -1,15 +1,33 @@
-"""Read-only REST endpoints for plans and subscriptions."""
+"""REST endpoints: plans and subscriptions (read-only), exchange rates (read and set).
+
+Subscriptions are written only by Stripe, imports and the pages, so no endpoint here can meet
+a missing exchange rate; the rates themselves are set through ``exchange_rate_set``, whose
+ValidationError becomes a 422 naming the field.
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.http import Http404, HttpRequest
 from ninja import Query, Router
+from ninja.responses import Status
 
+from tend.api.auth import Principal
 from tend.api.schemas import ERRORS, ERRORS_404, PageParams, paginate
-from tend.billing.models import Plan, Subscription
-from tend.billing.schemas import PlanPage, SubscriptionFilters, SubscriptionOut, SubscriptionPage
+from tend.billing.actions import exchange_rate_delete, exchange_rate_set
+from tend.billing.models import ExchangeRate, Plan, Subscription
+from tend.billing.schemas import (
+    ExchangeRateFilters,
+    ExchangeRateIn,
+    ExchangeRateOut,
+    ExchangeRatePage,
+    PlanPage,
+    SubscriptionFilters,
+    SubscriptionOut,
+    SubscriptionPage,
+)
 
 router = Router()
 
@@ -46,3 +64,55 @@ def subscription_retrieve(request: HttpRequest, subscription_id: int) -> Subscri
     if subscription is None:
         raise Http404(f"Subscription {subscription_id} not found.")
     return subscription
+
+
+def _principal(request: HttpRequest) -> Principal:
+    principal: Principal = request.auth  # type: ignore[attr-defined]
+    return principal
+
+
+@router.get("/exchange-rates", response={200: ExchangeRatePage, **ERRORS}, tags=["billing"])
+def exchange_rate_list(
+    request: HttpRequest, filters: Query[ExchangeRateFilters], paging: Query[PageParams]
+) -> dict[str, Any]:
+    """Stored exchange rates by currency, newest first within each currency."""
+    qs = ExchangeRate.objects.select_related("created_by")
+    if filters.currency:
+        qs = qs.filter(currency=filters.currency.strip().upper())
+    return paginate(qs.order_by("currency", "-valid_from", "pk"), paging)
+
+
+@router.put(
+    "/exchange-rates/{currency}/{valid_from}",
+    response={200: ExchangeRateOut, **ERRORS},
+    tags=["billing"],
+)
+def exchange_rate_set_endpoint(
+    request: HttpRequest, currency: str, valid_from: date, payload: ExchangeRateIn
+) -> ExchangeRate:
+    """Set the rate of ``currency`` from ``valid_from`` (YYYY-MM-DD) on, replacing the one of
+    that day if any: ``rate`` units of the reporting currency per 1 ``currency``. A code that
+    is not three letters, the reporting currency itself or a rate of zero or less is a 422
+    naming the field. Changes of MRR recorded from that day on use it."""
+    who = _principal(request)
+    rate = exchange_rate_set(
+        currency=currency, rate=payload.rate, valid_from=valid_from, by=who.user, label=who.label
+    )
+    return ExchangeRate.objects.select_related("created_by").get(pk=rate.pk)
+
+
+@router.delete(
+    "/exchange-rates/{currency}/{valid_from}",
+    response={204: None, **ERRORS_404},
+    tags=["billing"],
+)
+def exchange_rate_delete_endpoint(
+    request: HttpRequest, currency: str, valid_from: date
+) -> Status[None]:
+    """Remove the rate of ``currency`` that starts on ``valid_from``."""
+    who = _principal(request)
+    rate = ExchangeRate.objects.filter(currency=currency.upper(), valid_from=valid_from).first()
+    if rate is None:
+        raise Http404(f"No {currency.upper()} rate starts on {valid_from.isoformat()}.")
+    exchange_rate_delete(rate=rate, by=who.user, label=who.label)
+    return Status(204, None)

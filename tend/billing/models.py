@@ -295,7 +295,12 @@ class ExchangeRate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.currency} {self.rate} from {self.valid_from}"
+        return f"{self.currency} {self.rate_text} from {self.valid_from}"
+
+    @property
+    def rate_text(self) -> str:
+        """The rate without trailing zeros: 1.08, not 1.08000000 (and 100, not 1E+2)."""
+        return f"{Decimal(self.rate).normalize():f}"
 
     def clean(self) -> None:
         reporting = str(settings.TEND_CURRENCY).upper()

@@ -1,14 +1,16 @@
 """REST API shapes of plans and subscriptions (read-only: billing changes come from Stripe,
-imports and the web pages, which keep the MRR ledger in step)."""
+imports and the web pages, which keep the MRR ledger in step), and of exchange rates."""
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from ninja import Field, Schema
 
-from tend.api.schemas import Money, Page, UtcDatetime, money
-from tend.billing.models import Plan, Subscription, SubscriptionStatus
+from tend.api.schemas import InputSchema, Money, Page, UtcDatetime, money
+from tend.billing.models import ExchangeRate, Plan, Subscription, SubscriptionStatus
 
 
 class PlanOut(Schema):
@@ -61,3 +63,47 @@ class SubscriptionFilters(Schema):
     customer: int | None = Field(None, description="Customer id.")
     status: SubscriptionStatus | None = None
     plan: str | None = Field(None, description="Plan code.")
+
+
+class ExchangeRateOut(Schema):
+    id: int
+    currency: str = Field(..., examples=["EUR"])
+    rate: Decimal = Field(
+        ...,
+        examples=["1.08"],
+        description="Units of the reporting currency for 1 unit of `currency`.",
+    )
+    reporting_currency: str = Field(..., examples=["USD"], description="`TEND_CURRENCY`.")
+    valid_from: date = Field(..., description="First day (UTC) the rate applies to.")
+    created_by: str | None = Field(..., description="Username of who set it.")
+    created_at: UtcDatetime
+
+    @staticmethod
+    def resolve_rate(obj: ExchangeRate) -> Decimal:
+        return Decimal(obj.rate_text)  # 1.08, not 1.08000000
+
+    @staticmethod
+    def resolve_reporting_currency(obj: ExchangeRate) -> str:
+        from tend.billing.currency import reporting_currency
+
+        return reporting_currency()
+
+    @staticmethod
+    def resolve_created_by(obj: ExchangeRate) -> str | None:
+        return obj.created_by.username if obj.created_by is not None else None
+
+
+class ExchangeRatePage(Page):
+    items: list[ExchangeRateOut]
+
+
+class ExchangeRateFilters(Schema):
+    currency: str | None = Field(None, description="Only this currency, e.g. EUR.")
+
+
+class ExchangeRateIn(InputSchema):
+    rate: Decimal = Field(
+        ...,
+        examples=["1.08"],
+        description="Units of the reporting currency for 1 unit of the currency; more than 0.",
+    )

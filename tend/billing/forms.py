@@ -1,0 +1,59 @@
+"""The exchange-rate form of the rates page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+
+class ExchangeRateForm(forms.Form):
+    currency = forms.CharField(
+        label=_("Currency"),
+        max_length=20,  # longer codes reach the action, whose message says what a code is
+        help_text=_("Three-letter ISO 4217 code, such as EUR."),
+    )
+    rate = forms.DecimalField(
+        label=_("Rate"),
+        max_digits=18,
+        decimal_places=8,
+        help_text=_("How much of the reporting currency one unit is worth, e.g. 1.08."),
+    )
+    valid_from = forms.DateField(
+        label=_("Valid from"),
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("First day (UTC) it applies; it holds until the next rate of the currency."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-control"
+        self.fields["currency"].widget.attrs.update(
+            {"autocapitalize": "characters", "spellcheck": "false", "placeholder": "EUR"}
+        )
+        self.fields["rate"].widget.attrs.update({"placeholder": "1.08", "inputmode": "decimal"})
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        self.mark_invalid()
+
+    def mark_invalid(self) -> None:
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                if "is-invalid" not in attrs["class"]:
+                    attrs["class"] += " is-invalid"
+                attrs["aria-invalid"] = "true"
+                attrs["aria-describedby"] = f"id_{name}-error"
+
+    def add_action_errors(self, exc: ValidationError) -> None:
+        """Show the action's ValidationError on the fields it names."""
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+        for name, messages in errors.items():
+            for message in messages:
+                self.add_error(name if name in self.fields else None, message)
+        self.mark_invalid()
