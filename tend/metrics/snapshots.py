@@ -160,7 +160,7 @@ def _rebuild_customers(
     if wipe:
         existing = CustomerMonth.objects.filter(customer_id__in=ids)
         for values in existing.values_list(*MonthRow._fields):
-            old[(values[0], values[1])] = _normal(values)
+            old[(values[0], values[1])] = _normal(values[:MONTH_COLUMNS])
         lives_qs = CustomerLife.objects.filter(customer_id__in=ids)
         old_lives = set(lives_qs.values_list("customer_id", "started_at", "churned_at"))
         existing._raw_delete(existing.db)  # type: ignore[attr-defined]
@@ -190,12 +190,17 @@ def _rebuild_customers(
     _insert(CustomerMonth, MonthRow._fields, months)
     if not wipe:
         return len(months), None
-    new = {(r.customer_id, r.month): _normal(tuple(r)) for r in months}
+    new = {(r.customer_id, r.month): _normal(tuple(r)[:MONTH_COLUMNS]) for r in months}
     changed = {key for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
     first = min((month for _cid, month in changed), default=None)
     if first is None and set(lives) != old_lives:
         first = this_month  # only a life changed (e.g. a churn date): survival must refresh
     return len(months), first
+
+
+# The columns that say which months changed. The quarter- and year-end MRR of earlier months
+# follow from later months; the period summaries are rebuilt from the period's start anyway.
+MONTH_COLUMNS = 13
 
 
 def _normal(values: tuple[Any, ...]) -> tuple[Any, ...]:
