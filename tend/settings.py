@@ -35,6 +35,8 @@ SECRET_KEY, SECRET_KEY_GENERATED = secret_key(DATA_DIR)
 DEBUG = env_bool("TEND_DEBUG", False)
 ALLOWED_HOSTS = env_list("TEND_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("TEND_CSRF_TRUSTED_ORIGINS", [])
+# Where links in emails point (https://tend.example.com); else the first trusted origin.
+TEND_BASE_URL = env_str("TEND_BASE_URL", "").rstrip("/")
 SECURE_COOKIES = env_bool("TEND_SECURE_COOKIES", False)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES

@@ -239,7 +239,7 @@ def _record(
 
 def site_url() -> str:
     """Where links in emails point: TEND_BASE_URL when set, else the first trusted origin."""
-    base = getattr(settings, "TEND_BASE_URL", "") or next(
+    base = settings.TEND_BASE_URL or next(
         iter(settings.CSRF_TRUSTED_ORIGINS), "http://localhost:8000"
     )
     return str(base).rstrip("/")
