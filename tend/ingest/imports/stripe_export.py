@@ -25,6 +25,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from tend.billing.currency import reporting_currency
 from tend.billing.models import Plan, Subscription
 from tend.customers.models import Customer
 from tend.ingest.imports.reading import Problem
@@ -255,6 +256,46 @@ class StripeSubscriptionWriter(Writer):
             ids, _created = stripe_customers_link(hints=hints, at=self.now, dry_run=self.dry_run)
             self.links.update(ids)
 
+    def _refuse_before_linking(
+        self, good: list[tuple[int, dict[str, Any]]], rows: dict[int, list[Any]]
+    ) -> tuple[list[tuple[int, dict[str, Any]]], list[Reject]]:
+        """Refuse the rows in another currency that no rate covers, for customers this file
+        would create, before they are created: a refused row creates no customer. (Rows of
+        known customers are checked with the stored subscriptions in ``apply_changes``.)"""
+        from tend.ingest.imports.ledger import rate_gaps
+
+        reporting = reporting_currency()
+        foreign = [
+            (n, rec)
+            for n, rec in good
+            if rec["terms"].currency.upper() != reporting and not rec["never_paid"]
+        ]
+        if not foreign:
+            return good, []
+        hints: dict[str, dict[str, Any]] = {}
+        for _n, rec in foreign:
+            if rec["customer"] not in self.links:
+                _merge(hints, rec["customer"], rec["hint"])
+        known = {**stripe_customers_link(hints=hints, at=self.now, dry_run=True)[0], **self.links}
+        pending = [
+            (
+                n,
+                Subscription(
+                    external_id=rec["sub_id"],
+                    started_at=rec["terms"].started_at or self.now,
+                    **{name: getattr(rec["terms"], name) for name in SUBSCRIPTION_FIELDS},
+                ),
+            )
+            for n, rec in foreign
+            if known.get(rec["customer"]) is None
+        ]
+        gaps = rate_gaps(pending=pending, now=self.now).rows
+        refused: list[Reject] = [
+            (n, "currency", "no_exchange_rate", error.value, rows[n])
+            for n, error in sorted(gaps.items())
+        ]
+        return [(n, rec) for n, rec in good if n not in gaps], refused
+
     def _plan(self, terms: SubscriptionTerms, priced: bool) -> Plan | None:
         if terms.plan is None or not priced:
             return None
@@ -270,6 +311,8 @@ class StripeSubscriptionWriter(Writer):
         from tend.ingest.imports.ledger import mrr_sync_bulk
 
         good, rejects = self.parse(rows, self._record)
+        good, refused_early = self._refuse_before_linking(good, dict(rows))
+        rejects += refused_early
         self._link_customers(good)
         existing: dict[str, Subscription] = {}
         for chunk in _chunks([rec["sub_id"] for _n, rec in good]):
