@@ -36,6 +36,7 @@ from tend.metrics.snapshots import (
     cohort_rows,
     month_of,
     months_between,
+    next_month,
     period_base_select,
     state,
     tables,
@@ -398,8 +399,9 @@ def _empty_months(first: date, last: date) -> dict[date, PeriodKpis]:
     out: dict[date, PeriodKpis] = {}
     month = first
     while month <= last:
-        out[month] = PeriodKpis(start=month, end=month + relativedelta(months=1, days=-1))
-        month += relativedelta(months=1)
+        following = next_month(month)
+        out[month] = PeriodKpis(start=month, end=following - timedelta(days=1))
+        month = following
     return out
 
 
@@ -687,7 +689,9 @@ def by_channel(filters: Filters, *, today: date | None = None) -> list[ChannelRo
         rows = _on_demand("channels", filters, (first, last), fetch)
     per_channel: dict[str, dict[date, PeriodKpis]] = {}
     for channel, month, *values in rows:
-        months = per_channel.setdefault(channel, _empty_months(first, last))
+        months = per_channel.get(channel)
+        if months is None:
+            months = per_channel[channel] = _empty_months(first, last)
         target = months.get(_day(month))
         if target is not None:
             _fill(target, values)
