@@ -119,10 +119,21 @@ def change_of(current: Any, previous: Any, unit: str) -> tuple[float | None, str
     return formulas.percent_change(current=current, previous=previous), "percent"
 
 
-def tile(key: str, value: Any, previous: Any, *, has_previous: bool = True) -> dict[str, Any]:
-    """One KPI tile: formatted value, change against the previous period, colour and formula."""
+def tile(
+    key: str, value: Any, previous: Any, *, has_previous: bool = True, tiled: Any = None
+) -> dict[str, Any]:
+    """One KPI tile: formatted value, change against the previous period, colour and formula.
+
+    ``tiled`` is the ``series.Tile`` of the key when the series reader made one; its change is
+    used as it is, so the page and the API show the same number.
+    """
     label, formula, unit, better = meta(key)
-    change, kind = change_of(value, previous, unit) if has_previous else (None, "")
+    if tiled is not None:
+        change, kind = tiled.change, tiled.change_kind
+    elif has_previous:
+        change, kind = change_of(value, previous, unit)
+    else:
+        change, kind = None, ""
     big = key in ("mrr", "arr", "net_new_mrr", "clv_simple", "clv_discounted")
     out: dict[str, Any] = {
         "key": key,
@@ -159,13 +170,9 @@ def tile(key: str, value: Any, previous: Any, *, has_previous: bool = True) -> d
 def tile_groups(kpis: list[PeriodKpis], filters: Filters) -> list[dict[str, Any]]:
     by_key = {t.key: t for t in series.tiles(kpis)}
     has_previous = len(kpis) > 1
-    revenue = [
-        tile(k, by_key[k].value, by_key[k].previous, has_previous=has_previous)
-        for k in REVENUE_KEYS
-    ]
+    revenue = [tile(k, by_key[k].value, by_key[k].previous, tiled=by_key[k]) for k in REVENUE_KEYS]
     retention = [
-        tile(k, by_key[k].value, by_key[k].previous, has_previous=has_previous)
-        for k in RETENTION_KEYS
+        tile(k, by_key[k].value, by_key[k].previous, tiled=by_key[k]) for k in RETENTION_KEYS
     ]
     # Lifetime value and acquisition cover the whole range; "previous" is the same figure
     # over the range that ends one period earlier.

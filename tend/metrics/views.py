@@ -46,6 +46,8 @@ def _choices() -> dict[str, Any]:
 
 def _parse(data: Mapping[str, Any], plans: list[tuple[int, str]]) -> Filters:
     filters = Filters.parse(data)
+    if filters.start and filters.start.replace(day=1) > timezone.now().date().replace(day=1):
+        raise FilterError("start", "must not be after this month: there are no figures yet")
     known = {pk for pk, _name in plans}
     for pk in filters.plans:
         if pk not in known:
@@ -58,7 +60,7 @@ def _query(filters: Filters, **extra: Any) -> str:
 
 
 def _error_text(exc: FilterError) -> str:
-    return _("The filter “%(field)s” cannot be used: %(message)s") % {
+    return _("Filter “%(field)s”: %(message)s") % {
         "field": exc.field,
         "message": exc.message,
     }

@@ -22,11 +22,11 @@ from tend.billing.models import Plan
 from tend.customers.models import Customer
 from tend.factories import make_customer, make_plan
 from tend.metrics import series
+from tend.metrics.display import display
 from tend.metrics.formulas import FORMULAS
 from tend.metrics.models import SnapshotState
 from tend.metrics.series import Filters
 from tend.metrics.snapshots import snapshots_refresh
-from tend.metrics.display import display
 
 pytestmark = pytest.mark.django_db
 URL = "/metrics/"
@@ -282,6 +282,7 @@ def test_freshness_is_shown_with_the_build_time(owner_client, book):
         ({"country": "USA"}, "country"),
         ({"tag": "nope"}, "tag"),
         ({"start": "1900-01", "period": "month"}, "start"),
+        ({"start": "2999-01"}, "start"),
     ],
 )
 def test_a_bad_filter_gets_a_message_naming_the_field(viewer_client, book, query, field):
@@ -292,6 +293,15 @@ def test_a_bad_filter_gets_a_message_naming_the_field(viewer_client, book, query
     assert message is not None and message.group(1) == field
     assert f"“{field}”" in unescape(message.group(2))
     assert 'aria-invalid="true"' in html
+
+
+def test_a_range_of_one_period_shows_tiles_without_a_change(owner_client, book):
+    this_month = timezone.now().strftime("%Y-%m")
+    response = owner_client.get(URL, {"start": this_month, "end": this_month})
+    assert response.status_code == 200
+    tiles = tiles_of(response)
+    assert tiles["mrr"]["value"] == Decimal(280) and tiles["mrr"]["change"] is None
+    assert response.context["previous"] is None
 
 
 # --- states -------------------------------------------------------------------------------

@@ -14,10 +14,10 @@ from django.contrib.staticfiles import finders
 from django.utils import timezone
 
 from tend.metrics import series
+from tend.metrics.display import display
 from tend.metrics.formulas import FORMULAS
 from tend.metrics.series import Filters
 from tend.metrics.tests.test_dashboard import Book, build_book
-from tend.metrics.display import display
 
 URL = "/metrics/report/"
 
