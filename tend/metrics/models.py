@@ -113,6 +113,8 @@ class MonthlySummary(models.Model):
     renewals_due = models.PositiveIntegerField(default=0)
     renewals_done = models.PositiveIntegerField(default=0)
     acquired = models.PositiveIntegerField(default=0)
+    # Of those, the ones with a recorded acquisition cost: CAC divides by these only.
+    acquired_costed = models.PositiveIntegerField(default=0)
     acquisition_cost = money()
 
     class Meta:

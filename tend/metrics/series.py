@@ -58,6 +58,7 @@ COUNT_COLUMNS = frozenset(
         "renewals_due",
         "renewals_done",
         "acquired",
+        "acquired_costed",
     }
 )
 
@@ -274,6 +275,7 @@ class PeriodKpis:
     renewals_done: int = 0
     acquired: int = 0
     acquisition_cost: Decimal = ZERO
+    acquired_costed: int = 0  # acquired customers with a recorded acquisition cost
     to_date: bool = False  # the period has not ended yet: figures run to today
     metrics: dict[str, Any] = field(default_factory=dict)
 
@@ -291,7 +293,8 @@ class PeriodKpis:
         f = formulas
         churn_rate = f.logo_churn_rate(active_at_start=self.customers_start, churned=self.churned)
         arpa = f.arpa(mrr=self.mrr_end, customers=self.customers_end)
-        cac = f.cac(acquisition_cost=self.acquisition_cost, customers_acquired=self.acquired)
+        # Customers without a recorded cost are left out of CAC rather than counted as free.
+        cac = f.cac(acquisition_cost=self.acquisition_cost, customers_acquired=self.acquired_costed)
         self.metrics = {
             "mrr": self.mrr_end,
             "arr": f.mrr_to_arr(mrr=self.mrr_end),
@@ -482,7 +485,7 @@ def _grouped(filters: Filters, monthly: list[PeriodKpis]) -> list[PeriodKpis]:
         period.to_date = len(chunk) < size
         for name in ("new", "expansion", "contraction", "churn", "reactivation"):
             setattr(period, name, sum((getattr(m, name) for m in chunk), ZERO))
-        for name in ("renewals_due", "renewals_done", "acquired"):
+        for name in ("renewals_due", "renewals_done", "acquired", "acquired_costed"):
             setattr(period, name, sum(getattr(m, name) for m in chunk))
         period.acquisition_cost = sum((m.acquisition_cost for m in chunk), ZERO)
         period.mrr_start, period.customers_start = chunk[0].mrr_start, chunk[0].customers_start
@@ -598,8 +601,9 @@ def lifetime_value(series: list[PeriodKpis]) -> dict[str, Any]:
     churn = average_monthly_churn(series)
     arpa = formulas.arpa(mrr=last.mrr_end, customers=last.customers_end)
     acquired = sum(p.acquired for p in series)
+    costed = sum(p.acquired_costed for p in series)
     cost = sum((p.acquisition_cost for p in series), ZERO)
-    cac = formulas.cac(acquisition_cost=cost, customers_acquired=acquired)
+    cac = formulas.cac(acquisition_cost=cost, customers_acquired=costed)
     ltv = None
     if arpa is not None and churn:
         ltv = formulas.clv_simple(arpa=arpa, gross_margin=margin, monthly_churn_rate=churn)
@@ -751,21 +755,22 @@ def cac_by_channel_month(filters: Filters, *, today: date | None = None) -> list
             )
             .filter(**({"value__in": filters.channels} if filters.channels else {}))
             .order_by("value", "month")
-            .values_list("value", "month", "acquired", "acquisition_cost")
+            .values_list("value", "month", "acquired", "acquisition_cost", "acquired_costed")
         )
     else:
         t = tables()
         where, params = filters.customer_sql("cm.customer_id")
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT c.channel, cm.month, COUNT(*), SUM(COALESCE(c.acquisition_cost, 0)) "
+                f"SELECT c.channel, cm.month, COUNT(*), SUM(COALESCE(c.acquisition_cost, 0)), "
+                f"SUM(CASE WHEN c.acquisition_cost IS NOT NULL THEN 1 ELSE 0 END) "
                 f"FROM {t['cm']} cm JOIN {t['c']} c ON c.id = cm.customer_id "
                 f"WHERE cm.age = 0 AND cm.month >= %s AND cm.month <= %s AND {where} "
                 f"GROUP BY c.channel, cm.month ORDER BY c.channel, cm.month",
                 [first, last, *params],
             )
             rows = cursor.fetchall()
-    for channel, month, acquired, cost in rows:
+    for channel, month, acquired, cost, costed in rows:
         money = _money(cost)
         out.append(
             ChannelMonth(
@@ -773,7 +778,7 @@ def cac_by_channel_month(filters: Filters, *, today: date | None = None) -> list
                 month=_day(month),
                 acquired=int(acquired),
                 acquisition_cost=money,
-                cac=formulas.cac(acquisition_cost=money, customers_acquired=int(acquired)),
+                cac=formulas.cac(acquisition_cost=money, customers_acquired=int(costed or 0)),
             )
         )
     return out

@@ -407,6 +407,7 @@ SUMMARY_COLUMNS = (
     "renewals_done",
     "acquired",
     "acquisition_cost",
+    "acquired_costed",
 )
 
 # One aggregate per summary column over customer-month rows ``cm`` joined to customers ``c``.
@@ -425,7 +426,8 @@ SUMMARY_SELECT = """
     SUM(CASE WHEN cm.mrr_start > 0 AND cm.mrr_end = 0 THEN cm.mrr_start ELSE 0 END),
     SUM(cm.renewals_due), SUM(cm.renewals_done),
     SUM(CASE WHEN cm.age = 0 THEN 1 ELSE 0 END),
-    SUM(CASE WHEN cm.age = 0 THEN COALESCE(c.acquisition_cost, 0) ELSE 0 END)
+    SUM(CASE WHEN cm.age = 0 THEN COALESCE(c.acquisition_cost, 0) ELSE 0 END),
+    SUM(CASE WHEN cm.age = 0 AND c.acquisition_cost IS NOT NULL THEN 1 ELSE 0 END)
 """
 
 
@@ -474,6 +476,7 @@ FLOW_COLUMNS = (
     "renewals_done",
     "acquired",
     "acquisition_cost",
+    "acquired_costed",
 )
 BASE_COLUMNS = (
     "retained",

@@ -107,6 +107,8 @@ def test_kaplan_meier_curve_against_a_hand_computed_example() -> None:
     assert out["survival"] == [100.0, 83.33, 66.67, 44.44, 44.44, 44.44]
     assert out["at_risk"] == [6, 6, 5, 3, 2, 1]
     assert out["customers"] == 6 and out["churned"] == 3
-    assert all(lo <= s <= hi for lo, s, hi in zip(out["lower"], out["survival"], out["upper"]))
+    assert all(
+        lo <= s <= hi for lo, s, hi in zip(out["lower"], out["survival"], out["upper"], strict=True)
+    )
     assert out["lower"][3] < 44.44 < out["upper"][3]  # a real band once customers churn
     assert out["median_months"] == 3.0

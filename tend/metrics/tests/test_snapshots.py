@@ -240,6 +240,16 @@ def test_cac_by_channel_and_month(ledger: dict[str, object]) -> None:
         ("paid_search", 1): (1, D("200"), D("200")),
         ("organic", 2): (1, D("30"), D("30")),
     }
+    # A customer without a recorded cost is acquired but not counted as free in CAC.
+    customer_update(customer=ledger["c"], by=None, acquisition_cost=None)  # type: ignore[arg-type]
+    snapshots_refresh(now=NOW, full=True)
+    rows = cac_by_channel_month(Filters(start=date(2026, 1, 1), end=TODAY), today=TODAY)
+    feb = next(r for r in rows if r.month.month == 2)
+    assert (feb.acquired, feb.acquisition_cost, feb.cac) == (1, D("0"), None)
+    series = kpi_series(Filters(start=date(2026, 2, 1), end=date(2026, 2, 1)), today=TODAY)
+    assert series[0].acquired == 1 and series[0].metrics["cac"] is None
+    customer_update(customer=ledger["c"], by=None, acquisition_cost=D("30"))  # type: ignore[arg-type]
+    snapshots_refresh(now=NOW, full=True)
     # The same through the on-demand path (a country filter) for the German customers.
     rows = cac_by_channel_month(
         Filters(start=date(2026, 1, 1), end=TODAY, countries=("DE",)), today=TODAY
