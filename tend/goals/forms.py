@@ -32,7 +32,7 @@ class GoalForm(forms.Form):
         label=_("Target"),
         max_digits=16,
         decimal_places=4,
-        help_text=_("In the metric's unit: 2 means 2 % for rates, an amount for money."),
+        help_text=_("In the metric's unit: 2 means 2 percent for rates, an amount for money."),
     )
     period = forms.ChoiceField(label=_("Period"), choices=Period.choices, initial=Period.MONTH)
     plan = forms.ChoiceField(label=_("Plan"), required=False)
