@@ -9,11 +9,12 @@ Every run, dry runs included, leaves an ``Import`` row; refused rows are kept wi
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import shutil
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -199,18 +200,21 @@ def import_run(*, run: Import, progress: Callable[[int, int], None] | None = Non
     try:
         with open_table(Path(run.path), name=run.file_name) as table:
             total = table.total
-            numbered = zip(itertools.count(2), table.rows, strict=False)
-            while batch := list(itertools.islice(numbered, writer.batch_size)):
-                with transaction.atomic():
-                    rejects = writer.write(batch)
-                    _keep_rejects(run, rejects, columns, result, reasons)
-                result.rows += len(batch)
-                total = max(total, result.rows)
-                Import.objects.filter(pk=run.pk).update(
-                    rows_read=result.rows, total_rows=total, rejected=result.rejected
-                )
-                if progress is not None:
-                    progress(result.rows, total)
+            batches: Generator[Any, None, None] = _batches(table.rows, writer.batch_size)
+            if isinstance(writer, EventWriter):  # large files are parsed in a second process
+                batches = writer.batches(batches, total=total)
+            with contextlib.closing(batches):
+                for batch in batches:
+                    with transaction.atomic():
+                        rejects = writer.write(batch)
+                        _keep_rejects(run, rejects, columns, result, reasons)
+                    result.rows += len(batch)
+                    total = max(total, result.rows)
+                    Import.objects.filter(pk=run.pk).update(
+                        rows_read=result.rows, total_rows=total, rejected=result.rejected
+                    )
+                    if progress is not None:
+                        progress(result.rows, total)
         with transaction.atomic():
             writer.finish()
     except Exception as exc:
@@ -248,6 +252,15 @@ def import_run(*, run: Import, progress: Callable[[int, int], None] | None = Non
                 changes={"kind": run.kind, "file": run.file_name, "rows": result.rows},
             )
     return result
+
+
+def _batches(
+    rows: Iterable[list[Any]], size: int
+) -> Generator[list[tuple[int, list[Any]]], None, None]:
+    """Rows in lists of ``size``, each row numbered as the spreadsheet numbers it."""
+    numbered = zip(itertools.count(2), rows, strict=False)
+    while batch := list(itertools.islice(numbered, size)):
+        yield batch
 
 
 def _keep_rejects(

@@ -7,7 +7,9 @@ Retried message ids are skipped and counted, never stored twice.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from collections import Counter
+from collections.abc import Generator
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -15,7 +17,7 @@ from django.db.models import Max
 
 from tend.activity.models import DailyRollup, Event
 from tend.customers.models import Customer
-from tend.ingest.imports.reading import Problem
+from tend.ingest.imports.event_rows import EventRows, Good, Parsed, parse_ahead
 from tend.ingest.imports.writers import Reject, Row, Writer, _chunks
 from tend.lib.db import analyze
 
@@ -36,130 +38,116 @@ ANALYZE_AFTER = 50_000
 class EventWriter(Writer):
     batch_size = 50_000
     model = Event
+    # Files with fewer rows are read in this process: starting a second one is not worth it.
+    parse_ahead_from = 2 * batch_size
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
         self.pg = connection.vendor == "postgresql"
-        self.first_day: date | None = None
         self.last_seen: dict[int, str] = {}
         received = self.now.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
         self.received = received + "+00" if self.pg else received
+        self.rows = EventRows(
+            index=self.index,
+            cleaner=self.clean,
+            customers={},
+            lookup=self.customer_ids,
+            copy_received=self.received if self.pg else None,
+        )
+        self.staging = False  # the last batch held stored message ids: stage the next one
+        self.trusted = self.pg and _may_skip_triggers()
 
-    def _ts(self, value: Any) -> str:
-        """The UTC time as ``YYYY-MM-DD HH:MM:SS[.ffffff]``; such strings sort like the times."""
-        if isinstance(value, str):
-            try:
-                ts = datetime.fromisoformat(value)
-            except ValueError:
-                ts = self.clean.moment("timestamp", value)  # type: ignore[assignment]
-            else:
-                # The common shapes need no conversion: 2024-03-01T10:00:00Z and naive times.
-                n = len(value)
-                if (n == 20 and value[19] == "Z") or (n == 19 and ts.tzinfo is None):
-                    return f"{value[:10]} {value[11:19]}"
-        else:
-            ts = self.clean.moment("timestamp", value)  # type: ignore[assignment]
-        if ts is None:
-            raise Problem("missing_value")
-        if ts.tzinfo is not None:
-            ts = ts.astimezone(UTC).replace(tzinfo=None)
-        return ts.isoformat(sep=" ")
+    def batches(
+        self, batches: Generator[list[Row], None, None], *, total: int
+    ) -> Generator[list[Row] | Parsed, None, None]:
+        """The batches to hand to ``write``: parsed in a second process for large files."""
+        if self.dry_run or total < self.parse_ahead_from:
+            return batches
+        self.rows.customers, self.rows.lookup = _all_customer_ids(), None
+        return parse_ahead(self.rows, batches)
 
-    def write(self, rows: list[Row]) -> list[Reject]:
-        ci = self.index["customer"]
-        ni = self.index["name"]
-        ti = self.index["timestamp"]
-        pi = self.index.get("properties")
-        mi = self.index.get("message_id")
-        width = 1 + max(self.index.values())
-        clean = self.clean
-        refs = set()
-        for _n, row in rows:
-            if len(row) > ci and row[ci]:
-                refs.add(row[ci].strip() if isinstance(row[ci], str) else str(row[ci]))
-        ids = self.customer_ids(refs)
-        good: list[tuple[Any, ...]] = []
-        rejects: list[Reject] = []
+    def write(self, rows: list[Row] | Parsed) -> list[Reject]:
+        parsed = rows if isinstance(rows, Parsed) else self.rows.parse(rows)
+        for key, n in parsed.cleaning.items():
+            self.clean.counts[key] = self.clean.counts.get(key, 0) + n
         last_seen = self.last_seen
-        first: str | None = None
-        suffix = "+00" if self.pg else ""
-        for number, row in rows:
-            field = "customer"
-            try:
-                if len(row) < width:
-                    row = [*row, *([""] * (width - len(row)))]
-                ref = row[ci]
-                if not isinstance(ref, str) or ref != ref.strip():
-                    ref = clean.text("customer", ref)
-                if not ref:
-                    raise Problem("missing_value")
-                pk = ids.get(ref)
-                if pk is None:
-                    raise Problem("unknown_customer", ref)
-                field = "name"
-                name = row[ni]
-                if not isinstance(name, str) or name != name.strip():
-                    name = clean.text("name", name)
-                if not name:
-                    raise Problem("missing_value")
-                if len(name) > 200:
-                    raise Problem("too_long", name)
-                field = "timestamp"
-                ts = self._ts(row[ti])
-                field = "properties"
-                raw = row[pi] if pi is not None else ""
-                props = "{}" if raw == "" else clean.json_object("properties", raw)
-                field = "message_id"
-                mid = row[mi] if mi is not None else None
-                if mid is not None and not isinstance(mid, str):
-                    mid = clean.text("message_id", mid)
-                if mid and len(mid) > 100:
-                    raise Problem("too_long", mid)
-            except Problem as problem:
-                rejects.append((number, field, problem.reason, problem.value, row))
-                continue
-            if first is None or ts < first:
-                first = ts
-            seen = last_seen.get(pk)
-            if seen is None or ts > seen:
+        for pk, ts in parsed.last_seen.items():
+            if ts > last_seen.get(pk, ""):
                 last_seen[pk] = ts
-            good.append(
-                (
-                    pk,
-                    "",
-                    "",
-                    name,
-                    ts + suffix,
-                    props,
-                    mid or None,
-                    self.received,
-                    "import",
-                )
-            )
-        if first is not None:
-            day = date.fromisoformat(first[:10])
-            if self.first_day is None or day < self.first_day:
-                self.first_day = day
+        for pk, n in parsed.affected.items():
+            self.affected[pk] = self.affected.get(pk, 0) + n
         if self.dry_run:
-            stored = self._stored_duplicates(good)
-            self.created += len(good) - stored
-            self.duplicates += stored
-            return rejects
-        if self.pg:
-            # Each batch is its own transaction and the import can be run again (message ids
-            # dedupe), so not waiting for each commit's WAL flush is a safe trade for speed.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        good.sort(key=lambda r: (r[0], r[4]))  # locality for the (customer, timestamp) index
-        before = Event.objects.aggregate(top=Max("pk"))["top"] or 0
-        inserted = self._insert(good)
-        if inserted:
-            self._rollups_add(after_id=before)
+            stored = self._stored_duplicates(parsed.good)
+            self.created += parsed.accepted - stored
+            self.duplicates += stored + parsed.repeated
+            return parsed.rejects
+        inserted = self._insert(parsed) if parsed.accepted else 0
         self.created += inserted
-        self.duplicates += len(good) - inserted
-        for row_ in good:
-            self.affected[row_[0]] = self.affected.get(row_[0], 0) + 1
-        return rejects
+        self.duplicates += parsed.accepted - inserted + parsed.repeated
+        return parsed.rejects
+
+    def _insert(self, parsed: Parsed) -> int:
+        """Store the batch and add it to the daily rollups; the number of new events."""
+        before = Event.objects.aggregate(top=Max("pk"))["top"] or 0
+        trusted = False
+        with connection.cursor() as cursor:
+            if not self.pg:
+                inserted = self._insert_sqlite(cursor, parsed.good)
+            else:
+                # Each batch is its own transaction and the import can be run again (message
+                # ids dedupe), so not waiting for each commit's WAL flush is a safe trade.
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+                trusted = self.trusted and _lock_customers(cursor, list(parsed.affected))
+                if trusted:
+                    # The customers are locked as the foreign key triggers would lock them,
+                    # once per batch instead of once per row (see docs/decisions.md).
+                    cursor.execute("SET LOCAL session_replication_role TO replica")
+                inserted = self._insert_pg(cursor.cursor, parsed)
+            if inserted == parsed.accepted:
+                _rollups_increment(parsed.rollups)
+            elif inserted:  # some were stored already: count what this batch really added
+                self._rollups_add(after_id=before)
+            if trusted:
+                cursor.execute("SET LOCAL session_replication_role TO DEFAULT")
+        return inserted
+
+    def _insert_sqlite(self, cursor: Any, good: list[Good]) -> int:
+        table = connection.ops.quote_name(Event._meta.db_table)
+        columns = ", ".join(connection.ops.quote_name(c) for c in COLUMNS)
+        cursor.executemany(
+            f"INSERT INTO {table} ({columns}) VALUES (%s, '', '', %s, %s, %s, %s, "
+            f"'{self.received}', 'import') ON CONFLICT DO NOTHING",
+            good,
+        )
+        return int(cursor.rowcount)
+
+    def _insert_pg(self, raw: Any, parsed: Parsed) -> int:
+        table = connection.ops.quote_name(Event._meta.db_table)
+        columns = ", ".join(connection.ops.quote_name(c) for c in COLUMNS)
+        if not self.staging:
+            try:
+                # Most files hold no retries: COPY straight in, and only when the unique
+                # message id refuses the batch, stage it and skip the stored ones.
+                with transaction.atomic():
+                    self._copy(raw, table, columns, parsed.copy)
+                return parsed.accepted
+            except (IntegrityError, connection.Database.IntegrityError):  # type: ignore[attr-defined]
+                pass
+        raw.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS _tend_import_events "
+            f"(LIKE {table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+        raw.execute("ALTER TABLE _tend_import_events ALTER COLUMN id DROP NOT NULL")
+        self._copy(raw, "_tend_import_events", columns, parsed.copy)
+        raw.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _tend_import_events "
+            "ON CONFLICT DO NOTHING"
+        )
+        inserted = int(raw.rowcount)
+        raw.execute("TRUNCATE _tend_import_events")
+        # A file being imported again holds stored ids all through: skip the failing COPY.
+        self.staging = inserted < parsed.accepted
+        return inserted
 
     def _rollups_add(self, *, after_id: int) -> None:
         """Add the batch just stored to the daily rollups, in the same transaction.
@@ -184,76 +172,102 @@ class EventWriter(Writer):
                 [after_id, connection.ops.adapt_datetimefield_value(self.now)],
             )
 
-    def _stored_duplicates(self, good: list[tuple[Any, ...]]) -> int:
-        mids = [r[6] for r in good if r[6]]
-        if not mids:
-            return 0
+    def _stored_duplicates(self, good: list[Good]) -> int:
+        mids = [r[4] for r in good if r[4]]
         stored = 0
         for chunk in _chunks(mids):
             stored += Event.objects.filter(message_id__in=chunk).count()
-        return stored + len(mids) - len(set(mids))
-
-    def _insert(self, good: list[tuple[Any, ...]]) -> int:
-        if not good:
-            return 0
-        table = connection.ops.quote_name(Event._meta.db_table)
-        quoted = [connection.ops.quote_name(c) for c in COLUMNS]
-        columns = ", ".join(quoted)
-        with connection.cursor() as cursor:
-            if not self.pg:
-                marks = ", ".join(["%s"] * len(COLUMNS))
-                cursor.executemany(
-                    f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING",
-                    good,
-                )
-                return int(cursor.rowcount)
-            raw = cursor.cursor
-            if not any(r[6] for r in good):
-                self._copy(raw, table, columns, good)
-                return len(good)
-            try:
-                # Most files hold no retries: COPY straight in, and only when the unique
-                # message id refuses the batch, stage it and skip the stored ones.
-                with transaction.atomic():
-                    self._copy(raw, table, columns, good)
-                return len(good)
-            except (IntegrityError, connection.Database.IntegrityError):  # type: ignore[attr-defined]
-                pass
-            raw.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS _tend_import_events "
-                f"(LIKE {table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-            )
-            raw.execute("ALTER TABLE _tend_import_events ALTER COLUMN id DROP NOT NULL")
-            self._copy(raw, "_tend_import_events", columns, good)
-            raw.execute(
-                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _tend_import_events "
-                "ON CONFLICT DO NOTHING"
-            )
-            inserted = raw.rowcount
-            raw.execute("TRUNCATE _tend_import_events")
-            return int(inserted)
+        return stored
 
     @staticmethod
-    def _copy(raw: Any, table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
+    def _copy(raw: Any, table: str, columns: str, data: bytes) -> None:
         with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-
-    def _aware(self, text: str) -> datetime:
-        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+            copy.write(data)
 
     def finish(self) -> None:
         if self.dry_run or not self.affected:
             return
         table = connection.ops.quote_name(Customer._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"UPDATE {table} SET last_seen_at = %s "
-                "WHERE id = %s AND (last_seen_at IS NULL OR last_seen_at < %s)",
-                [
-                    (seen, pk, seen)
-                    for pk, seen in ((pk, self._aware(t)) for pk, t in self.last_seen.items())
-                ],
+        ids = sorted(self.last_seen)
+        seen = [datetime.fromisoformat(self.last_seen[pk]).replace(tzinfo=UTC) for pk in ids]
+        if self.pg:  # one statement: thousands of single-row UPDATEs cost their planning each
+            _bound(
+                f"UPDATE {table} SET last_seen_at = v.ts FROM "
+                "unnest(%b::bigint[], %b::timestamptz[]) AS v(id, ts) "
+                f"WHERE {table}.id = v.id AND ({table}.last_seen_at IS NULL "
+                f"OR {table}.last_seen_at < v.ts)",
+                [ids, seen],
             )
+        else:
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"UPDATE {table} SET last_seen_at = %s "
+                    "WHERE id = %s AND (last_seen_at IS NULL OR last_seen_at < %s)",
+                    [(ts, pk, ts) for pk, ts in zip(ids, seen, strict=True)],
+                )
         if self.created >= ANALYZE_AFTER:
             analyze([Event, DailyRollup])
+
+
+def _all_customer_ids() -> dict[str, int]:
+    """External id → customer id for every customer, for a reading process that cannot ask."""
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT external_id, id FROM {table} WHERE external_id <> ''")
+        return dict(cursor.fetchall())
+
+
+def _may_skip_triggers() -> bool:
+    """Whether this role may set ``session_replication_role`` (superuser, or granted it)."""
+    with connection.cursor() as cursor:
+        if connection.pg_version >= 150000:  # type: ignore[attr-defined]
+            cursor.execute("SELECT has_parameter_privilege('session_replication_role', 'SET')")
+        else:
+            cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def _lock_customers(cursor: Any, ids: list[int]) -> bool:
+    """Lock these customers as a foreign key check does; False when one of them is gone."""
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    cursor.execute(f"SELECT id FROM {table} WHERE id = ANY(%s) FOR KEY SHARE", [ids])
+    return len(cursor.fetchall()) == len(ids)
+
+
+def _rollups_increment(counts: Counter[tuple[int, str, str]]) -> None:
+    """Add a batch's counts to the daily rollups: one statement on PostgreSQL (arrays bound in
+    binary), one prepared upsert run per row on SQLite. Keys sorted to avoid deadlocks."""
+    table = connection.ops.quote_name(DailyRollup._meta.db_table)
+    keys = sorted(counts)
+    upsert = (
+        " ON CONFLICT (customer_id, day, name) DO UPDATE SET count = "
+        f"{table}.count + excluded.count"
+    )
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {table} (customer_id, day, name, count) VALUES (%s, %s, %s, %s)"
+                + upsert,
+                [(pk, day, name, counts[pk, day, name]) for pk, day, name in keys],
+            )
+        return
+    _bound(
+        f"INSERT INTO {table} (customer_id, day, name, count) SELECT * FROM "
+        "unnest(%b::bigint[], %b::text[]::date[], %b::text[], %b::int[])" + upsert,
+        [
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+            [k[2] for k in keys],
+            [counts[k] for k in keys],
+        ],
+    )
+
+
+def _bound(sql: str, params: list[Any]) -> None:
+    """Run ``sql`` on PostgreSQL with its parameters bound server-side, in binary: Django's
+    cursor would render arrays of thousands of values into the SQL text, in Python."""
+    import psycopg
+
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params)
