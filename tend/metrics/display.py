@@ -27,6 +27,7 @@ REVENUE_KEYS = ("mrr", "arr", "net_new_mrr", "customers", "arpa")
 RETENTION_KEYS = ("logo_churn", "revenue_churn", "crr", "grr", "nrr", "cer", "renewal_rate")
 VALUE_KEYS = ("clv_simple", "cac", "ltv_cac", "cac_payback")
 REPORT_COHORTS = 6
+DASHBOARD_COHORTS = 24
 
 # --- values ---------------------------------------------------------------------------------
 
@@ -326,6 +327,9 @@ def survival_context(filters: Filters, by: str) -> dict[str, Any]:
 def dashboard_data(filters: Filters) -> dict[str, Any]:
     kpis = series.kpi_series(filters)
     cohorts = series.cohorts(filters)
+    # Years of monthly cohorts make a heatmap too tall to read: the page shows the newest
+    # ones and says so; the downloads keep every cohort.
+    shown = cohorts[-DASHBOARD_COHORTS:]
     current = kpis[-1] if kpis else None
     return {
         "kpis": kpis,
@@ -339,14 +343,15 @@ def dashboard_data(filters: Filters) -> dict[str, Any]:
             "mrr": charts.mrr_figure(kpis),
             "churn": charts.churn_figure(kpis),
             "retention": charts.retention_figure(kpis),
-            "cohorts_logo": charts.cohort_figure(cohorts, basis="logo"),
-            "cohorts_revenue": charts.cohort_figure(cohorts, basis="revenue"),
+            "cohorts_logo": charts.cohort_figure(shown, basis="logo"),
+            "cohorts_revenue": charts.cohort_figure(shown, basis="revenue"),
         },
-        "cohort_height": charts.cohort_height(cohorts),
+        "cohort_height": charts.cohort_height(shown),
         "cohorts": cohorts,
-        "cohort_logo_rows": cohort_rows(cohorts, "logo"),
-        "cohort_revenue_rows": cohort_rows(cohorts, "revenue"),
-        "cohort_range": range(max((len(r.logo) for r in cohorts), default=0)),
+        "cohorts_hidden": len(cohorts) - len(shown),
+        "cohort_logo_rows": cohort_rows(shown, "logo"),
+        "cohort_revenue_rows": cohort_rows(shown, "revenue"),
+        "cohort_range": range(max((len(r.logo) for r in shown), default=0)),
         "movement_rows": movement_rows(kpis),
         "kpi_table": kpi_table(kpis),
         "channel_rows": channel_rows(filters),

@@ -240,6 +240,17 @@ def test_cohort_heatmap_and_survival_come_from_the_series(owner_client, book):
     assert figure["data"][1]["fill"] == "tonexty"  # the shaded band
 
 
+def test_a_long_range_shows_the_newest_cohorts_and_says_so(owner_client, book, monkeypatch):
+    monkeypatch.setattr("tend.metrics.display.DASHBOARD_COHORTS", 2)
+    response = owner_client.get(URL)
+    cohorts = series.cohorts(Filters.parse({}))
+    assert len(cohorts) == 3  # Ada and Bob; Cy and Eve; Dee
+    heat = response.context["figures"]["cohorts_logo"]["data"][0]
+    assert heat["y"] == [f"{r.cohort:%Y-%m}" for r in cohorts[-2:]]
+    assert response.context["cohorts_hidden"] == 1
+    assert "1 older one is in the download" in response.content.decode()
+
+
 def test_survival_by_plan_and_channel_swap_in_with_htmx(owner_client, book):
     for by in ("plan", "channel"):
         response = owner_client.get("/metrics/survival/", {"by": by}, HTTP_HX_REQUEST="true")
