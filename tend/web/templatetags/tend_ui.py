@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django import template
@@ -51,6 +51,10 @@ def format_money(value: Any, currency: str | None = None, decimals: int = 2) -> 
     except (InvalidOperation, TypeError, ValueError):
         return str(value)
     code = (currency or settings.TEND_CURRENCY).upper()
+    # Round half up first: numberformat cuts extra digits off (1234.5 → "1,234").
+    amount = amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    if amount == 0:
+        amount = abs(amount)  # no "−$0.00"
     # Money reads the same in both languages: comma thousands, point decimals ($7,110.00);
     # Django's zh-Hans number format has no thousands separator at all.
     text = numberformat.format(abs(amount), ".", decimals, 3, ",", force_grouping=True)
