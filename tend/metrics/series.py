@@ -23,6 +23,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tend.customers.models import Customer, Tag
 from tend.metrics import formulas
@@ -103,29 +104,41 @@ class Filters:
 
         period = str(data.get("period") or "month")
         if period not in PERIODS:
-            raise FilterError("period", f"must be one of {', '.join(PERIODS)}")
+            raise FilterError(
+                "period", _("must be one of %(choices)s") % {"choices": ", ".join(PERIODS)}
+            )
         start, end = _month_param(data, "start"), _month_param(data, "end")
         if start and end and start > end:
-            raise FilterError("start", "must not be after end")
+            raise FilterError("start", _("must not be after end"))
         try:
             plans = tuple(int(v) for v in many("plan"))
         except ValueError:
-            raise FilterError("plan", "plan ids are whole numbers") from None
+            raise FilterError("plan", _("plan ids are whole numbers")) from None
+        if plans:
+            from tend.billing.models import Plan
+
+            known_plans = set(Plan.objects.filter(pk__in=plans).values_list("pk", flat=True))
+            unknown = [p for p in plans if p not in known_plans]
+            if unknown:
+                raise FilterError("plan", _("no plan with id %(value)s") % {"value": unknown[0]})
         countries = tuple(v.upper() for v in many("country"))
         for country in countries:
             if len(country) != 2 or not country.isalpha():
-                raise FilterError("country", f"{country!r} is not a two-letter country code")
+                raise FilterError(
+                    "country",
+                    _("“%(value)s” is not a two-letter country code") % {"value": country},
+                )
         channels = many("channel")
         known = {c for c, _ in Customer._meta.get_field("channel").choices or []}
         for channel in channels:
             if channel not in known:
-                raise FilterError("channel", f"unknown channel {channel!r}")
+                raise FilterError("channel", _("unknown channel “%(value)s”") % {"value": channel})
         tags = many("tag")
         if tags:
             found = set(Tag.objects.filter(name__in=tags).values_list("name", flat=True))
             missing = [t for t in tags if t not in found]
             if missing:
-                raise FilterError("tag", f"unknown tag {missing[0]!r}")
+                raise FilterError("tag", _("unknown tag “%(value)s”") % {"value": missing[0]})
         return cls(period, start, end, plans, channels, countries, tags)
 
     def months(self, *, today: date | None = None) -> tuple[date, date]:
@@ -140,7 +153,9 @@ class Filters:
                 months=size * (DEFAULT_PERIODS[self.period] - 1)
             )
         if months_between(start, end) + 1 > MAX_PERIODS * size:
-            raise FilterError("start", f"at most {MAX_PERIODS} periods at a time")
+            raise FilterError(
+                "start", _("at most %(count)d periods at a time") % {"count": MAX_PERIODS}
+            )
         return start, end
 
     def is_filtered(self) -> bool:
@@ -235,7 +250,9 @@ def _month_param(data: Mapping[str, Any], name: str) -> date | None:
             return datetime.strptime(text, "%Y-%m").date()
         return month_of(date.fromisoformat(text))
     except ValueError:
-        raise FilterError(name, f"{text!r} is not a month (YYYY-MM)") from None
+        raise FilterError(
+            name, _("“%(value)s” is not a month (YYYY-MM)") % {"value": text}
+        ) from None
 
 
 def _period_start(month: date, period: str) -> date:
@@ -850,7 +867,7 @@ def cohorts(filters: Filters, *, today: date | None = None) -> list[CohortRow]:
 def survival(filters: Filters, *, by: str = "all", now: datetime | None = None) -> dict[str, Any]:
     """Kaplan–Meier curves: all customers, or one curve per plan or channel (``by``)."""
     if by not in ("all", "plan", "channel"):
-        raise FilterError("by", "must be all, plan or channel")
+        raise FilterError("by", _("must be all, plan or channel"))
     key = filters.summary_key()
     if key == (Dimension.ALL, ""):
         stored = state().survival.get(by)

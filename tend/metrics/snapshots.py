@@ -82,9 +82,9 @@ class RefreshResult:
 
 
 def state() -> SnapshotState:
-    """The one snapshot-state row (created empty on first use)."""
-    obj, _ = SnapshotState.objects.get_or_create(pk=1)
-    return obj
+    """The one snapshot-state row; an unsaved empty one before the first build (reads never
+    write)."""
+    return SnapshotState.objects.filter(pk=1).first() or SnapshotState(pk=1)
 
 
 def snapshots_refresh(*, full: bool = False, now: datetime | None = None) -> RefreshResult:

@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 from django_tasks import TaskResultStatus
@@ -47,11 +48,13 @@ def _choices() -> dict[str, Any]:
 def _parse(data: Mapping[str, Any], plans: list[tuple[int, str]]) -> Filters:
     filters = Filters.parse(data)
     if filters.start and filters.start.replace(day=1) > timezone.now().date().replace(day=1):
-        raise FilterError("start", "must not be after this month: there are no figures yet")
+        raise FilterError(
+            "start", gettext("must not be after this month: there are no figures yet")
+        )
     known = {pk for pk, _name in plans}
     for pk in filters.plans:
         if pk not in known:
-            raise FilterError("plan", f"no plan with id {pk}")
+            raise FilterError("plan", gettext("no plan with id %(value)s") % {"value": pk})
     return filters
 
 
@@ -127,7 +130,7 @@ def survival_panel(request: HttpRequest) -> HttpResponse:
         filters = _parse(request.GET, choices["plans"])
         by = request.GET.get("by") or "all"
         if by not in ("all", "plan", "channel"):
-            raise FilterError("by", "must be all, plan or channel")
+            raise FilterError("by", gettext("must be all, plan or channel"))
         context = {**display.survival_context(filters, by), "filter_query": _query(filters)}
     except FilterError as exc:
         return HttpResponse(_error_text(exc), status=400, content_type="text/plain; charset=utf-8")

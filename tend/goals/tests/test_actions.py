@@ -63,8 +63,13 @@ def test_net_new_mrr_may_aim_below_zero_and_nrr_defaults_to_at_least(owner: Any)
 
 
 def test_each_write_leaves_an_audit_row(owner: Any) -> None:
-    goal = goal_create(by=owner, metric="logo_churn", target=Decimal(2), filters={"plan": [7]})
-    assert goal.filters == {"plan": ["7"]}
+    from tend.factories import make_plan
+
+    plan = make_plan("audited", "20")
+    goal = goal_create(
+        by=owner, metric="logo_churn", target=Decimal(2), filters={"plan": [plan.pk]}
+    )
+    assert goal.filters == {"plan": [str(plan.pk)]}
     goal_update(goal=goal, by=owner, name="Churn")  # not a definition: same revision
     assert goal.revision == 1
     goal_update(goal=goal, by=owner, period="quarter")

@@ -212,4 +212,4 @@ def test_the_tend_script_prints_json_and_exits_2_on_bad_arguments():
     assert [from_json(p) for p in body["periods"]] == [expected(p) for p in series]
     bad_month = tend("metrics", "--start", "2025-13")
     assert bad_month.returncode == 2
-    assert "--start: '2025-13' is not a month (YYYY-MM)" in bad_month.stderr
+    assert "--start: “2025-13” is not a month (YYYY-MM)" in bad_month.stderr
