@@ -11,12 +11,13 @@ parsing and the inserts overlap instead of taking turns.
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import multiprocessing
 import pickle
 import queue
 from collections import Counter
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -213,6 +214,11 @@ class EventRows:
         return text.encode()
 
 
+def copy_escaped(text: str) -> str:
+    """``text`` as a value of PostgreSQL COPY text format."""
+    return text.translate(_COPY_ESCAPES)
+
+
 def parse_ahead(rows: EventRows, batches: Iterable[list[Row]]) -> Generator[Parsed, None, None]:
     """Parse ``batches`` in a forked process, at most ``AHEAD`` batches ahead of the caller.
 
@@ -241,12 +247,26 @@ def parse_ahead(rows: EventRows, batches: Iterable[list[Row]]) -> Generator[Pars
                 return
             if isinstance(item, str):
                 raise RuntimeError(f"the events reading process failed:\n{item}")
-            yield pickle.loads(item)
+            with _gc_paused():  # 50,000 new tuples would set off collections of this whole heap
+                parsed = pickle.loads(item)
+            yield parsed
     finally:
         if child.is_alive():
             child.kill()
         child.join()
         channel.close()
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _dumps(parsed: Parsed) -> bytes:
@@ -260,6 +280,12 @@ def _dumps(parsed: Parsed) -> bytes:
 
 
 def _read_ahead(rows: EventRows, batches: Iterable[list[Row]], channel: Any) -> None:
+    # The cyclic garbage collector is the largest cost after the parsing itself: each row is a
+    # new list, and every collection walks the whole heap inherited from the parent too. Parsing
+    # makes no reference cycles, so it is off, with one collection of this process's own
+    # objects (the inherited ones frozen) between batches in case some library made one.
+    gc.freeze()
+    gc.disable()
     try:
         for batch in batches:
             parsed = rows.parse(batch)
@@ -267,6 +293,8 @@ def _read_ahead(rows: EventRows, batches: Iterable[list[Row]], channel: Any) -> 
                 parsed.good = []
             parsed.cleaning, rows.clean.counts = rows.clean.counts, {}
             channel.put(_dumps(parsed))
+            del batch, parsed
+            gc.collect()
         channel.put(None)
     except BaseException:
         import traceback
