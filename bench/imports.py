@@ -3,8 +3,10 @@
 Generates the files in a temporary folder, then for each database (a new SQLite file; a scratch
 PostgreSQL database `tend_bench_imp`, created and dropped here) runs `tend migrate`,
 `tend import customers` and `tend import events` as separate processes, exactly as a user
-would. Reports rows/s (whole process wall time, start-up included) and each import process's
-peak RSS; a second, larger events file shows whether memory stays flat as files grow.
+would. Reports rows/s (whole process wall time, start-up included), each import's peak RSS (the
+larger of the import process and the process it forks to parse a large events file) and the
+machine's 1-minute load average when it ended, since a shared machine slows the run down; a
+second, larger events file shows whether memory stays flat as files grow.
 
 Usage: python bench/imports.py [--db sqlite|postgres|both] [--events 1000000]
        [--large-events 3000000] [--customers 10000] [--no-write]
@@ -95,7 +97,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    results: list[tuple[str, str, int, float, float]] = []
+    results: list[tuple[str, str, int, float, float, float]] = []
     with tempfile.TemporaryDirectory(prefix="tend-bench-imp-") as tmp:
         work = Path(tmp)
         customers = work / "customers.csv"
@@ -109,19 +111,22 @@ def main() -> None:
             for n, path in files:
                 env = fresh_database(db, work, PG_DB)
                 secs, rss = timed([TEND, "import", "customers", str(customers), "-v", "0"], env)
-                results.append((db, "customers", args.customers, secs, rss))
+                results.append((db, "customers", args.customers, secs, rss, os.getloadavg()[0]))
                 secs, rss = timed([TEND, "import", "events", str(path), "-v", "0"], env)
-                results.append((db, "events", n, secs, rss))
+                results.append((db, "events", n, secs, rss, os.getloadavg()[0]))
                 print(results[-2], results[-1], flush=True)
         if "postgres" in dbs:
             drop_database("postgres", PG_DB)
     lines = [
-        "| Database | File | Rows | Wall time | Rows/s | Peak RSS |",
-        "|---|---|---|---|---|---|",
+        "| Database | File | Rows | Wall time | Rows/s | Peak RSS | Load |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for db, kind, n, secs, rss in results:
+    for db, kind, n, secs, rss, load in results:
         name = "SQLite" if db == "sqlite" else "PostgreSQL"
-        lines.append(f"| {name} | {kind} | {n:,} | {secs:.1f} s | {n / secs:,.0f} | {rss:.0f} MB |")
+        lines.append(
+            f"| {name} | {kind} | {n:,} | {secs:.1f} s | {n / secs:,.0f} | {rss:.0f} MB "
+            f"| {load:.1f} |"
+        )
     table = "\n".join(lines)
     print(table)
     if args.no_write:
@@ -133,7 +138,8 @@ def main() -> None:
         "(customer external id, event, ISO timestamp, JSON properties on a third of the rows, "
         "message id; events in sessions of 5–45 from one customer) through `tend import`, "
         "each into a fresh database. Rows/s is the whole "
-        "process's wall time, start-up, daily rollups and ANALYZE included.\n\n"
+        "process's wall time, start-up, daily rollups and ANALYZE included; Load is the "
+        "machine's 1-minute load average as the import ended.\n\n"
         f"Measured {stamp}, {machine()}.\n\n{table}\n"
     )
     text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
