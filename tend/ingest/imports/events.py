@@ -206,7 +206,13 @@ class EventWriter(Writer):
                     [(ts, pk, ts) for pk, ts in zip(ids, seen, strict=True)],
                 )
         if self.created >= ANALYZE_AFTER:
+            if not self.pg:  # SQLite reads every index entry unless told to sample
+                with connection.cursor() as cursor:
+                    cursor.execute("PRAGMA analysis_limit = 1000")
             analyze([Event, DailyRollup])
+            if not self.pg:
+                with connection.cursor() as cursor:
+                    cursor.execute("PRAGMA analysis_limit = 0")
 
 
 def _all_customer_ids() -> dict[str, int]:
