@@ -185,7 +185,7 @@ def test_refresh_is_incremental_and_idempotent(ledger: dict[str, object]) -> Non
 def _snapshot_tables() -> tuple[list[tuple[object, ...]], ...]:
     from tend.metrics.models import CohortCell, MonthlySummary
 
-    summary = MonthlySummary.objects.order_by("dimension", "value", "month")
+    summary = MonthlySummary.objects.order_by("period", "dimension", "value", "month")
     cells = CohortCell.objects.order_by("dimension", "value", "cohort", "age")
     fields_s = [f.name for f in MonthlySummary._meta.fields if f.name != "id"]
     fields_c = [f.name for f in CohortCell._meta.fields if f.name != "id"]
