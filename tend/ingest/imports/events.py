@@ -33,6 +33,7 @@ COLUMNS = (
     "source",
 )
 ANALYZE_AFTER = 50_000
+WAL_PAGES = 10_000  # 40 MB of write-ahead log between checkpoints during an events import
 
 
 class EventWriter(Writer):
@@ -61,10 +62,13 @@ class EventWriter(Writer):
         self, batches: Generator[list[Row], None, None], *, total: int
     ) -> Generator[list[Row] | Parsed, None, None]:
         """The batches to hand to ``write``: parsed in a second process for large files."""
-        if self.dry_run or total < self.parse_ahead_from:
+        if self.dry_run:
             return batches
-        self.rows.customers, self.rows.lookup = _all_customer_ids(), None
-        return parse_ahead(self.rows, batches)
+        out: Generator[list[Row] | Parsed, None, None] = batches
+        if total >= self.parse_ahead_from:
+            self.rows.customers, self.rows.lookup = _all_customer_ids(), None
+            out = parse_ahead(self.rows, batches)
+        return out if self.pg else _checkpoints_spaced(out)
 
     def write(self, rows: list[Row] | Parsed) -> list[Reject]:
         parsed = rows if isinstance(rows, Parsed) else self.rows.parse(rows)
@@ -213,6 +217,24 @@ class EventWriter(Writer):
             if not self.pg:
                 with connection.cursor() as cursor:
                     cursor.execute("PRAGMA analysis_limit = 0")
+
+
+def _checkpoints_spaced(
+    batches: Generator[list[Row] | Parsed, None, None],
+) -> Generator[list[Row] | Parsed, None, None]:
+    """SQLite copies the write-ahead log into the database when it passes 1,000 pages, after
+    nearly every batch; every WAL_PAGES instead, index pages that several batches change are
+    copied once (about 10 % less time per million events). This connection only, and reset."""
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        (pages,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA wal_autocheckpoint = {WAL_PAGES}")
+    try:
+        yield from batches
+    finally:
+        batches.close()
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {int(pages)}")
 
 
 def _all_customer_ids() -> dict[str, int]:

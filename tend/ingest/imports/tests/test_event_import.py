@@ -254,3 +254,17 @@ def test_on_postgresql_foreign_keys_hold_with_or_without_the_trigger_shortcut(
     with connection.cursor() as cursor:
         cursor.execute("SHOW session_replication_role")
         assert cursor.fetchone() == ("origin",)  # back to normal for whatever comes next
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's write-ahead log")
+def test_on_sqlite_the_checkpoint_interval_is_widened_for_the_import_only(write_csv):
+    make_customer("Acme", external_id="c1")
+    path = write_csv("events.csv", ["customer", "event", "timestamp"], [["c1", "a", "2024-03-01"]])
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        before = cursor.fetchone()
+
+        import_file(kind="events", path=path)
+
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        assert cursor.fetchone() == before
