@@ -24,9 +24,8 @@ from operator import itemgetter
 from typing import Any
 
 from tend.ingest.imports.reading import Cleaner, Problem
+from tend.ingest.imports.writers import Reject, Row
 
-Row = tuple[int, list[Any]]
-Reject = tuple[int, str, str, str, list[Any]]
 # (customer id, name, UTC time as "YYYY-MM-DD HH:MM:SS[.ffffff]", properties JSON, message id)
 Good = tuple[int, str, str, str, str | None]
 
