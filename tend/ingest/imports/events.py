@@ -1,8 +1,9 @@
 """The events fast path: tens of thousands of rows per statement, no model instances.
 
-SQLite gets ``executemany`` with ``ON CONFLICT DO NOTHING``; PostgreSQL gets ``COPY`` (into a
-temporary table first when message ids must be deduplicated against what is stored).
-Retried message ids are skipped and counted, never stored twice.
+Rows are validated by ``event_rows`` (in a second process for large files). SQLite gets
+``executemany`` with ``ON CONFLICT DO NOTHING``; PostgreSQL gets ``COPY`` (into a temporary
+table first when message ids must be deduplicated against what is stored). Retried message
+ids are skipped and counted, never stored twice; daily rollups follow in the same transaction.
 """
 
 from __future__ import annotations
