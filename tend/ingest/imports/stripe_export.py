@@ -23,13 +23,20 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 
 from tend.billing.currency import reporting_currency
 from tend.billing.models import Plan, Subscription
 from tend.customers.models import Customer
 from tend.ingest.imports.reading import Problem
-from tend.ingest.imports.writers import Reject, Row, Writer, _At, _choice, _chunks
+from tend.ingest.imports.writers import (
+    Reject,
+    Row,
+    SavesSubscriptions,
+    Writer,
+    _At,
+    _choice,
+    _chunks,
+)
 from tend.ingest.webhooks.actions import stripe_plan_for
 from tend.ingest.webhooks.customers import customer_fields, stripe_customers_link
 from tend.ingest.webhooks.stripe_objects import (
@@ -148,7 +155,7 @@ class StripeCustomerWriter(Writer):
 # --- subscriptions ------------------------------------------------------------------------
 
 
-class StripeSubscriptionWriter(Writer):
+class StripeSubscriptionWriter(SavesSubscriptions):
     """Stripe subscriptions export: upserts by subscription id, with the webhook's MRR."""
 
     model = Subscription
@@ -308,7 +315,6 @@ class StripeSubscriptionWriter(Writer):
         return self.plans[code]
 
     def write(self, rows: list[Row]) -> list[Reject]:
-        from tend.ingest.imports.ledger import mrr_sync_bulk
 
         good, rejects = self.parse(rows, self._record)
         good, refused_early = self._refuse_before_linking(good, dict(rows))
@@ -360,18 +366,5 @@ class StripeSubscriptionWriter(Writer):
         self.updated += len(changed)
         if self.dry_run:
             return rejects
-        if new_subs:
-            Subscription.objects.bulk_create(new_subs)
-        if changed:
-            Subscription.objects.bulk_update(changed, [*sorted(fields), "updated_at"])
-        ids = {s.customer_id for s in [*new_subs, *changed]}
-        for sub in [*new_subs, *changed]:
-            self.touch(sub.customer_id)
-        for pk, (before, after) in mrr_sync_bulk(customer_ids=sorted(ids), now=self.now).items():
-            self.mrr_changes[pk] = (self.mrr_changes.get(pk, (before, after))[0], after)
-        if ids:
-            # The revenue dashboards follow the ledger, as after ``customer_mrr_sync``.
-            from tend.metrics.tasks import metrics_refresh_soon
-
-            transaction.on_commit(metrics_refresh_soon)
+        self.save_subscriptions(new_subs, changed, fields)
         return rejects

@@ -166,6 +166,33 @@ class Writer:
         return [sub for number, sub in new if number not in gaps], changed, fields, refused
 
 
+class SavesSubscriptions(Writer):
+    """Shared by the subscription writers (generic and Stripe export)."""
+
+    mrr_changes: dict[int, tuple[Decimal, Decimal]]
+
+    def save_subscriptions(
+        self, created: list[Subscription], changed: list[Subscription], fields: Iterable[str]
+    ) -> None:
+        """Write a batch's new and changed subscriptions, then bring the ledger in step."""
+        if created:
+            Subscription.objects.bulk_create(created)
+        if changed:
+            Subscription.objects.bulk_update(changed, [*sorted(fields), "updated_at"])
+        ids = {s.customer_id for s in [*created, *changed]}
+        for sub in [*created, *changed]:
+            self.touch(sub.customer_id)
+        from tend.ingest.imports.ledger import mrr_sync_bulk
+
+        for pk, (before, after) in mrr_sync_bulk(customer_ids=sorted(ids), now=self.now).items():
+            self.mrr_changes[pk] = (self.mrr_changes.get(pk, (before, after))[0], after)
+        if ids:
+            # The revenue dashboards follow the ledger, as after ``customer_mrr_sync``.
+            from tend.metrics.tasks import metrics_refresh_soon
+
+            transaction.on_commit(metrics_refresh_soon)
+
+
 class _At(Exception):
     def __init__(self, field: str, problem: Problem) -> None:
         super().__init__(field)
@@ -412,7 +439,7 @@ INTERVALS = {v: v for v in Interval.values} | {
 }
 
 
-class SubscriptionWriter(Writer):
+class SubscriptionWriter(SavesSubscriptions):
     model = Subscription
 
     def __init__(self, **kw: Any) -> None:
@@ -462,7 +489,6 @@ class SubscriptionWriter(Writer):
         return rec
 
     def write(self, rows: list[Row]) -> list[Reject]:
-        from tend.ingest.imports.ledger import mrr_sync_bulk
 
         good, rejects = self.parse(rows, self._record)
         rows_by = dict(rows)
@@ -499,20 +525,7 @@ class SubscriptionWriter(Writer):
         self.updated += len(changed)
         if self.dry_run:
             return rejects
-        if accepted:
-            Subscription.objects.bulk_create(accepted)
-        if changed:
-            Subscription.objects.bulk_update(changed, [*sorted(fields), "updated_at"])
-        ids = {s.customer_id for s in [*accepted, *changed]}
-        for sub in [*accepted, *changed]:
-            self.touch(sub.customer_id)
-        for pk, (before, after) in mrr_sync_bulk(customer_ids=sorted(ids), now=self.now).items():
-            self.mrr_changes[pk] = (self.mrr_changes.get(pk, (before, after))[0], after)
-        if ids:
-            # The revenue dashboards follow the ledger, as after ``customer_mrr_sync``.
-            from tend.metrics.tasks import metrics_refresh_soon
-
-            transaction.on_commit(metrics_refresh_soon)
+        self.save_subscriptions(accepted, changed, fields)
         return rejects
 
 
