@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import http.client
 import os
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,3 +80,21 @@ def wait_ready(port: int, server: subprocess.Popen[bytes]) -> None:
         except OSError:
             time.sleep(0.2)
     raise SystemExit("server did not start")
+
+
+@contextmanager
+def serving(env: dict[str, str], port: int) -> Iterator[None]:
+    """`tend serve` (gunicorn, 2 processes, as in production) on ``port`` while the block runs."""
+    server = subprocess.Popen(
+        [*TEND, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_ready(port, server)
+        yield
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)

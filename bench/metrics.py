@@ -19,12 +19,10 @@ import argparse
 import json
 import os
 import re
-import signal
-import subprocess
 import time
 from pathlib import Path
 
-from common import ROOT, TEND, database_env, recreate_database, run, wait_ready
+from common import ROOT, database_env, recreate_database, run, serving
 from pages import Browser, percentiles
 
 PG_DB = "tend_bench_metrics"
@@ -82,15 +80,7 @@ def refresh(kind: str, env: dict[str, str]) -> dict[str, float]:
 
 def measure(kind: str, env: dict[str, str], args: argparse.Namespace) -> dict[str, dict]:
     port = 8766
-    server = subprocess.Popen(
-        [*TEND, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_ready(port, server)
+    with serving(env, port):
         browser = Browser(port)
         browser.login()
         page = browser.request("GET", "/metrics/")[1]
@@ -127,9 +117,6 @@ def measure(kind: str, env: dict[str, str], args: argparse.Namespace) -> dict[st
                 assert status == 200, f"{path} gave HTTP {status}"
                 results[name].append(t)
         return {name: percentiles(samples) for name, samples in results.items()}
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
 
 
 def main() -> None:

@@ -18,14 +18,12 @@ import http.client
 import os
 import random
 import re
-import signal
 import statistics
-import subprocess
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from common import ROOT, TEND, database_env, recreate_database, run, wait_ready
+from common import ROOT, database_env, recreate_database, run, serving
 
 PG_DB = "tend_bench_pages"
 PASSWORD = "bench-password-123"
@@ -107,15 +105,7 @@ def measure(
     kind: str, env: dict[str, str], args: argparse.Namespace
 ) -> dict[str, dict[str, float]]:
     port = 8765
-    server = subprocess.Popen(
-        [*TEND, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_ready(port, server)
+    with serving(env, port):
         browser = Browser(port)
         browser.login()
         rng = random.Random(1)
@@ -160,9 +150,6 @@ def measure(
                 f"max={ordered[-1] * 1000:6.1f} ms"
             )
         return {name: percentiles(samples) for name, samples in results.items()}
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
 
 
 def main() -> None:
