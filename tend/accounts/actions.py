@@ -5,10 +5,12 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
 from tend.accounts.models import ApiKey, AuditEntry, Role, User
+from tend.lib.access import key_kind_refusal
 
 
 def audit_record(
@@ -78,7 +80,11 @@ def user_create(
 
 @transaction.atomic
 def apikey_create(*, name: str, kind: str, by: User) -> tuple[ApiKey, str]:
-    """Create a key and return it with the raw secret, which is never stored or shown again."""
+    """Create a key acting for ``by`` and return it with the raw secret, which is never stored
+    or shown again. A viewer may own ``read`` keys only (ValidationError on ``kind``)."""
+    refusal = key_kind_refusal(by, kind)
+    if refusal is not None:
+        raise ValidationError({"kind": refusal}, code="kind_not_allowed")
     raw, lookup = ApiKey.generate(kind)
     key = ApiKey.objects.create(
         name=name, kind=kind, lookup=lookup, hashed=ApiKey.hash(raw), created_by=by
@@ -97,12 +103,21 @@ def apikey_revoke(*, key: ApiKey, by: User) -> ApiKey:
 
 
 def apikey_authenticate(raw: str) -> ApiKey | None:
-    """Return the active key matching ``raw``, compared in constant time, or None."""
+    """Return the usable key matching ``raw``, compared in constant time, or None.
 
+    Every surface that takes a key (REST API, tracking API) comes through here, so a revoked
+    key and a key of a deactivated user are refused everywhere. What a usable key may do is
+    decided by ``tend.lib.access.key_refusal``.
+    """
     lookup = ApiKey.lookup_of(raw)
     if lookup is None:
         return None
-    key = ApiKey.objects.active().select_related("created_by").filter(lookup=lookup).first()
+    key = (
+        ApiKey.objects.active()
+        .filter(lookup=lookup, created_by__is_active=True)
+        .select_related("created_by")
+        .first()
+    )
     if key is None or not hmac.compare_digest(key.hashed, ApiKey.hash(raw)):
         return None
     now = timezone.now()

@@ -11,7 +11,8 @@ Two ways in, tried in this order:
 What a caller may do is decided in ``may_call`` from the key kind and the user's role:
 ``read`` keys and viewers only read, ``read_write`` keys and members/owners also write, and
 ``write`` keys (event ingestion) may not use this API at all. A key never does more than its
-creator's role allows. Every decision is made before the request body is parsed, so a denied
+creator's role allows *now* (``tend.lib.access.key_refusal``, shared with the tracking API).
+Every decision is made before the request body is parsed, so a denied
 request changes nothing.
 """
 
@@ -30,8 +31,8 @@ from ninja.security.http import HttpBearer
 from ninja.utils import check_csrf
 
 from tend.accounts.actions import apikey_authenticate
-from tend.accounts.models import ApiKey, ApiKeyKind, User
-from tend.lib.access import can_write
+from tend.accounts.models import ApiKey, User
+from tend.lib.access import can_write, key_refusal
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -51,16 +52,12 @@ class Principal:
 
 def may_call(principal: Principal, method: str) -> str | None:
     """Return why ``principal`` may not make a ``method`` request, or None when it may."""
-    key = principal.key
-    if key is not None and key.kind == ApiKeyKind.WRITE:
-        return "Write keys are for event ingestion only and cannot use the REST API."
-    if method.upper() in SAFE_METHODS:
+    safe = method.upper() in SAFE_METHODS
+    if principal.key is not None:
+        return key_refusal(principal.key, "read" if safe else "write")
+    if safe or can_write(principal.user):
         return None
-    if key is not None and not key.can_write:
-        return "This API key can only read; use a read_write key to change data."
-    if not can_write(principal.user):
-        return "Your role can view but not change data."
-    return None
+    return "Your role can view but not change data."
 
 
 def _authorize(request: HttpRequest, principal: Principal) -> Principal:
@@ -85,8 +82,8 @@ class KeyAuth(HttpBearer):
         return self.authenticate(request, raw.strip())
 
     def authenticate(self, request: HttpRequest, token: str) -> Principal | None:
-        key = apikey_authenticate(token)
-        if key is None or not key.created_by.is_active:
+        key = apikey_authenticate(token)  # None for a revoked key or a deactivated user's
+        if key is None:
             raise AuthenticationError(message="Invalid or revoked API key.")
         return _authorize(request, Principal(user=key.created_by, key=key))
 

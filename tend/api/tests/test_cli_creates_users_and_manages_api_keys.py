@@ -104,9 +104,48 @@ def test_apikey_create_refuses_an_unknown_user_or_kind(owner):
 
 
 @pytest.mark.django_db
-def test_a_read_write_key_for_a_viewer_comes_with_a_warning(viewer):
-    _, err = run("apikey", "create", "--name", "k", "--kind", "read_write", "--user", "vera")
-    assert "can only read" in err
+@pytest.mark.parametrize("kind", ["write", "read_write"])
+def test_a_viewer_may_not_own_a_key_that_changes_data_and_is_told_why(viewer, kind):
+    with pytest.raises(CommandError, match=r"kind: vera is a viewer\. Viewers only read"):
+        run("apikey", "create", "--name", "k", "--kind", kind, "--user", "vera")
+    assert not ApiKey.objects.exists()
+    assert not AuditEntry.objects.filter(action="apikey.create").exists()
+
+
+@pytest.mark.django_db
+def test_a_viewer_may_own_a_read_key(viewer):
+    out, err = run("apikey", "create", "--name", "k", "--kind", "read", "--user", "vera")
+    assert apikey_authenticate(out.strip()).created_by == viewer
+    assert "reads through the REST API" in err
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("kind", "says"),
+    [
+        ("write", "sends events to the tracking API (/v1) and cannot use the REST API"),
+        ("read", "reads through the REST API (/api/v1) and cannot send events"),
+        ("read_write", "reads and changes data through the REST API (/api/v1)"),
+    ],
+)
+def test_apikey_create_says_what_the_key_may_do_and_whose_rights_it_has(owner, kind, says):
+    _, err = run("apikey", "create", "--name", "k", "--kind", kind, "--user", "olivia")
+    assert says in err
+    assert "acts as olivia" in err and "stops working when olivia is deactivated" in err
+
+
+@pytest.mark.django_db
+def test_apikey_list_says_which_keys_their_users_rights_refuse(owner, member):
+    run("apikey", "create", "--name", "events", "--kind", "write", "--user", "mike")
+    run("apikey", "create", "--name", "zapier", "--kind", "read_write", "--user", "mike")
+    member.role = Role.VIEWER
+    member.save(update_fields=["role"])
+    listing, _ = run("apikey", "list")
+    assert "refused: user is a viewer" in listing and "read only: user is a viewer" in listing
+    member.is_active = False
+    member.save(update_fields=["is_active"])
+    listing, _ = run("apikey", "list")
+    assert listing.count("refused: user deactivated") == 2
 
 
 @pytest.mark.django_db

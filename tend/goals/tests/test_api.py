@@ -99,8 +99,10 @@ def test_a_read_key_lists_but_cannot_write(owner: Any, ro: Client) -> None:
     assert goal.active and Goal.objects.count() == 1
 
 
-def test_a_viewers_read_write_key_cannot_write(viewer: Any) -> None:
-    client = client_with(apikey_create(name="v", kind="read_write", by=viewer)[1])
+def test_a_read_write_key_of_a_user_made_viewer_cannot_write(member: Any) -> None:
+    client = client_with(apikey_create(name="v", kind="read_write", by=member)[1])
+    member.role = "viewer"
+    member.save(update_fields=["role"])
     assert post(client, "/goals", {"metric": "nrr", "target": "105"}).status_code == 403
     assert not Goal.objects.exists()
 

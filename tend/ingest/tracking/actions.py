@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from tend.accounts.models import User
 from tend.activity.actions import rollups_rebuild
 from tend.activity.models import DailyRollup, Event
 from tend.customers.actions import contact_create, contact_update, customer_create, customer_update
@@ -52,13 +53,17 @@ def tracking_ingest(
     *,
     raws: Sequence[Any],
     label: str,
+    by: User | None = None,
     received_at: datetime | None = None,
     default_type: str | None = None,
     batch_sent_at: datetime | None = None,
     batch_context: dict[str, Any] | None = None,
     check_sizes: bool = True,
 ) -> IngestResult:
-    """Store a list of raw Segment messages; bad ones are reported by index, good ones kept."""
+    """Store a list of raw Segment messages; bad ones are reported by index, good ones kept.
+
+    Customers and contacts created or changed by identify/group are audited as ``by`` (the
+    write key's user) with ``label`` (``api:<key name>``)."""
     received_at = received_at or timezone.now()
     result = IngestResult()
     messages: list[Message] = []
@@ -85,7 +90,7 @@ def tracking_ingest(
                 continue
             try:
                 with transaction.atomic():
-                    _identity_apply(message, label=label)
+                    _identity_apply(message, by=by, label=label)
                 result.accepted += 1
             except Rejected as error:
                 result.reject(message.index, error)
@@ -385,23 +390,23 @@ CUSTOMER_TRAITS = {"name", "email", "phone", "industry", "employees", "country",
 CONTACT_TRAITS = {"name", "firstName", "lastName", "email", "phone", "title"}
 
 
-def _identity_apply(message: Message, *, label: str) -> None:
+def _identity_apply(message: Message, *, by: User | None, label: str) -> None:
     """Apply one identify, group or alias message; a concurrent twin is retried once."""
     try:
         with transaction.atomic():
-            _identity_apply_once(message, label=label)
+            _identity_apply_once(message, by=by, label=label)
     except IntegrityError:
         # Another request created the same customer, contact or identity just now; now it
         # exists, so the second attempt updates it.
-        _identity_apply_once(message, label=label)
+        _identity_apply_once(message, by=by, label=label)
 
 
-def _identity_apply_once(message: Message, *, label: str) -> None:
+def _identity_apply_once(message: Message, *, by: User | None, label: str) -> None:
     try:
         if message.type == "identify":
-            _identify(message, label=label)
+            _identify(message, by=by, label=label)
         elif message.type == "group":
-            _group(message, label=label)
+            _group(message, by=by, label=label)
         else:
             _alias(message)
     except ValidationError as error:
@@ -452,7 +457,7 @@ def customer_fields_from_traits(traits: dict[str, Any], *, kind: str) -> dict[st
 
 
 def _customer_upsert(
-    *, external_id: str, traits: dict[str, Any], kind: str, label: str
+    *, external_id: str, traits: dict[str, Any], kind: str, by: User | None, label: str
 ) -> Customer:
     fields = customer_fields_from_traits(traits, kind=kind)
     customer = Customer.objects.filter(external_id=external_id).first()
@@ -466,13 +471,13 @@ def _customer_upsert(
             if signed_up is not None:
                 fields["signed_up_at"] = signed_up
         return customer_create(
-            by=None, name=name, kind=kind, external_id=external_id, label=label, **fields
+            by=by, name=name, kind=kind, external_id=external_id, label=label, **fields
         )
     if "traits" in fields:
         fields["traits"] = {**customer.traits, **fields["traits"]}
     if not fields.get("name", True):
         fields.pop("name")
-    return customer_update(customer=customer, by=None, label=label, **fields)
+    return customer_update(customer=customer, by=by, label=label, **fields)
 
 
 def contact_fields_from_traits(traits: dict[str, Any]) -> dict[str, Any]:
@@ -495,7 +500,12 @@ def contact_fields_from_traits(traits: dict[str, Any]) -> dict[str, Any]:
 
 
 def _contact_upsert(
-    *, user_id: str, customer: Customer | None, traits: dict[str, Any], label: str
+    *,
+    user_id: str,
+    customer: Customer | None,
+    traits: dict[str, Any],
+    by: User | None,
+    label: str,
 ) -> Contact | None:
     """Create or update the contact for ``user_id``; None while its customer is unknown."""
     fields = contact_fields_from_traits(traits)
@@ -503,12 +513,12 @@ def _contact_upsert(
     if contact is not None:
         if "traits" in fields:
             fields["traits"] = {**contact.traits, **fields["traits"]}
-        return contact_update(contact=contact, by=None, label=label, **fields)
+        return contact_update(contact=contact, by=by, label=label, **fields)
     if customer is None:
         return None
     name = fields.pop("name", "") or fields.get("email") or user_id
     return contact_create(
-        customer=customer, by=None, name=name, external_id=user_id, label=label, **fields
+        customer=customer, by=by, name=name, external_id=user_id, label=label, **fields
     )
 
 
@@ -534,7 +544,7 @@ def _identity_link(
     return identity
 
 
-def _identify(message: Message, *, label: str) -> None:
+def _identify(message: Message, *, by: User | None, label: str) -> None:
     user_id, anonymous_id = message.user_id, message.anonymous_id
     if not user_id:
         # An anonymous identify: keep its traits for when the person signs up.
@@ -543,18 +553,18 @@ def _identify(message: Message, *, label: str) -> None:
     contact: Contact | None = None
     if _b2c():
         customer: Customer | None = _customer_upsert(
-            external_id=user_id, traits=message.traits, kind=Kind.PERSON, label=label
+            external_id=user_id, traits=message.traits, kind=Kind.PERSON, by=by, label=label
         )
     else:
         customer = None
         if message.group_id:
             customer = _customer_upsert(
-                external_id=message.group_id, traits={}, kind=Kind.COMPANY, label=label
+                external_id=message.group_id, traits={}, kind=Kind.COMPANY, by=by, label=label
             )
         else:
             customer = _known_user(user_id)[0]
         contact = _contact_upsert(
-            user_id=user_id, customer=customer, traits=message.traits, label=label
+            user_id=user_id, customer=customer, traits=message.traits, by=by, label=label
         )
         if contact is not None:
             customer = contact.customer if customer is None else customer
@@ -566,11 +576,11 @@ def _identify(message: Message, *, label: str) -> None:
         _merge(user_id=user_id, extra_anonymous=[anonymous_id], customer=customer, contact=contact)
 
 
-def _group(message: Message, *, label: str) -> None:
+def _group(message: Message, *, by: User | None, label: str) -> None:
     if _b2c():
         return  # B2C: customers are people, made by identify; groups have no meaning here.
     customer = _customer_upsert(
-        external_id=message.group_id, traits=message.traits, kind=Kind.COMPANY, label=label
+        external_id=message.group_id, traits=message.traits, kind=Kind.COMPANY, by=by, label=label
     )
     user_id, anonymous_id = message.user_id, message.anonymous_id
     if not user_id:
@@ -581,7 +591,7 @@ def _group(message: Message, *, label: str) -> None:
     contact = None
     if known is not None and known.traits:
         contact = _contact_upsert(
-            user_id=user_id, customer=customer, traits=known.traits, label=label
+            user_id=user_id, customer=customer, traits=known.traits, by=by, label=label
         )
     else:
         contact = Contact.objects.filter(external_id=user_id).first()

@@ -32,6 +32,7 @@ from tend.ingest.tracking.messages import (
     Rejected,
     parse_time,
 )
+from tend.lib.access import key_refusal
 from tend.ratelimit.actions import rate_limit_hit
 
 BATCH_KINDS = frozenset({"batch", "import"})
@@ -109,13 +110,12 @@ def _authorise(raw_key: str | None) -> ApiKey:
             "a write key is required (HTTP Basic user name, or writeKey in the body)",
             status=401,
         )
-    key = apikey_authenticate(raw_key)
+    key = apikey_authenticate(raw_key)  # None when revoked or its user is deactivated
     if key is None:
         raise Rejected("unauthorized", "unknown or revoked write key", status=401)
-    if not key.can_ingest:
-        raise Rejected(
-            "forbidden", "this key cannot send events; use a write key", "writeKey", status=403
-        )
+    refusal = key_refusal(key, "ingest")  # a read key, or a viewer's key
+    if refusal is not None:
+        raise Rejected("forbidden", refusal, "writeKey", status=403)
     return key
 
 
@@ -179,7 +179,8 @@ def receive(request: HttpRequest, kind: str) -> JsonResponse:
         return _error(error)
     result = tracking_ingest(
         raws=raws,
-        label=f"tracking:{key.name}",
+        by=key.created_by,  # the audit log names the key's user and the key
+        label=f"api:{key.name}",
         received_at=received_at,
         default_type=None if is_batch else kind,
         batch_sent_at=sent_at,

@@ -9,12 +9,39 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from rich.console import Console
 from rich.table import Table
 
 from tend.accounts.actions import apikey_create, apikey_revoke
 from tend.accounts.models import ApiKey, ApiKeyKind, User
+from tend.lib.access import can_write
+
+RIGHTS = {
+    ApiKeyKind.WRITE: _lazy(
+        "It sends events to the tracking API (/v1) and cannot use the REST API."
+    ),
+    ApiKeyKind.READ: _lazy("It reads through the REST API (/api/v1) and cannot send events."),
+    ApiKeyKind.READ_WRITE: _lazy(
+        "It reads and changes data through the REST API (/api/v1) and can send events to /v1."
+    ),
+}
+
+
+def _status(key: ApiKey) -> str:
+    """Whether the key works now, and why not."""
+    if key.revoked_at:
+        return _("revoked %(date)s") % {"date": f"{key.revoked_at:%Y-%m-%d}"}
+    if not key.created_by.is_active:
+        return _("refused: user deactivated")
+    if key.kind == ApiKeyKind.WRITE and not can_write(key.created_by):
+        return _("refused: user is a viewer")
+    if key.kind == ApiKeyKind.READ_WRITE and not can_write(key.created_by):
+        return _("read only: user is a viewer")
+    return _("active")
 
 
 class Command(BaseCommand):
@@ -28,7 +55,10 @@ class Command(BaseCommand):
             "--kind",
             required=True,
             choices=ApiKeyKind.values,
-            help="write: event ingestion only; read: REST reads; read_write: REST reads and writes",
+            help=(
+                "write: event ingestion only; read: REST reads; read_write: REST reads and "
+                "writes (and events). Viewers may own read keys only."
+            ),
         )
         create.add_argument("--user", required=True, help="username the key acts for")
         listing = actions.add_parser("list", help="list keys (never their secrets)")
@@ -53,15 +83,23 @@ class Command(BaseCommand):
         if not name:
             raise CommandError("name: give the key a name.")
         user = self._user(options["user"])
-        key, raw = apikey_create(name=name, kind=options["kind"], by=user)
+        try:
+            key, raw = apikey_create(name=name, kind=options["kind"], by=user)
+        except ValidationError as error:
+            raise CommandError(f"kind: {' '.join(error.messages)}") from None
         self.stderr.write(
             f"Created {key.kind} key {key.pk} {key.name!r} for {user.username}. "
             "Copy it now; it is not shown again:"
         )
-        if key.kind == ApiKeyKind.READ_WRITE and not user.can_write:
-            self.stderr.write(
-                self.style.WARNING(f"{user.username} is a {user.role}: this key can only read.")
+        self.stderr.write(str(RIGHTS[ApiKeyKind(key.kind)]))
+        self.stderr.write(
+            _(
+                "The key acts as %(user)s and never does more than %(user)s may: it stops "
+                "working when %(user)s is deactivated, and only reads if %(user)s becomes a "
+                "viewer."
             )
+            % {"user": user.username}
+        )
         self.stdout.write(raw)
 
     def _list(self, options: dict[str, Any]) -> None:
@@ -77,7 +115,7 @@ class Command(BaseCommand):
                 key.created_by.username,
                 f"{key.created_at:%Y-%m-%d %H:%M}",
                 f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never",
-                f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active",
+                _status(key),
             )
         buffer = io.StringIO()
         Console(file=buffer, width=120).print(table)
