@@ -1,0 +1,194 @@
+"""Every key kind × every role × active or deactivated user, on every tracking endpoint
+(``/v1/identify|track|page|screen|group|alias|batch|import``) and the REST API, over real HTTP.
+
+A key acts with its user's rights *now*: a revoked key or a deactivated user's key is a 401
+everywhere; a viewer's key (even one made while the user could write) never changes data: 403
+on ``/v1``, reads only on REST. A refused request changes nothing: customers, contacts, their
+names and emails, events, identities and audit rows are compared before and after. An accepted
+change through ``/v1`` is audited as the key's user with the label ``api:<key name>``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import httpx
+import pytest
+from django.core.exceptions import ValidationError
+
+from tend.accounts.actions import apikey_create, apikey_revoke, user_create
+from tend.accounts.models import AuditEntry, Role, User
+from tend.activity.models import Event
+from tend.customers.models import Contact, Customer
+from tend.factories import make_contact, make_customer
+from tend.ingest.tracking.models import Identity, PendingEvent
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+KINDS = ["write", "read", "read_write", "revoked"]
+ROLES = [Role.OWNER, Role.MEMBER, Role.VIEWER]
+V1 = ["identify", "track", "page", "screen", "group", "alias", "batch", "import"]
+EVENT_CALLS = {"track", "page", "screen", "batch", "import"}
+_ids = itertools.count(1)
+
+
+def expected_v1(kind: str, role: str, active: bool) -> int:
+    if kind == "revoked" or not active:
+        return 401  # unknown to every surface
+    if kind == "read" or role == Role.VIEWER:
+        return 403
+    return 200
+
+
+def expected_rest(kind: str, role: str, active: bool, *, write: bool) -> int:
+    if kind == "revoked" or not active:
+        return 401
+    if kind == "write":
+        return 403  # ingestion only
+    if write and (kind == "read" or role == Role.VIEWER):
+        return 403
+    return 200
+
+
+def key_for(kind: str, role: str, active: bool) -> tuple[str, User]:
+    """A key of ``kind`` made while its user could make it, then the user changed to ``role``
+    and maybe deactivated: the way a key ends up with rights its user no longer has."""
+    user = user_create(username=f"u{role}", password="x" * 12, role=Role.MEMBER)
+    key, raw = apikey_create(
+        name=f"{kind}-{role}", kind="write" if kind == "revoked" else kind, by=user
+    )
+    if kind == "revoked":
+        apikey_revoke(key=key, by=user)
+    user.role = role
+    user.is_active = active
+    user.save(update_fields=["role", "is_active"])
+    return raw, user
+
+
+def message(kind: str) -> dict[str, Any]:
+    n = next(_ids)
+    common = {"userId": "u-1", "messageId": f"m-{kind}-{n}"}
+    bodies: dict[str, dict[str, Any]] = {
+        "identify": {"traits": {"email": f"changed{n}@evil.example", "name": "Renamed"}},
+        "track": {"event": "Signed in"},
+        "page": {"name": "Home"},
+        "screen": {"name": "Home"},
+        "group": {"groupId": "g-1", "traits": {"name": f"Hacked {n}", "email": "x@evil.example"}},
+        "alias": {"previousId": f"anon-{n}"},
+    }
+    if kind in {"batch", "import"}:
+        return {"batch": [{"type": "track", **message("track")}]}
+    return {**common, **bodies[kind]}
+
+
+def snapshot() -> tuple[Any, ...]:
+    """Everything a key could change, as comparable values."""
+    return (
+        sorted(Customer.objects.values_list("pk", "name", "email", "external_id")),
+        sorted(Contact.objects.values_list("pk", "name", "email", "external_id")),
+        Event.objects.count(),
+        Identity.objects.count(),
+        PendingEvent.objects.count(),
+        AuditEntry.objects.exclude(action__startswith=("apikey."))
+        .exclude(action__startswith="user.")
+        .count(),
+    )
+
+
+@pytest.mark.parametrize("active", [True, False], ids=["active", "deactivated"])
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_key_does_on_every_surface_only_what_its_user_may_do_now(
+    live_server: Any, kind: str, role: str, active: bool
+) -> None:
+    raw, user = key_for(kind, role, active)
+    company = make_customer(name="Acme", external_id="g-1", email="billing@acme.example")
+    person = make_contact(company, name="Pat", external_id="u-1", email="pat@acme.example")
+
+    # --- the tracking API, both ways of sending the key --------------------------------
+    status = expected_v1(kind, role, active)
+    with httpx.Client(base_url=f"{live_server.url}/v1", timeout=20) as v1:
+        for endpoint in V1:
+            before = snapshot()
+            by_header = v1.post(f"/{endpoint}", json=message(endpoint), auth=(raw, ""))
+            in_body = v1.post(f"/{endpoint}", json={**message(endpoint), "writeKey": raw})
+            for response in (by_header, in_body):
+                assert response.status_code == status, (endpoint, response.text)
+                assert response.json()["success"] is (status == 200), endpoint
+            if status != 200:
+                assert snapshot() == before, endpoint
+                assert response.json()["error"]["code"] in {"unauthorized", "forbidden"}
+            elif endpoint in EVENT_CALLS:
+                assert Event.objects.count() == before[2] + 2, endpoint
+
+    if status == 200:
+        company.refresh_from_db()
+        person.refresh_from_db()
+        assert company.name.startswith("Hacked") and person.email.startswith("changed")
+        tracked = AuditEntry.objects.filter(action__in=["customer.update", "contact.update"])
+        assert tracked.count() >= 4
+        assert set(tracked.values_list("actor", "actor_label")) == {(user.pk, f"api:{kind}-{role}")}
+    else:
+        assert (company.name, company.email) == ("Acme", "billing@acme.example")
+        assert Customer.objects.get(pk=company.pk).name == "Acme"
+        assert Contact.objects.get(pk=person.pk).email == "pat@acme.example"
+        assert not Event.objects.exists()
+
+    # --- the REST API --------------------------------------------------------------------
+    read = expected_rest(kind, role, active, write=False)
+    write = expected_rest(kind, role, active, write=True)
+    headers = {"Authorization": f"Bearer {raw}"}
+    with httpx.Client(base_url=f"{live_server.url}/api/v1", headers=headers, timeout=20) as api:
+        assert api.get("/customers").status_code == read
+        assert api.get(f"/customers/{company.pk}").status_code == read
+        assert api.get(f"/contacts/{person.pk}").status_code == read
+        before = snapshot()
+        calls = [
+            api.post("/customers", json={"name": "Made by a key"}),
+            api.patch(f"/customers/{company.pk}", json={"name": "Renamed by REST"}),
+            api.patch(f"/contacts/{person.pk}", json={"email": "rest@evil.example"}),
+            api.post(f"/customers/{company.pk}/notes", json={"body": "hi"}),
+            api.delete(f"/contacts/{person.pk}"),
+        ]
+        statuses = [r.status_code for r in calls]
+        if write == 200:
+            assert statuses == [201, 200, 200, 201, 204], [r.text for r in calls]
+            labels = AuditEntry.objects.filter(actor_label=f"api:{kind}-{role}")
+            assert labels.filter(action="customer.create", actor=user).exists()
+        else:
+            assert statuses == [write] * 5, [r.text for r in calls]
+            assert snapshot() == before
+
+
+@pytest.mark.parametrize("kind", ["write", "read_write"])
+def test_a_viewer_or_a_deactivated_user_cannot_be_given_a_key_that_changes_data(kind: str) -> None:
+    viewer = user_create(username="vera", password="x" * 12, role=Role.VIEWER)
+    gone = user_create(username="gone", password="x" * 12, role=Role.MEMBER)
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+    with pytest.raises(ValidationError, match=r"vera is a viewer\. Viewers only read"):
+        apikey_create(name="k", kind=kind, by=viewer)
+    with pytest.raises(ValidationError, match="gone is deactivated"):
+        apikey_create(name="k", kind="read", by=gone)
+    assert apikey_create(name="k", kind="read", by=viewer)[0].created_by == viewer
+
+
+def test_a_demoted_users_write_key_is_refused_on_v1_with_the_reason(live_server: Any) -> None:
+    raw, _user = key_for("write", Role.VIEWER, True)
+    response = httpx.post(
+        f"{live_server.url}/v1/track", json=message("track"), auth=(raw, ""), timeout=20
+    )
+    assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["code"] == "forbidden" and error["field"] == "writeKey"
+    assert "viewers' keys cannot send events" in error["reason"]
+
+
+def test_a_reactivated_users_key_works_again(live_server: Any) -> None:
+    raw, user = key_for("write", Role.MEMBER, False)
+    url = f"{live_server.url}/v1/track"
+    assert httpx.post(url, json=message("track"), auth=(raw, ""), timeout=20).status_code == 401
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    assert httpx.post(url, json=message("track"), auth=(raw, ""), timeout=20).status_code == 200
