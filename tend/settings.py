@@ -22,6 +22,7 @@ from tend.lib.env import (
     env_fraction,
     env_int,
     env_list,
+    env_origins,
     env_str,
     secret_key,
 )
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "corsheaders",
     "django_tasks",
     "django_tasks_db",
     "tend.accounts",
@@ -74,6 +76,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # CORS on /v1/* only, before anything that answers (tend/ingest/tracking/cors.py).
+    "tend.ingest.tracking.cors.TrackingCorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -267,6 +271,20 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("TEND_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- CORS: browsers may call the tracking API (/v1/*) and nothing else -------------------
+# Pages on these origins may send events from the browser (analytics.js): "*" (default) any
+# page, or a comma list like https://www.example.com,https://app.example.com. Credentials are
+# never allowed: the write key is in the Authorization header or the body, not in a cookie.
+TEND_TRACKING_CORS_ORIGINS = env_origins("TEND_TRACKING_CORS_ORIGINS", ["*"])
+CORS_URLS_REGEX = r"^/v1/"
+CORS_ALLOW_ALL_ORIGINS = "*" in TEND_TRACKING_CORS_ORIGINS
+CORS_ALLOWED_ORIGINS = [o for o in TEND_TRACKING_CORS_ORIGINS if o != "*"]
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ["POST", "OPTIONS"]
+CORS_ALLOW_HEADERS = ["content-type", "authorization", "content-encoding"]
+CORS_EXPOSE_HEADERS = ["Retry-After"]
+CORS_PREFLIGHT_MAX_AGE = 86_400  # browsers cap it lower (Chromium: 2 hours)
 
 # --- Tend ---------------------------------------------------------------------------------
 TEND_PAGE_SIZE = 50

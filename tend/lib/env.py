@@ -7,6 +7,7 @@ in production configuration stops the process at start-up instead of surfacing l
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -113,3 +114,17 @@ def secret_key(folder: Path) -> tuple[str, bool]:
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_urlsafe(50))
     return path.read_text().strip(), True
+
+
+def env_origins(name: str, default: list[str]) -> list[str]:
+    """Return a comma list of web origins (``https://www.example.com``, no path), or ``*``."""
+    origins = []
+    for item in env_list(name, default):
+        origin = item.rstrip("/")
+        if origin != "*" and not re.fullmatch(r"https?://[^/?#\s*]+", origin):
+            raise ConfigError(
+                f"{name} must be * or a comma list of origins like https://www.example.com "
+                f"(scheme and host, optional port, no path); got {item!r}"
+            )
+        origins.append(origin)
+    return origins
