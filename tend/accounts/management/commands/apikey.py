@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import pgettext
 from rich.console import Console
 from rich.table import Table
 
@@ -34,14 +35,16 @@ RIGHTS = {
 def _status(key: ApiKey) -> str:
     """Whether the key works now, and why not."""
     if key.revoked_at:
-        return _("revoked %(date)s") % {"date": f"{key.revoked_at:%Y-%m-%d}"}
+        return pgettext("API key status", "revoked %(date)s") % {
+            "date": f"{key.revoked_at:%Y-%m-%d}"
+        }
     if not key.created_by.is_active:
-        return _("refused: user deactivated")
+        return pgettext("API key status", "refused: user deactivated")
     if key.kind == ApiKeyKind.WRITE and not can_write(key.created_by):
-        return _("refused: user is a viewer")
+        return pgettext("API key status", "refused: user is a viewer")
     if key.kind == ApiKeyKind.READ_WRITE and not can_write(key.created_by):
-        return _("read only: user is a viewer")
-    return _("active")
+        return pgettext("API key status", "read only: user is a viewer")
+    return pgettext("API key status", "active")
 
 
 class Command(BaseCommand):
