@@ -126,8 +126,16 @@ def test_a_key_does_on_every_surface_only_what_its_user_may_do_now(
         company.refresh_from_db()
         person.refresh_from_db()
         assert company.name.startswith("Hacked") and person.email.startswith("changed")
-        tracked = AuditEntry.objects.filter(action__in=["customer.update", "contact.update"])
-        assert tracked.count() >= 4
+        new_company = {"userId": "u-2", "groupId": "g-new", "traits": {"name": "Newco"}}
+        assert httpx.post(
+            f"{live_server.url}/v1/group", json=new_company, auth=(raw, ""), timeout=20
+        ).json() == {"success": True}
+        newco = Customer.objects.get(external_id="g-new")
+        tracked = AuditEntry.objects.filter(
+            action__in=["customer.update", "contact.update"]
+        ) | AuditEntry.objects.filter(action="customer.create", object_id=str(newco.pk))
+        assert tracked.filter(action="customer.create").count() == 1
+        assert tracked.count() >= 5
         assert set(tracked.values_list("actor", "actor_label")) == {(user.pk, f"api:{kind}-{role}")}
     else:
         assert (company.name, company.email) == ("Acme", "billing@acme.example")
