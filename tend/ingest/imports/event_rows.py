@@ -68,8 +68,13 @@ class EventRows:
         customers: Mapping[str, int],
         lookup: Callable[[set[str]], Mapping[str, int]] | None = None,
         copy_received: str | None = None,
+        columns: int = 0,
+        limits: Mapping[str, int] | None = None,
     ) -> None:
         self.index = index
+        self.columns = columns  # cells in the header; a row with more filled ones is refused
+        # The longest event name and message id the events table holds (from the model).
+        self.limits = {"name": 200, "message_id": 100, **(limits or {})}
         self.clean = cleaner
         self.customers = customers
         self.lookup = lookup
@@ -101,6 +106,8 @@ class EventRows:
                     refs.add(row[ci].strip() if isinstance(row[ci], str) else str(row[ci]))
             ids = self.lookup(refs)
         fromisoformat = datetime.fromisoformat
+        columns = self.columns
+        name_limit, mid_limit = self.limits["name"], self.limits["message_id"]
         good: list[Good] = []
         rejects: list[Reject] = []
         mids: set[str] = set()
@@ -109,8 +116,15 @@ class EventRows:
             if len(row) < width:
                 row = [*row, *([""] * (width - len(row)))]
             ref, name, stamp, raw, mid = cells(row)
-            field = "customer"
+            if (ref is None or ref == "") and not any(v is not None and v != "" for v in row):
+                continue  # a blank line holds nothing to import or to refuse
+            field = ""
             try:
+                if columns and len(row) > columns:
+                    extra = [str(v) for v in row[columns:] if v is not None and v != ""]
+                    if extra:
+                        raise Problem("extra_cells", ", ".join(extra))
+                field = "customer"
                 if not isinstance(ref, str) or ref != ref.strip():
                     ref = clean.text("customer", ref)
                 if not ref:
@@ -123,8 +137,10 @@ class EventRows:
                     name = clean.text("name", name)
                 if not name:
                     raise Problem("missing_value")
-                if len(name) > 200:
+                if len(name) > name_limit:
                     raise Problem("too_long", name)
+                if "\x00" in name:  # PostgreSQL stores no NUL in text
+                    raise Problem("nul_byte", name)
                 field = "timestamp"
                 try:
                     moment = fromisoformat(stamp)
@@ -155,8 +171,10 @@ class EventRows:
                 elif mid is not None and not isinstance(mid, str):
                     mid = clean.text("message_id", mid)
                 if mid:
-                    if len(mid) > 100:
+                    if len(mid) > mid_limit:
                         raise Problem("too_long", mid)
+                    if "\x00" in mid:
+                        raise Problem("nul_byte", mid)
                     if mid in mids:  # a retry within the batch: the first one is kept
                         repeated += 1
                         continue

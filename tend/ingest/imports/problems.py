@@ -19,6 +19,9 @@ REASONS = {
     "bad_choice": gettext_lazy("Value not allowed"),
     "too_long": gettext_lazy("Value too long"),
     "no_exchange_rate": gettext_lazy("No exchange rate"),
+    "nul_byte": gettext_lazy("NUL character in a cell"),
+    "bad_text": gettext_lazy("Unreadable characters"),
+    "extra_cells": gettext_lazy("More cells than the header has columns"),
 }
 
 
@@ -49,12 +52,23 @@ def problem_text(reason: str, value: str) -> str:
         "bad_json": _("“%(value)s” is not a JSON object"),
         "bad_choice": _("“%(value)s” is not one of the allowed values"),
         "too_long": _("“%(value)s” is too long"),
+        "nul_byte": _("“%(value)s” holds a NUL character (\\x00), which no text field can store"),
+        "bad_text": _("“%(value)s” holds characters that are not text (lone surrogates)"),
+        "extra_cells": _(
+            "the row has more cells than the header has columns (%(value)s); quote values "
+            "that contain the delimiter, or name the extra columns in the header row"
+        ),
     }
     return texts.get(reason, reason) % params
 
 
 def problem_sentence(*, row: int, column: str, reason: str, value: str) -> str:
     """``Row 7, column “Signup date”: “31/31/2024” is not a date…``"""
+    if not column:
+        return _("Row %(row)s: %(problem)s") % {
+            "row": row,
+            "problem": problem_text(reason, value),
+        }
     return _("Row %(row)s, column “%(column)s”: %(problem)s") % {
         "row": row,
         "column": column,
