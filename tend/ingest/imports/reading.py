@@ -38,6 +38,9 @@ ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 GZIP_MAGIC = b"\x1f\x8b"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls
 SCAN_CHUNK = 1 << 20
+# Besides UTF-8 and UTF-16 with a byte order mark: what Excel saves "CSV" as in Chinese
+# (simplified, traditional) and Western European settings.
+LEGACY_ENCODINGS = ["gb18030", "big5", "cp1252"]
 INTEGER_MAX = 2_147_483_647  # PostgreSQL's integer, which Django's PositiveIntegerField is
 
 
@@ -239,7 +242,10 @@ def _sample(path: Path, limit: int = 256 * 1024) -> bytes:
 
 def _encoding(path: Path) -> tuple[str, int]:
     """The file's text encoding (and its line count): a byte order mark, UTF-8 when every byte
-    is, otherwise the one charset-normalizer finds likeliest that decodes the whole file."""
+    is, otherwise whichever of LEGACY_ENCODINGS charset-normalizer finds likeliest and decodes
+    the whole file. (Left free to choose among all it knows, it takes a short Western file for
+    Baltic or Cyrillic; these are what spreadsheet programs save "CSV" as in the places Tend
+    is used.)"""
     with _csv_bytes(path) as fh:
         head = fh.read(4)
     if head.startswith(codecs.BOM_UTF8):
@@ -252,11 +258,8 @@ def _encoding(path: Path) -> tuple[str, int]:
     from charset_normalizer import from_bytes
 
     sample = _sample(path)
-    candidates = [m.encoding for m in from_bytes(sample)]
-    # What Chinese Excel writes for "CSV" by default, and what Western Excel writes.
-    for encoding in [*candidates, "gb18030", "cp1252"]:
-        if encoding.startswith("utf") or encoding == "ascii":
-            continue
+    candidates = [m.encoding for m in from_bytes(sample, cp_isolation=LEGACY_ENCODINGS)]
+    for encoding in [*candidates, *LEGACY_ENCODINGS]:
         if _decodes(path, encoding):
             return encoding, lines
     raise FileError(
