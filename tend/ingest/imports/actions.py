@@ -202,6 +202,8 @@ def import_run(*, run: Import, progress: Callable[[int, int], None] | None = Non
     try:
         with open_table(Path(run.path), name=run.file_name) as table:
             total = table.total
+            if table.encoding not in ("", "utf-8", "utf-8-sig"):  # said on the summary
+                cleaner.note("", f"encoding_{table.encoding}")
             batches: Generator[Any, None, None] = _batches(table.rows, writer.batch_size)
             if isinstance(writer, EventWriter):  # large files are parsed in a second process
                 batches = writer.batches(batches, total=total)
@@ -231,11 +233,13 @@ def import_run(*, run: Import, progress: Callable[[int, int], None] | None = Non
     with transaction.atomic():
         if not run.dry_run:
             _timeline(run, writer, now)
+            flagged = sum(cleaner.flags.values())  # rows stored with a value changed
             stats_add(
                 source="import",
-                accepted=result.accepted,
+                accepted=max(result.accepted - flagged, 0),
                 duplicates=result.duplicates,
                 rejected=result.reasons,
+                flagged=cleaner.flags,
                 at=now,
             )
         run.status = ImportStatus.PREVIEWED if run.dry_run else ImportStatus.DONE

@@ -89,6 +89,21 @@ CLEANING = {
     "read_date": gettext_lazy("read a date written as year/month/day"),
     "read_chinese_date": gettext_lazy("read a Chinese date (2024年3月1日)"),
     "read_choice": gettext_lazy("read a status or interval written another way"),
+    # Flagged: the value stored is not the one in the file (data-quality: "stored with a warning").
+    "rounded_to_cents": gettext_lazy(
+        "rounded to whole cents (9.999 → 10.00); stored with a warning"
+    ),
+    "cut_to_fit_name": gettext_lazy(
+        "used as the customer's name and cut to 200 characters; stored with a warning"
+    ),
+}
+
+
+ENCODINGS = {
+    "gb18030": "GB18030 (GBK)",
+    "big5": "Big5",
+    "cp1252": "Windows-1252 (Latin-1)",
+    "utf-16": "UTF-16",
 }
 
 
@@ -97,6 +112,11 @@ def cleaning_lines(cleaning: dict[str, int], columns: dict[str, str]) -> list[di
     lines: list[dict[str, object]] = []
     for key, count in sorted(cleaning.items()):
         field, _sep, code = key.partition(": ")
+        if code.startswith("encoding_"):  # once per file, not per cell
+            encoding = ENCODINGS.get(code[9:], code[9:])
+            what = _("read the file as %(encoding)s: it is not UTF-8") % {"encoding": encoding}
+            lines.append({"column": _("(whole file)"), "what": what, "count": count})
+            continue
         lines.append(
             {
                 "column": columns.get(field, field),

@@ -41,6 +41,7 @@ SCAN_CHUNK = 1 << 20
 # Besides UTF-8 and UTF-16 with a byte order mark: what Excel saves "CSV" as in Chinese
 # (simplified, traditional) and Western European settings.
 LEGACY_ENCODINGS = ["gb18030", "big5", "cp1252"]
+CENT = Decimal("0.01")
 INTEGER_MAX = 2_147_483_647  # PostgreSQL's integer, which Django's PositiveIntegerField is
 
 
@@ -349,6 +350,9 @@ class Cleaner:
     def __init__(self, *, date_order: str = "dmy") -> None:
         self.date_order = date_order
         self.counts: dict[str, int] = {}
+        # Values stored changed (rounded, cut): on the summary like the rest, and counted as
+        # "stored with a warning" on the data-quality page.
+        self.flags: dict[str, int] = {}
         first = "%d/%m/%Y" if date_order == "dmy" else "%m/%d/%Y"
         dotted = "%d.%m.%Y" if date_order == "dmy" else "%m.%d.%Y"
         dashed = "%d-%m-%Y" if date_order == "dmy" else "%m-%d-%Y"
@@ -357,6 +361,10 @@ class Cleaner:
     def note(self, field: str, what: str) -> None:
         key = f"{field}: {what}"
         self.counts[key] = self.counts.get(key, 0) + 1
+
+    def flag(self, field: str, what: str) -> None:
+        self.note(field, what)
+        self.flags[what] = self.flags.get(what, 0) + 1
 
     def text(self, field: str, value: Any, *, max_length: int = 0) -> str:
         if value is None:
@@ -425,7 +433,10 @@ class Cleaner:
             raise Problem("negative_amount", value)
         if abs(number) >= Decimal("1e10"):
             raise Problem("bad_number", value)
-        return number.quantize(Decimal("0.01"))
+        cents = number.quantize(CENT)
+        if cents != number:
+            self.flag(field, "rounded_to_cents")
+        return cents
 
     def integer(self, field: str, value: Any, *, maximum: int = INTEGER_MAX) -> int | None:
         number = self.decimal(field, value)

@@ -120,8 +120,10 @@ class StripeCustomerWriter(Writer):
         )
         description = self.field("description", self.clean.text, self.cell(row, "description"))
         if not name and len(description) > self.limits["name"]:
-            # It would name the customer, cut short: refused rather than changed silently.
-            raise _At("description", Problem("too_long", description))
+            # Stripe's description names a customer without a name, as the webhook does; a
+            # long one is cut to fit, with a warning (a note rather than a name in the export).
+            description = description[: self.limits["name"]].rstrip()
+            self.clean.flag("description", "cut_to_fit_name")
         hint = {
             "name": name,
             "description": description,

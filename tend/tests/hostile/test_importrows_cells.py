@@ -10,6 +10,7 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -259,7 +260,6 @@ def test_blank_lines_are_skipped_and_the_row_numbers_stay_the_files(write_csv_ho
         ("events", ["Customer", "Event", "Time", "Properties"], ["k1", "a", "2024-03-01", '{"x": "\\ud800"}'], "Properties", "bad_json"),
         ("orders", ["Customer", "Amount", "Date"], ["k1", "1", "0001-01-01T00:00:00+01:00"], "Date", "bad_date"),
         ("stripe_subscriptions", ["id", "Customer ID", "Status", "Amount", "Interval", "Quantity"], ["sub_1", "cus_1", "active", "9999999999", "week", "100"], "Amount", "bad_number"),
-        ("stripe_customers", ["id", "Description"], ["cus_1", "D" * 201], "Description", "too_long"),
     ],
 )  # fmt: skip
 def test_values_the_database_cannot_hold_refuse_their_row_not_the_import(
@@ -272,7 +272,6 @@ def test_values_the_database_cannot_hold_refuse_their_row_not_the_import(
         "events": ["k1", "b", "2024-03-01", "{}"][: len(header)],
         "orders": ["k1", "1", "2024-03-01"],
         "stripe_subscriptions": ["sub_2", "cus_2", "active", "10", "month", "1"],
-        "stripe_customers": ["cus_2", "Short"],
     }[kind]
     result = import_file(kind=kind, path=write_csv_hostile(header, [row, good]))
     assert result.run.status == ImportStatus.DONE
@@ -291,3 +290,31 @@ def write_csv_hostile(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+def test_values_stored_changed_are_flagged_on_the_summary_and_the_data_quality_page(
+    write_csv_hostile, owner_client
+):
+    """Not silently: a Stripe description naming a customer is cut to fit, a price with
+    fractions of a cent is rounded, and both are stored with a warning."""
+    path = write_csv_hostile(
+        ["id", "Name", "Description"], [["cus_1", "", "D" * 250], ["cus_2", "Named", "note"]]
+    )
+    result = import_file(kind="stripe_customers", path=path)
+    assert (result.created, result.rejected) == (2, 0)
+    assert Customer.objects.get(external_id="cus_1").name == "D" * 200
+    assert result.cleaning == {"description: cut_to_fit_name": 1}
+    make_customer("Known", external_id="k1")
+    path = write_csv_hostile(["ID", "Customer", "Price"], [["s1", "k1", "9.999"]])
+    result = import_file(kind="subscriptions", path=path)
+    assert Subscription.objects.get().mrr == Decimal("10.00")
+    assert result.cleaning == {"price: rounded_to_cents": 1}
+    flagged = IngestStat.objects.filter(source="import", outcome="flagged")
+    assert dict(flagged.values_list("reason", "count")) == {
+        "cut_to_fit_name": 1,
+        "rounded_to_cents": 1,
+    }
+    summary = owner_client.get(reverse("imports:detail", args=[result.run.pk])).content.decode()
+    assert "rounded to whole cents (9.999 → 10.00); stored with a warning" in summary
+    quality = owner_client.get(reverse("ingest:data_quality")).content.decode()
+    assert "rounded_to_cents" in quality and "cut_to_fit_name" in quality
