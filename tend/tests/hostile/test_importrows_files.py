@@ -250,3 +250,17 @@ def test_the_upload_page_takes_a_gzipped_cp1252_csv_and_a_lying_xlsx(owner_clien
         sheet = book.read("xl/worksheets/sheet1.xml")
     _rewrite(liar, {"xl/worksheets/sheet1.xml": sheet.replace(b"A1:B11", b"A1:B3")})
     assert _upload(owner_client, liar.read_bytes(), "liar.xlsx").status_code == 302
+
+
+def test_an_xlsx_row_with_a_value_right_of_the_last_header_is_refused_alone(tmp_path):
+    rows = [["External ID", "Name"], ["c1", "A"], ["c2", "B", "stray note"], ["c3", "C"]]
+    result = import_file(kind="customers", path=_xlsx(tmp_path / "extra.xlsx", rows))
+    assert (result.created, result.rejected) == (2, 1)
+    assert result.problems[0].startswith("Row 3: the row has more cells than the header")
+
+
+def test_a_nul_byte_in_a_header_is_dropped_so_the_column_still_maps(tmp_path):
+    path = tmp_path / "crm.csv"
+    path.write_text("External ID,Na\x00me\nc1,Acme\n", encoding="utf-8")
+    result = import_file(kind="customers", path=path)
+    assert result.run.headers == ["External ID", "Name"] and result.created == 1
