@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-from tend.ingest.imports.reading import Cleaner, Problem
+from tend.ingest.imports.reading import Cleaner, FileError, Problem
 from tend.ingest.imports.writers import Reject, Row
 
 # (customer id, name, UTC time as "YYYY-MM-DD HH:MM:SS[.ffffff]", properties JSON, message id)
@@ -264,6 +264,8 @@ def parse_ahead(rows: EventRows, batches: Iterable[list[Row]]) -> Generator[Pars
                 return
             if isinstance(item, str):
                 raise RuntimeError(f"the events reading process failed:\n{item}")
+            if isinstance(item, tuple):  # the file cannot be read further: say so as such
+                raise FileError(item[0])
             with _gc_paused():  # 50,000 new tuples would set off collections of this whole heap
                 parsed = pickle.loads(item)
             yield parsed
@@ -313,6 +315,8 @@ def _read_ahead(rows: EventRows, batches: Iterable[list[Row]], channel: Any) -> 
             del batch, parsed
             gc.collect()
         channel.put(None)
+    except FileError as exc:
+        channel.put((str(exc),))
     except BaseException:
         import traceback
 

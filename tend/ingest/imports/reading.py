@@ -299,7 +299,7 @@ def open_table(path: Path, *, name: str | None = None) -> Iterator[Table]:
     with contextlib.suppress(csv.Error):
         delimiter = csv.Sniffer().sniff(first, ",;\t|").delimiter
     with _csv_bytes(path) as raw, io.TextIOWrapper(raw, encoding=encoding, newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter)
+        reader = _guarded(csv.reader(fh, delimiter=delimiter))
         header = next(reader, [])
         yield Table([_header(h) for h in header], reader, max(lines - 1, 0), encoding)
 
@@ -322,12 +322,29 @@ def _xlsx_table(path: Path) -> Iterator[Table]:
         # Read-only mode trusts the sheet's <dimension>, which a writer may get wrong: forget
         # it, so every row in the sheet is read whatever it claims.
         sheet.reset_dimensions()
-        rows = sheet.iter_rows(values_only=True)
+        rows = _guarded(list(r) for r in sheet.iter_rows(values_only=True))
         header = next(rows, None) or ()
         headers = [_header(h) for h in header]
-        yield Table(headers, (list(r) for r in rows), total)
+        yield Table(headers, rows, total)
     finally:
         book.close()
+
+
+def _guarded(rows: Iterator[list[Any]]) -> Iterator[list[Any]]:
+    """The rows; a file that breaks part-way (a cell over the CSV field limit, damaged XML in
+    a workbook) ends with a FileError naming the last row read, not a traceback."""
+    number = 0
+    try:
+        for row in rows:
+            number += 1
+            yield row
+    except FileError:
+        raise
+    except Exception as exc:
+        raise FileError(
+            _("The file cannot be read after row %(row)s: %(error)s")
+            % {"row": number, "error": safe_text(str(exc))[:500]}
+        ) from None
 
 
 def _header(value: Any) -> str:

@@ -20,9 +20,12 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from openpyxl import Workbook
 
+from tend.activity.models import Event
 from tend.customers.models import Customer
+from tend.factories import make_customer
 from tend.ingest.imports import reading
 from tend.ingest.imports.actions import import_file, imports_dir
+from tend.ingest.imports.events import EventWriter
 from tend.ingest.imports.models import Import
 from tend.ingest.imports.reading import FileError
 
@@ -264,3 +267,25 @@ def test_a_nul_byte_in_a_header_is_dropped_so_the_column_still_maps(tmp_path):
     path.write_text("External ID,Na\x00me\nc1,Acme\n", encoding="utf-8")
     result = import_file(kind="customers", path=path)
     assert result.run.headers == ["External ID", "Name"] and result.created == 1
+
+
+@pytest.mark.parametrize("two", [False, True], ids=["one process", "parsed ahead"])
+def test_a_cell_over_the_csv_field_limit_ends_the_import_with_a_sentence(
+    tmp_path, monkeypatch, two
+):
+    """A cell over 10 MB stops the reading: the rows before it are kept, the import says
+    where it stopped, and the CLI prints that sentence instead of a traceback."""
+    make_customer("Acme", external_id="k1")
+    monkeypatch.setattr(EventWriter, "batch_size", 2)
+    monkeypatch.setattr(EventWriter, "parse_ahead_from", 0 if two else 10**9)
+    path = tmp_path / "events.csv"
+    huge = "x" * (10 * 1024 * 1024 + 1)
+    path.write_text(
+        "customer,event,timestamp\nk1,a,2024-03-01\nk1,b,2024-03-01\n"
+        f'k1,"{huge}",2024-03-01\nk1,d,2024-03-01\n'
+    )
+    with pytest.raises(CommandError, match="cannot be read after row 3: field larger than"):
+        call_command("import", "events", str(path), verbosity=0, stdout=io.StringIO())
+    run = Import.objects.get()
+    assert run.status == "failed" and "after row 3" in run.error
+    assert Event.objects.count() == 2
