@@ -129,6 +129,8 @@ class EventRows:
                     ref = clean.text("customer", ref)
                 if not ref:
                     raise Problem("missing_value")
+                if "\x00" in ref:
+                    raise Problem("nul_byte", ref)
                 pk = ids.get(ref)
                 if pk is None:
                     raise Problem("unknown_customer", ref)

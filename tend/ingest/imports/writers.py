@@ -91,7 +91,8 @@ class Writer:
 
     def customer_ids(self, refs: Iterable[str]) -> dict[str, int]:
         """External id → customer id for these references, cached across batches."""
-        missing = sorted({r for r in refs if r and r not in self._customers})
+        # A reference with a NUL is refused on its own; PostgreSQL could not even look it up.
+        missing = sorted({r for r in refs if r and r not in self._customers and "\x00" not in r})
         for chunk in _chunks(missing):
             found = Customer.objects.filter(external_id__in=chunk).values_list("external_id", "pk")
             self._customers.update((ext or "", pk) for ext, pk in found)

@@ -259,6 +259,8 @@ def test_blank_lines_are_skipped_and_the_row_numbers_stay_the_files(write_csv_ho
         ("events", ["Customer", "Event", "Time"], ["k1", "a", "0001-01-01T00:00:00+01:00"], "Time", "bad_date"),
         ("events", ["Customer", "Event", "Time", "Properties"], ["k1", "a", "2024-03-01", '{"x": "\\ud800"}'], "Properties", "bad_json"),
         ("orders", ["Customer", "Amount", "Date"], ["k1", "1", "0001-01-01T00:00:00+01:00"], "Date", "bad_date"),
+        ("events", ["Customer", "Event", "Time"], ["k\x001", "a", "2024-03-01"], "Customer", "nul_byte"),
+        ("events", ["Customer", "Event", "Time"], ["k1", "a", "9999-12-31T23:59:59-01:00"], "Time", "bad_date"),
         ("stripe_subscriptions", ["id", "Customer ID", "Status", "Amount", "Interval", "Quantity"], ["sub_1", "cus_1", "active", "9999999999", "week", "100"], "Amount", "bad_number"),
     ],
 )  # fmt: skip
