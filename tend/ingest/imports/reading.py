@@ -278,8 +278,11 @@ def open_table(path: Path, *, name: str | None = None) -> Iterator[Table]:
     What the file is comes from its first bytes, not its name; FileError says why a file
     cannot be read at all.
     """
-    with path.open("rb") as fh:
-        magic = fh.read(4)
+    try:
+        with path.open("rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        raise FileError(_("The file cannot be opened: %(error)s") % {"error": exc}) from None
     xlsx = file_format(name or path.name) == "xlsx"
     if magic in ZIP_MAGIC:
         with _zip(path) as book:

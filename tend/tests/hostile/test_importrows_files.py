@@ -289,3 +289,13 @@ def test_a_cell_over_the_csv_field_limit_ends_the_import_with_a_sentence(
     run = Import.objects.get()
     assert run.status == "failed" and "after row 3" in run.error
     assert Event.objects.count() == 2
+
+
+def test_an_xlsx_whose_xml_holds_a_lone_surrogate_stops_with_the_row_it_reached(tmp_path):
+    """XML cannot carry a lone surrogate (nor a NUL): such a sheet is damaged, said as such."""
+    path = _xlsx(tmp_path / "surrogate.xlsx", [["External ID", "Name"], ["c1", "MARK"]])
+    with zipfile.ZipFile(path) as book:
+        marked = {m: book.read(m) for m in book.namelist() if b"MARK" in book.read(m)}
+    _rewrite(path, {m: data.replace(b"MARK", b"&#xD800;") for m, data in marked.items()})
+    with pytest.raises(FileError, match=r"cannot be read after row 1: reference to invalid"):
+        import_file(kind="customers", path=path)
