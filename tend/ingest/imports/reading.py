@@ -1,7 +1,11 @@
 """Reading CSV and XLSX files row by row, and cleaning cell values with a record of what changed.
 
 Readers yield one row at a time (``csv`` module; openpyxl in read-only mode), so memory stays
-flat however long the file is.
+flat however long the file is. What a file is comes from its first bytes: a zip holding a
+workbook is an XLSX, a zip holding one CSV or a gzip stream is a compressed CSV. Compressed
+files are checked against the limits below before anything is parsed; a CSV's encoding is
+UTF-8 when all of it is, else the likeliest of LEGACY_ENCODINGS that decodes all of it. A
+file that cannot be read at all raises FileError with a sentence for the person importing it.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ csv.field_size_limit(10 * 1024 * 1024)
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 # Limits checked before a compressed file is parsed (see docs/imports.md, "Limits"): an XLSX
 # is a zip, and a small one can inflate to gigabytes that openpyxl would try to read.
-MAX_INFLATED_BYTES = 512 * 1024 * 1024  # an XLSX's or a zip's members, uncompressed, in all
+MAX_INFLATED_BYTES = 512 * 1024 * 1024  # an XLSX's parts, uncompressed, in all
 MAX_RATIO = 100  # uncompressed ÷ compressed, for any member (or gzip stream) over RATIO_FROM
 RATIO_FROM = 8 * 1024 * 1024
 MAX_ENTRIES = 1_000  # members of an XLSX or zip
