@@ -411,6 +411,16 @@ class Cleaner:
                 raise Problem("bad_text", clean) from None
         return clean
 
+    def code(self, field: str, value: Any, length: int) -> str:
+        """An ISO code of ``length`` ASCII letters (country 2, currency 3), upper-cased; "" for
+        an empty cell. (``"ß".upper()`` is two letters: only ASCII keeps the length.)"""
+        clean = self.text(field, value)
+        if not clean:
+            return ""
+        if len(clean) != length or not (clean.isascii() and clean.isalpha()):
+            raise Problem("bad_choice", clean)
+        return clean.upper()
+
     def email(self, field: str, value: Any) -> str:
         clean = self.text(field, value)
         if not clean:

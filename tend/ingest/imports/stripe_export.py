@@ -69,12 +69,8 @@ SUBSCRIPTION_FIELDS = (
 
 
 def _currency(writer: Writer, row: list[Any]) -> str:
-    code = writer.field("currency", writer.clean.text, writer.cell(row, "currency"))
-    if not code:
-        return str(settings.TEND_CURRENCY)
-    if len(code) != 3 or not code.isalpha():
-        raise _At("currency", Problem("bad_choice", code))
-    return code.upper()
+    code = writer.field("currency", writer.clean.code, writer.cell(row, "currency"), 3)
+    return code or str(settings.TEND_CURRENCY)
 
 
 def _merge(hints: dict[str, dict[str, Any]], stripe_id: str, hint: dict[str, Any]) -> None:
@@ -106,9 +102,7 @@ class StripeCustomerWriter(Writer):
 
     def _record(self, row: list[Any]) -> dict[str, Any]:
         stripe_id = self.required_text(row, "external_id")
-        country = self.field("country", self.clean.text, self.cell(row, "country"))
-        if country and (len(country) != 2 or not country.isalpha()):
-            raise _At("country", Problem("bad_choice", country))
+        country = self.field("country", self.clean.code, self.cell(row, "country"), 2)
         meta = self.field(
             "tend_external_id",
             self.clean.text,

@@ -306,10 +306,7 @@ class CustomerWriter(Writer):
         if self.has("size"):
             rec["size"] = self.field("size", self.clean.integer, self.cell(row, "size"))
         if self.has("country"):
-            country = self.field("country", self.clean.text, self.cell(row, "country"))
-            if country and (len(country) != 2 or not country.isalpha()):
-                raise _At("country", Problem("bad_choice", country))
-            rec["country"] = country.upper()
+            rec["country"] = self.field("country", self.clean.code, self.cell(row, "country"), 2)
         if self.has("plan"):
             plan = self.field("plan", self.plans.find, self.clean, self.cell(row, "plan"))
             rec["plan_id"] = plan.pk if plan else None
@@ -519,7 +516,7 @@ class SubscriptionWriter(SavesSubscriptions):
         quantity = self.field("quantity", self.clean.integer, self.cell(row, "quantity"))
         price = self.field("price", self.clean.decimal, self.cell(row, "price"))
         mrr = self.field("mrr", self.clean.decimal, self.cell(row, "mrr"))
-        currency = self.field("currency", self.clean.text, self.cell(row, "currency"), max_length=3)
+        currency = self.field("currency", self.clean.code, self.cell(row, "currency"), 3)
         if plan is not None:
             rec["plan_id"] = plan.pk
         if status:
@@ -624,7 +621,7 @@ class OrderWriter(Writer):
         ordered_at = self.field("ordered_at", self.clean.moment, self.cell(row, "ordered_at"))
         if ordered_at is None:
             raise _At("ordered_at", Problem("missing_value"))
-        currency = self.field("currency", self.clean.text, self.cell(row, "currency"), max_length=3)
+        currency = self.field("currency", self.clean.code, self.cell(row, "currency"), 3)
         rec.update(
             amount=amount,
             ordered_at=ordered_at,

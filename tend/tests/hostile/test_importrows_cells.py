@@ -259,6 +259,8 @@ def test_blank_lines_are_skipped_and_the_row_numbers_stay_the_files(write_csv_ho
         ("events", ["Customer", "Event", "Time"], ["k1", "a", "0001-01-01T00:00:00+01:00"], "Time", "bad_date"),
         ("events", ["Customer", "Event", "Time", "Properties"], ["k1", "a", "2024-03-01", '{"x": "\\ud800"}'], "Properties", "bad_json"),
         ("orders", ["Customer", "Amount", "Date"], ["k1", "1", "0001-01-01T00:00:00+01:00"], "Date", "bad_date"),
+        ("orders", ["Customer", "Amount", "Date", "Currency"], ["k1", "1", "2024-03-01", "ßßß"], "Currency", "bad_choice"),
+        ("customers", ["External ID", "Name", "Country"], ["c1", "A", "ßx"], "Country", "bad_choice"),
         ("events", ["Customer", "Event", "Time"], ["k\x001", "a", "2024-03-01"], "Customer", "nul_byte"),
         ("events", ["Customer", "Event", "Time"], ["k1", "a", "9999-12-31T23:59:59-01:00"], "Time", "bad_date"),
         ("stripe_subscriptions", ["id", "Customer ID", "Status", "Amount", "Interval", "Quantity"], ["sub_1", "cus_1", "active", "9999999999", "week", "100"], "Amount", "bad_number"),
@@ -269,10 +271,10 @@ def test_values_the_database_cannot_hold_refuse_their_row_not_the_import(
 ):
     make_customer("Known", external_id="k1")
     good = {
-        "customers": ["c2", "B", "5"],
+        "customers": ["c2", "B", "5" if "Employees" in header else "DE"],
         "subscriptions": ["s2", "k1", "10", "1"],
         "events": ["k1", "b", "2024-03-01", "{}"][: len(header)],
-        "orders": ["k1", "1", "2024-03-01"],
+        "orders": ["k1", "1", "2024-03-01", "USD"][: len(header)],
         "stripe_subscriptions": ["sub_2", "cus_2", "active", "10", "month", "1"],
     }[kind]
     result = import_file(kind=kind, path=write_csv_hostile(header, [row, good]))
