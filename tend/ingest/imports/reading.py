@@ -299,9 +299,12 @@ def open_table(path: Path, *, name: str | None = None) -> Iterator[Table]:
         with _xlsx_table(path) as table:
             yield table
         return
-    encoding, lines = _encoding(path)
-    with _csv_bytes(path) as raw:
-        first = raw.readline(1 << 16).decode(encoding, "replace")
+    try:
+        encoding, lines = _encoding(path)
+        with _csv_bytes(path) as raw:
+            first = raw.readline(1 << 16).decode(encoding, "replace")
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:  # a damaged zip member
+        raise FileError(_("The file is damaged: %(error)s") % {"error": exc}) from None
     delimiter = ","
     with contextlib.suppress(csv.Error):
         delimiter = csv.Sniffer().sniff(first, ",;\t|").delimiter

@@ -299,3 +299,16 @@ def test_an_xlsx_whose_xml_holds_a_lone_surrogate_stops_with_the_row_it_reached(
     _rewrite(path, {m: data.replace(b"MARK", b"&#xD800;") for m, data in marked.items()})
     with pytest.raises(FileError, match=r"cannot be read after row 1: reference to invalid"):
         import_file(kind="customers", path=path)
+
+
+def test_a_zip_whose_csv_is_damaged_gets_a_sentence(tmp_path):
+    path = tmp_path / "crm.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        rows = [["ID", "Name"], *[[f"c{n}", os.urandom(8).hex()] for n in range(2000)]]
+        out.writestr("crm.csv", _csv_text(rows))
+    data = bytearray(path.read_bytes())
+    for i in range(200, 260):  # inside the compressed CSV
+        data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(FileError, match="The file is damaged"):
+        import_file(kind="customers", path=path)
