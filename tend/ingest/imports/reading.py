@@ -253,20 +253,24 @@ def _encoding(path: Path) -> tuple[str, int]:
     is used.)"""
     with _csv_bytes(path) as fh:
         head = fh.read(4)
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig", _scan(path)[0]
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16", _scan(path)[0]
     lines, utf8 = _scan(path)
-    if utf8:
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        if _decodes(path, "utf-16"):
+            return "utf-16", lines
+    elif head.startswith(codecs.BOM_UTF8):
+        if utf8:
+            return "utf-8-sig", lines
+    elif utf8:
         return "utf-8", lines
-    from charset_normalizer import from_bytes
+    else:
+        from charset_normalizer import from_bytes
 
-    sample = _sample(path)
-    candidates = [m.encoding for m in from_bytes(sample, cp_isolation=LEGACY_ENCODINGS)]
-    for encoding in [*candidates, *LEGACY_ENCODINGS]:
-        if _decodes(path, encoding):
-            return encoding, lines
+        sample = _sample(path)
+        candidates = [m.encoding for m in from_bytes(sample, cp_isolation=LEGACY_ENCODINGS)]
+        for encoding in [*candidates, *LEGACY_ENCODINGS]:
+            if _decodes(path, encoding):
+                return encoding, lines
+    # A byte order mark that the rest of the file belies, or bytes no encoding here reads.
     raise FileError(
         _(
             "The file's characters could not be read: it is not UTF-8 and no other encoding "

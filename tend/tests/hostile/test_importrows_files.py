@@ -312,3 +312,11 @@ def test_a_zip_whose_csv_is_damaged_gets_a_sentence(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(FileError, match="The file is damaged"):
         import_file(kind="customers", path=path)
+
+
+def test_a_file_that_starts_as_utf8_but_is_not_gets_a_sentence_before_any_row(tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(b"\xef\xbb\xbfExternal ID,Name\nc1,Acme\nc2,Caf\xe9\n")
+    with pytest.raises(FileError, match="Save it as “CSV UTF-8”"):
+        import_file(kind="customers", path=path)
+    assert not Import.objects.exists()
