@@ -33,7 +33,7 @@ from tend.ingest.imports.events import EventWriter
 from tend.ingest.imports.fields import KINDS, fields_for, suggest_mapping
 from tend.ingest.imports.models import Import, ImportKind, ImportStatus, RejectedRow
 from tend.ingest.imports.problems import problem_sentence
-from tend.ingest.imports.reading import Cleaner, open_table
+from tend.ingest.imports.reading import Cleaner, open_table, safe_text
 from tend.ingest.imports.stripe_export import StripeCustomerWriter, StripeSubscriptionWriter
 from tend.ingest.imports.writers import (
     ContactWriter,
@@ -193,13 +193,17 @@ def import_run(*, run: Import, progress: Callable[[int, int], None] | None = Non
     Import.objects.filter(pk=run.pk).update(status=ImportStatus.RUNNING, started_at=now, error="")
     RejectedRow.objects.filter(run=run).delete()
     cleaner = Cleaner(date_order=run.date_order)
-    writer = WRITERS[run.kind](index=index, cleaner=cleaner, dry_run=run.dry_run, now=now)
+    writer = WRITERS[run.kind](
+        index=index, cleaner=cleaner, dry_run=run.dry_run, now=now, columns=len(run.headers)
+    )
     result = ImportResult(run=run)
     reasons: Counter[str] = Counter()
     columns = {name: run.headers[i] for name, i in index.items()}
     try:
         with open_table(Path(run.path), name=run.file_name) as table:
             total = table.total
+            if table.encoding not in ("", "utf-8", "utf-8-sig"):  # said on the summary
+                cleaner.note("", f"encoding_{table.encoding}")
             batches: Generator[Any, None, None] = _batches(table.rows, writer.batch_size)
             if isinstance(writer, EventWriter):  # large files are parsed in a second process
                 batches = writer.batches(batches, total=total)
@@ -229,11 +233,13 @@ def import_run(*, run: Import, progress: Callable[[int, int], None] | None = Non
     with transaction.atomic():
         if not run.dry_run:
             _timeline(run, writer, now)
+            flagged = sum(cleaner.flags.values())  # rows stored with a value changed
             stats_add(
                 source="import",
-                accepted=result.accepted,
+                accepted=max(result.accepted - flagged, 0),
                 duplicates=result.duplicates,
                 rejected=result.reasons,
+                flagged=cleaner.flags,
                 at=now,
             )
         run.status = ImportStatus.PREVIEWED if run.dry_run else ImportStatus.DONE
@@ -286,8 +292,8 @@ def _keep_rejects(
                 row=number,
                 column=column[:255],
                 reason=reason,
-                value=value[:255],
-                values=["" if v is None else str(v) for v in cells],
+                value=safe_text(value[:255]),
+                values=["" if v is None else safe_text(str(v)) for v in cells],
             )
         )
     RejectedRow.objects.bulk_create(rows, batch_size=2_000)

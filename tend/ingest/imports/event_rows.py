@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-from tend.ingest.imports.reading import Cleaner, Problem
+from tend.ingest.imports.reading import Cleaner, FileError, Problem
 from tend.ingest.imports.writers import Reject, Row
 
 # (customer id, name, UTC time as "YYYY-MM-DD HH:MM:SS[.ffffff]", properties JSON, message id)
@@ -68,8 +68,13 @@ class EventRows:
         customers: Mapping[str, int],
         lookup: Callable[[set[str]], Mapping[str, int]] | None = None,
         copy_received: str | None = None,
+        columns: int = 0,
+        limits: Mapping[str, int] | None = None,
     ) -> None:
         self.index = index
+        self.columns = columns  # cells in the header; a row with more filled ones is refused
+        # The longest event name and message id the events table holds (from the model).
+        self.limits = {"name": 200, "message_id": 100, **(limits or {})}
         self.clean = cleaner
         self.customers = customers
         self.lookup = lookup
@@ -101,6 +106,8 @@ class EventRows:
                     refs.add(row[ci].strip() if isinstance(row[ci], str) else str(row[ci]))
             ids = self.lookup(refs)
         fromisoformat = datetime.fromisoformat
+        columns = self.columns
+        name_limit, mid_limit = self.limits["name"], self.limits["message_id"]
         good: list[Good] = []
         rejects: list[Reject] = []
         mids: set[str] = set()
@@ -109,12 +116,21 @@ class EventRows:
             if len(row) < width:
                 row = [*row, *([""] * (width - len(row)))]
             ref, name, stamp, raw, mid = cells(row)
-            field = "customer"
+            if (ref is None or ref == "") and not any(v is not None and v != "" for v in row):
+                continue  # a blank line holds nothing to import or to refuse
+            field = ""
             try:
+                if columns and len(row) > columns:
+                    extra = [str(v) for v in row[columns:] if v is not None and v != ""]
+                    if extra:
+                        raise Problem("extra_cells", ", ".join(extra))
+                field = "customer"
                 if not isinstance(ref, str) or ref != ref.strip():
                     ref = clean.text("customer", ref)
                 if not ref:
                     raise Problem("missing_value")
+                if "\x00" in ref:
+                    raise Problem("nul_byte", ref)
                 pk = ids.get(ref)
                 if pk is None:
                     raise Problem("unknown_customer", ref)
@@ -123,8 +139,10 @@ class EventRows:
                     name = clean.text("name", name)
                 if not name:
                     raise Problem("missing_value")
-                if len(name) > 200:
+                if len(name) > name_limit:
                     raise Problem("too_long", name)
+                if "\x00" in name:  # PostgreSQL stores no NUL in text
+                    raise Problem("nul_byte", name)
                 field = "timestamp"
                 try:
                     moment = fromisoformat(stamp)
@@ -155,8 +173,10 @@ class EventRows:
                 elif mid is not None and not isinstance(mid, str):
                     mid = clean.text("message_id", mid)
                 if mid:
-                    if len(mid) > 100:
+                    if len(mid) > mid_limit:
                         raise Problem("too_long", mid)
+                    if "\x00" in mid:
+                        raise Problem("nul_byte", mid)
                     if mid in mids:  # a retry within the batch: the first one is kept
                         repeated += 1
                         continue
@@ -246,6 +266,8 @@ def parse_ahead(rows: EventRows, batches: Iterable[list[Row]]) -> Generator[Pars
                 return
             if isinstance(item, str):
                 raise RuntimeError(f"the events reading process failed:\n{item}")
+            if isinstance(item, tuple):  # the file cannot be read further: say so as such
+                raise FileError(item[0])
             with _gc_paused():  # 50,000 new tuples would set off collections of this whole heap
                 parsed = pickle.loads(item)
             yield parsed
@@ -295,6 +317,8 @@ def _read_ahead(rows: EventRows, batches: Iterable[list[Row]], channel: Any) -> 
             del batch, parsed
             gc.collect()
         channel.put(None)
+    except FileError as exc:
+        channel.put((str(exc),))
     except BaseException:
         import traceback
 

@@ -19,7 +19,7 @@ from django.db.models import Max
 from tend.activity.models import DailyRollup, Event
 from tend.customers.models import Customer
 from tend.ingest.imports.event_rows import EventRows, Good, Parsed, copy_escaped, parse_ahead
-from tend.ingest.imports.writers import Reject, Row, Writer, _chunks
+from tend.ingest.imports.writers import Reject, Row, Writer, _chunks, max_length
 from tend.lib.db import analyze
 
 COLUMNS = (
@@ -55,6 +55,8 @@ class EventWriter(Writer):
             customers={},
             lookup=self.customer_ids,
             copy_received=self.received if self.pg else None,
+            columns=self.columns,
+            limits={f: max_length(Event, f) for f in ("name", "message_id")},
         )
         self.staging = False  # the last batch held stored message ids: stage the next one
         self.trusted = self.pg and _may_skip_triggers()

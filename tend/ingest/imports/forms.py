@@ -7,7 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from tend.ingest.imports.models import DateOrder, ImportKind
 
-ALLOWED_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
+# .gz and .zip: a compressed CSV (told by its first bytes, not its name; see reading.py).
+ALLOWED_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".gz", ".zip"}
 MAX_UPLOAD_BYTES = 2 * 1024**3
 
 
@@ -31,7 +32,9 @@ class UploadForm(forms.Form):
     def clean_file(self) -> object:
         upload = self.cleaned_data["file"]
         if Path(upload.name).suffix.lower() not in ALLOWED_SUFFIXES:
-            raise forms.ValidationError(_("Upload a .csv or .xlsx file."))
+            raise forms.ValidationError(
+                _("Upload a .csv or .xlsx file (a CSV may be gzipped or zipped).")
+            )
         if upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError(_("The file is larger than 2 GB; use `tend import`."))
         return upload

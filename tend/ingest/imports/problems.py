@@ -19,6 +19,9 @@ REASONS = {
     "bad_choice": gettext_lazy("Value not allowed"),
     "too_long": gettext_lazy("Value too long"),
     "no_exchange_rate": gettext_lazy("No exchange rate"),
+    "nul_byte": gettext_lazy("NUL character in a cell"),
+    "bad_text": gettext_lazy("Unreadable characters"),
+    "extra_cells": gettext_lazy("More cells than the header has columns"),
 }
 
 
@@ -49,12 +52,23 @@ def problem_text(reason: str, value: str) -> str:
         "bad_json": _("“%(value)s” is not a JSON object"),
         "bad_choice": _("“%(value)s” is not one of the allowed values"),
         "too_long": _("“%(value)s” is too long"),
+        "nul_byte": _("“%(value)s” holds a NUL character (\\x00), which no text field can store"),
+        "bad_text": _("“%(value)s” holds characters that are not text (lone surrogates)"),
+        "extra_cells": _(
+            "the row has more cells than the header has columns (%(value)s); quote values "
+            "that contain the delimiter, or name the extra columns in the header row"
+        ),
     }
     return texts.get(reason, reason) % params
 
 
 def problem_sentence(*, row: int, column: str, reason: str, value: str) -> str:
     """``Row 7, column “Signup date”: “31/31/2024” is not a date…``"""
+    if not column:
+        return _("Row %(row)s: %(problem)s") % {
+            "row": row,
+            "problem": problem_text(reason, value),
+        }
     return _("Row %(row)s, column “%(column)s”: %(problem)s") % {
         "row": row,
         "column": column,
@@ -75,6 +89,21 @@ CLEANING = {
     "read_date": gettext_lazy("read a date written as year/month/day"),
     "read_chinese_date": gettext_lazy("read a Chinese date (2024年3月1日)"),
     "read_choice": gettext_lazy("read a status or interval written another way"),
+    # Flagged: the value stored is not the one in the file (data-quality: "stored with a warning").
+    "rounded_to_cents": gettext_lazy(
+        "rounded to whole cents (9.999 → 10.00); stored with a warning"
+    ),
+    "cut_to_fit_name": gettext_lazy(
+        "used as the customer's name and cut to 200 characters; stored with a warning"
+    ),
+}
+
+
+ENCODINGS = {
+    "gb18030": "GB18030 (GBK)",
+    "big5": "Big5",
+    "cp1252": "Windows-1252 (Latin-1)",
+    "utf-16": "UTF-16",
 }
 
 
@@ -83,6 +112,11 @@ def cleaning_lines(cleaning: dict[str, int], columns: dict[str, str]) -> list[di
     lines: list[dict[str, object]] = []
     for key, count in sorted(cleaning.items()):
         field, _sep, code = key.partition(": ")
+        if code.startswith("encoding_"):  # once per file, not per cell
+            encoding = ENCODINGS.get(code[9:], code[9:])
+            what = _("read the file as %(encoding)s: it is not UTF-8") % {"encoding": encoding}
+            lines.append({"column": _("(whole file)"), "what": what, "count": count})
+            continue
         lines.append(
             {
                 "column": columns.get(field, field),

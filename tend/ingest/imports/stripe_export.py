@@ -36,6 +36,7 @@ from tend.ingest.imports.writers import (
     _At,
     _choice,
     _chunks,
+    fits,
 )
 from tend.ingest.webhooks.actions import stripe_plan_for
 from tend.ingest.webhooks.customers import customer_fields, stripe_customers_link
@@ -68,12 +69,8 @@ SUBSCRIPTION_FIELDS = (
 
 
 def _currency(writer: Writer, row: list[Any]) -> str:
-    code = writer.field("currency", writer.clean.text, writer.cell(row, "currency"))
-    if not code:
-        return str(settings.TEND_CURRENCY)
-    if len(code) != 3 or not code.isalpha():
-        raise _At("currency", Problem("bad_choice", code))
-    return code.upper()
+    code = writer.field("currency", writer.clean.code, writer.cell(row, "currency"), 3)
+    return code or str(settings.TEND_CURRENCY)
 
 
 def _merge(hints: dict[str, dict[str, Any]], stripe_id: str, hint: dict[str, Any]) -> None:
@@ -95,20 +92,35 @@ class StripeCustomerWriter(Writer):
     """Stripe customers export: creates and links the missing customers, updates the rest."""
 
     model = Customer
+    # A new customer takes the Stripe id as its external id (so its limit), and the
+    # description as its name when the export has no name.
+    texts = {
+        "external_id": (Customer, "external_id"),
+        "tend_external_id": (Customer, "external_id"),
+        **{f: (Customer, f) for f in ("name", "email", "phone")},
+    }
 
     def _record(self, row: list[Any]) -> dict[str, Any]:
-        stripe_id = self.required_text(row, "external_id", 120)
-        country = self.field("country", self.clean.text, self.cell(row, "country"))
-        if country and (len(country) != 2 or not country.isalpha()):
-            raise _At("country", Problem("bad_choice", country))
+        stripe_id = self.required_text(row, "external_id")
+        country = self.field("country", self.clean.code, self.cell(row, "country"), 2)
         meta = self.field(
-            "tend_external_id", self.clean.text, self.cell(row, "tend_external_id"), max_length=120
+            "tend_external_id",
+            self.clean.text,
+            self.cell(row, "tend_external_id"),
+            max_length=self.limits["tend_external_id"],
         )
+        name = self.field(
+            "name", self.clean.text, self.cell(row, "name"), max_length=self.limits["name"]
+        )
+        description = self.field("description", self.clean.text, self.cell(row, "description"))
+        if not name and len(description) > self.limits["name"]:
+            # Stripe's description names a customer without a name, as the webhook does; a
+            # long one is cut to fit, with a warning (a note rather than a name in the export).
+            description = description[: self.limits["name"]].rstrip()
+            self.clean.flag("description", "cut_to_fit_name")
         hint = {
-            "name": self.field("name", self.clean.text, self.cell(row, "name"), max_length=200),
-            "description": self.field(
-                "description", self.clean.text, self.cell(row, "description")
-            ),
+            "name": name,
+            "description": description,
             "email": self.field("email", self.clean.email, self.cell(row, "email")),
             "phone": self.field("phone", self.clean.text, self.cell(row, "phone"), max_length=40),
             "address": {"country": country},
@@ -159,6 +171,16 @@ class StripeSubscriptionWriter(SavesSubscriptions):
     """Stripe subscriptions export: upserts by subscription id, with the webhook's MRR."""
 
     model = Subscription
+    texts = {
+        "external_id": (Subscription, "external_id"),
+        "customer": (Customer, "external_id"),
+        "customer_name": (Customer, "name"),
+        "customer_email": (Customer, "email"),
+        "tend_external_id": (Customer, "external_id"),
+        "plan": (Plan, "code"),
+        "plan_name": (Plan, "name"),
+        "product": (Plan, "name"),
+    }
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
@@ -172,8 +194,8 @@ class StripeSubscriptionWriter(SavesSubscriptions):
         return value
 
     def _record(self, row: list[Any]) -> dict[str, Any]:
-        sub_id = self.required_text(row, "external_id", 120)
-        customer = self.required_text(row, "customer", 120)
+        sub_id = self.required_text(row, "external_id")
+        customer = self.required_text(row, "customer")
         status = self.field(
             "status", _choice, self.clean, self.cell(row, "status"), STRIPE_STATUSES, ""
         )
@@ -207,7 +229,9 @@ class StripeSubscriptionWriter(SavesSubscriptions):
             interval=interval,
             interval_count=count or 1,
             quantity=1 if quantity is None else quantity,
-            price_id=self.field("plan", self.clean.text, self.cell(row, "plan"), max_length=60),
+            price_id=self.field(
+                "plan", self.clean.text, self.cell(row, "plan"), max_length=self.limits["plan"]
+            ),
             price_name=self.field("plan_name", self.clean.text, self.cell(row, "plan_name")),
             product=self.field("product", self.clean.text, self.cell(row, "product")),
             percent_off=percent_off,
@@ -220,11 +244,17 @@ class StripeSubscriptionWriter(SavesSubscriptions):
             ended_at=self._moment(row, "ended_at"),
         )
         meta = self.field(
-            "tend_external_id", self.clean.text, self.cell(row, "tend_external_id"), max_length=120
+            "tend_external_id",
+            self.clean.text,
+            self.cell(row, "tend_external_id"),
+            max_length=self.limits["tend_external_id"],
         )
         hint = {
             "name": self.field(
-                "customer_name", self.clean.text, self.cell(row, "customer_name"), max_length=200
+                "customer_name",
+                self.clean.text,
+                self.cell(row, "customer_name"),
+                max_length=self.limits["customer_name"],
             ),
             "email": self.field(
                 "customer_email", self.clean.email, self.cell(row, "customer_email")
@@ -234,6 +264,8 @@ class StripeSubscriptionWriter(SavesSubscriptions):
         }
         self.unique("external_id", sub_id)
         terms = subscription_terms(obj, at=self.now)
+        if not fits(Subscription, "mrr", terms.mrr) or not fits(Plan, "price", amount):
+            raise _At("amount", Problem("bad_number", amount))
         # Without a price or product id the webhook would file it under a catch-all "stripe"
         # plan; a backfill leaves the plan empty instead and the first event sets it.
         price = obj["items"]["data"][0]["price"]

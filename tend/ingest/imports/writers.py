@@ -32,14 +32,30 @@ def _chunks(items: list[Any], size: int = LOOKUP_CHUNK) -> Iterable[list[Any]]:
         yield items[start : start + size]
 
 
+def max_length(model: type[Model], name: str) -> int:
+    """The most characters ``model.name`` holds, as its field says (0: no limit)."""
+    return int(getattr(model._meta.get_field(name), "max_length", None) or 0)
+
+
 class Writer:
     batch_size = 2_000
     model: type[Model]
+    # Import field → the model field its cleaned text is stored in: a longer cell is refused
+    # (``too_long``) before anything is written, whatever the kind, so no row can fail a batch.
+    texts: dict[str, tuple[type[Model], str]] = {}
 
     def __init__(
-        self, *, index: dict[str, int], cleaner: Cleaner, dry_run: bool, now: datetime
+        self,
+        *,
+        index: dict[str, int],
+        cleaner: Cleaner,
+        dry_run: bool,
+        now: datetime,
+        columns: int = 0,
     ) -> None:
         self.index = index
+        self.columns = columns  # cells in the header row; a row with more filled is refused
+        self.limits = {f: max_length(m, name) for f, (m, name) in self.texts.items()}
         self.clean = cleaner
         self.dry_run = dry_run
         self.now = now
@@ -61,7 +77,8 @@ class Writer:
         return field in self.index
 
     def required_text(self, row: list[Any], field: str, max_length: int = 0) -> str:
-        value = self.clean.text(field, self.cell(row, field), max_length=max_length)
+        limit = max_length or self.limits.get(field, 0)
+        value = self.field(field, self.clean.text, self.cell(row, field), max_length=limit)
         if not value:
             raise _At(field, Problem("missing_value"))
         return value
@@ -74,7 +91,8 @@ class Writer:
 
     def customer_ids(self, refs: Iterable[str]) -> dict[str, int]:
         """External id → customer id for these references, cached across batches."""
-        missing = sorted({r for r in refs if r and r not in self._customers})
+        # A reference with a NUL is refused on its own; PostgreSQL could not even look it up.
+        missing = sorted({r for r in refs if r and r not in self._customers and "\x00" not in r})
         for chunk in _chunks(missing):
             found = Customer.objects.filter(external_id__in=chunk).values_list("external_id", "pk")
             self._customers.update((ext or "", pk) for ext, pk in found)
@@ -89,11 +107,32 @@ class Writer:
         good: list[tuple[int, dict[str, Any]]] = []
         rejects: list[Reject] = []
         for number, row in rows:
+            if not any(v is not None and v != "" for v in row):
+                continue  # a blank line holds nothing to import or to refuse
             try:
+                self.screen(row)
                 good.append((number, fn(row)))
             except _At as exc:
                 rejects.append((number, exc.field, exc.problem.reason, exc.problem.value, row))
         return good, rejects
+
+    def screen(self, row: list[Any]) -> None:
+        """Refuse a row that no database could store as it is: more filled cells than the
+        header has columns (a value with an unquoted delimiter shifts the rest), a NUL byte
+        in a mapped cell, or text longer than its column."""
+        if self.columns and len(row) > self.columns:
+            extra = [str(v) for v in row[self.columns :] if v is not None and v != ""]
+            if extra:
+                raise _At("", Problem("extra_cells", ", ".join(extra)))
+        for field, i in self.index.items():
+            value = row[i] if i < len(row) else None
+            if not isinstance(value, str):
+                continue
+            if "\x00" in value:
+                raise _At(field, Problem("nul_byte", value))
+            limit = self.limits.get(field)
+            if limit and len(value) > limit and len(" ".join(value.split())) > limit:
+                raise _At(field, Problem("too_long", value))
 
     def field(self, field: str, fn: Any, *args: Any, **kw: Any) -> Any:
         try:
@@ -107,7 +146,7 @@ class Writer:
         self.seen.add(value)
 
     def customer_ref(self, row: list[Any]) -> str:
-        return self.required_text(row, "customer", 120)
+        return self.required_text(row, "customer", max_length(Customer, "external_id"))
 
     def resolve(
         self, good: list[tuple[int, dict[str, Any]]], rows: dict[int, list[Any]]
@@ -193,6 +232,15 @@ class SavesSubscriptions(Writer):
             transaction.on_commit(metrics_refresh_soon)
 
 
+def fits(model: type[Model], name: str, value: Decimal) -> bool:
+    """Whether ``value`` fits the decimal column ``model.name`` (max_digits, decimal_places)."""
+    column = model._meta.get_field(name)
+    whole = int(getattr(column, "max_digits", 0) or 0) - int(
+        getattr(column, "decimal_places", 0) or 0
+    )
+    return not whole or abs(value) < Decimal(10) ** whole
+
+
 class _At(Exception):
     def __init__(self, field: str, problem: Problem) -> None:
         super().__init__(field)
@@ -234,11 +282,11 @@ class Plans:
 CHANNELS = {v: v for v in Channel.values} | {
     str(label).lower().replace(" ", "_"): v for v, label in Channel.choices
 }
-CUSTOMER_TEXT = {"name": 200, "phone": 40, "industry": 80}
 
 
 class CustomerWriter(Writer):
     model = Customer
+    texts = {f: (Customer, f) for f in ("external_id", "name", "email", "phone", "industry")}
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
@@ -246,20 +294,19 @@ class CustomerWriter(Writer):
 
     def _record(self, row: list[Any]) -> dict[str, Any]:
         rec: dict[str, Any] = {}
-        ext = self.required_text(row, "external_id", 120)
-        rec["name"] = self.required_text(row, "name", 200)
-        for name, size in CUSTOMER_TEXT.items():
-            if name != "name" and self.has(name):
-                rec[name] = self.field(name, self.clean.text, self.cell(row, name), max_length=size)
+        ext = self.required_text(row, "external_id")
+        rec["name"] = self.required_text(row, "name")
+        for name in ("phone", "industry"):
+            if self.has(name):
+                rec[name] = self.field(
+                    name, self.clean.text, self.cell(row, name), max_length=self.limits[name]
+                )
         if self.has("email"):
             rec["email"] = self.field("email", self.clean.email, self.cell(row, "email"))
         if self.has("size"):
             rec["size"] = self.field("size", self.clean.integer, self.cell(row, "size"))
         if self.has("country"):
-            country = self.field("country", self.clean.text, self.cell(row, "country"))
-            if country and (len(country) != 2 or not country.isalpha()):
-                raise _At("country", Problem("bad_choice", country))
-            rec["country"] = country.upper()
+            rec["country"] = self.field("country", self.clean.code, self.cell(row, "country"), 2)
         if self.has("plan"):
             plan = self.field("plan", self.plans.find, self.clean, self.cell(row, "plan"))
             rec["plan_id"] = plan.pk if plan else None
@@ -326,17 +373,26 @@ class CustomerWriter(Writer):
 
 class ContactWriter(Writer):
     model = Contact
+    texts = {
+        "customer": (Customer, "external_id"),
+        **{f: (Contact, f) for f in ("name", "email", "phone", "title", "external_id")},
+    }
 
     def _record(self, row: list[Any]) -> dict[str, Any]:
         rec: dict[str, Any] = {"customer": self.customer_ref(row)}
-        rec["name"] = self.required_text(row, "name", 200)
+        rec["name"] = self.required_text(row, "name")
         if self.has("email"):
             rec["email"] = self.field("email", self.clean.email, self.cell(row, "email"))
-        for name, size in (("phone", 40), ("title", 120)):
+        for name in ("phone", "title"):
             if self.has(name):
-                rec[name] = self.field(name, self.clean.text, self.cell(row, name), max_length=size)
+                rec[name] = self.field(
+                    name, self.clean.text, self.cell(row, name), max_length=self.limits[name]
+                )
         ext = self.field(
-            "external_id", self.clean.text, self.cell(row, "external_id"), max_length=120
+            "external_id",
+            self.clean.text,
+            self.cell(row, "external_id"),
+            max_length=self.limits["external_id"],
         )
         if ext:
             self.unique("external_id", ext)
@@ -441,6 +497,7 @@ INTERVALS = {v: v for v in Interval.values} | {
 
 class SubscriptionWriter(SavesSubscriptions):
     model = Subscription
+    texts = {"external_id": (Subscription, "external_id"), "customer": (Customer, "external_id")}
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
@@ -449,7 +506,7 @@ class SubscriptionWriter(SavesSubscriptions):
         self.mrr_changes: dict[int, tuple[Decimal, Decimal]] = {}
 
     def _record(self, row: list[Any]) -> dict[str, Any]:
-        ext = self.required_text(row, "external_id", 120)
+        ext = self.required_text(row, "external_id")
         rec: dict[str, Any] = {"customer": self.customer_ref(row)}
         plan = self.field("plan", self.plans.find, self.clean, self.cell(row, "plan"))
         status = self.field("status", _choice, self.clean, self.cell(row, "status"), STATUSES, "")
@@ -459,7 +516,7 @@ class SubscriptionWriter(SavesSubscriptions):
         quantity = self.field("quantity", self.clean.integer, self.cell(row, "quantity"))
         price = self.field("price", self.clean.decimal, self.cell(row, "price"))
         mrr = self.field("mrr", self.clean.decimal, self.cell(row, "mrr"))
-        currency = self.field("currency", self.clean.text, self.cell(row, "currency"), max_length=3)
+        currency = self.field("currency", self.clean.code, self.cell(row, "currency"), 3)
         if plan is not None:
             rec["plan_id"] = plan.pk
         if status:
@@ -479,6 +536,8 @@ class SubscriptionWriter(SavesSubscriptions):
                     interval=rec.get("interval", Interval.MONTH),
                 )
         if mrr is not None:
+            if not fits(Subscription, "mrr", mrr):  # price × quantity beyond what MRR holds
+                raise _At("mrr" if self.has("mrr") else "price", Problem("bad_number", mrr))
             rec["mrr"] = mrr
         for name in ("started_at", "current_period_end", "canceled_at"):
             value = self.field(name, self.clean.moment, self.cell(row, name))
@@ -549,6 +608,10 @@ ORDER_STATUSES = {v: v for v in OrderStatus.values} | {
 
 class OrderWriter(Writer):
     model = Order
+    texts = {
+        "customer": (Customer, "external_id"),
+        **{f: (Order, f) for f in ("external_id", "description")},
+    }
 
     def _record(self, row: list[Any]) -> dict[str, Any]:
         rec: dict[str, Any] = {"customer": self.customer_ref(row)}
@@ -558,7 +621,7 @@ class OrderWriter(Writer):
         ordered_at = self.field("ordered_at", self.clean.moment, self.cell(row, "ordered_at"))
         if ordered_at is None:
             raise _At("ordered_at", Problem("missing_value"))
-        currency = self.field("currency", self.clean.text, self.cell(row, "currency"), max_length=3)
+        currency = self.field("currency", self.clean.code, self.cell(row, "currency"), 3)
         rec.update(
             amount=amount,
             ordered_at=ordered_at,
@@ -566,12 +629,18 @@ class OrderWriter(Writer):
             status=self.field(
                 "status", _choice, self.clean, self.cell(row, "status"), ORDER_STATUSES, "paid"
             ),
-            description=self.field("description", self.clean.text, self.cell(row, "description"))[
-                :200
-            ],
+            description=self.field(
+                "description",
+                self.clean.text,
+                self.cell(row, "description"),
+                max_length=self.limits["description"],
+            ),
         )
         ext = self.field(
-            "external_id", self.clean.text, self.cell(row, "external_id"), max_length=120
+            "external_id",
+            self.clean.text,
+            self.cell(row, "external_id"),
+            max_length=self.limits["external_id"],
         )
         if ext:
             self.unique("external_id", ext)

@@ -119,7 +119,9 @@ def test_progress_polls_while_running_and_asks_for_a_refresh_when_done(owner_cli
 def test_a_file_that_is_not_csv_or_xlsx_is_refused(owner_client):
     response = upload(owner_client, b"\x00\x01", name="photo.png")
     assert response.status_code == 422
-    assert "Upload a .csv or .xlsx file." in response.content.decode()
+    assert (
+        "Upload a .csv or .xlsx file (a CSV may be gzipped or zipped)." in response.content.decode()
+    )
     assert not Import.objects.exists()
 
 

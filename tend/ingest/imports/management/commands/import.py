@@ -32,6 +32,7 @@ from tend.ingest.imports.actions import MappingError, import_file, imports_dir
 from tend.ingest.imports.fields import KINDS, parse_mapping
 from tend.ingest.imports.problems import cleaning_lines, reason_label
 from tend.ingest.imports.queries import rejected_csv_write
+from tend.ingest.imports.reading import FileError
 
 REJECTED_EXIT = 3
 
@@ -93,7 +94,7 @@ class Command(BaseCommand):
                     date_order=options["date_order"],
                     progress=tick,
                 )
-            except MappingError as exc:
+            except (MappingError, FileError) as exc:
                 raise CommandError(str(exc)) from None
         run = result.run
         table = Table(title=_("Dry run: nothing was written") if run.dry_run else _("Import"))
