@@ -519,7 +519,7 @@ def parse_message(
     message_type = raw.get("type", default_type)
     if default_type and message_type != default_type:
         raise Rejected("wrong_type", f"type must be {default_type!r} on this endpoint", "type")
-    if message_type not in TYPES:
+    if not isinstance(message_type, str) or message_type not in TYPES:
         raise Rejected("bad_type", f"type must be one of {', '.join(sorted(TYPES))}", "type")
     user_id = _id(raw, "userId")
     anonymous_id = _id(raw, "anonymousId")
