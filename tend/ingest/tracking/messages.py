@@ -150,9 +150,51 @@ def _bad_text(text: str, path: str) -> Rejected:
     return Rejected("bad_text", f"{path or 'a key'} {why}", path)
 
 
+def _text_ok(text: str) -> bool:
+    # Surrogates are never ASCII: most text is settled by two C-speed scans.
+    return "\x00" not in text and (text.isascii() or not BAD_TEXT.search(text))
+
+
+def _clean(container: dict[str, Any] | list[Any], depth: int) -> bool:
+    """Whether a container passes ``value_check``; fast: scalars are checked inline and no
+    paths are built (nearly every message passes; ``_locate`` explains the others)."""
+    if depth > MAX_DEPTH:
+        return False
+    if type(container) is dict:
+        for key in container:
+            if len(key) > MAX_KEY_LENGTH or not _text_ok(key):
+                return False
+        items: Any = container.values()
+    else:
+        items = container
+    for item in items:
+        kind = type(item)
+        if kind is str:
+            if "\x00" in item or (not item.isascii() and BAD_TEXT.search(item)):
+                return False
+        elif kind is dict or kind is list:
+            if not _clean(item, depth + 1):
+                return False
+        elif kind is BadNumber:
+            return False
+    return True
+
+
 def value_check(value: Any, path: str = "", depth: int = 1) -> None:
     """Refuse what cannot be stored faithfully anywhere in ``value``: NUL and lone surrogates in
-    text or keys, over-long keys, numbers JSON cannot carry, nesting deeper than MAX_DEPTH."""
+    text or keys, keys over MAX_KEY_LENGTH, numbers JSON cannot carry, containers nested past
+    MAX_DEPTH (``depth`` is that of ``value``; a message is level 1)."""
+    if isinstance(value, dict | list):
+        clean = _clean(value, depth)
+    else:
+        clean = _text_ok(value) if isinstance(value, str) else not isinstance(value, BadNumber)
+    if not clean:
+        _locate(value, path, depth)
+        raise Rejected("bad_value", f"{path or 'the message'} cannot be stored", path)
+
+
+def _locate(value: Any, path: str, depth: int) -> None:
+    """Raise Rejected naming the first thing in ``value`` that ``_clean`` refused."""
     if isinstance(value, str):
         if BAD_TEXT.search(value):
             raise _bad_text(value, path)
@@ -164,11 +206,11 @@ def value_check(value: Any, path: str = "", depth: int = 1) -> None:
             path,
         )
     elif isinstance(value, dict | list):
-        if depth >= MAX_DEPTH:
+        if depth > MAX_DEPTH:
             raise Rejected("too_deep", f"{path} nests deeper than {MAX_DEPTH} levels", path)
         if isinstance(value, list):
             for n, item in enumerate(value):
-                value_check(item, f"{path}[{n}]", depth + 1)
+                _locate(item, f"{path}[{n}]", depth + 1)
             return
         for key, item in value.items():
             at = f"{path}.{_shown(key)}" if path else _shown(key)
@@ -178,7 +220,7 @@ def value_check(value: Any, path: str = "", depth: int = 1) -> None:
                 raise Rejected(
                     "too_long", f"the key {at} is longer than {MAX_KEY_LENGTH} characters", at
                 )
-            value_check(item, at, depth + 1)
+            _locate(item, at, depth + 1)
 
 
 # --- time ----------------------------------------------------------------------------------

@@ -109,7 +109,7 @@ REJECTED = [
         "nesting past the depth limit",
         track(properties='{"a": ' + "[" * MAX_DEPTH + "]" * MAX_DEPTH + "}"),
         "too_deep",
-        "properties.a" + "[0]" * (MAX_DEPTH - 3),
+        "properties.a" + "[0]" * (MAX_DEPTH - 2),
     ),
     (
         "a 300-character key",
