@@ -121,7 +121,7 @@ def post(owner: User, settings: Any) -> Any:
 
 
 @settings(
-    max_examples=50,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -146,3 +146,29 @@ def test_hostile_messages_never_cost_a_5xx_or_a_good_message(
     for rejected in answer.get("rejected", []):
         assert set(rejected) == {"index", "code", "field", "reason"}
         assert rejected["reason"]
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    message=hostile_messages(),
+    path=st.sampled_from(["track", "page", "screen", "identify", "group", "alias"]),
+)
+def test_a_hostile_single_call_is_stored_or_refused_with_a_reason_never_a_5xx(
+    owner: User, message: str, path: str
+) -> None:
+    raw = apikey_create(name="single", kind="write", by=owner)[1]
+    response = Client().post(
+        f"/v1/{path}",
+        data=message.encode("utf-8", "surrogatepass"),
+        content_type="application/json",
+        HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"{raw}:".encode()).decode(),
+    )
+    assert response.status_code in {200, 400}, response.content
+    if response.status_code == 400:
+        answer = response.json()
+        assert answer["code"] == answer["error"]["code"]
+        assert answer["message"] == answer["error"]["reason"]
