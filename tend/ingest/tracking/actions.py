@@ -27,7 +27,14 @@ from tend.activity.models import DailyRollup, Event
 from tend.customers.actions import contact_create, contact_update, customer_create, customer_update
 from tend.customers.models import Contact, Customer, Kind
 from tend.ingest.actions import stats_add
-from tend.ingest.tracking.messages import EVENT_TYPES, Message, Rejected, parse_message
+from tend.ingest.tracking.messages import (
+    EVENT_TYPES,
+    Message,
+    Rejected,
+    contact_fields,
+    customer_fields,
+    parse_message,
+)
 from tend.ingest.tracking.models import Identity, PendingEvent
 
 SOURCE = "tracking"
@@ -40,9 +47,18 @@ class IngestResult:
     duplicates: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
     flagged: Counter[str] = field(default_factory=Counter)
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # every flag, by index
 
     def reject(self, index: int, error: Rejected) -> None:
         self.rejected.append({"index": index, **error.as_dict()})
+
+    def stored(self, message: Message) -> None:
+        """Count a stored message: accepted, or flagged (under its first flag) when changed."""
+        if not message.flags:
+            self.accepted += 1
+            return
+        self.flagged[message.flags[0].code] += 1
+        self.warnings += [{"index": message.index, **f.as_dict()} for f in message.flags]
 
 
 def _b2c() -> bool:
@@ -91,16 +107,13 @@ def tracking_ingest(
             try:
                 with transaction.atomic():
                     _identity_apply(message, by=by, label=label)
-                result.accepted += 1
+                result.stored(message)
             except Rejected as error:
                 result.reject(message.index, error)
         if events:
             inserted, duplicates = _events_write(events, received_at=received_at)
             for message in inserted:
-                if message.flag:
-                    result.flagged[message.flag] += 1
-                else:
-                    result.accepted += 1
+                result.stored(message)
             result.duplicates += duplicates
         stats_add(
             source=SOURCE,
@@ -111,6 +124,7 @@ def tracking_ingest(
             at=received_at,
         )
     result.rejected.sort(key=lambda r: int(r["index"]))
+    result.warnings.sort(key=lambda r: int(r["index"]))
     return result
 
 
@@ -386,9 +400,6 @@ def _identities(keys: set[str]) -> dict[str, _Link]:
 
 # --- identities --------------------------------------------------------------------------
 
-CUSTOMER_TRAITS = {"name", "email", "phone", "industry", "employees", "country", "createdAt"}
-CONTACT_TRAITS = {"name", "firstName", "lastName", "email", "phone", "title"}
-
 
 def _identity_apply(message: Message, *, by: User | None, label: str) -> None:
     """Apply one identify, group or alias message; a concurrent twin is retried once."""
@@ -419,41 +430,12 @@ def _identity_apply_once(message: Message, *, by: User | None, label: str) -> No
         raise Rejected("bad_trait", str(error), "traits") from None
 
 
-def _text_trait(traits: dict[str, Any], name: str, max_length: int) -> str | None:
-    value = traits.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
-        raise Rejected("wrong_type", f"traits.{name} must be a string", f"traits.{name}")
-    return str(value).strip()[:max_length]
-
-
 def customer_fields_from_traits(traits: dict[str, Any], *, kind: str) -> dict[str, Any]:
-    """Customer fields from Segment traits; traits Tend has no column for go to ``traits``."""
-    fields: dict[str, Any] = {}
-    for name, max_length in (("name", 200), ("email", 254), ("phone", 40), ("industry", 80)):
-        value = _text_trait(traits, name, max_length)
-        if value is not None:
-            fields[name] = value
-    if traits.get("employees") is not None:
-        try:
-            fields["size"] = max(0, int(traits["employees"]))
-        except (TypeError, ValueError):
-            raise Rejected(
-                "wrong_type", "traits.employees must be a number", "traits.employees"
-            ) from None
-    country = _text_trait(traits, "country", 80)
-    if country is not None and len(country) == 2 and country.isalpha():
-        fields["country"] = country.upper()
-    extra = {k: v for k, v in traits.items() if k not in CUSTOMER_TRAITS}
-    if extra:
-        fields["traits"] = extra
-    if kind == Kind.PERSON and "name" not in fields:
-        first = _text_trait(traits, "firstName", 100) or ""
-        last = _text_trait(traits, "lastName", 100) or ""
-        if first or last:
-            fields["name"] = f"{first} {last}".strip()
-    return fields
+    """Customer fields from Segment traits; traits Tend has no column for go to ``traits``.
+
+    The rules (and the flags they raise) live in ``messages.customer_fields``, which checked
+    this message before the write."""
+    return customer_fields(traits, kind=kind)[0]
 
 
 def _customer_upsert(
@@ -463,16 +445,10 @@ def _customer_upsert(
     customer = Customer.objects.filter(external_id=external_id).first()
     if customer is None:
         name = fields.pop("name", "") or fields.get("email") or external_id
-        created = traits.get("createdAt")
-        if isinstance(created, str):
-            from tend.ingest.tracking.messages import parse_time
-
-            signed_up = parse_time(created, "traits.createdAt")
-            if signed_up is not None:
-                fields["signed_up_at"] = signed_up
         return customer_create(
             by=by, name=name, kind=kind, external_id=external_id, label=label, **fields
         )
+    fields.pop("signed_up_at", None)  # createdAt counts on creation only
     if "traits" in fields:
         fields["traits"] = {**customer.traits, **fields["traits"]}
     if not fields.get("name", True):
@@ -481,22 +457,7 @@ def _customer_upsert(
 
 
 def contact_fields_from_traits(traits: dict[str, Any]) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    for name, max_length in (("email", 254), ("phone", 40), ("title", 120)):
-        value = _text_trait(traits, name, max_length)
-        if value is not None:
-            fields[name] = value
-    name = _text_trait(traits, "name", 200) or ""
-    if not name:
-        first = _text_trait(traits, "firstName", 100) or ""
-        last = _text_trait(traits, "lastName", 100) or ""
-        name = f"{first} {last}".strip()
-    if name:
-        fields["name"] = name
-    extra = {k: v for k, v in traits.items() if k not in CONTACT_TRAITS}
-    if extra:
-        fields["traits"] = extra
-    return fields
+    return contact_fields(traits)[0]
 
 
 def _contact_upsert(

@@ -2,15 +2,15 @@
 
 parse (size limits, gzip, JSON) → authorise (write key) → rate limit (per key) →
 ``tracking_ingest`` → answer. Every refusal is JSON
-``{"success": false, "error": {"code", "field", "reason"}}`` and is counted in the data-quality
-ledger; a rate-limited call (429) also carries ``Retry-After``.
+``{"success": false, "code", "message", "error": {"code", "field", "reason"}}`` (``code`` and
+``message`` at the top are what the Segment and RudderStack SDKs read) and is counted in the
+data-quality ledger; a rate-limited call (429) also carries ``Retry-After``.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
 import zlib
 from typing import Any
 
@@ -26,11 +26,14 @@ from tend.accounts.models import ApiKey
 from tend.ingest.actions import stats_add
 from tend.ingest.tracking.actions import SOURCE, tracking_ingest
 from tend.ingest.tracking.messages import (
+    BAD_TEXT,
     MAX_BATCH_BYTES,
     MAX_INFLATED_BYTES,
     MAX_MESSAGE_BYTES,
     Rejected,
+    json_parse,
     parse_time,
+    value_check,
 )
 from tend.lib.access import key_refusal
 from tend.ratelimit.actions import rate_limit_hit
@@ -71,15 +74,7 @@ def _read_body(request: HttpRequest, limit: int) -> bytes:
 
 
 def _parse_json(body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body)
-    except UnicodeDecodeError:
-        raise Rejected("bad_json", "the body is not UTF-8 text") from None
-    except json.JSONDecodeError as error:
-        raise Rejected(
-            "bad_json",
-            f"the body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}",
-        ) from None
+    data = json_parse(body)
     if not isinstance(data, dict):
         raise Rejected("bad_json", "the body must be a JSON object")
     return data
@@ -101,6 +96,16 @@ def _basic_key(request: HttpRequest) -> str | None:
             "unauthorized", "the Authorization header is not valid Basic auth", status=401
         ) from None
     return decoded.partition(":")[0]
+
+
+def _clean_key(raw: Any) -> str | None:
+    """A write key as sent, or None when absent; one no key can be (a NUL, a lone surrogate,
+    not ASCII) is refused here, before it reaches a database query."""
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str) or not raw.isascii() or BAD_TEXT.search(raw):
+        raise Rejected("unauthorized", "unknown or revoked write key", status=401)
+    return raw
 
 
 def _authorise(raw_key: str | None) -> ApiKey:
@@ -139,9 +144,16 @@ def _throttle(key: ApiKey) -> None:
         )
 
 
+def refusal(error: dict[str, Any], status: int) -> JsonResponse:
+    """A refusal both official SDKs parse: ``code`` and ``message`` at the top (their
+    ``APIError(status, code, message)``), Tend's ``error`` object with the field beside them."""
+    body = {"success": False, "code": error["code"], "message": error["reason"], "error": error}
+    return JsonResponse(body, status=status)
+
+
 def _error(error: Rejected) -> JsonResponse:
     stats_add(source=SOURCE, rejected={error.code: 1})
-    response = JsonResponse({"success": False, "error": error.as_dict()}, status=error.status)
+    response = refusal(error.as_dict(), error.status)
     if isinstance(error, Throttled):
         response["Retry-After"] = str(error.retry_after)
     return response
@@ -155,7 +167,7 @@ def receive(request: HttpRequest, kind: str) -> JsonResponse:
     received_at = timezone.now()
     is_batch = kind in BATCH_KINDS
     try:
-        header_key = _basic_key(request)
+        header_key = _clean_key(_basic_key(request))
         if header_key is not None:
             key = _authorise(header_key)
             _throttle(key)  # before the body is read: a refused call costs little
@@ -163,7 +175,7 @@ def receive(request: HttpRequest, kind: str) -> JsonResponse:
         data = _parse_json(body)
         if header_key is None:
             body_key = data.get("writeKey")
-            key = _authorise(body_key if isinstance(body_key, str) else None)
+            key = _authorise(_clean_key(body_key) if isinstance(body_key, str) else None)
             _throttle(key)
         if is_batch:
             raws = data.get("batch")
@@ -172,6 +184,7 @@ def receive(request: HttpRequest, kind: str) -> JsonResponse:
             context = data.get("context")
             if context is not None and not isinstance(context, dict):
                 raise Rejected("wrong_type", "context must be a JSON object", "context")
+            value_check(context, "context", depth=2)  # it is merged into every message
             sent_at = parse_time(data.get("sentAt"), "sentAt")
         else:
             raws, context, sent_at = [data], None, None
@@ -189,8 +202,10 @@ def receive(request: HttpRequest, kind: str) -> JsonResponse:
         check_sizes=is_batch and len(body) > MAX_MESSAGE_BYTES,
     )
     if not is_batch and result.rejected:
-        return JsonResponse({"success": False, "error": result.rejected[0]}, status=400)
+        return refusal(result.rejected[0], 400)
     answer: dict[str, Any] = {"success": True}
     if result.rejected:
         answer["rejected"] = result.rejected
+    if result.warnings:
+        answer["flagged"] = result.warnings
     return JsonResponse(answer)

@@ -39,6 +39,8 @@ def test_a_track_call_with_properties_of_the_wrong_type_names_the_field(send: Se
     assert response.status_code == 400
     assert response.json() == {
         "success": False,
+        "code": "wrong_type",
+        "message": "properties must be a JSON object",
         "error": {
             "index": 0,
             "code": "wrong_type",
