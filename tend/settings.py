@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",  # serves Swagger UI from its own static files, not a CDN
     "django_tasks",
     "django_tasks_db",
     "tend.accounts",
@@ -74,6 +75,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tend.web.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -259,6 +261,47 @@ AXES_DISABLE_ACCESS_LOG = True  # Tend keeps no per-login history; attempts expi
 AXES_CLIENT_IP_CALLABLE = "tend.ratelimit.rates.client_ip"
 AXES_LOCKOUT_CALLABLE = "tend.web.views.login_locked_out"
 AXES_VERBOSE = False
+
+# --- HTTPS and security headers (see "Running it for real" in README.md) ------------------
+# Behind a reverse proxy (TEND_PROXY_COUNT > 0) a request is HTTPS when the proxy says so in
+# X-Forwarded-Proto; the proxy must set that header (Caddy and Traefik do; nginx needs
+# `proxy_set_header X-Forwarded-Proto $scheme`). Without it HSTS is never sent.
+if TEND_PROXY_COUNT > 0:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("TEND_SSL_REDIRECT", False)
+# HSTS: a browser that saw Tend over HTTPS refuses plain HTTP to it for this long. On (a
+# year) with TEND_SECURE_COOKIES=1; TEND_HSTS_SECONDS=0 turns it off.
+SECURE_HSTS_SECONDS = env_int("TEND_HSTS_SECONDS", 31_536_000 if SECURE_COOKIES else 0)
+if SECURE_HSTS_SECONDS < 0:
+    raise ConfigError(f"TEND_HSTS_SECONDS must be 0 or more; got {SECURE_HSTS_SECONDS}")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("TEND_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("TEND_HSTS_PRELOAD", False)
+# The preload list takes only registrable domains (example.com, not tend.example.com), so
+# `check --deploy` does not nag about it unless TEND_HSTS_PRELOAD asks for it.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# Content-Security-Policy on every response (tend.web.csp; Django 6's setting name and
+# shape). Pages load only Tend's own files; no inline script or style anywhere. Two hashes
+# let plotly.js add its two <style> elements: an empty one it fills through the CSSOM (which
+# the policy does not govern) and MapLibre's fixed rules (a test recomputes that hash from the
+# installed plotly.js). data: images are Bootstrap's icons, SVG inside its CSS.
+CSP_STYLE_HASHES = [
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",  # "" (plotly.js rules)
+    "'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='",  # plotly.js 4.1.1 MapLibre CSS
+]
+SECURE_CSP: dict[str, list[str]] = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", *CSP_STYLE_HASHES],
+    # Style attributes: only empty ones (style=""), which plotly.js puts on colour bars.
+    "style-src-attr": ["'unsafe-hashes'", CSP_STYLE_HASHES[0]],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
 
 LOGGING = {
     "version": 1,
