@@ -25,6 +25,7 @@ from tend.lib.env import (
     env_str,
     secret_key,
 )
+from tend.lib.private import private_file
 from tend.ratelimit.rates import env_rate
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -128,6 +129,10 @@ except (ValueError, KeyError) as exc:
     raise ConfigError(f"TEND_DATABASE_URL is not a database URL Tend understands: {exc}") from None
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["CONN_MAX_AGE"] = 0 if TESTING else _db["CONN_MAX_AGE"]
+    # Created 0600 before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
+    _sqlite_file = str(_db["NAME"] or "")
+    if _sqlite_file not in {"", ":memory:"} and Path(_sqlite_file).parent.is_dir():
+        private_file(Path(_sqlite_file))
     # A file, not memory, so tests can start real worker and server processes against it.
     _db["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
     # WAL + IMMEDIATE + busy timeout: the web process and the worker share one file without

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from tend.ingest.imports.models import Import, RejectedRow
 from tend.ingest.imports.problems import problem_sentence
+from tend.lib.private import open_private
 from tend.lib.spreadsheet import csv_writer
 
 CHUNK = 2_000
@@ -45,7 +46,7 @@ def rejected_csv_lines(run: Import) -> Iterator[str]:
 
 
 def rejected_csv_write(run: Import, path: Path) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as fh:
+    with open_private(path, "w", encoding="utf-8", newline="") as fh:
         for line in rejected_csv_lines(run):
             fh.write(line)
     return path
