@@ -169,10 +169,20 @@ TASKS = {
 
 # --- email --------------------------------------------------------------------------------
 EMAIL_URL = env_str("TEND_EMAIL_URL", "console:")
+# dj-email-url knows smtp://…?tls=True but not the smtp+tls:// and smtp+ssl:// the docs use.
+_scheme, _sep, _rest = EMAIL_URL.partition("://")
+if _scheme in {"smtp+tls", "smtp+ssl"}:
+    _flag = "tls" if _scheme == "smtp+tls" else "ssl"
+    EMAIL_URL = f"smtp://{_rest}{'&' if '?' in _rest else '?'}{_flag}=True"
 try:
     _email = dj_email_url.parse(EMAIL_URL)
 except (ValueError, KeyError) as exc:
     raise ConfigError(f"TEND_EMAIL_URL is not an email URL Tend understands: {exc}") from None
+if "EMAIL_BACKEND" not in _email:
+    raise ConfigError(
+        f"TEND_EMAIL_URL must start with smtp://, smtp+tls://, smtp+ssl:// or console:; "
+        f"got {EMAIL_URL.split(':')[0]}:"
+    )
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]
 EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
 EMAIL_PORT = _email["EMAIL_PORT"] or 25

@@ -46,6 +46,14 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
+def unquote_cell(text: str) -> str:
+    """The inverse of ``safe_cell`` for a file Tend wrote and a person sends back (a fixed
+    rejected-rows CSV): ``'=1+1`` → ``=1+1``; any other text unchanged."""
+    if text.startswith("'") and is_formula_like(text[1:]):
+        return text[1:]
+    return text
+
+
 class SafeCsvWriter:
     """``csv.writer`` whose rows pass through ``safe_cell``; ``writerow`` returns what was
     written (so a streaming response can write into an echo buffer)."""

@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 from tend.billing.models import Plan
 from tend.ingest.imports.actions import import_file
 from tend.ingest.imports.models import Import
-from tend.lib.spreadsheet import FORMULA_STARTS, is_formula_like, safe_cell
+from tend.lib.spreadsheet import FORMULA_STARTS, is_formula_like, safe_cell, unquote_cell
 from tend.metrics import exports
 from tend.metrics.snapshots import snapshots_refresh
 
@@ -103,6 +103,7 @@ def assert_xlsx_is_inert(content: bytes) -> list[list[Any]]:
 )
 def test_a_text_cell_that_a_spreadsheet_would_run_gets_a_quote(value, written):
     assert safe_cell(value) == written
+    assert unquote_cell(written) == value  # a fixed file sent back reads as it was
 
 
 @pytest.mark.parametrize("number", [-5, -0.5, 0, 12])

@@ -34,7 +34,7 @@ PRODUCTION = {  # README, "Running it for real"
     "TEND_SSL_REDIRECT": "1",
     "TEND_PROXY_COUNT": "1",
     "TEND_SECRET_KEY": secrets.token_urlsafe(50),
-    "TEND_EMAIL_URL": "submission://tend:secret@smtp.example.com:587",
+    "TEND_EMAIL_URL": "smtp+tls://tend:secret@smtp.example.com:587",
     "TEND_STRIPE_WEBHOOK_SECRET": "whsec_0123456789abcdef",
 }
 
@@ -153,6 +153,27 @@ def test_the_documented_production_settings_pass_the_deploy_check(tmp_path: Path
     result = tend(["check", "--deploy"], PRODUCTION, tmp_path / "data")
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("smtp+tls://u:p@smtp.example.com:587", "smtp.example.com 587 True False"),
+        ("smtp+ssl://u:p@smtp.example.com:465", "smtp.example.com 465 False True"),
+        ("smtp://u:p@smtp.example.com:25", "smtp.example.com 25 False False"),
+    ],
+)
+def test_the_documented_email_urls_start_tend(tmp_path: Path, url: str, shown: str) -> None:
+    code = "from django.conf import settings as s; print(s.EMAIL_HOST, s.EMAIL_PORT, "
+    code += "s.EMAIL_USE_TLS, s.EMAIL_USE_SSL)"
+    result = tend(["shell", "--no-imports", "-c", code], {"TEND_EMAIL_URL": url}, tmp_path)
+    assert result.stdout.strip() == shown, result.stderr
+
+
+def test_an_unknown_email_url_names_the_variable(tmp_path: Path) -> None:
+    result = tend(["check"], {"TEND_EMAIL_URL": "smtpx://u:p@h:25"}, tmp_path)
+    assert result.returncode != 0
+    assert "TEND_EMAIL_URL must start with smtp://" in result.stderr
 
 
 def test_secure_cookies_turn_hsts_on_for_a_year_unless_told_otherwise(tmp_path: Path) -> None:
