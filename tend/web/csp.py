@@ -36,6 +36,8 @@ class ContentSecurityPolicyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if self.header and HEADER not in response:
+        # Django's debug 404/500 pages (TEND_DEBUG only) are built with inline script and style.
+        debug_page = settings.DEBUG and response.status_code in (404, 500)
+        if self.header and HEADER not in response and not debug_page:
             response[HEADER] = self.header
         return response

@@ -93,6 +93,15 @@ def test_api_and_tracking_answers_carry_the_policy_too(client: Client) -> None:
     assert "frame-ancestors 'none'" in client.post("/v1/batch")["Content-Security-Policy"]
 
 
+@pytest.mark.django_db
+def test_djangos_debug_pages_keep_working_with_debug_on(
+    member_client: Client, settings: Any
+) -> None:
+    settings.DEBUG = True
+    assert "Content-Security-Policy" not in member_client.get("/no-such-page/")
+    assert "Content-Security-Policy" in member_client.get("/customers/")
+
+
 TEMPLATE_PROBLEMS = {
     "inline script": re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", re.I),
     "event handler": re.compile(r"\son[a-z]+\s*=", re.I),
