@@ -5,6 +5,7 @@ Ids are stable so they can be silenced deliberately (SILENCED_SYSTEM_CHECKS) and
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -57,6 +58,26 @@ def check_production_settings(app_configs: Any = None, **kwargs: Any) -> list[An
             )
         )
     return problems
+
+
+@register(Tags.security, deploy=True)
+def check_data_dir_is_private(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """The data folder holds the SQLite database, the secret key and uploaded customer files."""
+    folder = Path(settings.DATA_DIR)
+    try:
+        mode = folder.stat().st_mode & 0o777
+    except OSError:
+        return []
+    if mode & 0o077:
+        return [
+            Warning(
+                f"The data folder {folder} can be read by other users (mode {mode:o}).",
+                hint=f"Tend creates it with mode 700; make an existing one private: "
+                f"chmod 700 {folder}",
+                id="tend.W030",
+            )
+        ]
+    return []
 
 
 @register(Tags.security)

@@ -26,6 +26,7 @@ from tend.lib.env import (
     env_str,
     secret_key,
 )
+from tend.lib.private import private_file
 from tend.ratelimit.rates import env_rate
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "corsheaders",
+    "ninja",  # serves Swagger UI from its own static files, not a CDN
     "django_tasks",
     "django_tasks_db",
     "tend.accounts",
@@ -78,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # CORS on /v1/* only, before anything that answers (tend/ingest/tracking/cors.py).
     "tend.ingest.tracking.cors.TrackingCorsMiddleware",
+    "tend.web.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -130,6 +133,10 @@ except (ValueError, KeyError) as exc:
     raise ConfigError(f"TEND_DATABASE_URL is not a database URL Tend understands: {exc}") from None
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["CONN_MAX_AGE"] = 0 if TESTING else _db["CONN_MAX_AGE"]
+    # Created 0600 before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
+    _sqlite_file = str(_db["NAME"] or "")
+    if _sqlite_file not in {"", ":memory:"} and Path(_sqlite_file).parent.is_dir():
+        private_file(Path(_sqlite_file))
     # A file, not memory, so tests can start real worker and server processes against it.
     _db["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
     # WAL + IMMEDIATE + busy timeout: the web process and the worker share one file without
@@ -166,10 +173,20 @@ TASKS = {
 
 # --- email --------------------------------------------------------------------------------
 EMAIL_URL = env_str("TEND_EMAIL_URL", "console:")
+# dj-email-url knows smtp://…?tls=True but not the smtp+tls:// and smtp+ssl:// the docs use.
+_scheme, _sep, _rest = EMAIL_URL.partition("://")
+if _scheme in {"smtp+tls", "smtp+ssl"}:
+    _flag = "tls" if _scheme == "smtp+tls" else "ssl"
+    EMAIL_URL = f"smtp://{_rest}{'&' if '?' in _rest else '?'}{_flag}=True"
 try:
     _email = dj_email_url.parse(EMAIL_URL)
 except (ValueError, KeyError) as exc:
     raise ConfigError(f"TEND_EMAIL_URL is not an email URL Tend understands: {exc}") from None
+if "EMAIL_BACKEND" not in _email:
+    raise ConfigError(
+        f"TEND_EMAIL_URL must start with smtp://, smtp+tls://, smtp+ssl:// or console:; "
+        f"got {EMAIL_URL.split(':')[0]}:"
+    )
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]
 EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
 EMAIL_PORT = _email["EMAIL_PORT"] or 25
@@ -263,6 +280,47 @@ AXES_DISABLE_ACCESS_LOG = True  # Tend keeps no per-login history; attempts expi
 AXES_CLIENT_IP_CALLABLE = "tend.ratelimit.rates.client_ip"
 AXES_LOCKOUT_CALLABLE = "tend.web.views.login_locked_out"
 AXES_VERBOSE = False
+
+# --- HTTPS and security headers (see "Running it for real" in README.md) ------------------
+# Behind a reverse proxy (TEND_PROXY_COUNT > 0) a request is HTTPS when the proxy says so in
+# X-Forwarded-Proto; the proxy must set that header (Caddy and Traefik do; nginx needs
+# `proxy_set_header X-Forwarded-Proto $scheme`). Without it HSTS is never sent.
+if TEND_PROXY_COUNT > 0:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("TEND_SSL_REDIRECT", False)
+# HSTS: a browser that saw Tend over HTTPS refuses plain HTTP to it for this long. On (a
+# year) with TEND_SECURE_COOKIES=1; TEND_HSTS_SECONDS=0 turns it off.
+SECURE_HSTS_SECONDS = env_int("TEND_HSTS_SECONDS", 31_536_000 if SECURE_COOKIES else 0)
+if SECURE_HSTS_SECONDS < 0:
+    raise ConfigError(f"TEND_HSTS_SECONDS must be 0 or more; got {SECURE_HSTS_SECONDS}")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("TEND_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("TEND_HSTS_PRELOAD", False)
+# The preload list takes only registrable domains (example.com, not tend.example.com), so
+# `check --deploy` does not nag about it unless TEND_HSTS_PRELOAD asks for it.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# Content-Security-Policy on every response (tend.web.csp; Django 6's setting name and
+# shape). Pages load only Tend's own files; no inline script or style anywhere. Two hashes
+# let plotly.js add its two <style> elements: an empty one it fills through the CSSOM (which
+# the policy does not govern) and MapLibre's fixed rules (a test recomputes that hash from the
+# installed plotly.js). data: images are Bootstrap's icons, SVG inside its CSS.
+CSP_STYLE_HASHES = [
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",  # "" (plotly.js rules)
+    "'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='",  # plotly.js 4.1.1 MapLibre CSS
+]
+SECURE_CSP: dict[str, list[str]] = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", *CSP_STYLE_HASHES],
+    # Style attributes: only empty ones (style=""), which plotly.js puts on colour bars.
+    "style-src-attr": ["'unsafe-hashes'", CSP_STYLE_HASHES[0]],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
 
 LOGGING = {
     "version": 1,

@@ -75,12 +75,30 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 
 
+# Reports every Content-Security-Policy violation of a page as a console error (the init
+# script runs before the page's own scripts and is itself exempt from the policy).
+CSP_PROBE = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("CSP violation on " + document.location.pathname + ": " + e.violatedDirective
+    + " blocked " + (e.blockedURI || "inline") + " in " + (e.sourceFile || "the page") + ":"
+    + e.lineNumber + " (" + (e.sample || "") + ")");
+});
+"""
+
+
+def _console_problem(message: Any) -> str | None:
+    text = str(message.text)
+    if message.type == "error" and ("Content Security Policy" in text or "CSP violation" in text):
+        return text
+    return None
+
+
 @contextmanager
-def logged_in_browser(
-    base_url: str, profile: Path, *, username: str, timeout_ms: int = 15_000
+def browser_page(
+    profile: Path, *, timeout_ms: int = 15_000, locale: str = "en-US"
 ) -> Iterator[tuple[Any, list[str]]]:
-    """A Chromium page logged in through the login form, and the list of page errors and
-    HTTP responses ≥ 400 seen so far (assert it is empty at the end of the test)."""
+    """A Chromium page and the list of problems seen so far: page errors, HTTP responses
+    ≥ 400 and Content-Security-Policy violations (assert it is empty at the end)."""
     from playwright.sync_api import sync_playwright
 
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API inside pytest
@@ -91,10 +109,11 @@ def logged_in_browser(
             executable_path="/usr/bin/chromium",
             args=CHROMIUM_ARGS,
             headless=True,
-            locale="en-US",
+            locale=locale,
             viewport={"width": 1280, "height": 900},
         )
         try:
+            browser.add_init_script(CSP_PROBE)
             page = browser.new_page()
             page.set_default_timeout(timeout_ms)
             errors: list[str] = []
@@ -103,11 +122,29 @@ def logged_in_browser(
                 "response",
                 lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None,
             )
-            page.goto(f"{base_url}/login/")
-            page.fill("input[name=username]", username)
-            page.fill("input[name=password]", PASSWORD)
-            page.click("form[action='/login/'] button[type=submit]")
-            page.wait_for_url(f"{base_url}/customers/")
+
+            def on_console(message: Any) -> None:
+                problem = _console_problem(message)
+                if problem is not None:
+                    errors.append(problem)
+
+            page.on("console", on_console)
             yield page, errors
         finally:
             browser.close()
+
+
+@contextmanager
+def logged_in_browser(
+    base_url: str, profile: Path, *, username: str, timeout_ms: int = 15_000
+) -> Iterator[tuple[Any, list[str]]]:
+    """A Chromium page logged in through the login form, and the list of page errors,
+    HTTP responses ≥ 400 and Content-Security-Policy violations seen so far (assert it is
+    empty at the end of the test)."""
+    with browser_page(profile, timeout_ms=timeout_ms) as (page, errors):
+        page.goto(f"{base_url}/login/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("form[action='/login/'] button[type=submit]")
+        page.wait_for_url(f"{base_url}/customers/")
+        yield page, errors

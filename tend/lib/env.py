@@ -12,6 +12,8 @@ import secrets
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from tend.lib.private import private_dir
+
 
 class ConfigError(RuntimeError):
     """A ``TEND_*`` variable holds a value that cannot be used."""
@@ -95,8 +97,7 @@ def env_choice(name: str, default: str, choices: set[str]) -> str:
 def data_dir() -> Path:
     """The folder holding the SQLite database, the generated secret key and uploads."""
     path = Path(env_str("TEND_DATA_DIR", "var")).expanduser().resolve()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(path)  # 0700 when Tend creates it
 
 
 def secret_key(folder: Path) -> tuple[str, bool]:

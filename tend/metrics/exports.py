@@ -10,7 +10,6 @@ column's kind, which the XLSX writer uses for number formats. Every number comes
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from tend.billing.models import Plan
 from tend.customers.models import Channel
+from tend.lib.spreadsheet import csv_writer, xlsx_cell, xlsx_workbook
 from tend.metrics import series
 from tend.metrics.formulas import FORMULAS
 from tend.metrics.series import FilterError, Filters, PeriodKpis
@@ -361,9 +361,10 @@ def _csv_cell(cell: Any) -> Any:
 
 
 def to_csv(built: Table) -> bytes:
-    """UTF-8 with a byte-order mark, so spreadsheet programs read Chinese headers right."""
+    """UTF-8 with a byte-order mark, so spreadsheet programs read Chinese headers right;
+    no cell can become a formula (``tend.lib.spreadsheet``)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out, lineterminator="\r\n")
     writer.writerow(built.headers)
     for row in built.rows:
         writer.writerow([_csv_cell(c) for c in row])
@@ -382,13 +383,12 @@ WIDTHS: dict[str, int] = {"text": 16, "date": 12, "bool": 10}
 
 
 def to_xlsx(built: Table) -> bytes:
-    """A write-only workbook: one sheet, bold header row, numbers stored as numbers."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+    """A write-only workbook: one sheet, bold header row, numbers stored as numbers, text
+    stored as text (never a formula, ``tend.lib.spreadsheet``)."""
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    book = Workbook(write_only=True)
+    book = xlsx_workbook()
     sheet = book.create_sheet(title=built.name[:31])
     sheet.freeze_panes = "B2"
     for i, column in enumerate(built.columns, start=1):
@@ -398,7 +398,7 @@ def to_xlsx(built: Table) -> bytes:
     wrap = Alignment(wrap_text=True, vertical="top")
     header = []
     for column in built.columns:
-        cell = WriteOnlyCell(sheet, value=column.header)
+        cell = xlsx_cell(sheet, column.header)
         cell.font = bold
         cell.alignment = wrap
         header.append(cell)
@@ -407,7 +407,7 @@ def to_xlsx(built: Table) -> bytes:
     for row in built.rows:
         cells = []
         for raw, fmt in zip(row, formats, strict=True):
-            cell = WriteOnlyCell(sheet, value=raw)
+            cell = xlsx_cell(sheet, raw)
             if fmt is not None and raw is not None:
                 cell.number_format = fmt
             cells.append(cell)

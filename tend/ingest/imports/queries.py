@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,8 @@ from django.utils.translation import gettext as _
 
 from tend.ingest.imports.models import Import, RejectedRow
 from tend.ingest.imports.problems import problem_sentence
+from tend.lib.private import open_private
+from tend.lib.spreadsheet import csv_writer
 
 CHUNK = 2_000
 
@@ -21,8 +22,11 @@ class _Echo:
 
 
 def rejected_csv_lines(run: Import) -> Iterator[str]:
-    """The refused rows as CSV lines: the file's own columns, then the row number and the reason."""
-    writer = csv.writer(_Echo())
+    """The refused rows as CSV lines: the file's own columns, then the row number and the reason.
+
+    A cell a spreadsheet would run as a formula gets a leading ``'`` (``tend.lib.spreadsheet``).
+    """
+    writer = csv_writer(_Echo())
     yield "\ufeff" + writer.writerow(
         [*run.headers, _("Row"), _("Reason")]
     )  # BOM: Excel reads UTF-8
@@ -42,7 +46,7 @@ def rejected_csv_lines(run: Import) -> Iterator[str]:
 
 
 def rejected_csv_write(run: Import, path: Path) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as fh:
+    with open_private(path, "w", encoding="utf-8", newline="") as fh:
         for line in rejected_csv_lines(run):
             fh.write(line)
     return path

@@ -178,6 +178,7 @@ def seed() -> Customer:
 def test_a_founder_browses_customers_in_english_and_chinese(live_server, tmp_path):
     from playwright.sync_api import expect
 
+    expect.set_options(timeout=20_000)  # plotly.js is 4 MB to parse on a busy machine
     star = seed()
     with logged_in_browser(live_server.url, tmp_path / "profile", username="olivia") as (
         page,

@@ -7,7 +7,6 @@ CSV and JSON go to standard output; messages (the refresh time, warnings) to sta
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import shutil
@@ -22,6 +21,7 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from tend.lib.spreadsheet import csv_writer
 from tend.metrics.bodies import (
     cac_body,
     channels_body,
@@ -140,7 +140,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(body, ensure_ascii=False, indent=2))
         elif options["format"] == "csv":
             buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\n")
+            writer = csv_writer(buffer, lineterminator="\n")
             writer.writerows(getattr(self, f"_csv_{table}")(body))
             self.stdout.write(buffer.getvalue(), ending="")
         else:

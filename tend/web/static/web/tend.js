@@ -1,7 +1,18 @@
 // Tend page behaviour: plotly charts from json_script figures, and Bootstrap tooltips.
 // Charts: <div class="chart" data-figure="figure-id"></div> + {{ figure|json_script:"figure-id" }}
+// Sizes that depend on data come as data-width="42.5" (percent) and data-height="320" (pixels):
+// the Content-Security-Policy refuses inline style attributes, but not styles set from here.
 (function () {
   "use strict";
+
+  function sizes(root) {
+    root.querySelectorAll("[data-width]").forEach(function (el) {
+      el.style.width = parseFloat(el.dataset.width) + "%";
+    });
+    root.querySelectorAll("[data-height]").forEach(function (el) {
+      el.style.height = parseFloat(el.dataset.height) + "px";
+    });
+  }
 
   function drawCharts(root) {
     if (!window.Plotly) return;
@@ -21,6 +32,7 @@
   }
 
   function enhance() {
+    sizes(document);
     drawCharts(document);
     tooltips(document);
   }
