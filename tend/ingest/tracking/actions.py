@@ -251,8 +251,8 @@ def _events_write(
 ) -> tuple[list[Message], int]:
     """Insert new events (retried message ids are skipped), then rollups and last-seen.
 
-    The customers the events land on are locked (ascending id) before any of their rows are
-    written, unless ``locked`` holds them already.
+    The customers the events land on are locked (ascending id) before their rollups and
+    last-seen are written, unless ``locked`` holds them already.
     """
     unique: dict[str, Message] = {}
     for message in messages:
@@ -260,7 +260,6 @@ def _events_write(
     duplicates = len(messages) - len(unique)
     batch = list(unique.values())
     who = _resolve(batch)
-    _customers_lock({r.customer_id for r in who.values() if r.customer_id} - locked)
     inserted: list[tuple[int, Message, _Resolved]] = []
     for start in range(0, len(batch), INSERT_CHUNK):
         chunk = batch[start : start + INSERT_CHUNK]
@@ -286,6 +285,9 @@ def _events_write(
         seen = last_seen.get(resolved.customer_id)
         if seen is None or message.timestamp > seen:
             last_seen[resolved.customer_id] = message.timestamp
+    # The inserts above only refer to the customers (FOR KEY SHARE, which never waits for a
+    # batch's lock); the counters and last-seen below are the customers' own rows.
+    _customers_lock(set(last_seen) - locked)
     rollups_increment(counts)
     customers_touch(last_seen)
     return [m for _, m, _ in inserted], duplicates
