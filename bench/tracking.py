@@ -9,8 +9,14 @@ For each database (scratch PostgreSQL database ``tend_bench_trk``, then a fresh 
 4. print events/s and p50/p95/p99 latency per batch, and check that the database holds
    exactly the events that were answered with 200 (nothing accepted is lost).
 
+``--mix realistic`` sends what an app's SDK sends instead of track events only: per batch
+85 % track, 10 % page, 3 % identify (changed traits), 2 % group (changed traits), about 1 KB per
+message with a full analytics.js ``context``, random UUID message ids, random users. The
+identify and group messages update customer and contact rows while other batches count
+events on the same customers, the load under which batches once deadlocked.
+
 Usage: python bench/tracking.py [--db postgres|sqlite|both] [--seconds 25] [--clients 6]
-       [--batch 100] [--customers 1000]
+       [--batch 100] [--customers 1000] [--mix track|realistic]
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import http.client
 import json
 import multiprocessing
 import os
+import random
 import signal
 import statistics
 import subprocess
@@ -93,12 +100,95 @@ def setup_customers(port: int, auth: str, customers: int) -> None:
 EVENTS = ["Report Created", "Dashboard Viewed", "Invite Sent", "Export Downloaded", "Signed In"]
 
 
-def client(args: tuple[int, str, int, int, float, int]) -> tuple[int, list[float], int]:
+MIX = {"track": 85, "page": 10, "identify": 3, "group": 2}
+CONTEXT = {
+    "app": {"name": "Acme", "version": "4.12.0", "build": "4120"},
+    "library": {"name": "analytics.js", "version": "next-1.70.0"},
+    "locale": "en-US",
+    "timezone": "Europe/Berlin",
+    "ip": "203.0.113.7",
+    "page": {
+        "path": "/reports/weekly",
+        "referrer": "https://www.google.com/",
+        "search": "?utm_source=newsletter",
+        "title": "Weekly report - Acme",
+        "url": "https://app.acme.test/reports/weekly?utm_source=newsletter",
+    },
+    "userAgent": (
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 "
+        "(KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
+    ),
+    "campaign": {"name": "spring", "source": "newsletter", "medium": "email"},
+    "screen": {"width": 1728, "height": 1117, "density": 2},
+}
+
+
+def realistic_batch(rng: random.Random, size: int, customers: int) -> tuple[bytes, int]:
+    """A batch in the realistic mix (shuffled) and how many of its messages are events."""
+    kinds = [kind for kind, share in MIX.items() for _ in range(round(share * size / 100))]
+    kinds = (kinds + ["track"] * size)[:size]
+    rng.shuffle(kinds)
+    now = datetime.now(UTC).isoformat()
+    batch = []
+    for kind in kinds:
+        user = rng.randrange(customers)
+        message: dict[str, object] = {
+            "type": kind,
+            "messageId": str(uuid.uuid4()),
+            "userId": f"user-{user}",
+            "anonymousId": f"anon-{user}",
+            "timestamp": now,
+            "context": CONTEXT,
+        }
+        if kind == "track":
+            message["event"] = rng.choice(EVENTS)
+            message["properties"] = {"report": rng.randrange(10**6), "plan": "pro", "seats": 5}
+        elif kind == "page":
+            message["name"] = "Weekly report"
+            message["properties"] = {"path": "/reports/weekly", "title": "Weekly report"}
+        elif kind == "identify":
+            message["traits"] = {
+                "name": f"User {user}",
+                "email": f"u{user}@co{user}.test",
+                "logins": rng.randrange(10**6),
+            }
+        else:
+            message["groupId"] = f"co-{user}"
+            message["traits"] = {"name": f"Co {user}", "employees": rng.randrange(500)}
+        batch.append(message)
+    events = sum(1 for kind in kinds if kind in {"track", "page"})
+    return json.dumps({"batch": batch, "sentAt": now}).encode(), events
+
+
+def realistic_client(
+    args: tuple[int, str, int, int, float, int],
+) -> tuple[int, list[float], int, int, int]:
+    """One client process sending realistic mixed batches until the deadline."""
+    port, auth, batch_size, customers, deadline, seed = args
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    rng = random.Random(seed)
+    latencies: list[float] = []
+    events = errors = server_errors = messages = 0
+    while time.time() < deadline:
+        body, batch_events = realistic_batch(rng, batch_size, customers)
+        started = time.perf_counter()
+        status, answer = post(conn, auth, body)
+        latencies.append(time.perf_counter() - started)
+        if status == 200 and b"rejected" not in answer:
+            events += batch_events
+            messages += batch_size
+        else:
+            errors += 1
+            server_errors += status >= 500
+    return events, latencies, errors, server_errors, messages
+
+
+def client(args: tuple[int, str, int, int, float, int]) -> tuple[int, list[float], int, int, int]:
     """One client process: batches on one keep-alive connection until the deadline."""
     port, auth, batch_size, customers, deadline, seed = args
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     latencies: list[float] = []
-    sent = errors = 0
+    sent = errors = server_errors = 0
     prefix = uuid.uuid4().hex[:12]
     # The body is rendered once and only the batch number and clock are replaced per batch,
     # so the client processes (on the same two cores) take as little CPU from the server as
@@ -132,7 +222,8 @@ def client(args: tuple[int, str, int, int, float, int]) -> tuple[int, list[float
             sent += batch_size
         else:
             errors += 1
-    return sent, latencies, errors
+            server_errors += status >= 500
+    return sent, latencies, errors, server_errors, sent
 
 
 def bench(kind: str, args: argparse.Namespace) -> dict[str, object]:
@@ -161,7 +252,7 @@ def bench(kind: str, args: argparse.Namespace) -> dict[str, object]:
                 for seed in range(args.clients)
             ]
             with multiprocessing.Pool(args.clients) as pool:
-                results = pool.map(client, jobs)
+                results = pool.map(realistic_client if args.mix == "realistic" else client, jobs)
             elapsed = time.perf_counter() - started
         finally:
             os.killpg(server.pid, signal.SIGTERM)
@@ -179,12 +270,16 @@ def bench(kind: str, args: argparse.Namespace) -> dict[str, object]:
     sent = sum(r[0] for r in results)
     latencies = sorted(x for r in results for x in r[1])
     errors = sum(r[2] for r in results)
+    server_errors = sum(r[3] for r in results)
+    messages = sum(r[4] for r in results)
     quantiles = statistics.quantiles(latencies, n=100)
     return {
         "db": kind,
         "events": sent,
         "stored": stored,
         "errors": errors,
+        "server_errors": server_errors,
+        "msg_rate": messages / elapsed,
         "batches": len(latencies),
         "seconds": elapsed,
         "rate": sent / elapsed,
@@ -201,15 +296,20 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=6)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--customers", type=int, default=1000)
+    parser.add_argument("--mix", choices=["track", "realistic"], default="track")
     args = parser.parse_args()
     kinds = ["postgres", "sqlite"] if args.db == "both" else [args.db]
-    print("| Database | Events accepted | Stored | Failed batches | Events/s | p50 | p95 | p99 |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| Database | Mix | Events accepted | Stored | Failed batches (5xx) | Events/s | "
+        "Messages/s | p50 | p95 | p99 |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for kind in kinds:
         r = bench(kind, args)
         print(
-            f"| {r['db']} | {r['events']:,} in {r['seconds']:.1f} s | {r['stored']:,} | "
-            f"{r['errors']} | {r['rate']:,.0f} | {r['p50']:.1f} ms | {r['p95']:.1f} ms | "
+            f"| {r['db']} | {args.mix} | {r['events']:,} in {r['seconds']:.1f} s | "
+            f"{r['stored']:,} | {r['errors']} ({r['server_errors']}) | {r['rate']:,.0f} | "
+            f"{r['msg_rate']:,.0f} | {r['p50']:.1f} ms | {r['p95']:.1f} ms | "
             f"{r['p99']:.1f} ms |",
             flush=True,
         )

@@ -10,15 +10,18 @@ savepoint so one bad message does not undo the others; events go in bulk: one mu
 from __future__ import annotations
 
 import json
+import logging
+import random
+import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from tend.accounts.models import User
@@ -39,6 +42,13 @@ from tend.ingest.tracking.models import Identity, PendingEvent
 
 SOURCE = "tracking"
 INSERT_CHUNK = 500
+# A batch that meets a deadlock or a serialization failure is run again, at most this many
+# times in all, after a jittered pause of about RETRY_BACKOFF seconds, doubling each time.
+RETRY_ATTEMPTS = 4
+RETRY_BACKOFF = 0.05
+RETRY_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -98,7 +108,52 @@ def tracking_ingest(
             )
         except Rejected as error:
             result.reject(index, error)
+    parse_rejections = list(result.rejected)
+    for attempt in range(1, RETRY_ATTEMPTS + 1):
+        # A deadlock or serialization failure rolls the whole transaction back; it is run again
+        # from the parsed messages (nothing of the failed attempt stayed: message ids, rollups
+        # and ledger counts start from the same state), unless an outer transaction holds it.
+        result = IngestResult(rejected=list(parse_rejections))
+        outermost = not connection.in_atomic_block
+        try:
+            _store(messages, result=result, by=by, label=label, received_at=received_at)
+        except OperationalError as error:
+            if not outermost or attempt == RETRY_ATTEMPTS or not _retryable(error):
+                raise
+            logger.warning(
+                "tracking batch of %d messages hit %s; running it again (attempt %d of %d)",
+                len(messages),
+                type(error.__cause__).__name__,
+                attempt + 1,
+                RETRY_ATTEMPTS,
+            )
+            time.sleep(random.uniform(0.5, 1.5) * RETRY_BACKOFF * 2 ** (attempt - 1))
+            continue
+        break
+    result.rejected.sort(key=lambda r: int(r["index"]))
+    result.warnings.sort(key=lambda r: int(r["index"]))
+    return result
+
+
+def _store(
+    messages: list[Message],
+    *,
+    result: IngestResult,
+    by: User | None,
+    label: str,
+    received_at: datetime,
+) -> None:
+    """Write the parsed messages in one transaction, taking row locks in one order.
+
+    Every batch locks the existing customer rows it will change or count for, in ascending id
+    order, before it changes any of them (then the identity rows its identify, group and alias
+    messages change, in key order): concurrent batches that share customers queue on the first
+    shared customer instead of deadlocking on each other's rows. Rows under a customer (its
+    contacts, rollups, timeline and audit entries, last-seen) are only written while holding
+    the customer's lock; the ledger rows come last, in sorted order.
+    """
     with transaction.atomic():
+        locked = _rows_lock(messages)
         events: list[Message] = []
         for message in messages:
             if message.type in EVENT_TYPES:
@@ -111,7 +166,7 @@ def tracking_ingest(
             except Rejected as error:
                 result.reject(message.index, error)
         if events:
-            inserted, duplicates = _events_write(events, received_at=received_at)
+            inserted, duplicates = _events_write(events, received_at=received_at, locked=locked)
             for message in inserted:
                 result.stored(message)
             result.duplicates += duplicates
@@ -123,9 +178,72 @@ def tracking_ingest(
             flagged=result.flagged,
             at=received_at,
         )
-    result.rejected.sort(key=lambda r: int(r["index"]))
-    result.warnings.sort(key=lambda r: int(r["index"]))
-    return result
+
+
+def _retryable(error: OperationalError) -> bool:
+    """A deadlock or serialization failure: the database rolled the transaction back, and the
+    same transaction run again can succeed."""
+    return getattr(error.__cause__, "sqlstate", None) in RETRY_SQLSTATES
+
+
+def _rows_lock(messages: list[Message]) -> set[int]:
+    """Lock the existing rows that this batch's identity messages may change, in one order.
+
+    First the customers (ascending id) that any message of the batch resolves to or names:
+    by group id, by a user's or anonymous id's identity, as the customer of a contact whose
+    external id is a user id (B2C: the customer with that external id); then the identity rows
+    of identify, group and alias messages (ascending key). Returns the locked customer ids.
+    Batches of events only lock their customers later, in ``_events_write``. PostgreSQL only:
+    SQLite writers hold the whole database (``BEGIN IMMEDIATE``).
+    """
+    identity = [m for m in messages if m.type not in EVENT_TYPES]
+    if not identity or connection.vendor != "postgresql":
+        return set()
+    users = {m.user_id for m in messages if m.user_id}
+    users |= {m.previous_id for m in identity if m.previous_id}
+    anonymous = {m.anonymous_id for m in messages if m.anonymous_id}
+    anonymous |= {m.previous_id for m in identity if m.previous_id}
+    keys = {f"u:{u}" for u in users} | {f"a:{a}" for a in anonymous}
+    customers = {link.customer_id for link in _identities(keys).values() if link.customer_id}
+    named = set(users) if _b2c() else {m.group_id for m in messages if m.group_id}
+    if named:
+        customers.update(
+            Customer.objects.filter(external_id__in=named).values_list("pk", flat=True)
+        )
+    if not _b2c():
+        people = {m.user_id for m in identity if m.user_id}
+        people |= {m.previous_id for m in identity if m.previous_id}
+        if people:
+            customers.update(
+                Contact.objects.filter(external_id__in=people).values_list("customer_id", flat=True)
+            )
+    locked = _customers_lock(customers)
+    changed = set()
+    for m in identity:
+        changed |= {f"u:{k}" for k in (m.user_id, m.previous_id) if k}
+        changed |= {f"a:{k}" for k in (m.anonymous_id, m.previous_id) if k}
+    _pg_execute(
+        f"SELECT 1 FROM {Identity._meta.db_table} WHERE key = ANY(%b::text[]) "
+        "ORDER BY key FOR NO KEY UPDATE",
+        [sorted(changed)],
+    )
+    return locked
+
+
+def _customers_lock(ids: set[int]) -> set[int]:
+    """Lock these customer rows in ascending id order (PostgreSQL; SQLite needs no row locks).
+
+    ``FOR NO KEY UPDATE`` is the lock an UPDATE of the row takes; inserts that refer to the
+    customer (events, rollups, contacts, timeline) take ``FOR KEY SHARE`` and do not wait.
+    """
+    if not ids or connection.vendor != "postgresql":
+        return set(ids)
+    _pg_execute(
+        f"SELECT 1 FROM {Customer._meta.db_table} WHERE id = ANY(%b::bigint[]) "
+        "ORDER BY id FOR NO KEY UPDATE",
+        [sorted(ids)],
+    )
+    return set(ids)
 
 
 def _pg_execute(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -152,8 +270,14 @@ class _Resolved:
     contact_id: int | None
 
 
-def _events_write(messages: list[Message], *, received_at: datetime) -> tuple[list[Message], int]:
-    """Insert new events (retried message ids are skipped), then rollups and last-seen."""
+def _events_write(
+    messages: list[Message], *, received_at: datetime, locked: Set[int] = frozenset()
+) -> tuple[list[Message], int]:
+    """Insert new events (retried message ids are skipped), then rollups and last-seen.
+
+    The customers the events land on are locked (ascending id) before their rollups and
+    last-seen are written, unless ``locked`` holds them already.
+    """
     unique: dict[str, Message] = {}
     for message in messages:
         unique.setdefault(message.message_id, message)
@@ -185,6 +309,9 @@ def _events_write(messages: list[Message], *, received_at: datetime) -> tuple[li
         seen = last_seen.get(resolved.customer_id)
         if seen is None or message.timestamp > seen:
             last_seen[resolved.customer_id] = message.timestamp
+    # The inserts above only refer to the customers (FOR KEY SHARE, which never waits for a
+    # batch's lock); the counters and last-seen below are the customers' own rows.
+    _customers_lock(set(last_seen) - locked)
     rollups_increment(counts)
     customers_touch(last_seen)
     return [m for _, m, _ in inserted], duplicates

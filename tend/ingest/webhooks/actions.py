@@ -66,25 +66,94 @@ class Received:
     duplicate: bool = False
 
 
+# A Stripe event is a few levels deep (event → data → object → items → data → price → …);
+# nothing Stripe sends comes near this, and a deeper document is refused before it is walked.
+MAX_DEPTH = 64
+# Lengths of the envelope strings Tend stores (StripeEvent.event_id, type).
+MAX_ID_LENGTH = 255
+MAX_TYPE_LENGTH = 100
+# Stripe object ids become external ids of customers, subscriptions and orders (120
+# characters); real ones are about 30. Checked under these keys at any depth of the event.
+MAX_OBJECT_ID_LENGTH = 120
+MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31 23:59:59 UTC
+OBJECT_ID_KEYS = frozenset(
+    {"id", "customer", "subscription", "invoice", "charge", "payment_intent"}
+)
+
+
 class EventError(ValueError):
-    """The event JSON does not have the shape of a Stripe event."""
+    """The event JSON does not have the shape of a Stripe event; ``field`` names where."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def parse_event(data: Any) -> dict[str, Any]:
-    """Check the envelope of a Stripe event; raise EventError naming what is wrong."""
+    """Check the envelope of a Stripe event; raise EventError naming what is wrong.
+
+    Before anything is stored, every string in the event (keys too) is checked for what a
+    database cannot hold (NUL characters, lone UTF-16 surrogates), the document's nesting for
+    ``MAX_DEPTH``, and the ids Tend stores for their column lengths (the event id 255
+    characters, its type 100, Stripe object ids 120).
+    """
     if not isinstance(data, dict):
         raise EventError("the body must be a JSON object (a Stripe event)")
+    _check_strings(data)
     if data.get("object", "event") != "event":
-        raise EventError("object must be 'event'")
-    for key in ("id", "type"):
+        raise EventError("object must be 'event'", "object")
+    for key, limit in (("id", MAX_ID_LENGTH), ("type", MAX_TYPE_LENGTH)):
         if not isinstance(data.get(key), str) or not data[key]:
-            raise EventError(f"{key} must be a non-empty string")
-    if not isinstance(data.get("created"), int) or isinstance(data.get("created"), bool):
-        raise EventError("created must be a unix timestamp (integer)")
+            raise EventError(f"{key} must be a non-empty string", key)
+        if len(data[key]) > limit:
+            raise EventError(f"{key} may not be longer than {limit} characters", key)
+    created = data.get("created")
+    if not isinstance(created, int) or isinstance(created, bool):
+        raise EventError("created must be a unix timestamp (integer)", "created")
+    if not 0 <= created <= MAX_TIMESTAMP:
+        raise EventError("created must be a unix timestamp between 1970 and 9999", "created")
     obj = (data.get("data") or {}).get("object") if isinstance(data.get("data"), dict) else None
     if not isinstance(obj, dict):
-        raise EventError("data.object must be an object")
+        raise EventError("data.object must be an object", "data.object")
     return data
+
+
+def _check_strings(data: dict[str, Any]) -> None:
+    """Refuse NUL characters and lone surrogates anywhere, and nesting over ``MAX_DEPTH``.
+
+    Iterative (a stack, not recursion), so no document can exhaust Python's stack here.
+    """
+    stack: list[tuple[str, Any, int]] = [("", data, 1)]
+    while stack:
+        path, value, depth = stack.pop()
+        if isinstance(value, str):
+            _check_text(value, path)
+            key = path.rpartition(".")[2]
+            if key in OBJECT_ID_KEYS and path != "id" and len(value) > MAX_OBJECT_ID_LENGTH:
+                raise EventError(
+                    f"{path} may not be longer than {MAX_OBJECT_ID_LENGTH} characters", path
+                )
+            continue
+        if not isinstance(value, dict | list):
+            continue
+        if depth > MAX_DEPTH:
+            raise EventError(f"the event is nested deeper than {MAX_DEPTH} levels", path)
+        if isinstance(value, dict):
+            for key, item in value.items():
+                child = f"{path}.{key}" if path else str(key)
+                _check_text(str(key), child)
+                stack.append((child, item, depth + 1))
+        else:
+            stack.extend((f"{path}[{n}]", item, depth + 1) for n, item in enumerate(value))
+
+
+def _check_text(text: str, path: str) -> None:
+    if "\x00" in text:
+        raise EventError(f"{path} contains a NUL character", path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise EventError(f"{path} contains a lone UTF-16 surrogate", path) from None
 
 
 def stripe_event_receive(*, event: dict[str, Any]) -> Received:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import NoReturn
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
@@ -32,11 +33,18 @@ from tend.ratelimit.rates import address_bucket, client_ip
 log = logging.getLogger(__name__)
 
 
-def _refuse(status: int, code: str, detail: str) -> JsonResponse:
+def _refuse(status: int, code: str, detail: str, *, field: str = "") -> JsonResponse:
     stats_add(source=Source.STRIPE, rejected={code: 1})
     # The code only: the header and the secret never reach the log.
     log.warning("Stripe webhook refused: %s", code)
-    return JsonResponse({"error": code, "detail": detail}, status=status)
+    body = {"error": code, "detail": detail}
+    if field:
+        body["field"] = field
+    return JsonResponse(body, status=status)
+
+
+def _no_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 @csrf_exempt
@@ -76,11 +84,18 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
     except SignatureError as exc:
         return _refuse(400, exc.code, exc.message)
     try:
-        event = parse_event(json.loads(payload))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(payload, parse_constant=_no_constant)
+    except RecursionError:
+        return _refuse(400, "malformed_json", "The body is JSON nested too deeply to read.")
+    except (UnicodeDecodeError, ValueError) as exc:
+        # ValueError: JSONDecodeError, NaN/Infinity, an integer over 4,300 digits.
         return _refuse(400, "malformed_json", f"The body is not valid JSON: {exc}")
+    try:
+        event = parse_event(data)
     except EventError as exc:
-        return _refuse(400, "invalid_event", f"The body is not a Stripe event: {exc}")
+        return _refuse(
+            400, "invalid_event", f"The body is not a Stripe event: {exc}", field=exc.field
+        )
     try:
         received = stripe_event_receive(event=event)
     except CurrencyError as exc:
