@@ -78,6 +78,9 @@ def problem_sentence(*, row: int, column: str, reason: str, value: str) -> str:
 
 CLEANING = {
     "trimmed_whitespace": gettext_lazy("trimmed whitespace"),
+    "formula_quote_removed": gettext_lazy(
+        "removed the ' Tend puts before text a spreadsheet would run as a formula"
+    ),
     "lowercased_email": gettext_lazy("lower-cased the email address"),
     "removed_thousands_separator": gettext_lazy(
         "removed thousands separators (1,234.50 → 1234.50)"

@@ -29,6 +29,8 @@ from typing import Any, BinaryIO
 
 from django.utils.translation import gettext as _
 
+from tend.lib.spreadsheet import unquote_cell
+
 csv.field_size_limit(10 * 1024 * 1024)
 
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
@@ -409,6 +411,13 @@ class Cleaner:
         clean = " ".join(value.split()) if ("  " in value or "\n" in value) else value.strip()
         if clean != value:
             self.note(field, "trimmed_whitespace")
+        if clean.startswith("'"):
+            # A rejected-rows CSV Tend wrote and the founder sends back, fixed: its cells that a
+            # spreadsheet would run as a formula carry a leading ' (tend.lib.spreadsheet).
+            unquoted = unquote_cell(clean)
+            if unquoted != clean:
+                self.note(field, "formula_quote_removed")
+                clean = unquoted
         if max_length and len(clean) > max_length:
             raise Problem("too_long", clean)
         if not clean.isascii():
