@@ -14,8 +14,11 @@ import contextlib
 import gc
 import io
 import multiprocessing
+import os
 import pickle
 import queue
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -282,6 +285,14 @@ def _dumps(parsed: Parsed) -> bytes:
     return out.getvalue()
 
 
+def _exit_with_parent(parent: int) -> None:
+    """End this reading process as soon as the importing process is gone (``kill -9``): it
+    would otherwise wait forever, holding the file, to hand batches to nobody."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
 def _read_ahead(rows: EventRows, batches: Iterable[list[Row]], channel: Any) -> None:
     # The cyclic garbage collector is the largest cost after the parsing itself: each row is a
     # new list, and every collection walks the whole heap inherited from the parent too. Parsing
@@ -289,6 +300,7 @@ def _read_ahead(rows: EventRows, batches: Iterable[list[Row]], channel: Any) -> 
     # objects (the inherited ones frozen) between batches in case some library made one.
     gc.freeze()
     gc.disable()
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     try:
         for batch in batches:
             parsed = rows.parse(batch)
