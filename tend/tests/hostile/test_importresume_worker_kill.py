@@ -32,7 +32,7 @@ from tend.ingest.imports.actions import (
     import_start,
     imports_interrupt_stale,
 )
-from tend.ingest.imports.models import Import, ImportBatch, ImportStatus
+from tend.ingest.imports.models import ImportBatch, ImportStatus
 from tend.ingest.tracking.tests.live_process import database_url
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -181,9 +181,7 @@ def test_an_events_import_killed_mid_way_resumes_and_stores_every_row_exactly_on
         Event.objects.values_list("customer__external_id").annotate(n=Count("id")).order_by()
     ) == dict(per_customer)
     # Last seen counts the batches before the kill as well as those after it.
-    latest = dict(
-        Event.objects.values_list("customer_id").annotate(at=Max("timestamp")).order_by()
-    )
+    latest = dict(Event.objects.values_list("customer_id").annotate(at=Max("timestamp")).order_by())
     assert dict(Customer.objects.values_list("pk", "last_seen_at")) == latest
     # One timeline entry per customer for the whole file, with all its rows.
     entries = TimelineEntry.objects.filter(kind="import")
