@@ -278,6 +278,11 @@ TEND_SCHEDULES: dict[str, dict[str, str]] = {
         "cron": "30 3 * * *",
         "task": "tend.ingest.imports.tasks.import_files_cleanup",
     },
+    # Running imports whose worker died are shown interrupted (resumable) within minutes.
+    "imports-interrupted": {
+        "cron": "*/5 * * * *",
+        "task": "tend.ingest.imports.tasks.imports_interrupted_mark",
+    },
     "metrics-refresh": {"cron": "*/10 * * * *", "task": "tend.metrics.tasks.metrics_refresh"},
     "metrics-rebuild": {"cron": "40 2 * * *", "task": "tend.metrics.tasks.metrics_rebuild"},
 }

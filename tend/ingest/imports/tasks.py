@@ -5,7 +5,7 @@ from __future__ import annotations
 from django_tasks import task
 
 from tend.ingest.imports import cleanup
-from tend.ingest.imports.actions import import_claim, import_run
+from tend.ingest.imports.actions import import_claim, import_run, imports_interrupt_stale
 from tend.ingest.imports.models import ImportStatus
 
 
@@ -25,3 +25,9 @@ def import_files_cleanup() -> int:
     that ended long enough ago (scheduled daily)."""
     result = cleanup.import_files_cleanup()
     return result.files + len(result.interrupted)
+
+
+@task()
+def imports_interrupted_mark() -> int:
+    """Mark running imports that lost their worker interrupted (scheduled every 5 minutes)."""
+    return len(imports_interrupt_stale())

@@ -258,7 +258,7 @@ def test_an_events_import_resumed_stores_each_row_without_a_message_id_once(writ
     assert (again.created, again.duplicates) == (0, 10)
 
 
-def test_cleanup_marks_stale_imports_interrupted_and_says_so(write_csv, monkeypatch, settings):
+def test_cleanup_marks_stale_imports_interrupted_and_says_so(write_csv, monkeypatch):
     run = _interrupted_customers_import(write_csv, monkeypatch)
     Import.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
 
@@ -271,7 +271,22 @@ def test_cleanup_marks_stale_imports_interrupted_and_says_so(write_csv, monkeypa
     call_command("cleanup", stdout=out)
     assert f"import #{run.pk} interrupted" in out.getvalue()
     assert Import.objects.get(pk=run.pk).status == ImportStatus.INTERRUPTED
-    assert settings.TEND_SCHEDULES["import-files-cleanup"]["task"].endswith("import_files_cleanup")
+
+
+def test_the_worker_marks_stale_imports_interrupted_every_five_minutes(write_csv, monkeypatch):
+    from tend.ingest.imports.tasks import imports_interrupted_mark
+
+    schedule = settings.TEND_SCHEDULES["imports-interrupted"]
+    assert schedule == {
+        "cron": "*/5 * * * *",
+        "task": "tend.ingest.imports.tasks.imports_interrupted_mark",
+    }
+    run = _interrupted_customers_import(write_csv, monkeypatch)
+    assert imports_interrupted_mark.enqueue().return_value == 0  # its heartbeat is recent
+    Import.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+
+    assert imports_interrupted_mark.enqueue().return_value == 1  # the immediate backend
+    assert Import.objects.get(pk=run.pk).status == ImportStatus.INTERRUPTED
 
 
 def test_the_command_line_lists_resumes_and_cancels_imports(write_csv, monkeypatch):
