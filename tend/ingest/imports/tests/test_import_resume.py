@@ -369,3 +369,24 @@ def test_the_cancel_button_cancels_an_interrupted_import(write_csv, monkeypatch,
     html = response.content.decode()
     assert 'id="canceled"' in html
     assert Import.objects.get(pk=run.pk).status == ImportStatus.CANCELED
+
+
+def test_a_running_import_has_a_cancel_button_that_stops_it_at_the_next_batch(
+    write_csv, member_client
+):
+    path = _customers_file(write_csv)
+    run = import_create(kind="customers", path=path, file_name="customers.csv", by=None)
+    running = import_claim(run.pk, [ImportStatus.UPLOADED])
+    assert running is not None
+
+    html = member_client.get(reverse("imports:detail", args=[run.pk])).content.decode()
+    assert 'data-action="cancel"' in html and 'data-action="resume"' not in html
+
+    response = member_client.post(reverse("imports:cancel", args=[run.pk]), follow=True)
+
+    html = response.content.decode()
+    assert 'id="cancel-asked"' in html and 'data-action="cancel"' not in html
+    import_run(run=running)  # the worker sees it before its first batch
+    running.refresh_from_db()
+    assert (running.status, running.rows_read) == (ImportStatus.CANCELED, 0)
+    assert Customer.objects.count() == 0
