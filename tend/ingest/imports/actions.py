@@ -625,6 +625,12 @@ def import_start(*, run: Import, by: User, dry_run: bool) -> Import:
     from tend.ingest.imports.tasks import import_process
 
     check_mapping(run.kind, run.headers, run.mapping)
+    run.refresh_from_db()
+    if run.is_active or run.status == ImportStatus.INTERRUPTED:
+        # Starting over would forget what the run holding it has stored: resume or cancel it.
+        raise ImportStateError(
+            _("This import is running or interrupted; resume or cancel it before starting again.")
+        )
     _reset(run)
     Import.objects.filter(pk=run.pk).update(status=ImportStatus.QUEUED, dry_run=dry_run)
     transaction.on_commit(lambda: import_process.enqueue(run.pk))

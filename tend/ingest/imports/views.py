@@ -87,11 +87,21 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
             check_mapping(run.kind, run.headers, mapping)
         except MappingError as exc:
             error = str(exc)
-        Import.objects.filter(pk=run.pk).update(mapping=mapping, date_order=date_order)
-        run.refresh_from_db()
+        if run.is_active or run.status == ImportStatus.INTERRUPTED:
+            # The run holding it reads the file with this mapping: resume or cancel it first.
+            error = _(
+                "This import is running or interrupted; resume or cancel it before starting again."
+            )
+        else:
+            Import.objects.filter(pk=run.pk).update(mapping=mapping, date_order=date_order)
+            run.refresh_from_db()
         if not error:
-            import_start(run=run, by=request.user, dry_run=True)  # type: ignore[arg-type]
-            return redirect("imports:detail", pk=run.pk)
+            try:
+                import_start(run=run, by=request.user, dry_run=True)  # type: ignore[arg-type]
+            except ImportStateError as exc:
+                error = str(exc)
+            else:
+                return redirect("imports:detail", pk=run.pk)
     samples = _samples(run)
     fields = fields_for(run.kind)
     columns = [

@@ -390,3 +390,23 @@ def test_a_running_import_has_a_cancel_button_that_stops_it_at_the_next_batch(
     running.refresh_from_db()
     assert (running.status, running.rows_read) == (ImportStatus.CANCELED, 0)
     assert Customer.objects.count() == 0
+
+
+def test_an_interrupted_import_cannot_be_started_over_with_another_mapping(
+    write_csv, monkeypatch, member_client
+):
+    run = _interrupted_customers_import(write_csv, monkeypatch)
+    imports_interrupt_stale(now=_later())
+    mapping = dict(run.mapping)
+
+    response = member_client.post(
+        reverse("imports:mapping", args=[run.pk]),
+        {"col_0": "external_id", "col_1": "name", "col_2": "", "date_order": "mdy"},
+    )
+
+    assert response.status_code == 422
+    assert "resume or cancel it" in response.content.decode()
+    run.refresh_from_db()
+    assert (run.status, run.mapping, run.rows_read) == (ImportStatus.INTERRUPTED, mapping, 6)
+    with pytest.raises(ImportStateError):
+        import_start(run=run, by=None, dry_run=False)
