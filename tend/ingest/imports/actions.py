@@ -239,9 +239,10 @@ def file_digest(path: Path) -> str:
 
 
 def event_id_prefix(digest: str) -> str:
-    """Message ids of event rows that have none: ``file:<32 hex of the file's SHA-256>:<row>``,
-    so the same rows of the same file are stored once however often they are imported."""
-    return f"file:{digest[:32]}:"
+    """Message ids of event rows that have none are ``file:<first 16 hex digits of the file's
+    SHA-256>:<row number, 10 digits>``, so the same rows of the same file are stored once
+    however often they are imported. Short, and rising with the row, for the unique index."""
+    return f"file:{digest[:16]}:"
 
 
 def import_claim(pk: int, statuses: Iterable[str], *, cancel: bool = False) -> Import | None:

@@ -78,7 +78,7 @@ class EventRows:
         self.lookup = lookup
         # With a value, each batch also comes out as COPY text with this received_at.
         self.copy_received = copy_received
-        # Rows without a message id get ``<id_prefix><row number>`` (see imports.actions).
+        # Rows without a message id get ``<id_prefix><row number, 10 digits>`` (imports.actions).
         self.id_prefix: str | None = None
 
     def _ts(self, value: Any) -> str:
@@ -170,7 +170,7 @@ class EventRows:
                 rejects.append((number, field, problem.reason, problem.value, row))
                 continue
             if not mid and self.id_prefix is not None:
-                mid = f"{self.id_prefix}{number}"
+                mid = f"{self.id_prefix}{number:010d}"
             good.append((pk, name, ts, props, mid or None))
         good.sort(key=_BY_CUSTOMER_TIME)  # locality for the (customer, timestamp) index
         rollups = Counter((r[0], r[2][:10], r[1]) for r in good)

@@ -95,7 +95,7 @@ class Import(models.Model):
     # Asked to stop: the running import stops at its next batch boundary.
     cancel_requested = models.BooleanField(default=False)
     # SHA-256 of the file when the run started: a resume refuses a file that has changed, and
-    # event rows without a message id get one made from it (``file:<digest>:<row>``).
+    # event rows without a message id get one made from it (``file:<digest[:16]>:<row>``).
     digest = models.CharField(max_length=64, blank=True)
 
     objects = ImportQuerySet.as_manager()

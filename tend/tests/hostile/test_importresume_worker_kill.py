@@ -27,6 +27,7 @@ from tend.activity.models import DailyRollup, Event
 from tend.customers.models import Customer, TimelineEntry
 from tend.factories import make_customer
 from tend.ingest.imports.actions import (
+    event_id_prefix,
     import_create,
     import_resume,
     import_start,
@@ -165,7 +166,7 @@ def test_an_events_import_killed_mid_way_resumes_and_stores_every_row_exactly_on
     assert Event.objects.count() == ROWS
     assert not Event.objects.filter(message_id__isnull=True).exists()
     assert Event.objects.values("message_id").distinct().count() == ROWS
-    prefix = f"file:{run.digest[:32]}:"
+    prefix = event_id_prefix(run.digest)  # file:<16 hex digits of its SHA-256>:<row>
     assert Event.objects.filter(message_id__startswith=prefix).count() == ROWS
     rollups = Counter(
         {

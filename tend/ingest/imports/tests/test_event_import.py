@@ -148,7 +148,7 @@ def test_a_file_in_many_batches_is_read_the_same_in_one_process_or_two(write_csv
     assert result.cleaning == {"name: trimmed_whitespace": 1}
     stored = Event.objects.order_by("customer_id", "timestamp")
     # The row without a message id (row 11) gets one made from the file and its row number.
-    made = event_id_prefix(Import.objects.get().digest) + "11"
+    made = event_id_prefix(Import.objects.get().digest) + "0000000011"
     assert [(e.customer_id, e.name, e.timestamp, e.message_id) for e in stored] == [
         (acme.pk, "report.viewed", datetime(2024, 3, 1, 10, tzinfo=UTC), "m1"),
         (acme.pk, "report.viewed", datetime(2024, 3, 1, 10, tzinfo=UTC), "m3"),
