@@ -1,8 +1,8 @@
 """Deleting uploaded import files Tend no longer needs; the ``Import`` records stay.
 
 Uploads are copied under ``$TEND_DATA_DIR/imports`` for the worker to read. Once an import has
-ended (done, failed, or checked by a dry run) and ``TEND_IMPORT_FILE_RETENTION_DAYS`` have
-passed, its file goes and the record's ``path`` is blanked: the summary, the counts and the
+ended (done, failed, canceled, or checked by a dry run) and ``TEND_IMPORT_FILE_RETENTION_DAYS``
+have passed, its file goes and the record's ``path`` is blanked: the summary, the counts and the
 rejected rows (kept in the database) remain, and the pages say the file is no longer kept.
 An upload nobody took past the mapping step is ended the same way, as failed with a reason.
 Files no import refers to (a CLI rejected-rows CSV, the leftover of an upload whose process
@@ -38,7 +38,8 @@ from tend.ingest.imports.models import Import, ImportStatus
 
 log = logging.getLogger(__name__)
 
-ENDED = (ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.PREVIEWED)
+# Interrupted imports are not ended: their file stays until they are resumed or canceled.
+ENDED = (ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.PREVIEWED, ImportStatus.CANCELED)
 ORPHAN_MIN_AGE = timedelta(days=1)
 
 

@@ -410,3 +410,27 @@ def test_an_interrupted_import_cannot_be_started_over_with_another_mapping(
     assert (run.status, run.mapping, run.rows_read) == (ImportStatus.INTERRUPTED, mapping, 6)
     with pytest.raises(ImportStateError):
         import_start(run=run, by=None, dry_run=False)
+
+
+def test_cleanup_keeps_an_interrupted_imports_file_and_deletes_a_canceled_ones(
+    write_csv, monkeypatch, settings
+):
+    from tend.ingest.imports.actions import import_store
+    from tend.ingest.imports.cleanup import import_files_cleanup
+
+    interrupted = _interrupted_customers_import(write_csv, monkeypatch)
+    canceled = _interrupted_customers_import(write_csv, monkeypatch)
+    for run in (interrupted, canceled):
+        kept = import_store(source=Path(run.path), file_name="customers.csv")
+        Import.objects.filter(pk=run.pk).update(path=str(kept))
+    imports_interrupt_stale(now=_later())
+    import_cancel(run=Import.objects.get(pk=canceled.pk), by=None)
+    long_ago = timezone.now() - timedelta(days=settings.TEND_IMPORT_FILE_RETENTION_DAYS + 1)
+    Import.objects.update(created_at=long_ago, started_at=long_ago)
+    Import.objects.filter(pk=canceled.pk).update(finished_at=long_ago)
+
+    result = import_files_cleanup()
+
+    assert result.imports == [canceled.pk]
+    still = Import.objects.get(pk=interrupted.pk)
+    assert still.status == ImportStatus.INTERRUPTED and Path(still.path).is_file()
