@@ -718,6 +718,11 @@ def import_resume_here(
 
 
 def _resume_refusal(run: Import) -> str:
+    if run.status in {ImportStatus.INTERRUPTED, ImportStatus.FAILED} and not run.attempt:
+        return _(
+            "This import ran before imports could be resumed; cancel it and import the file "
+            "again (rows with message ids or external ids are not stored twice)."
+        )
     if run.status in {ImportStatus.INTERRUPTED, ImportStatus.FAILED}:
         return _("The file of this import is no longer kept; upload it again to import it.")
     if run.is_active:
@@ -748,13 +753,16 @@ def import_cancel(*, run: Import, by: User | None) -> Import:
             )
             if asked:
                 audit_record(by=by, action="import.cancel", obj=run, changes={"asked": True})
-    elif run.status == ImportStatus.QUEUED and not run.rows_read:
+    elif (run.status == ImportStatus.QUEUED and not run.rows_read) or not run.attempt:
+        # Nothing stored yet, or a run from before resumable imports: it just ends.
         with transaction.atomic():
-            done = Import.objects.filter(pk=run.pk, status=ImportStatus.QUEUED).update(
+            done = Import.objects.filter(pk=run.pk, status=run.status).update(
                 status=ImportStatus.CANCELED, finished_at=timezone.now()
             )
             if done:
-                audit_record(by=by, action="import.cancel", obj=run, changes={"rows": 0})
+                audit_record(
+                    by=by, action="import.cancel", obj=run, changes={"rows": run.rows_read}
+                )
     else:
         # Batches were stored: end the run as a finished one would (timeline, statistics,
         # last-seen times) for what they stored, here and now.

@@ -121,8 +121,14 @@ class Import(models.Model):
 
     @property
     def is_resumable(self) -> bool:
-        """Stopped part-way with its file still kept: it can go on from its last batch."""
-        return self.status in {ImportStatus.INTERRUPTED, ImportStatus.FAILED} and bool(self.path)
+        """Stopped part-way with its file still kept: it can go on from its last batch. Not a
+        run from before resumable imports (attempt 0), whose progress was not committed with
+        its rows."""
+        return (
+            self.status in {ImportStatus.INTERRUPTED, ImportStatus.FAILED}
+            and bool(self.path)
+            and self.attempt > 0
+        )
 
     @property
     def is_cancelable(self) -> bool:

@@ -434,3 +434,23 @@ def test_cleanup_keeps_an_interrupted_imports_file_and_deletes_a_canceled_ones(
     assert result.imports == [canceled.pk]
     still = Import.objects.get(pk=interrupted.pk)
     assert still.status == ImportStatus.INTERRUPTED and Path(still.path).is_file()
+
+
+def test_an_import_stuck_running_from_before_this_release_can_be_canceled_not_resumed(
+    write_csv,
+):
+    path = _customers_file(write_csv)
+    run = import_create(kind="customers", path=path, file_name="customers.csv", by=None)
+    long_ago = timezone.now() - timedelta(days=3)
+    # As the old code left it: running forever, no heartbeat, attempt 0, a dry run's counts.
+    Import.objects.filter(pk=run.pk).update(
+        status=ImportStatus.RUNNING, started_at=long_ago, rows_read=4, created=10
+    )
+
+    assert imports_interrupt_stale() == [run.pk]
+    run.refresh_from_db()
+    assert run.status == ImportStatus.INTERRUPTED and not run.is_resumable
+    with pytest.raises(ImportStateError, match="before imports could be resumed"):
+        import_resume(run=run, by=None)
+
+    assert import_cancel(run=run, by=None).status == ImportStatus.CANCELED
