@@ -354,6 +354,11 @@ TEND_SCHEDULES: dict[str, dict[str, str]] = {
         "cron": "30 3 * * *",
         "task": "tend.ingest.imports.tasks.import_files_cleanup",
     },
+    # Running imports whose worker died are shown interrupted (resumable) within minutes.
+    "imports-interrupted": {
+        "cron": "*/5 * * * *",
+        "task": "tend.ingest.imports.tasks.imports_interrupted_mark",
+    },
     "metrics-refresh": {"cron": "*/10 * * * *", "task": "tend.metrics.tasks.metrics_refresh"},
     "metrics-rebuild": {"cron": "40 2 * * *", "task": "tend.metrics.tasks.metrics_rebuild"},
 }
@@ -371,6 +376,14 @@ TEND_BUSINESS_MODEL = env_choice("TEND_BUSINESS_MODEL", "b2b", {"b2b", "b2c"})
 TEND_STRIPE_WEBHOOK_SECRET = env_str("TEND_STRIPE_WEBHOOK_SECRET", "")
 # How far a delivery's signed timestamp may be from now, in seconds (Stripe's default: 300).
 TEND_STRIPE_WEBHOOK_TOLERANCE = env_int("TEND_STRIPE_WEBHOOK_TOLERANCE", 300)
+# A running import whose worker has not written a heartbeat for this many seconds (it writes
+# one every few seconds) has lost its worker: it is marked interrupted, to be resumed or
+# canceled. The heartbeat comes every TEND_IMPORT_STALE_SECONDS / 6 seconds (at most 10).
+TEND_IMPORT_STALE_SECONDS = env_int("TEND_IMPORT_STALE_SECONDS", 120)
+if TEND_IMPORT_STALE_SECONDS < 3:
+    raise ConfigError(
+        f"TEND_IMPORT_STALE_SECONDS must be 3 or more; got {TEND_IMPORT_STALE_SECONDS}"
+    )
 # Uploaded import files (under $TEND_DATA_DIR/imports) are deleted this many days after their
 # import finished; the import's record and its rejected rows stay.
 TEND_IMPORT_FILE_RETENTION_DAYS = env_int("TEND_IMPORT_FILE_RETENTION_DAYS", 7)

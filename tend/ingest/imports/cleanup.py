@@ -1,14 +1,18 @@
 """Deleting uploaded import files Tend no longer needs; the ``Import`` records stay.
 
 Uploads are copied under ``$TEND_DATA_DIR/imports`` for the worker to read. Once an import has
-ended (done, failed, or checked by a dry run) and ``TEND_IMPORT_FILE_RETENTION_DAYS`` have
-passed, its file goes and the record's ``path`` is blanked: the summary, the counts and the
+ended (done, failed, canceled, or checked by a dry run) and ``TEND_IMPORT_FILE_RETENTION_DAYS``
+have passed, its file goes and the record's ``path`` is blanked: the summary, the counts and the
 rejected rows (kept in the database) remain, and the pages say the file is no longer kept.
 An upload nobody took past the mapping step is ended the same way, as failed with a reason.
 Files no import refers to (a CLI rejected-rows CSV, the leftover of an upload whose process
 died) go once they are as old as the retention, and never before a day, so an upload being
 recorded right now is never touched. Files outside that folder (``tend import`` reads the
 user's own file where it is) are never deleted.
+
+It first marks running imports whose worker stopped writing its heartbeat (killed, machine
+down) as interrupted (``imports.actions.imports_interrupt_stale``), so they can be resumed or
+canceled; their files are kept, as for any import that has not ended.
 
 Safe to run concurrently with itself and with imports: a record is claimed with one
 conditional UPDATE (still ended, same path) before its file is removed.
@@ -29,12 +33,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tend.accounts.actions import audit_record
-from tend.ingest.imports.actions import imports_dir
+from tend.ingest.imports.actions import imports_dir, imports_interrupt_stale
 from tend.ingest.imports.models import Import, ImportStatus
 
 log = logging.getLogger(__name__)
 
-ENDED = (ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.PREVIEWED)
+# Interrupted imports are not ended: their file stays until they are resumed or canceled.
+ENDED = (ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.PREVIEWED, ImportStatus.CANCELED)
 ORPHAN_MIN_AGE = timedelta(days=1)
 
 
@@ -43,6 +48,7 @@ class CleanupResult:
     imports: list[int] = field(default_factory=list)  # ids whose file was deleted
     orphans: list[str] = field(default_factory=list)  # names of unreferenced files deleted
     bytes: int = 0
+    interrupted: list[int] = field(default_factory=list)  # running imports that lost a worker
 
     @property
     def files(self) -> int:
@@ -61,13 +67,25 @@ def import_files_cleanup(
 ) -> CleanupResult:
     """Delete the kept files of imports that ended over ``retention_days`` ago (default
     ``TEND_IMPORT_FILE_RETENTION_DAYS``) and unreferenced files as old; ``dry_run`` only
-    reports what would go."""
+    reports what would go. Running imports that lost their worker are marked interrupted
+    first (``dry_run`` lists them)."""
     now = now or timezone.now()
     days = settings.TEND_IMPORT_FILE_RETENTION_DAYS if retention_days is None else retention_days
     cutoff = now - timedelta(days=days)
     folder = imports_dir()  # as import_store wrote it into Import.path
     real_folder = folder.resolve()
     result = CleanupResult()
+    if dry_run:
+        cutoff_beat = now - timedelta(seconds=settings.TEND_IMPORT_STALE_SECONDS)
+        result.interrupted = list(
+            Import.objects.filter(status=ImportStatus.RUNNING)
+            .annotate(beat=Coalesce("heartbeat_at", "started_at", "created_at"))
+            .filter(beat__lt=cutoff_beat)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    else:
+        result.interrupted = imports_interrupt_stale(now=now)
 
     stale = (
         Import.objects.filter(path__startswith=f"{folder}/")

@@ -14,8 +14,11 @@ import contextlib
 import gc
 import io
 import multiprocessing
+import os
 import pickle
 import queue
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -80,6 +83,8 @@ class EventRows:
         self.lookup = lookup
         # With a value, each batch also comes out as COPY text with this received_at.
         self.copy_received = copy_received
+        # Rows without a message id get ``<id_prefix><row number, 10 digits>`` (imports.actions).
+        self.id_prefix: str | None = None
 
     def _ts(self, value: Any) -> str:
         """The UTC time as ``YYYY-MM-DD HH:MM:SS[.ffffff]``; such strings sort like the times."""
@@ -184,6 +189,8 @@ class EventRows:
             except Problem as problem:
                 rejects.append((number, field, problem.reason, problem.value, row))
                 continue
+            if not mid and self.id_prefix is not None:
+                mid = f"{self.id_prefix}{number:010d}"
             good.append((pk, name, ts, props, mid or None))
         good.sort(key=_BY_CUSTOMER_TIME)  # locality for the (customer, timestamp) index
         rollups = Counter((r[0], r[2][:10], r[1]) for r in good)
@@ -300,6 +307,14 @@ def _dumps(parsed: Parsed) -> bytes:
     return out.getvalue()
 
 
+def _exit_with_parent(parent: int) -> None:
+    """End this reading process as soon as the importing process is gone (``kill -9``): it
+    would otherwise wait forever, holding the file, to hand batches to nobody."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
 def _read_ahead(rows: EventRows, batches: Iterable[list[Row]], channel: Any) -> None:
     # The cyclic garbage collector is the largest cost after the parsing itself: each row is a
     # new list, and every collection walks the whole heap inherited from the parent too. Parsing
@@ -307,6 +322,7 @@ def _read_ahead(rows: EventRows, batches: Iterable[list[Row]], channel: Any) -> 
     # objects (the inherited ones frozen) between batches in case some library made one.
     gc.freeze()
     gc.disable()
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     try:
         for batch in batches:
             parsed = rows.parse(batch)

@@ -28,6 +28,10 @@ class ImportStatus(models.TextChoices):
     PREVIEWED = "previewed", _("Checked (dry run)")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+    # Its worker stopped (killed, or the machine went down) part-way: what was committed stays
+    # and it can be resumed from there or canceled (see ``imports.actions``).
+    INTERRUPTED = "interrupted", _("Interrupted")
+    CANCELED = "canceled", _("Canceled")
 
 
 class DateOrder(models.TextChoices):
@@ -81,6 +85,18 @@ class Import(models.Model):
     reasons: models.JSONField[dict[str, int]] = models.JSONField(default=dict, blank=True)
     customers_affected = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # Written by the running import every few seconds and with every batch it commits; a
+    # running import whose heartbeat is older than TEND_IMPORT_STALE_SECONDS has lost its
+    # worker and is marked interrupted.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Each start or resume takes the next number; a batch is only committed by the attempt
+    # that holds it, so a worker thought dead that wakes up stops instead of writing twice.
+    attempt = models.PositiveIntegerField(default=0)
+    # Asked to stop: the running import stops at its next batch boundary.
+    cancel_requested = models.BooleanField(default=False)
+    # SHA-256 of the file when the run started: a resume refuses a file that has changed, and
+    # event rows without a message id get one made from it (``file:<digest[:16]>:<row>``).
+    digest = models.CharField(max_length=64, blank=True)
 
     objects = ImportQuerySet.as_manager()
 
@@ -104,12 +120,45 @@ class Import(models.Model):
         return self.status in {ImportStatus.QUEUED, ImportStatus.RUNNING}
 
     @property
+    def is_resumable(self) -> bool:
+        """Stopped part-way with its file still kept: it can go on from its last batch. Not a
+        run from before resumable imports (attempt 0), whose progress was not committed with
+        its rows."""
+        return (
+            self.status in {ImportStatus.INTERRUPTED, ImportStatus.FAILED}
+            and bool(self.path)
+            and self.attempt > 0
+        )
+
+    @property
+    def is_cancelable(self) -> bool:
+        return (
+            self.status in {ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.INTERRUPTED}
+            and not self.cancel_requested
+        )
+
+    @property
     def percent(self) -> int:
         if self.status in {ImportStatus.DONE, ImportStatus.PREVIEWED}:
             return 100
         if not self.total_rows:
             return 0
         return min(99, int(100 * self.rows_read / self.total_rows))
+
+
+class ImportBatch(models.Model):
+    """What one committed batch changed that the end of the run needs (the customers it
+    touched, with writer-specific values such as last-seen times), written in the batch's own
+    transaction so that a resumed run ends exactly as an uninterrupted one would. Deleted when
+    the run ends."""
+
+    run = models.ForeignKey(Import, on_delete=models.CASCADE, related_name="batches")
+    rows = models.PositiveBigIntegerField()  # rows of the file done once this batch committed
+    # {"affected": {customer id: rows so far}, "last_seen": {…}, "mrr": {…}}
+    state: models.JSONField[dict[str, Any]] = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"{self.run_id}@{self.rows}"
 
 
 class RejectedRow(models.Model):

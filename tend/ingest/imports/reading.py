@@ -377,6 +377,10 @@ def read_headers(path: Path, *, name: str | None = None) -> list[str]:
 # --- cleaning -----------------------------------------------------------------------------
 
 
+# What ``Cleaner.flag`` may record: values stored changed, counted as "stored with a warning".
+FLAGS = frozenset({"rounded_to_cents", "cut_to_fit_name"})
+
+
 class Cleaner:
     """Turns cell values into typed values; counts every change it makes so it can be reported."""
 
@@ -396,6 +400,7 @@ class Cleaner:
         self.counts[key] = self.counts.get(key, 0) + 1
 
     def flag(self, field: str, what: str) -> None:
+        assert what in FLAGS, what
         self.note(field, what)
         self.flags[what] = self.flags.get(what, 0) + 1
 

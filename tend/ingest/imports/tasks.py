@@ -5,23 +5,29 @@ from __future__ import annotations
 from django_tasks import task
 
 from tend.ingest.imports import cleanup
-from tend.ingest.imports.actions import import_run
-from tend.ingest.imports.models import Import, ImportStatus
+from tend.ingest.imports.actions import import_claim, import_run, imports_interrupt_stale
+from tend.ingest.imports.models import ImportStatus
 
 
 @task()
 def import_process(import_id: int) -> int:
-    """Run a queued import (or its dry run); a retry after a finished run does nothing."""
-    claimed = Import.objects.filter(pk=import_id, status=ImportStatus.QUEUED).update(
-        status=ImportStatus.RUNNING
-    )
-    if not claimed:
+    """Run a queued import (or its dry run), from its last committed batch when it is being
+    resumed; a retry after a finished or canceled run does nothing."""
+    run = import_claim(import_id, [ImportStatus.QUEUED])
+    if run is None:
         return 0
-    run = Import.objects.get(pk=import_id)
     return import_run(run=run).rows
 
 
 @task()
 def import_files_cleanup() -> int:
-    """Delete uploaded files of imports that ended long enough ago (scheduled daily)."""
-    return cleanup.import_files_cleanup().files
+    """Mark imports that lost their worker interrupted, and delete uploaded files of imports
+    that ended long enough ago (scheduled daily)."""
+    result = cleanup.import_files_cleanup()
+    return result.files + len(result.interrupted)
+
+
+@task()
+def imports_interrupted_mark() -> int:
+    """Mark running imports that lost their worker interrupted (scheduled every 5 minutes)."""
+    return len(imports_interrupt_stale())

@@ -9,5 +9,7 @@ urlpatterns = [
     path("<int:pk>/", views.import_detail, name="detail"),
     path("<int:pk>/progress/", views.import_progress, name="progress"),
     path("<int:pk>/start/", views.import_start_view, name="start"),
+    path("<int:pk>/resume/", views.import_resume_view, name="resume"),
+    path("<int:pk>/cancel/", views.import_cancel_view, name="cancel"),
     path("<int:pk>/rejected.csv", views.import_rejected_csv, name="rejected"),
 ]

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.conf import settings
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,11 +17,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tend.ingest.imports.actions import (
+    ImportStateError,
     MappingError,
     check_mapping,
+    import_cancel,
     import_create,
+    import_resume,
     import_start,
     import_store,
+    imports_interrupt_stale,
 )
 from tend.ingest.imports.fields import fields_for
 from tend.ingest.imports.forms import UploadForm
@@ -54,6 +60,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
                 form.add_error("file", _("This file cannot be read: %(error)s") % {"error": exc})
             else:
                 return redirect("imports:mapping", pk=run.pk)
+    imports_interrupt_stale()  # a run whose worker died shows as interrupted, not running
     page = Paginator(Import.objects.recent(), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -80,11 +87,21 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
             check_mapping(run.kind, run.headers, mapping)
         except MappingError as exc:
             error = str(exc)
-        Import.objects.filter(pk=run.pk).update(mapping=mapping, date_order=date_order)
-        run.refresh_from_db()
+        if run.is_active or run.status == ImportStatus.INTERRUPTED:
+            # The run holding it reads the file with this mapping: resume or cancel it first.
+            error = _(
+                "This import is running or interrupted; resume or cancel it before starting again."
+            )
+        else:
+            Import.objects.filter(pk=run.pk).update(mapping=mapping, date_order=date_order)
+            run.refresh_from_db()
         if not error:
-            import_start(run=run, by=request.user, dry_run=True)  # type: ignore[arg-type]
-            return redirect("imports:detail", pk=run.pk)
+            try:
+                import_start(run=run, by=request.user, dry_run=True)  # type: ignore[arg-type]
+            except ImportStateError as exc:
+                error = str(exc)
+            else:
+                return redirect("imports:detail", pk=run.pk)
     samples = _samples(run)
     fields = fields_for(run.kind)
     columns = [
@@ -136,20 +153,31 @@ def _detail_context(request: HttpRequest, run: Import) -> dict[str, object]:
         ],
         "cleaning": cleaning_lines(run.cleaning, columns),
         "can_write": can_write(request.user),
-        "finished": run.status in {ImportStatus.PREVIEWED, ImportStatus.DONE, ImportStatus.FAILED},
+        "finished": run.status
+        in {
+            ImportStatus.PREVIEWED,
+            ImportStatus.DONE,
+            ImportStatus.FAILED,
+            ImportStatus.INTERRUPTED,
+            ImportStatus.CANCELED,
+        },
+        "stale_seconds": settings.TEND_IMPORT_STALE_SECONDS,
     }
 
 
 @require_GET
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One import: progress while it runs, then the dry-run preview or the summary."""
+    imports_interrupt_stale(pk=pk)  # its worker died: shown interrupted, with Resume and Cancel
     run = get_object_or_404(Import.objects.select_related("created_by"), pk=pk)
     return render(request, "imports/detail.html", _detail_context(request, run))
 
 
 @require_GET
 def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
-    """The progress bar alone, polled by htmx; the whole page reloads when the run ends."""
+    """The progress bar alone, polled by htmx; the whole page reloads when the run ends (or is
+    found interrupted)."""
+    imports_interrupt_stale(pk=pk)
     run = get_object_or_404(Import, pk=pk)
     response = render(request, "imports/_progress.html", {"run": run})
     if not run.is_active:
@@ -165,6 +193,41 @@ def import_start_view(request: HttpRequest, pk: int) -> HttpResponse:
     if run.status != ImportStatus.PREVIEWED or not run.path:
         return redirect("imports:detail", pk=run.pk)
     import_start(run=run, by=user, dry_run=False)
+    return redirect("imports:detail", pk=run.pk)
+
+
+@require_POST
+def import_resume_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Go on with an interrupted (or failed) import after its last committed batch."""
+    user = require_write(request.user)
+    run = get_object_or_404(Import, pk=pk)
+    try:
+        import_resume(run=run, by=user)
+    except ImportStateError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("Resuming the import after row %(rows)s; rows already stored are not stored again.")
+            % {"rows": f"{run.rows_read:,}"},
+        )
+    return redirect("imports:detail", pk=run.pk)
+
+
+@require_POST
+def import_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Stop an import for good; what its committed batches stored stays."""
+    user = require_write(request.user)
+    run = get_object_or_404(Import, pk=pk)
+    try:
+        run = import_cancel(run=run, by=user)
+    except ImportStateError as exc:
+        messages.error(request, str(exc))
+    else:
+        if run.status == ImportStatus.CANCELED:
+            messages.success(request, _("Import canceled."))
+        else:
+            messages.success(request, _("The import stops after the batch it is writing."))
     return redirect("imports:detail", pk=run.pk)
 
 

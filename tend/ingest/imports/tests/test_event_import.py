@@ -11,7 +11,7 @@ from tend.activity.models import DailyRollup, Event
 from tend.customers.models import Customer, TimelineEntry
 from tend.factories import make_customer
 from tend.ingest.imports import events
-from tend.ingest.imports.actions import import_file
+from tend.ingest.imports.actions import event_id_prefix, import_file
 from tend.ingest.imports.event_rows import EventRows
 from tend.ingest.imports.events import EventWriter
 from tend.ingest.imports.models import Import
@@ -46,7 +46,9 @@ def test_events_land_with_rollups_last_seen_and_one_timeline_entry_per_customer(
     assert IngestStat.objects.get(source="import", outcome="duplicate").count == 1
 
     again = import_file(kind="events", path=path)
-    assert (again.created, again.duplicates) == (1, 3)  # the row without a message id repeats
+    # The same file again: every row is a duplicate, also the one without a message id
+    # (its id is made from the file and the row, docs/imports.md).
+    assert (again.created, again.duplicates) == (0, 4)
 
 
 def test_bad_event_rows_are_refused_and_the_good_ones_kept(write_csv):
@@ -145,11 +147,13 @@ def test_a_file_in_many_batches_is_read_the_same_in_one_process_or_two(write_csv
     ]
     assert result.cleaning == {"name: trimmed_whitespace": 1}
     stored = Event.objects.order_by("customer_id", "timestamp")
+    # The row without a message id (row 11) gets one made from the file and its row number.
+    made = event_id_prefix(Import.objects.get().digest) + "0000000011"
     assert [(e.customer_id, e.name, e.timestamp, e.message_id) for e in stored] == [
         (acme.pk, "report.viewed", datetime(2024, 3, 1, 10, tzinfo=UTC), "m1"),
         (acme.pk, "report.viewed", datetime(2024, 3, 1, 10, tzinfo=UTC), "m3"),
         (beta.pk, "login", datetime(2024, 3, 1, 9, tzinfo=UTC), "m2"),
-        (beta.pk, "export", datetime(2024, 3, 1, 12, tzinfo=UTC), None),
+        (beta.pk, "export", datetime(2024, 3, 1, 12, tzinfo=UTC), made),
         (beta.pk, "login", datetime(2024, 3, 2, 8, tzinfo=UTC), "m4"),
     ]
     assert Event.objects.get(message_id="m1").properties == {"page": 1}
@@ -170,21 +174,31 @@ def test_a_file_in_many_batches_is_read_the_same_in_one_process_or_two(write_csv
 def test_importing_a_large_file_again_stores_nothing_twice(write_csv, small_batches):
     make_customer("Acme", external_id="c1")
     make_customer("Beta", external_id="c2")
-    path = write_csv(
-        "events.csv", ["customer", "event", "timestamp", "properties", "message id"], ROWS
-    )
+    header = ["customer", "event", "timestamp", "properties", "message id"]
+    path = write_csv("events.csv", header, ROWS)
     import_file(kind="events", path=path)
     rollups = sorted(DailyRollup.objects.values_list("customer_id", "day", "name", "count"))
 
     again = import_file(kind="events", path=path)
 
-    # Only the row without a message id can be stored again; its day is counted once more.
-    assert (again.created, again.duplicates, again.rejected) == (1, 6, 3)
-    assert Event.objects.count() == 6
-    assert Event.objects.filter(message_id__isnull=True).count() == 2
+    # The same file: every row is stored already, those without a message id too.
+    assert (again.created, again.duplicates, again.rejected) == (0, 7, 3)
+    assert Event.objects.count() == 5
+    assert sorted(DailyRollup.objects.values_list("customer_id", "day", "name", "count")) == (
+        rollups
+    )
+
+    # Another file holding the same rows: the rows with a message id are skipped; the one
+    # without is another file's row, stored again, and its day is counted once more.
+    other = write_csv("events-2.csv", header, [*ROWS, ["c1", "new", "2024-03-03", "", "m9"]])
+    third = import_file(kind="events", path=other)
+
+    assert (third.created, third.duplicates, third.rejected) == (2, 6, 3)
+    assert Event.objects.count() == 7
     after = sorted(DailyRollup.objects.values_list("customer_id", "day", "name", "count"))
     assert [r for r in after if r not in rollups] == [
-        (Customer.objects.get(external_id="c2").pk, date(2024, 3, 1), "export", 2)
+        (Customer.objects.get(external_id="c1").pk, date(2024, 3, 3), "new", 1),
+        (Customer.objects.get(external_id="c2").pk, date(2024, 3, 1), "export", 2),
     ]
 
 
@@ -205,7 +219,7 @@ def test_tabs_backslashes_and_line_breaks_are_stored_as_written(write_csv, small
     first = Event.objects.get(message_id="m\\1")
     assert first.name == "tab\there"
     assert first.properties == {"path": "C:\\tend\\new", "note": "tab\there", "line": "a\nb"}
-    assert Event.objects.filter(name="back\\slash", message_id__isnull=True).exists()
+    assert Event.objects.get(name="back\\slash").message_id.startswith("file:")
 
 
 def test_a_failing_reading_process_fails_the_import_and_keeps_the_batches_before(

@@ -1,6 +1,7 @@
 """``tend cleanup``: the housekeeping the worker schedules, run now.
 
-    tend cleanup                 # delete old import files, prune rate-limit counters
+    tend cleanup                 # mark imports that lost their worker interrupted, delete old
+                                 # import files, prune rate-limit counters
     tend cleanup --dry-run       # say what would be deleted
     tend cleanup --days 0        # also the files of imports that ended today
 
@@ -14,13 +15,17 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from tend.ingest.imports.cleanup import import_files_cleanup
 from tend.ratelimit.actions import counters_prune
 
 
 class Command(BaseCommand):
-    help = "Delete uploaded import files no longer needed and prune rate-limit counters, now."
+    help = (
+        "Mark imports whose worker stopped interrupted, delete uploaded import files no longer "
+        "needed and prune rate-limit counters, now."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -38,6 +43,24 @@ class Command(BaseCommand):
             raise CommandError("--days must be 0 or more")
         dry_run = options["dry_run"]
         result = import_files_cleanup(retention_days=days, dry_run=dry_run)
+        if result.interrupted or options["verbosity"] > 1:
+            text = (
+                _(
+                    "Would mark %(n)s running imports interrupted: their worker stopped (no "
+                    "heartbeat for %(s)s s)."
+                )
+                if dry_run
+                else _(
+                    "Marked %(n)s running imports interrupted: their worker stopped (no "
+                    "heartbeat for %(s)s s). Resume or cancel them with “tend import --resume "
+                    "ID” or “tend import --cancel ID”."
+                )
+            )
+            self.stdout.write(
+                text % {"n": len(result.interrupted), "s": settings.TEND_IMPORT_STALE_SECONDS}
+            )
+            for pk in result.interrupted:
+                self.stdout.write("  " + _("import #%(id)s interrupted") % {"id": pk})
         verb = "Would delete" if dry_run else "Deleted"
         kept = settings.TEND_IMPORT_FILE_RETENTION_DAYS if days is None else days
         self.stdout.write(
