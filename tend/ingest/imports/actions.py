@@ -56,6 +56,7 @@ from tend.ingest.imports.writers import (
     SubscriptionWriter,
     Writer,
 )
+from tend.lib.private import open_private, private_dir
 
 WRITERS: dict[str, type[Writer]] = {
     ImportKind.CUSTOMERS: CustomerWriter,
@@ -96,19 +97,18 @@ class ImportResult:
 
 
 def imports_dir() -> Path:
-    folder = Path(settings.DATA_DIR) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return private_dir(Path(settings.DATA_DIR) / "imports")
 
 
 def import_store(*, source: Path | Any, file_name: str) -> Path:
     """Copy an uploaded or given file under DATA_DIR/imports so a worker can read it later."""
     suffix = Path(file_name).suffix.lower()[:8] or ".csv"
     target = imports_dir() / f"{uuid.uuid4().hex}{suffix}"
-    if isinstance(source, Path):
-        shutil.copyfile(source, target)
-    else:
-        with target.open("wb") as out:
+    with open_private(target, "wb") as out:  # 0600: customer data
+        if isinstance(source, Path):
+            with source.open("rb") as fh:
+                shutil.copyfileobj(fh, out)
+        else:
             for chunk in source.chunks():
                 out.write(chunk)
     return target
