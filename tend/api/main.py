@@ -9,6 +9,7 @@ from ninja.operation import Operation
 
 from tend.api import errors
 from tend.api.auth import API_AUTH, openapi_auth
+from tend.api.parsing import TendParser
 from tend.billing.api import router as billing_router
 from tend.customers.api import router as customers_router
 from tend.metrics.api import router as metrics_router
@@ -72,6 +73,7 @@ api = TendAPI(
     urls_namespace="api",
     auth=API_AUTH,
     docs_decorator=openapi_auth,
+    parser=TendParser(),
 )
 errors.install(api)
 api.add_router("", customers_router)
