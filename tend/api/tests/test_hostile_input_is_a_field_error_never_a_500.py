@@ -5,7 +5,9 @@ range, read-only fields, and values of the wrong JSON type that pydantic would c
 from __future__ import annotations
 
 import pytest
+from django.db import IntegrityError
 
+from tend.api.errors import is_unique_violation
 from tend.api.main import openapi_schema
 from tend.customers.models import Contact, Customer
 from tend.factories import make_contact, make_customer
@@ -251,3 +253,10 @@ def test_the_document_declares_the_bounds_the_server_enforces():
     assert currency["schema"]["pattern"] == "^[A-Za-z]{3}$"
     one = doc["paths"]["/api/v1/customers/{customer_id}"]["get"]["parameters"][0]["schema"]
     assert (one["minimum"], one["maximum"]) == (1, 2**63 - 1)
+
+
+def test_only_a_unique_violation_is_called_a_taken_value():
+    # SQLite calls an offset past 2**63 "datatype mismatch", an IntegrityError: it once
+    # answered 409 "A value that must be unique is already taken".
+    assert not is_unique_violation(IntegrityError("datatype mismatch"))
+    assert is_unique_violation(IntegrityError("UNIQUE constraint failed: customers_customer.x"))
