@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 # Where ninja puts a value (the first item of an error's ``loc``); path values name the field.
 _LOCATIONS = {"body", "query", "path", "header", "cookie", "form", "file"}
 BODY_PARAM = "payload"
+QUERY_PARAMS = {"params", "filters", "paging"}  # the names endpoints give Query[...] schemas
 
 
 class FieldError(Exception):
@@ -69,6 +70,12 @@ def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
         # ninja nests a body under the view's parameter name; every endpoint calls it payload.
         if where == "body" and parts and parts[0] == BODY_PARAM:
             parts.pop(0)
+        if where == "query":
+            # A query schema's errors may come nested under the view's parameter name and
+            # with the index of a repeated value: the client sent ``channel``, say so.
+            if len(parts) > 1 and parts[0] in QUERY_PARAMS:
+                parts.pop(0)
+            parts = parts[:1]
         if not parts:
             return str(where)
     return ".".join(str(p) for p in parts)
