@@ -217,8 +217,3 @@ Email = Annotated[
         {"type": "string", "maxLength": 254, "anyOf": [{"format": "email"}, {"maxLength": 0}]}
     ),
 ]
-
-
-def text(max_length: int, *, min_length: int = 0) -> Any:
-    """A string of at most ``max_length`` characters (the model column's length)."""
-    return Annotated[str, PydanticField(min_length=min_length, max_length=max_length)]
