@@ -81,6 +81,8 @@ MIDDLEWARE = [
     # CORS on /v1/* only, before anything that answers (tend/ingest/tracking/cors.py).
     "tend.ingest.tracking.cors.TrackingCorsMiddleware",
     "tend.web.csp.ContentSecurityPolicyMiddleware",
+    # A NUL in a page's address is a 400, never a database error (the API checks its own).
+    "tend.web.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

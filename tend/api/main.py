@@ -9,6 +9,7 @@ from ninja.operation import Operation
 
 from tend.api import errors
 from tend.api.auth import API_AUTH, openapi_auth
+from tend.api.parsing import TendParser
 from tend.billing.api import router as billing_router
 from tend.customers.api import router as customers_router
 from tend.metrics.api import router as metrics_router
@@ -33,7 +34,7 @@ This document itself needs a key or a login.
 
 ## Paging
 
-Lists take `limit` (1–200, default 50) and `offset` (default 0) and answer
+Lists take `limit` (1–200, default 50) and `offset` (0–1,000,000,000, default 0) and answer
 `{"items": [...], "count": <total matching>, "limit": 50, "offset": 0}`.
 
 ## Values
@@ -41,6 +42,12 @@ Lists take `limit` (1–200, default 50) and `offset` (default 0) and answer
 Money is `{"amount": "49.00", "currency": "USD"}` with the amount as a decimal string.
 Datetimes are ISO 8601 in UTC (`2025-01-31T09:30:00Z`); a datetime sent without an offset
 is taken as UTC. Plans are referred to by `code`, owners by `username`.
+
+Input is strict: integers are JSON integers, booleans `true`/`false`, datetimes ISO 8601
+text, amounts decimal strings; read-only and unknown fields are a 422. No string may hold a
+NUL character (`\\u0000`) or a lone surrogate: a 422 naming the field (code
+`null_character` or `surrogate`). A well-formed name of nothing stored is a 422 with code
+`unknown`; values valid alone but not together (a range) one with code `range`.
 
 ## Errors
 
@@ -72,6 +79,7 @@ api = TendAPI(
     urls_namespace="api",
     auth=API_AUTH,
     docs_decorator=openapi_auth,
+    parser=TendParser(),
 )
 errors.install(api)
 api.add_router("", customers_router)

@@ -7,7 +7,6 @@ ValidationError becomes a 422 naming the field.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.http import Http404, HttpRequest
@@ -15,10 +14,11 @@ from ninja import Query, Router
 from ninja.responses import Status
 
 from tend.api.auth import Principal
-from tend.api.schemas import ERRORS, ERRORS_404, PageParams, paginate
+from tend.api.schemas import ERRORS, ERRORS_404, IsoDate, PageParams, PathId, paginate
 from tend.billing.actions import exchange_rate_delete, exchange_rate_set
 from tend.billing.models import ExchangeRate, Plan, Subscription
 from tend.billing.schemas import (
+    CurrencyPath,
     ExchangeRateFilters,
     ExchangeRateIn,
     ExchangeRateOut,
@@ -58,7 +58,7 @@ def subscription_list(
     response={200: SubscriptionOut, **ERRORS_404},
     tags=["billing"],
 )
-def subscription_retrieve(request: HttpRequest, subscription_id: int) -> Subscription:
+def subscription_retrieve(request: HttpRequest, subscription_id: PathId) -> Subscription:
     """One subscription."""
     subscription = Subscription.objects.select_related("plan").filter(pk=subscription_id).first()
     if subscription is None:
@@ -88,7 +88,7 @@ def exchange_rate_list(
     tags=["billing"],
 )
 def exchange_rate_set_endpoint(
-    request: HttpRequest, currency: str, valid_from: date, payload: ExchangeRateIn
+    request: HttpRequest, currency: CurrencyPath, valid_from: IsoDate, payload: ExchangeRateIn
 ) -> ExchangeRate:
     """Set the rate of ``currency`` from ``valid_from`` (YYYY-MM-DD) on, replacing the one of
     that day if any: ``rate`` units of the reporting currency per 1 ``currency``. A code that
@@ -107,7 +107,7 @@ def exchange_rate_set_endpoint(
     tags=["billing"],
 )
 def exchange_rate_delete_endpoint(
-    request: HttpRequest, currency: str, valid_from: date
+    request: HttpRequest, currency: CurrencyPath, valid_from: IsoDate
 ) -> Status[None]:
     """Remove the rate of ``currency`` that starts on ``valid_from``."""
     who = _principal(request)

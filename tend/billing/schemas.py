@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
+from django.conf import settings
 from ninja import Field, Schema
+from pydantic import Field as PydanticField
+from pydantic import WithJsonSchema
 
-from tend.api.schemas import InputSchema, Money, Page, UtcDatetime, money
+from tend.api.schemas import DecimalText, InputSchema, Money, Page, QueryId, UtcDatetime, money
 from tend.billing.models import ExchangeRate, Plan, Subscription, SubscriptionStatus
 
 
@@ -60,9 +63,9 @@ class SubscriptionPage(Page):
 
 
 class SubscriptionFilters(Schema):
-    customer: int | None = Field(None, description="Customer id.")
+    customer: QueryId | None = Field(None, description="Customer id.")
     status: SubscriptionStatus | None = None
-    plan: str | None = Field(None, description="Plan code.")
+    plan: str | None = Field(None, max_length=60, description="Plan code.")
 
 
 class ExchangeRateOut(Schema):
@@ -98,12 +101,33 @@ class ExchangeRatePage(Page):
 
 
 class ExchangeRateFilters(Schema):
-    currency: str | None = Field(None, description="Only this currency, e.g. EUR.")
+    currency: str | None = Field(
+        None, pattern=r"^[A-Za-z]{3}$", description="Only this currency, e.g. EUR."
+    )
+
+
+# The column holds 10 digits before the point and 8 after; zero is refused (not all zeros).
+RATE_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,8})?$"
+Rate = Annotated[Decimal, DecimalText(RATE_PATTERN, "1.08", **{"not": {"pattern": "^[0.]*$"}})]
+
+_REPORTING = "".join(f"[{c.upper()}{c.lower()}]" for c in settings.TEND_CURRENCY)
+# A currency code in a path: three letters, any case, not the reporting currency.
+CurrencyPath = Annotated[
+    str,
+    PydanticField(pattern=r"^[A-Za-z]{3}$"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^[A-Za-z]{3}$",
+            "not": {"pattern": f"^{_REPORTING}$"},
+            "description": "ISO 4217 code, not the reporting currency (`TEND_CURRENCY`).",
+        }
+    ),
+]
 
 
 class ExchangeRateIn(InputSchema):
-    rate: Decimal = Field(
+    rate: Rate = Field(
         ...,
-        examples=["1.08"],
         description="Units of the reporting currency for 1 unit of the currency; more than 0.",
     )

@@ -133,7 +133,8 @@ def customer_update(
 
 
 def _column(name: str) -> str:
-    return name[:-3] if name.endswith("_id") else name
+    # "plan_id" → "plan", "external_id" stays (a suffix test turned it into "external": 500).
+    return Customer._meta.get_field(name).name
 
 
 @transaction.atomic

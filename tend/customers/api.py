@@ -16,8 +16,8 @@ from ninja.responses import Status
 
 from tend.accounts.models import User
 from tend.api.auth import Principal
-from tend.api.errors import FieldError
-from tend.api.schemas import ERRORS, ERRORS_404, ERRORS_409, PageParams, paginate
+from tend.api.errors import UNKNOWN, FieldError
+from tend.api.schemas import ERRORS, ERRORS_404, ERRORS_409, PageParams, PathId, paginate
 from tend.billing.models import Plan
 from tend.customers.actions import (
     contact_create,
@@ -105,15 +105,15 @@ def _references(data: dict[str, Any]) -> dict[str, Any]:
         code = data["plan"]
         data["plan"] = Plan.objects.filter(code=code).first()
         if data["plan"] is None:
-            raise FieldError("plan", f"No plan with code {code!r}.")
+            raise FieldError("plan", f"No plan with code {code!r}.", code=UNKNOWN)
     if data.get("owner") is not None:
         username = data["owner"]
         data["owner"] = User.objects.filter(username=username, is_active=True).first()
         if data["owner"] is None:
-            raise FieldError("owner", f"No active user with username {username!r}.")
+            raise FieldError("owner", f"No active user with username {username!r}.", code=UNKNOWN)
     referrer = data.get("referred_by_id")
     if referrer is not None and not Customer.objects.filter(pk=referrer).exists():
-        raise FieldError("referred_by_id", f"No customer with id {referrer}.")
+        raise FieldError("referred_by_id", f"No customer with id {referrer}.", code=UNKNOWN)
     return data
 
 
@@ -137,7 +137,7 @@ def customer_create_endpoint(request: HttpRequest, payload: CustomerIn) -> Statu
 @router.get(
     "/customers/{customer_id}", response={200: CustomerOut, **ERRORS_404}, tags=["customers"]
 )
-def customer_retrieve(request: HttpRequest, customer_id: int) -> Customer:
+def customer_retrieve(request: HttpRequest, customer_id: PathId) -> Customer:
     """One customer."""
     return _customer(customer_id)
 
@@ -146,7 +146,7 @@ def customer_retrieve(request: HttpRequest, customer_id: int) -> Customer:
     "/customers/{customer_id}", response={200: CustomerOut, **ERRORS_409}, tags=["customers"]
 )
 def customer_update_endpoint(
-    request: HttpRequest, customer_id: int, payload: CustomerPatch
+    request: HttpRequest, customer_id: PathId, payload: CustomerPatch
 ) -> Customer:
     """Change the fields sent; ``tags`` replaces the set, ``stage`` moves the lifecycle stage."""
     who = _principal(request)
@@ -163,7 +163,7 @@ def customer_update_endpoint(
 
 
 @router.delete("/customers/{customer_id}", response={204: None, **ERRORS_404}, tags=["customers"])
-def customer_delete_endpoint(request: HttpRequest, customer_id: int) -> Status[None]:
+def customer_delete_endpoint(request: HttpRequest, customer_id: PathId) -> Status[None]:
     """Erase a customer with its contacts, subscriptions, events and timeline."""
     who = _principal(request)
     customer_delete(customer=_customer(customer_id), by=who.user, label=who.label)
@@ -173,7 +173,7 @@ def customer_delete_endpoint(request: HttpRequest, customer_id: int) -> Status[N
 @router.post(
     "/customers/{customer_id}/stage", response={200: CustomerOut, **ERRORS_404}, tags=["customers"]
 )
-def customer_stage(request: HttpRequest, customer_id: int, payload: StageIn) -> Customer:
+def customer_stage(request: HttpRequest, customer_id: PathId, payload: StageIn) -> Customer:
     """Move a customer to another lifecycle stage; the move is kept in its history."""
     who = _principal(request)
     customer_change_stage(
@@ -189,7 +189,7 @@ def customer_stage(request: HttpRequest, customer_id: int, payload: StageIn) -> 
 @router.post(
     "/customers/{customer_id}/notes", response={201: NoteOut, **ERRORS_404}, tags=["customers"]
 )
-def customer_note(request: HttpRequest, customer_id: int, payload: NoteIn) -> Status[Any]:
+def customer_note(request: HttpRequest, customer_id: PathId, payload: NoteIn) -> Status[Any]:
     """Add a note, or log a call, email or meeting, on the customer's timeline."""
     who = _principal(request)
     entry = customer_add_note(
@@ -209,7 +209,7 @@ def customer_note(request: HttpRequest, customer_id: int, payload: NoteIn) -> St
     tags=["contacts"],
 )
 def contact_list(
-    request: HttpRequest, customer_id: int, paging: Query[PageParams]
+    request: HttpRequest, customer_id: PathId, paging: Query[PageParams]
 ) -> dict[str, Any]:
     """A customer's contacts, the primary one first."""
     customer = _customer(customer_id)
@@ -222,7 +222,7 @@ def contact_list(
     tags=["contacts"],
 )
 def contact_create_endpoint(
-    request: HttpRequest, customer_id: int, payload: ContactIn
+    request: HttpRequest, customer_id: PathId, payload: ContactIn
 ) -> Status[Contact]:
     """Add a contact; the customer's first contact, or one sent as primary, becomes primary."""
     who = _principal(request)
@@ -236,14 +236,14 @@ def contact_create_endpoint(
 
 
 @router.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS_404}, tags=["contacts"])
-def contact_retrieve(request: HttpRequest, contact_id: int) -> Contact:
+def contact_retrieve(request: HttpRequest, contact_id: PathId) -> Contact:
     """One contact."""
     return _contact(contact_id)
 
 
 @router.patch("/contacts/{contact_id}", response={200: ContactOut, **ERRORS_409}, tags=["contacts"])
 def contact_update_endpoint(
-    request: HttpRequest, contact_id: int, payload: ContactPatch
+    request: HttpRequest, contact_id: PathId, payload: ContactPatch
 ) -> Contact:
     """Change the fields sent. ``is_primary: true`` unmarks the previous primary contact."""
     who = _principal(request)
@@ -256,7 +256,7 @@ def contact_update_endpoint(
 
 
 @router.delete("/contacts/{contact_id}", response={204: None, **ERRORS_404}, tags=["contacts"])
-def contact_delete_endpoint(request: HttpRequest, contact_id: int) -> Status[None]:
+def contact_delete_endpoint(request: HttpRequest, contact_id: PathId) -> Status[None]:
     """Remove a contact."""
     who = _principal(request)
     contact_delete(contact=_contact(contact_id), by=who.user, label=who.label)

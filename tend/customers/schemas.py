@@ -7,14 +7,30 @@ References are written the way they are read: a plan by its ``code``, an owner b
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from ninja import Field, Schema
 from pydantic import field_validator
 
-from tend.api.schemas import UNSET, InputSchema, Money, Page, UtcDatetime, money
+from tend.api.schemas import (
+    UNSET,
+    Amount,
+    Country,
+    Email,
+    Id,
+    InputSchema,
+    IsoDate,
+    Money,
+    Page,
+    PlanCode,
+    StrictBool,
+    StrictInt,
+    TagName,
+    Username,
+    UtcDatetime,
+    money,
+)
 from tend.customers.models import Channel, Customer, Kind, Stage, TimelineEntry
 
 CustomerSort = Literal[
@@ -90,39 +106,52 @@ class CustomerPage(Page):
 
 
 class CustomerFilters(Schema):
-    search: str = Field("", description="Part of the name or email, or the whole external id.")
+    search: str = Field(
+        "", max_length=200, description="Part of the name or email, or the whole external id."
+    )
     stage: Stage | None = None
-    plan: str | None = Field(None, description="Plan code.")
-    owner: str | None = Field(None, description="Owner's username, or `none` for no owner.")
-    tag: str | None = Field(None, description="Tag name.")
+    plan: str | None = Field(None, max_length=60, description="Plan code.")
+    owner: str | None = Field(
+        None, max_length=150, description="Owner's username, or `none` for no owner."
+    )
+    tag: str | None = Field(None, max_length=50, description="Tag name.")
     updated_since: UtcDatetime | None = Field(None, description="Changed at or after this time.")
-    external_id: str | None = None
+    external_id: str | None = Field(None, max_length=120)
     sort: CustomerSort = Field("name", description="Column; a leading `-` sorts descending.")
 
 
+# The largest count a PositiveIntegerField holds on every database.
+MAX_SIZE = 2_147_483_647
+ChannelIn = Literal["", *Channel.values]  # type: ignore[valid-type]
+
+
 class CustomerPatch(InputSchema):
-    """Change only the fields sent. ``tags`` replaces the whole set; ``stage`` moves the stage."""
+    """Change only the fields sent. ``tags`` replaces the whole set; ``stage`` moves the stage.
+
+    Read-only fields (``mrr``, ``first_paid_at``, ``churned_at``, ``last_seen_at``, ``id``,
+    ``created_at``, ``updated_at``, ``stage_changed_at``) are billing's or the server's: sending
+    one is a 422 like any field the schema does not take.
+    """
 
     name: str = Field(UNSET, min_length=1, max_length=200)
     kind: Kind = Field(UNSET)
     external_id: str | None = Field(UNSET, max_length=120)
-    email: str = Field(UNSET, max_length=254)
+    email: Email = Field(UNSET)
     phone: str = Field(UNSET, max_length=40)
     industry: str = Field(UNSET, max_length=80)
-    size: int | None = Field(UNSET, ge=0)
-    country: str = Field(UNSET, max_length=2, description="ISO 3166-1 alpha-2.")
-    plan: str | None = Field(UNSET, description="Plan code.")
-    channel: str = Field(UNSET, max_length=20, json_schema_extra={"enum": ["", *Channel.values]})
-    acquisition_cost: Decimal | None = Field(
-        None, max_digits=12, decimal_places=2, ge=0, description="In the reporting currency."
+    size: Annotated[StrictInt, Field(ge=0, le=MAX_SIZE)] | None = Field(
+        UNSET, description="Employees."
     )
-    referred_by_id: int | None = None
-    owner: str | None = Field(UNSET, description="Username.")
-    birthday: date | None = None
+    country: Country = Field(UNSET)
+    plan: PlanCode | None = Field(UNSET)
+    channel: ChannelIn = Field(UNSET)
+    acquisition_cost: Amount | None = Field(UNSET, description="In the reporting currency.")
+    referred_by_id: Id | None = Field(UNSET, description="The referring customer's id.")
+    owner: Username | None = Field(UNSET)
+    birthday: IsoDate | None = Field(UNSET)
     traits: dict[str, Any] = Field(UNSET)
     signed_up_at: UtcDatetime = Field(UNSET)
-    first_paid_at: UtcDatetime | None = None
-    tags: list[str] = Field(UNSET)
+    tags: list[TagName] = Field(UNSET, description="Tag names; replaces the whole set.")
     stage: Stage = Field(UNSET)
 
 
@@ -138,7 +167,7 @@ class StageIn(InputSchema):
 
 
 class NoteIn(InputSchema):
-    body: str = Field(..., min_length=1)
+    body: str = Field(..., min_length=1, pattern=r"\S")
     kind: NoteKind = "note"
     at: UtcDatetime | None = Field(UNSET, description="When it happened; defaults to now.")
 
@@ -183,10 +212,12 @@ class ContactPage(Page):
 class ContactPatch(InputSchema):
     name: str = Field(UNSET, min_length=1, max_length=200)
     external_id: str | None = Field(UNSET, max_length=120)
-    email: str = Field(UNSET, max_length=254)
+    email: Email = Field(UNSET)
     phone: str = Field(UNSET, max_length=40)
     title: str = Field(UNSET, max_length=120)
-    is_primary: bool = Field(UNSET, description="Making a contact primary unmarks the previous.")
+    is_primary: StrictBool = Field(
+        UNSET, description="Making a contact primary unmarks the previous."
+    )
     traits: dict[str, Any] = Field(UNSET)
 
 

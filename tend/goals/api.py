@@ -14,7 +14,7 @@ from ninja import Query, Router
 from ninja.responses import Status
 
 from tend.api.auth import Principal
-from tend.api.schemas import ERRORS, ERRORS_404, PageParams, paginate
+from tend.api.schemas import ERRORS, ERRORS_404, PageParams, PathId, paginate
 from tend.goals.actions import goal_archive, goal_create, goal_update
 from tend.goals.models import Goal, GoalAlert
 from tend.goals.queries import goal_statuses
@@ -99,13 +99,13 @@ def goal_alert_list(
 
 
 @router.get("/goals/{goal_id}", response={200: GoalOut, **ERRORS_404})
-def goal_retrieve(request: HttpRequest, goal_id: int) -> Goal:
+def goal_retrieve(request: HttpRequest, goal_id: PathId) -> Goal:
     """One goal."""
     return _goal(goal_id)
 
 
 @router.patch("/goals/{goal_id}", response={200: GoalOut, **ERRORS_404})
-def goal_update_endpoint(request: HttpRequest, goal_id: int, payload: GoalPatch) -> Goal:
+def goal_update_endpoint(request: HttpRequest, goal_id: PathId, payload: GoalPatch) -> Goal:
     """Change the fields sent."""
     who = _principal(request)
     data = payload.model_dump(exclude_unset=True)
@@ -116,7 +116,7 @@ def goal_update_endpoint(request: HttpRequest, goal_id: int, payload: GoalPatch)
 
 
 @router.post("/goals/{goal_id}/archive", response={200: GoalOut, **ERRORS_404})
-def goal_archive_endpoint(request: HttpRequest, goal_id: int) -> Goal:
+def goal_archive_endpoint(request: HttpRequest, goal_id: PathId) -> Goal:
     """Archive a goal: no longer evaluated; its alerts are kept."""
     who = _principal(request)
     goal_archive(goal=_goal(goal_id), by=who.user, label=who.label)
@@ -124,7 +124,7 @@ def goal_archive_endpoint(request: HttpRequest, goal_id: int) -> Goal:
 
 
 @router.get("/goals/{goal_id}/progress", response={200: ProgressOut, **ERRORS_404})
-def goal_progress(request: HttpRequest, goal_id: int) -> dict[str, Any]:
+def goal_progress(request: HttpRequest, goal_id: PathId) -> dict[str, Any]:
     """The goal's value in its previous and current period, read now from the snapshots."""
     status = goal_statuses([_goal(goal_id)])[0]
     return {

@@ -94,18 +94,23 @@ def clean_filters(raw: Any) -> dict[str, list[str]]:
 
 def validate_goal(
     *, metric: str, comparator: str, target: Any, period: str, filters: Any
-) -> dict[str, list[str]]:
-    """Check a goal's definition; returns the errors by field (empty when it is valid)."""
-    errors: dict[str, list[str]] = {}
+) -> dict[str, list[ValidationError]]:
+    """Check a goal's definition; returns the errors by field (empty when it is valid).
+
+    Codes: ``range`` for a target outside its metric's range, ``unknown`` for a filter naming
+    a plan or tag that does not exist (the API's document cannot say either in advance)."""
+    errors: dict[str, list[ValidationError]] = {}
     if metric not in goal_metrics():
         errors["metric"] = [
-            gettext("Unknown metric %(metric)r; choose one of %(choices)s.")
-            % {"metric": metric, "choices": ", ".join(goal_metrics())}
+            ValidationError(
+                gettext("Unknown metric %(metric)r; choose one of %(choices)s.")
+                % {"metric": metric, "choices": ", ".join(goal_metrics())}
+            )
         ]
     if comparator not in Comparator.values:
-        errors["comparator"] = [gettext("Choose ≤ (lte) or ≥ (gte).")]
+        errors["comparator"] = [ValidationError(gettext("Choose ≤ (lte) or ≥ (gte)."))]
     if period not in PERIODS:
-        errors["period"] = [gettext("Choose month, quarter or year.")]
+        errors["period"] = [ValidationError(gettext("Choose month, quarter or year."))]
     try:
         if target is None:  # reported by the field's own check
             raise ValueError
@@ -114,19 +119,22 @@ def validate_goal(
             raise InvalidOperation
     except (InvalidOperation, ValueError):
         if target is not None:
-            errors["target"] = [gettext("Enter a number.")]
+            errors["target"] = [ValidationError(gettext("Enter a number."))]
     else:
         if "metric" not in errors:
             low, high = target_range(metric)
             if not low <= number <= high:
                 errors["target"] = [
-                    gettext("The target of %(metric)s must be between %(low)s and %(high)s.")
-                    % {"metric": FORMULAS[metric].label, "low": low, "high": high}
+                    ValidationError(
+                        gettext("The target of %(metric)s must be between %(low)s and %(high)s.")
+                        % {"metric": FORMULAS[metric].label, "low": low, "high": high},
+                        code="range",
+                    )
                 ]
     try:
         clean_filters(filters)
     except FilterError as exc:
-        errors["filters"] = [f"{exc.field}: {exc.message}"]
+        errors["filters"] = [ValidationError(f"{exc.field}: {exc.message}", code=exc.code)]
     return errors
 
 

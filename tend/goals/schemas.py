@@ -4,11 +4,26 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
+from pydantic import Field as PydanticField
 
-from tend.api.schemas import UNSET, InputSchema, Page, UtcDatetime
+from tend.api.schemas import (
+    COUNTRY_PATTERN,
+    MAX_ID,
+    UNSET,
+    DecimalText,
+    InputSchema,
+    Page,
+    QueryBool,
+    QueryId,
+    StrictBool,
+    StrictInt,
+    TagName,
+    UtcDatetime,
+)
+from tend.customers.models import Channel
 from tend.goals.models import Goal, goal_metrics
 
 ComparatorIn = Literal["lte", "gte"]
@@ -90,17 +105,43 @@ class GoalPage(Page):
 
 
 class GoalFilters(Schema):
-    active: bool | None = Field(True, description="`true` (default), `false` for archived.")
-    metric: str | None = None
+    active: QueryBool | None = Field(True, description="`true` (default), `false` for archived.")
+    metric: str | None = Field(None, max_length=40)
 
 
 class AlertFilters(Schema):
-    goal: int | None = Field(None, description="Goal id.")
+    goal: QueryId | None = Field(None, description="Goal id.")
     kind: AlertKindIn | None = None
     since: UtcDatetime | None = Field(None, description="Recorded at or after this time.")
 
 
 METRIC_DOC: dict[str, Any] = {"enum": list(goal_metrics())}
+
+# A target fits the column (``max_digits=16, decimal_places=4``); its metric's range (percent
+# −100…1000, money 0…10^12 …) is checked by the server: a 422 with code ``range``.
+TARGET_PATTERN = r"^-?[0-9]{1,12}(\.[0-9]{1,4})?$"
+Target = Annotated[Decimal, DecimalText(TARGET_PATTERN, "2")]
+TARGET_DOC = (
+    'A decimal string in the metric\'s unit; rates in percent ("2" = 2%). It must lie in '
+    "the metric's range (percent −100…1000, money and counts 0…10^12, months 0…1200, ratios "
+    "0…1000, scores −100…100), else a 422 with code `range`."
+)
+PlanRef = (
+    Annotated[StrictInt, PydanticField(ge=1, le=MAX_ID)]
+    | Annotated[str, PydanticField(pattern=r"^[0-9]{1,18}$")]
+)
+
+
+class GoalFiltersIn(InputSchema):
+    """Which customers a goal covers; a plan id or tag that does not exist is a 422 with
+    code `unknown`."""
+
+    plan: list[PlanRef] = Field([], description="Plan ids.")
+    channel: list[Literal[*Channel.values]] = []  # type: ignore[valid-type]
+    country: list[Annotated[str, PydanticField(pattern=COUNTRY_PATTERN.replace(")?", ")"))]] = (
+        Field([], description="ISO 3166-1 alpha-2 codes.")
+    )
+    tag: list[TagName] = Field([], description="Tag names.")
 
 
 class GoalPatch(InputSchema):
@@ -113,24 +154,24 @@ class GoalPatch(InputSchema):
     comparator: ComparatorIn | None = Field(
         UNSET, description="`lte` (≤) or `gte` (≥); null: ≥ when higher is better, else ≤."
     )
-    target: Decimal = Field(UNSET, description="In the metric's unit; rates in percent (2 = 2%).")
+    target: Target = Field(UNSET, description=TARGET_DOC)
     period: PeriodIn = Field(UNSET)
-    filters: dict[str, list[str | int]] = Field(UNSET, description=FILTERS_DOC)
-    active: bool = Field(UNSET, description="`false` archives, `true` restores.")
+    filters: GoalFiltersIn = Field(UNSET, description=FILTERS_DOC)
+    active: StrictBool = Field(UNSET, description="`false` archives, `true` restores.")
 
 
 class GoalIn(InputSchema):
     """A new goal: a metric, a target and (optionally) comparator, period and customers."""
 
     metric: str = Field(..., json_schema_extra=METRIC_DOC, examples=["logo_churn"])
-    target: Decimal = Field(
-        ..., description="In the metric's unit; rates in percent (2 = 2%).", examples=["2"]
-    )
+    target: Target = Field(..., description=TARGET_DOC)
     comparator: ComparatorIn | None = Field(
         None, description="`lte` (≤) or `gte` (≥); default: ≥ when higher is better, else ≤."
     )
     period: PeriodIn = "month"
-    filters: dict[str, list[str | int]] = Field({}, description=FILTERS_DOC)
+    filters: GoalFiltersIn = Field(
+        default_factory=lambda: GoalFiltersIn.model_validate({}), description=FILTERS_DOC
+    )
     name: str = Field("", max_length=120)
     note: str = ""
 

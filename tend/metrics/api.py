@@ -55,14 +55,14 @@ def _filters(params: MetricFilters) -> Filters:
     try:
         return parse_filters(params.model_dump())
     except FilterError as exc:
-        raise FieldError(exc.field, exc.message) from None
+        raise FieldError(exc.field, exc.message, code=exc.code) from None
 
 
 def _checked(build: Callable[[], T]) -> T:
     try:
         return build()
     except FilterError as exc:  # e.g. a range longer than the series reader allows
-        raise FieldError(exc.field, exc.message) from None
+        raise FieldError(exc.field, exc.message, code=exc.code) from None
 
 
 @router.get("/metrics/formulas", response={200: FormulaList, **ERRORS})

@@ -38,16 +38,16 @@ def parse_filters(data: Mapping[str, Any]) -> Filters:
     """
     wanted = list(dict.fromkeys(_many(data, "plan")))
     by_code = dict(Plan.objects.filter(code__in=wanted).values_list("code", "pk"))
-    digits = [int(v) for v in wanted if v not in by_code and v.isdigit()]
+    digits = [int(v) for v in wanted if v not in by_code and v.isascii() and v.isdigit()]
     by_id = set(Plan.objects.filter(pk__in=digits).values_list("pk", flat=True))
     plan_ids: list[str] = []
     for value in wanted:
         if value in by_code:
             plan_ids.append(str(by_code[value]))
-        elif value.isdigit() and int(value) in by_id:
+        elif value.isascii() and value.isdigit() and int(value) in by_id:
             plan_ids.append(value)
         else:
-            raise FilterError("plan", f"no plan with code or id {value!r}")
+            raise FilterError("plan", f"no plan with code or id {value!r}", code="unknown")
     values = {name: data.get(name) for name in ("period", "start", "end")}
     values.update({name: _many(data, name) for name in ("channel", "country", "tag")})
     values["plan"] = plan_ids

@@ -9,11 +9,12 @@ undefined (nobody active at start).
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
+from pydantic import Field as PydanticField
 
-from tend.api.schemas import InputSchema, Money, UtcDatetime
+from tend.api.schemas import InputSchema, Money, StrictBool, UtcDatetime
 from tend.customers.models import Channel
 
 Period = Literal["month", "quarter", "year"]
@@ -21,22 +22,50 @@ Basis = Literal["logo", "revenue"]
 SurvivalBy = Literal["all", "plan", "channel"]
 
 
+def _listed(item: str) -> str:
+    """A pattern for one value or several joined by commas."""
+    return f"^{item}(,{item})*$"
+
+
+# Months from 1900 to 2199: the range every period of a metric can be computed in.
+MONTH_PATTERN = r"^(19|2[01])[0-9]{2}-(0[1-9]|1[0-2])$"
+PLAN_ITEMS = _listed("[-a-zA-Z0-9_]{1,60}")
+CHANNEL_ITEMS = _listed(f"({'|'.join(Channel.values)})")
+COUNTRY_ITEMS = _listed("[A-Za-z]{2}")
+TAG_ITEMS = _listed("[^,]{1,50}")
+
+
 class MetricFilters(Schema):
-    """Query parameters of every metric endpoint; several values: repeat or use commas."""
+    """Query parameters of every metric endpoint; several values: repeat or use commas.
+
+    A plan or tag that does not exist is a 422 with code ``unknown``; a ``start`` after
+    ``end`` or a range of more than 120 periods a 422 with code ``range``."""
 
     period: Period = Field("month", description="Length of one period.")
     start: str | None = Field(
         None,
+        pattern=MONTH_PATTERN,
         description="First month, `YYYY-MM` (default: 12 months, 8 quarters or 5 years back).",
         examples=["2025-01"],
     )
     end: str | None = Field(
-        None, description="Last month, `YYYY-MM` (default: this month).", examples=["2025-12"]
+        None,
+        pattern=MONTH_PATTERN,
+        description="Last month, `YYYY-MM` (default: this month).",
+        examples=["2025-12"],
     )
-    plan: list[str] = Field([], description="Customers on this plan (code, or id).")
-    channel: list[str] = Field([], description=f"Acquisition channel: {', '.join(Channel.values)}.")
-    country: list[str] = Field([], description="ISO 3166-1 alpha-2 country code.")
-    tag: list[str] = Field([], description="Customers with this tag (any of several).")
+    plan: list[Annotated[str, PydanticField(pattern=PLAN_ITEMS)]] = Field(
+        [], description="Customers on this plan (code, or id)."
+    )
+    channel: list[Annotated[str, PydanticField(pattern=CHANNEL_ITEMS)]] = Field(
+        [], description=f"Acquisition channel: {', '.join(Channel.values)}."
+    )
+    country: list[Annotated[str, PydanticField(pattern=COUNTRY_ITEMS)]] = Field(
+        [], description="ISO 3166-1 alpha-2 country code."
+    )
+    tag: list[Annotated[str, PydanticField(pattern=TAG_ITEMS)]] = Field(
+        [], description="Customers with this tag (any of several)."
+    )
 
 
 class FiltersOut(Schema):
@@ -274,7 +303,9 @@ class FreshnessOut(Schema):
 
 
 class RefreshIn(InputSchema):
-    full: bool = Field(False, description="Rebuild every customer, not only the changed ones.")
+    full: StrictBool = Field(
+        False, description="Rebuild every customer, not only the changed ones."
+    )
 
 
 class RefreshOut(Schema):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
@@ -65,12 +66,15 @@ COUNT_COLUMNS = frozenset(
 
 
 class FilterError(ValueError):
-    """A filter value that cannot be used; ``field`` names the parameter."""
+    """A filter value that cannot be used; ``field`` names the parameter. ``code`` is
+    ``unknown`` for a well-formed name of nothing stored (a plan, a tag), ``range`` for values
+    that are each fine but not together (start after end), else ``invalid``."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, code: str = "invalid") -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,7 @@ class Filters:
             )
         start, end = _month_param(data, "start"), _month_param(data, "end")
         if start and end and start > end:
-            raise FilterError("start", _("must not be after end"))
+            raise FilterError("start", _("must not be after end"), code="range")
         try:
             plans = tuple(int(v) for v in many("plan"))
         except ValueError:
@@ -120,10 +124,12 @@ class Filters:
             known_plans = set(Plan.objects.filter(pk__in=plans).values_list("pk", flat=True))
             unknown = [p for p in plans if p not in known_plans]
             if unknown:
-                raise FilterError("plan", _("no plan with id %(value)s") % {"value": unknown[0]})
+                raise FilterError(
+                    "plan", _("no plan with id %(value)s") % {"value": unknown[0]}, code="unknown"
+                )
         countries = tuple(v.upper() for v in many("country"))
         for country in countries:
-            if len(country) != 2 or not country.isalpha():
+            if not re.fullmatch("[A-Z]{2}", country):  # not isalpha(): "ÉÉ" is no ISO code
                 raise FilterError(
                     "country",
                     _("“%(value)s” is not a two-letter country code") % {"value": country},
@@ -138,7 +144,9 @@ class Filters:
             found = set(Tag.objects.filter(name__in=tags).values_list("name", flat=True))
             missing = [t for t in tags if t not in found]
             if missing:
-                raise FilterError("tag", _("unknown tag “%(value)s”") % {"value": missing[0]})
+                raise FilterError(
+                    "tag", _("unknown tag “%(value)s”") % {"value": missing[0]}, code="unknown"
+                )
         return cls(period, start, end, plans, channels, countries, tags)
 
     def months(self, *, today: date | None = None) -> tuple[date, date]:
@@ -154,7 +162,9 @@ class Filters:
             )
         if months_between(start, end) + 1 > MAX_PERIODS * size:
             raise FilterError(
-                "start", _("at most %(count)d periods at a time") % {"count": MAX_PERIODS}
+                "start",
+                _("at most %(count)d periods at a time") % {"count": MAX_PERIODS},
+                code="range",
             )
         return start, end
 

@@ -124,3 +124,11 @@ def test_a_member_session_with_a_csrf_token_writes_and_is_audited_under_the_user
     assert response.status_code == 201, response.text
     audit = AuditEntry.objects.get(action="customer.create")
     assert (audit.actor, audit.actor_label) == (member, "mike")
+
+
+def test_changing_the_external_id_is_saved(rw):
+    customer = make_customer(external_id="old-1")
+    response = rw.patch(f"/customers/{customer.pk}", json={"external_id": "new-1"})
+    assert response.status_code == 200, response.text
+    customer.refresh_from_db()
+    assert customer.external_id == "new-1"

@@ -78,7 +78,10 @@ def test_a_goal_is_created_read_changed_and_archived_with_a_read_write_key(rw: C
         ({"metric": "logo_churn", "target": "-101"}, "target"),
         ({"metric": "logo_churn", "target": "2", "comparator": "<"}, "comparator"),
         ({"metric": "logo_churn", "target": "2", "period": "week"}, "period"),
-        ({"metric": "logo_churn", "target": "2", "filters": {"channel": ["tv"]}}, "filters"),
+        (
+            {"metric": "logo_churn", "target": "2", "filters": {"channel": ["tv"]}},
+            "filters.channel.0",
+        ),
         ({"metric": "logo_churn", "target": "2", "colour": "red"}, "colour"),
     ],
 )
