@@ -33,7 +33,12 @@ from tend.customers.actions import customer_update, timeline_add
 from tend.customers.models import Customer, TimelineKind
 from tend.ingest.actions import stats_add
 from tend.ingest.models import Source
-from tend.ingest.webhooks.customers import LABEL, customer_fields, stripe_customer_for
+from tend.ingest.webhooks.customers import (
+    LABEL,
+    customer_field_changes,
+    customer_fields,
+    stripe_customer_for,
+)
 from tend.ingest.webhooks.models import EventOutcome, StripeEvent
 from tend.ingest.webhooks.stripe_objects import (
     PlanTerms,
@@ -207,7 +212,11 @@ def stripe_event_receive(*, event: dict[str, Any]) -> Received:
         stats_add(source=Source.STRIPE, duplicates=1)
         log.info("Stripe event %s (%s) is a redelivery", event["id"], event["type"])
         return Received(outcome="duplicate", duplicate=True)
-    stats_add(source=Source.STRIPE, accepted=1)
+    changes = customer_field_changes(obj) if obj.get("object") == "customer" else []
+    if changes:  # stored, with a value changed to fit: a warning, never silent
+        stats_add(source=Source.STRIPE, flagged={changes[0]: 1})
+    else:
+        stats_add(source=Source.STRIPE, accepted=1)
     log.info("Stripe event %s (%s): %s", event["id"], event["type"], outcome)
     return Received(outcome=outcome)
 

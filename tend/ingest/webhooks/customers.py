@@ -57,6 +57,21 @@ def customer_fields(obj: Mapping[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def customer_field_changes(obj: Mapping[str, Any]) -> list[str]:
+    """What ``customer_fields`` stores changed from this Stripe customer: ``truncated`` (a name
+    over 200 or a phone over 40 characters, cut to fit) and ``unknown_country`` (an address
+    country that is not a two-letter code, left out). Counted as flagged on the data-quality
+    page, so no change is silent."""
+    changes: list[str] = []
+    name = str(obj.get("name") or obj.get("description") or "").strip()
+    if len(name) > 200 or len(str(obj.get("phone") or "")) > 40:
+        changes.append("truncated")
+    country = str((obj.get("address") or {}).get("country") or "").strip()
+    if country and len(country) != 2:
+        changes.append("unknown_country")
+    return changes
+
+
 def _kind() -> str:
     return Kind.PERSON if settings.TEND_BUSINESS_MODEL == "b2c" else Kind.COMPANY
 

@@ -147,3 +147,19 @@ def test_an_event_created_outside_the_calendar_is_refused_naming_created(
     event = sp.event("customer.created", sp.customer(), created=created)
     assert _refused(sp.post(stripe_client, event), "invalid_event")["field"] == "created"
     assert _nothing_stored()
+
+
+def test_a_customer_name_cut_to_fit_is_stored_and_flagged_not_silent(stripe_client: Client) -> None:
+    long_name = "Acme " + "x" * 250  # Stripe allows 256 characters, Tend's column 200
+    event = sp.event("customer.created", sp.customer(name=long_name))
+    assert sp.post(stripe_client, event).status_code == 200
+    assert Customer.objects.get().name == long_name[:200]
+    flagged = IngestStat.objects.get(source="stripe", outcome="flagged")
+    assert (flagged.reason, flagged.count) == ("truncated", 1)
+    assert not IngestStat.objects.filter(source="stripe", outcome="accepted").exists()
+
+
+def test_a_customer_with_a_normal_name_is_counted_accepted(stripe_client: Client) -> None:
+    assert sp.post(stripe_client, sp.event("customer.created", sp.customer())).status_code == 200
+    assert IngestStat.objects.get(source="stripe", outcome="accepted").count == 1
+    assert not IngestStat.objects.filter(outcome="flagged").exists()
