@@ -112,8 +112,12 @@ def test_a_write_key_may_not_read_metrics(owner):
     assert not SnapshotState.objects.exists()
 
 
-def test_a_read_key_and_a_viewer_session_read_but_do_not_refresh(owner, viewer, viewer_client):
-    for client in (key_client(owner, "read"), viewer_client, key_client(viewer, "read_write")):
+def test_a_read_key_and_a_viewer_session_read_but_do_not_refresh(owner, member, viewer_client):
+    # A viewer may own read keys only; a member's read_write key made a viewer's only reads.
+    demoted = key_client(member, "read_write")
+    member.role = "viewer"
+    member.save(update_fields=["role"])
+    for client in (key_client(owner, "read"), viewer_client, demoted):
         for path in READS:
             assert client.get(f"/api/v1{path}").status_code == 200, path
         response = refresh(client)
