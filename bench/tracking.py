@@ -39,6 +39,8 @@ from pathlib import Path
 
 from common import ROOT, TEND, database_env, recreate_database, run, wait_ready
 
+from tend.ingest.tracking import samples
+
 PG_DB = "tend_bench_trk"
 
 MAKE_KEY = """
@@ -100,64 +102,13 @@ def setup_customers(port: int, auth: str, customers: int) -> None:
 EVENTS = ["Report Created", "Dashboard Viewed", "Invite Sent", "Export Downloaded", "Signed In"]
 
 
-MIX = {"track": 85, "page": 10, "identify": 3, "group": 2}
-CONTEXT = {
-    "app": {"name": "Acme", "version": "4.12.0", "build": "4120"},
-    "library": {"name": "analytics.js", "version": "next-1.70.0"},
-    "locale": "en-US",
-    "timezone": "Europe/Berlin",
-    "ip": "203.0.113.7",
-    "page": {
-        "path": "/reports/weekly",
-        "referrer": "https://www.google.com/",
-        "search": "?utm_source=newsletter",
-        "title": "Weekly report - Acme",
-        "url": "https://app.acme.test/reports/weekly?utm_source=newsletter",
-    },
-    "userAgent": (
-        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 "
-        "(KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
-    ),
-    "campaign": {"name": "spring", "source": "newsletter", "medium": "email"},
-    "screen": {"width": 1728, "height": 1117, "density": 2},
-}
-
-
 def realistic_batch(rng: random.Random, size: int, customers: int) -> tuple[bytes, int]:
-    """A batch in the realistic mix (shuffled) and how many of its messages are events."""
-    kinds = [kind for kind, share in MIX.items() for _ in range(round(share * size / 100))]
-    kinds = (kinds + ["track"] * size)[:size]
-    rng.shuffle(kinds)
-    now = datetime.now(UTC).isoformat()
-    batch = []
-    for kind in kinds:
-        user = rng.randrange(customers)
-        message: dict[str, object] = {
-            "type": kind,
-            "messageId": str(uuid.uuid4()),
-            "userId": f"user-{user}",
-            "anonymousId": f"anon-{user}",
-            "timestamp": now,
-            "context": CONTEXT,
-        }
-        if kind == "track":
-            message["event"] = rng.choice(EVENTS)
-            message["properties"] = {"report": rng.randrange(10**6), "plan": "pro", "seats": 5}
-        elif kind == "page":
-            message["name"] = "Weekly report"
-            message["properties"] = {"path": "/reports/weekly", "title": "Weekly report"}
-        elif kind == "identify":
-            message["traits"] = {
-                "name": f"User {user}",
-                "email": f"u{user}@co{user}.test",
-                "logins": rng.randrange(10**6),
-            }
-        else:
-            message["groupId"] = f"co-{user}"
-            message["traits"] = {"name": f"Co {user}", "employees": rng.randrange(500)}
-        batch.append(message)
-    events = sum(1 for kind in kinds if kind in {"track", "page"})
-    return json.dumps({"batch": batch, "sentAt": now}).encode(), events
+    """A batch in the realistic mix (tend.ingest.tracking.samples) and how many of its messages
+    are events."""
+    now = datetime.now(UTC)
+    batch = samples.realistic_batch(rng, size=size, users=customers, companies=customers, now=now)
+    events = sum(1 for message in batch if message["type"] in samples.EVENT_KINDS)
+    return json.dumps({"batch": batch, "sentAt": now.isoformat()}).encode(), events
 
 
 def realistic_client(

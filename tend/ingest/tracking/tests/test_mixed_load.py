@@ -19,7 +19,6 @@ import json
 import random
 import threading
 import time
-import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +29,7 @@ from django.db import connection, connections
 
 from tend.activity.models import DailyRollup, Event
 from tend.ingest.models import IngestStat
+from tend.ingest.tracking.samples import realistic_batch
 from tend.ingest.tracking.tests.live_process import Server, tend_server
 
 pytestmark = [
@@ -46,66 +46,13 @@ BATCHES = 6  # per client
 BATCH = 100
 COMPANIES = 12
 USERS = 36
-MIX = {"track": 85, "page": 10, "identify": 3, "group": 2}
-EVENTS = ["Report Created", "Dashboard Viewed", "Invite Sent", "Export Downloaded", "Signed In"]
-
-
-def _context(user: int) -> dict[str, Any]:
-    """A full Segment browser ``context``, as analytics.js sends it (~700 bytes)."""
-    return {
-        "app": {"name": "Acme", "version": "4.12.0", "build": "4120"},
-        "library": {"name": "analytics.js", "version": "next-1.70.0"},
-        "locale": "en-US",
-        "timezone": "Europe/Berlin",
-        "ip": f"203.0.113.{user % 250}",
-        "page": {
-            "path": "/reports/weekly",
-            "referrer": "https://www.google.com/",
-            "search": "?utm_source=newsletter",
-            "title": "Weekly report - Acme",
-            "url": "https://app.acme.test/reports/weekly?utm_source=newsletter",
-        },
-        "userAgent": (
-            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 "
-            "(KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
-        ),
-        "campaign": {"name": "spring", "source": "newsletter", "medium": "email"},
-        "screen": {"width": 1728, "height": 1117, "density": 2},
-    }
 
 
 def mixed_batch(rng: random.Random, now: datetime) -> list[dict[str, Any]]:
-    """One batch of ``BATCH`` messages in the realistic mix, shuffled."""
-    kinds = [kind for kind, share in MIX.items() for _ in range(share * BATCH // 100)]
-    rng.shuffle(kinds)
-    batch = []
-    for kind in kinds:
-        user = rng.randrange(USERS)
-        message: dict[str, Any] = {
-            "type": kind,
-            "messageId": str(uuid.uuid4()),
-            "userId": f"user-{user}",
-            "anonymousId": f"anon-{user}",
-            "timestamp": (now - timedelta(seconds=rng.randrange(7200))).isoformat(),
-            "context": _context(user),
-        }
-        if kind == "track":
-            message["event"] = rng.choice(EVENTS)
-            message["properties"] = {"report": rng.randrange(10**6), "plan": "pro", "seats": 5}
-        elif kind == "page":
-            message["name"] = "Weekly report"
-            message["properties"] = {"path": "/reports/weekly", "title": "Weekly report"}
-        elif kind == "identify":
-            message["traits"] = {
-                "name": f"User {user}",
-                "email": f"user{user}@co{user % COMPANIES}.test",
-                "logins": rng.randrange(10**6),  # a changed trait: the contact row is written
-            }
-        else:
-            message["groupId"] = f"co-{user % COMPANIES}"
-            message["traits"] = {"name": f"Co {user % COMPANIES}", "employees": rng.randrange(500)}
-        batch.append(message)
-    return batch
+    """One batch of ``BATCH`` messages in the realistic mix, over the shared customers."""
+    return realistic_batch(
+        rng, size=BATCH, users=USERS, companies=COMPANIES, now=now, spread=timedelta(hours=2)
+    )
 
 
 def _post(server: Server, auth: str, body: dict[str, Any]) -> tuple[int, bytes]:
