@@ -28,7 +28,8 @@ Send an API key: `Authorization: Bearer <key>`. Create one with
 | `read_write` | yes | yes |
 | `write` (event ingestion only) | 403 | 403 |
 
-A key never does more than the role of the user who created it (viewers only read).
+A key acts with exactly the rights its user has at the time of the call: a deactivated
+user's keys are refused (401), a viewer's keys only read, and viewers may own read keys only.
 A logged-in browser session works too; unsafe methods then need the `X-CSRFToken` header.
 This document itself needs a key or a login.
 
