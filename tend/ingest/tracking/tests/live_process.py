@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import os
 import signal
 import socket
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from django.db import connection
@@ -73,6 +75,24 @@ def _ready(server: Server) -> None:
         with contextlib.suppress(subprocess.TimeoutExpired):
             server.process.wait(timeout=0.1)  # returns at once if the server died
     raise AssertionError(f"tend serve did not answer /healthz in {START_DEADLINE} s")
+
+
+def post_batch(
+    server: Server, auth: str, body: dict[str, Any], *, timeout: float = 60
+) -> tuple[int, bytes]:
+    """POST ``body`` to the server's ``/v1/batch`` on a fresh connection: (status, answer)."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
+    try:
+        conn.request(
+            "POST",
+            "/v1/batch",
+            body=json.dumps(body),
+            headers={"Authorization": auth, "Content-Type": "application/json"},
+        )
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
 
 
 @contextmanager

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import http.client
-import json
 import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -23,7 +22,7 @@ from django.db import connections
 
 from tend.activity.models import DailyRollup, Event
 from tend.customers.models import Customer
-from tend.ingest.tracking.tests.live_process import Server, tend_server
+from tend.ingest.tracking.tests.live_process import Server, post_batch, tend_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -35,21 +34,12 @@ EVENTS = ["Report Created", "Invite Sent", "Signed In"]
 def _post(server: Server, auth: str, body: dict[str, Any]) -> int | None:
     """The status of one call, or None when the server went away before answering."""
     try:
-        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-        conn.request(
-            "POST",
-            "/v1/batch",
-            body=json.dumps(body),
-            headers={"Authorization": auth, "Content-Type": "application/json"},
-        )
-        response = conn.getresponse()
-        answer = response.read()
-        conn.close()
+        status, answer = post_batch(server, auth, body, timeout=30)
     except (OSError, http.client.HTTPException):
         return None
-    if response.status == 200:
+    if status == 200:
         assert b"rejected" not in answer, answer
-    return response.status
+    return status
 
 
 def _batch(tag: str, when: datetime) -> dict[str, Any]:

@@ -14,8 +14,6 @@ transaction (``BEGIN IMMEDIATE``), so concurrent batches queue and cannot deadlo
 from __future__ import annotations
 
 import base64
-import http.client
-import json
 import random
 import threading
 import time
@@ -30,7 +28,7 @@ from django.db import connection, connections
 from tend.activity.models import DailyRollup, Event
 from tend.ingest.models import IngestStat
 from tend.ingest.tracking.samples import realistic_batch
-from tend.ingest.tracking.tests.live_process import Server, tend_server
+from tend.ingest.tracking.tests.live_process import post_batch, tend_server
 
 pytestmark = [
     pytest.mark.slow,
@@ -55,20 +53,6 @@ def mixed_batch(rng: random.Random, now: datetime) -> list[dict[str, Any]]:
     )
 
 
-def _post(server: Server, auth: str, body: dict[str, Any]) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
-    conn.request(
-        "POST",
-        "/v1/batch",
-        body=json.dumps(body),
-        headers={"Authorization": auth, "Content-Type": "application/json"},
-    )
-    response = conn.getresponse()
-    answer = response.read()
-    conn.close()
-    return response.status, answer
-
-
 def test_six_clients_sending_mixed_batches_on_shared_customers_get_no_server_error(
     tmp_path: Path, write_key: str
 ) -> None:
@@ -87,13 +71,13 @@ def test_six_clients_sending_mixed_batches_on_shared_customers_get_no_server_err
             }
             for n in range(USERS)
         ]
-        assert _post(server, auth, {"batch": setup}) == (200, b'{"success": true}')
+        assert post_batch(server, auth, {"batch": setup}) == (200, b'{"success": true}')
 
         def client(seed: int) -> None:
             rng = random.Random(seed)
             for _ in range(BATCHES):
                 batch = mixed_batch(rng, now)
-                status, answer = _post(server, auth, {"batch": batch})
+                status, answer = post_batch(server, auth, {"batch": batch})
                 with lock:
                     answers.append((status, answer))
                     if status == 200:
