@@ -8,6 +8,7 @@ from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tend.factories import make_customer
+from tend.ingest.imports.models import Import, ImportStatus
 
 PUBLIC = {"login", "set_language", "healthz"}
 # REST API (401 JSON, tend/api/tests), tracking API (write keys, tend/ingest/tracking/tests),
@@ -42,7 +43,11 @@ def _snapshot() -> dict[str, int]:
     return {
         m._meta.label: m.objects.count()
         for m in apps.get_models()
-        if m._meta.app_label in {"accounts", "customers", "billing", "activity"}
+        if m._meta.app_label in {"accounts", "customers", "billing", "activity", "imports", "goals"}
+    } | {
+        # Resume and cancel change an import's state, not how many there are.
+        f"import {i.pk}": hash((i.status, i.attempt, i.cancel_requested, i.rows_read))
+        for i in Import.objects.all()
     }
 
 
@@ -59,8 +64,17 @@ def test_an_outsider_is_sent_to_the_login_page_from_every_page(outsider_client):
 
 
 @pytest.mark.django_db
-def test_a_viewer_gets_403_on_every_post_and_nothing_changes(viewer_client):
+def test_a_viewer_gets_403_on_every_post_and_nothing_changes(viewer_client, owner):
     customer = make_customer()
+    # An interrupted import with the same id, so /imports/<id>/resume|cancel|start/ find one.
+    Import.objects.create(
+        pk=customer.pk,
+        kind="customers",
+        file_name="crm.csv",
+        status=ImportStatus.INTERRUPTED,
+        created_by=owner,
+        rows_read=10,
+    )
     before = _snapshot()
     for url in _page_urls(customer.pk):
         if url.rstrip("/").endswith("logout"):
