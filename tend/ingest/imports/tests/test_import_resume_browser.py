@@ -64,6 +64,15 @@ def test_a_member_resumes_an_interrupted_import_from_its_page(
         expect(page.locator("#interrupted")).to_contain_text("The first 4 rows")
         expect(page.locator("#count-created")).to_have_text("4")
         page.screenshot(path=SCREENSHOTS / "import-interrupted-en.png", full_page=True)
+        for language, title in (("zh-hans", "导入已中断"), ("en", "Import interrupted")):
+            page.context.add_cookies(
+                [{"name": "django_language", "value": language, "url": live_server.url}]
+            )
+            page.reload()
+            expect(page.locator("#import-title")).to_have_text(title)
+            if language == "zh-hans":
+                expect(page.locator("button[data-action=resume]")).not_to_have_text("Resume")
+                page.screenshot(path=SCREENSHOTS / "import-interrupted-zh.png", full_page=True)
         page.click("button[data-action=resume]")
         expect(page.locator("#import-title")).to_have_text("Import finished")
         expect(page.locator("#count-created")).to_have_text("10")
