@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models import Q
 from django.utils import timezone
@@ -32,7 +33,11 @@ class Stage(models.TextChoices):
 
 
 class Channel(models.TextChoices):
-    """Where a customer came from; CAC is reported per channel."""
+    """The built-in acquisition channels every install starts with (see AcquisitionChannel).
+
+    The founder's own list lives in ``AcquisitionChannel``; these codes are seeded there and
+    keep their translated names until the founder renames them.
+    """
 
     ORGANIC = "organic", _("Organic search")
     PAID_SEARCH = "paid_search", _("Paid search")
@@ -43,6 +48,65 @@ class Channel(models.TextChoices):
     OUTBOUND = "outbound", _("Outbound")
     MARKETPLACE = "marketplace", _("Marketplace")
     OTHER = "other", _("Other")
+
+
+def validate_channel_code(value: str) -> None:
+    """A customer's channel must be one of the founder's channels (archived ones included).
+
+    The built-in codes are always accepted: they are seeded by a migration, and a database
+    flushed between tests (or restored without that table) must not reject them.
+    """
+    if (
+        value
+        and value not in Channel.values
+        and not AcquisitionChannel.objects.filter(code=value).exists()
+    ):
+        from tend.customers.channels import channel_choices
+
+        allowed = ", ".join(code for code, _label in channel_choices())
+        raise ValidationError(
+            _("“%(value)s” is not one of your acquisition channels (%(allowed)s)."),
+            code="invalid_choice",
+            params={"value": value, "allowed": allowed},
+        )
+
+
+class AcquisitionChannelQuerySet(models.QuerySet["AcquisitionChannel"]):
+    def offered(self) -> AcquisitionChannelQuerySet:
+        """Channels that can be chosen for customers now (not archived), in the founder's order."""
+        return self.filter(archived_at__isnull=True).order_by("position", "code")
+
+
+class AcquisitionChannel(models.Model):
+    """A place customers come from, in the founder's own list; CAC is reported per channel.
+
+    ``Customer.channel`` holds the ``code``. Built-in channels keep ``name`` empty so that
+    their label follows the reader's language; a name the founder types is shown as written.
+    """
+
+    code = models.SlugField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=80, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AcquisitionChannelQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name = _("acquisition channel")
+        verbose_name_plural = _("acquisition channels")
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        if self.name:
+            return self.name
+        if self.code in Channel.values:
+            return str(Channel(self.code).label)
+        return self.code
 
 
 class Tag(models.Model):
@@ -108,7 +172,7 @@ class Customer(models.Model):
         related_name="customers",
     )
     channel = models.CharField(
-        _("acquisition channel"), max_length=20, choices=Channel.choices, blank=True
+        _("acquisition channel"), max_length=20, blank=True, validators=[validate_channel_code]
     )
     acquisition_cost = models.DecimalField(
         _("acquisition cost"), max_digits=12, decimal_places=2, null=True, blank=True
@@ -180,6 +244,13 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def channel_label(self) -> str:
+        """The acquisition channel's name from the founder's list ("" when none)."""
+        from tend.customers.channels import channel_label
+
+        return channel_label(self.channel) if self.channel else ""
 
 
 class Contact(models.Model):

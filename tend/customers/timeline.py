@@ -74,3 +74,9 @@ def describe(entry: TimelineEntry) -> str:
     if msg == "tags_changed":
         return _("Tags set to: %(tags)s") % {"tags": ", ".join(data.get("tags", [])) or "—"}
     return entry.title or entry.body
+
+
+def stage_reason(change: Any) -> str:
+    """Why a customer moved to its stage, in the reader's language (as written if a person
+    wrote it)."""
+    return str(getattr(change, "reason", "") or "")

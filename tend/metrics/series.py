@@ -26,6 +26,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tend.customers.channels import channel_labels
 from tend.customers.models import Customer, Tag
 from tend.metrics import formulas
 from tend.metrics.models import CohortCell, Dimension, MonthlySummary
@@ -135,7 +136,7 @@ class Filters:
                     _("“%(value)s” is not a two-letter country code") % {"value": country},
                 )
         channels = many("channel")
-        known = {c for c, _ in Customer._meta.get_field("channel").choices or []}
+        known = set(channel_labels())
         for channel in channels:
             if channel not in known:
                 raise FilterError("channel", _("unknown channel “%(value)s”") % {"value": channel})

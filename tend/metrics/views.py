@@ -26,7 +26,8 @@ from django.views.decorators.http import require_POST, require_safe
 from django_tasks import TaskResultStatus
 
 from tend.billing.models import MrrMovement, Plan
-from tend.customers.models import Channel, Tag
+from tend.customers.channels import channel_choices
+from tend.customers.models import Tag
 from tend.lib.access import can_write, require_write
 from tend.metrics import display, exports, series
 from tend.metrics.series import FilterError, Filters
@@ -39,7 +40,7 @@ def _choices() -> dict[str, Any]:
     """What the filter bar offers: plans, channels and tags (small tables, one query each)."""
     return {
         "plans": list(Plan.objects.order_by("name").values_list("pk", "name")),
-        "channels": list(Channel.choices),
+        "channels": channel_choices(include_archived=True),
         "tags": list(Tag.objects.order_by("name").values_list("name", flat=True)),
         "periods": [("month", _("Months")), ("quarter", _("Quarters")), ("year", _("Years"))],
     }
