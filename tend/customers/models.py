@@ -66,7 +66,7 @@ def validate_channel_code(value: str) -> None:
         allowed = ", ".join(code for code, _label in channel_choices())
         raise ValidationError(
             _("“%(value)s” is not one of your acquisition channels (%(allowed)s)."),
-            code="invalid_choice",
+            code="unknown_channel",
             params={"value": value, "allowed": allowed},
         )
 

@@ -409,6 +409,7 @@ class NameMaker:
         # so draw uniforms in blocks and hand them out one by one (still fully seeded).
         self.rng = rng
         self.used_domains: set[str] = set()
+        self.used_companies: set[str] = set()
         self._buffer: list[float] = []
         self._pos = 0
 
@@ -450,10 +451,39 @@ class NameMaker:
         return f"{local}@{domain}"
 
     def company(self, *, industry: str, country: str, chinese: bool) -> tuple[str, str]:
-        """(company name, unique web domain)."""
+        """(unique company name, unique web domain).
+
+        Two customers with one name would look like a duplicate to a founder reading the demo,
+        so a name already used is drawn again; after a few misses a second word is added.
+        """
+        for attempt in range(40):
+            name, base, tld = self._company_name(
+                industry=industry, country=country, chinese=chinese, longer=attempt >= 8
+            )
+            if name not in self.used_companies:
+                break
+        else:  # pragma: no cover - the word lists give far more names than a demo uses
+            name = f"{name} {len(self.used_companies)}"
+        self.used_companies.add(name)
+        domain = base + tld
+        n = 2
+        while domain in self.used_domains:
+            domain = f"{base}{n}{tld}"
+            n += 1
+        self.used_domains.add(domain)
+        return name, domain
+
+    def _company_name(
+        self, *, industry: str, country: str, chinese: bool, longer: bool
+    ) -> tuple[str, str, str]:
+        """(name, domain base, top-level domain) drawn once."""
         if chinese:
             city = CN_CITIES[self._pick(CN_CITIES)]
             brand, brand_py = CN_BRANDS[self._pick(CN_BRANDS)]
+            if longer:
+                extra, extra_py = CN_BRANDS[self._pick(CN_BRANDS)]
+                if extra != brand:
+                    brand, brand_py = brand + extra, f"{brand_py}{extra_py}"
             trade, trade_py = CN_TRADES[industry]
             name = f"{city}{brand}{trade}有限公司"
             base = f"{brand_py}-{trade_py}"
@@ -463,17 +493,11 @@ class NameMaker:
             first = words[self._pick(words)]
             suffixes = COMPANY_SUFFIXES[industry]
             suffix = suffixes[self._pick(suffixes)]
-            if self.random() < 0.35:
+            if longer or self.random() < 0.35:
                 second = words[self._pick(words)]
                 if second != first:
                     first = f"{first} {second}"
             name = f"{first} {suffix}"
             base = ascii_slug(first) + ("" if self.random() < 0.5 else ascii_slug(suffix))
             tld = TLDS.get(country, ".com") if self.random() < 0.7 else ".io"
-        domain = base + tld
-        n = 2
-        while domain in self.used_domains:
-            domain = f"{base}{n}{tld}"
-            n += 1
-        self.used_domains.add(domain)
-        return name, domain
+        return name, base, tld

@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
-from tend.accounts.models import ApiKey, ApiKeyKind
+from tend.accounts.models import ApiKey, ApiKeyKind, AuditEntry
 from tend.activity.models import Event
 from tend.ingest.models import IngestStat, Outcome, Source
 
@@ -45,6 +45,9 @@ class DataQuality:
     unknown_senders: int
     top_unknown: list[dict[str, Any]] = field(default_factory=list)
     keys: list[ApiKey] = field(default_factory=list)
+    # Set when this database holds data made by ``tend demo-data`` (which arrives through no
+    # source, so none of the counts above include it): when, and how much.
+    demo: dict[str, Any] | None = None
 
 
 def data_quality(*, days: int = 30, today: date | None = None) -> DataQuality:
@@ -116,7 +119,26 @@ def data_quality(*, days: int = 30, today: date | None = None) -> DataQuality:
         unknown_senders=unknown_counts["users"] + unknown_counts["anonymous"],
         top_unknown=top_unknown,
         keys=keys,
+        demo=_demo_generation(),
     )
+
+
+def _demo_generation() -> dict[str, Any] | None:
+    """The latest ``tend demo-data`` run, if this database was filled by one."""
+    entry = (
+        AuditEntry.objects.filter(action="demo.generate", object_type="demo")
+        .order_by("-at")
+        .first()
+    )
+    if entry is None:
+        return None
+    changes = entry.changes or {}
+    return {
+        "at": entry.at,
+        "business": entry.object_id,
+        "customers": int(changes.get("customers") or 0),
+        "events": int(changes.get("events") or 0),
+    }
 
 
 def _add(summary: SourceSummary, outcome: str, n: int) -> None:

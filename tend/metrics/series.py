@@ -688,7 +688,7 @@ def by_channel(filters: Filters, *, today: date | None = None) -> list[ChannelRo
     One query for all channels: the per-channel summaries, or (with other customer filters)
     the matching customer-month rows added up per channel and month.
     """
-    labels = dict(Customer._meta.get_field("channel").choices or [])
+    labels = channel_labels()
     chosen = filters.channels or tuple(labels)
     first, last = filters.months(today=today)
     last = min(last, month_of(today or timezone.now()))

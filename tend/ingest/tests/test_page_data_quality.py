@@ -7,8 +7,10 @@ from django.utils import timezone
 
 from tend.accounts.actions import apikey_create
 from tend.activity.models import Event
+from tend.demo.tests.helpers import generate
 from tend.factories import make_customer
 from tend.ingest.actions import stats_add
+from tend.ingest.models import IngestStat
 
 pytestmark = pytest.mark.django_db
 URL = "/data-quality/"
@@ -98,3 +100,14 @@ def test_the_page_runs_the_same_queries_however_much_arrived(
         )
     with django_assert_num_queries(len(empty.captured_queries)):
         member_client.get(URL)
+
+
+def test_demo_data_is_named_as_generated_and_not_counted_as_arrived(member_client):
+    assert "data-demo-notice" not in member_client.get(URL).content.decode()
+    generate(customers=30, months=2)
+    html = member_client.get(URL).content.decode()
+    notice = html.split("data-demo-notice", 1)[1].split("</div>", 1)[0]
+    assert "<code>tend demo-data</code>" in notice
+    assert "30 customers" in notice
+    # Nothing arrived through a source, so every source still reads zero accepted.
+    assert IngestStat.objects.count() == 0

@@ -41,6 +41,7 @@ def test_demo_sets_up_a_populated_database_and_prints_a_login_that_works(tmp_pat
     assert (tmp_path / "tend.sqlite3").exists()
     login_file = tmp_path / "demo-login.txt"
     assert (login_file.stat().st_mode & 0o777) == 0o600
+    assert login_file.read_text() == f"username: owner\npassword: {password.group(1)}\n"
 
     second = _demo(tmp_path)
     assert second.returncode == 0, second.stderr

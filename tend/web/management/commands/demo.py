@@ -67,7 +67,9 @@ class Command(BaseCommand):
         path = self._login_file()
         user = User.objects.filter(username=DEMO_USERNAME).first()
         if user is not None and path.exists():
-            return path.read_text().strip()
+            kept = _read_login(path.read_text())
+            if kept:
+                return kept
         password = secrets.token_urlsafe(12)
         if user is None:
             user_create(
@@ -81,8 +83,19 @@ class Command(BaseCommand):
             user.save(update_fields=["password"])
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
-            fh.write(password + "\n")
+            fh.write(f"username: {DEMO_USERNAME}\npassword: {password}\n")
         return password
+
+
+def _read_login(text: str) -> str:
+    """The password kept in demo-login.txt (``username: …`` / ``password: …`` lines; a file
+    written by an older version holds the bare password)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in lines:
+        key, sep, value = line.partition(":")
+        if sep and key.strip().lower() == "password":
+            return value.strip()
+    return lines[0] if len(lines) == 1 and ":" not in lines[0] else ""
 
 
 def _describe_db() -> str:
