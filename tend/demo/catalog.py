@@ -37,7 +37,9 @@ class ChannelSpec:
     channel: str
     share_start: float  # share of sign-ups at the start of the window …
     share_end: float  # … and at its end (paid channels grow, say)
-    cac: float  # median acquisition cost in the reporting currency
+    # Median acquisition cost per sign-up in the reporting currency, set so that the demo's
+    # LTV:CAC lands where small businesses report it (about 2–15× by channel, not 150×).
+    cac: float
     cac_trend: float  # relative change of CAC over the window (+0.3: 30% dearer at the end)
 
 
@@ -130,14 +132,14 @@ SAAS = Business(
         ),
     ),
     channels=(
-        ChannelSpec(Channel.ORGANIC, 0.28, 0.22, 25, 0.1),
-        ChannelSpec(Channel.PAID_SEARCH, 0.18, 0.26, 220, 0.35),
-        ChannelSpec(Channel.CONTENT, 0.14, 0.14, 60, 0.0),
-        ChannelSpec(Channel.REFERRAL, 0.1, 0.12, 80, 0.0),
-        ChannelSpec(Channel.PARTNER, 0.08, 0.08, 300, 0.1),
-        ChannelSpec(Channel.OUTBOUND, 0.07, 0.06, 480, 0.2),
-        ChannelSpec(Channel.SOCIAL, 0.08, 0.07, 150, 0.25),
-        ChannelSpec(Channel.MARKETPLACE, 0.07, 0.05, 90, 0.0),
+        ChannelSpec(Channel.ORGANIC, 0.28, 0.22, 350, 0.1),
+        ChannelSpec(Channel.PAID_SEARCH, 0.18, 0.26, 1400, 0.35),
+        ChannelSpec(Channel.CONTENT, 0.14, 0.14, 600, 0.0),
+        ChannelSpec(Channel.REFERRAL, 0.1, 0.12, 450, 0.0),
+        ChannelSpec(Channel.PARTNER, 0.08, 0.08, 1500, 0.1),
+        ChannelSpec(Channel.OUTBOUND, 0.07, 0.06, 2200, 0.2),
+        ChannelSpec(Channel.SOCIAL, 0.08, 0.07, 1000, 0.25),
+        ChannelSpec(Channel.MARKETPLACE, 0.07, 0.05, 700, 0.0),
     ),
     countries={
         "US": 0.33,
@@ -198,12 +200,12 @@ COURSE = Business(
         EventSpec("Course Viewed", 2, 1.5, {"course": [c[1] for c in COURSES]}),
     ),
     channels=(
-        ChannelSpec(Channel.ORGANIC, 0.3, 0.25, 4, 0.1),
-        ChannelSpec(Channel.SOCIAL, 0.25, 0.3, 18, 0.3),
-        ChannelSpec(Channel.PAID_SEARCH, 0.12, 0.15, 35, 0.3),
-        ChannelSpec(Channel.CONTENT, 0.15, 0.12, 8, 0.0),
-        ChannelSpec(Channel.REFERRAL, 0.1, 0.1, 15, 0.0),
-        ChannelSpec(Channel.MARKETPLACE, 0.08, 0.08, 20, 0.0),
+        ChannelSpec(Channel.ORGANIC, 0.3, 0.25, 35, 0.1),
+        ChannelSpec(Channel.SOCIAL, 0.25, 0.3, 90, 0.3),
+        ChannelSpec(Channel.PAID_SEARCH, 0.12, 0.15, 130, 0.3),
+        ChannelSpec(Channel.CONTENT, 0.15, 0.12, 45, 0.0),
+        ChannelSpec(Channel.REFERRAL, 0.1, 0.1, 40, 0.0),
+        ChannelSpec(Channel.MARKETPLACE, 0.08, 0.08, 80, 0.0),
     ),
     countries={
         "US": 0.3,
@@ -260,12 +262,12 @@ SHOP = Business(
         EventSpec("Recipe Viewed", 1, 2, {"recipe": ["V60", "AeroPress", "Cold brew", "Espresso"]}),
     ),
     channels=(
-        ChannelSpec(Channel.ORGANIC, 0.25, 0.2, 3, 0.1),
-        ChannelSpec(Channel.PAID_SEARCH, 0.2, 0.22, 22, 0.35),
-        ChannelSpec(Channel.SOCIAL, 0.25, 0.3, 15, 0.4),
-        ChannelSpec(Channel.REFERRAL, 0.12, 0.12, 8, 0.0),
-        ChannelSpec(Channel.MARKETPLACE, 0.1, 0.1, 12, 0.0),
-        ChannelSpec(Channel.CONTENT, 0.08, 0.06, 5, 0.0),
+        ChannelSpec(Channel.ORGANIC, 0.25, 0.2, 25, 0.1),
+        ChannelSpec(Channel.PAID_SEARCH, 0.2, 0.22, 75, 0.35),
+        ChannelSpec(Channel.SOCIAL, 0.25, 0.3, 60, 0.4),
+        ChannelSpec(Channel.REFERRAL, 0.12, 0.12, 30, 0.0),
+        ChannelSpec(Channel.MARKETPLACE, 0.1, 0.1, 45, 0.0),
+        ChannelSpec(Channel.CONTENT, 0.08, 0.06, 30, 0.0),
     ),
     countries={
         "US": 0.45,
