@@ -34,7 +34,8 @@ def build(kind: str, env: dict[str, str], args: argparse.Namespace) -> None:
         Path(env["TEND_DATA_DIR"]) / f"built-{kind}-{args.customers}-{args.events_per_customer}"
     )
     if marker.exists() and not args.rebuild:
-        print(f"[{kind}] reusing data set ({marker.name})")
+        print(f"[{kind}] reusing data set ({marker.name}); applying new migrations")
+        run(env, "migrate", "-v", "0")
         return
     recreate_database(kind, Path(env["TEND_DATA_DIR"]), PG_DB)
     started = time.perf_counter()
