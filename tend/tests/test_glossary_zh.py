@@ -54,6 +54,7 @@ REQUIRED: list[tuple[str | None, str, str]] = [
     (None, "Over the range", "所选时间范围"),
     (None, "all time", "累计"),
     (None, "Tracking API", "事件采集 API"),
+    (None, "Quarterly", "按季度"),  # billing interval: 按周 / 按月 / 按季度 / 按年
     # Owner filter and empty values.
     (None, "Anyone", "全部负责人"),
     (None, "Nobody", "未分配"),
@@ -84,7 +85,8 @@ FORBIDDEN: list[tuple[str, frozenset[str], str]] = [
     ("首次付款", frozenset(), "first payment is 首次付费"),
     ("整个时间范围", frozenset(), "the filter's range is 所选时间范围; all time is 累计"),
     ("贬损者", frozenset(), "detractors are 批评者"),
-    ("追踪", frozenset(), "the tracking API is 事件采集 API"),
+    ("追踪 API", frozenset(), "the tracking API is 事件采集 API"),
+    ("国家代码", frozenset(), "a country code is 国家/地区代码"),
     ("位客户", frozenset(), "customers are counted with 个"),
     ("新获客户", frozenset(), "customers acquired is 获客数"),
     ("满意度比率", frozenset(), "the satisfaction ratio is 收益满意度"),
