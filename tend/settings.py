@@ -204,6 +204,8 @@ LANGUAGE_CODE = env_str("TEND_LANGUAGE", "en")
 if LANGUAGE_CODE not in {code for code, _name in LANGUAGES}:
     raise ConfigError(f"TEND_LANGUAGE must be 'en' or 'zh-hans'; got {LANGUAGE_CODE!r}")
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# zh_Hans groups thousands with commas like the rest of Tend (tend/formats/zh_Hans).
+FORMAT_MODULE_PATH = ["tend.formats"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = env_str("TEND_TIME_ZONE", "UTC")

@@ -24,7 +24,12 @@ class ExchangeRateForm(forms.Form):
     valid_from = forms.DateField(
         label=_("Valid from"),
         input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        # A text box, not type="date": a native date picker writes 12/06/2026 or 2026/12/06
+        # by the browser's language, whatever language the page is in.
+        widget=forms.DateInput(
+            attrs={"inputmode": "numeric", "placeholder": "2026-01-01", "autocomplete": "off"},
+            format="%Y-%m-%d",
+        ),
         help_text=_("First day (UTC) it applies; it holds until the next rate of the currency."),
     )
 

@@ -11,6 +11,7 @@ from django.db import connection, models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Kind(models.TextChoices):
@@ -27,7 +28,7 @@ class Stage(models.TextChoices):
     ADOPTING = "adopting", _("Adopting")
     ESTABLISHED = "established", _("Established")
     RENEWAL_DUE = "renewal_due", _("Renewal due")
-    EXPANSION = "expansion", _("Expansion")
+    EXPANSION = "expansion", pgettext_lazy("lifecycle stage", "Expansion")
     AT_RISK = "at_risk", _("At risk")
     CHURNED = "churned", _("Churned")
 
@@ -311,7 +312,7 @@ class StageChange(models.Model):
 class TimelineKind(models.TextChoices):
     NOTE = "note", _("Note")
     CALL = "call", _("Call")
-    EMAIL = "email", _("Email")
+    EMAIL = "email", pgettext_lazy("email message", "Email")
     MEETING = "meeting", _("Meeting")
     STAGE = "stage", _("Stage change")
     SUBSCRIPTION = "subscription", _("Subscription")

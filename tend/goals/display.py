@@ -74,4 +74,6 @@ def scope_text(filters: dict[str, list[str]], plans: dict[str, str] | None = Non
     parts = scope_parts(filters, plans)
     if not parts:
         return _("All customers")
-    return " · ".join(f"{label}: {value}" for label, value in parts)
+    return " · ".join(
+        _("%(field)s: %(message)s") % {"field": label, "message": value} for label, value in parts
+    )

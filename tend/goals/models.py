@@ -134,7 +134,7 @@ def validate_goal(
     try:
         clean_filters(filters)
     except FilterError as exc:
-        errors["filters"] = [ValidationError(f"{exc.field}: {exc.message}", code=exc.code)]
+        errors["filters"] = [ValidationError(exc.text(), code=exc.code)]
     return errors
 
 

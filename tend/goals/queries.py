@@ -86,7 +86,7 @@ def goal_statuses(goals: Iterable[Goal], *, today: date | None = None) -> list[G
             try:
                 cache[key] = kpi_series(window(goal.customer_filters(), today=today), today=today)
             except FilterError as exc:
-                cache[key] = f"{exc.field}: {exc.message}"
+                cache[key] = exc.text()
         series = cache[key]
         if isinstance(series, str):
             out.append(GoalStatus(goal, None, None, error=series))

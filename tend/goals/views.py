@@ -158,7 +158,8 @@ def goal_restore_view(request: HttpRequest, pk: int) -> HttpResponse:
         goal_update(goal=goal, by=request.user, active=True)  # type: ignore[arg-type]
     except ValidationError as exc:
         # Its customer filters no longer work (a tag was deleted): edit it instead.
-        problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+        # Each message names its field already ("Tag: unknown tag …"), in the reader's words.
+        problems = "; ".join(" ".join(v) for v in exc.message_dict.values())
         messages.error(
             request,
             _("Goal “%(goal)s” cannot be restored: %(problems)s")

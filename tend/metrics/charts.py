@@ -322,13 +322,13 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 def survival_figure(groups: list[tuple[str, str, dict[str, Any]]]) -> dict[str, Any]:
     """Kaplan–Meier curves with their shaded 95 % band, one colour per group."""
     data: list[dict[str, Any]] = []
-    still = _("still paying")
-    band = _("95% band")
-    at_risk = _("at risk")
     for i, (_group, label, curve) in enumerate(groups):
         colour = GROUP_COLOURS[i % len(GROUP_COLOURS)]
         months = curve["months"]
-        legend = f"{label} ({curve['customers']:,})"
+        legend = _("%(label)s (%(customers)s)") % {
+            "label": label,
+            "customers": f"{curve['customers']:,}",
+        }
         data.append(
             {
                 "type": "scatter",
@@ -367,9 +367,19 @@ def survival_figure(groups: list[tuple[str, str, dict[str, Any]]]) -> dict[str, 
                 ),
                 "line": {"color": colour, "width": 2, "shape": "hv"},
                 "legendgroup": str(i),
-                "hovertemplate": f"{label}: %{{y:.1f}}% {still} "
-                f"({band} %{{customdata[0]:.1f}}–%{{customdata[1]:.1f}}%, "
-                f"{at_risk} %{{customdata[2]:,}})<extra></extra>",
+                # One sentence to translate; the %{…} parts are Plotly's, filled on hover.
+                "hovertemplate": _(
+                    "%(label)s: %(survival)s still paying (95%% band %(lower)s–%(upper)s, "
+                    "%(at_risk)s at risk)"
+                )
+                % {
+                    "label": label,
+                    "survival": "%{y:.1f}%",
+                    "lower": "%{customdata[0]:.1f}%",
+                    "upper": "%{customdata[1]:.1f}%",
+                    "at_risk": "%{customdata[2]:,}",
+                }
+                + "<extra></extra>",
             }
         )
     return _figure(

@@ -62,10 +62,11 @@ class TableSpec:
 
 
 def _header(label: Any, kind: Kind) -> str:
+    # One string to translate, so a Chinese header reads 客户流失率（%）.
     if kind == "percent":
-        return f"{label} (%)"
+        return _("%(label)s (%(unit)s)") % {"label": label, "unit": "%"}
     if kind == "money":
-        return f"{label} ({settings.TEND_CURRENCY})"
+        return _("%(label)s (%(unit)s)") % {"label": label, "unit": settings.TEND_CURRENCY}
     if kind == "months":
         return _("%(label)s (months)") % {"label": label}
     return str(label)

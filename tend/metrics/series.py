@@ -25,6 +25,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tend.customers.channels import channel_labels
 from tend.customers.models import Customer, Tag
@@ -76,6 +77,30 @@ class FilterError(ValueError):
         self.field = field
         self.message = message
         self.code = code
+
+    @property
+    def label(self) -> str:
+        """The field as the page names it (Tag, 标签), not the query key a person never sees."""
+        label = FILTER_LABELS.get(self.field)
+        return self.field if label is None else str(label)
+
+    def text(self) -> str:
+        """The label and the message as one translated line: "Tag: unknown tag “x”"."""
+        return _("%(field)s: %(message)s") % {"field": self.label, "message": self.message}
+
+
+# What the filter forms call each parameter, for messages that name it.
+FILTER_LABELS = {
+    "period": gettext_lazy("Period"),
+    "start": gettext_lazy("From month"),
+    "end": gettext_lazy("To month"),
+    "month": gettext_lazy("Month"),
+    "plan": gettext_lazy("Plan"),
+    "channel": gettext_lazy("Channel"),
+    "country": gettext_lazy("Country"),
+    "tag": gettext_lazy("Tag"),
+    "by": gettext_lazy("Group the curves"),
+}
 
 
 @dataclass(frozen=True)

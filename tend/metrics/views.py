@@ -65,7 +65,7 @@ def _query(filters: Filters, **extra: Any) -> str:
 
 def _error_text(exc: FilterError) -> str:
     return _("Filter “%(field)s”: %(message)s") % {
-        "field": exc.field,
+        "field": exc.label,
         "message": exc.message,
     }
 
@@ -192,9 +192,11 @@ def _report_month(raw: str | None, today: date) -> date:
     try:
         month = datetime.strptime(raw.strip(), "%Y-%m").date()
     except ValueError:
-        raise FilterError("month", f"{raw!r} is not a month (YYYY-MM)") from None
+        raise FilterError(
+            "month", gettext("“%(value)s” is not a month (YYYY-MM)") % {"value": raw}
+        ) from None
     if month > today.replace(day=1):
-        raise FilterError("month", "must not be in the future")
+        raise FilterError("month", gettext("must not be in the future"))
     return month
 
 

@@ -166,5 +166,5 @@ def test_a_goal_whose_tag_was_deleted_says_so_instead_of_failing(
     goal_create(by=owner, metric="mrr", target=Decimal(100), filters={"tag": ["vip"]})
     Tag.objects.filter(name="vip").delete()  # no action deletes tags yet; the data can
     html = owner_client.get(reverse("goals:list")).content.decode()
-    assert "This goal cannot be read: tag: unknown tag" in html
+    assert "This goal cannot be read: Tag: unknown tag" in html
     assert owner_client.get(reverse("goals:panel")).status_code == 200

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ FIELDS: dict[str, list[Field]] = {
     "customers": [
         Field("external_id", _("External ID"), True, (*EXTERNAL_ID, "customer id", "客户id", "客户编号")),
         Field("name", _("Name"), True, ("name", "company", "customer name", "company name", "名称", "客户名称", "公司", "公司名称", "姓名")),
-        Field("email", _("Email"), False, ("email", "e-mail", "email address", "邮箱", "电子邮箱", "邮件")),
+        Field("email", pgettext_lazy("email address", "Email"), False, ("email", "e-mail", "email address", "邮箱", "电子邮箱", "邮件")),
         Field("phone", _("Phone"), False, ("phone", "telephone", "mobile", "电话", "手机", "手机号")),
         Field("industry", _("Industry"), False, ("industry", "sector", "行业")),
         Field("size", _("Employees"), False, ("size", "employees", "company size", "员工数", "规模", "人数")),
@@ -41,7 +42,7 @@ FIELDS: dict[str, list[Field]] = {
     "contacts": [
         Field("customer", _("Customer external ID"), True, CUSTOMER_REF),
         Field("name", _("Name"), True, ("name", "contact name", "full name", "名称", "姓名", "联系人")),
-        Field("email", _("Email"), False, ("email", "e-mail", "email address", "邮箱", "电子邮箱")),
+        Field("email", pgettext_lazy("email address", "Email"), False, ("email", "e-mail", "email address", "邮箱", "电子邮箱")),
         Field("phone", _("Phone"), False, ("phone", "telephone", "mobile", "电话", "手机", "手机号")),
         Field("title", _("Job title"), False, ("title", "job title", "role", "position", "职位", "职务")),
         Field("external_id", _("External ID"), False, ("contact id", "external id", "联系人id", "外部id")),
@@ -56,9 +57,9 @@ FIELDS: dict[str, list[Field]] = {
         Field("interval", _("Billing interval"), False, ("interval", "billing interval", "billing period", "计费周期", "周期")),
         Field("mrr", _("MRR"), False, ("mrr", "monthly recurring revenue", "月经常性收入", "月收入")),
         Field("currency", _("Currency"), False, ("currency", "币种", "货币")),
-        Field("started_at", _("Started"), False, ("started", "start date", "start", "start date (utc)", "start (utc)", "created", "created (utc)", "date", "开始日期", "开始时间", "日期")),
+        Field("started_at", pgettext_lazy("date column", "Started"), False, ("started", "start date", "start", "start date (utc)", "start (utc)", "created", "created (utc)", "date", "开始日期", "开始时间", "日期")),
         Field("current_period_end", _("Renews"), False, ("renews", "current period end", "current period end (utc)", "renewal date", "续费日期", "到期日期")),
-        Field("canceled_at", _("Canceled"), False, ("canceled", "cancelled", "canceled at", "canceled at (utc)", "ended at", "ended at (utc)", "取消日期", "取消时间")),
+        Field("canceled_at", pgettext_lazy("date column", "Canceled"), False, ("canceled", "cancelled", "canceled at", "canceled at (utc)", "ended at", "ended at (utc)", "取消日期", "取消时间")),
     ],
     "orders": [
         Field("external_id", _("External ID"), False, ("order id", "external id", "id", "order number", "订单号", "订单编号", "外部id")),
@@ -81,10 +82,10 @@ FIELDS: dict[str, list[Field]] = {
         Field("external_id", _("Stripe customer ID"), True, ("id", "customer id", "stripe customer id", "客户id")),
         Field("name", _("Name"), False, ("name", "customer name", "名称", "姓名")),
         Field("description", _("Description"), False, ("description", "描述")),
-        Field("email", _("Email"), False, ("email", "customer email", "邮箱")),
+        Field("email", pgettext_lazy("email address", "Email"), False, ("email", "customer email", "邮箱")),
         Field("phone", _("Phone"), False, ("phone", "电话")),
         Field("country", _("Country"), False, ("address country", "country", "国家")),
-        Field("created", _("Created"), False, ("created (utc)", "created", "创建时间")),
+        Field("created", pgettext_lazy("date column", "Created"), False, ("created (utc)", "created", "创建时间")),
         Field("tend_external_id", _("Tend external ID (metadata)"), False, ("tend_external_id (metadata)", "tend external id", "tend_external_id")),
     ],
     # Stripe Dashboard → Subscriptions → Export: id, Customer ID, Customer Name, Customer Email,
@@ -106,11 +107,11 @@ FIELDS: dict[str, list[Field]] = {
         Field("quantity", _("Quantity"), False, ("quantity", "qty", "数量")),
         Field("percent_off", _("Coupon percent off"), False, ("percent off", "coupon percent off", "discount percent", "discount percent off")),
         Field("amount_off", _("Coupon amount off"), False, ("amount off", "coupon amount off", "discount amount off")),
-        Field("created", _("Created"), False, ("created (utc)", "created", "创建时间")),
-        Field("started_at", _("Started"), False, ("start date (utc)", "start (utc)", "start date", "start", "开始日期")),
+        Field("created", pgettext_lazy("date column", "Created"), False, ("created (utc)", "created", "创建时间")),
+        Field("started_at", pgettext_lazy("date column", "Started"), False, ("start date (utc)", "start (utc)", "start date", "start", "开始日期")),
         Field("trial_ends_at", _("Trial ends"), False, ("trial end (utc)", "trial end", "试用结束")),
         Field("current_period_end", _("Renews"), False, ("current period end (utc)", "current period end", "续费日期")),
-        Field("canceled_at", _("Canceled"), False, ("canceled at (utc)", "canceled at", "cancelled at", "取消日期")),
+        Field("canceled_at", pgettext_lazy("date column", "Canceled"), False, ("canceled at (utc)", "canceled at", "cancelled at", "取消日期")),
         Field("ended_at", _("Ended"), False, ("ended at (utc)", "ended at", "结束日期")),
     ],
 }  # fmt: skip

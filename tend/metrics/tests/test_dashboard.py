@@ -258,7 +258,7 @@ def test_survival_by_plan_and_channel_swap_in_with_htmx(owner_client, book):
         html = response.content.decode()
         assert 'id="survival-card"' in html and f'data-by="{by}"' in html
     bad = owner_client.get("/metrics/survival/", {"by": "moon"}, HTTP_HX_REQUEST="true")
-    assert bad.status_code == 400 and "by" in bad.content.decode()
+    assert bad.status_code == 400 and "Group the curves" in bad.content.decode()
 
 
 def test_channel_table_lists_cac_and_ltv_per_channel(owner_client, book):
@@ -278,6 +278,16 @@ def test_freshness_is_shown_with_the_build_time(owner_client, book):
 
 
 # --- bad filters --------------------------------------------------------------------------
+
+FIELD_LABELS = {
+    "period": "Period",
+    "start": "From month",
+    "end": "To month",
+    "plan": "Plan",
+    "channel": "Channel",
+    "country": "Country",
+    "tag": "Tag",
+}
 
 
 @pytest.mark.parametrize(
@@ -302,7 +312,8 @@ def test_a_bad_filter_gets_a_message_naming_the_field(viewer_client, book, query
     html = response.content.decode()
     message = re.search(r'id="filter-error" data-field="(\w+)">([^<]*)<', html)
     assert message is not None and message.group(1) == field
-    assert f"“{field}”" in unescape(message.group(2))
+    # The message names the field as its form label does, not by the query key.
+    assert f"“{FIELD_LABELS[field]}”" in unescape(message.group(2))
     assert 'aria-invalid="true"' in html
 
 

@@ -222,7 +222,7 @@ def test_a_founder_browses_customers_in_english_and_chinese(live_server, tmp_pat
         page.screenshot(path=SCREENSHOTS / "customers-list-zh.png", full_page=True)
 
         page.goto(f"{live_server.url}/data-quality/")
-        expect(page.locator("[data-source=tracking]")).to_contain_text("3590")
+        expect(page.locator("[data-source=tracking]")).to_contain_text("3,590")
         page.screenshot(path=SCREENSHOTS / "data-quality-zh.png", full_page=True)
 
         page.set_viewport_size({"width": 390, "height": 844})

@@ -40,7 +40,10 @@ def walk(page, base: str, tmp: Path, name: str, content: str, lang: str) -> None
     path.write_text(content, encoding="utf-8")
     page.goto(f"{base}/imports/")
     page.select_option("#id_kind", "customers")
+    chosen = page.locator("#id_file-chosen")  # the page's own words, not the browser's
+    expect(chosen).to_have_text("未选择文件" if lang == "zh" else "No file chosen")
     page.set_input_files("#id_file", str(path))
+    expect(chosen).to_have_text(name)
     page.screenshot(path=SCREENSHOTS / f"import-upload-{lang}.png", full_page=True)
     page.click("#upload-form button[type=submit]")
     expect(page.locator("#mapping-form")).to_be_visible()

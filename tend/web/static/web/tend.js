@@ -37,6 +37,17 @@
     tooltips(document);
   }
 
+  // A file input's button and "no file" text come from the browser, in its language; the
+  // page shows its own (<input type="file" data-chosen="id">) and names the chosen file here.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!(input instanceof HTMLInputElement) || input.type !== "file" || !input.dataset.chosen) return;
+    var out = document.getElementById(input.dataset.chosen);
+    if (!out) return;
+    var names = Array.prototype.map.call(input.files || [], function (f) { return f.name; });
+    out.textContent = names.length ? names.join(", ") : out.dataset.empty;
+  });
+
   document.addEventListener("DOMContentLoaded", enhance);
   document.addEventListener("htmx:afterSettle", enhance);
 })();
