@@ -57,3 +57,54 @@ class ExchangeRateForm(forms.Form):
             for message in messages:
                 self.add_error(name if name in self.fields else None, message)
         self.mark_invalid()
+
+
+class PlanForm(forms.Form):
+    """Carries the text as typed: ``plan_create``/``plan_update`` check every field at once,
+    so a bad price and a taken code are reported together."""
+
+    name = forms.CharField(label=_("Name"), max_length=1000, required=False)
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=1000,
+        required=False,
+        help_text=_(
+            "How imports, the API and Stripe refer to the plan: letters, digits, - and _, "
+            "e.g. pro-monthly."
+        ),
+    )
+    price = forms.CharField(
+        label=_("Price"),
+        max_length=100,
+        required=False,
+        help_text=_("Per billing interval, e.g. 49 or 49.90."),
+    )
+    interval = forms.CharField(
+        label=_("Billing interval"), required=False, max_length=100, widget=forms.Select()
+    )
+    currency = forms.CharField(
+        label=_("Currency"),
+        max_length=100,
+        required=False,
+        help_text=_("Three-letter ISO 4217 code, such as EUR."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from tend.billing.models import Interval
+
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-control"
+        self.fields["interval"].widget.attrs["class"] = "form-select"
+        self.fields["interval"].widget.choices = Interval.choices  # type: ignore[attr-defined]
+        self.fields["code"].widget.attrs.update(
+            {"spellcheck": "false", "autocapitalize": "none", "placeholder": "pro-monthly"}
+        )
+        self.fields["price"].widget.attrs.update({"inputmode": "decimal", "placeholder": "49.00"})
+        self.fields["currency"].widget.attrs.update(
+            {"autocapitalize": "characters", "spellcheck": "false", "placeholder": "USD"}
+        )
+
+    full_clean = ExchangeRateForm.full_clean
+    mark_invalid = ExchangeRateForm.mark_invalid
+    add_action_errors = ExchangeRateForm.add_action_errors
