@@ -195,6 +195,7 @@ def plan_create(
     errors = _plan_errors(values)
     if errors:
         raise ValidationError(errors)
+    values["price"] = values["price"].quantize(CENT)
     plan = Plan(**values, is_active=True)
     _plan_save(plan)
     audit_record(by=by, label=label, action="plan.create", obj=plan, changes=values)
@@ -215,6 +216,7 @@ def plan_update(*, plan: Plan, by: User | None, label: str = "", **changes: Any)
     errors = _plan_errors(values, plan=plan)
     if errors:
         raise ValidationError(errors)
+    values["price"] = values["price"].quantize(CENT)
     diff = {f: (current[f], values[f]) for f in PLAN_FIELDS if current[f] != values[f]}
     if not diff:
         return plan

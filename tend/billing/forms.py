@@ -9,7 +9,33 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 
-class ExchangeRateForm(forms.Form):
+class MarkedForm(forms.Form):
+    """Invalid fields marked for the eye and for screen readers; an action's errors shown on
+    the fields they name."""
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        self.mark_invalid()
+
+    def mark_invalid(self) -> None:
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                if "is-invalid" not in attrs["class"]:
+                    attrs["class"] += " is-invalid"
+                attrs["aria-invalid"] = "true"
+                attrs["aria-describedby"] = f"id_{name}-error"
+
+    def add_action_errors(self, exc: ValidationError) -> None:
+        """Show the action's ValidationError on the fields it names."""
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+        for name, messages in errors.items():
+            for message in messages:
+                self.add_error(name if name in self.fields else None, message)
+        self.mark_invalid()
+
+
+class ExchangeRateForm(MarkedForm):
     currency = forms.CharField(
         label=_("Currency"),
         max_length=20,  # longer codes reach the action, whose message says what a code is
@@ -37,29 +63,8 @@ class ExchangeRateForm(forms.Form):
         )
         self.fields["rate"].widget.attrs.update({"placeholder": "1.08", "inputmode": "decimal"})
 
-    def full_clean(self) -> None:
-        super().full_clean()
-        self.mark_invalid()
 
-    def mark_invalid(self) -> None:
-        for name in self.errors:
-            if name in self.fields:
-                attrs = self.fields[name].widget.attrs
-                if "is-invalid" not in attrs["class"]:
-                    attrs["class"] += " is-invalid"
-                attrs["aria-invalid"] = "true"
-                attrs["aria-describedby"] = f"id_{name}-error"
-
-    def add_action_errors(self, exc: ValidationError) -> None:
-        """Show the action's ValidationError on the fields it names."""
-        errors = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
-        for name, messages in errors.items():
-            for message in messages:
-                self.add_error(name if name in self.fields else None, message)
-        self.mark_invalid()
-
-
-class PlanForm(forms.Form):
+class PlanForm(MarkedForm):
     """Carries the text as typed: ``plan_create``/``plan_update`` check every field at once,
     so a bad price and a taken code are reported together."""
 
@@ -104,7 +109,3 @@ class PlanForm(forms.Form):
         self.fields["currency"].widget.attrs.update(
             {"autocapitalize": "characters", "spellcheck": "false", "placeholder": "USD"}
         )
-
-    full_clean = ExchangeRateForm.full_clean
-    mark_invalid = ExchangeRateForm.mark_invalid
-    add_action_errors = ExchangeRateForm.add_action_errors

@@ -1,18 +1,31 @@
-"""REST API shapes of plans and subscriptions (read-only: billing changes come from Stripe,
-imports and the web pages, which keep the MRR ledger in step), and of exchange rates."""
+"""REST API shapes of plans (read and write), subscriptions (read-only: billing changes come
+from Stripe, imports and the web pages, which keep the MRR ledger in step), and of exchange
+rates."""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from ninja import Field, Schema
 from pydantic import Field as PydanticField
 from pydantic import WithJsonSchema
 
-from tend.api.schemas import DecimalText, InputSchema, Money, Page, QueryId, UtcDatetime, money
+from tend.api.schemas import (
+    UNSET,
+    Amount,
+    DecimalText,
+    InputSchema,
+    Money,
+    Page,
+    PlanCode,
+    QueryBool,
+    QueryId,
+    UtcDatetime,
+    money,
+)
 from tend.billing.models import ExchangeRate, Plan, Subscription, SubscriptionStatus
 
 
@@ -31,6 +44,43 @@ class PlanOut(Schema):
 
 class PlanPage(Page):
     items: list[PlanOut]
+
+
+class PlanFilters(Schema):
+    offered: QueryBool | None = Field(
+        None, description="true: only plans offered for new customers; false: only archived ones."
+    )
+
+
+PlanInterval = Literal["week", "month", "quarter", "year"]
+# Three letters, any case (stored in capitals); the server also checks the ISO 4217 list.
+PlanCurrency = Annotated[
+    str,
+    PydanticField(
+        pattern=r"^[A-Za-z]{3}$",
+        description="ISO 4217 code, e.g. EUR; a code not in ISO 4217 is a 422.",
+    ),
+]
+
+
+class PlanIn(InputSchema):
+    """A new plan, offered at once. A code another plan has is a 409."""
+
+    code: PlanCode
+    name: str = Field(..., min_length=1, max_length=120)
+    price: Amount = Field(..., description="Per billing interval; 0 or more, two decimals.")
+    interval: PlanInterval = "month"
+    currency: PlanCurrency | None = Field(None, description="Default: `TEND_CURRENCY`.")
+
+
+class PlanPatch(InputSchema):
+    """Change only the fields sent. Subscriptions already on the plan keep their own price."""
+
+    code: PlanCode = Field(UNSET)
+    name: str = Field(UNSET, min_length=1, max_length=120)
+    price: Amount = Field(UNSET)
+    interval: PlanInterval = Field(UNSET)
+    currency: PlanCurrency = Field(UNSET)
 
 
 class SubscriptionOut(Schema):
