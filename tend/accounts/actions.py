@@ -103,9 +103,7 @@ def user_change_role(*, user: User, role: str, by: User | None, label: str = "")
     """Give ``user`` another role. The last active owner cannot be demoted (ValidationError
     on ``role``): someone must always be able to manage users and keys."""
     if role not in Role.values:
-        raise ValidationError(
-            {"role": _("Choose owner, member or viewer.")}, code="invalid_choice"
-        )
+        raise ValidationError({"role": _("Choose owner, member or viewer.")}, code="invalid_choice")
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.role == role:
         return user

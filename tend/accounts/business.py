@@ -57,9 +57,11 @@ def business_settings() -> list[SettingRow]:
         ),
         _row(
             _("Business model"),
-            str(_("B2B: customers are companies") if model == "b2b" else _(
-                "B2C: customers are people"
-            )),
+            str(
+                _("B2B: customers are companies")
+                if model == "b2b"
+                else _("B2C: customers are people")
+            ),
             "TEND_BUSINESS_MODEL",
             _("b2b or b2c. In B2C a tracked person becomes a customer of their own."),
         ),

@@ -142,7 +142,7 @@ class ApiKeyForm(BootstrapForm):
         field = self.fields["user"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = User.objects.filter(is_active=True).order_by("username")
-        field.label_from_instance = _user_choice  # type: ignore[method-assign]
+        field.label_from_instance = _user_choice  # type: ignore[method-assign,assignment]
         self.fields["name"].widget.attrs["spellcheck"] = "false"
 
     def clean_name(self) -> str:

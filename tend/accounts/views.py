@@ -283,10 +283,14 @@ def key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
             apikey_revoke(key=key, by=me)
             messages.success(request, _("Revoked the key “%(name)s”.") % {"name": key.name})
         else:
-            messages.info(request, _("The key “%(name)s” was already revoked.") % {"name": key.name})
+            messages.info(
+                request, _("The key “%(name)s” was already revoked.") % {"name": key.name}
+            )
         return redirect("settings:keys")
     return render(
-        request, "accounts/key_revoke.html", {"section": "keys", "key": key, "status": key_status(key)}
+        request,
+        "accounts/key_revoke.html",
+        {"section": "keys", "key": key, "status": key_status(key)},
     )
 
 

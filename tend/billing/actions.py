@@ -110,7 +110,7 @@ def _plan_errors(values: dict[str, Any], *, plan: Plan | None = None) -> dict[st
             )
             % {"value": code}
         ]
-    elif Plan.objects.filter(code=code).exclude(pk=plan.pk if plan else None).exists():
+    elif Plan.objects.filter(code=code).exclude(pk=plan.pk if plan else 0).exists():
         errors["code"] = [
             ValidationError(
                 _("Another plan has the code “%(value)s”.") % {"value": code}, code="unique"
@@ -132,11 +132,13 @@ def _plan_errors(values: dict[str, Any], *, plan: Plan | None = None) -> dict[st
         errors["price"] = [_("A price has at most two decimal places.")]
     if values["interval"] not in Interval.values:
         errors["interval"] = [
-            _("Choose the billing interval: %(choices)s.")
-            % {"choices": ", ".join(Interval.values)}
+            _("Choose the billing interval: %(choices)s.") % {"choices": ", ".join(Interval.values)}
         ]
     currency = values["currency"]
-    if not re.fullmatch(r"[A-Z]{3}", currency) or pycountry.currencies.get(alpha_3=currency) is None:
+    if (
+        not re.fullmatch(r"[A-Z]{3}", currency)
+        or pycountry.currencies.get(alpha_3=currency) is None
+    ):
         errors["currency"] = [
             _("“%(value)s” is not an ISO 4217 currency code, such as USD or EUR.")
             % {"value": currency}

@@ -150,13 +150,16 @@ def _plan_rows() -> list[dict[str, Any]]:
     ]
 
 
-def _plans_page(request: HttpRequest, form: PlanForm | None = None, status: int = 200) -> HttpResponse:
+def _plans_page(
+    request: HttpRequest, form: PlanForm | None = None, status: int = 200
+) -> HttpResponse:
     return render(
         request,
         "billing/plans.html",
         {
             "rows": _plan_rows(),
-            "form": form or PlanForm(initial={"currency": reporting_currency(), "interval": "month"}),
+            "form": form
+            or PlanForm(initial={"currency": reporting_currency(), "interval": "month"}),
             "reporting": reporting_currency(),
             "can_write": can_write(request.user),
         },
@@ -173,7 +176,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     form = PlanForm(request.POST)
     if form.is_valid():
         try:
-            plan = plan_create(**form.cleaned_data, by=request.user)  # type: ignore[misc]
+            plan = plan_create(**form.cleaned_data, by=require_write(request.user))
         except ValidationError as exc:
             form.add_action_errors(exc)
         else:

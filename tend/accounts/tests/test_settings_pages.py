@@ -150,7 +150,9 @@ def test_an_owner_changes_a_role_and_the_audit_log_says_so(owner_client, owner, 
 
 
 def test_the_last_active_owner_can_be_neither_demoted_nor_deactivated(owner_client, owner, member):
-    response = owner_client.post(f"/settings/users/{owner.pk}/role/", {"role": "member"}, follow=True)
+    response = owner_client.post(
+        f"/settings/users/{owner.pk}/role/", {"role": "member"}, follow=True
+    )
     assert "olivia is the last active owner" in response.content.decode()
     owner.refresh_from_db()
     assert owner.role == Role.OWNER
@@ -183,7 +185,7 @@ def test_nobody_deactivates_themselves(owner_client, owner):
 
 
 def test_a_deactivated_user_cannot_log_in_and_their_key_is_refused(owner_client, member):
-    key, raw = apikey_create(name="ci", kind="read", by=member)
+    _key, raw = apikey_create(name="ci", kind="read", by=member)
     api = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert api.get("/api/v1/customers").status_code == 200
     owner_client.post(f"/settings/users/{member.pk}/deactivate/")
@@ -247,7 +249,9 @@ def test_a_viewer_may_be_given_read_keys_only_with_a_clear_message(owner_client,
 
 
 def test_every_problem_of_a_new_key_is_reported_at_once(owner_client):
-    response = owner_client.post("/settings/api-keys/", {"name": "  ", "kind": "root", "user": "999"})
+    response = owner_client.post(
+        "/settings/api-keys/", {"name": "  ", "kind": "root", "user": "999"}
+    )
     assert response.status_code == 422
     page = response.content.decode()
     assert page.count("invalid-feedback") == 3

@@ -285,8 +285,13 @@ def test_a_read_key_lists_plans_but_cannot_change_them(owner):
     api = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
     before = _plans()
     assert api.get("/api/v1/plans").status_code == 200
-    assert api.post(
-        "/api/v1/plans", {"code": "x", "name": "X", "price": "1"}, content_type="application/json"
-    ).status_code == 403
+    assert (
+        api.post(
+            "/api/v1/plans",
+            {"code": "x", "name": "X", "price": "1"},
+            content_type="application/json",
+        ).status_code
+        == 403
+    )
     assert api.post(f"/api/v1/plans/{plan.pk}/archive").status_code == 403
     assert _plans() == before
