@@ -10,6 +10,7 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tend.accounts.models import ApiKeyKind, Role, User
 from tend.lib.access import key_kind_refusal
@@ -75,7 +76,8 @@ class UserAddForm(BootstrapForm):
     username = forms.CharField(label=_("Username"), max_length=150)
     first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
-    email = forms.EmailField(label=_("Email"), max_length=254, required=False)
+    email = forms.EmailField(label=pgettext_lazy("email address", "Email"), max_length=254,
+                             required=False)  # fmt: skip
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MEMBER,
                              help_text=ROLE_HELP)  # fmt: skip
     password = forms.CharField(

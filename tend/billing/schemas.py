@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from django.conf import settings
 from ninja import Field, Schema
 from pydantic import Field as PydanticField
-from pydantic import WithJsonSchema
+from pydantic import AfterValidator, WithJsonSchema
 
 from tend.api.schemas import (
     UNSET,
@@ -53,21 +53,39 @@ class PlanFilters(Schema):
 
 
 PlanInterval = Literal["week", "month", "quarter", "year"]
-# Three letters, any case (stored in capitals); the server also checks the ISO 4217 list.
+def _iso_4217() -> list[str]:
+    import pycountry
+
+    return sorted(c.alpha_3 for c in pycountry.currencies)
+
+
+ISO_4217 = _iso_4217()
+_ISO_4217_SET = frozenset(ISO_4217)
+
+
+def _currency(value: str) -> str:
+    if value not in _ISO_4217_SET:
+        raise ValueError(f"“{value}” is not an ISO 4217 currency code, such as USD or EUR.")
+    return value
+
+
+# An ISO 4217 code in capitals; the document lists them all, so what it calls valid is.
 PlanCurrency = Annotated[
     str,
-    PydanticField(
-        pattern=r"^[A-Za-z]{3}$",
-        description="ISO 4217 code, e.g. EUR; a code not in ISO 4217 is a 422.",
+    AfterValidator(_currency),
+    WithJsonSchema(
+        {"type": "string", "enum": ISO_4217, "description": "ISO 4217 code, e.g. EUR."}
     ),
 ]
+# Text with at least one character that is not a space (names are stored trimmed).
+PlanName = Annotated[str, PydanticField(min_length=1, max_length=120, pattern=r"\S")]
 
 
 class PlanIn(InputSchema):
     """A new plan, offered at once. A code another plan has is a 409."""
 
     code: PlanCode
-    name: str = Field(..., min_length=1, max_length=120)
+    name: PlanName
     price: Amount = Field(..., description="Per billing interval; 0 or more, two decimals.")
     interval: PlanInterval = "month"
     currency: PlanCurrency | None = Field(None, description="Default: `TEND_CURRENCY`.")
@@ -77,7 +95,7 @@ class PlanPatch(InputSchema):
     """Change only the fields sent. Subscriptions already on the plan keep their own price."""
 
     code: PlanCode = Field(UNSET)
-    name: str = Field(UNSET, min_length=1, max_length=120)
+    name: PlanName = Field(UNSET)
     price: Amount = Field(UNSET)
     interval: PlanInterval = Field(UNSET)
     currency: PlanCurrency = Field(UNSET)

@@ -225,7 +225,7 @@ def api(member):  # type: ignore[no-untyped-def]
 def test_plans_are_created_changed_archived_and_restored_through_the_api(api, member):
     made = api.post(
         "/api/v1/plans",
-        {"code": "team", "name": "Team", "price": "99.00", "interval": "year", "currency": "eur"},
+        {"code": "team", "name": "Team", "price": "99.00", "interval": "year", "currency": "EUR"},
         content_type="application/json",
     )
     assert made.status_code == 201, made.json()
@@ -246,12 +246,12 @@ def test_plans_are_created_changed_archived_and_restored_through_the_api(api, me
 def test_the_api_names_every_field_at_fault(api):
     response = api.post(
         "/api/v1/plans",
-        {"code": "a b", "name": "", "price": 5, "interval": "daily", "extra": 1},
+        {"code": "a b", "name": " ", "price": 5, "interval": "daily", "currency": "eur", "extra": 1},
         content_type="application/json",
     )
     assert response.status_code == 422
     fields = {e["field"] for e in response.json()["errors"]}
-    assert fields == {"code", "name", "price", "interval", "extra"}
+    assert fields == {"code", "name", "price", "interval", "currency", "extra"}
 
 
 def test_a_currency_outside_iso_4217_is_a_422_and_a_taken_code_a_409(api):
