@@ -53,6 +53,8 @@ class PlanFilters(Schema):
 
 
 PlanInterval = Literal["week", "month", "quarter", "year"]
+
+
 def _iso_4217() -> list[str]:
     import pycountry
 
@@ -73,9 +75,7 @@ def _currency(value: str) -> str:
 PlanCurrency = Annotated[
     str,
     AfterValidator(_currency),
-    WithJsonSchema(
-        {"type": "string", "enum": ISO_4217, "description": "ISO 4217 code, e.g. EUR."}
-    ),
+    WithJsonSchema({"type": "string", "enum": ISO_4217, "description": "ISO 4217 code, e.g. EUR."}),
 ]
 # Text with at least one character that is not a space (names are stored trimmed).
 PlanName = Annotated[str, PydanticField(min_length=1, max_length=120, pattern=r"\S")]

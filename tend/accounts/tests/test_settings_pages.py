@@ -315,3 +315,59 @@ def test_settings_link_is_in_the_menu_for_everyone_and_owner_links_for_owners(
     assert 'href="/settings/"' in viewer_page and 'href="/settings/api-keys/"' in owner_page
     assert 'href="/settings/api-keys/"' not in viewer_page
     assert 'href="/billing/plans/"' in viewer_page
+
+
+# --- hostile input -------------------------------------------------------------------------
+
+
+def test_hostile_text_in_the_settings_forms_is_a_422_and_changes_nothing(owner_client, owner):
+    users_before = User.objects.count()
+    for data in [
+        {"username": "nul\x00", "role": "member"},
+        {"username": "x" * 151, "role": "member"},
+        {"username": "has space", "role": "member"},
+        {"username": "ok", "role": "member", "email": "a@b.c\x00"},
+        {"username": "ok", "role": ["owner", "viewer"], "first_name": "x" * 151},
+    ]:
+        response = owner_client.post("/settings/users/", data)
+        assert response.status_code == 422, data
+    assert User.objects.count() == users_before
+    for data in [
+        {"name": "k\x00", "kind": "read", "user": owner.pk},
+        {"name": "k" * 101, "kind": "read", "user": owner.pk},
+        {"name": "k", "kind": "read", "user": "1; DROP TABLE"},
+        {"name": "k", "kind": "read", "user": str(2**70)},
+    ]:
+        assert owner_client.post("/settings/api-keys/", data).status_code == 422, data
+    assert not ApiKey.objects.exists()
+    assert owner_client.post("/settings/language/", {"language": "\x00"}).status_code == 422
+    response = owner_client.post(
+        "/settings/password/", {"old_password": "\x00", "new_password1": "x" * 5000}
+    )
+    assert response.status_code == 422
+
+
+def test_markup_in_names_is_shown_as_text(owner_client, owner):
+    owner_client.post(
+        "/settings/users/",
+        {"username": "eve", "first_name": "<script>alert(1)</script>", "role": "viewer"},
+    )
+    apikey_create(name='<img src=x onerror="alert(1)">', kind="read", by=owner)
+    for url in ("/settings/users/", "/settings/api-keys/"):
+        page = owner_client.get(url).content.decode()
+        assert "<script>alert(1)</script>" not in page and "<img src=x" not in page, url
+        assert "&lt;" in page
+
+
+def test_unknown_or_malformed_ids_are_404s(owner_client):
+    assert owner_client.post("/settings/users/999999/role/", {"role": "owner"}).status_code == 404
+    assert owner_client.post("/settings/users/999999/deactivate/").status_code == 404
+    assert owner_client.get("/settings/api-keys/999999/revoke/").status_code == 404
+    assert owner_client.get("/settings/users/abc/role/").status_code == 404
+
+
+def test_an_unknown_role_is_refused_with_a_message(owner_client, member):
+    response = owner_client.post(f"/settings/users/{member.pk}/role/", {"role": "god"}, follow=True)
+    assert "Select a valid choice" in response.content.decode()
+    member.refresh_from_db()
+    assert member.role == Role.MEMBER

@@ -246,7 +246,14 @@ def test_plans_are_created_changed_archived_and_restored_through_the_api(api, me
 def test_the_api_names_every_field_at_fault(api):
     response = api.post(
         "/api/v1/plans",
-        {"code": "a b", "name": " ", "price": 5, "interval": "daily", "currency": "eur", "extra": 1},
+        {
+            "code": "a b",
+            "name": " ",
+            "price": 5,
+            "interval": "daily",
+            "currency": "eur",
+            "extra": 1,
+        },
         content_type="application/json",
     )
     assert response.status_code == 422
