@@ -10,8 +10,8 @@ from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from ninja import Field, Schema
-from pydantic import Field as PydanticField
 from pydantic import AfterValidator, WithJsonSchema
+from pydantic import Field as PydanticField
 
 from tend.api.schemas import (
     UNSET,
