@@ -58,6 +58,11 @@ class BootstrapForm(BootstrapMixin, forms.Form):
 class PasswordForm(BootstrapMixin, PasswordChangeForm):
     """Django's own change-password form: the old password, then the new one twice."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The page has two forms; neither takes the focus on arrival.
+        self.fields["old_password"].widget.attrs.pop("autofocus", None)
+
 
 class LanguageForm(BootstrapForm):
     language = forms.ChoiceField(

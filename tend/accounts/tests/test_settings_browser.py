@@ -63,6 +63,7 @@ def test_an_owner_manages_users_keys_and_plans_in_english_and_chinese(live_serve
         page.click("#create-key button[type=submit]")
         raw = page.input_value("#raw-key")
         assert raw.startswith("tr_")
+        page.screenshot(path=SCREENSHOTS / "settings-api-key-created-en.png", full_page=True)
 
         for language in ("en", "zh"):
             if language == "zh":
@@ -87,6 +88,8 @@ def test_an_owner_manages_users_keys_and_plans_in_english_and_chinese(live_serve
                         path=SCREENSHOTS / f"settings-{name}-{language}-{size}.png", full_page=True
                     )
         page.set_viewport_size(SIZES["desktop"])
+        page.goto(f"{base}/settings/")
+        page.screenshot(path=SCREENSHOTS / "settings-account-zh-desktop.png", full_page=True)
         page.goto(f"{base}/settings/business/")
         page.screenshot(path=SCREENSHOTS / "settings-business-zh-desktop.png", full_page=True)
         assert errors == []
