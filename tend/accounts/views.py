@@ -182,6 +182,8 @@ def user_role(request: HttpRequest, pk: int) -> HttpResponse:
             _("%(user)s is now a %(role)s.")
             % {"user": user.username, "role": user.get_role_display().lower()},
         )
+        if user.pk == me.pk and user.role != Role.OWNER:
+            return redirect("settings:account")  # the users page is for owners only now
     return redirect("settings:users")
 
 

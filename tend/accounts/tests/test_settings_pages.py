@@ -371,3 +371,12 @@ def test_an_unknown_role_is_refused_with_a_message(owner_client, member):
     assert "Select a valid choice" in response.content.decode()
     member.refresh_from_db()
     assert member.role == Role.MEMBER
+
+
+def test_an_owner_who_steps_down_lands_on_their_account_page(owner_client, owner):
+    user_create(username="otto", password=PASSWORD, role=Role.OWNER)
+    response = owner_client.post(f"/settings/users/{owner.pk}/role/", {"role": "member"})
+    assert response["Location"] == "/settings/"
+    owner.refresh_from_db()
+    assert owner.role == Role.MEMBER and not owner.is_superuser and not owner.is_staff
+    assert owner_client.get("/settings/users/").status_code == 403
