@@ -219,11 +219,15 @@ def user_reactivate_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("settings:users")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def user_password_reset(request: HttpRequest, pk: int) -> HttpResponse:
-    """Give a user a new temporary password, shown once on this response only."""
+    """Ask, then give a user a new temporary password, shown once on this response only."""
     me = require_manage(request.user)
     user = _target(pk)
+    if request.method != "POST":
+        return render(
+            request, "accounts/user_password_reset.html", {"section": "users", "target": user}
+        )
     password = temporary_password()
     user_set_password(user=user, password=password, by=me, reset=True)
     if user.pk == me.pk:

@@ -197,6 +197,10 @@ def test_a_deactivated_user_cannot_log_in_and_their_key_is_refused(owner_client,
 
 
 def test_an_owner_resets_a_password_and_sees_it_once(owner_client, member):
+    confirm = owner_client.get(f"/settings/users/{member.pk}/password/")
+    assert "Reset the password of mike?" in confirm.content.decode()
+    member.refresh_from_db()
+    assert member.check_password(PASSWORD)  # asking changes nothing
     response = owner_client.post(f"/settings/users/{member.pk}/password/")
     assert response.status_code == 200 and response["Cache-Control"] == "no-store"
     temporary = _temporary_password(response)
