@@ -11,4 +11,5 @@ urlpatterns = [
     path("metrics/", include("tend.metrics.urls")),
     path("goals/", include("tend.goals.urls")),
     path("billing/", include("tend.billing.urls")),
+    path("settings/", include("tend.accounts.urls")),
 ]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hmac
+import secrets
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tend.accounts.models import ApiKey, AuditEntry, Role, User
 from tend.lib.access import key_kind_refusal
@@ -61,7 +64,10 @@ def user_create(
     password: str,
     role: str = Role.MEMBER,
     email: str = "",
+    first_name: str = "",
+    last_name: str = "",
     by: User | None = None,
+    label: str = "",
 ) -> User:
     """Create a login with ``role``; owners also get Django admin rights."""
     if role not in Role.values:
@@ -71,34 +77,172 @@ def user_create(
         email=email,
         password=password,
         role=role,
+        first_name=first_name,
+        last_name=last_name,
         is_staff=role == Role.OWNER,
         is_superuser=role == Role.OWNER,
     )
-    audit_record(by=by, action="user.create", obj=user, changes={"role": role})
+    audit_record(by=by, label=label, action="user.create", obj=user, changes={"role": role})
+    return user
+
+
+def temporary_password() -> str:
+    """A random password to hand over once; its user should change it after logging in."""
+    return secrets.token_urlsafe(12)
+
+
+def _other_active_owners(user: User) -> int:
+    """How many active owners there are besides ``user``, with their rows locked so two
+    owners demoting each other at once cannot both succeed."""
+    owners = User.objects.select_for_update().filter(role=Role.OWNER, is_active=True)
+    return sum(1 for pk in owners.values_list("pk", flat=True) if pk != user.pk)
+
+
+@transaction.atomic
+def user_change_role(*, user: User, role: str, by: User | None, label: str = "") -> User:
+    """Give ``user`` another role. The last active owner cannot be demoted (ValidationError
+    on ``role``): someone must always be able to manage users and keys."""
+    if role not in Role.values:
+        raise ValidationError({"role": _("Choose owner, member or viewer.")}, code="invalid_choice")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.role == role:
+        return user
+    if user.role == Role.OWNER and user.is_active and _other_active_owners(user) == 0:
+        raise ValidationError(
+            {
+                "role": _(
+                    "%(user)s is the last active owner. Make another user an owner first, "
+                    "so someone can still manage users and keys."
+                )
+                % {"user": user.username}
+            },
+            code="last_owner",
+        )
+    before = user.role
+    user.role = role
+    user.is_staff = user.is_superuser = role == Role.OWNER
+    user.save(update_fields=["role", "is_staff", "is_superuser"])
+    audit_record(by=by, label=label, action="user.role", obj=user, changes={"role": (before, role)})
     return user
 
 
 @transaction.atomic
-def apikey_create(*, name: str, kind: str, by: User) -> tuple[ApiKey, str]:
-    """Create a key acting for ``by`` and return it with the raw secret, which is never stored
-    or shown again. A viewer may own ``read`` keys only (ValidationError on ``kind``)."""
-    refusal = key_kind_refusal(by, kind)
+def user_deactivate(*, user: User, by: User | None, label: str = "") -> User:
+    """Stop ``user`` from logging in; their API keys are refused from the next request on.
+    Refused (ValidationError) for yourself and for the last active owner."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if by is not None and by.pk == user.pk:
+        raise ValidationError(
+            _("You cannot deactivate yourself. Ask another owner to do it."), code="self"
+        )
+    if not user.is_active:
+        return user
+    if user.role == Role.OWNER and _other_active_owners(user) == 0:
+        raise ValidationError(
+            _(
+                "%(user)s is the last active owner and cannot be deactivated. Make another "
+                "user an owner first."
+            )
+            % {"user": user.username},
+            code="last_owner",
+        )
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    audit_record(
+        by=by, label=label, action="user.deactivate", obj=user, changes={"is_active": (True, False)}
+    )
+    return user
+
+
+@transaction.atomic
+def user_reactivate(*, user: User, by: User | None, label: str = "") -> User:
+    """Let a deactivated user log in again; their unrevoked API keys work again."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active:
+        return user
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    audit_record(
+        by=by, label=label, action="user.reactivate", obj=user, changes={"is_active": (False, True)}
+    )
+    return user
+
+
+@transaction.atomic
+def user_set_password(
+    *, user: User, password: str, by: User | None, label: str = "", reset: bool = False
+) -> User:
+    """Set ``user``'s password (already validated by the caller's form). ``reset`` marks an
+    owner handing out a temporary password; the audit row never holds the password."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_record(
+        by=by,
+        label=label,
+        action="user.password_reset" if reset else "user.password_change",
+        obj=user,
+    )
+    return user
+
+
+@transaction.atomic
+def user_set_language(*, user: User, language: str, by: User | None, label: str = "") -> User:
+    """Choose the language of ``user``'s pages and emails; empty follows the browser."""
+    codes = {code for code, _name in settings.LANGUAGES}
+    if language and language not in codes:
+        raise ValidationError(
+            {"language": _("Choose one of: %(codes)s.") % {"codes": ", ".join(sorted(codes))}},
+            code="invalid_choice",
+        )
+    if user.language == language:
+        return user
+    before = user.language
+    user.language = language
+    user.save(update_fields=["language"])
+    audit_record(
+        by=by,
+        label=label,
+        action="user.language",
+        obj=user,
+        changes={"language": (before, language)},
+    )
+    return user
+
+
+@transaction.atomic
+def apikey_create(
+    *, name: str, kind: str, by: User, user: User | None = None, label: str = ""
+) -> tuple[ApiKey, str]:
+    """Create a key acting as ``user`` (default: ``by``) and return it with the raw secret,
+    which is never stored or shown again. The key has exactly its user's rights; a viewer may
+    own ``read`` keys only and a deactivated user none (ValidationError on ``kind``)."""
+    owner = user if user is not None else by
+    refusal = key_kind_refusal(owner, kind)
     if refusal is not None:
         raise ValidationError({"kind": refusal}, code="kind_not_allowed")
     raw, lookup = ApiKey.generate(kind)
     key = ApiKey.objects.create(
-        name=name, kind=kind, lookup=lookup, hashed=ApiKey.hash(raw), created_by=by
+        name=name, kind=kind, lookup=lookup, hashed=ApiKey.hash(raw), created_by=owner
     )
-    audit_record(by=by, action="apikey.create", obj=key, changes={"name": name, "kind": kind})
+    audit_record(
+        by=by,
+        label=label,
+        action="apikey.create",
+        obj=key,
+        changes={"name": name, "kind": kind, "user": owner.username},
+    )
     return key, raw
 
 
 @transaction.atomic
-def apikey_revoke(*, key: ApiKey, by: User) -> ApiKey:
-    """Revoke a key; requests with it are refused from now on."""
+def apikey_revoke(*, key: ApiKey, by: User | None, label: str = "") -> ApiKey:
+    """Revoke a key; requests with it are refused from now on. Revoking twice keeps the
+    first time."""
+    if key.revoked_at is not None:
+        return key
     key.revoked_at = timezone.now()
     key.save(update_fields=["revoked_at"])
-    audit_record(by=by, action="apikey.revoke", obj=key)
+    audit_record(by=by, label=label, action="apikey.revoke", obj=key)
     return key
 
 

@@ -19,8 +19,8 @@ The REST API of Tend. Full guide with examples: `docs/api.md`.
 
 ## Authentication
 
-Send an API key: `Authorization: Bearer <key>`. Create one with
-`tend apikey create --name NAME --kind read|read_write --user USERNAME`.
+Send an API key: `Authorization: Bearer <key>`. Create one under Settings → API keys
+(owners) or with `tend apikey create --name NAME --kind read|read_write --user USERNAME`.
 
 | Key kind | GET | POST / PATCH / DELETE |
 |---|---|---|

@@ -29,6 +29,7 @@ from tend.billing.ledger import CENT, classify, monthly_amount
 from tend.billing.models import (
     MRR_STATUSES,
     ExchangeRate,
+    Interval,
     MrrMovement,
     Order,
     OrderStatus,
@@ -83,6 +84,176 @@ def plan_upsert(
         action="plan.create" if created else "plan.update",
         obj=plan,
         changes={"price": price, "interval": interval},
+    )
+    return plan
+
+
+# The price column: 10 digits before the point, 2 after (``max_digits=12, decimal_places=2``).
+MAX_PRICE = Decimal("9999999999.99")
+PLAN_FIELDS = ("code", "name", "price", "interval", "currency")
+
+
+def _plan_errors(values: dict[str, Any], *, plan: Plan | None = None) -> dict[str, list[Any]]:
+    """Every problem with a plan's values at once, each under its field (a taken code with
+    the code ``unique``, which the API answers with 409)."""
+    import pycountry
+
+    errors: dict[str, list[Any]] = {}
+    code = values["code"]
+    if not code:
+        errors["code"] = [_("Give the plan a code, such as “pro-monthly”.")]
+    elif len(code) > 60 or not re.fullmatch(r"[-a-zA-Z0-9_]+", code):
+        errors["code"] = [
+            _(
+                "A code has at most 60 letters (a–z), digits, hyphens and underscores; "
+                "“%(value)s” is not one."
+            )
+            % {"value": code}
+        ]
+    elif Plan.objects.filter(code=code).exclude(pk=plan.pk if plan else 0).exists():
+        errors["code"] = [
+            ValidationError(
+                _("Another plan has the code “%(value)s”.") % {"value": code}, code="unique"
+            )
+        ]
+    name = values["name"]
+    if not name:
+        errors["name"] = [_("Give the plan a name.")]
+    elif len(name) > 120:
+        errors["name"] = [_("A name has at most 120 characters.")]
+    price = values["price"]
+    if price is None or not price.is_finite():
+        errors["price"] = [_("Give the price as a number, such as 49 or 49.90.")]
+    elif price < 0:
+        errors["price"] = [_("A price cannot be negative.")]
+    elif price > MAX_PRICE:
+        errors["price"] = [_("A price is at most 9,999,999,999.99.")]
+    elif price != price.quantize(CENT):
+        errors["price"] = [_("A price has at most two decimal places.")]
+    if values["interval"] not in Interval.values:
+        errors["interval"] = [
+            _("Choose the billing interval: %(choices)s.") % {"choices": ", ".join(Interval.values)}
+        ]
+    currency = values["currency"]
+    if (
+        not re.fullmatch(r"[A-Z]{3}", currency)
+        or pycountry.currencies.get(alpha_3=currency) is None
+    ):
+        errors["currency"] = [
+            _("“%(value)s” is not an ISO 4217 currency code, such as USD or EUR.")
+            % {"value": currency}
+        ]
+    return errors
+
+
+def _plan_values(
+    *, code: Any, name: Any, price: Any, interval: Any, currency: Any
+) -> dict[str, Any]:
+    """The values as the plan stores them: text trimmed, code as given, currency in capitals."""
+    try:
+        number: Decimal | None = Decimal(str(price).strip()) if price is not None else None
+    except (InvalidOperation, ValueError):
+        number = None
+    return {
+        "code": str(code or "").strip(),
+        "name": str(name or "").strip(),
+        "price": number,
+        "interval": str(interval or "").strip(),
+        "currency": str(currency or "").strip().upper(),
+    }
+
+
+def _plan_save(plan: Plan, fields: list[str] | None = None) -> None:
+    try:
+        with transaction.atomic():
+            plan.save(update_fields=fields)
+    except IntegrityError:
+        # Another writer took the code between the check and the save.
+        taken = _("Another plan has the code “%(value)s”.") % {"value": plan.code}
+        raise ValidationError({"code": [ValidationError(taken, code="unique")]}) from None
+
+
+@transaction.atomic
+def plan_create(
+    *,
+    code: str,
+    name: str,
+    price: Decimal | str,
+    interval: str = Interval.MONTH,
+    currency: str | None = None,
+    by: User | None,
+    label: str = "",
+) -> Plan:
+    """Offer a new plan. Raises ValidationError naming every field at fault at once (a code
+    that is taken or not a slug, a negative or too precise price, an unknown interval or a
+    currency that is not ISO 4217)."""
+    values = _plan_values(
+        code=code,
+        name=name,
+        price=price,
+        interval=interval,
+        currency=currency or settings.TEND_CURRENCY,
+    )
+    errors = _plan_errors(values)
+    if errors:
+        raise ValidationError(errors)
+    values["price"] = values["price"].quantize(CENT)
+    plan = Plan(**values, is_active=True)
+    _plan_save(plan)
+    audit_record(by=by, label=label, action="plan.create", obj=plan, changes=values)
+    return plan
+
+
+@transaction.atomic
+def plan_update(*, plan: Plan, by: User | None, label: str = "", **changes: Any) -> Plan:
+    """Change a plan's code, name, price, interval or currency (only those given). Existing
+    subscriptions keep their own price and MRR; the new values apply to what is added later.
+    Raises ValidationError naming every field at fault at once."""
+    unknown = set(changes) - set(PLAN_FIELDS)
+    if unknown:
+        raise TypeError(f"plan_update() got unknown fields: {sorted(unknown)}")
+    plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    current = {field: getattr(plan, field) for field in PLAN_FIELDS}
+    values = _plan_values(**{**current, **changes})
+    errors = _plan_errors(values, plan=plan)
+    if errors:
+        raise ValidationError(errors)
+    values["price"] = values["price"].quantize(CENT)
+    diff = {f: (current[f], values[f]) for f in PLAN_FIELDS if current[f] != values[f]}
+    if not diff:
+        return plan
+    for field in diff:
+        setattr(plan, field, values[field])
+    _plan_save(plan, list(diff))
+    audit_record(by=by, label=label, action="plan.update", obj=plan, changes=diff)
+    return plan
+
+
+@transaction.atomic
+def plan_archive(*, plan: Plan, by: User | None, label: str = "") -> Plan:
+    """Stop offering a plan: it leaves ``Plan.objects.offered()`` (the pickers for new customers
+    and subscriptions); customers, subscriptions and imports that name it keep it."""
+    return _plan_set_offered(plan=plan, offered=False, by=by, label=label)
+
+
+@transaction.atomic
+def plan_restore(*, plan: Plan, by: User | None, label: str = "") -> Plan:
+    """Offer an archived plan again."""
+    return _plan_set_offered(plan=plan, offered=True, by=by, label=label)
+
+
+def _plan_set_offered(*, plan: Plan, offered: bool, by: User | None, label: str) -> Plan:
+    plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    if plan.is_active == offered:
+        return plan
+    plan.is_active = offered
+    plan.save(update_fields=["is_active"])
+    audit_record(
+        by=by,
+        label=label,
+        action="plan.restore" if offered else "plan.archive",
+        obj=plan,
+        changes={"is_active": (not offered, offered)},
     )
     return plan
 

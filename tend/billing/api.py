@@ -1,4 +1,5 @@
-"""REST endpoints: plans and subscriptions (read-only), exchange rates (read and set).
+"""REST endpoints: plans (list, create, change, archive, restore), subscriptions (read-only),
+exchange rates (read and set).
 
 Subscriptions are written only by Stripe, imports and the pages, so no endpoint here can meet
 a missing exchange rate; the rates themselves are set through ``exchange_rate_set``, whose
@@ -14,8 +15,23 @@ from ninja import Query, Router
 from ninja.responses import Status
 
 from tend.api.auth import Principal
-from tend.api.schemas import ERRORS, ERRORS_404, IsoDate, PageParams, PathId, paginate
-from tend.billing.actions import exchange_rate_delete, exchange_rate_set
+from tend.api.schemas import (
+    ERRORS,
+    ERRORS_404,
+    ERRORS_409,
+    IsoDate,
+    PageParams,
+    PathId,
+    paginate,
+)
+from tend.billing.actions import (
+    exchange_rate_delete,
+    exchange_rate_set,
+    plan_archive,
+    plan_create,
+    plan_restore,
+    plan_update,
+)
 from tend.billing.models import ExchangeRate, Plan, Subscription
 from tend.billing.schemas import (
     CurrencyPath,
@@ -23,7 +39,11 @@ from tend.billing.schemas import (
     ExchangeRateIn,
     ExchangeRateOut,
     ExchangeRatePage,
+    PlanFilters,
+    PlanIn,
+    PlanOut,
     PlanPage,
+    PlanPatch,
     SubscriptionFilters,
     SubscriptionOut,
     SubscriptionPage,
@@ -33,9 +53,62 @@ router = Router()
 
 
 @router.get("/plans", response={200: PlanPage, **ERRORS}, tags=["billing"])
-def plan_list(request: HttpRequest, paging: Query[PageParams]) -> dict[str, Any]:
-    """All plans, cheapest first, including ones no longer offered."""
-    return paginate(Plan.objects.order_by("price", "name", "pk"), paging)
+def plan_list(
+    request: HttpRequest, filters: Query[PlanFilters], paging: Query[PageParams]
+) -> dict[str, Any]:
+    """All plans, cheapest first, including ones no longer offered (`is_active: false`)."""
+    qs = Plan.objects.all()
+    if filters.offered is True:
+        qs = qs.offered()
+    elif filters.offered is False:
+        qs = qs.filter(is_active=False)
+    return paginate(qs.order_by("price", "name", "pk"), paging)
+
+
+def _plan(plan_id: int) -> Plan:
+    plan = Plan.objects.filter(pk=plan_id).first()
+    if plan is None:
+        raise Http404(f"Plan {plan_id} not found.")
+    return plan
+
+
+@router.get("/plans/{plan_id}", response={200: PlanOut, **ERRORS_404}, tags=["billing"])
+def plan_retrieve(request: HttpRequest, plan_id: PathId) -> Plan:
+    """One plan."""
+    return _plan(plan_id)
+
+
+@router.post("/plans", response={201: PlanOut, **ERRORS_409}, tags=["billing"])
+def plan_create_endpoint(request: HttpRequest, payload: PlanIn) -> Status[Plan]:
+    """Create a plan, offered at once. Every field at fault is named in one 422; a code that
+    another plan has is a 409; a currency code that is not in ISO 4217 is a 422."""
+    who = _principal(request)
+    plan = plan_create(**payload.model_dump(), by=who.user, label=who.label)
+    return Status(201, plan)
+
+
+@router.patch("/plans/{plan_id}", response={200: PlanOut, **ERRORS_409}, tags=["billing"])
+def plan_update_endpoint(request: HttpRequest, plan_id: PathId, payload: PlanPatch) -> Plan:
+    """Change the fields sent. Subscriptions already on the plan keep their own price and MRR."""
+    who = _principal(request)
+    return plan_update(
+        plan=_plan(plan_id), by=who.user, label=who.label, **payload.model_dump(exclude_unset=True)
+    )
+
+
+@router.post("/plans/{plan_id}/archive", response={200: PlanOut, **ERRORS_404}, tags=["billing"])
+def plan_archive_endpoint(request: HttpRequest, plan_id: PathId) -> Plan:
+    """Stop offering the plan for new customers and subscriptions; those on it keep it.
+    Archiving an archived plan changes nothing."""
+    who = _principal(request)
+    return plan_archive(plan=_plan(plan_id), by=who.user, label=who.label)
+
+
+@router.post("/plans/{plan_id}/restore", response={200: PlanOut, **ERRORS_404}, tags=["billing"])
+def plan_restore_endpoint(request: HttpRequest, plan_id: PathId) -> Plan:
+    """Offer an archived plan again."""
+    who = _principal(request)
+    return plan_restore(plan=_plan(plan_id), by=who.user, label=who.label)
 
 
 @router.get("/subscriptions", response={200: SubscriptionPage, **ERRORS}, tags=["billing"])

@@ -31,7 +31,16 @@ MONTHS_PER_INTERVAL: dict[str, Decimal] = {
 }
 
 
+class PlanQuerySet(models.QuerySet["Plan"]):
+    def offered(self) -> PlanQuerySet:
+        """Plans that can be chosen for new customers and subscriptions."""
+        return self.filter(is_active=True)
+
+
 class Plan(models.Model):
+    """What a customer pays for. Archiving (``is_active=False``) stops offering it for new
+    customers and subscriptions; customers, subscriptions and imports that name it keep it."""
+
     code = models.SlugField(_("code"), max_length=60, unique=True)
     name = models.CharField(_("name"), max_length=120)
     interval = models.CharField(
@@ -40,6 +49,8 @@ class Plan(models.Model):
     price = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default="USD")
     is_active = models.BooleanField(_("offered"), default=True)
+
+    objects = PlanQuerySet.as_manager()
 
     class Meta:
         ordering = ["price", "name"]

@@ -1,18 +1,31 @@
-"""REST API shapes of plans and subscriptions (read-only: billing changes come from Stripe,
-imports and the web pages, which keep the MRR ledger in step), and of exchange rates."""
+"""REST API shapes of plans (read and write), subscriptions (read-only: billing changes come
+from Stripe, imports and the web pages, which keep the MRR ledger in step), and of exchange
+rates."""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from ninja import Field, Schema
+from pydantic import AfterValidator, WithJsonSchema
 from pydantic import Field as PydanticField
-from pydantic import WithJsonSchema
 
-from tend.api.schemas import DecimalText, InputSchema, Money, Page, QueryId, UtcDatetime, money
+from tend.api.schemas import (
+    UNSET,
+    Amount,
+    DecimalText,
+    InputSchema,
+    Money,
+    Page,
+    PlanCode,
+    QueryBool,
+    QueryId,
+    UtcDatetime,
+    money,
+)
 from tend.billing.models import ExchangeRate, Plan, Subscription, SubscriptionStatus
 
 
@@ -31,6 +44,61 @@ class PlanOut(Schema):
 
 class PlanPage(Page):
     items: list[PlanOut]
+
+
+class PlanFilters(Schema):
+    offered: QueryBool | None = Field(
+        None, description="true: only plans offered for new customers; false: only archived ones."
+    )
+
+
+PlanInterval = Literal["week", "month", "quarter", "year"]
+
+
+def _iso_4217() -> list[str]:
+    import pycountry
+
+    return sorted(c.alpha_3 for c in pycountry.currencies)
+
+
+ISO_4217 = _iso_4217()
+_ISO_4217_SET = frozenset(ISO_4217)
+
+
+def _currency(value: str) -> str:
+    if value not in _ISO_4217_SET:
+        raise ValueError(f"“{value}” is not an ISO 4217 currency code, such as USD or EUR.")
+    return value
+
+
+# An ISO 4217 code in capitals; the document lists them all, so what it calls valid is.
+PlanCurrency = Annotated[
+    str,
+    AfterValidator(_currency),
+    WithJsonSchema({"type": "string", "enum": ISO_4217, "description": "ISO 4217 code, e.g. EUR."}),
+]
+# Text with at least one character that is not a space (names are stored trimmed).
+PlanName = Annotated[str, PydanticField(min_length=1, max_length=120, pattern=r"\S")]
+
+
+class PlanIn(InputSchema):
+    """A new plan, offered at once. A code another plan has is a 409."""
+
+    code: PlanCode
+    name: PlanName
+    price: Amount = Field(..., description="Per billing interval; 0 or more, two decimals.")
+    interval: PlanInterval = "month"
+    currency: PlanCurrency | None = Field(None, description="Default: `TEND_CURRENCY`.")
+
+
+class PlanPatch(InputSchema):
+    """Change only the fields sent. Subscriptions already on the plan keep their own price."""
+
+    code: PlanCode = Field(UNSET)
+    name: PlanName = Field(UNSET)
+    price: Amount = Field(UNSET)
+    interval: PlanInterval = Field(UNSET)
+    currency: PlanCurrency = Field(UNSET)
 
 
 class SubscriptionOut(Schema):

@@ -1,4 +1,5 @@
-"""The exchange rates page: every stored rate, and a form to set one (owners and members)."""
+"""The plans page (every plan, with the customers and subscriptions on it; owners and members
+create, edit, archive and restore) and the exchange rates page."""
 
 from __future__ import annotations
 
@@ -13,11 +14,20 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tend.billing.actions import exchange_rate_delete, exchange_rate_set
+from tend.billing.actions import (
+    PLAN_FIELDS,
+    exchange_rate_delete,
+    exchange_rate_set,
+    plan_archive,
+    plan_create,
+    plan_restore,
+    plan_update,
+)
 from tend.billing.currency import RateBook, reporting_currency
-from tend.billing.forms import ExchangeRateForm
-from tend.billing.models import ExchangeRate, Subscription
-from tend.lib.access import can_write, write_view
+from tend.billing.forms import ExchangeRateForm, PlanForm
+from tend.billing.models import MRR_STATUSES, ExchangeRate, Plan, Subscription
+from tend.customers.models import Customer
+from tend.lib.access import can_write, require_write, write_view
 
 
 def _rows(rates: list[ExchangeRate]) -> list[dict[str, Any]]:
@@ -113,3 +123,108 @@ def rate_delete(request: HttpRequest, pk: int) -> HttpResponse:
         % {"currency": rate.currency, "day": rate.valid_from.isoformat()},
     )
     return redirect("billing:rates")
+
+
+# --- plans ----------------------------------------------------------------------------------
+
+
+def _plan_rows() -> list[dict[str, Any]]:
+    """Every plan, offered ones first, with its counts: four queries whatever the numbers."""
+    customers = dict(
+        Customer.objects.filter(plan__isnull=False)
+        .order_by()
+        .values_list("plan")
+        .annotate(n=Count("pk"))
+    )
+    subs = Subscription.objects.filter(plan__isnull=False).order_by().values_list("plan")
+    every = dict(subs.annotate(n=Count("pk")))
+    live = dict(subs.filter(status__in=MRR_STATUSES).annotate(n=Count("pk")))
+    return [
+        {
+            "plan": plan,
+            "customers": customers.get(plan.pk, 0),
+            "subscriptions": every.get(plan.pk, 0),
+            "live": live.get(plan.pk, 0),
+        }
+        for plan in Plan.objects.order_by("-is_active", "price", "name", "pk")
+    ]
+
+
+def _plans_page(
+    request: HttpRequest, form: PlanForm | None = None, status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "billing/plans.html",
+        {
+            "rows": _plan_rows(),
+            "form": form
+            or PlanForm(initial={"currency": reporting_currency(), "interval": "month"}),
+            "reporting": reporting_currency(),
+            "can_write": can_write(request.user),
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@write_view
+def plan_list(request: HttpRequest) -> HttpResponse:
+    """Every plan; owners and members add one with the form."""
+    if request.method != "POST":
+        return _plans_page(request)
+    form = PlanForm(request.POST)
+    if form.is_valid():
+        try:
+            plan = plan_create(**form.cleaned_data, by=require_write(request.user))
+        except ValidationError as exc:
+            form.add_action_errors(exc)
+        else:
+            messages.success(request, _("Added the plan “%(name)s”.") % {"name": plan.name})
+            return redirect("billing:plans")
+    return _plans_page(request, form, status=422)
+
+
+@require_http_methods(["GET", "POST"])
+def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a plan; subscriptions already on it keep their own price and MRR."""
+    me = require_write(request.user)
+    plan = get_object_or_404(Plan, pk=pk)
+    status = 200
+    if request.method == "POST":
+        form = PlanForm(request.POST)
+        if form.is_valid():
+            try:
+                plan = plan_update(plan=plan, by=me, **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_action_errors(exc)
+            else:
+                messages.success(request, _("Saved the plan “%(name)s”.") % {"name": plan.name})
+                return redirect("billing:plans")
+        status = 422
+    else:
+        form = PlanForm(initial={f: getattr(plan, f) for f in PLAN_FIELDS})
+    return render(request, "billing/plan_edit.html", {"plan": plan, "form": form}, status=status)
+
+
+@require_POST
+@write_view
+def plan_archive_view(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = plan_archive(plan=get_object_or_404(Plan, pk=pk), by=request.user)  # type: ignore[arg-type]
+    messages.success(
+        request,
+        _(
+            "“%(name)s” is archived: it is no longer offered for new customers and "
+            "subscriptions. Those already on it keep it."
+        )
+        % {"name": plan.name},
+    )
+    return redirect("billing:plans")
+
+
+@require_POST
+@write_view
+def plan_restore_view(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = plan_restore(plan=get_object_or_404(Plan, pk=pk), by=request.user)  # type: ignore[arg-type]
+    messages.success(request, _("“%(name)s” is offered again.") % {"name": plan.name})
+    return redirect("billing:plans")

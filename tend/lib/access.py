@@ -15,6 +15,7 @@ from typing import Any, Literal, TypeVar
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from tend.accounts.models import ApiKey, ApiKeyKind, Role, User
 
@@ -104,3 +105,18 @@ def key_refusal(key: ApiKey, use: KeyUse) -> str | None:
         if not can_write(key.created_by):
             return "Your role can view but not change data."
     return None
+
+
+def key_status(key: ApiKey) -> str:
+    """Whether ``key`` works now, and if not why, in words for the keys list (page and CLI)."""
+    if key.revoked_at:
+        return pgettext("API key status", "revoked %(date)s") % {
+            "date": f"{key.revoked_at:%Y-%m-%d}"
+        }
+    if not key.created_by.is_active:
+        return pgettext("API key status", "refused: user deactivated")
+    if key.kind == ApiKeyKind.WRITE and not can_write(key.created_by):
+        return pgettext("API key status", "refused: user is a viewer")
+    if key.kind == ApiKeyKind.READ_WRITE and not can_write(key.created_by):
+        return pgettext("API key status", "read only: user is a viewer")
+    return pgettext("API key status", "active")

@@ -11,6 +11,10 @@ from tend.factories import make_customer
 from tend.ingest.imports.models import Import, ImportStatus
 
 PUBLIC = {"login", "set_language", "healthz"}
+# Everyone changes their own password and language (tend/accounts/tests/test_settings_*).
+SELF_SERVICE = {"/settings/password/", "/settings/language/"}
+# Owners only: a member and a viewer get 403 on GET and POST alike.
+OWNER_ONLY_PREFIXES = ("/settings/users/", "/settings/api-keys/", "/settings/business/")
 # REST API (401 JSON, tend/api/tests), tracking API (write keys, tend/ingest/tracking/tests),
 # billing webhooks (signatures, tend/ingest/webhooks/tests).
 MACHINE_PREFIXES = ("api/", "v1/", "webhooks/")
@@ -77,10 +81,46 @@ def test_a_viewer_gets_403_on_every_post_and_nothing_changes(viewer_client, owne
     )
     before = _snapshot()
     for url in _page_urls(customer.pk):
-        if url.rstrip("/").endswith("logout"):
+        if url.rstrip("/").endswith("logout") or url in SELF_SERVICE:
             continue
         response = viewer_client.post(
             url, {"body": "x", "kind": "note", "stage": "churned", "tags": "hacked"}
         )
         assert response.status_code in {403, 405}, (url, response.status_code)
     assert _snapshot() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["member", "viewer"])
+def test_only_an_owner_reaches_the_owner_only_settings_and_nothing_changes(
+    persona, member, viewer, owner, login_as
+):
+    from tend.accounts.actions import apikey_create
+    from tend.accounts.models import ApiKey, User
+
+    key, _raw = apikey_create(name="ci", kind="read", by=owner)
+    client = login_as(member if persona == "member" else viewer)
+    # One id that is both a user and a key, so every <pk> route finds something to change.
+    pk = key.pk if User.objects.filter(pk=key.pk).exists() else owner.pk
+    urls = [u for u in _page_urls(pk) if u.startswith(OWNER_ONLY_PREFIXES)]
+    assert len(urls) >= 8
+    users_before = sorted(User.objects.values_list("pk", "role", "is_active", "password"))
+    keys_before = sorted(ApiKey.objects.values_list("pk", "revoked_at"))
+    before = _snapshot()
+    for url in urls:
+        for method in ("get", "post"):
+            response = getattr(client, method)(
+                url,
+                {
+                    "role": "owner",
+                    "username": "intruder",
+                    "name": "k",
+                    "kind": "read",
+                    "user": str(owner.pk),
+                },
+            )
+            assert response.status_code in {403, 405}, (persona, method, url)
+            assert "tr_" not in response.content.decode(), url
+    assert _snapshot() == before
+    assert sorted(User.objects.values_list("pk", "role", "is_active", "password")) == users_before
+    assert sorted(ApiKey.objects.values_list("pk", "revoked_at")) == keys_before

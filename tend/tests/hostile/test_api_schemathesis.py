@@ -22,7 +22,7 @@ from schemathesis.config import SchemathesisConfig
 
 from tend.accounts.actions import apikey_create
 from tend.api.main import openapi_schema
-from tend.factories import make_contact, make_customer
+from tend.factories import make_contact, make_customer, make_plan
 from tend.goals.actions import goal_create
 
 # Refusals the document cannot predict; see the module docstring and docs/api.md.
@@ -91,7 +91,13 @@ def stored(owner: Any) -> dict[str, int]:
     customer = make_customer(name="Acme")
     contact = make_contact(customer)
     goal = goal_create(by=owner, metric="logo_churn", target="2")
-    return {"customer_id": customer.pk, "contact_id": contact.pk, "goal_id": goal.pk}
+    plan = make_plan("pro")
+    return {
+        "customer_id": customer.pk,
+        "contact_id": contact.pk,
+        "goal_id": goal.pk,
+        "plan_id": plan.pk,
+    }
 
 
 @pytest.mark.django_db(transaction=True)

@@ -20,8 +20,9 @@ from django.core.exceptions import ValidationError
 from tend.accounts.actions import apikey_create, apikey_revoke, user_create
 from tend.accounts.models import AuditEntry, Role, User
 from tend.activity.models import Event
+from tend.billing.models import Plan
 from tend.customers.models import Contact, Customer
-from tend.factories import make_contact, make_customer
+from tend.factories import make_contact, make_customer, make_plan
 from tend.ingest.tracking.models import Identity, PendingEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -90,6 +91,7 @@ def snapshot() -> tuple[Any, ...]:
         Event.objects.count(),
         Identity.objects.count(),
         PendingEvent.objects.count(),
+        sorted(Plan.objects.values_list("pk", "code", "name", "price", "is_active")),
         AuditEntry.objects.exclude(action__startswith=("apikey."))
         .exclude(action__startswith="user.")
         .count(),
@@ -104,6 +106,7 @@ def test_a_key_does_on_every_surface_only_what_its_user_may_do_now(
 ) -> None:
     raw, user = key_for(kind, role, active)
     company = make_customer(name="Acme", external_id="g-1", email="billing@acme.example")
+    plan = make_plan("pro", price="49")
     person = make_contact(company, name="Pat", external_id="u-1", email="pat@acme.example")
 
     # --- the tracking API, both ways of sending the key --------------------------------
@@ -151,6 +154,8 @@ def test_a_key_does_on_every_surface_only_what_its_user_may_do_now(
         assert api.get("/customers").status_code == read
         assert api.get(f"/customers/{company.pk}").status_code == read
         assert api.get(f"/contacts/{person.pk}").status_code == read
+        assert api.get("/plans").status_code == read
+        assert api.get(f"/plans/{plan.pk}").status_code == read
         before = snapshot()
         calls = [
             api.post("/customers", json={"name": "Made by a key"}),
@@ -158,14 +163,21 @@ def test_a_key_does_on_every_surface_only_what_its_user_may_do_now(
             api.patch(f"/contacts/{person.pk}", json={"email": "rest@evil.example"}),
             api.post(f"/customers/{company.pk}/notes", json={"body": "hi"}),
             api.delete(f"/contacts/{person.pk}"),
+            api.post("/plans", json={"code": "by-key", "name": "By key", "price": "1"}),
+            api.patch(f"/plans/{plan.pk}", json={"price": "0"}),
+            api.post(f"/plans/{plan.pk}/archive"),
+            api.post(f"/plans/{plan.pk}/restore"),
         ]
         statuses = [r.status_code for r in calls]
         if write == 200:
-            assert statuses == [201, 200, 200, 201, 204], [r.text for r in calls]
+            assert statuses == [201, 200, 200, 201, 204, 201, 200, 200, 200], [
+                r.text for r in calls
+            ]
             labels = AuditEntry.objects.filter(actor_label=f"api:{kind}-{role}")
             assert labels.filter(action="customer.create", actor=user).exists()
+            assert labels.filter(action="plan.archive", actor=user).exists()
         else:
-            assert statuses == [write] * 5, [r.text for r in calls]
+            assert statuses == [write] * len(calls), [r.text for r in calls]
             assert snapshot() == before
 
 

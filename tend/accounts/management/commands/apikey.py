@@ -13,13 +13,12 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import pgettext
 from rich.console import Console
 from rich.table import Table
 
 from tend.accounts.actions import apikey_create, apikey_revoke
 from tend.accounts.models import ApiKey, ApiKeyKind, User
-from tend.lib.access import can_write
+from tend.lib.access import key_status
 
 RIGHTS = {
     ApiKeyKind.WRITE: _lazy(
@@ -30,21 +29,6 @@ RIGHTS = {
         "It reads and changes data through the REST API (/api/v1) and can send events to /v1."
     ),
 }
-
-
-def _status(key: ApiKey) -> str:
-    """Whether the key works now, and why not."""
-    if key.revoked_at:
-        return pgettext("API key status", "revoked %(date)s") % {
-            "date": f"{key.revoked_at:%Y-%m-%d}"
-        }
-    if not key.created_by.is_active:
-        return pgettext("API key status", "refused: user deactivated")
-    if key.kind == ApiKeyKind.WRITE and not can_write(key.created_by):
-        return pgettext("API key status", "refused: user is a viewer")
-    if key.kind == ApiKeyKind.READ_WRITE and not can_write(key.created_by):
-        return pgettext("API key status", "read only: user is a viewer")
-    return pgettext("API key status", "active")
 
 
 class Command(BaseCommand):
@@ -118,7 +102,7 @@ class Command(BaseCommand):
                 key.created_by.username,
                 f"{key.created_at:%Y-%m-%d %H:%M}",
                 f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never",
-                _status(key),
+                key_status(key),
             )
         buffer = io.StringIO()
         Console(file=buffer, width=120).print(table)
