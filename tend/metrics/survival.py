@@ -56,8 +56,8 @@ def curves(*, group: str, where: str, params: list[Any], now: datetime) -> dict[
         rows = cursor.fetchall()
     at = now.timestamp()
     starts = np.array([float(r[1]) for r in rows], dtype=float)
-    churns = np.array([at if r[2] is None else float(r[2]) for r in rows], dtype=float)
-    events_all = churns <= at
+    churns = np.array([math.inf if r[2] is None else float(r[2]) for r in rows], dtype=float)
+    events_all = churns <= at  # a churn stamped after the "as of" time is not known yet
     lengths = calendar_months(starts, np.where(events_all, churns, at)).tolist()
     groups: dict[str, tuple[list[float], list[bool]]] = {}
     for (value, _started, _churned), length, event in zip(
