@@ -70,7 +70,7 @@ def test_a_founder_sets_goals_and_reads_their_progress(live_server: Any, tmp_pat
         page.select_option("#id_metric", "grr")
         page.fill("#id_target", "1200")
         page.click("button[type=submit]:has-text('Create goal')")
-        expect(page.locator("#id_target-error")).to_contain_text("between -100 and 1000")
+        expect(page.locator("#id_target-error")).to_contain_text("between 0% and 100%")
         page.screenshot(path=SCREENSHOTS / "goal-form-error-en.png", full_page=True)
         page.fill("#id_target", "95")
         page.click("button[type=submit]:has-text('Create goal')")
