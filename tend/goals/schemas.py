@@ -160,7 +160,7 @@ def _with_target_range(data: Any, handler: ModelWrapValidatorHandler[Any]) -> An
         result = handler(data)
     except PydanticValidationError as exc:
         for e in exc.errors():
-            message = str(e["msg"]).replace("{", "{{").replace("}", "}}")
+            message = str(e["msg"])
             errors.append(
                 InitErrorDetails(
                     type=PydanticCustomError(e["type"], message),
@@ -179,7 +179,7 @@ def _with_target_range(data: Any, handler: ModelWrapValidatorHandler[Any]) -> An
             if number is not None and number.is_finite():
                 problem = target_error(metric, number)
             if problem is not None:
-                message = problem.messages[0].replace("{", "{{").replace("}", "}}")
+                message = problem.messages[0]
                 errors.append(
                     InitErrorDetails(
                         type=PydanticCustomError("range", message), loc=("target",), input=target
