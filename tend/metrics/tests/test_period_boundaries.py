@@ -15,6 +15,7 @@ import pytest
 
 from tend.billing.actions import subscription_cancel, subscription_create, subscription_update
 from tend.billing.models import Plan
+from tend.customers.actions import customer_update
 from tend.customers.models import Customer
 from tend.factories import make_customer, make_plan
 from tend.metrics.models import CustomerLife
@@ -248,3 +249,27 @@ def test_movements_add_up_across_every_boundary(plan: Plan) -> None:
     # A's end and return at 00:00 on 1 April: paying up to it, so both close March.
     mar = s["2026-03"]
     assert (mar.churn, mar.reactivation, mar.mrr_end) == (D("-150"), D("70"), D("90"))
+
+
+@pytest.mark.parametrize("period", ["month", "quarter", "year"])
+def test_added_up_on_demand_the_boundaries_fall_the_same_way(plan: Plan, period: str) -> None:
+    # A tag filter is added up from the customer-month rows on request, not read from the
+    # pre-added summaries: both must place the changes at 00:00 on the 1st alike.
+    a = start(plan, utc(2026, 1, 15, 9))
+    b = start(plan, utc(2026, 1, 10, 9), mrr="50")
+    c = start(plan, utc(2026, 4, 1), mrr="30")
+    ends(a, utc(2026, 4, 1))
+    subscription_update(subscription=b.subscriptions.get(), by=None, at=utc(2027, 1, 1), mrr=D(45))
+    for customer in (a, b, c):
+        customer_update(customer=customer, by=None, tags=["all"])
+    snapshots_refresh(now=NOW)
+    window = {"period": period, "start": date(2026, 1, 1), "end": TODAY}
+    summed = kpi_series(Filters(**window), today=TODAY)  # type: ignore[arg-type]
+    tagged = kpi_series(Filters(tags=("all",), **window), today=TODAY)  # type: ignore[arg-type]
+    assert [p.as_dict() for p in summed] == [p.as_dict() for p in tagged]
+    by_label = {p.label: p for p in tagged}
+    if period == "quarter":
+        assert (by_label["2026-Q1"].churn, by_label["2026-Q2"].customers_start) == (D("-100"), 1)
+        assert by_label["2026-Q4"].contraction == D("-5")  # 1 Jan 2027 closes Q4 2026
+    if period == "year":
+        assert (by_label["2026"].contraction, by_label["2027"].mrr_start) == (D("-5"), D("75"))
