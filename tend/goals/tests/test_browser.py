@@ -62,6 +62,10 @@ def test_a_founder_sets_goals_and_reads_their_progress(live_server: Any, tmp_pat
         expect(cards).to_have_count(3)
         expect(cards.first).to_contain_text("Keep churn low")
         expect(cards.first).to_contain_text("Target missed")  # 2 of 20 left: 10 % > 5 %
+        # The month is running: judged by the projection, not Met/Missed; last month is final.
+        expect(cards.first.locator("[data-status=off_track]")).to_have_text("Off track")
+        expect(cards.first).to_contain_text("Projected at the end of the period")
+        expect(page.locator("#goal-projection-formula")).to_contain_text("days in period")
         page.locator("article.card [data-bs-toggle=tooltip]").first.hover()
         expect(page.locator(".tooltip")).to_contain_text("Logo churn rate = customers active")
         page.screenshot(path=SCREENSHOTS / "goals-en.png", full_page=True)
