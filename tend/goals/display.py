@@ -66,7 +66,10 @@ def scope_parts(
         from tend.goals.models import country_name
 
         # The name beside the code, so a slip ("GE" for Germany) shows as "Georgia (GE)".
-        countries = (f"{country_name(code)} ({code})" for code in filters["country"])
+        countries = (
+            _("%(country)s (%(code)s)") % {"country": country_name(code), "code": code}
+            for code in filters["country"]
+        )
         parts.append((_("Country"), ", ".join(countries)))
     if filters.get("tag"):
         parts.append((_("Tag"), ", ".join(filters["tag"])))
