@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from tend.accounts.actions import apikey_create
 from tend.goals.actions import goal_create, goal_update
-from tend.goals.models import Goal, target_range
+from tend.goals.models import Goal, target_error, target_range
 
 pytestmark = pytest.mark.django_db
 
@@ -197,3 +197,18 @@ def test_the_api_accepts_a_valid_code_in_capitals(rw: Client) -> None:
     response = _post(rw, {"metric": "mrr", "target": "1000", "filters": {"country": ["DE"]}})
     assert response.status_code == 201, response.json()
     assert response.json()["filters"] == {"country": ["DE"]}
+
+
+def test_a_count_target_is_a_whole_number_from_zero(monkeypatch: pytest.MonkeyPatch) -> None:
+    # No goal metric is a count yet; the rule is there for the first that is.
+    from tend.metrics.formulas import FORMULAS, Formula
+
+    monkeypatch.setitem(
+        FORMULAS, "paying", Formula("paying", "Paying customers", "paying = …", "count", True)
+    )
+    assert target_error("paying", Decimal(3)) is None
+    assert target_error("paying", Decimal(0)) is None
+    half = target_error("paying", Decimal("2.5"))
+    assert half is not None and "enter a whole number; got 2.5" in half.messages[0]
+    below = target_error("paying", Decimal(-1))
+    assert below is not None and "between 0 and 1000000000000; got −1" in below.messages[0]
