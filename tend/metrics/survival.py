@@ -81,26 +81,27 @@ def calendar_months(starts: Any, ends: Any) -> Any:
     day); the part of a month is the share of the time to the next anniversary. 1 Feb 00:00
     → 1 Mar 00:00 is 1.0; 15 Jan 00:00 → 1 Mar 00:00 is 1 + 14/28 = 1.5.
     """
-    start = np.asarray(starts, dtype=float).astype("int64").astype("datetime64[s]")
-    end = np.maximum(np.asarray(ends, dtype=float), np.asarray(starts, dtype=float))
-    end_s = end.astype("int64").astype("datetime64[s]")
+    seconds = np.asarray(starts, dtype=float)
+    fraction = seconds - np.floor(seconds)  # anniversaries keep the start's fraction of a second
+    start = np.floor(seconds).astype("int64").astype("datetime64[s]")
+    end = np.maximum(np.asarray(ends, dtype=float), seconds)
     first = start.astype("datetime64[M]")
     offset = (start - first.astype("datetime64[s]")).astype("int64")  # seconds into its month
     time_of_day = offset % 86400
 
     def anniversary(k: Any) -> Any:
+        """Epoch seconds of the k-th anniversary of each start."""
         month = first + k.astype("timedelta64[M]")
         begins = month.astype("datetime64[s]")
         days = ((month + 1).astype("datetime64[s]") - begins).astype("int64") // 86400
-        return begins + np.minimum(offset, (days - 1) * 86400 + time_of_day).astype(
-            "timedelta64[s]"
-        )
+        into = np.minimum(offset, (days - 1) * 86400 + time_of_day)
+        return begins.astype("int64") + into + fraction
 
-    whole = (end_s.astype("datetime64[M]") - first).astype("int64")
-    whole = np.where(anniversary(whole) > end_s, whole - 1, whole)
+    end_month = np.floor(end).astype("int64").astype("datetime64[s]").astype("datetime64[M]")
+    whole = (end_month - first).astype("int64")
+    whole = np.where(anniversary(whole) > end, whole - 1, whole)
     low, high = anniversary(whole), anniversary(whole + 1)
-    part = (end - low.astype("int64")) / (high - low).astype("int64")
-    return whole + part
+    return whole + (end - low) / (high - low)
 
 
 def curve(durations: list[float], events: list[bool]) -> dict[str, Any]:

@@ -273,3 +273,22 @@ def test_added_up_on_demand_the_boundaries_fall_the_same_way(plan: Plan, period:
         assert by_label["2026-Q4"].contraction == D("-5")  # 1 Jan 2027 closes Q4 2026
     if period == "year":
         assert (by_label["2026"].contraction, by_label["2027"].mrr_start) == (D("-5"), D("75"))
+
+
+@pytest.mark.parametrize(
+    ("started", "ended", "months"),
+    [
+        (utc(2026, 2, 1), MIDNIGHT_1_MAR, 1.0),  # 28 days, and exactly one calendar month
+        (utc(2026, 1, 1), utc(2026, 2, 1), 1.0),  # 31 days, also one month
+        (utc(2026, 1, 15, 9), utc(2026, 3, 15, 9), 2.0),
+        (utc(2026, 1, 15), MIDNIGHT_1_MAR, 1.5),  # to 15 Feb, then 14 of the 28 days to 15 Mar
+        (utc(2026, 1, 31), utc(2026, 2, 28), 1.0),  # the 31st's anniversary in February
+        (utc(2026, 1, 1, 9, 0, 0, 700000), utc(2026, 2, 1, 9, 0, 0, 700000), 1.0),
+        (utc(2026, 3, 1), utc(2026, 3, 1), 0.0),
+    ],
+)
+def test_survival_counts_calendar_months(started: datetime, ended: datetime, months: float) -> None:
+    from tend.metrics.survival import calendar_months
+
+    [value] = calendar_months([started.timestamp()], [ended.timestamp()]).tolist()
+    assert value == pytest.approx(months, abs=1e-9)
