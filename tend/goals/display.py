@@ -63,7 +63,14 @@ def scope_parts(
             )
         )
     if filters.get("country"):
-        parts.append((_("Country"), ", ".join(filters["country"])))
+        from tend.goals.models import country_name
+
+        # The name beside the code, so a slip ("GE" for Germany) shows as "Georgia (GE)".
+        countries = (
+            _("%(country)s (%(code)s)") % {"country": country_name(code), "code": code}
+            for code in filters["country"]
+        )
+        parts.append((_("Country"), ", ".join(countries)))
     if filters.get("tag"):
         parts.append((_("Tag"), ", ".join(filters["tag"])))
     return parts

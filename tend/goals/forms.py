@@ -10,7 +10,16 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from tend.customers.models import Channel
-from tend.goals.models import FILTER_KEYS, Comparator, Goal, Period, clean_filters, goal_metrics
+from tend.goals.models import (
+    FILTER_KEYS,
+    Comparator,
+    Goal,
+    Period,
+    clean_filters,
+    country_error,
+    goal_metrics,
+    target_error,
+)
 from tend.metrics.formulas import FORMULAS
 from tend.metrics.series import FilterError
 
@@ -96,10 +105,22 @@ class GoalForm(forms.Form):
         }
 
     def clean_country(self) -> str:
-        return str(self.cleaned_data.get("country") or "").strip().upper()
+        # People type "de" as often as "DE"; the code must still be one ISO 3166-1 assigns.
+        code = str(self.cleaned_data.get("country") or "").strip().upper()
+        if code:
+            problem = country_error(code)
+            if problem:
+                raise ValidationError(problem, code="invalid")
+        return code
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        metric, target = data.get("metric"), data.get("target")
+        if metric and target is not None:
+            # Checked here as well as by the action, so it is reported with the other fields.
+            problem = target_error(metric, target)
+            if problem is not None:
+                self.add_error("target", problem)
         raw = {key: [data[key]] for key in FILTER_KEYS if data.get(key)}
         try:
             data["filters"] = clean_filters(raw)
@@ -124,6 +145,7 @@ class GoalForm(forms.Form):
         """Show an action's ValidationError on the fields it names."""
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
         for name, messages in errors.items():
+            name = name.removeprefix("filters.")  # "filters.country" is the form's "country"
             field = name if name in self.fields else None
             for message in messages:
                 self.add_error(field, message)

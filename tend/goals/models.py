@@ -9,6 +9,7 @@ appends a ``GoalAlert`` whenever a period's status changes.
 from __future__ import annotations
 
 import functools
+import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -21,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from tend.metrics.formulas import FORMULAS, Formula
+from tend.metrics.formulas import FORMULAS, Formula, value_range
 from tend.metrics.series import PERIODS, FilterError, Filters, PeriodKpis
 
 VALUE_PLACES = Decimal("0.0001")
@@ -37,18 +38,16 @@ def goal_metrics() -> tuple[str, ...]:
     return tuple(key for key in computed if key in FORMULAS)
 
 
-# Targets a goal may have, by unit. Rates are percentages: churn cannot pass 100 % and
-# nothing below −100 % exists, but NRR or growth rates can be several hundred percent.
-TARGET_RANGES: dict[str, tuple[Decimal, Decimal]] = {
-    "percent": (Decimal(-100), Decimal(1000)),
-    "money": (Decimal(0), Decimal("1e12")),
-    "months": (Decimal(0), Decimal(1200)),
-    "ratio": (Decimal(0), Decimal(1000)),
-    "score": (Decimal(-100), Decimal(100)),
-    "count": (Decimal(0), Decimal("1e12")),
+# Ceilings where a metric has none of its own (NRR, ARR…): far beyond any business, they only
+# keep typing slips out. A metric without a floor (net new MRR) goes down to minus its ceiling.
+TARGET_CEILINGS: dict[str, Decimal] = {
+    "percent": Decimal(1000),
+    "money": Decimal("1e12"),
+    "months": Decimal(1200),
+    "ratio": Decimal(1000),
+    "score": Decimal(100),
+    "count": Decimal("1e12"),
 }
-# Net new MRR is negative in a shrinking month; a goal may ask for "no worse than −500".
-SIGNED_METRICS = frozenset({"net_new_mrr"})
 
 
 class Comparator(models.TextChoices):
@@ -71,10 +70,79 @@ def default_comparator(metric: str) -> str:
 
 
 def target_range(metric: str) -> tuple[Decimal, Decimal]:
-    low, high = TARGET_RANGES[FORMULAS[metric].unit]
-    if metric in SIGNED_METRICS:
+    """The targets a goal on ``metric`` may have: the values the metric can take
+    (``tend.metrics.formulas.value_range``: logo churn 0–100 %, money from 0…)."""
+    low, high = value_range(metric)
+    if high is None:
+        high = TARGET_CEILINGS[FORMULAS[metric].unit]
+    if low is None:
         low = -high
     return low, high
+
+
+def _plain(number: Decimal) -> str:
+    """1E+12 → 1000000000000, 100.0000 → 100, −5 with a true minus sign."""
+    text = f"{number.normalize():f}"
+    return text.replace("-", "−")
+
+
+def target_error(metric: str, target: Decimal) -> ValidationError | None:
+    """Why ``target`` cannot be the target of a goal on ``metric`` (None when it can)."""
+    low, high = target_range(metric)
+    formula = FORMULAS[metric]
+    if not low <= target <= high:
+        suffix = "%" if formula.unit == "percent" else ""
+        return ValidationError(
+            gettext("The target of %(metric)s must be between %(low)s and %(high)s; got %(value)s.")
+            % {
+                "metric": formula.label,
+                "low": _plain(low) + suffix,
+                "high": _plain(high) + suffix,
+                "value": _plain(target) + suffix,
+            },
+            code="range",
+        )
+    if formula.unit == "count" and target != target.to_integral_value():
+        return ValidationError(
+            gettext("The target of %(metric)s is a count: enter a whole number; got %(value)s.")
+            % {"metric": formula.label, "value": _plain(target)},
+            code="range",
+        )
+    return None
+
+
+def _two_capitals(value: str) -> bool:
+    return re.fullmatch("[A-Z]{2}", value) is not None
+
+
+def country_error(value: str) -> str | None:
+    """Why ``value`` is not an ISO 3166-1 alpha-2 country code in capitals (None when it is)."""
+    import pycountry
+
+    if _two_capitals(value) and pycountry.countries.get(alpha_2=value) is not None:
+        return None
+    return gettext(
+        "“%(value)s” is not an ISO 3166-1 alpha-2 country code (two capital letters, such as DE)."
+    ) % {"value": value}
+
+
+def country_name(code: str) -> str:
+    """The country's name in the active language ("Germany", "德国"); the code when unknown."""
+    import gettext as gettext_module
+
+    import pycountry
+    from django.utils.translation import get_language
+
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        return code
+    name = str(getattr(country, "common_name", None) or country.name)
+    if (get_language() or "").startswith("zh"):
+        zh = gettext_module.translation(
+            "iso3166-1", pycountry.LOCALES_DIR, languages=["zh_CN"], fallback=True
+        )
+        return zh.gettext(name)
+    return name
 
 
 def clean_filters(raw: Any) -> dict[str, list[str]]:
@@ -122,19 +190,24 @@ def validate_goal(
             errors["target"] = [ValidationError(gettext("Enter a number."))]
     else:
         if "metric" not in errors:
-            low, high = target_range(metric)
-            if not low <= number <= high:
-                errors["target"] = [
-                    ValidationError(
-                        gettext("The target of %(metric)s must be between %(low)s and %(high)s.")
-                        % {"metric": FORMULAS[metric].label, "low": low, "high": high},
-                        code="range",
-                    )
-                ]
-    try:
-        clean_filters(filters)
-    except FilterError as exc:
-        errors["filters"] = [ValidationError(exc.text(), code=exc.code)]
+            problem = target_error(metric, number)
+            if problem is not None:
+                errors["target"] = [problem]
+    countries = filters.get("country") if isinstance(filters, dict) else None
+    if isinstance(countries, list | tuple):
+        # "unknown": well formed but assigned to no country (the API cannot say in advance).
+        bad = [
+            ValidationError(message, code="unknown" if _two_capitals(str(c)) else "invalid")
+            for c in countries
+            if (message := country_error(str(c)))
+        ]
+        if bad:
+            errors["filters.country"] = bad
+    if "filters.country" not in errors:
+        try:
+            clean_filters(filters)
+        except FilterError as exc:
+            errors["filters"] = [ValidationError(exc.text(), code=exc.code)]
     return errors
 
 

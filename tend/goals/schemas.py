@@ -7,10 +7,12 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
+from pydantic import AfterValidator, ModelWrapValidatorHandler, model_validator
 from pydantic import Field as PydanticField
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from tend.api.schemas import (
-    COUNTRY_PATTERN,
     MAX_ID,
     UNSET,
     DecimalText,
@@ -24,7 +26,7 @@ from tend.api.schemas import (
     UtcDatetime,
 )
 from tend.customers.models import Channel
-from tend.goals.models import Goal, goal_metrics
+from tend.goals.models import Goal, country_error, goal_metrics, target_error
 
 ComparatorIn = Literal["lte", "gte"]
 PeriodIn = Literal["month", "quarter", "year"]
@@ -132,14 +134,70 @@ PlanRef = (
 )
 
 
+def _iso_country(value: str) -> str:
+    problem = country_error(value)
+    if problem:
+        # "unknown" when well formed ("QQ"): assigned to no country, which the schema's
+        # pattern cannot say; anything else breaks the pattern too.
+        well_formed = len(value) == 2 and value.isascii() and value.isupper()
+        raise PydanticCustomError("unknown" if well_formed else "country", problem)
+    return value
+
+
+CountryCode = Annotated[
+    str,
+    PydanticField(min_length=2, max_length=2, json_schema_extra={"pattern": "^[A-Z]{2}$"}),
+    AfterValidator(_iso_country),
+]
+
+
+def _with_target_range(data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+    """The schema's own checks and the target's range for its metric, reported together:
+    a bad country and a target out of range in one request give both errors."""
+    errors: list[InitErrorDetails] = []
+    result: Any = None
+    try:
+        result = handler(data)
+    except PydanticValidationError as exc:
+        for e in exc.errors():
+            message = str(e["msg"])
+            errors.append(
+                InitErrorDetails(
+                    type=PydanticCustomError(e["type"], message),
+                    loc=tuple(e["loc"]),
+                    input=e.get("input"),
+                )
+            )
+    if isinstance(data, dict) and not any(e["loc"][:1] == ("target",) for e in errors):
+        metric, target = data.get("metric"), data.get("target")
+        if metric in goal_metrics() and isinstance(target, str):
+            try:
+                number: Decimal | None = Decimal(target)
+            except ArithmeticError:
+                number = None
+            problem = None
+            if number is not None and number.is_finite():
+                problem = target_error(metric, number)
+            if problem is not None:
+                message = problem.messages[0]
+                errors.append(
+                    InitErrorDetails(
+                        type=PydanticCustomError("range", message), loc=("target",), input=target
+                    )
+                )
+    if errors:
+        raise PydanticValidationError.from_exception_data("GoalIn", errors)
+    return result
+
+
 class GoalFiltersIn(InputSchema):
     """Which customers a goal covers; a plan id or tag that does not exist is a 422 with
     code `unknown`."""
 
     plan: list[PlanRef] = Field([], description="Plan ids.")
     channel: list[Literal[*Channel.values]] = []  # type: ignore[valid-type]
-    country: list[Annotated[str, PydanticField(pattern=COUNTRY_PATTERN.replace(")?", ")"))]] = (
-        Field([], description="ISO 3166-1 alpha-2 codes.")
+    country: list[CountryCode] = Field(
+        [], description="ISO 3166-1 alpha-2 codes, in capitals (`DE`, not `de` or `Ge`)."
     )
     tag: list[TagName] = Field([], description="Tag names.")
 
@@ -159,6 +217,11 @@ class GoalPatch(InputSchema):
     filters: GoalFiltersIn = Field(UNSET, description=FILTERS_DOC)
     active: StrictBool = Field(UNSET, description="`false` archives, `true` restores.")
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _all_errors(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        return _with_target_range(data, handler)
+
 
 class GoalIn(InputSchema):
     """A new goal: a metric, a target and (optionally) comparator, period and customers."""
@@ -175,6 +238,11 @@ class GoalIn(InputSchema):
     name: str = Field("", max_length=120)
     note: str = ""
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _all_errors(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        return _with_target_range(data, handler)
+
 
 class ReadingOut(Schema):
     period: str
@@ -182,8 +250,29 @@ class ReadingOut(Schema):
     end: date
     to_date: bool = Field(..., description="The period has not ended: figures run to today.")
     value: Decimal | None = Field(..., description="null: undefined in this period.")
-    met: bool | None
-    progress: float = Field(..., description="0–100 towards the target (100 when met).")
+    met: bool | None = Field(
+        ..., description="The value (to date, while the period runs) meets the target."
+    )
+    progress: float = Field(
+        ...,
+        description="0–100 towards the target (100 when met); of the projection while the "
+        "period runs.",
+    )
+    projected: Decimal | None = Field(
+        ...,
+        description="While the period runs: the value expected at its end, value at start + "
+        "(value to date − value at start) × days in period ÷ days so far (flows and churn "
+        "start at 0, CRR/GRR/NRR at 100, MRR/ARR/ARPA at their value when the period began; "
+        "renewal rate and CAC as they stand). null for a period that has ended.",
+    )
+    on_track: bool | None = Field(
+        ..., description="While the period runs: the projection meets the target."
+    )
+    status: Literal["met", "missed", "on_track", "off_track", "no_data"] = Field(
+        ...,
+        description="`met`/`missed` for a period that has ended; `on_track`/`off_track` (by "
+        "the projection) while it runs; `no_data` without a value.",
+    )
 
 
 class ProgressOut(Schema):

@@ -512,6 +512,34 @@ class Formula:
     higher_is_better: bool
 
 
+# What a metric's value can be: (lowest, highest), None where there is no bound. By unit,
+# with the exceptions named: a rate that is a share of a whole (churn, CRR, GRR, renewal
+# rate…) is 0–100 %, NRR and the satisfaction ratio have no ceiling, net new MRR is the one
+# amount that can be negative, NPS runs from −100 to 100 and CES from 1 to 7.
+UNIT_RANGES: dict[str, tuple[Decimal | None, Decimal | None]] = {
+    "percent": (Decimal(0), HUNDRED),
+    "money": (Decimal(0), None),
+    "months": (Decimal(0), None),
+    "ratio": (Decimal(0), None),
+    "score": (None, None),
+    "count": (Decimal(0), None),
+}
+VALUE_RANGES: dict[str, tuple[Decimal | None, Decimal | None]] = {
+    "nrr": (Decimal(0), None),
+    "satisfaction_ratio": (Decimal(0), None),
+    "net_new_mrr": (None, None),
+    "nps": (Decimal(-100), HUNDRED),
+    "ces": (Decimal(1), Decimal(7)),
+}
+
+
+def value_range(key: str) -> tuple[Decimal | None, Decimal | None]:
+    """The values metric ``key`` can take: (lowest, highest), None for no bound."""
+    if key in VALUE_RANGES:
+        return VALUE_RANGES[key]
+    return UNIT_RANGES[FORMULAS[key].unit]
+
+
 def _registry(*formulas: Formula) -> dict[str, Formula]:
     return {formula.key: formula for formula in formulas}
 

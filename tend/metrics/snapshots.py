@@ -43,6 +43,29 @@ def month_of(value: date | datetime) -> date:
     return value.replace(day=1)
 
 
+def is_period_boundary(value: datetime) -> bool:
+    """``value`` is the first instant of a month (00:00:00 UTC on the 1st), so also the
+    closing instant of the month before (and of a quarter or year when the month starts one)."""
+    at = value.astimezone(UTC)
+    return at.day == 1 and at.hour == 0 and at.minute == 0 and at.second == 0 and not at.microsecond
+
+
+def change_month(at: datetime, *, paying_before: bool) -> date:
+    """The month a change stamped ``at`` counts in (docs/metrics.md, "Period boundaries").
+
+    A subscription is active on [start, end). A change stamped at the first instant of a
+    month belongs to the month it closes when the customer was paying up to that instant (an
+    end there is the previous month's churn, an up- or downgrade the previous month's
+    movement), so the customer's MRR at the start of the month already includes it. A
+    customer who starts or returns at that instant has nothing to close: that is the month
+    it opens, and they count as new (or reactivated) in it, not at its start.
+    """
+    month = month_of(at)
+    if paying_before and is_period_boundary(at):
+        return add_months(month, -1)
+    return month
+
+
 def period_first(month: date, period: str) -> date:
     """The first month of the quarter or year holding ``month`` (itself for months)."""
     if period == "quarter":
@@ -294,8 +317,14 @@ def customer_months(
     churned_at = next((m[0] for m in moves if m[0] >= first[0] and m[1] == "churn"), None)
     life = (customer_id, first[0], churned_at)
     per_month: dict[date, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for at, kind, amount, _after in moves:
-        per_month[month_of(at)][kind] += amount
+    paying = False  # paying just before the instant of the movement being read
+    instant: datetime | None = None
+    closes = False  # the movements at ``instant`` close the month before (see change_month)
+    for at, kind, amount, after in moves:
+        if at != instant:
+            instant, closes = at, paying
+        per_month[change_month(at, paying_before=closes)][kind] += amount
+        paying = after > 0
     renewals = _renewals(subs, now=now, cohort=cohort)
     partial: list[tuple[Any, ...]] = []
     levels: dict[date, Decimal] = {}  # MRR at the end of every month from the cohort on
@@ -382,7 +411,8 @@ def _renewals(
             due = _term_end(paid_from, interval, k)
             if due > now:
                 break
-            cell = out[date(due.year, due.month, 1)]
+            # A renewal due at 00:00 on the 1st closes the month before (like a churn there).
+            cell = out[change_month(due, paying_before=True)]
             cell[0] += 1
             if end is None or due < end:
                 cell[1] += 1

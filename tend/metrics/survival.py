@@ -3,6 +3,11 @@
 A customer enters at its first payment (``CustomerLife.started_at``); the event is its first
 churn after that. Customers still paying are censored at the time of the snapshot, so a
 customer who started two months ago counts only for the first two months.
+
+Durations are in calendar months from the start, as renewals count them: k months after
+15 January 09:00 is the 15th at 09:00 k months later (the 28th/29th/30th when the month is
+shorter). A customer paying on [start, end) who ends exactly k months after starting (1 Feb
+00:00 → 1 Mar 00:00) lasted exactly k months and is no longer paying at month k.
 """
 
 from __future__ import annotations
@@ -17,7 +22,6 @@ from django.db import connection
 from tend.customers.models import Customer
 from tend.metrics.models import CustomerLife
 
-DAYS_PER_MONTH = 365.25 / 12
 MIN_CUSTOMERS = 5  # fewer than this gives a curve too noisy to show
 MAX_GROUPS = 8
 
@@ -51,20 +55,53 @@ def curves(*, group: str, where: str, params: list[Any], now: datetime) -> dict[
         )
         rows = cursor.fetchall()
     at = now.timestamp()
-    month = 86400 * DAYS_PER_MONTH
+    starts = np.array([float(r[1]) for r in rows], dtype=float)
+    churns = np.array([math.inf if r[2] is None else float(r[2]) for r in rows], dtype=float)
+    events_all = churns <= at  # a churn stamped after the "as of" time is not known yet
+    lengths = calendar_months(starts, np.where(events_all, churns, at)).tolist()
     groups: dict[str, tuple[list[float], list[bool]]] = {}
-    for value, started, churned in rows:
-        churned_now = churned is not None and float(churned) <= at
-        end = float(churned) if churned_now else at
+    for (value, _started, _churned), length, event in zip(
+        rows, lengths, events_all.tolist(), strict=True
+    ):
         durations, events = groups.setdefault(value or "", ([], []))
-        durations.append(max(end - float(started), 0.0) / month)
-        events.append(churned_now)
+        durations.append(length)
+        events.append(bool(event))
     big = sorted(groups.items(), key=lambda kv: -len(kv[1][0]))[:MAX_GROUPS]
     return {
         value: curve(durations, events)
         for value, (durations, events) in big
         if len(durations) >= MIN_CUSTOMERS
     }
+
+
+def calendar_months(starts: Any, ends: Any) -> Any:
+    """Calendar months from each start to its end (epoch seconds, UTC), as floats.
+
+    Whole months count anniversaries (same day and time of day, clamped to the month's last
+    day); the part of a month is the share of the time to the next anniversary. 1 Feb 00:00
+    → 1 Mar 00:00 is 1.0; 15 Jan 00:00 → 1 Mar 00:00 is 1 + 14/28 = 1.5.
+    """
+    seconds = np.asarray(starts, dtype=float)
+    fraction = seconds - np.floor(seconds)  # anniversaries keep the start's fraction of a second
+    start = np.floor(seconds).astype("int64").astype("datetime64[s]")
+    end = np.maximum(np.asarray(ends, dtype=float), seconds)
+    first = start.astype("datetime64[M]")
+    offset = (start - first.astype("datetime64[s]")).astype("int64")  # seconds into its month
+    time_of_day = offset % 86400
+
+    def anniversary(k: Any) -> Any:
+        """Epoch seconds of the k-th anniversary of each start."""
+        month = first + k.astype("timedelta64[M]")
+        begins = month.astype("datetime64[s]")
+        days = ((month + 1).astype("datetime64[s]") - begins).astype("int64") // 86400
+        into = np.minimum(offset, (days - 1) * 86400 + time_of_day)
+        return begins.astype("int64") + into + fraction
+
+    end_month = np.floor(end).astype("int64").astype("datetime64[s]").astype("datetime64[M]")
+    whole = (end_month - first).astype("int64")
+    whole = np.where(anniversary(whole) > end, whole - 1, whole)
+    low, high = anniversary(whole), anniversary(whole + 1)
+    return whole + (end - low) / (high - low)
 
 
 def curve(durations: list[float], events: list[bool]) -> dict[str, Any]:

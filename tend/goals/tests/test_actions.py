@@ -43,7 +43,7 @@ def test_goals_can_target_every_metric_the_series_computes_and_nothing_else() ->
         ({"metric": "mrr", "target": Decimal(-1)}, "target"),
         ({"comparator": "<"}, "comparator"),
         ({"period": "week"}, "period"),
-        ({"filters": {"country": ["Germany"]}}, "filters"),
+        ({"filters": {"country": ["Germany"]}}, "filters.country"),
         ({"filters": {"segment": ["x"]}}, "filters"),
         ({"name": "x" * 121}, "name"),
     ],

@@ -62,6 +62,10 @@ def test_a_founder_sets_goals_and_reads_their_progress(live_server: Any, tmp_pat
         expect(cards).to_have_count(3)
         expect(cards.first).to_contain_text("Keep churn low")
         expect(cards.first).to_contain_text("Target missed")  # 2 of 20 left: 10 % > 5 %
+        # The month is running: judged by the projection, not Met/Missed; last month is final.
+        expect(cards.first.locator("[data-status=off_track]")).to_have_text("Off track")
+        expect(cards.first).to_contain_text("Projected at the end of the period")
+        expect(page.locator("#goal-projection-formula")).to_contain_text("days in period")
         page.locator("article.card [data-bs-toggle=tooltip]").first.hover()
         expect(page.locator(".tooltip")).to_contain_text("Logo churn rate = customers active")
         page.screenshot(path=SCREENSHOTS / "goals-en.png", full_page=True)
@@ -70,7 +74,7 @@ def test_a_founder_sets_goals_and_reads_their_progress(live_server: Any, tmp_pat
         page.select_option("#id_metric", "grr")
         page.fill("#id_target", "1200")
         page.click("button[type=submit]:has-text('Create goal')")
-        expect(page.locator("#id_target-error")).to_contain_text("between -100 and 1000")
+        expect(page.locator("#id_target-error")).to_contain_text("between 0% and 100%")
         page.screenshot(path=SCREENSHOTS / "goal-form-error-en.png", full_page=True)
         page.fill("#id_target", "95")
         page.click("button[type=submit]:has-text('Create goal')")

@@ -77,13 +77,13 @@ def test_a_member_edits_and_archives_a_goal(member_client: Any, owner: Any) -> N
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
-        ({"target": "1001"}, "target", "must be between -100 and 1000"),
+        ({"target": "1001"}, "target", "must be between 0% and 100%; got 1001%"),
         ({"target": "abc"}, "target", "Enter a number."),
         ({"metric": "happiness"}, "metric", "Select a valid choice."),
         ({"period": "week"}, "period", "Select a valid choice."),
         ({"comparator": "<"}, "comparator", "Select a valid choice."),
         ({"country": "Germany"}, "country", "at most 2 characters"),
-        ({"country": "1X"}, "country", "is not a two-letter country code"),
+        ({"country": "1X"}, "country", "“1X” is not an ISO 3166-1 alpha-2 country code"),
         ({"tag": "nope"}, "tag", "Select a valid choice."),
     ],
 )
