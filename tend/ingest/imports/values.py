@@ -584,3 +584,77 @@ def file_values(run: Any) -> list[FieldValues]:
                 )
             )
     return out
+
+
+# --- options of the mapping step -------------------------------------------------------------
+
+# Which kinds offer which option.
+OPTION_KINDS: dict[str, tuple[str, ...]] = {
+    "create_plans": ("customers", "subscriptions"),
+    "create_channels": ("customers",),
+    "owner": ("customers",),
+    "stage": ("customers",),
+}
+
+
+def check_options(
+    kind: str,
+    *,
+    create_plans: bool = False,
+    create_channels: bool = False,
+    owner: str = "",
+    stage: str = "",
+) -> dict[str, Any]:
+    """The mapping step's options as kept on the import. ``owner`` is a user name (or, from
+    the web form, a user id); ``stage`` a stage code or name. ValueMapError lists every
+    problem at once."""
+    from tend.accounts.models import User
+    from tend.customers.models import Stage
+
+    errors: list[str] = []
+    options: dict[str, Any] = {}
+    for name, on in (("create_plans", create_plans), ("create_channels", create_channels)):
+        if on:
+            if kind not in OPTION_KINDS[name]:
+                errors.append(
+                    _("“%(option)s” is not an option of a %(kind)s import.")
+                    % {"option": name, "kind": kind}
+                )
+            else:
+                options[name] = True
+    owner, stage = owner.strip(), stage.strip()
+    if owner or stage:
+        if kind not in OPTION_KINDS["owner"]:
+            errors.append(
+                _("Only a customers import takes an owner and a starting stage.")
+            )
+        else:
+            if owner:
+                users = User.objects.filter(is_active=True)
+                found = (
+                    users.filter(pk=int(owner)).first()
+                    if owner.isdigit() and len(owner) < 12
+                    else users.filter(username__iexact=owner[:150]).first()
+                )
+                if found is None:
+                    names = list(users.order_by("username").values_list("username", flat=True))
+                    errors.append(
+                        _("No active user is called “%(name)s”; users: %(users)s.")
+                        % {"name": owner[:60], "users": listed(names)}
+                    )
+                else:
+                    options["owner"] = found.pk
+            if stage:
+                rule = rule_for("customers", "stage")
+                assert rule is not None
+                code = rule.accept(stage) or rule.suggest(stage) if "\x00" not in stage else None
+                if code is None:
+                    errors.append(
+                        _("“%(stage)s” is not a lifecycle stage; stages: %(stages)s.")
+                        % {"stage": stage[:60], "stages": ", ".join(Stage.values)}
+                    )
+                else:
+                    options["stage"] = code
+    if errors:
+        raise ValueMapError(" ".join(errors))
+    return options
