@@ -48,6 +48,7 @@ from tend.ingest.imports.models import (
 from tend.ingest.imports.problems import problems_sentence
 from tend.ingest.imports.reading import FLAGS, Cleaner, open_table, safe_text
 from tend.ingest.imports.stripe_export import StripeCustomerWriter, StripeSubscriptionWriter
+from tend.ingest.imports.values import ValueMap
 from tend.ingest.imports.writers import (
     ContactWriter,
     CustomerWriter,
@@ -56,7 +57,6 @@ from tend.ingest.imports.writers import (
     SubscriptionWriter,
     Writer,
 )
-from tend.ingest.imports.values import ValueMap
 from tend.lib.private import open_private, private_dir
 
 WRITERS: dict[str, type[Writer]] = {

@@ -84,34 +84,44 @@ def problem_text(reason: str, value: str, allowed: Allowed | None = None) -> str
     with the values that are (the first few, when there are many)."""
     params = {"value": value}
     listing: dict[str, Callable[[Allowed], str]] = {
-        "unknown_plan": lambda a: _(
-            "there is no plan with the code or name “%(value)s”; plans: %(allowed)s. Map the "
-            "value to a plan, or let the import create missing plans"
-        )
-        % {"value": value, "allowed": a.plans},
-        "unknown_channel": lambda a: _(
-            "“%(value)s” is not one of your acquisition channels (%(allowed)s). Map the value "
-            "to one of them, or let the import create missing channels"
-        )
-        % {"value": value, "allowed": a.channels},
-        "unknown_owner": lambda a: _(
-            "no active user has the user name “%(value)s”; users: %(allowed)s"
-        )
-        % {"value": value, "allowed": a.users},
-        "bad_stage": lambda a: _(
-            "“%(value)s” is not a lifecycle stage; stages: %(allowed)s (or their names)"
-        )
-        % {"value": value, "allowed": a.choices("bad_stage")},
-        "bad_kind": lambda a: _("“%(value)s” is not a kind of customer; kinds: %(allowed)s")
-        % {"value": value, "allowed": a.choices("bad_kind")},
-        "bad_status": lambda a: _("“%(value)s” is not a status; statuses: %(allowed)s")
-        % {"value": value, "allowed": a.choices("bad_status")},
-        "bad_order_status": lambda a: _("“%(value)s” is not a status; statuses: %(allowed)s")
-        % {"value": value, "allowed": a.choices("bad_order_status")},
-        "bad_interval": lambda a: _(
-            "“%(value)s” is not a billing interval; intervals: %(allowed)s"
-        )
-        % {"value": value, "allowed": a.choices("bad_interval")},
+        "unknown_plan": lambda a: (
+            _(
+                "there is no plan with the code or name “%(value)s”; plans: %(allowed)s. Map the "
+                "value to a plan, or let the import create missing plans"
+            )
+            % {"value": value, "allowed": a.plans}
+        ),
+        "unknown_channel": lambda a: (
+            _(
+                "“%(value)s” is not one of your acquisition channels (%(allowed)s). Map the value "
+                "to one of them, or let the import create missing channels"
+            )
+            % {"value": value, "allowed": a.channels}
+        ),
+        "unknown_owner": lambda a: (
+            _("no active user has the user name “%(value)s”; users: %(allowed)s")
+            % {"value": value, "allowed": a.users}
+        ),
+        "bad_stage": lambda a: (
+            _("“%(value)s” is not a lifecycle stage; stages: %(allowed)s (or their names)")
+            % {"value": value, "allowed": a.choices("bad_stage")}
+        ),
+        "bad_kind": lambda a: (
+            _("“%(value)s” is not a kind of customer; kinds: %(allowed)s")
+            % {"value": value, "allowed": a.choices("bad_kind")}
+        ),
+        "bad_status": lambda a: (
+            _("“%(value)s” is not a status; statuses: %(allowed)s")
+            % {"value": value, "allowed": a.choices("bad_status")}
+        ),
+        "bad_order_status": lambda a: (
+            _("“%(value)s” is not a status; statuses: %(allowed)s")
+            % {"value": value, "allowed": a.choices("bad_order_status")}
+        ),
+        "bad_interval": lambda a: (
+            _("“%(value)s” is not a billing interval; intervals: %(allowed)s")
+            % {"value": value, "allowed": a.choices("bad_interval")}
+        ),
     }
     if reason in listing:
         return listing[reason](allowed or Allowed())
@@ -174,9 +184,7 @@ def problems_sentence(
     """Every problem of one row, [[column, reason, value], …], in one sentence."""
     if len(problems) == 1:
         column, reason, value = problems[0]
-        return problem_sentence(
-            row=row, column=column, reason=reason, value=value, allowed=allowed
-        )
+        return problem_sentence(row=row, column=column, reason=reason, value=value, allowed=allowed)
     allowed = allowed or Allowed()
     parts = [
         _("column “%(column)s”: %(problem)s")

@@ -248,9 +248,14 @@ def _channel_rule() -> Rule:
     for spelling, code in CHANNEL_ALIASES.items():
         if code in codes:
             index.setdefault(norm(spelling), code)
-    return Rule(
-        allowed=pairs, accept=lambda t: exact.get(t) or exact.get(_key(t)), index=index
-    )
+    return Rule(allowed=pairs, accept=lambda t: exact.get(t) or exact.get(_key(t)), index=index)
+
+
+def _named(codes: dict[str, str], domain: str) -> list[tuple[str, str]]:
+    """(code, name) in the reader's language (Chinese names from pycountry), by code."""
+    zh = (translation.get_language() or "").startswith("zh")
+    name = _iso_zh(domain) if zh else str
+    return [(code, name(label)) for code, label in sorted(codes.items())]
 
 
 def _country_rule() -> Rule:
@@ -260,7 +265,7 @@ def _country_rule() -> Rule:
         code = text.strip().upper()
         return code if len(code) == 2 and code.isascii() and code in codes else None
 
-    return Rule(allowed=sorted(codes.items()), accept=accept, index=index)
+    return Rule(allowed=_named(codes, "iso3166-1"), accept=accept, index=index)
 
 
 def _currency_rule() -> Rule:
@@ -270,7 +275,7 @@ def _currency_rule() -> Rule:
         code = text.strip().upper()
         return code if len(code) == 3 and code.isascii() and code in codes else None
 
-    return Rule(allowed=sorted(codes.items()), accept=accept, index=index)
+    return Rule(allowed=_named(codes, "iso4217"), accept=accept, index=index)
 
 
 def _owner_rule() -> Rule:
@@ -413,7 +418,10 @@ def parse_map_values(items: Iterable[str]) -> dict[str, dict[str, str]]:
         source, eq, target = rest.rpartition("=")
         if not sep or not eq or not name.strip():
             raise ValueMapError(
-                _("--map-values entries look like FIELD:VALUE=TO, e.g. plan:Starter=basic; got “%(item)s”.")
+                _(
+                    "--map-values entries look like FIELD:VALUE=TO, e.g. plan:Starter=basic; "
+                    "got “%(item)s”."
+                )
                 % {"item": item[:80]}
             )
         out.setdefault(name.strip(), {})[source] = target.strip()
@@ -498,10 +506,11 @@ class ValueRow:
     field: str
     label: str
     index: int  # position in its field's list: the form's select is named val_<field>_<index>
-    value: str
-    count: int
+    value: str  # the most frequent spelling
+    count: int  # rows of every spelling
     choice: str  # the founder's choice or the suggestion ("" when there is neither)
     suggested: bool
+    others: list[str] = field(default_factory=list)  # "starter" beside "Starter": one choice
 
 
 @dataclass
@@ -561,16 +570,34 @@ def file_values(run: Any) -> list[FieldValues]:
             continue
         rule = values.rule(name)
         assert rule is not None
-        chosen = values.choices.get(name, {})
-        unknown = [(v, n) for v, n in counts[name].most_common() if rule.accept(v) is None]
+        chosen = {norm(k): v for k, v in values.choices.get(name, {}).items()}
+        # Spellings that differ only in case, spacing or punctuation are one value: the map
+        # reads them alike (``ValueMap.read``).
+        spellings: dict[str, list[tuple[str, int]]] = {}
+        for v, n in counts[name].most_common():
+            if rule.accept(v) is None:
+                spellings.setdefault(norm(v) or v, []).append((v, n))
+        unknown = sorted(spellings.values(), key=lambda s: -sum(n for _v, n in s))
         rows = []
-        for i, (value, n) in enumerate(unknown[:SHOW]):
-            choice = chosen.get(value, "")
+        for i, group in enumerate(unknown[:SHOW]):
+            value = group[0][0]
+            choice = chosen.get(norm(value), "")
             suggested = False
-            if not choice and value not in chosen:
+            if not choice:
                 choice = rule.suggest(value) or ""
                 suggested = bool(choice)
-            rows.append(ValueRow(name, labels.get(name, name), i, value, n, choice, suggested))
+            rows.append(
+                ValueRow(
+                    name,
+                    labels.get(name, name),
+                    i,
+                    value,
+                    sum(n for _v, n in group),
+                    choice,
+                    suggested,
+                    [v for v, _n in group[1:6]],
+                )
+            )
         if rows:
             out.append(
                 FieldValues(
@@ -625,9 +652,7 @@ def check_options(
     owner, stage = owner.strip(), stage.strip()
     if owner or stage:
         if kind not in OPTION_KINDS["owner"]:
-            errors.append(
-                _("Only a customers import takes an owner and a starting stage.")
-            )
+            errors.append(_("Only a customers import takes an owner and a starting stage."))
         else:
             if owner:
                 users = User.objects.filter(is_active=True)

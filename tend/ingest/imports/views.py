@@ -38,6 +38,7 @@ from tend.ingest.imports.values import (
     check_options,
     check_value_map,
     file_values,
+    norm,
 )
 from tend.lib.access import can_write, require_write, write_view
 
@@ -176,14 +177,12 @@ def import_values(request: HttpRequest, pk: int) -> HttpResponse:
             g.field: {r.value: request.POST.get(f"val_{g.field}_{r.index}", "") for r in g.rows}
             for g in groups
         }
+        shown = {name: {norm(k) for k in pairs} for name, pairs in chosen.items()}
         kept = {
-            name: {k: v for k, v in pairs.items() if k not in chosen.get(name, {})}
+            name: {k: v for k, v in pairs.items() if norm(k) not in shown.get(name, set())}
             for name, pairs in (run.value_map or {}).items()
         }
-        merged = {
-            name: {**kept.get(name, {}), **chosen.get(name, {})}
-            for name in {*kept, *chosen}
-        }
+        merged = {name: {**kept.get(name, {}), **chosen.get(name, {})} for name in {*kept, *chosen}}
         try:
             value_map = check_value_map(run.kind, merged)
         except ValueMapError as exc:

@@ -400,6 +400,7 @@ class Plans:
 
 # --- customers ----------------------------------------------------------------------------
 
+
 def channel_find(writer: Writer, row: list[Any]) -> str | None:
     """The row's acquisition channel as one of the founder's channels (``AcquisitionChannel``)
     through the value map; a value with none is refused, or becomes a channel when the

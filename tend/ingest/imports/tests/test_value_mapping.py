@@ -57,7 +57,9 @@ def values_form(run: Import, manual: dict[tuple[str, str], str]) -> dict[str, st
     data = {}
     for group in file_values(run):
         for row in group.rows:
-            data[f"val_{group.field}_{row.index}"] = manual.get((group.field, row.value), row.choice)
+            data[f"val_{group.field}_{row.index}"] = manual.get(
+                (group.field, row.value), row.choice
+            )
     return data
 
 
@@ -100,23 +102,19 @@ def test_a_crm_export_is_matched_value_by_value_and_every_row_is_imported(
     groups = {g.field: {r.value: (r.choice, r.count) for r in g.rows} for g in file_values(run)}
     # Only the values that are not Tend's, with the obvious matches suggested.
     assert groups == {
-        "plan": {"starter": ("", 1), "Starter": ("", 1)},
-        "channel": {"web": ("", 1), "Web": ("", 1)},
+        "plan": {"Starter": ("", 2)},  # "starter" too: one choice for both spellings
+        "channel": {"web": ("", 2)},
         "country": {"Germany": ("DE", 1), "德国": ("DE", 1), "UK": ("GB", 1)},
         "stage": {"试用期": ("trial", 1), "已流失": ("churned", 1)},
     }
     assert "德国" in page and "suggested" in page and '<option value="DE" selected>' in page
+    assert "also written starter" in page
     with django_capture_on_commit_callbacks(execute=True):
         response = owner_client.post(
             reverse("imports:values", args=[run.pk]),
             values_form(
                 run,
-                {
-                    ("plan", "Starter"): "basic",
-                    ("plan", "starter"): "basic",
-                    ("channel", "web"): "organic",
-                    ("channel", "Web"): "organic",
-                },
+                {("plan", "Starter"): "basic", ("channel", "web"): "organic"},
             ),
         )
     assert response.status_code == 302
@@ -280,12 +278,15 @@ def test_a_row_is_refused_with_every_problem_it_has(write_csv, plans):
     assert (result.created, result.rejected) == (1, 1)
     sentence = result.problems[0]
     assert sentence.startswith("Row 3 has 4 problems: ")
-    assert "column “plan”: there is no plan with the code or name “platinum”; plans: basic, growth" in sentence
+    assert (
+        "column “plan”: there is no plan with the code or name “platinum”; plans: basic, growth"
+        in sentence
+    )
     assert "column “signup date”: “31/31/2024” is not a date" in sentence
     assert "column “id”: “c1” already appeared in an earlier row of this file" in sentence
     assert "“Narnia” is not a country: use a two-letter ISO 3166-1 code like DE" in sentence
     kept = RejectedRow.objects.get()
-    assert kept.reason == "bad_country" or len(kept.problems) == 3
+    assert len(kept.problems) == 3
     lines = io.StringIO()
     from tend.ingest.imports.queries import rejected_csv_lines
 
@@ -297,7 +298,10 @@ def test_a_row_is_refused_with_every_problem_it_has(write_csv, plans):
 def test_a_dry_run_that_can_import_no_row_says_so_and_offers_no_import(
     owner_client, django_capture_on_commit_callbacks
 ):
-    upload(owner_client, crm_csv([["", "A", "", "", "", "", "", "", ""], ["c2", "", "", "", "", "", "", "", ""]]))
+    upload(
+        owner_client,
+        crm_csv([["", "A", "", "", "", "", "", "", ""], ["c2", "", "", "", "", "", "", "", ""]]),
+    )
     run = Import.objects.get()
     with django_capture_on_commit_callbacks(execute=True):
         owner_client.post(reverse("imports:mapping", args=[run.pk]), mapping_form(run))
@@ -365,9 +369,13 @@ def test_hostile_value_map_posts_are_refused_with_a_message(owner_client, plans)
     run.refresh_from_db()
     assert run.value_map == {} and run.status == ImportStatus.UPLOADED
     for data in ({"owner": "9" * 40}, {"owner": "\x00"}, {"stage": "x" * 5_000}):
-        response = owner_client.post(reverse("imports:mapping", args=[run.pk]), mapping_form(run, **data))
+        response = owner_client.post(
+            reverse("imports:mapping", args=[run.pk]), mapping_form(run, **data)
+        )
         assert response.status_code == 422
-    assert owner_client.post(url, {"val_bogus_1": "x"}).status_code == 302  # names not offered: ignored
+    assert (
+        owner_client.post(url, {"val_bogus_1": "x"}).status_code == 302
+    )  # names not offered: ignored
 
 
 def test_a_viewer_sees_the_values_but_cannot_send_them(viewer_client, owner_client, plans):
@@ -386,7 +394,11 @@ def test_chinese_labels_and_country_names_are_suggested(write_csv):
     path = write_csv(
         "crm.csv",
         ["编号", "名称", "国家", "阶段", "类型"],
-        [["c1", "甲", "德国", "试用", "个人"], ["c2", "乙", "美国", "已流失", "公司"], ["c3", "丙", "Deutschland", "Churned", "Company"]],
+        [
+            ["c1", "甲", "德国", "试用", "个人"],
+            ["c2", "乙", "美国", "已流失", "公司"],
+            ["c3", "丙", "Deutschland", "Churned", "Company"],
+        ],
     )
     result = import_file(kind="customers", path=path)
     assert (result.created, result.rejected) == (3, 0)

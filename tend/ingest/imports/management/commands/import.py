@@ -5,7 +5,8 @@ orders or events, or a Stripe Dashboard export, with a progress bar and a summar
     tend import events events.csv --mapping "uid=customer,ts=timestamp" --dry-run
     tend import orders orders.csv --date-order mdy --user olivia
     tend import stripe_subscriptions subscriptions.csv   # backfill from Stripe
-    tend import customers crm.csv --map-values "plan:Starter=basic" --map-values "channel:web=organic"
+    tend import customers crm.csv --map-values "plan:Starter=basic" \
+        --map-values "channel:web=organic"
     tend import customers crm.csv --map-values-file values.json --create-missing-plans \
         --create-missing-channels --owner olivia --stage trial
     tend import --resume 42      # go on with interrupted import 42 after its last batch
@@ -120,7 +121,10 @@ class Command(BaseCommand):
             help="a channel value that matches none of your acquisition channels creates one",
         )
         parser.add_argument(
-            "--owner", default="", metavar="USERNAME", help="owner of customers whose row names none"
+            "--owner",
+            default="",
+            metavar="USERNAME",
+            help="owner of customers whose row names none",
         )
         parser.add_argument(
             "--stage", default="", help="lifecycle stage of new customers whose row sets none"
@@ -185,9 +189,7 @@ class Command(BaseCommand):
                 if not path.is_file():
                     raise CommandError(_("No such file: %(path)s") % {"path": path})
                 if path.stat().st_size > MAX_VALUE_FILE:
-                    raise CommandError(
-                        _("The value map file is larger than 2 MB.")
-                    )
+                    raise CommandError(_("The value map file is larger than 2 MB."))
                 try:
                     data = json.loads(path.read_text(encoding="utf-8-sig"))
                 except (ValueError, UnicodeError) as exc:
