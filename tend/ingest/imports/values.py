@@ -656,11 +656,11 @@ def check_options(
         else:
             if owner:
                 users = User.objects.filter(is_active=True)
-                found = (
-                    users.filter(pk=int(owner)).first()
-                    if owner.isdigit() and len(owner) < 12
-                    else users.filter(username__iexact=owner[:150]).first()
-                )
+                found = None
+                if owner.isdigit() and len(owner) < 12:
+                    found = users.filter(pk=int(owner)).first()
+                elif "\x00" not in owner:  # PostgreSQL cannot even compare text with a NUL
+                    found = users.filter(username__iexact=owner[:150]).first()
                 if found is None:
                     names = list(users.order_by("username").values_list("username", flat=True))
                     errors.append(
