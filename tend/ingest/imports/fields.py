@@ -39,7 +39,7 @@ FIELDS: dict[str, list[Field]] = {
         Field("acquisition_cost", _("Acquisition cost"), False, ("acquisition cost", "cac", "获客成本")),
         Field("signed_up_at", _("Signed up"), False, ("signed up", "signup date", "created", "created at", "date", "注册日期", "注册时间", "日期", "创建时间")),
         Field("stage", _("Lifecycle stage"), False, ("stage", "lifecycle stage", "customer stage", "status", "customer status", "阶段", "生命周期阶段", "客户阶段", "状态", "客户状态")),
-        Field("kind", _("Company or person"), False, ("kind", "type", "customer type", "类型", "客户类型")),
+        Field("kind", _("Company or person"), False, ("kind", "customer kind", "company or person", "客户类型")),
         Field("owner", pgettext_lazy("person responsible for a customer", "Owner"), False, ("owner", "account owner", "account manager", "sales rep", "负责人", "客户经理", "销售")),
         Field("birthday", _("Birthday"), False, ("birthday", "date of birth", "birth date", "dob", "生日", "出生日期")),
     ],

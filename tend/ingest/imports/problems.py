@@ -7,7 +7,7 @@ from functools import cached_property
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from tend.ingest.imports.values import listed
 
@@ -196,7 +196,7 @@ def problems_sentence(
     return _("Row %(row)s has %(n)s problems: %(problems)s") % {
         "row": row,
         "n": len(problems),
-        "problems": "; ".join(parts),
+        "problems": pgettext("between the problems of one row", "; ").join(parts),
     }
 
 

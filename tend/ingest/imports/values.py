@@ -16,6 +16,7 @@ is refused with the allowed values listed, or becomes a new plan or channel when
 
 from __future__ import annotations
 
+import dataclasses
 import gettext
 import hashlib
 import re
@@ -510,7 +511,8 @@ class ValueRow:
     count: int  # rows of every spelling
     choice: str  # the founder's choice or the suggestion ("" when there is neither)
     suggested: bool
-    others: list[str] = field(default_factory=list)  # "starter" beside "Starter": one choice
+    # "starter" beside "Starter": one choice for both spellings
+    others: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclass

@@ -393,7 +393,7 @@ def test_a_viewer_sees_the_values_but_cannot_send_them(viewer_client, owner_clie
 def test_chinese_labels_and_country_names_are_suggested(write_csv):
     path = write_csv(
         "crm.csv",
-        ["编号", "名称", "国家", "阶段", "类型"],
+        ["编号", "名称", "国家", "阶段", "客户类型"],
         [
             ["c1", "甲", "德国", "试用", "个人"],
             ["c2", "乙", "美国", "已流失", "公司"],
@@ -415,3 +415,29 @@ def test_a_file_of_no_rows_is_said_plainly(write_csv):
     path = write_csv("crm.csv", ["id", "name"], [])
     with pytest.raises(CommandError, match="The file holds no rows to import"):
         call_command("import", "customers", str(path), "--dry-run", stdout=io.StringIO())
+
+
+def test_contact_columns_of_no_field_are_kept_as_traits_and_traits_can_be_chosen(write_csv):
+    make_customer(external_id="k1")
+    path = write_csv(
+        "contacts.csv", ["customer", "name", "linkedin", "notes"], [["k1", "Ann", "ann-l", "vip"]]
+    )
+    out = io.StringIO()
+    call_command("import", "contacts", str(path), "--mapping", "notes=", stdout=out)
+    assert "Columns kept as traits: linkedin" in out.getvalue()
+    assert "Columns ignored: notes" in out.getvalue()
+    from tend.customers.models import Contact
+
+    assert Contact.objects.get().traits == {"linkedin": "ann-l"}
+
+
+def test_only_customers_and_contacts_keep_traits(write_csv):
+    make_customer(external_id="k1")
+    path = write_csv(
+        "orders.csv", ["customer", "amount", "date", "note"], [["k1", "5", "2024-03-01", "x"]]
+    )
+    with pytest.raises(CommandError, match="“trait” is not a field of a orders import"):
+        call_command("import", "orders", str(path), "--mapping", "note=trait", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("import", "orders", str(path), stdout=out)
+    assert "Columns ignored: note" in out.getvalue()
