@@ -36,6 +36,8 @@ REASONS = {
     "bad_status": gettext_lazy("Unknown status"),
     "bad_interval": gettext_lazy("Unknown billing interval"),
     "bad_order_status": gettext_lazy("Unknown status"),
+    "bad_stripe_status": gettext_lazy("Unknown status"),
+    "bad_stripe_interval": gettext_lazy("Unknown billing interval"),
 }
 
 
@@ -64,8 +66,11 @@ class Allowed:
     def choices(self, reason: str) -> str:
         from tend.billing.models import Interval, OrderStatus, SubscriptionStatus
         from tend.customers.models import Kind, Stage
+        from tend.ingest.imports.stripe_export import STRIPE_INTERVALS, STRIPE_STATUSES
 
         values: dict[str, Sequence[str]] = {
+            "bad_stripe_status": [k for k, v in STRIPE_STATUSES.items() if k == v],
+            "bad_stripe_interval": [k for k, v in STRIPE_INTERVALS.items() if k == v],
             "bad_stage": Stage.values,
             "bad_kind": Kind.values,
             "bad_status": SubscriptionStatus.values,
@@ -121,6 +126,14 @@ def problem_text(reason: str, value: str, allowed: Allowed | None = None) -> str
         "bad_interval": lambda a: (
             _("“%(value)s” is not a billing interval; intervals: %(allowed)s")
             % {"value": value, "allowed": a.choices("bad_interval")}
+        ),
+        "bad_stripe_status": lambda a: (
+            _("“%(value)s” is not a status; statuses: %(allowed)s")
+            % {"value": value, "allowed": a.choices("bad_stripe_status")}
+        ),
+        "bad_stripe_interval": lambda a: (
+            _("“%(value)s” is not a billing interval; intervals: %(allowed)s")
+            % {"value": value, "allowed": a.choices("bad_stripe_interval")}
         ),
     }
     if reason in listing:

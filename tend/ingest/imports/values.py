@@ -233,6 +233,9 @@ def _channel_rule() -> Rule:
     from tend.customers.models import Channel
 
     pairs = channel_choices(include_archived=True)
+    # The built-in codes are always taken, as ``validate_channel_code`` takes them.
+    listed_codes = {code for code, _label in pairs}
+    pairs += [(str(v), str(label)) for v, label in Channel.choices if v not in listed_codes]
     exact: dict[str, str] = {}
     index: dict[str, str] = {}
     for code, label in pairs:

@@ -332,7 +332,14 @@ class _At(Exception):
         self.problem = problem
 
 
-def _choice(field: str, clean: Cleaner, value: Any, choices: dict[str, str], default: str) -> str:
+def _choice(
+    field: str,
+    clean: Cleaner,
+    value: Any,
+    choices: dict[str, str],
+    default: str,
+    reason: str = "bad_choice",
+) -> str:
     text = clean.text(field, value)
     if not text:
         return default
@@ -341,7 +348,7 @@ def _choice(field: str, clean: Cleaner, value: Any, choices: dict[str, str], def
         if choices[key] != text:
             clean.note(field, "read_choice")
         return choices[key]
-    raise Problem("bad_choice", text)
+    raise Problem(reason, text)
 
 
 class Plans:
@@ -363,7 +370,10 @@ class Plans:
         before = len(writer._found or ())
         code = writer.choose(row, "plan")
         if code is not None:
-            return self.by_code.get(code) or Plan.objects.filter(code=code).first()
+            plan = self.by_code.get(code) or Plan.objects.filter(code=code).first()
+            if plan is None:  # mapped to a plan deleted since
+                writer.problem("plan", Problem("unknown_plan", code))
+            return plan
         found = writer._found or []
         if not writer.values.create_plans or len(found) == before:
             return None
