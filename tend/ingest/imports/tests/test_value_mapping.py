@@ -441,3 +441,17 @@ def test_only_customers_and_contacts_keep_traits(write_csv):
     out = io.StringIO()
     call_command("import", "orders", str(path), stdout=out)
     assert "Columns ignored: note" in out.getvalue()
+
+
+def test_the_values_step_shows_the_200_most_frequent_values_and_counts_the_rest(
+    owner_client, plans
+):
+    rows = [[f"c{i}", f"N{i}", "", f"plan {i % 260}", "", "", "", "", ""] for i in range(300)]
+    upload(owner_client, crm_csv(rows))
+    run = Import.objects.get()
+    owner_client.post(reverse("imports:mapping", args=[run.pk]), mapping_form(run))
+    (group,) = file_values(run)
+    assert (group.field, len(group.rows), group.more, group.complete) == ("plan", 200, 60, True)
+    assert group.rows[0].count == 2  # the values of two rows first
+    page = owner_client.get(reverse("imports:values", args=[run.pk])).content.decode()
+    assert "60 less frequent values are not shown" in page
