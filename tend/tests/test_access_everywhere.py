@@ -50,7 +50,17 @@ def _snapshot() -> dict[str, int]:
         if m._meta.app_label in {"accounts", "customers", "billing", "activity", "imports", "goals"}
     } | {
         # Resume and cancel change an import's state, not how many there are.
-        f"import {i.pk}": hash((i.status, i.attempt, i.cancel_requested, i.rows_read))
+        f"import {i.pk}": hash(
+            (
+                i.status,
+                i.attempt,
+                i.cancel_requested,
+                i.rows_read,
+                str(i.mapping),
+                str(i.value_map),
+                str(i.options),
+            )
+        )
         for i in Import.objects.all()
     }
 

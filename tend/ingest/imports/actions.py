@@ -37,7 +37,7 @@ from tend.accounts.models import User
 from tend.customers.models import TimelineEntry, TimelineKind
 from tend.ingest.actions import stats_add
 from tend.ingest.imports.events import EventWriter
-from tend.ingest.imports.fields import KINDS, fields_for, suggest_mapping
+from tend.ingest.imports.fields import KINDS, TRAIT, TRAIT_KINDS, fields_for, suggest_mapping
 from tend.ingest.imports.models import (
     Import,
     ImportBatch,
@@ -45,9 +45,10 @@ from tend.ingest.imports.models import (
     ImportStatus,
     RejectedRow,
 )
-from tend.ingest.imports.problems import problem_sentence
+from tend.ingest.imports.problems import problems_sentence
 from tend.ingest.imports.reading import FLAGS, Cleaner, open_table, safe_text
 from tend.ingest.imports.stripe_export import StripeCustomerWriter, StripeSubscriptionWriter
+from tend.ingest.imports.values import ValueMap
 from tend.ingest.imports.writers import (
     ContactWriter,
     CustomerWriter,
@@ -90,6 +91,8 @@ class ImportResult:
     cleaning: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # the first few, as sentences
     customers: int = 0
+    # (field, value in the file, value read) → rows: values matched without a choice.
+    auto: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
     @property
     def accepted(self) -> int:
@@ -121,6 +124,10 @@ def check_mapping(kind: str, headers: list[str], mapping: dict[str, str]) -> dic
     for column, name in mapping.items():
         if not name:
             continue
+        if name == TRAIT and kind in TRAIT_KINDS:
+            if column not in headers:
+                raise MappingError(_("The file has no column “%(column)s”.") % {"column": column})
+            continue
         if name not in known:
             raise MappingError(
                 _("“%(field)s” is not a field of a %(kind)s import; fields are: %(fields)s")
@@ -151,8 +158,13 @@ def import_create(
     mapping: dict[str, str] | None = None,
     date_order: str = "dmy",
     dry_run: bool = False,
+    value_map: dict[str, dict[str, str]] | None = None,
+    options: dict[str, Any] | None = None,
 ) -> Import:
-    """Record a file waiting to be imported, with its headers and a suggested mapping."""
+    """Record a file waiting to be imported, with its headers and a suggested mapping.
+
+    ``value_map`` and ``options`` are kept as given: check them first
+    (``values.check_value_map``, ``import_options``)."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
     with open_table(path, name=file_name) as table:
@@ -170,6 +182,8 @@ def import_create(
         dry_run=dry_run,
         created_by=by if by is not None and by.pk else None,
         total_rows=total,
+        value_map=value_map or {},
+        options=options or {},
     )
 
 
@@ -183,6 +197,8 @@ def import_file(
     date_order: str = "dmy",
     file_name: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    value_map: dict[str, dict[str, str]] | None = None,
+    options: dict[str, Any] | None = None,
 ) -> ImportResult:
     """Import one file (CSV or XLSX) of ``kind``; ``mapping`` overrides the suggested one.
 
@@ -196,6 +212,8 @@ def import_file(
         mapping=mapping,
         date_order=date_order,
         dry_run=dry_run,
+        value_map=value_map,
+        options=options,
     )
     check_mapping(kind, run.headers, run.mapping)
     claimed = import_claim(run.pk, [ImportStatus.UPLOADED])
@@ -309,6 +327,13 @@ def import_run(*, run: Import, progress: Callable[[int, int], None] | None = Non
         index=index, cleaner=cleaner, dry_run=run.dry_run, now=now, columns=len(run.headers)
     )
     writer.affected = _Tracked()
+    writer.configure(
+        values=ValueMap.of(run),
+        by=run.created_by,
+        traits=[
+            (h, i) for i, h in enumerate(run.headers) if run.mapping.get(h) == TRAIT and h.strip()
+        ],
+    )
     result = ImportResult(run=run)
     reasons: Counter[str] = Counter()
     columns = {name: run.headers[i] for name, i in index.items()}
@@ -327,6 +352,7 @@ def import_run(*, run: Import, progress: Callable[[int, int], None] | None = Non
             result.unchanged, result.duplicates = writer.unchanged, writer.duplicates
             result.reasons, result.cleaning = dict(reasons), dict(cleaner.counts)
             result.customers = len(writer.affected)
+            result.auto = dict(writer.values.auto)
             _end(run, writer, result, attempt, now, canceled=canceled)
     except _Superseded:
         run.refresh_from_db()
@@ -387,7 +413,7 @@ def _write_batches(
                     return True
                 with transaction.atomic():
                     rejects = writer.write(batch)
-                    _keep_rejects(run, rejects, columns, result, reasons)
+                    _keep_rejects(run, rejects, columns, result, reasons, more=writer.more)
                     result.rows += len(batch)
                     total = max(total, result.rows)
                     _commit_progress(run, writer, result, reasons, attempt, total, affected.take())
@@ -406,6 +432,7 @@ def _skip(rows: Iterator[list[Any]], skip: int, writer: Writer, run: Import) -> 
     else:
         for batch in _batches(head, writer.batch_size, start=2):
             writer.parse(batch, record)
+        writer.more.clear()  # refused rows of those batches are kept already
     writer.clean.counts = dict(run.cleaning)
     for key, n in run.cleaning.items():  # values stored changed (see Cleaner.flag)
         what = key.rpartition(": ")[2]
@@ -579,16 +606,24 @@ def _keep_rejects(
     columns: dict[str, str],
     result: ImportResult,
     reasons: Counter[str],
+    *,
+    more: dict[int, list[tuple[str, str, str]]] | None = None,
 ) -> None:
+    """Keep a batch's refused rows, each with every problem it has (the first in ``column``,
+    ``reason``, ``value``; the others in ``problems``)."""
     if not rejects:
         return
     rows = []
     for number, name, reason, value, cells in sorted(rejects, key=lambda r: r[0]):
         column = columns.get(name, name)
         reasons[reason] += 1
+        others = [
+            [columns.get(f, f)[:255], r, safe_text(v[:255])]
+            for f, r, v in (more.pop(number, []) if more is not None else [])
+        ]
         if len(result.problems) < PREVIEW_PROBLEMS:
             result.problems.append(
-                problem_sentence(row=number, column=column, reason=reason, value=value)
+                problems_sentence(row=number, problems=[[column, reason, value], *others])
             )
         rows.append(
             RejectedRow(
@@ -598,6 +633,7 @@ def _keep_rejects(
                 reason=reason,
                 value=safe_text(value[:255]),
                 values=["" if v is None else safe_text(str(v)) for v in cells],
+                problems=others,
             )
         )
     RejectedRow.objects.bulk_create(rows, batch_size=2_000)

@@ -27,7 +27,7 @@ CUSTOMER_REF = (
 
 FIELDS: dict[str, list[Field]] = {
     "customers": [
-        Field("external_id", _("External ID"), True, (*EXTERNAL_ID, "customer id", "客户id", "客户编号")),
+        Field("external_id", _("External ID"), True, (*EXTERNAL_ID, "customer id", "客户id", "客户编号", "user id", "userid", "用户id")),
         Field("name", _("Name"), True, ("name", "company", "customer name", "company name", "名称", "客户名称", "公司", "公司名称", "姓名")),
         Field("email", pgettext_lazy("email address", "Email"), False, ("email", "e-mail", "email address", "邮箱", "电子邮箱", "邮件")),
         Field("phone", _("Phone"), False, ("phone", "telephone", "mobile", "电话", "手机", "手机号")),
@@ -38,6 +38,10 @@ FIELDS: dict[str, list[Field]] = {
         Field("channel", _("Acquisition channel"), False, ("channel", "source", "acquisition channel", "渠道", "来源", "获客渠道")),
         Field("acquisition_cost", _("Acquisition cost"), False, ("acquisition cost", "cac", "获客成本")),
         Field("signed_up_at", _("Signed up"), False, ("signed up", "signup date", "created", "created at", "date", "注册日期", "注册时间", "日期", "创建时间")),
+        Field("stage", _("Lifecycle stage"), False, ("stage", "lifecycle stage", "customer stage", "status", "customer status", "阶段", "生命周期阶段", "客户阶段", "状态", "客户状态")),
+        Field("kind", _("Company or person"), False, ("kind", "customer kind", "company or person", "客户类型")),
+        Field("owner", pgettext_lazy("person responsible for a customer", "Owner"), False, ("owner", "account owner", "account manager", "sales rep", "负责人", "客户经理", "销售")),
+        Field("birthday", _("Birthday"), False, ("birthday", "date of birth", "birth date", "dob", "生日", "出生日期")),
     ],
     "contacts": [
         Field("customer", _("Customer external ID"), True, CUSTOMER_REF),
@@ -117,6 +121,9 @@ FIELDS: dict[str, list[Field]] = {
 }  # fmt: skip
 
 KINDS = list(FIELDS)
+# A column mapped to TRAIT is kept on each customer (or contact) as a trait named by its header.
+TRAIT = "trait"
+TRAIT_KINDS = ("customers", "contacts")
 
 
 def fields_for(kind: str) -> list[Field]:
@@ -158,7 +165,10 @@ def suggest_mapping(kind: str, headers: list[str]) -> dict[str, str]:
                 mapping[hit] = field.name
                 taken.add(field.name)
                 break
-    return {h: mapping.get(h, "") for h in headers}
+    # A column of no field is kept as a trait where the kind has traits (``birthday`` and
+    # ``user_id`` of a CRM export are not lost without a word).
+    rest = TRAIT if kind in TRAIT_KINDS else ""
+    return {h: mapping.get(h, rest if h.strip() else "") for h in headers}
 
 
 def parse_mapping(text: str) -> dict[str, str]:

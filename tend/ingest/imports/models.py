@@ -53,8 +53,16 @@ class Import(models.Model):
     # Where the uploaded file is kept (under settings.DATA_DIR / "imports") for the worker.
     path = models.CharField(max_length=500, blank=True)
     headers: models.JSONField[list[str]] = models.JSONField(default=list, blank=True)
-    # {column header: field name}; columns mapped to "" are ignored.
+    # {column header: field name}; columns mapped to "" are ignored, to "trait" kept as traits.
     mapping: models.JSONField[dict[str, str]] = models.JSONField(default=dict, blank=True)
+    # {field: {value in the file: Tend's value}}: values such as plan "Starter" or country
+    # "德国" read as a plan code or "DE" (see ``imports.values``).
+    value_map: models.JSONField[dict[str, dict[str, str]]] = models.JSONField(
+        default=dict, blank=True
+    )
+    # {"create_plans": bool, "create_channels": bool, "owner": user id, "stage": code}: what
+    # the mapping step chose for values with no match and for rows that set no owner or stage.
+    options: models.JSONField[dict[str, Any]] = models.JSONField(default=dict, blank=True)
     date_order = models.CharField(
         _("date order"), max_length=3, choices=DateOrder.choices, default=DateOrder.DMY
     )
@@ -170,6 +178,9 @@ class RejectedRow(models.Model):
     reason = models.CharField(max_length=40)
     value = models.CharField(max_length=255, blank=True)
     values: models.JSONField[list[Any]] = models.JSONField(default=list)
+    # Any further problems of the same row, [[column, reason, value], …]: a row is refused
+    # with every problem it has, not only the first.
+    problems: models.JSONField[list[list[str]]] = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from functools import cached_property
+
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
+
+from tend.ingest.imports.values import listed
 
 REASONS = {
     "missing_value": gettext_lazy("Missing required value"),
@@ -22,16 +27,117 @@ REASONS = {
     "nul_byte": gettext_lazy("NUL character in a cell"),
     "bad_text": gettext_lazy("Unreadable characters"),
     "extra_cells": gettext_lazy("More cells than the header has columns"),
+    "unknown_channel": gettext_lazy("Unknown acquisition channel"),
+    "bad_country": gettext_lazy("Unknown country"),
+    "bad_currency": gettext_lazy("Unknown currency"),
+    "bad_stage": gettext_lazy("Unknown lifecycle stage"),
+    "bad_kind": gettext_lazy("Neither company nor person"),
+    "unknown_owner": gettext_lazy("Unknown owner"),
+    "bad_status": gettext_lazy("Unknown status"),
+    "bad_interval": gettext_lazy("Unknown billing interval"),
+    "bad_order_status": gettext_lazy("Unknown status"),
+    "bad_stripe_status": gettext_lazy("Unknown status"),
+    "bad_stripe_interval": gettext_lazy("Unknown billing interval"),
 }
+
+
+class Allowed:
+    """The values each refusal lists, read from the database once per page or file."""
+
+    @cached_property
+    def plans(self) -> str:
+        from tend.billing.models import Plan
+
+        return listed(list(Plan.objects.order_by("code").values_list("code", flat=True)))
+
+    @cached_property
+    def channels(self) -> str:
+        from tend.customers.channels import channel_choices
+
+        return listed([code for code, _label in channel_choices()])
+
+    @cached_property
+    def users(self) -> str:
+        from tend.accounts.models import User
+
+        names = User.objects.filter(is_active=True).order_by("username")
+        return listed(list(names.values_list("username", flat=True)))
+
+    def choices(self, reason: str) -> str:
+        from tend.billing.models import Interval, OrderStatus, SubscriptionStatus
+        from tend.customers.models import Kind, Stage
+        from tend.ingest.imports.stripe_export import STRIPE_INTERVALS, STRIPE_STATUSES
+
+        values: dict[str, Sequence[str]] = {
+            "bad_stripe_status": [k for k, v in STRIPE_STATUSES.items() if k == v],
+            "bad_stripe_interval": [k for k, v in STRIPE_INTERVALS.items() if k == v],
+            "bad_stage": Stage.values,
+            "bad_kind": Kind.values,
+            "bad_status": SubscriptionStatus.values,
+            "bad_interval": Interval.values,
+            "bad_order_status": OrderStatus.values,
+        }
+        return listed(list(values.get(reason, [])), first=20)
 
 
 def reason_label(code: str) -> str:
     return str(REASONS.get(code, code))
 
 
-def problem_text(reason: str, value: str) -> str:
-    """What is wrong with one cell, as a sentence fragment."""
+def problem_text(reason: str, value: str, allowed: Allowed | None = None) -> str:
+    """What is wrong with one cell, as a sentence fragment; a value not allowed is told
+    with the values that are (the first few, when there are many)."""
     params = {"value": value}
+    listing: dict[str, Callable[[Allowed], str]] = {
+        "unknown_plan": lambda a: (
+            _(
+                "there is no plan with the code or name “%(value)s”; plans: %(allowed)s. Map the "
+                "value to a plan, or let the import create missing plans"
+            )
+            % {"value": value, "allowed": a.plans}
+        ),
+        "unknown_channel": lambda a: (
+            _(
+                "“%(value)s” is not one of your acquisition channels (%(allowed)s). Map the value "
+                "to one of them, or let the import create missing channels"
+            )
+            % {"value": value, "allowed": a.channels}
+        ),
+        "unknown_owner": lambda a: (
+            _("no active user has the user name “%(value)s”; users: %(allowed)s")
+            % {"value": value, "allowed": a.users}
+        ),
+        "bad_stage": lambda a: (
+            _("“%(value)s” is not a lifecycle stage; stages: %(allowed)s (or their names)")
+            % {"value": value, "allowed": a.choices("bad_stage")}
+        ),
+        "bad_kind": lambda a: (
+            _("“%(value)s” is not a kind of customer; kinds: %(allowed)s")
+            % {"value": value, "allowed": a.choices("bad_kind")}
+        ),
+        "bad_status": lambda a: (
+            _("“%(value)s” is not a status; statuses: %(allowed)s")
+            % {"value": value, "allowed": a.choices("bad_status")}
+        ),
+        "bad_order_status": lambda a: (
+            _("“%(value)s” is not a status; statuses: %(allowed)s")
+            % {"value": value, "allowed": a.choices("bad_order_status")}
+        ),
+        "bad_interval": lambda a: (
+            _("“%(value)s” is not a billing interval; intervals: %(allowed)s")
+            % {"value": value, "allowed": a.choices("bad_interval")}
+        ),
+        "bad_stripe_status": lambda a: (
+            _("“%(value)s” is not a status; statuses: %(allowed)s")
+            % {"value": value, "allowed": a.choices("bad_stripe_status")}
+        ),
+        "bad_stripe_interval": lambda a: (
+            _("“%(value)s” is not a billing interval; intervals: %(allowed)s")
+            % {"value": value, "allowed": a.choices("bad_stripe_interval")}
+        ),
+    }
+    if reason in listing:
+        return listing[reason](allowed or Allowed())
     if reason == "no_exchange_rate":
         # The value is "EUR 2026-01-15": the currency and the first day that needs a rate.
         currency, _sep, day = value.partition(" ")
@@ -51,6 +157,13 @@ def problem_text(reason: str, value: str) -> str:
         "duplicate_in_file": _("“%(value)s” already appeared in an earlier row of this file"),
         "bad_json": _("“%(value)s” is not a JSON object"),
         "bad_choice": _("“%(value)s” is not one of the allowed values"),
+        "bad_country": _(
+            "“%(value)s” is not a country: use a two-letter ISO 3166-1 code like DE, or a "
+            "country name such as Germany or 德国"
+        ),
+        "bad_currency": _(
+            "“%(value)s” is not a currency: use a three-letter ISO 4217 code like EUR or USD"
+        ),
         "too_long": _("“%(value)s” is too long"),
         "nul_byte": _("“%(value)s” holds a NUL character (\\x00), which no text field can store"),
         "bad_text": _("“%(value)s” holds characters that are not text (lone surrogates)"),
@@ -62,17 +175,41 @@ def problem_text(reason: str, value: str) -> str:
     return texts.get(reason, reason) % params
 
 
-def problem_sentence(*, row: int, column: str, reason: str, value: str) -> str:
+def problem_sentence(
+    *, row: int, column: str, reason: str, value: str, allowed: Allowed | None = None
+) -> str:
     """``Row 7, column “Signup date”: “31/31/2024” is not a date…``"""
     if not column:
         return _("Row %(row)s: %(problem)s") % {
             "row": row,
-            "problem": problem_text(reason, value),
+            "problem": problem_text(reason, value, allowed),
         }
     return _("Row %(row)s, column “%(column)s”: %(problem)s") % {
         "row": row,
         "column": column,
-        "problem": problem_text(reason, value),
+        "problem": problem_text(reason, value, allowed),
+    }
+
+
+def problems_sentence(
+    *, row: int, problems: Sequence[Sequence[str]], allowed: Allowed | None = None
+) -> str:
+    """Every problem of one row, [[column, reason, value], …], in one sentence."""
+    if len(problems) == 1:
+        column, reason, value = problems[0]
+        return problem_sentence(row=row, column=column, reason=reason, value=value, allowed=allowed)
+    allowed = allowed or Allowed()
+    parts = [
+        _("column “%(column)s”: %(problem)s")
+        % {"column": column, "problem": problem_text(reason, value, allowed)}
+        if column
+        else problem_text(reason, value, allowed)
+        for column, reason, value in problems
+    ]
+    return _("Row %(row)s has %(n)s problems: %(problems)s") % {
+        "row": row,
+        "n": len(problems),
+        "problems": pgettext("between the problems of one row", "; ").join(parts),
     }
 
 
@@ -92,6 +229,7 @@ CLEANING = {
     "read_date": gettext_lazy("read a date written as year/month/day"),
     "read_chinese_date": gettext_lazy("read a Chinese date (2024年3月1日)"),
     "read_choice": gettext_lazy("read a status or interval written another way"),
+    "mapped_value": gettext_lazy("read a value through the value map (e.g. “Germany” → DE)"),
     # Flagged: the value stored is not the one in the file (data-quality: "stored with a warning").
     "rounded_to_cents": gettext_lazy(
         "rounded to whole cents (9.999 → 10.00); stored with a warning"
@@ -115,6 +253,17 @@ def cleaning_lines(cleaning: dict[str, int], columns: dict[str, str]) -> list[di
     lines: list[dict[str, object]] = []
     for key, count in sorted(cleaning.items()):
         field, _sep, code = key.partition(": ")
+        if code.startswith(("new_plan ", "new_channel ")):  # one line per plan or channel made
+            made, _sep, name = code.partition(" ")
+            if made == "new_plan":
+                what = _(
+                    "new plan “%(code)s” (price from the rows, else 0 per month: set it on "
+                    "the Plans page)"
+                ) % {"code": name}
+            else:
+                what = _("new acquisition channel “%(code)s”") % {"code": name}
+            lines.append({"column": columns.get(field, field), "what": what, "count": count})
+            continue
         if code.startswith("encoding_"):  # once per file, not per cell
             encoding = ENCODINGS.get(code[9:], code[9:])
             what = _("read the file as %(encoding)s: it is not UTF-8") % {"encoding": encoding}

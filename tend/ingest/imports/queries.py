@@ -9,7 +9,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from tend.ingest.imports.models import Import, RejectedRow
-from tend.ingest.imports.problems import problem_sentence
+from tend.ingest.imports.problems import Allowed, problems_sentence
 from tend.lib.private import open_private
 from tend.lib.spreadsheet import csv_writer
 
@@ -31,16 +31,19 @@ def rejected_csv_lines(run: Import) -> Iterator[str]:
         [*run.headers, _("Row"), _("Reason")]
     )  # BOM: Excel reads UTF-8
     last = 0
+    allowed = Allowed()
     while True:
         chunk = list(
             RejectedRow.objects.filter(run=run, row__gt=last)
             .order_by("row")
-            .values_list("row", "column", "reason", "value", "values")[:CHUNK]
+            .values_list("row", "column", "reason", "value", "values", "problems")[:CHUNK]
         )
         if not chunk:
             return
-        for row, column, reason, value, values in chunk:
-            sentence = problem_sentence(row=row, column=column, reason=reason, value=value)
+        for row, column, reason, value, values, more in chunk:
+            sentence = problems_sentence(
+                row=row, problems=[[column, reason, value], *more], allowed=allowed
+            )
             yield writer.writerow([*values, row, sentence])
         last = chunk[-1][0]
 
@@ -54,12 +57,15 @@ def rejected_csv_write(run: Import, path: Path) -> Path:
 
 def first_problems(run: Import, limit: int = 20) -> list[dict[str, Any]]:
     rows = RejectedRow.objects.filter(run=run).order_by("row")[:limit]
+    allowed = Allowed()
     return [
         {
             "row": r.row,
             "column": r.column,
             "reason": r.reason,
-            "text": problem_sentence(row=r.row, column=r.column, reason=r.reason, value=r.value),
+            "text": problems_sentence(
+                row=r.row, problems=[[r.column, r.reason, r.value], *r.problems], allowed=allowed
+            ),
         }
         for r in rows
     ]

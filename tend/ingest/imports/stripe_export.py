@@ -197,7 +197,13 @@ class StripeSubscriptionWriter(SavesSubscriptions):
         sub_id = self.required_text(row, "external_id")
         customer = self.required_text(row, "customer")
         status = self.field(
-            "status", _choice, self.clean, self.cell(row, "status"), STRIPE_STATUSES, ""
+            "status",
+            _choice,
+            self.clean,
+            self.cell(row, "status"),
+            STRIPE_STATUSES,
+            "",
+            "bad_stripe_status",
         )
         if not status:
             raise _At("status", Problem("missing_value"))
@@ -205,7 +211,13 @@ class StripeSubscriptionWriter(SavesSubscriptions):
         if amount is None:
             raise _At("amount", Problem("missing_value"))
         interval = self.field(
-            "interval", _choice, self.clean, self.cell(row, "interval"), STRIPE_INTERVALS, ""
+            "interval",
+            _choice,
+            self.clean,
+            self.cell(row, "interval"),
+            STRIPE_INTERVALS,
+            "",
+            "bad_stripe_interval",
         )
         if not interval:
             raise _At("interval", Problem("missing_value"))

@@ -6,6 +6,7 @@ app_name = "imports"
 urlpatterns = [
     path("", views.import_list, name="list"),
     path("<int:pk>/mapping/", views.import_mapping, name="mapping"),
+    path("<int:pk>/values/", views.import_values, name="values"),
     path("<int:pk>/", views.import_detail, name="detail"),
     path("<int:pk>/progress/", views.import_progress, name="progress"),
     path("<int:pk>/start/", views.import_start_view, name="start"),

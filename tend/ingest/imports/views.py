@@ -27,11 +27,19 @@ from tend.ingest.imports.actions import (
     import_store,
     imports_interrupt_stale,
 )
-from tend.ingest.imports.fields import fields_for
+from tend.ingest.imports.fields import TRAIT, TRAIT_KINDS, fields_for
 from tend.ingest.imports.forms import UploadForm
 from tend.ingest.imports.models import DateOrder, Import, ImportStatus
 from tend.ingest.imports.problems import cleaning_lines, reason_label
 from tend.ingest.imports.queries import first_problems, rejected_csv_lines
+from tend.ingest.imports.values import (
+    OPTION_KINDS,
+    ValueMapError,
+    check_options,
+    check_value_map,
+    file_values,
+    norm,
+)
 from tend.lib.access import can_write, require_write, write_view
 
 PAGE_SIZE = 25
@@ -77,29 +85,46 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(Import, pk=pk)
     if not run.path:  # the file is no longer kept (imports.cleanup): nothing to map
         return redirect("imports:detail", pk=run.pk)
-    error = ""
+    errors: list[str] = []
+    options = dict(run.options or {})
     if request.method == "POST":
-        mapping = {h: request.POST.get(f"col_{i}", "") for i, h in enumerate(run.headers)}
+        mapping = {h: request.POST.get(f"col_{i}", "")[:100] for i, h in enumerate(run.headers)}
         date_order = request.POST.get("date_order", run.date_order)
         if date_order not in DateOrder.values:
             date_order = run.date_order
         try:
             check_mapping(run.kind, run.headers, mapping)
         except MappingError as exc:
-            error = str(exc)
+            errors.append(str(exc))
+        try:
+            options = check_options(
+                run.kind,
+                create_plans=bool(request.POST.get("create_plans")),
+                create_channels=bool(request.POST.get("create_channels")),
+                owner=request.POST.get("owner", "")[:200],
+                stage=request.POST.get("stage", "")[:200],
+            )
+        except ValueMapError as exc:
+            errors.append(str(exc))
         if run.is_active or run.status == ImportStatus.INTERRUPTED:
             # The run holding it reads the file with this mapping: resume or cancel it first.
-            error = _(
-                "This import is running or interrupted; resume or cancel it before starting again."
+            errors = [
+                _(
+                    "This import is running or interrupted; resume or cancel it before "
+                    "starting again."
+                )
+            ]
+        elif not errors:
+            Import.objects.filter(pk=run.pk).update(
+                mapping=mapping, date_order=date_order, options=options
             )
-        else:
-            Import.objects.filter(pk=run.pk).update(mapping=mapping, date_order=date_order)
             run.refresh_from_db()
-        if not error:
+            if file_values(run):  # values that are not Tend's: match them first
+                return redirect("imports:values", pk=run.pk)
             try:
                 import_start(run=run, by=request.user, dry_run=True)  # type: ignore[arg-type]
             except ImportStateError as exc:
-                error = str(exc)
+                errors.append(str(exc))
             else:
                 return redirect("imports:detail", pk=run.pk)
     samples = _samples(run)
@@ -108,6 +133,10 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
         {"index": i, "header": h, "field": run.mapping.get(h, ""), "sample": samples.get(i, "")}
         for i, h in enumerate(run.headers)
     ]
+    from tend.accounts.models import User
+    from tend.customers.models import Stage
+
+    offered = {name for name, kinds in OPTION_KINDS.items() if run.kind in kinds}
     return render(
         request,
         "imports/mapping.html",
@@ -115,10 +144,71 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
             "run": run,
             "columns": columns,
             "fields": fields,
+            "traits": run.kind in TRAIT_KINDS,
+            "trait": TRAIT,
             "required": [f for f in fields if f.required],
             "date_orders": DateOrder.choices,
+            "error": " ".join(errors),
+            "can_write": can_write(request.user),
+            "offered": offered,
+            "options": options,
+            "users": User.objects.filter(is_active=True).order_by("username")
+            if "owner" in offered
+            else [],
+            "stages": Stage.choices,
+        },
+        status=422 if errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@write_view
+def import_values(request: HttpRequest, pk: int) -> HttpResponse:
+    """The values of the file that are not Tend's (plan "Starter", country "德国"), each with
+    a choice of Tend's values, suggested where the match is obvious."""
+    run = get_object_or_404(Import, pk=pk)
+    if not run.path:
+        return redirect("imports:detail", pk=run.pk)
+    groups = file_values(run)
+    error = ""
+    if request.method == "POST":
+        # The values come from the file, read again; the form only says what each becomes.
+        chosen = {
+            g.field: {r.value: request.POST.get(f"val_{g.field}_{r.index}", "") for r in g.rows}
+            for g in groups
+        }
+        shown = {name: {norm(k) for k in pairs} for name, pairs in chosen.items()}
+        kept = {
+            name: {k: v for k, v in pairs.items() if norm(k) not in shown.get(name, set())}
+            for name, pairs in (run.value_map or {}).items()
+        }
+        merged = {name: {**kept.get(name, {}), **chosen.get(name, {})} for name in {*kept, *chosen}}
+        try:
+            value_map = check_value_map(run.kind, merged)
+        except ValueMapError as exc:
+            error = str(exc)
+        if not error and (run.is_active or run.status == ImportStatus.INTERRUPTED):
+            error = _(
+                "This import is running or interrupted; resume or cancel it before starting again."
+            )
+        if not error:
+            Import.objects.filter(pk=run.pk).update(value_map=value_map)
+            run.refresh_from_db()
+            try:
+                import_start(run=run, by=request.user, dry_run=True)  # type: ignore[arg-type]
+            except (ImportStateError, MappingError) as exc:
+                error = str(exc)
+            else:
+                return redirect("imports:detail", pk=run.pk)
+    return render(
+        request,
+        "imports/values.html",
+        {
+            "run": run,
+            "groups": groups,
             "error": error,
             "can_write": can_write(request.user),
+            "options": run.options or {},
         },
         status=422 if error else 200,
     )
@@ -162,6 +252,10 @@ def _detail_context(request: HttpRequest, run: Import) -> dict[str, object]:
             ImportStatus.CANCELED,
         },
         "stale_seconds": settings.TEND_IMPORT_STALE_SECONDS,
+        # A finished check where no row can be imported: said plainly, with no Import button.
+        "nothing_importable": run.status == ImportStatus.PREVIEWED
+        and not run.accepted
+        and (run.rejected > 0 or not run.rows_read),
     }
 
 

@@ -17,14 +17,19 @@ from django.db.models import Model
 
 from tend.billing.ledger import monthly_amount
 from tend.billing.models import Interval, Order, OrderStatus, Plan, Subscription, SubscriptionStatus
-from tend.customers.models import Channel, Contact, Customer, Stage, StageChange
+from tend.customers.models import AcquisitionChannel, Contact, Customer, Stage, StageChange
 from tend.ingest.imports.reading import Cleaner, Problem
+from tend.ingest.imports.values import REASONS as VALUE_REASONS
+from tend.ingest.imports.values import ValueMap, new_plan_code
 
 Row = tuple[int, list[Any]]
 # (row number, field, reason code, offending value, the row's cells)
 Reject = tuple[int, str, str, str, list[Any]]
 
 LOOKUP_CHUNK = 500
+TRAIT_LENGTH = 1_000  # characters of a value kept as a trait
+# Rule fields whose value read another way ("Monthly" → month) is noted on the summary.
+NOTED_CHOICES = frozenset({"status", "interval", "stage", "kind", "channel"})
 
 
 def _chunks(items: list[Any], size: int = LOOKUP_CHUNK) -> Iterable[list[Any]]:
@@ -40,6 +45,8 @@ def max_length(model: type[Model], name: str) -> int:
 class Writer:
     batch_size = 2_000
     model: type[Model]
+    # Report every problem of a refused row (True), or stop at the first one.
+    collect_all = False
     # Import field → the model field its cleaned text is stored in: a longer cell is refused
     # (``too_long``) before anything is written, whatever the kind, so no row can fail a batch.
     texts: dict[str, tuple[type[Model], str]] = {}
@@ -66,6 +73,19 @@ class Writer:
         self.affected: dict[int, int] = {}  # customer id → rows of this file
         self.seen: set[str] = set()
         self._customers: dict[str, int] = {}
+        # How values of rule fields are read (``imports.values``); set by ``configure``.
+        self.values = ValueMap(kind="")
+        self.by: Any = None
+        self.traits: list[tuple[str, int]] = []  # (header, column) kept as traits
+        # Row number → the further problems of a refused row: [(field, reason, value)].
+        self.more: dict[int, list[tuple[str, str, str]]] = {}
+        self._found: list[tuple[str, Problem]] | None = None
+        self._ids: list[str] = []
+
+    def configure(self, *, values: ValueMap, by: Any, traits: list[tuple[str, int]]) -> None:
+        self.values = values
+        self.by = by
+        self.traits = traits
 
     def cell(self, row: list[Any], field: str) -> Any:
         i = self.index.get(field)
@@ -80,8 +100,44 @@ class Writer:
         limit = max_length or self.limits.get(field, 0)
         value = self.field(field, self.clean.text, self.cell(row, field), max_length=limit)
         if not value:
-            raise _At(field, Problem("missing_value"))
+            self.problem(field, Problem("missing_value"))
+            return ""
         return value
+
+    def problem(self, field: str, problem: Problem) -> None:
+        """Refuse the row for ``problem``; a writer that reports every problem of a row notes
+        it (once per field) and goes on reading the row."""
+        if self._found is None:
+            raise _At(field, problem)
+        if all(f != field for f, _p in self._found):
+            self._found.append((field, problem))
+
+    def choose(self, row: list[Any], field: str) -> str | None:
+        """The value of a rule field (plan, channel, country…) as Tend's own, read through the
+        import's value map; None for an empty cell, or with the problem noted."""
+        text = self.field(field, self.clean.text, self.cell(row, field))
+        if not text:
+            return None
+        value, how = self.values.read(field, text)
+        if how in ("choice", "auto"):
+            self.clean.note(field, "mapped_value")
+        elif how == "as_is" and value != text and field in NOTED_CHOICES:
+            self.clean.note(field, "read_choice")
+        if value is None:
+            self.problem(field, Problem(VALUE_REASONS[(self.values.kind, field)], text))
+        return value
+
+    def trait_values(self, row: list[Any]) -> dict[str, str]:
+        """The columns kept as traits: {header: text} for the cells that hold something."""
+        traits: dict[str, str] = {}
+        for header, i in self.traits:
+            value = row[i] if i < len(row) else None
+            if value is None or value == "":
+                continue
+            text = self.field(header, self.clean.text, value, max_length=TRAIT_LENGTH)
+            if text:
+                traits[header[:100]] = text
+        return traits
 
     def write(self, rows: list[Row]) -> list[Reject]:
         raise NotImplementedError
@@ -109,11 +165,30 @@ class Writer:
         for number, row in rows:
             if not any(v is not None and v != "" for v in row):
                 continue  # a blank line holds nothing to import or to refuse
+            if not self.collect_all:
+                try:
+                    self.screen(row)
+                    good.append((number, fn(row)))
+                except _At as exc:
+                    rejects.append((number, exc.field, exc.problem.reason, exc.problem.value, row))
+                continue
+            found: list[tuple[str, Problem]] = []
+            self._found, self._ids = found, []
             try:
                 self.screen(row)
-                good.append((number, fn(row)))
+                rec = fn(row)
             except _At as exc:
-                rejects.append((number, exc.field, exc.problem.reason, exc.problem.value, row))
+                self.problem(exc.field, exc.problem)
+            finally:
+                self._found = None
+            if not found:
+                self.seen.update(self._ids)
+                good.append((number, rec))
+                continue
+            (field, first), *others = found
+            rejects.append((number, field, first.reason, first.value, row))
+            if others:
+                self.more[number] = [(f, p.reason, p.value) for f, p in others]
         return good, rejects
 
     def screen(self, row: list[Any]) -> None:
@@ -129,21 +204,30 @@ class Writer:
             if not isinstance(value, str):
                 continue
             if "\x00" in value:
-                raise _At(field, Problem("nul_byte", value))
+                self.problem(field, Problem("nul_byte", value))
+                continue
             limit = self.limits.get(field)
             if limit and len(value) > limit and len(" ".join(value.split())) > limit:
-                raise _At(field, Problem("too_long", value))
+                self.problem(field, Problem("too_long", value))
 
     def field(self, field: str, fn: Any, *args: Any, **kw: Any) -> Any:
+        if self._found is not None and any(f == field for f, _p in self._found):
+            return None  # refused already (a NUL, too long): said once
         try:
             return fn(field, *args, **kw)
         except Problem as problem:
-            raise _At(field, problem) from None
+            self.problem(field, problem)
+            return None
 
     def unique(self, field: str, value: str) -> None:
+        if not value:
+            return
         if value in self.seen:
-            raise _At(field, Problem("duplicate_in_file", value))
-        self.seen.add(value)
+            self.problem(field, Problem("duplicate_in_file", value))
+        elif self._found is not None:
+            self._ids.append(value)  # taken once the row is accepted
+        else:
+            self.seen.add(value)
 
     def customer_ref(self, row: list[Any]) -> str:
         return self.required_text(row, "customer", max_length(Customer, "external_id"))
@@ -248,7 +332,14 @@ class _At(Exception):
         self.problem = problem
 
 
-def _choice(field: str, clean: Cleaner, value: Any, choices: dict[str, str], default: str) -> str:
+def _choice(
+    field: str,
+    clean: Cleaner,
+    value: Any,
+    choices: dict[str, str],
+    default: str,
+    reason: str = "bad_choice",
+) -> str:
     text = clean.text(field, value)
     if not text:
         return default
@@ -257,40 +348,108 @@ def _choice(field: str, clean: Cleaner, value: Any, choices: dict[str, str], def
         if choices[key] != text:
             clean.note(field, "read_choice")
         return choices[key]
-    raise Problem("bad_choice", text)
+    raise Problem(reason, text)
 
 
 class Plans:
     def __init__(self) -> None:
-        self.by_key: dict[str, Plan] = {}
-        for plan in Plan.objects.all():
-            self.by_key[plan.code.lower()] = plan
-            self.by_key.setdefault(plan.name.strip().lower(), plan)
+        self.by_code: dict[str, Plan] = {p.code: p for p in Plan.objects.all()}
 
-    def find(self, field: str, clean: Cleaner, value: Any) -> Plan | None:
-        text = clean.text(field, value)
-        if not text:
+    def find(
+        self,
+        writer: Writer,
+        row: list[Any],
+        *,
+        price: Decimal | None = None,
+        interval: str = "",
+        currency: str = "",
+    ) -> Plan | None:
+        """The row's plan, by code or name through the value map. A value with no plan is
+        refused, or, when the import creates missing plans, becomes a plan named as written
+        (code slugified) with the row's price and interval, else 0 per month."""
+        before = len(writer._found or ())
+        code = writer.choose(row, "plan")
+        if code is not None:
+            plan = self.by_code.get(code) or Plan.objects.filter(code=code).first()
+            if plan is None:  # mapped to a plan deleted since
+                writer.problem("plan", Problem("unknown_plan", code))
+            return plan
+        found = writer._found or []
+        if not writer.values.create_plans or len(found) == before:
             return None
-        plan = self.by_key.get(text.lower())
+        if found[-1][1].reason != "unknown_plan":
+            return None
+        name = str(found.pop()[1].value)  # the unknown plan: created instead
+        code = new_plan_code(name)
+        plan = self.by_code.get(code)
         if plan is None:
-            raise Problem("unknown_plan", text)
+            plan = Plan(
+                code=code,
+                name=name[:120],
+                price=price if price is not None else Decimal("0"),
+                interval=interval or Interval.MONTH,
+                currency=(currency or settings.TEND_CURRENCY).upper(),
+            )
+            if not writer.dry_run:
+                from tend.billing.actions import plan_upsert
+
+                plan = plan_upsert(
+                    code=plan.code,
+                    name=plan.name,
+                    price=plan.price,
+                    interval=plan.interval,
+                    currency=plan.currency,
+                    by=writer.by,
+                    label="import",
+                )
+            self.by_code[code] = plan
+            writer.values.forget("plan")
+        writer.clean.note("plan", f"new_plan {plan.code}")
         return plan
 
 
 # --- customers ----------------------------------------------------------------------------
 
-CHANNELS = {v: v for v in Channel.values} | {
-    str(label).lower().replace(" ", "_"): v for v, label in Channel.choices
-}
+
+def channel_find(writer: Writer, row: list[Any]) -> str | None:
+    """The row's acquisition channel as one of the founder's channels (``AcquisitionChannel``)
+    through the value map; a value with none is refused, or becomes a channel when the
+    import creates missing channels."""
+    before = len(writer._found or ())
+    code = writer.choose(row, "channel")
+    if code is not None or not writer.values.create_channels:
+        return code
+    found = writer._found or []
+    if len(found) == before or found[-1][1].reason != "unknown_channel":
+        return None
+    from tend.customers.channels import channel_code_for, channel_create
+
+    name = str(found.pop()[1].value)[:80]
+    code = channel_code_for(name) or "channel_" + new_plan_code(name)[-10:]
+    if not writer.dry_run and not AcquisitionChannel.objects.filter(code=code).exists():
+        channel_create(code=code, name=name, by=writer.by, label="import")
+        writer.values.forget("channel")
+    writer.clean.note("channel", f"new_channel {code}")
+    return code
 
 
 class CustomerWriter(Writer):
     model = Customer
     texts = {f: (Customer, f) for f in ("external_id", "name", "email", "phone", "industry")}
+    collect_all = True
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
         self.plans = Plans()
+        self._owners: dict[str, int] | None = None
+
+    @property
+    def owners(self) -> dict[str, int]:
+        if self._owners is None:
+            from tend.accounts.models import User
+
+            self._owners = dict(User.objects.values_list("username", "pk"))
+        return self._owners
 
     def _record(self, row: list[Any]) -> dict[str, Any]:
         rec: dict[str, Any] = {}
@@ -306,14 +465,25 @@ class CustomerWriter(Writer):
         if self.has("size"):
             rec["size"] = self.field("size", self.clean.integer, self.cell(row, "size"))
         if self.has("country"):
-            rec["country"] = self.field("country", self.clean.code, self.cell(row, "country"), 2)
+            rec["country"] = self.choose(row, "country")
         if self.has("plan"):
-            plan = self.field("plan", self.plans.find, self.clean, self.cell(row, "plan"))
+            plan = self.plans.find(self, row)
             rec["plan_id"] = plan.pk if plan else None
         if self.has("channel"):
-            rec["channel"] = self.field(
-                "channel", _choice, self.clean, self.cell(row, "channel"), CHANNELS, ""
-            )
+            rec["channel"] = channel_find(self, row)
+        if self.has("stage"):
+            rec["stage"] = self.choose(row, "stage")
+        if self.has("kind"):
+            rec["kind"] = self.choose(row, "kind")
+        if self.has("owner"):
+            owner = self.choose(row, "owner")
+            rec["owner_id"] = self.owners.get(owner) if owner else None
+        if self.has("birthday"):
+            born = self.field("birthday", self.clean.moment, self.cell(row, "birthday"))
+            rec["birthday"] = born.date() if born else None
+        traits = self.trait_values(row)
+        if traits:
+            rec["traits"] = traits
         if self.has("acquisition_cost"):
             rec["acquisition_cost"] = self.field(
                 "acquisition_cost", self.clean.decimal, self.cell(row, "acquisition_cost")
@@ -336,13 +506,32 @@ class CustomerWriter(Writer):
             )
         new: list[Customer] = []
         changed: list[Customer] = []
+        moved: list[tuple[Customer, str]] = []  # existing customers the row moves to a stage
         fields: set[str] = set()
+        owner, stage = self.values.owner_id, self.values.stage
         for _n, rec in good:
             customer = existing.get(rec["external_id"])
             if customer is None:
+                if owner and "owner_id" not in rec:
+                    rec["owner_id"] = owner
+                if stage and "stage" not in rec:
+                    rec["stage"] = stage
+                if rec.get("stage") == Stage.CHURNED:
+                    rec["churned_at"] = self.now
                 new.append(Customer(**rec))
                 continue
+            if "traits" in rec:  # kept traits are added to the stored ones
+                rec["traits"] = {**customer.traits, **rec["traits"]}
+            if owner and "owner_id" not in rec and customer.owner_id is None:
+                rec["owner_id"] = owner
             diff = {k: v for k, v in rec.items() if getattr(customer, k) != v}
+            if "stage" in diff:
+                moved.append((customer, customer.stage))
+                diff["stage_changed_at"] = self.now
+                if diff["stage"] == Stage.CHURNED and customer.churned_at is None:
+                    diff["churned_at"] = self.now
+                elif diff["stage"] != Stage.CHURNED and customer.churned_at is not None:
+                    diff["churned_at"] = None
             if not diff:
                 self.unchanged += 1
                 self.touch(customer.pk)
@@ -359,10 +548,17 @@ class CustomerWriter(Writer):
         if new:
             Customer.objects.bulk_create(new)
             StageChange.objects.bulk_create(
-                StageChange(customer=c, to_stage=Stage.PROSPECT, at=c.signed_up_at) for c in new
+                StageChange(customer=c, to_stage=c.stage, at=c.signed_up_at) for c in new
             )
         if changed:
             Customer.objects.bulk_update(changed, [*sorted(fields), "updated_at"])
+        if moved:
+            StageChange.objects.bulk_create(
+                StageChange(
+                    customer=c, from_stage=old, to_stage=c.stage, at=self.now, by=self.by
+                )
+                for c, old in moved
+            )  # fmt: skip
         for customer in [*new, *changed]:
             self.touch(customer.pk)
         return rejects
@@ -377,6 +573,7 @@ class ContactWriter(Writer):
         "customer": (Customer, "external_id"),
         **{f: (Contact, f) for f in ("name", "email", "phone", "title", "external_id")},
     }
+    collect_all = True
 
     def _record(self, row: list[Any]) -> dict[str, Any]:
         rec: dict[str, Any] = {"customer": self.customer_ref(row)}
@@ -397,6 +594,9 @@ class ContactWriter(Writer):
         if ext:
             self.unique("external_id", ext)
             rec["external_id"] = ext
+        traits = self.trait_values(row)
+        if traits:
+            rec["traits"] = traits
         return {k: v for k, v in rec.items() if v not in (None, "")}
 
     def write(self, rows: list[Row]) -> list[Reject]:
@@ -427,6 +627,8 @@ class ContactWriter(Writer):
                 with_primary.add(rec["customer_id"])
                 new.append(Contact(is_primary=primary, **rec))
                 continue
+            if "traits" in rec:
+                rec["traits"] = {**contact.traits, **rec["traits"]}
             diff = {k: v for k, v in rec.items() if getattr(contact, k) != v}
             if not diff:
                 self.unchanged += 1
@@ -498,6 +700,7 @@ INTERVALS = {v: v for v in Interval.values} | {
 class SubscriptionWriter(SavesSubscriptions):
     model = Subscription
     texts = {"external_id": (Subscription, "external_id"), "customer": (Customer, "external_id")}
+    collect_all = True
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
@@ -508,15 +711,13 @@ class SubscriptionWriter(SavesSubscriptions):
     def _record(self, row: list[Any]) -> dict[str, Any]:
         ext = self.required_text(row, "external_id")
         rec: dict[str, Any] = {"customer": self.customer_ref(row)}
-        plan = self.field("plan", self.plans.find, self.clean, self.cell(row, "plan"))
-        status = self.field("status", _choice, self.clean, self.cell(row, "status"), STATUSES, "")
-        interval = self.field(
-            "interval", _choice, self.clean, self.cell(row, "interval"), INTERVALS, ""
-        )
+        status = self.choose(row, "status") or ""
+        interval = self.choose(row, "interval") or ""
         quantity = self.field("quantity", self.clean.integer, self.cell(row, "quantity"))
         price = self.field("price", self.clean.decimal, self.cell(row, "price"))
         mrr = self.field("mrr", self.clean.decimal, self.cell(row, "mrr"))
-        currency = self.field("currency", self.clean.code, self.cell(row, "currency"), 3)
+        currency = self.choose(row, "currency") or ""
+        plan = self.plans.find(self, row, price=price, interval=interval, currency=currency)
         if plan is not None:
             rec["plan_id"] = plan.pk
         if status:
@@ -537,7 +738,7 @@ class SubscriptionWriter(SavesSubscriptions):
                 )
         if mrr is not None:
             if not fits(Subscription, "mrr", mrr):  # price × quantity beyond what MRR holds
-                raise _At("mrr" if self.has("mrr") else "price", Problem("bad_number", mrr))
+                self.problem("mrr" if self.has("mrr") else "price", Problem("bad_number", mrr))
             rec["mrr"] = mrr
         for name in ("started_at", "current_period_end", "canceled_at"):
             value = self.field(name, self.clean.moment, self.cell(row, name))
@@ -612,23 +813,22 @@ class OrderWriter(Writer):
         "customer": (Customer, "external_id"),
         **{f: (Order, f) for f in ("external_id", "description")},
     }
+    collect_all = True
 
     def _record(self, row: list[Any]) -> dict[str, Any]:
         rec: dict[str, Any] = {"customer": self.customer_ref(row)}
         amount = self.field("amount", self.clean.decimal, self.cell(row, "amount"))
         if amount is None:
-            raise _At("amount", Problem("missing_value"))
+            self.problem("amount", Problem("missing_value"))
         ordered_at = self.field("ordered_at", self.clean.moment, self.cell(row, "ordered_at"))
         if ordered_at is None:
-            raise _At("ordered_at", Problem("missing_value"))
-        currency = self.field("currency", self.clean.code, self.cell(row, "currency"), 3)
+            self.problem("ordered_at", Problem("missing_value"))
+        currency = self.choose(row, "currency")
         rec.update(
             amount=amount,
             ordered_at=ordered_at,
             currency=(currency or settings.TEND_CURRENCY).upper(),
-            status=self.field(
-                "status", _choice, self.clean, self.cell(row, "status"), ORDER_STATUSES, "paid"
-            ),
+            status=self.choose(row, "status") or "paid",
             description=self.field(
                 "description",
                 self.clean.text,

@@ -213,7 +213,8 @@ def test_a_nul_byte_in_an_unmapped_cell_of_a_refused_row_is_kept_escaped(write_c
     path = write_csv_hostile(
         ["External ID", "Name", "Notes"], [["c1", "", "note\x00"], ["c2", "Fine", "x\x00"]]
     )
-    result = import_file(kind="customers", path=path)
+    # "Notes" ignored: a column kept as a trait would refuse "x\x00" too.
+    result = import_file(kind="customers", path=path, mapping={"Notes": ""})
     assert (result.created, result.rejected) == (1, 1)
     assert RejectedRow.objects.get().values == ["c1", "", "note\\x00"]
 
@@ -259,8 +260,8 @@ def test_blank_lines_are_skipped_and_the_row_numbers_stay_the_files(write_csv_ho
         ("events", ["Customer", "Event", "Time"], ["k1", "a", "0001-01-01T00:00:00+01:00"], "Time", "bad_date"),
         ("events", ["Customer", "Event", "Time", "Properties"], ["k1", "a", "2024-03-01", '{"x": "\\ud800"}'], "Properties", "bad_json"),
         ("orders", ["Customer", "Amount", "Date"], ["k1", "1", "0001-01-01T00:00:00+01:00"], "Date", "bad_date"),
-        ("orders", ["Customer", "Amount", "Date", "Currency"], ["k1", "1", "2024-03-01", "ßßß"], "Currency", "bad_choice"),
-        ("customers", ["External ID", "Name", "Country"], ["c1", "A", "ßx"], "Country", "bad_choice"),
+        ("orders", ["Customer", "Amount", "Date", "Currency"], ["k1", "1", "2024-03-01", "ßßß"], "Currency", "bad_currency"),
+        ("customers", ["External ID", "Name", "Country"], ["c1", "A", "ßx"], "Country", "bad_country"),
         ("events", ["Customer", "Event", "Time"], ["k\x001", "a", "2024-03-01"], "Customer", "nul_byte"),
         ("events", ["Customer", "Event", "Time"], ["k1", "a", "9999-12-31T23:59:59-01:00"], "Time", "bad_date"),
         ("stripe_subscriptions", ["id", "Customer ID", "Status", "Amount", "Interval", "Quantity"], ["sub_1", "cus_1", "active", "9999999999", "week", "100"], "Amount", "bad_number"),

@@ -83,7 +83,8 @@ def test_each_bad_row_is_refused_with_its_row_column_and_reason(write_csv):
     assert result.created == 1
     assert result.problems == [
         "Row 3, column “Date”: “31/31/2024” " + HINT,
-        "Row 4, column “Plan”: there is no plan with the code or name “platinum”",
+        "Row 4, column “Plan”: there is no plan with the code or name “platinum”; plans: "
+        "growth. Map the value to a plan, or let the import create missing plans",
         "Row 5, column “Acquisition cost”: -5 is negative; amounts must be zero or more",
         "Row 6, column “External ID”: “c1” already appeared in an earlier row of this file",
         "Row 7, column “Email”: “not-an-email” is not an email address",

@@ -192,16 +192,19 @@ def test_bad_rows_are_refused_with_the_row_the_column_and_the_reason():
     result = _backfill(FIXTURES / "stripe_subscriptions_bad.csv")
     assert (result.rows, result.created, result.rejected) == (7, 1, 6)
     assert result.problems == [
-        "Row 3, column “Interval”: “fortnight” is not one of the allowed values",
+        "Row 3, column “Interval”: “fortnight” is not a billing interval; intervals: day, "
+        "week, month, year",
         "Row 4, column “Amount”: -10.00 is negative; amounts must be zero or more",
         "Row 5, column “Start (UTC)”: “31/31/2025” is not a date "
         "(try 2024-03-01, 01/03/2024 or 2024年3月1日)",
         "Row 6, column “Customer ID”: a value is required but the cell is empty",
-        "Row 7, column “Status”: “frozen” is not one of the allowed values",
+        "Row 7, column “Status”: “frozen” is not a status; statuses: incomplete, trialing, "
+        "active, past_due, unpaid, paused, canceled, incomplete_expired",
         "Row 8, column “id”: “sub_3QGood001” already appeared in an earlier row of this file",
     ]
     assert result.reasons == {
-        "bad_choice": 2,
+        "bad_stripe_interval": 1,
+        "bad_stripe_status": 1,
         "negative_amount": 1,
         "bad_date": 1,
         "missing_value": 1,
@@ -211,7 +214,11 @@ def test_bad_rows_are_refused_with_the_row_the_column_and_the_reason():
     # Refused rows create no customers either.
     assert list(StripeCustomer.objects.values_list("stripe_id", flat=True)) == ["cus_RGood0001"]
     kept = RejectedRow.objects.get(run=result.run, row=3)
-    assert (kept.column, kept.reason, kept.value) == ("Interval", "bad_choice", "fortnight")
+    assert (kept.column, kept.reason, kept.value) == (
+        "Interval",
+        "bad_stripe_interval",
+        "fortnight",
+    )
     assert kept.values[0] == "sub_3QFort001"
     rejected = dict(
         IngestStat.objects.filter(source="import", outcome="rejected").values_list(

@@ -5,15 +5,25 @@ orders or events, or a Stripe Dashboard export, with a progress bar and a summar
     tend import events events.csv --mapping "uid=customer,ts=timestamp" --dry-run
     tend import orders orders.csv --date-order mdy --user olivia
     tend import stripe_subscriptions subscriptions.csv   # backfill from Stripe
+    tend import customers crm.csv --map-values "plan:Starter=basic" \
+        --map-values "channel:web=organic"
+    tend import customers crm.csv --map-values-file values.json --create-missing-plans \
+        --create-missing-channels --owner olivia --stage trial
     tend import --resume 42      # go on with interrupted import 42 after its last batch
     tend import --cancel 42      # stop import 42 for good; what it stored stays
 
-Exits with status 3 when rows were rejected; they are written to a CSV whose path is printed.
+Values of the file that are not Tend's (plan "Starter", country "德国") are read through
+``--map-values`` and, where the match is obvious, automatically; the command prints what it
+read automatically and which columns it used, kept as traits or ignored.
+
+Exits with status 3 when rows were rejected (they are written to a CSV whose path is
+printed), and says so plainly when no row at all can be imported.
 ``tend imports`` lists the imports with their status.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +50,19 @@ from tend.ingest.imports.actions import (
     import_resume_here,
     imports_dir,
 )
-from tend.ingest.imports.fields import KINDS, parse_mapping
+from tend.ingest.imports.fields import KINDS, TRAIT, fields_for, parse_mapping
 from tend.ingest.imports.models import Import, ImportStatus
 from tend.ingest.imports.problems import cleaning_lines, reason_label
 from tend.ingest.imports.queries import rejected_csv_write
 from tend.ingest.imports.reading import FileError
+from tend.ingest.imports.values import (
+    ValueMapError,
+    check_options,
+    check_value_map,
+    parse_map_values,
+)
+
+MAX_VALUE_FILE = 2 * 1024 * 1024  # bytes of a --map-values-file
 
 REJECTED_EXIT = 3
 
@@ -78,6 +96,39 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="check every row, write none")
         parser.add_argument("--date-order", choices=["dmy", "mdy"], default="dmy")
         parser.add_argument("--user", default="", help="username recorded as running the import")
+        parser.add_argument(
+            "--map-values",
+            action="append",
+            default=[],
+            metavar="FIELD:VALUE=TO",
+            help='read a value of the file as one of Tend\'s, e.g. "plan:Starter=basic", '
+            '"country:德国=DE" (repeatable)',
+        )
+        parser.add_argument(
+            "--map-values-file",
+            type=Path,
+            metavar="JSON",
+            help='a JSON file of values to map: {"plan": {"Starter": "basic"}, …}',
+        )
+        parser.add_argument(
+            "--create-missing-plans",
+            action="store_true",
+            help="a plan value that matches no plan creates one (price from the row, else 0/month)",
+        )
+        parser.add_argument(
+            "--create-missing-channels",
+            action="store_true",
+            help="a channel value that matches none of your acquisition channels creates one",
+        )
+        parser.add_argument(
+            "--owner",
+            default="",
+            metavar="USERNAME",
+            help="owner of customers whose row names none",
+        )
+        parser.add_argument(
+            "--stage", default="", help="lifecycle stage of new customers whose row sets none"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["resume"] is not None or options["cancel"] is not None:
@@ -101,6 +152,7 @@ class Command(BaseCommand):
             mapping = parse_mapping(options["mapping"])
         except ValueError as exc:
             raise CommandError(str(exc)) from None
+        value_map, import_options = self._values(options)
         console = self._console()
         progress = self._progress(console, options)
         with progress:
@@ -118,10 +170,76 @@ class Command(BaseCommand):
                     dry_run=options["dry_run"],
                     date_order=options["date_order"],
                     progress=tick,
+                    value_map=value_map,
+                    options=import_options,
                 )
             except (MappingError, FileError) as exc:
                 raise CommandError(str(exc)) from None
+        self._columns(console, result)
         self._summary(console, result)
+
+    def _values(self, options: dict[str, Any]) -> tuple[dict[str, dict[str, str]], dict[str, Any]]:
+        """``--map-values``, ``--map-values-file`` and the options, checked (every problem
+        named at once)."""
+        kind = options["kind"]
+        try:
+            given: dict[str, dict[str, str]] = {}
+            path: Path | None = options["map_values_file"]
+            if path is not None:
+                if not path.is_file():
+                    raise CommandError(_("No such file: %(path)s") % {"path": path})
+                if path.stat().st_size > MAX_VALUE_FILE:
+                    raise CommandError(_("The value map file is larger than 2 MB."))
+                try:
+                    data = json.loads(path.read_text(encoding="utf-8-sig"))
+                except (ValueError, UnicodeError) as exc:
+                    raise CommandError(
+                        _("The value map file is not JSON: %(error)s") % {"error": exc}
+                    ) from None
+                given = check_value_map(kind, data)
+            flags = parse_map_values(options["map_values"])
+            for name, pairs in check_value_map(kind, flags).items():
+                given.setdefault(name, {}).update(pairs)
+            extra = check_options(
+                kind,
+                create_plans=options["create_missing_plans"],
+                create_channels=options["create_missing_channels"],
+                owner=options["owner"],
+                stage=options["stage"],
+            )
+        except ValueMapError as exc:
+            raise CommandError(str(exc)) from None
+        return given, extra
+
+    def _columns(self, console: Console, result: ImportResult) -> None:
+        """Which columns filled which field, which were kept as traits, which were ignored;
+        and the values read automatically."""
+        run = result.run
+        labels = {f.name: str(f.label) for f in fields_for(run.kind)}
+        used, traits, ignored = [], [], []
+        for header in run.headers:
+            name = run.mapping.get(header, "")
+            if name == TRAIT:
+                traits.append(header)
+            elif name:
+                used.append(f"{header} → {labels.get(name, name)}")
+            else:
+                ignored.append(header or "—")
+        none = _("none")
+        console.print(_("Columns used: %(columns)s") % {"columns": "; ".join(used) or none})
+        if run.kind in ("customers", "contacts"):
+            console.print(
+                _("Columns kept as traits: %(columns)s") % {"columns": ", ".join(traits) or none}
+            )
+        console.print(_("Columns ignored: %(columns)s") % {"columns": ", ".join(ignored) or none})
+        if result.auto:
+            console.print(_("Values read automatically (--map-values to read them otherwise):"))
+            for (name, value, code), n in sorted(result.auto.items()):
+                console.print(
+                    "  "
+                    + _("%(field)s: “%(value)s” → %(code)s (%(n)s rows)")
+                    % {"field": labels.get(name, name), "value": value, "code": code, "n": n}
+                )
 
     def _console(self) -> Console:
         return Console(file=self.stdout, highlight=False, width=100)  # type: ignore[arg-type]
@@ -219,6 +337,9 @@ class Command(BaseCommand):
                 cleaned.add_row(str(line["column"]), str(line["what"]), f"{line['count']:,}")
             console.print(cleaned)
         if not result.rejected:
+            empty = not (result.accepted or result.duplicates or result.rows)
+            if empty and run.status in {ImportStatus.DONE, ImportStatus.PREVIEWED}:
+                raise CommandError(_("The file holds no rows to import."), returncode=REJECTED_EXIT)
             return
         reasons = Table(title=_("Rejected"))
         reasons.add_column(_("Reason"))
@@ -230,6 +351,16 @@ class Command(BaseCommand):
             console.print(f"  {text}")
         stem = Path(run.file_name).stem or "import"
         out = rejected_csv_write(run, imports_dir() / f"rejected-{run.pk}-{stem}.csv")
+        if not result.accepted:
+            raise CommandError(
+                _(
+                    "No row of this file can be imported: all %(n)s rows were rejected. They "
+                    "are in %(path)s with a reason column; fix them, or map their values "
+                    "(--map-values), and import again."
+                )
+                % {"n": f"{result.rejected:,}", "path": out},
+                returncode=REJECTED_EXIT,
+            )
         raise CommandError(
             _("%(n)s rows were rejected; they are in %(path)s with a reason column.")
             % {"n": f"{result.rejected:,}", "path": out},
