@@ -400,3 +400,12 @@ def test_guessing_the_old_password_is_rate_limited(owner_client, owner, settings
     assert "Too many attempts" in refused.content.decode()
     owner.refresh_from_db()
     assert owner.check_password(PASSWORD)
+
+
+def test_the_users_page_stays_at_a_constant_number_of_queries(
+    owner_client, django_assert_max_num_queries
+):
+    for i in range(30):
+        user_create(username=f"u{i}", password=PASSWORD, role=Role.VIEWER)
+    with django_assert_max_num_queries(10):
+        assert owner_client.get("/settings/users/").status_code == 200
