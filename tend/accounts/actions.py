@@ -91,11 +91,18 @@ def temporary_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def _other_active_owners(user: User) -> int:
-    """How many active owners there are besides ``user``, with their rows locked so two
-    owners demoting each other at once cannot both succeed."""
-    owners = User.objects.select_for_update().filter(role=Role.OWNER, is_active=True)
-    return sum(1 for pk in owners.values_list("pk", flat=True) if pk != user.pk)
+def _lock_owners_then(user: User) -> tuple[User, int]:
+    """Lock every active owner's row (in id order, so two owners demoting each other at once
+    queue instead of deadlocking, and cannot both succeed), then ``user``'s; return ``user``
+    fresh and how many active owners there are besides them."""
+    owners = list(
+        User.objects.select_for_update()
+        .filter(role=Role.OWNER, is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    fresh = User.objects.select_for_update().get(pk=user.pk)
+    return fresh, sum(1 for pk in owners if pk != user.pk)
 
 
 @transaction.atomic
@@ -104,10 +111,10 @@ def user_change_role(*, user: User, role: str, by: User | None, label: str = "")
     on ``role``): someone must always be able to manage users and keys."""
     if role not in Role.values:
         raise ValidationError({"role": _("Choose owner, member or viewer.")}, code="invalid_choice")
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user, other_owners = _lock_owners_then(user)
     if user.role == role:
         return user
-    if user.role == Role.OWNER and user.is_active and _other_active_owners(user) == 0:
+    if user.role == Role.OWNER and user.is_active and other_owners == 0:
         raise ValidationError(
             {
                 "role": _(
@@ -130,14 +137,14 @@ def user_change_role(*, user: User, role: str, by: User | None, label: str = "")
 def user_deactivate(*, user: User, by: User | None, label: str = "") -> User:
     """Stop ``user`` from logging in; their API keys are refused from the next request on.
     Refused (ValidationError) for yourself and for the last active owner."""
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user, other_owners = _lock_owners_then(user)
     if by is not None and by.pk == user.pk:
         raise ValidationError(
             _("You cannot deactivate yourself. Ask another owner to do it."), code="self"
         )
     if not user.is_active:
         return user
-    if user.role == Role.OWNER and _other_active_owners(user) == 0:
+    if user.role == Role.OWNER and other_owners == 0:
         raise ValidationError(
             _(
                 "%(user)s is the last active owner and cannot be deactivated. Make another "

@@ -30,6 +30,7 @@ from tend.accounts.business import business_settings, operational_settings
 from tend.accounts.forms import ApiKeyForm, LanguageForm, PasswordForm, RoleForm, UserAddForm
 from tend.accounts.models import ApiKey, ApiKeyKind, Role, User
 from tend.lib.access import key_status, require_manage
+from tend.ratelimit.actions import rate_limit_hit
 
 
 def _me(request: HttpRequest) -> User:
@@ -51,6 +52,7 @@ def _account_page(
     *,
     password_form: PasswordForm | None = None,
     language_form: LanguageForm | None = None,
+    refusal: str = "",
     status: int = 200,
 ) -> HttpResponse:
     me = _me(request)
@@ -61,6 +63,7 @@ def _account_page(
             "section": "account",
             "password_form": password_form or PasswordForm(me),
             "language_form": language_form or LanguageForm(initial={"language": me.language}),
+            "refusal": refusal,
         },
         status=status,
     )
@@ -77,6 +80,16 @@ def password_change(request: HttpRequest) -> HttpResponse:
     """Django's password change: the old password and the new one twice; you stay logged in
     here, and every other session of yours is logged out."""
     me = _me(request)
+    # Guessing the old password through a stolen session is held to the login form's rate.
+    verdict = rate_limit_hit(scope="password", key=str(me.pk), rate=settings.TEND_RATE_LIMIT_LOGIN)
+    if not verdict.allowed:
+        response = _account_page(
+            request,
+            refusal=_("Too many attempts. Wait a few minutes and try again."),
+            status=429,
+        )
+        response["Retry-After"] = str(verdict.retry_after)
+        return response
     form = PasswordForm(me, request.POST)
     if not form.is_valid():
         return _account_page(request, password_form=form, status=422)

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import pycountry
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -96,8 +97,6 @@ PLAN_FIELDS = ("code", "name", "price", "interval", "currency")
 def _plan_errors(values: dict[str, Any], *, plan: Plan | None = None) -> dict[str, list[Any]]:
     """Every problem with a plan's values at once, each under its field (a taken code with
     the code ``unique``, which the API answers with 409)."""
-    import pycountry
-
     errors: dict[str, list[Any]] = {}
     code = values["code"]
     if not code:

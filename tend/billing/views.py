@@ -26,7 +26,6 @@ from tend.billing.actions import (
 from tend.billing.currency import RateBook, reporting_currency
 from tend.billing.forms import ExchangeRateForm, PlanForm
 from tend.billing.models import MRR_STATUSES, ExchangeRate, Plan, Subscription
-from tend.customers.models import Customer
 from tend.lib.access import can_write, require_write, write_view
 
 
@@ -129,16 +128,16 @@ def rate_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _plan_rows() -> list[dict[str, Any]]:
-    """Every plan, offered ones first, with its counts: four queries whatever the numbers."""
-    customers = dict(
-        Customer.objects.filter(plan__isnull=False)
-        .order_by()
-        .values_list("plan")
-        .annotate(n=Count("pk"))
-    )
+    """Every plan, offered ones first, with its counts: four queries whatever the numbers.
+
+    Customers: distinct customers with a live subscription (active or past due) on the plan.
+    Subscriptions: live ones, and all ever made on the plan.
+    """
     subs = Subscription.objects.filter(plan__isnull=False).order_by().values_list("plan")
+    live_subs = subs.filter(status__in=MRR_STATUSES)
+    customers = dict(live_subs.annotate(n=Count("customer", distinct=True)))
     every = dict(subs.annotate(n=Count("pk")))
-    live = dict(subs.filter(status__in=MRR_STATUSES).annotate(n=Count("pk")))
+    live = dict(live_subs.annotate(n=Count("pk")))
     return [
         {
             "plan": plan,

@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_safe
 from django.views.i18n import set_language as django_set_language
 
+from tend.accounts.actions import user_set_language
 from tend.ratelimit.actions import rate_limit_hit
 from tend.ratelimit.rates import address_bucket, client_ip
 
@@ -27,8 +28,6 @@ def set_language(request: HttpRequest) -> HttpResponse:
     language = request.POST.get("language", "") if request.method == "POST" else ""
     user = request.user
     if user.is_authenticated and language in {code for code, _name in settings.LANGUAGES}:
-        from tend.accounts.actions import user_set_language
-
         user_set_language(user=user, language=language, by=user)  # type: ignore[arg-type]
     return response
 

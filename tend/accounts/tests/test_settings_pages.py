@@ -384,3 +384,28 @@ def test_an_owner_who_steps_down_lands_on_their_account_page(owner_client, owner
     owner.refresh_from_db()
     assert owner.role == Role.MEMBER and not owner.is_superuser and not owner.is_staff
     assert owner_client.get("/settings/users/").status_code == 403
+
+
+def test_guessing_the_old_password_is_rate_limited(owner_client, owner, settings):
+    from tend.ratelimit.rates import parse_rate
+
+    settings.TEND_RATE_LIMIT_LOGIN = parse_rate("3/h")
+    wrong = {"old_password": "guess", "new_password1": "x" * 20, "new_password2": "x" * 20}
+    assert [owner_client.post("/settings/password/", wrong).status_code for _ in range(3)] == [
+        422
+    ] * 3
+    right = {**wrong, "old_password": PASSWORD}
+    refused = owner_client.post("/settings/password/", right)
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert "Too many attempts" in refused.content.decode()
+    owner.refresh_from_db()
+    assert owner.check_password(PASSWORD)
+
+
+def test_the_users_page_stays_at_a_constant_number_of_queries(
+    owner_client, django_assert_max_num_queries
+):
+    for i in range(30):
+        user_create(username=f"u{i}", password=PASSWORD, role=Role.VIEWER)
+    with django_assert_max_num_queries(10):
+        assert owner_client.get("/settings/users/").status_code == 200

@@ -12,7 +12,13 @@ from django.test import Client
 
 from tend.accounts.actions import apikey_create
 from tend.accounts.models import AuditEntry
-from tend.billing.actions import plan_archive, plan_create, plan_restore, plan_update
+from tend.billing.actions import (
+    plan_archive,
+    plan_create,
+    plan_restore,
+    plan_update,
+    subscription_cancel,
+)
 from tend.billing.models import Plan
 from tend.factories import make_customer, make_plan, make_subscription
 
@@ -131,10 +137,14 @@ def test_the_plans_page_lists_plans_with_their_customers_and_subscriptions(viewe
     make_plan("free", price="0", name="Free")
     for _ in range(3):
         make_subscription(make_customer(), pro)
+    gone = make_subscription(make_customer(), pro)
+    subscription_cancel(subscription=gone, by=None)
     response = viewer_client.get("/billing/plans/")
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Pro" in page and "Free" in page and "3 live of 3" in page
+    assert "Pro" in page and "Free" in page and "3 live of 4" in page
+    row = page.split(f'id="plan-{pro.pk}"')[1].split("</tr>")[0]
+    assert '<td class="text-end">3</td>' in row  # the canceled customer is not counted
     assert "Add a plan" not in page and "/archive/" not in page  # viewers read only
 
 
