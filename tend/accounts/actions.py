@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -29,6 +31,35 @@ def audit_record(
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),
         changes=_jsonable(changes or {}),
+    )
+
+
+def audit_record_bulk(
+    *,
+    by: User | None,
+    action: str,
+    rows: Iterable[tuple[models.Model, dict[str, Any]]],
+    label: str = "",
+    at: datetime | None = None,
+) -> list[AuditEntry]:
+    """One audit row per (object, changes) pair, written in one ``bulk_create``: the bulk
+    paths (imports, Stripe backfills) audit every row without a query per row."""
+    at = at or timezone.now()
+    actor = by if by is not None and by.pk else None
+    actor_label = label or (by.username if by is not None else "system")
+    return AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                at=at,
+                actor=actor,
+                actor_label=actor_label,
+                action=action,
+                object_type=obj._meta.label_lower,
+                object_id=str(obj.pk),
+                changes=_jsonable(changes or {}),
+            )
+            for obj, changes in rows
+        ]
     )
 
 

@@ -15,9 +15,11 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Model
 
+from tend.accounts.models import User
 from tend.billing.ledger import monthly_amount
 from tend.billing.models import Interval, Order, OrderStatus, Plan, Subscription, SubscriptionStatus
-from tend.customers.models import Channel, Contact, Customer, Stage, StageChange
+from tend.customers.actions import customers_create_bulk, customers_update_bulk
+from tend.customers.models import Channel, Contact, Customer
 from tend.ingest.imports.reading import Cleaner, Problem
 
 Row = tuple[int, list[Any]]
@@ -66,6 +68,9 @@ class Writer:
         self.affected: dict[int, int] = {}  # customer id → rows of this file
         self.seen: set[str] = set()
         self._customers: dict[str, int] = {}
+        # Who the rows are written for: the audit rows of the customers' bulk actions.
+        self.by: User | None = None
+        self.label = "import"
 
     def cell(self, row: list[Any], field: str) -> Any:
         i = self.index.get(field)
@@ -176,9 +181,9 @@ class Writer:
 
         Returns (new subscriptions, changed subscriptions, changed fields, refused rows); the
         refusals name the row's ``currency`` column, the currency and the day (see
-        ``imports.ledger.rate_gaps``), so the row can be sent again once a rate is added.
+        ``billing.bulk.rate_gaps``), so the row can be sent again once a rate is added.
         """
-        from tend.ingest.imports.ledger import rate_gaps
+        from tend.billing.bulk import rate_gaps
 
         pending: list[tuple[int, Subscription]] = list(new)
         for number, sub, diff in changes:
@@ -221,9 +226,11 @@ class SavesSubscriptions(Writer):
         ids = {s.customer_id for s in [*created, *changed]}
         for sub in [*created, *changed]:
             self.touch(sub.customer_id)
-        from tend.ingest.imports.ledger import mrr_sync_bulk
+        from tend.billing.bulk import customers_mrr_sync_bulk
 
-        for pk, (before, after) in mrr_sync_bulk(customer_ids=sorted(ids), now=self.now).items():
+        # A rule churns at zero MRR, not the person importing: no ``by``, as before.
+        synced = customers_mrr_sync_bulk(customer_ids=sorted(ids), now=self.now, label=self.label)
+        for pk, (before, after) in synced.items():
             self.mrr_changes[pk] = (self.mrr_changes.get(pk, (before, after))[0], after)
         if ids:
             # The revenue dashboards follow the ledger, as after ``customer_mrr_sync``.
@@ -335,8 +342,7 @@ class CustomerWriter(Writer):
                 (c.external_id or "", c) for c in Customer.objects.filter(external_id__in=chunk)
             )
         new: list[Customer] = []
-        changed: list[Customer] = []
-        fields: set[str] = set()
+        changed: list[tuple[Customer, dict[str, Any]]] = []
         for _n, rec in good:
             customer = existing.get(rec["external_id"])
             if customer is None:
@@ -347,23 +353,15 @@ class CustomerWriter(Writer):
                 self.unchanged += 1
                 self.touch(customer.pk)
                 continue
-            for k, v in diff.items():
-                setattr(customer, k, v)
-            customer.updated_at = self.now
-            fields.update(diff)
-            changed.append(customer)
+            changed.append((customer, diff))
         self.created += len(new)
         self.updated += len(changed)
         if self.dry_run:
             return rejects
-        if new:
-            Customer.objects.bulk_create(new)
-            StageChange.objects.bulk_create(
-                StageChange(customer=c, to_stage=Stage.PROSPECT, at=c.signed_up_at) for c in new
-            )
-        if changed:
-            Customer.objects.bulk_update(changed, [*sorted(fields), "updated_at"])
-        for customer in [*new, *changed]:
+        # Through the customers app: the stage change, timeline entry and audit row of each.
+        customers_create_bulk(customers=new, by=self.by, label=self.label, at=self.now)
+        customers_update_bulk(updates=changed, by=self.by, label=self.label, at=self.now)
+        for customer in [*new, *(c for c, _diff in changed)]:
             self.touch(customer.pk)
         return rejects
 

@@ -19,8 +19,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from tend.customers.actions import customer_create
-from tend.customers.models import Customer, Kind, Stage, StageChange
+from tend.accounts.models import User
+from tend.customers.actions import customer_create, customers_create_bulk
+from tend.customers.models import Customer, Kind
 from tend.ingest.webhooks.models import StripeCustomer
 from tend.ingest.webhooks.stripe_objects import from_timestamp
 
@@ -141,13 +142,16 @@ def stripe_customers_link(
     hints: Mapping[str, Mapping[str, Any]],
     at: datetime,
     dry_run: bool = False,
+    by: User | None = None,
+    label: str = LABEL,
 ) -> tuple[dict[str, int | None], list[int]]:
     """Tend customer ids for many Stripe customer ids, creating and linking the unknown ones.
 
     ``hints`` maps each Stripe id to what the export says about that customer, shaped like a
     Stripe customer object (name, email, description, phone, address.country, metadata,
-    created as a datetime or timestamp). New customers are bulk-inserted like a file import's
-    (a stage change, no timeline entry of their own: the import's entry covers them).
+    created as a datetime or timestamp). New customers are created with the customers app's
+    bulk action (a stage change, a "customer created" timeline entry and an audit row each,
+    as ``by``/``label``).
     Returns ({stripe id: customer id}, ids of the customers created); in a dry run nothing
     is written and customers that would be created map to None.
     """
@@ -157,7 +161,7 @@ def stripe_customers_link(
     for attempt in (1, 2):
         try:
             with transaction.atomic():  # a savepoint: a lost race leaves nothing half-made
-                return _link(hints, at)
+                return _link(hints, at, by=by, label=label)
         except IntegrityError:
             # A webhook linked or created one of these customers since the lookup; the
             # second lookup finds it.
@@ -167,7 +171,7 @@ def stripe_customers_link(
 
 
 def _link(
-    hints: Mapping[str, Mapping[str, Any]], at: datetime
+    hints: Mapping[str, Mapping[str, Any]], at: datetime, *, by: User | None, label: str
 ) -> tuple[dict[str, int | None], list[int]]:
     found = _lookup(hints)
     new: dict[str, Customer] = {}
@@ -190,10 +194,7 @@ def _link(
             updated_at=at,
             **fields,
         )
-    Customer.objects.bulk_create(new.values())
-    StageChange.objects.bulk_create(
-        StageChange(customer=c, to_stage=Stage.PROSPECT, at=c.signed_up_at) for c in new.values()
-    )
+    customers_create_bulk(customers=list(new.values()), by=by, label=label, at=at)
     links = [
         StripeCustomer(stripe_id=s, customer_id=pk, created_at=at)
         for s, (pk, linked) in found.items()
