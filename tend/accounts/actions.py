@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from tend.accounts.models import ApiKey, AuditEntry, Role, User
 from tend.lib.access import key_kind_refusal
+from tend.lib.db import db_datetime, insert_rows
 
 
 def audit_record(
@@ -41,25 +43,28 @@ def audit_record_bulk(
     rows: Iterable[tuple[models.Model, dict[str, Any]]],
     label: str = "",
     at: datetime | None = None,
-) -> list[AuditEntry]:
-    """One audit row per (object, changes) pair, written in one ``bulk_create``: the bulk
-    paths (imports, Stripe backfills) audit every row without a query per row."""
-    at = at or timezone.now()
-    actor = by if by is not None and by.pk else None
+) -> int:
+    """One audit row per (object, changes) pair, in one statement whatever their number: the
+    bulk paths (imports, Stripe backfills) audit every row without a query per row. Returns
+    the rows written."""
+    at = db_datetime(at or timezone.now())
+    actor = by.pk if by is not None and by.pk else None
     actor_label = label or (by.username if by is not None else "system")
-    return AuditEntry.objects.bulk_create(
-        [
-            AuditEntry(
-                at=at,
-                actor=actor,
-                actor_label=actor_label,
-                action=action,
-                object_type=obj._meta.label_lower,
-                object_id=str(obj.pk),
-                changes=_jsonable(changes or {}),
+    return insert_rows(
+        AuditEntry,
+        ["at", "actor", "actor_label", "action", "object_type", "object_id", "changes"],
+        (
+            (
+                at,
+                actor,
+                actor_label,
+                action,
+                obj._meta.label_lower,
+                str(obj.pk),
+                json.dumps(_jsonable(changes or {})),
             )
             for obj, changes in rows
-        ]
+        ),
     )
 
 

@@ -6,6 +6,7 @@ founder would want to see later also land on the customer's timeline.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,7 @@ from tend.customers.models import (
     TimelineEntry,
     TimelineKind,
 )
+from tend.lib.db import db_datetime, insert_rows
 
 # Fields a person or an API client may set directly; stage, MRR and dates have actions.
 EDITABLE_FIELDS = frozenset(
@@ -225,20 +227,21 @@ def customers_create_bulk(
     customers = list(customers)
     if not customers:
         return []
-    author = by if by is not None and by.pk else None
+    author = by.pk if by is not None and by.pk else None
     Customer.objects.bulk_create(customers)
-    StageChange.objects.bulk_create(
-        StageChange(customer=c, to_stage=c.stage, by=author, at=c.signed_up_at) for c in customers
+    insert_rows(
+        StageChange,
+        ["customer", "from_stage", "to_stage", "at", "by", "reason", "reason_data"],
+        ((c.pk, "", c.stage, db_datetime(c.signed_up_at), author, "", "{}") for c in customers),
     )
-    TimelineEntry.objects.bulk_create(
-        TimelineEntry(
-            customer=c,
-            kind=TimelineKind.SYSTEM,
-            author=author,
-            data={"msg": "customer_created"},
-            at=c.signed_up_at,
-        )
-        for c in customers
+    created = json.dumps({"msg": "customer_created"})
+    insert_rows(
+        TimelineEntry,
+        ["customer", "kind", "at", "author", "title", "body", "data"],
+        (
+            (c.pk, TimelineKind.SYSTEM, db_datetime(c.signed_up_at), author, "", "", created)
+            for c in customers
+        ),
     )
     audit_record_bulk(
         by=by,
@@ -299,7 +302,7 @@ def customers_change_stage_bulk(
     ``customer_change_stage`` writes for each; customers already there are left alone."""
     if stage not in Stage.values:
         raise ValueError(f"stage must be one of {Stage.values}")
-    author = by if by is not None and by.pk else None
+    author = by.pk if by is not None and by.pk else None
     moved: list[tuple[Customer, str, datetime]] = []
     for customer, at in moves:
         if customer.stage != stage:
@@ -312,28 +315,27 @@ def customers_change_stage_bulk(
     Customer.objects.bulk_update(
         customers, ["stage", "stage_changed_at", "churned_at", "updated_at"]
     )
-    StageChange.objects.bulk_create(
-        StageChange(
-            customer=c,
-            from_stage=old,
-            to_stage=stage,
-            by=author,
-            at=at,
-            reason=reason,
-            reason_data=reason_data or {},
-        )
-        for c, old, at in moved
+    why = json.dumps(reason_data or {})
+    insert_rows(
+        StageChange,
+        ["customer", "from_stage", "to_stage", "at", "by", "reason", "reason_data"],
+        ((c.pk, old, stage, db_datetime(at), author, reason, why) for c, old, at in moved),
     )
-    TimelineEntry.objects.bulk_create(
-        TimelineEntry(
-            customer=c,
-            kind=TimelineKind.STAGE,
-            author=author,
-            at=at,
-            body=reason,
-            data=_stage_data(old, stage, reason_data),
-        )
-        for c, old, at in moved
+    insert_rows(
+        TimelineEntry,
+        ["customer", "kind", "at", "author", "title", "body", "data"],
+        (
+            (
+                c.pk,
+                TimelineKind.STAGE,
+                db_datetime(at),
+                author,
+                "",
+                reason,
+                json.dumps(_stage_data(old, stage, reason_data)),
+            )
+            for c, old, at in moved
+        ),
     )
     audit_record_bulk(
         by=by,
