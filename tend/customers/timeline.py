@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, npgettext, pgettext_lazy
 
 from tend.customers.models import Stage, StageChange, TimelineEntry
 
@@ -29,18 +29,18 @@ IMPORT_KINDS = {
 # Stage-change reasons the system gives, by message id (StageChange.reason_data["msg"]);
 # "days_as_customer" takes a number of days and is rendered with ngettext.
 REASONS = {
-    "mrr_zero": gettext_lazy("MRR fell to zero"),
-    "first_payment": gettext_lazy("First payment"),
-    "came_back": gettext_lazy("Came back"),
-    "expanded": gettext_lazy("Expanded"),
-    "expansion_settled": gettext_lazy("Expansion settled"),
-    "renewal_soon": gettext_lazy("Renewal in 30 days"),
-    "renewed": gettext_lazy("Renewed"),
-    "usage_fell": gettext_lazy("Usage fell by more than half"),
-    "usage_recovered": gettext_lazy("Usage back to normal"),
-    "repeat_purchase": gettext_lazy("Repeat purchase"),
-    "trial_lost": gettext_lazy("Trial ended without a subscription"),
-    "lapsed": gettext_lazy("No purchase within the activity window"),
+    "mrr_zero": pgettext_lazy("stage change reason", "MRR fell to zero"),
+    "first_payment": pgettext_lazy("stage change reason", "First payment"),
+    "came_back": pgettext_lazy("stage change reason", "Came back"),
+    "expanded": pgettext_lazy("stage change reason", "Expanded"),
+    "expansion_settled": pgettext_lazy("stage change reason", "Expansion settled"),
+    "renewal_soon": pgettext_lazy("stage change reason", "Renewal in 30 days"),
+    "renewed": pgettext_lazy("stage change reason", "Renewed"),
+    "usage_fell": pgettext_lazy("stage change reason", "Usage fell by more than half"),
+    "usage_recovered": pgettext_lazy("stage change reason", "Usage back to normal"),
+    "repeat_purchase": pgettext_lazy("stage change reason", "Repeat purchase"),
+    "trial_lost": pgettext_lazy("stage change reason", "Trial ended without a subscription"),
+    "lapsed": pgettext_lazy("stage change reason", "No purchase within the activity window"),
 }
 
 
@@ -50,9 +50,12 @@ def _reason_text(data: dict[str, Any]) -> str | None:
     msg = data.get("msg")
     if msg == "days_as_customer":
         days = int(data.get("days") or 0)
-        return ngettext("%(days)s day as a customer", "%(days)s days as a customer", days) % {
-            "days": days
-        }
+        return npgettext(
+            "stage change reason",
+            "%(days)s day as a customer",
+            "%(days)s days as a customer",
+            days,
+        ) % {"days": days}
     text = REASONS.get(str(msg))
     return str(text) if text is not None else None
 
