@@ -29,6 +29,7 @@ from tend.billing.currency import CurrencyError, RateBook, reporting_currency
 from tend.billing.ledger import CENT, classify
 from tend.billing.models import MRR_STATUSES, MrrMovement, Subscription, SubscriptionStatus
 from tend.customers.models import Customer
+from tend.lib.db import chunks
 
 CHUNK = 500
 
@@ -85,9 +86,9 @@ def replaying(customer_ids: Iterable[int]) -> set[int]:
     ids = sorted(set(customer_ids))
     found: set[int] = set()
     moved = MrrMovement.objects.filter(customer=OuterRef("pk"))
-    for start in range(0, len(ids), CHUNK):
+    for chunk in chunks(ids, CHUNK):
         found.update(
-            Customer.objects.filter(pk__in=ids[start : start + CHUNK], mrr=0)
+            Customer.objects.filter(pk__in=chunk, mrr=0)
             .exclude(Exists(moved))
             .values_list("pk", flat=True)
         )
@@ -114,9 +115,9 @@ def rate_gaps(*, pending: list[tuple[int, Subscription]], now: datetime) -> Rate
     reporting = reporting_currency()
     customer_ids = sorted({s.customer_id for _n, s in pending if s.customer_id is not None})
     stored: list[Subscription] = []
-    for start in range(0, len(customer_ids), CHUNK):
+    for chunk in chunks(customer_ids, CHUNK):
         stored.extend(
-            Subscription.objects.filter(customer_id__in=customer_ids[start : start + CHUNK])
+            Subscription.objects.filter(customer_id__in=chunk)
             .exclude(currency=reporting)
             .filter(mrr__gt=0)
         )
@@ -170,8 +171,7 @@ def customers_mrr_sync_bulk(
     changes: dict[int, tuple[Decimal, Decimal]] = {}
     reporting = reporting_currency()
     book = RateBook.load()
-    for start in range(0, len(customer_ids), CHUNK):
-        chunk = customer_ids[start : start + CHUNK]
+    for chunk in chunks(customer_ids, CHUNK):
         customers = list(Customer.objects.select_for_update().filter(pk__in=chunk).order_by("pk"))
         subs: dict[int, list[Subscription]] = defaultdict(list)
         for sub in Subscription.objects.filter(customer_id__in=chunk).order_by("started_at", "pk"):

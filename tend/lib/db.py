@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection, models
 
 BATCH = 50_000
+# Ids per ``IN (…)`` lookup: well below SQLite's 999 parameters, few round trips on PostgreSQL.
+LOOKUP_CHUNK = 500
+
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T], size: int = LOOKUP_CHUNK) -> Iterator[list[T]]:
+    """``items`` in consecutive lists of at most ``size``, for lookups and writes in slices."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
 
 
 def analyze(model_classes: Iterable[type[models.Model]]) -> None:
@@ -84,3 +94,27 @@ def db_datetime(value: datetime | None) -> Any:
     if value is None or connection.vendor == "postgresql":
         return value
     return connection.ops.adapt_datetimefield_value(value)
+
+
+# PostgreSQL COPY text format: these characters are escaped, NULL is \N.
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_escaped(text: str) -> str:
+    """``text`` as a value of PostgreSQL COPY text format."""
+    return text.translate(COPY_ESCAPES)
+
+
+def pg_execute(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Run ``sql`` with server-side binding on Django's PostgreSQL connection (same transaction).
+
+    Django's default client-side binding renders every array element into the SQL text in
+    Python, quoting each string with a regex (6 ms per 100-event batch); ``%b`` parameters are
+    sent bound, in binary, with no quoting at all.
+    """
+    import psycopg
+
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []

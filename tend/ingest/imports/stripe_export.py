@@ -36,7 +36,6 @@ from tend.ingest.imports.writers import (
     Writer,
     _At,
     _choice,
-    _chunks,
     fits,
 )
 from tend.ingest.webhooks.actions import stripe_plan_for
@@ -47,6 +46,7 @@ from tend.ingest.webhooks.stripe_objects import (
     export_subscription,
     subscription_terms,
 )
+from tend.lib.db import chunks
 
 STRIPE_STATUSES = {s: s for s in STATUS_MAP} | {"cancelled": "canceled"}
 STRIPE_INTERVALS = {i: i for i in ("day", "week", "month", "year")} | {
@@ -142,7 +142,7 @@ class StripeCustomerWriter(Writer):
         known = {pk: s for s, pk in ids.items() if pk is not None and pk not in new}
         changed: list[Customer] = []
         fields: set[str] = set()
-        for chunk in _chunks(sorted(known)):
+        for chunk in chunks(sorted(known)):
             for customer in Customer.objects.filter(pk__in=chunk):
                 stripe_id = known[customer.pk]
                 update = customer_fields(hints[stripe_id])
@@ -358,7 +358,7 @@ class StripeSubscriptionWriter(SavesSubscriptions):
         rejects += refused_early
         self._link_customers(good)
         existing: dict[str, Subscription] = {}
-        for chunk in _chunks([rec["sub_id"] for _n, rec in good]):
+        for chunk in chunks([rec["sub_id"] for _n, rec in good]):
             existing.update(
                 (s.external_id or "", s) for s in Subscription.objects.filter(external_id__in=chunk)
             )

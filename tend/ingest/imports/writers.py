@@ -21,17 +21,11 @@ from tend.billing.models import Interval, Order, OrderStatus, Plan, Subscription
 from tend.customers.actions import customers_create_bulk, customers_update_bulk
 from tend.customers.models import Channel, Contact, Customer
 from tend.ingest.imports.reading import Cleaner, Problem
+from tend.lib.db import chunks
 
 Row = tuple[int, list[Any]]
 # (row number, field, reason code, offending value, the row's cells)
 Reject = tuple[int, str, str, str, list[Any]]
-
-LOOKUP_CHUNK = 500
-
-
-def _chunks(items: list[Any], size: int = LOOKUP_CHUNK) -> Iterable[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def max_length(model: type[Model], name: str) -> int:
@@ -98,7 +92,7 @@ class Writer:
         """External id → customer id for these references, cached across batches."""
         # A reference with a NUL is refused on its own; PostgreSQL could not even look it up.
         missing = sorted({r for r in refs if r and r not in self._customers and "\x00" not in r})
-        for chunk in _chunks(missing):
+        for chunk in chunks(missing):
             found = Customer.objects.filter(external_id__in=chunk).values_list("external_id", "pk")
             self._customers.update((ext or "", pk) for ext, pk in found)
         return self._customers
@@ -337,7 +331,7 @@ class CustomerWriter(Writer):
     def write(self, rows: list[Row]) -> list[Reject]:
         good, rejects = self.parse(rows, self._record)
         existing: dict[str, Customer] = {}
-        for chunk in _chunks([rec["external_id"] for _n, rec in good]):
+        for chunk in chunks([rec["external_id"] for _n, rec in good]):
             existing.update(
                 (c.external_id or "", c) for c in Customer.objects.filter(external_id__in=chunk)
             )
@@ -403,12 +397,12 @@ class ContactWriter(Writer):
         rejects += unknown
         existing: dict[str, Contact] = {}
         exts = [rec["external_id"] for _n, rec in good if "external_id" in rec]
-        for chunk in _chunks(exts):
+        for chunk in chunks(exts):
             existing.update(
                 (c.external_id or "", c) for c in Contact.objects.filter(external_id__in=chunk)
             )
         with_primary: set[int] = set()
-        for chunk in _chunks(sorted({rec["customer_id"] for _n, rec in good})):
+        for chunk in chunks(sorted({rec["customer_id"] for _n, rec in good})):
             with_primary.update(
                 Contact.objects.filter(customer_id__in=chunk, is_primary=True).values_list(
                     "customer_id", flat=True
@@ -552,7 +546,7 @@ class SubscriptionWriter(SavesSubscriptions):
         good, unknown = self.resolve(good, rows_by)
         rejects += unknown
         existing: dict[str, Subscription] = {}
-        for chunk in _chunks([rec["external_id"] for _n, rec in good]):
+        for chunk in chunks([rec["external_id"] for _n, rec in good]):
             existing.update(
                 (s.external_id or "", s) for s in Subscription.objects.filter(external_id__in=chunk)
             )
@@ -651,7 +645,7 @@ class OrderWriter(Writer):
         rejects += unknown
         existing: dict[str, Order] = {}
         exts = [rec["external_id"] for _n, rec in good if "external_id" in rec]
-        for chunk in _chunks(exts):
+        for chunk in chunks(exts):
             existing.update(
                 (o.external_id or "", o) for o in Order.objects.filter(external_id__in=chunk)
             )
@@ -689,7 +683,7 @@ class OrderWriter(Writer):
                     order.ordered_at if at is None else min(at, order.ordered_at)
                 )
         customers = []
-        for chunk in _chunks(sorted(first_paid)):
+        for chunk in chunks(sorted(first_paid)):
             for customer in Customer.objects.filter(pk__in=chunk, first_paid_at__isnull=True):
                 customer.first_paid_at = first_paid[customer.pk]
                 customers.append(customer)

@@ -10,7 +10,7 @@ with the Stripe id as its external id, named after what Stripe sent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -24,9 +24,9 @@ from tend.customers.actions import customer_create, customers_create_bulk
 from tend.customers.models import Customer, Kind
 from tend.ingest.webhooks.models import StripeCustomer
 from tend.ingest.webhooks.stripe_objects import from_timestamp
+from tend.lib.db import chunks
 
 LABEL = "stripe"  # audit rows written for Stripe name Stripe as the actor
-CHUNK = 500
 
 
 def clean_email(value: Any) -> str:
@@ -77,20 +77,15 @@ def _kind() -> str:
     return Kind.PERSON if settings.TEND_BUSINESS_MODEL == "b2c" else Kind.COMPANY
 
 
-def _chunks(items: list[str]) -> Iterable[list[str]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
-
-
 def _lookup(hints: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[int, bool]]:
     """{stripe id: (customer id, already linked)} for the ids Tend can place; others are absent."""
     found: dict[str, tuple[int, bool]] = {}
     ids = sorted(hints)
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         links = StripeCustomer.objects.filter(stripe_id__in=chunk)
         found.update((s, (c, True)) for s, c in links.values_list("stripe_id", "customer_id"))
     rest = [i for i in ids if i not in found]
-    for chunk in _chunks(rest):
+    for chunk in chunks(rest):
         customers = Customer.objects.filter(external_id__in=chunk, stripe_link__isnull=True)
         found.update(
             (ext or "", (pk, False)) for ext, pk in customers.values_list("external_id", "pk")
@@ -100,7 +95,7 @@ def _lookup(hints: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[int, bool
         meta = hints[stripe_id].get("metadata") or {}
         if stripe_id not in found and meta.get("tend_external_id"):
             wanted.setdefault(str(meta["tend_external_id"]), stripe_id)
-    for chunk in _chunks(sorted(wanted)):
+    for chunk in chunks(sorted(wanted)):
         customers = Customer.objects.filter(external_id__in=chunk, stripe_link__isnull=True)
         for ext, pk in customers.values_list("external_id", "pk"):
             found[wanted[ext or ""]] = (pk, False)
