@@ -8,7 +8,7 @@ import json
 from collections import Counter
 from collections.abc import Set
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db import connection
@@ -16,7 +16,7 @@ from django.db import connection
 from tend.activity.actions import customers_touch, rollups_increment
 from tend.activity.models import Event
 from tend.customers.models import Customer
-from tend.ingest.tracking.identities import b2c, identities_find
+from tend.ingest.tracking.identities import LAST_SEEN_SLACK, b2c, identities_find
 from tend.ingest.tracking.locks import customers_lock
 from tend.ingest.tracking.messages import Message
 from tend.ingest.tracking.models import PendingEvent
@@ -24,8 +24,6 @@ from tend.lib.db import pg_execute
 
 SOURCE = "tracking"
 INSERT_CHUNK = 500
-# A busy customer's row is rewritten at most once a minute for its last-seen moment.
-LAST_SEEN_SLACK = timedelta(minutes=1)
 
 
 @dataclass

@@ -5,6 +5,7 @@ app's actions) and the waiting events a new link brings home (``_merge``)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -20,6 +21,10 @@ from tend.customers.models import Contact, Customer, Kind
 from tend.ingest.tracking.messages import Message, Rejected, contact_fields, customer_fields
 from tend.ingest.tracking.models import Identity, PendingEvent
 from tend.lib.db import pg_execute
+
+# A busy customer's row is rewritten at most once a minute for its last-seen moment (events
+# stored and events merged alike).
+LAST_SEEN_SLACK = timedelta(minutes=1)
 
 
 def b2c() -> bool:
@@ -306,5 +311,5 @@ def _merge(
     PendingEvent.objects.filter(event_id__in=event_ids).delete()
     if moved and first is not None and last is not None:
         rollups_rebuild(since=first.date(), customer_ids=[customer.pk])
-        customers_touch({customer.pk: last})
+        customers_touch({customer.pk: last}, slack=LAST_SEEN_SLACK)
     return moved
