@@ -1,7 +1,10 @@
 """Writes for plans, subscriptions, orders and the MRR ledger.
 
-Every subscription change ends in ``customer_mrr_sync``, the one place that derives MRR
-movements, so the ledger always sums to the customers' current MRR. MRR in another currency
+Every subscription change ends in ``customer_mrr_sync``, which derives the MRR movement, so
+the ledger always sums to the customers' current MRR; subscriptions loaded in bulk (imports,
+Stripe backfills) end in ``billing.bulk.customers_mrr_sync_bulk`` instead. Billing is the only
+writer of the ledger, and ``customers_churn_at_zero_mrr`` the only place MRR reaching zero
+churns a customer. MRR in another currency
 is converted into the reporting currency with the stored exchange rates
 (``tend.billing.currency``); when no rate covers the day, the change is refused with
 ``CurrencyError`` and nothing is written.
@@ -10,6 +13,7 @@ is converted into the reporting currency with the stored exchange rates
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -38,7 +42,7 @@ from tend.billing.models import (
     Subscription,
     SubscriptionStatus,
 )
-from tend.customers.actions import timeline_add
+from tend.customers.actions import customers_change_stage_bulk, timeline_add
 from tend.customers.models import Customer, Stage, TimelineKind
 
 SUBSCRIPTION_FIELDS = frozenset(
@@ -312,12 +316,8 @@ def customer_mrr_sync(
         fields.append("plan")
     customer.updated_at = timezone.now()
     customer.save(update_fields=fields)
-    if kind == "churn" and customer.stage != Stage.CHURNED:
-        from tend.customers.actions import customer_change_stage
-
-        customer_change_stage(
-            customer=customer, stage=Stage.CHURNED, by=by, at=at, reason="MRR fell to zero"
-        )
+    if kind == "churn":
+        customers_churn_at_zero_mrr(moves=[(customer, at)], by=by)
     timeline_add(
         customer=customer,
         kind=TimelineKind.SUBSCRIPTION,
@@ -332,6 +332,25 @@ def customer_mrr_sync(
         },
     )
     return movement
+
+
+# Why the system churned a customer, as a message id (tend.customers.timeline.stage_reason).
+ZERO_MRR_REASON = {"msg": "mrr_zero"}
+
+
+def customers_churn_at_zero_mrr(
+    *, moves: Sequence[tuple[Customer, datetime]], by: User | None, label: str = ""
+) -> None:
+    """MRR reached zero ⇒ churned, at the moment it did: the one place this rule is written,
+    for one customer (``customer_mrr_sync``) and many (``billing.bulk``). Customers already
+    churned stay as they are."""
+    customers_change_stage_bulk(
+        moves=[(c, at) for c, at in moves if c.stage != Stage.CHURNED],
+        stage=Stage.CHURNED,
+        by=by,
+        reason_data=ZERO_MRR_REASON,
+        label=label,
+    )
 
 
 @transaction.atomic

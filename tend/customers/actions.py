@@ -6,14 +6,15 @@ founder would want to see later also land on the customer's timeline.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from tend.accounts.actions import audit_record
+from tend.accounts.actions import audit_record, audit_record_bulk
 from tend.accounts.models import User
 from tend.customers.models import (
     Contact,
@@ -24,6 +25,7 @@ from tend.customers.models import (
     TimelineEntry,
     TimelineKind,
 )
+from tend.lib.db import db_datetime, insert_rows
 
 # Fields a person or an API client may set directly; stage, MRR and dates have actions.
 EDITABLE_FIELDS = frozenset(
@@ -144,15 +146,48 @@ def customer_change_stage(
     stage: str,
     by: User | None,
     reason: str = "",
+    reason_data: dict[str, Any] | None = None,
     at: datetime | None = None,
     label: str = "",
 ) -> Customer:
-    """Move a customer to ``stage``; records history, a timeline entry and an audit row."""
+    """Move a customer to ``stage``; records history, a timeline entry and an audit row.
+
+    ``reason`` is what a person wrote; the system gives ``reason_data`` instead, a message id
+    and its parameters (``{"msg": "mrr_zero"}``) rendered in the reader's language by
+    ``tend.customers.timeline.stage_reason``."""
     if stage not in Stage.values:
         raise ValueError(f"stage must be one of {Stage.values}")
     if customer.stage == stage:
         return customer
     at = at or timezone.now()
+    old = customer.stage
+    update = _stage_set(customer, stage, at)
+    customer.save(update_fields=update)
+    StageChange.objects.create(
+        customer=customer,
+        from_stage=old,
+        to_stage=stage,
+        by=by,
+        at=at,
+        reason=reason,
+        reason_data=reason_data or {},
+    )
+    timeline_add(
+        customer=customer,
+        kind=TimelineKind.STAGE,
+        by=by,
+        at=at,
+        body=reason,
+        data=_stage_data(old, stage, reason_data),
+    )
+    audit_record(
+        by=by, label=label, action="customer.stage", obj=customer, changes={"stage": (old, stage)}
+    )
+    return customer
+
+
+def _stage_set(customer: Customer, stage: str, at: datetime) -> list[str]:
+    """Move ``customer`` to ``stage`` in memory; the fields to save."""
     old = customer.stage
     customer.stage = stage
     customer.stage_changed_at = at
@@ -164,22 +199,151 @@ def customer_change_stage(
         customer.churned_at = None
         update.append("churned_at")
     customer.updated_at = timezone.now()
-    customer.save(update_fields=update)
-    StageChange.objects.create(
-        customer=customer, from_stage=old, to_stage=stage, by=by, at=at, reason=reason
+    return update
+
+
+def _stage_data(old: str, new: str, reason_data: dict[str, Any] | None) -> dict[str, Any]:
+    data: dict[str, Any] = {"msg": "stage_changed", "from": old, "to": new}
+    if reason_data:
+        data["reason"] = reason_data
+    return data
+
+
+# --- bulk paths (imports, Stripe backfills, the MRR ledger) ---------------------------------
+# The same rows as the single actions above, written with a fixed number of statements however
+# many customers there are: an import or a webhook backfill goes through here, never around.
+
+
+@transaction.atomic
+def customers_create_bulk(
+    *,
+    customers: Sequence[Customer],
+    by: User | None,
+    label: str = "",
+    at: datetime | None = None,
+) -> list[Customer]:
+    """Insert new customers with what ``customer_create`` writes for each: the first stage
+    change, a "customer created" timeline entry and an audit row (at ``at``, default now)."""
+    customers = list(customers)
+    if not customers:
+        return []
+    author = by.pk if by is not None and by.pk else None
+    Customer.objects.bulk_create(customers)
+    insert_rows(
+        StageChange,
+        ["customer", "from_stage", "to_stage", "at", "by", "reason", "reason_data"],
+        ((c.pk, "", c.stage, db_datetime(c.signed_up_at), author, "", "{}") for c in customers),
     )
-    timeline_add(
-        customer=customer,
-        kind=TimelineKind.STAGE,
+    created = json.dumps({"msg": "customer_created"})
+    insert_rows(
+        TimelineEntry,
+        ["customer", "kind", "at", "author", "title", "body", "data"],
+        (
+            (c.pk, TimelineKind.SYSTEM, db_datetime(c.signed_up_at), author, "", "", created)
+            for c in customers
+        ),
+    )
+    audit_record_bulk(
         by=by,
+        label=label,
+        action="customer.create",
+        rows=((c, {"name": c.name}) for c in customers),
         at=at,
-        body=reason,
-        data={"msg": "stage_changed", "from": old, "to": stage},
     )
-    audit_record(
-        by=by, label=label, action="customer.stage", obj=customer, changes={"stage": (old, stage)}
+    return customers
+
+
+@transaction.atomic
+def customers_update_bulk(
+    *,
+    updates: Sequence[tuple[Customer, dict[str, Any]]],
+    by: User | None,
+    label: str = "",
+    at: datetime | None = None,
+) -> list[Customer]:
+    """Set new values on many customers (each with its own fields) and write an audit row for
+    each, as ``customer_update`` does; values equal to the stored ones are left out."""
+    _check_fields({name: None for _c, values in updates for name in values})
+    at = at or timezone.now()
+    changed: list[Customer] = []
+    audits: list[tuple[Customer, dict[str, Any]]] = []
+    fields: set[str] = set()
+    for customer, values in updates:
+        changes = {
+            name: (getattr(customer, name), value)
+            for name, value in values.items()
+            if getattr(customer, name) != value
+        }
+        if not changes:
+            continue
+        for name, (_old, value) in changes.items():
+            setattr(customer, name, value)
+        customer.updated_at = at
+        fields.update(changes)
+        changed.append(customer)
+        audits.append((customer, changes))
+    if changed:
+        Customer.objects.bulk_update(changed, [*sorted(fields), "updated_at"])
+        audit_record_bulk(by=by, label=label, action="customer.update", rows=audits, at=at)
+    return changed
+
+
+@transaction.atomic
+def customers_change_stage_bulk(
+    *,
+    moves: Sequence[tuple[Customer, datetime]],
+    stage: str,
+    by: User | None,
+    reason: str = "",
+    reason_data: dict[str, Any] | None = None,
+    label: str = "",
+) -> list[Customer]:
+    """Move many customers to ``stage``, each at its own moment, writing what
+    ``customer_change_stage`` writes for each; customers already there are left alone."""
+    if stage not in Stage.values:
+        raise ValueError(f"stage must be one of {Stage.values}")
+    author = by.pk if by is not None and by.pk else None
+    moved: list[tuple[Customer, str, datetime]] = []
+    for customer, at in moves:
+        if customer.stage != stage:
+            old = customer.stage
+            _stage_set(customer, stage, at)
+            moved.append((customer, old, at))
+    if not moved:
+        return []
+    customers = [c for c, _old, _at in moved]
+    Customer.objects.bulk_update(
+        customers, ["stage", "stage_changed_at", "churned_at", "updated_at"]
     )
-    return customer
+    why = json.dumps(reason_data or {})
+    insert_rows(
+        StageChange,
+        ["customer", "from_stage", "to_stage", "at", "by", "reason", "reason_data"],
+        ((c.pk, old, stage, db_datetime(at), author, reason, why) for c, old, at in moved),
+    )
+    insert_rows(
+        TimelineEntry,
+        ["customer", "kind", "at", "author", "title", "body", "data"],
+        (
+            (
+                c.pk,
+                TimelineKind.STAGE,
+                db_datetime(at),
+                author,
+                "",
+                reason,
+                json.dumps(_stage_data(old, stage, reason_data)),
+            )
+            for c, old, at in moved
+        ),
+    )
+    audit_record_bulk(
+        by=by,
+        label=label,
+        action="customer.stage",
+        rows=((c, {"stage": (old, stage)}) for c, old, _at in moved),
+    )
+    return customers
 
 
 def _set_tags(customer: Customer, names: Iterable[str]) -> list[str]:

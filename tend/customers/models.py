@@ -300,7 +300,11 @@ class StageChange(models.Model):
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
+    # What a person wrote, shown as written. A reason the system gives is stored instead as a
+    # message id with its parameters in ``reason_data`` ({"msg": "mrr_zero"}) and rendered in
+    # the reader's language by ``tend.customers.timeline.stage_reason``.
     reason = models.CharField(max_length=200, blank=True)
+    reason_data: models.JSONField[dict[str, Any]] = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["customer", "at"], name="stagechange_customer_idx")]

@@ -1,7 +1,8 @@
-"""How machine-written timeline entries read, in the reader's language.
+"""How text the system writes reads, in the reader's language.
 
-Actions store a message id and its parameters in ``TimelineEntry.data``; the page renders
-them here, so an entry written in English reads in Chinese for a Chinese user.
+Actions store a message id and its parameters (``TimelineEntry.data``,
+``StageChange.reason_data``); pages render them here, so an entry written while an English
+user was working reads in Chinese for a Chinese user. What a person wrote is shown as written.
 """
 
 from __future__ import annotations
@@ -9,8 +10,87 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, npgettext, pgettext_lazy
 
-from tend.customers.models import Stage, TimelineEntry
+from tend.customers.models import Stage, StageChange, TimelineEntry
+
+# What an import read, as a noun inside the import summary ("… rows of customers from …").
+IMPORT_KINDS = {
+    "customers": gettext_lazy("customers"),
+    "contacts": gettext_lazy("contacts"),
+    "subscriptions": gettext_lazy("subscriptions"),
+    "orders": gettext_lazy("orders"),
+    "events": gettext_lazy("events"),
+    "stripe_customers": gettext_lazy("Stripe customers"),
+    "stripe_subscriptions": gettext_lazy("Stripe subscriptions"),
+}
+
+
+# Stage-change reasons the system gives, by message id (StageChange.reason_data["msg"]);
+# "days_as_customer" takes a number of days and is rendered with ngettext.
+REASONS = {
+    "mrr_zero": pgettext_lazy("stage change reason", "MRR fell to zero"),
+    "first_payment": pgettext_lazy("stage change reason", "First payment"),
+    "came_back": pgettext_lazy("stage change reason", "Came back"),
+    "expanded": pgettext_lazy("stage change reason", "Expanded"),
+    "expansion_settled": pgettext_lazy("stage change reason", "Expansion settled"),
+    "renewal_soon": pgettext_lazy("stage change reason", "Renewal in 30 days"),
+    "renewed": pgettext_lazy("stage change reason", "Renewed"),
+    "usage_fell": pgettext_lazy("stage change reason", "Usage fell by more than half"),
+    "usage_recovered": pgettext_lazy("stage change reason", "Usage back to normal"),
+    "repeat_purchase": pgettext_lazy("stage change reason", "Repeat purchase"),
+    "trial_lost": pgettext_lazy("stage change reason", "Trial ended without a subscription"),
+    "lapsed": pgettext_lazy("stage change reason", "No purchase within the activity window"),
+    "import_stage": pgettext_lazy("stage change reason", "Stage set by an import"),
+}
+
+
+def _reason_text(data: dict[str, Any]) -> str | None:
+    """A stage-change reason the system gave, as a message id and its parameters; None for
+    an id this version does not know (shown as nothing rather than as an id)."""
+    msg = data.get("msg")
+    if msg == "days_as_customer":
+        days = int(data.get("days") or 0)
+        return npgettext(
+            "stage change reason",
+            "%(days)s day as a customer",
+            "%(days)s days as a customer",
+            days,
+        ) % {"days": days}
+    text = REASONS.get(str(msg))
+    return str(text) if text is not None else None
+
+
+# The message ids the system writes as stage-change reasons (tests check each renders).
+REASON_IDS = (*REASONS, "days_as_customer")
+
+
+def stage_reason(change: StageChange) -> str:
+    """Why a customer moved to this stage, in the reader's language: a reason the system gave
+    (``reason_data``) is translated, one a person wrote is returned as written ("" if none)."""
+    if change.reason_data:
+        text = _reason_text(change.reason_data)
+        if text is not None:
+            return text
+    return change.reason
+
+
+def detail(entry: TimelineEntry) -> str:
+    """The smaller second line under a machine entry: the reason of a stage change, the MRR
+    change of an import, or what a person wrote with it."""
+    data: dict[str, Any] = entry.data or {}
+    if data.get("msg") == "stage_changed" and isinstance(data.get("reason"), dict):
+        text = _reason_text(data["reason"])
+        if text is not None:
+            return text
+    if data.get("msg") == "imported" and isinstance(data.get("mrr"), dict):
+        mrr = data["mrr"]
+        return _("MRR %(before)s → %(after)s %(currency)s") % {
+            "before": mrr.get("before", "0"),
+            "after": mrr.get("after", "0"),
+            "currency": mrr.get("currency", ""),
+        }
+    return entry.body
 
 
 def _stage(value: str) -> str:
@@ -69,14 +149,18 @@ def describe(entry: TimelineEntry) -> str:
             else _("Partial refund: %(amount)s %(currency)s")
         )
         return template % {"amount": data.get("amount", ""), "currency": data.get("currency", "")}
+    if msg == "imported" and "file" in data:
+        rows = int(data.get("rows") or 0)
+        kind = data.get("kind", "")
+        noun = IMPORT_KINDS.get(kind)
+        return ngettext(
+            "Imported %(rows)s row of %(kind)s from %(file)s",
+            "Imported %(rows)s rows of %(kind)s from %(file)s",
+            rows,
+        ) % {"rows": rows, "kind": str(noun) if noun else kind, "file": data["file"]}
     if msg == "contact_added":
         return _("Contact added: %(name)s") % {"name": data.get("name", "")}
     if msg == "tags_changed":
         return _("Tags set to: %(tags)s") % {"tags": ", ".join(data.get("tags", [])) or "—"}
     return entry.title or entry.body
 
-
-def stage_reason(change: Any) -> str:
-    """Why a customer moved to its stage, in the reader's language (as written if a person
-    wrote it)."""
-    return str(getattr(change, "reason", "") or "")

@@ -20,7 +20,7 @@ from tend.customers import queries
 from tend.customers.actions import customer_add_note, customer_change_stage, customer_set_tags
 from tend.customers.forms import CustomerFilterForm, NoteForm, StageForm, TagsForm
 from tend.customers.models import Customer, Stage, Tag, TimelineEntry
-from tend.customers.timeline import describe
+from tend.customers.timeline import describe, detail
 from tend.lib.access import can_write, write_view
 
 
@@ -98,7 +98,9 @@ def _timeline_rows(entries: list[TimelineEntry]) -> list[dict[str, Any]]:
     rows = []
     for entry in entries:
         machine = bool((entry.data or {}).get("msg"))
-        rows.append({"entry": entry, "machine": machine, "text": describe(entry)})
+        rows.append(
+            {"entry": entry, "machine": machine, "text": describe(entry), "detail": detail(entry)}
+        )
     return rows
 
 

@@ -711,9 +711,9 @@ def _write(
     c_at = times(np.array([r[1] for r in changes], dtype=np.int64))
     insert_rows(
         StageChange,
-        ["customer", "from_stage", "to_stage", "at", "by", "reason"],
+        ["customer", "from_stage", "to_stage", "at", "by", "reason", "reason_data"],
         (
-            (cid[c], old, new, c_at[j], None, why)
+            (cid[c], old, new, c_at[j], None, "", why or "{}")
             for j, (c, _t, old, new, why) in enumerate(changes)
         ),
         tick=bar.advance,
@@ -731,7 +731,9 @@ def _write(
     for c, when, old, new, why in stages.changes:
         if old:
             data = {"msg": "stage_changed", "from": old, "to": new}
-            entries.append((when, c, TimelineKind.STAGE, None, why, json.dumps(data)))
+            if why:
+                data["reason"] = json.loads(why)
+            entries.append((when, c, TimelineKind.STAGE, None, "", json.dumps(data)))
     for c, _s, when, kind_, b, a in ledger["rows"]:
         data = {"msg": "mrr_changed", "kind": kind_, "before": _money(b), "after": _money(a),
                 "currency": currency}  # fmt: skip

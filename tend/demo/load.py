@@ -6,9 +6,7 @@ field names; datetimes are ``YYYY-MM-DD HH:MM:SS`` UTC strings (see ``timebase.f
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 from django.core.management.color import no_style
 from django.db import connection, models
@@ -16,62 +14,15 @@ from django.db import connection, models
 from tend.activity.models import DailyRollup, Event
 from tend.billing.models import MrrMovement, Order, Plan, Subscription
 from tend.customers.models import Contact, Customer, StageChange, TimelineEntry
+from tend.lib.db import insert_rows as insert_rows  # the demo's bulk writer lives in lib
 
 DEMO_PREFIX = "demo_"
-BATCH = 50_000
 
 
 def next_id(model: type[models.Model]) -> int:
     """The first free primary key: demo rows get explicit, predictable ids from here on."""
     top = model._default_manager.aggregate(top=models.Max("pk"))["top"]
     return int(top or 0) + 1
-
-
-def insert_rows(
-    model: type[models.Model],
-    fields: Sequence[str],
-    rows: Iterable[Sequence[Any]],
-    *,
-    tick: Callable[[int], None] | None = None,
-) -> int:
-    """Insert ``rows`` into ``model``'s table in large batches; returns the rows written."""
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(_column(model, f)) for f in fields)
-    written = 0
-    iterator = iter(rows)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            raw = cursor.cursor
-            while True:
-                batch = list(itertools.islice(iterator, BATCH))
-                if not batch:
-                    break
-                with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                    for row in batch:
-                        copy.write_row(row)
-                written += len(batch)
-                if tick is not None:
-                    tick(len(batch))
-        else:
-            marks = ", ".join(["%s"] * len(fields))
-            sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
-            while True:
-                batch = list(itertools.islice(iterator, BATCH))
-                if not batch:
-                    break
-                cursor.executemany(sql, batch)
-                written += len(batch)
-                if tick is not None:
-                    tick(len(batch))
-    return written
-
-
-def _column(model: type[models.Model], name: str) -> str:
-    field = model._meta.get_field(name)
-    column = getattr(field, "column", None)
-    if not isinstance(column, str):
-        raise ValueError(f"{model.__name__}.{name} is not a concrete column")
-    return column
 
 
 def reset_sequences(models_: Sequence[type[models.Model]]) -> None:

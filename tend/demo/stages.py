@@ -8,6 +8,7 @@ takes them out of it). Hidden engagement plays no part here.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,28 +22,34 @@ from tend.demo.usage import BUCKET_DAYS
 S = Stage
 WORKING = (S.ADOPTING, S.ESTABLISHED, S.EXPANSION, S.RENEWAL_DUE)
 START_STAGE = {Start.TRIAL: S.TRIAL, Start.LEAD: S.PROSPECT, Start.PAYING: S.ONBOARDING}
+# Why each fact moved a customer, as the message id (and parameters) stored in
+# StageChange.reason_data and rendered in the reader's language (customers.timeline).
 REASONS = {
-    Fact.PAID: "First payment",
-    Fact.REACTIVATE: "Came back",
-    Fact.EXPAND: "Expanded",
-    Fact.CONTRACT: "Expansion settled",
-    Fact.RENEW_SOON: "Renewal in 30 days",
-    Fact.RENEWED: "Renewed",
-    Fact.RISK: "Usage fell by more than half",
-    Fact.RECOVER: "Usage back to normal",
-    Fact.ADOPT: "30 days as a customer",
-    Fact.ESTABLISH: "90 days as a customer",
-    Fact.SETTLE: "Expansion settled",
-    Fact.ORDER: "Repeat purchase",
-    Fact.CHURN: "MRR fell to zero",
-    Fact.TRIAL_LOST: "Trial ended without a subscription",
-    Fact.LAPSED: "No purchase within the activity window",
+    fact: json.dumps(data, sort_keys=True)
+    for fact, data in {
+        Fact.PAID: {"msg": "first_payment"},
+        Fact.REACTIVATE: {"msg": "came_back"},
+        Fact.EXPAND: {"msg": "expanded"},
+        Fact.CONTRACT: {"msg": "expansion_settled"},
+        Fact.RENEW_SOON: {"msg": "renewal_soon"},
+        Fact.RENEWED: {"msg": "renewed"},
+        Fact.RISK: {"msg": "usage_fell"},
+        Fact.RECOVER: {"msg": "usage_recovered"},
+        Fact.ADOPT: {"msg": "days_as_customer", "days": 30},
+        Fact.ESTABLISH: {"msg": "days_as_customer", "days": 90},
+        Fact.SETTLE: {"msg": "expansion_settled"},
+        Fact.ORDER: {"msg": "repeat_purchase"},
+        Fact.CHURN: {"msg": "mrr_zero"},
+        Fact.TRIAL_LOST: {"msg": "trial_lost"},
+        Fact.LAPSED: {"msg": "lapsed"},
+    }.items()
 }
 
 
 @dataclass
 class Stages:
-    changes: list[tuple[int, int, str, str, str]]  # customer, t, from, to, reason
+    # customer, t, from, to, reason (JSON of the message id and parameters, "" for none)
+    changes: list[tuple[int, int, str, str, str]]
     notes: list[tuple[int, int, str, str]]  # customer, t, kind, body
     final: list[str]
     changed_at: np.ndarray

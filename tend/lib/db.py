@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
 
 from django.db import connection, models
+
+BATCH = 50_000
+# Ids per ``IN (…)`` lookup: well below SQLite's 999 parameters, few round trips on PostgreSQL.
+LOOKUP_CHUNK = 500
+
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T], size: int = LOOKUP_CHUNK) -> Iterator[list[T]]:
+    """``items`` in consecutive lists of at most ``size``, for lookups and writes in slices."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
 
 
 def analyze(model_classes: Iterable[type[models.Model]]) -> None:
@@ -18,3 +33,88 @@ def analyze(model_classes: Iterable[type[models.Model]]) -> None:
     with connection.cursor() as cursor:
         for model in model_classes:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
+def insert_rows(
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    tick: Callable[[int], None] | None = None,
+) -> int:
+    """Insert ``rows`` into ``model``'s table in large batches; returns the rows written.
+
+    ``executemany`` on SQLite, ``COPY`` on PostgreSQL: several times faster than
+    ``bulk_create``, which prepares every value through its field. For rows whose ids nobody
+    needs back. Rows are tuples of plain values in the order of ``fields`` (ints, strings,
+    None, bools, JSON as text); datetimes through ``db_datetime`` (or UTC text).
+    """
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(_column(model, f)) for f in fields)
+    written = 0
+    iterator = iter(rows)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            raw = cursor.cursor
+            while True:
+                batch = list(itertools.islice(iterator, BATCH))
+                if not batch:
+                    break
+                with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for row in batch:
+                        copy.write_row(row)
+                written += len(batch)
+                if tick is not None:
+                    tick(len(batch))
+        else:
+            marks = ", ".join(["%s"] * len(fields))
+            sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+            while True:
+                batch = list(itertools.islice(iterator, BATCH))
+                if not batch:
+                    break
+                cursor.executemany(sql, batch)
+                written += len(batch)
+                if tick is not None:
+                    tick(len(batch))
+    return written
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    column = getattr(field, "column", None)
+    if not isinstance(column, str):
+        raise ValueError(f"{model.__name__}.{name} is not a concrete column")
+    return column
+
+
+def db_datetime(value: datetime | None) -> Any:
+    """An aware datetime as ``insert_rows`` takes it: the text SQLite stores (UTC, naive), the
+    value itself for PostgreSQL's COPY."""
+    if value is None or connection.vendor == "postgresql":
+        return value
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+# PostgreSQL COPY text format: these characters are escaped, NULL is \N.
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_escaped(text: str) -> str:
+    """``text`` as a value of PostgreSQL COPY text format."""
+    return text.translate(COPY_ESCAPES)
+
+
+def pg_execute(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Run ``sql`` with server-side binding on Django's PostgreSQL connection (same transaction).
+
+    Django's default client-side binding renders every array element into the SQL text in
+    Python, quoting each string with a regex (6 ms per 100-event batch); ``%b`` parameters are
+    sent bound, in binary, with no quoting at all.
+    """
+    import psycopg
+
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []

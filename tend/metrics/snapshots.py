@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -21,7 +21,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from tend.billing.models import MrrMovement, Subscription, SubscriptionStatus
-from tend.lib.db import analyze
+from tend.lib.db import analyze, chunks
 from tend.metrics.models import (
     CohortCell,
     CustomerLife,
@@ -130,7 +130,7 @@ def snapshots_refresh(*, full: bool = False, now: datetime | None = None) -> Ref
             ids = _changed_customers(after_id=current.last_movement_id, since=current.built_at)
         rows = 0
         since: date | None = None  # the first month whose rows changed
-        for chunk in _chunks(sorted(ids)):
+        for chunk in chunks(sorted(ids), CHUNK):
             written, changed = _rebuild_customers(
                 chunk, now=now, this_month=this_month, wipe=not rebuild_all
             )
@@ -155,11 +155,6 @@ def snapshots_refresh(*, full: bool = False, now: datetime | None = None) -> Ref
     return RefreshResult(
         customers=len(ids), rows=rows, seconds=time.perf_counter() - started, full=rebuild_all
     )
-
-
-def _chunks(ids: list[int]) -> Iterator[list[int]]:
-    for i in range(0, len(ids), CHUNK):
-        yield ids[i : i + CHUNK]
 
 
 def _all_paying_customers() -> set[int]:

@@ -641,31 +641,28 @@ def _keep_rejects(
 
 
 def _timeline(run: Import, writer: Writer, at: datetime) -> None:
-    """One entry per affected customer for the whole file, never one per row."""
-    kind_label = str(ImportKind(run.kind).label).lower()
+    """One entry per affected customer for the whole file, never one per row. Stored as a
+    message id with its parameters; ``customers.timeline.describe`` words it for the reader."""
     changes = getattr(writer, "mrr_changes", {})
     entries = []
     for pk, rows in writer.affected.items():
-        body = ""
+        data: dict[str, Any] = {
+            "msg": "imported",
+            "kind": run.kind,
+            "rows": rows,
+            "file": run.file_name,
+            "import": run.pk,
+        }
         if pk in changes:
             before, after = changes[pk]
-            body = _("MRR %(before)s → %(after)s %(currency)s") % {
-                "before": before,
-                "after": after,
+            data["mrr"] = {
+                "before": str(before),
+                "after": str(after),
                 "currency": settings.TEND_CURRENCY,
             }
         entries.append(
             TimelineEntry(
-                customer_id=pk,
-                kind=TimelineKind.IMPORT,
-                at=at,
-                author=run.created_by,
-                title=(
-                    _("Imported %(rows)s rows of %(kind)s from %(file)s")
-                    % {"rows": rows, "kind": kind_label, "file": run.file_name}
-                )[:200],
-                body=body,
-                data={"msg": "imported", "kind": run.kind, "rows": rows, "import": run.pk},
+                customer_id=pk, kind=TimelineKind.IMPORT, at=at, author=run.created_by, data=data
             )
         )
     TimelineEntry.objects.bulk_create(entries, batch_size=TIMELINE_CHUNK)

@@ -28,13 +28,13 @@ from typing import Any
 
 from tend.ingest.imports.reading import Cleaner, FileError, Problem
 from tend.ingest.imports.writers import Reject, Row
+from tend.lib.db import COPY_ESCAPES as _COPY_ESCAPES
 
 # (customer id, name, UTC time as "YYYY-MM-DD HH:MM:SS[.ffffff]", properties JSON, message id)
 Good = tuple[int, str, str, str, str | None]
 
 AHEAD = 2  # parsed batches waiting for the writer; bounds the memory of the pipeline
 _BY_CUSTOMER_TIME = itemgetter(0, 2)
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _COPY_TABS = 8  # tabs in one line of the 9 columns written
 _COPY_NULL = "\\N"
 
@@ -238,11 +238,6 @@ class EventRows:
                 ]
             )
         return text.encode()
-
-
-def copy_escaped(text: str) -> str:
-    """``text`` as a value of PostgreSQL COPY text format."""
-    return text.translate(_COPY_ESCAPES)
 
 
 def parse_ahead(rows: EventRows, batches: Iterable[list[Row]]) -> Generator[Parsed, None, None]:

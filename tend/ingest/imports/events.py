@@ -8,7 +8,6 @@ ids are skipped and counted, never stored twice; daily rollups follow in the sam
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Generator
 from datetime import UTC, datetime
 from typing import Any
@@ -16,11 +15,12 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 
+from tend.activity.actions import customers_touch, rollups_add_stored, rollups_increment
 from tend.activity.models import DailyRollup, Event
 from tend.customers.models import Customer
-from tend.ingest.imports.event_rows import EventRows, Good, Parsed, copy_escaped, parse_ahead
-from tend.ingest.imports.writers import Reject, Row, Writer, _chunks, max_length
-from tend.lib.db import analyze
+from tend.ingest.imports.event_rows import EventRows, Good, Parsed, parse_ahead
+from tend.ingest.imports.writers import Reject, Row, Writer, max_length
+from tend.lib.db import analyze, chunks
 
 COLUMNS = (
     "customer_id",
@@ -111,9 +111,9 @@ class EventWriter(Writer):
                     cursor.execute("SET LOCAL session_replication_role TO replica")
                 inserted = self._insert_pg(cursor.cursor, parsed)
             if inserted == parsed.accepted:
-                _rollups_increment(parsed.rollups)
+                rollups_increment(parsed.rollups)
             elif inserted:  # some were stored already: count what this batch really added
-                self._rollups_add(after_id=before)
+                rollups_add_stored(after_id=before, received_at=self.now, source="import")
             if trusted:
                 cursor.execute("SET LOCAL session_replication_role TO DEFAULT")
         return inserted
@@ -156,33 +156,10 @@ class EventWriter(Writer):
         self.staging = inserted < parsed.accepted
         return inserted
 
-    def _rollups_add(self, *, after_id: int) -> None:
-        """Add the batch just stored to the daily rollups, in the same transaction.
-
-        The batch's events are exactly those stamped with this run's ``received_at`` and an id
-        above the largest id before the batch, so retries skipped by ``ON CONFLICT`` and
-        events the tracking API writes meanwhile are never counted, and memory stays bounded
-        by the batch, not the file.
-        """
-        table = connection.ops.quote_name(DailyRollup._meta.db_table)
-        events = connection.ops.quote_name(Event._meta.db_table)
-        day = "(e.timestamp AT TIME ZONE 'UTC')::date" if self.pg else "date(e.timestamp)"
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (customer_id, day, name, count) "
-                f"SELECT e.customer_id, {day}, e.name, COUNT(*) FROM {events} e "
-                "WHERE e.id > %s AND e.received_at = %s AND e.source = 'import' "
-                "AND e.customer_id IS NOT NULL "
-                f"GROUP BY e.customer_id, {day}, e.name "
-                f"ON CONFLICT (customer_id, day, name) DO UPDATE SET count = {table}.count + "
-                "excluded.count",
-                [after_id, connection.ops.adapt_datetimefield_value(self.now)],
-            )
-
     def _stored_duplicates(self, good: list[Good]) -> int:
         mids = [r[4] for r in good if r[4]]
         stored = 0
-        for chunk in _chunks(mids):
+        for chunk in chunks(mids):
             stored += Event.objects.filter(message_id__in=chunk).count()
         return stored
 
@@ -194,24 +171,12 @@ class EventWriter(Writer):
     def finish(self) -> None:
         if self.dry_run or not self.affected:
             return
-        table = connection.ops.quote_name(Customer._meta.db_table)
-        ids = sorted(self.last_seen)
-        seen = [datetime.fromisoformat(self.last_seen[pk]).replace(tzinfo=UTC) for pk in ids]
-        if self.pg:  # one statement: thousands of single-row UPDATEs cost their planning each
-            _bound(
-                f"UPDATE {table} SET last_seen_at = v.ts FROM "
-                "unnest(%b::bigint[], %b::timestamptz[]) AS v(id, ts) "
-                f"WHERE {table}.id = v.id AND ({table}.last_seen_at IS NULL "
-                f"OR {table}.last_seen_at < v.ts)",
-                [ids, seen],
-            )
-        else:
-            with connection.cursor() as cursor:
-                cursor.executemany(
-                    f"UPDATE {table} SET last_seen_at = %s "
-                    "WHERE id = %s AND (last_seen_at IS NULL OR last_seen_at < %s)",
-                    [(ts, pk, ts) for pk, ts in zip(ids, seen, strict=True)],
-                )
+        customers_touch(
+            {
+                pk: datetime.fromisoformat(ts).replace(tzinfo=UTC)
+                for pk, ts in self.last_seen.items()
+            }
+        )
         if self.created >= ANALYZE_AFTER:
             if not self.pg:  # SQLite reads every index entry unless told to sample
                 with connection.cursor() as cursor:
@@ -264,51 +229,3 @@ def _lock_customers(cursor: Any, ids: list[int]) -> bool:
     table = connection.ops.quote_name(Customer._meta.db_table)
     cursor.execute(f"SELECT id FROM {table} WHERE id = ANY(%s) FOR KEY SHARE", [ids])
     return len(cursor.fetchall()) == len(ids)
-
-
-def _rollups_increment(counts: Counter[tuple[int, str, str]]) -> None:
-    """Add a batch's counts to the daily rollups, keys sorted to avoid deadlocks: on SQLite one
-    prepared upsert run per key; on PostgreSQL the keys go in by COPY to a temporary table and
-    on in one upsert (binding arrays of 15,000 values costs psycopg more than the statement)."""
-    table = connection.ops.quote_name(DailyRollup._meta.db_table)
-    keys = sorted(counts)
-    upsert = (
-        " ON CONFLICT (customer_id, day, name) DO UPDATE SET count = "
-        f"{table}.count + excluded.count"
-    )
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
-            cursor.executemany(
-                f"INSERT INTO {table} (customer_id, day, name, count) VALUES (%s, %s, %s, %s)"
-                + upsert,
-                [(pk, day, name, counts[pk, day, name]) for pk, day, name in keys],
-            )
-            return
-        raw = cursor.cursor
-        raw.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS _tend_import_rollups (customer_id bigint, day date, "
-            "name text, count integer) ON COMMIT DELETE ROWS"
-        )
-        text = "".join(
-            [
-                f"{pk}\t{day}\t{copy_escaped(name)}\t{counts[pk, day, name]}\n"
-                for pk, day, name in keys
-            ]
-        )
-        EventWriter._copy(
-            raw, "_tend_import_rollups", "customer_id, day, name, count", text.encode()
-        )
-        raw.execute(
-            f"INSERT INTO {table} (customer_id, day, name, count) SELECT customer_id, day, name, "
-            "count FROM _tend_import_rollups ORDER BY customer_id, day, name" + upsert
-        )
-        raw.execute("TRUNCATE _tend_import_rollups")
-
-
-def _bound(sql: str, params: list[Any]) -> None:
-    """Run ``sql`` on PostgreSQL with its parameters bound server-side, in binary: Django's
-    cursor would render arrays of thousands of values into the SQL text, in Python."""
-    import psycopg
-
-    with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params)

@@ -11,7 +11,8 @@ disagree and never duplicate:
   ``webhooks.stripe_objects.subscription_terms``, so MRR, plan, interval and status come
   out exactly as a ``customer.subscription.updated`` event would give them;
 - subscriptions are upserted by Stripe subscription id (``Subscription.external_id``), the
-  key the webhook uses, and the MRR ledger is brought in step by ``mrr_sync_bulk``.
+  key the webhook uses, and the MRR ledger is brought in step by billing's
+  ``billing.bulk.customers_mrr_sync_bulk``.
 
 Rows that did not change are not touched, so running the same file again changes nothing.
 """
@@ -35,7 +36,6 @@ from tend.ingest.imports.writers import (
     Writer,
     _At,
     _choice,
-    _chunks,
     fits,
 )
 from tend.ingest.webhooks.actions import stripe_plan_for
@@ -46,6 +46,7 @@ from tend.ingest.webhooks.stripe_objects import (
     export_subscription,
     subscription_terms,
 )
+from tend.lib.db import chunks
 
 STRIPE_STATUSES = {s: s for s in STATUS_MAP} | {"cancelled": "canceled"}
 STRIPE_INTERVALS = {i: i for i in ("day", "week", "month", "year")} | {
@@ -133,13 +134,15 @@ class StripeCustomerWriter(Writer):
     def write(self, rows: list[Row]) -> list[Reject]:
         good, rejects = self.parse(rows, self._record)
         hints = {rec["stripe_id"]: rec["hint"] for _n, rec in good}
-        ids, created = stripe_customers_link(hints=hints, at=self.now, dry_run=self.dry_run)
+        ids, created = stripe_customers_link(
+            hints=hints, at=self.now, dry_run=self.dry_run, by=self.by, label=self.label
+        )
         new = set(created)
         self.created += len(new) + sum(1 for pk in ids.values() if pk is None)
         known = {pk: s for s, pk in ids.items() if pk is not None and pk not in new}
         changed: list[Customer] = []
         fields: set[str] = set()
-        for chunk in _chunks(sorted(known)):
+        for chunk in chunks(sorted(known)):
             for customer in Customer.objects.filter(pk__in=chunk):
                 stripe_id = known[customer.pk]
                 update = customer_fields(hints[stripe_id])
@@ -304,7 +307,9 @@ class StripeSubscriptionWriter(SavesSubscriptions):
             if rec["customer"] not in self.links:
                 _merge(hints, rec["customer"], rec["hint"])
         if hints:
-            ids, _created = stripe_customers_link(hints=hints, at=self.now, dry_run=self.dry_run)
+            ids, _created = stripe_customers_link(
+                hints=hints, at=self.now, dry_run=self.dry_run, by=self.by, label=self.label
+            )
             self.links.update(ids)
 
     def _refuse_before_linking(
@@ -313,7 +318,7 @@ class StripeSubscriptionWriter(SavesSubscriptions):
         """Refuse the rows in another currency that no rate covers, for customers this file
         would create, before they are created: a refused row creates no customer. (Rows of
         known customers are checked with the stored subscriptions in ``apply_changes``.)"""
-        from tend.ingest.imports.ledger import rate_gaps
+        from tend.billing.bulk import rate_gaps
 
         reporting = reporting_currency()
         foreign = [
@@ -365,7 +370,7 @@ class StripeSubscriptionWriter(SavesSubscriptions):
         rejects += refused_early
         self._link_customers(good)
         existing: dict[str, Subscription] = {}
-        for chunk in _chunks([rec["sub_id"] for _n, rec in good]):
+        for chunk in chunks([rec["sub_id"] for _n, rec in good]):
             existing.update(
                 (s.external_id or "", s) for s in Subscription.objects.filter(external_id__in=chunk)
             )

@@ -15,12 +15,19 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Model
 
+from tend.accounts.models import User
 from tend.billing.ledger import monthly_amount
 from tend.billing.models import Interval, Order, OrderStatus, Plan, Subscription, SubscriptionStatus
-from tend.customers.models import AcquisitionChannel, Contact, Customer, Stage, StageChange
+from tend.customers.actions import (
+    customers_change_stage_bulk,
+    customers_create_bulk,
+    customers_update_bulk,
+)
+from tend.customers.models import AcquisitionChannel, Contact, Customer, Stage
 from tend.ingest.imports.reading import Cleaner, Problem
 from tend.ingest.imports.values import REASONS as VALUE_REASONS
 from tend.ingest.imports.values import ValueMap, new_plan_code
+from tend.lib.db import chunks
 
 Row = tuple[int, list[Any]]
 # (row number, field, reason code, offending value, the row's cells)
@@ -31,10 +38,6 @@ TRAIT_LENGTH = 1_000  # characters of a value kept as a trait
 # Rule fields whose value read another way ("Monthly" → month) is noted on the summary.
 NOTED_CHOICES = frozenset({"status", "interval", "stage", "kind", "channel"})
 
-
-def _chunks(items: list[Any], size: int = LOOKUP_CHUNK) -> Iterable[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def max_length(model: type[Model], name: str) -> int:
@@ -75,7 +78,9 @@ class Writer:
         self._customers: dict[str, int] = {}
         # How values of rule fields are read (``imports.values``); set by ``configure``.
         self.values = ValueMap(kind="")
-        self.by: Any = None
+        # Who the rows are written for: the audit rows of the customers' bulk actions.
+        self.by: User | None = None
+        self.label = "import"
         self.traits: list[tuple[str, int]] = []  # (header, column) kept as traits
         # Row number → the further problems of a refused row: [(field, reason, value)].
         self.more: dict[int, list[tuple[str, str, str]]] = {}
@@ -149,7 +154,7 @@ class Writer:
         """External id → customer id for these references, cached across batches."""
         # A reference with a NUL is refused on its own; PostgreSQL could not even look it up.
         missing = sorted({r for r in refs if r and r not in self._customers and "\x00" not in r})
-        for chunk in _chunks(missing):
+        for chunk in chunks(missing):
             found = Customer.objects.filter(external_id__in=chunk).values_list("external_id", "pk")
             self._customers.update((ext or "", pk) for ext, pk in found)
         return self._customers
@@ -260,9 +265,9 @@ class Writer:
 
         Returns (new subscriptions, changed subscriptions, changed fields, refused rows); the
         refusals name the row's ``currency`` column, the currency and the day (see
-        ``imports.ledger.rate_gaps``), so the row can be sent again once a rate is added.
+        ``billing.bulk.rate_gaps``), so the row can be sent again once a rate is added.
         """
-        from tend.ingest.imports.ledger import rate_gaps
+        from tend.billing.bulk import rate_gaps
 
         pending: list[tuple[int, Subscription]] = list(new)
         for number, sub, diff in changes:
@@ -305,9 +310,11 @@ class SavesSubscriptions(Writer):
         ids = {s.customer_id for s in [*created, *changed]}
         for sub in [*created, *changed]:
             self.touch(sub.customer_id)
-        from tend.ingest.imports.ledger import mrr_sync_bulk
+        from tend.billing.bulk import customers_mrr_sync_bulk
 
-        for pk, (before, after) in mrr_sync_bulk(customer_ids=sorted(ids), now=self.now).items():
+        # A rule churns at zero MRR, not the person importing: no ``by``, as before.
+        synced = customers_mrr_sync_bulk(customer_ids=sorted(ids), now=self.now, label=self.label)
+        for pk, (before, after) in synced.items():
             self.mrr_changes[pk] = (self.mrr_changes.get(pk, (before, after))[0], after)
         if ids:
             # The revenue dashboards follow the ledger, as after ``customer_mrr_sync``.
@@ -500,14 +507,13 @@ class CustomerWriter(Writer):
     def write(self, rows: list[Row]) -> list[Reject]:
         good, rejects = self.parse(rows, self._record)
         existing: dict[str, Customer] = {}
-        for chunk in _chunks([rec["external_id"] for _n, rec in good]):
+        for chunk in chunks([rec["external_id"] for _n, rec in good]):
             existing.update(
                 (c.external_id or "", c) for c in Customer.objects.filter(external_id__in=chunk)
             )
         new: list[Customer] = []
-        changed: list[Customer] = []
+        changed: list[tuple[Customer, dict[str, Any]]] = []
         moved: list[tuple[Customer, str]] = []  # existing customers the row moves to a stage
-        fields: set[str] = set()
         owner, stage = self.values.owner_id, self.values.stage
         for _n, rec in good:
             customer = existing.get(rec["external_id"])
@@ -525,41 +531,32 @@ class CustomerWriter(Writer):
             if owner and "owner_id" not in rec and customer.owner_id is None:
                 rec["owner_id"] = owner
             diff = {k: v for k, v in rec.items() if getattr(customer, k) != v}
-            if "stage" in diff:
-                moved.append((customer, customer.stage))
-                diff["stage_changed_at"] = self.now
-                if diff["stage"] == Stage.CHURNED and customer.churned_at is None:
-                    diff["churned_at"] = self.now
-                elif diff["stage"] != Stage.CHURNED and customer.churned_at is not None:
-                    diff["churned_at"] = None
             if not diff:
                 self.unchanged += 1
                 self.touch(customer.pk)
                 continue
-            for k, v in diff.items():
-                setattr(customer, k, v)
-            customer.updated_at = self.now
-            fields.update(diff)
-            changed.append(customer)
+            self.updated += 1
+            if "stage" in diff:
+                # A stage move goes through the customers app's stage action (history,
+                # timeline, audit, churned_at), not through a plain field update.
+                moved.append((customer, diff.pop("stage")))
+            if diff:
+                changed.append((customer, diff))
         self.created += len(new)
-        self.updated += len(changed)
         if self.dry_run:
             return rejects
-        if new:
-            Customer.objects.bulk_create(new)
-            StageChange.objects.bulk_create(
-                StageChange(customer=c, to_stage=c.stage, at=c.signed_up_at) for c in new
+        # Through the customers app: the stage change, timeline entry and audit row of each.
+        customers_create_bulk(customers=new, by=self.by, label=self.label, at=self.now)
+        customers_update_bulk(updates=changed, by=self.by, label=self.label, at=self.now)
+        for to_stage in sorted({target for _c, target in moved}):
+            customers_change_stage_bulk(
+                moves=[(c, self.now) for c, target in moved if target == to_stage],
+                stage=to_stage,
+                by=self.by,
+                reason_data={"msg": "import_stage"},
+                label=self.label,
             )
-        if changed:
-            Customer.objects.bulk_update(changed, [*sorted(fields), "updated_at"])
-        if moved:
-            StageChange.objects.bulk_create(
-                StageChange(
-                    customer=c, from_stage=old, to_stage=c.stage, at=self.now, by=self.by
-                )
-                for c, old in moved
-            )  # fmt: skip
-        for customer in [*new, *changed]:
+        for customer in [*new, *(c for c, _diff in changed), *(c for c, _t in moved)]:
             self.touch(customer.pk)
         return rejects
 
@@ -605,12 +602,12 @@ class ContactWriter(Writer):
         rejects += unknown
         existing: dict[str, Contact] = {}
         exts = [rec["external_id"] for _n, rec in good if "external_id" in rec]
-        for chunk in _chunks(exts):
+        for chunk in chunks(exts):
             existing.update(
                 (c.external_id or "", c) for c in Contact.objects.filter(external_id__in=chunk)
             )
         with_primary: set[int] = set()
-        for chunk in _chunks(sorted({rec["customer_id"] for _n, rec in good})):
+        for chunk in chunks(sorted({rec["customer_id"] for _n, rec in good})):
             with_primary.update(
                 Contact.objects.filter(customer_id__in=chunk, is_primary=True).values_list(
                     "customer_id", flat=True
@@ -755,7 +752,7 @@ class SubscriptionWriter(SavesSubscriptions):
         good, unknown = self.resolve(good, rows_by)
         rejects += unknown
         existing: dict[str, Subscription] = {}
-        for chunk in _chunks([rec["external_id"] for _n, rec in good]):
+        for chunk in chunks([rec["external_id"] for _n, rec in good]):
             existing.update(
                 (s.external_id or "", s) for s in Subscription.objects.filter(external_id__in=chunk)
             )
@@ -853,7 +850,7 @@ class OrderWriter(Writer):
         rejects += unknown
         existing: dict[str, Order] = {}
         exts = [rec["external_id"] for _n, rec in good if "external_id" in rec]
-        for chunk in _chunks(exts):
+        for chunk in chunks(exts):
             existing.update(
                 (o.external_id or "", o) for o in Order.objects.filter(external_id__in=chunk)
             )
@@ -891,7 +888,7 @@ class OrderWriter(Writer):
                     order.ordered_at if at is None else min(at, order.ordered_at)
                 )
         customers = []
-        for chunk in _chunks(sorted(first_paid)):
+        for chunk in chunks(sorted(first_paid)):
             for customer in Customer.objects.filter(pk__in=chunk, first_paid_at__isnull=True):
                 customer.first_paid_at = first_paid[customer.pk]
                 customers.append(customer)

@@ -10,7 +10,7 @@ with the Stripe id as its external id, named after what Stripe sent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -19,13 +19,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from tend.customers.actions import customer_create
-from tend.customers.models import Customer, Kind, Stage, StageChange
+from tend.accounts.models import User
+from tend.customers.actions import customer_create, customers_create_bulk
+from tend.customers.models import Customer, Kind
 from tend.ingest.webhooks.models import StripeCustomer
 from tend.ingest.webhooks.stripe_objects import from_timestamp
+from tend.lib.db import chunks
 
 LABEL = "stripe"  # audit rows written for Stripe name Stripe as the actor
-CHUNK = 500
 
 
 def clean_email(value: Any) -> str:
@@ -76,20 +77,15 @@ def _kind() -> str:
     return Kind.PERSON if settings.TEND_BUSINESS_MODEL == "b2c" else Kind.COMPANY
 
 
-def _chunks(items: list[str]) -> Iterable[list[str]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
-
-
 def _lookup(hints: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[int, bool]]:
     """{stripe id: (customer id, already linked)} for the ids Tend can place; others are absent."""
     found: dict[str, tuple[int, bool]] = {}
     ids = sorted(hints)
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         links = StripeCustomer.objects.filter(stripe_id__in=chunk)
         found.update((s, (c, True)) for s, c in links.values_list("stripe_id", "customer_id"))
     rest = [i for i in ids if i not in found]
-    for chunk in _chunks(rest):
+    for chunk in chunks(rest):
         customers = Customer.objects.filter(external_id__in=chunk, stripe_link__isnull=True)
         found.update(
             (ext or "", (pk, False)) for ext, pk in customers.values_list("external_id", "pk")
@@ -99,7 +95,7 @@ def _lookup(hints: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[int, bool
         meta = hints[stripe_id].get("metadata") or {}
         if stripe_id not in found and meta.get("tend_external_id"):
             wanted.setdefault(str(meta["tend_external_id"]), stripe_id)
-    for chunk in _chunks(sorted(wanted)):
+    for chunk in chunks(sorted(wanted)):
         customers = Customer.objects.filter(external_id__in=chunk, stripe_link__isnull=True)
         for ext, pk in customers.values_list("external_id", "pk"):
             found[wanted[ext or ""]] = (pk, False)
@@ -141,13 +137,16 @@ def stripe_customers_link(
     hints: Mapping[str, Mapping[str, Any]],
     at: datetime,
     dry_run: bool = False,
+    by: User | None = None,
+    label: str = LABEL,
 ) -> tuple[dict[str, int | None], list[int]]:
     """Tend customer ids for many Stripe customer ids, creating and linking the unknown ones.
 
     ``hints`` maps each Stripe id to what the export says about that customer, shaped like a
     Stripe customer object (name, email, description, phone, address.country, metadata,
-    created as a datetime or timestamp). New customers are bulk-inserted like a file import's
-    (a stage change, no timeline entry of their own: the import's entry covers them).
+    created as a datetime or timestamp). New customers are created with the customers app's
+    bulk action (a stage change, a "customer created" timeline entry and an audit row each,
+    as ``by``/``label``).
     Returns ({stripe id: customer id}, ids of the customers created); in a dry run nothing
     is written and customers that would be created map to None.
     """
@@ -157,7 +156,7 @@ def stripe_customers_link(
     for attempt in (1, 2):
         try:
             with transaction.atomic():  # a savepoint: a lost race leaves nothing half-made
-                return _link(hints, at)
+                return _link(hints, at, by=by, label=label)
         except IntegrityError:
             # A webhook linked or created one of these customers since the lookup; the
             # second lookup finds it.
@@ -167,7 +166,7 @@ def stripe_customers_link(
 
 
 def _link(
-    hints: Mapping[str, Mapping[str, Any]], at: datetime
+    hints: Mapping[str, Mapping[str, Any]], at: datetime, *, by: User | None, label: str
 ) -> tuple[dict[str, int | None], list[int]]:
     found = _lookup(hints)
     new: dict[str, Customer] = {}
@@ -190,10 +189,7 @@ def _link(
             updated_at=at,
             **fields,
         )
-    Customer.objects.bulk_create(new.values())
-    StageChange.objects.bulk_create(
-        StageChange(customer=c, to_stage=Stage.PROSPECT, at=c.signed_up_at) for c in new.values()
-    )
+    customers_create_bulk(customers=list(new.values()), by=by, label=label, at=at)
     links = [
         StripeCustomer(stripe_id=s, customer_id=pk, created_at=at)
         for s, (pk, linked) in found.items()

@@ -20,6 +20,7 @@ from tend.accounts.models import AuditEntry
 from tend.billing.actions import exchange_rate_set
 from tend.billing.models import MrrMovement, Plan, Subscription
 from tend.customers.models import Customer, Stage, TimelineEntry
+from tend.customers.timeline import describe, detail
 from tend.factories import make_customer
 from tend.ingest.imports.actions import import_file
 from tend.ingest.imports.models import Import, ImportStatus, RejectedRow
@@ -243,10 +244,10 @@ def test_the_timeline_gets_one_entry_per_customer_for_the_whole_file():
     _backfill()
     blue = _customer("cus_RBlue0002")
     [entry] = TimelineEntry.objects.filter(customer=blue, kind="import")
-    assert entry.title == (
-        "Imported 2 rows of stripe subscriptions (export) from stripe_subscriptions_export.csv"
+    assert describe(entry) == (
+        "Imported 2 rows of Stripe subscriptions from stripe_subscriptions_export.csv"
     )
-    assert entry.body == "MRR 0.00 → 500.00 USD"
+    assert detail(entry) == "MRR 0.00 → 500.00 USD"
     assert TimelineEntry.objects.filter(kind="import").count() == 8
 
 

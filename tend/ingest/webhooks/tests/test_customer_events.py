@@ -6,7 +6,8 @@ from typing import Any
 
 from django.test import Client
 
-from tend.customers.models import Customer
+from tend.accounts.models import AuditEntry
+from tend.customers.models import Customer, TimelineEntry
 from tend.factories import make_customer
 from tend.ingest.webhooks.tests import stripe_payloads as sp
 
@@ -76,3 +77,14 @@ def test_an_older_customer_update_does_not_overwrite_a_newer_one(stripe_client: 
     sp.post(stripe_client, sp.event("customer.updated", sp.customer(name="New"), created=sp.T0 + 9))
     sp.post(stripe_client, sp.event("customer.updated", sp.customer(name="Old"), created=sp.T0 + 1))
     assert Customer.objects.get().name == "New"
+
+
+def test_a_customer_made_by_a_webhook_has_its_timeline_entry_and_audit_row(
+    stripe_client: Client,
+) -> None:
+    sp.post(stripe_client, sp.event("customer.created", sp.customer()))
+    customer = Customer.objects.get()
+    [entry] = TimelineEntry.objects.filter(customer=customer)
+    assert entry.data == {"msg": "customer_created"}
+    [audit] = AuditEntry.objects.filter(object_type="customers.customer", action="customer.create")
+    assert (audit.object_id, audit.actor, audit.actor_label) == (str(customer.pk), None, "stripe")

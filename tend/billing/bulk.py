@@ -1,9 +1,11 @@
-"""Bringing customers' MRR and the MRR movement ledger in step after subscriptions were loaded.
+"""The MRR ledger's bulk writer: bring many customers' MRR and movements in step after their
+subscriptions were loaded (imports, Stripe backfills call it; they never write the ledger).
 
-The same rules as ``billing.actions.customer_mrr_sync`` (``billing.ledger.classify``), for many
-customers at once. A customer with no MRR history yet gets its history replayed from the
-subscriptions' start and cancel dates, so a backfill shows when MRR really moved; anyone else
-gets one movement now. Either way the movements sum to ``Customer.mrr``.
+The same rules as ``billing.actions.customer_mrr_sync`` (``billing.ledger.classify``, and
+``customers_churn_at_zero_mrr`` for the stage), for many customers at once. A customer with no
+MRR history yet gets its history replayed from the subscriptions' start and cancel dates, so a
+backfill shows when MRR really moved; anyone else gets one movement now. Either way the
+movements sum to ``Customer.mrr``.
 
 MRR in another currency is converted as ``customer_mrr_sync`` converts it: at every point of
 the history, each live subscription's MRR times the rate in force that day, rounded to the
@@ -22,10 +24,12 @@ from itertools import groupby
 
 from django.db.models import Exists, OuterRef
 
+from tend.accounts.models import User
 from tend.billing.currency import CurrencyError, RateBook, reporting_currency
 from tend.billing.ledger import CENT, classify
 from tend.billing.models import MRR_STATUSES, MrrMovement, Subscription, SubscriptionStatus
-from tend.customers.models import Customer, Stage
+from tend.customers.models import Customer
+from tend.lib.db import chunks
 
 CHUNK = 500
 
@@ -62,7 +66,8 @@ def _value(live: Iterable[Subscription], at: datetime, book: RateBook) -> Decima
 
 
 def rate_needed_on(sub: Subscription, *, replay: bool, now: datetime) -> datetime | None:
-    """The first moment ``mrr_sync_bulk`` converts this subscription's MRR, or None if never.
+    """The first moment ``customers_mrr_sync_bulk`` converts this subscription's MRR (None:
+    never).
 
     A rate that covers this moment covers every later one (the latest rate on or before a day
     is used), so it is the one moment to check: the start, for a customer whose history is
@@ -76,13 +81,14 @@ def rate_needed_on(sub: Subscription, *, replay: bool, now: datetime) -> datetim
 
 
 def replaying(customer_ids: Iterable[int]) -> set[int]:
-    """The customers whose MRR history ``mrr_sync_bulk`` replays: no movement yet, MRR zero."""
+    """The customers whose MRR history ``customers_mrr_sync_bulk`` replays: no movement yet,
+    MRR zero."""
     ids = sorted(set(customer_ids))
     found: set[int] = set()
     moved = MrrMovement.objects.filter(customer=OuterRef("pk"))
-    for start in range(0, len(ids), CHUNK):
+    for chunk in chunks(ids, CHUNK):
         found.update(
-            Customer.objects.filter(pk__in=ids[start : start + CHUNK], mrr=0)
+            Customer.objects.filter(pk__in=chunk, mrr=0)
             .exclude(Exists(moved))
             .values_list("pk", flat=True)
         )
@@ -91,14 +97,14 @@ def replaying(customer_ids: Iterable[int]) -> set[int]:
 
 @dataclass
 class RateGaps:
-    """Which pending rows ``mrr_sync_bulk`` could not convert, and why."""
+    """Which pending rows ``customers_mrr_sync_bulk`` could not convert, and why."""
 
     rows: dict[int, CurrencyError] = field(default_factory=dict)  # row number → the gap
 
 
 def rate_gaps(*, pending: list[tuple[int, Subscription]], now: datetime) -> RateGaps:
     """The rows (number, subscription about to be written) that must be refused for a missing
-    exchange rate, so that ``mrr_sync_bulk`` on the rest never meets one.
+    exchange rate, so that ``customers_mrr_sync_bulk`` on the rest never meets one.
 
     A row is refused when its own subscription cannot be converted, or when another
     subscription of the same customer that is already stored (and not replaced by an accepted
@@ -109,9 +115,9 @@ def rate_gaps(*, pending: list[tuple[int, Subscription]], now: datetime) -> Rate
     reporting = reporting_currency()
     customer_ids = sorted({s.customer_id for _n, s in pending if s.customer_id is not None})
     stored: list[Subscription] = []
-    for start in range(0, len(customer_ids), CHUNK):
+    for chunk in chunks(customer_ids, CHUNK):
         stored.extend(
-            Subscription.objects.filter(customer_id__in=customer_ids[start : start + CHUNK])
+            Subscription.objects.filter(customer_id__in=chunk)
             .exclude(currency=reporting)
             .filter(mrr__gt=0)
         )
@@ -151,19 +157,21 @@ def rate_gaps(*, pending: list[tuple[int, Subscription]], now: datetime) -> Rate
             return gaps
 
 
-def mrr_sync_bulk(*, customer_ids: list[int], now: datetime) -> dict[int, tuple[Decimal, Decimal]]:
+def customers_mrr_sync_bulk(
+    *, customer_ids: list[int], now: datetime, by: User | None = None, label: str = ""
+) -> dict[int, tuple[Decimal, Decimal]]:
     """Recompute MRR for these customers and record movements; returns {id: (before, after)}.
 
     Raises CurrencyError (from the chunk being computed, before it writes) when a rate is
-    missing; writers avoid it by refusing the rows ``rate_gaps`` names first.
+    missing; writers avoid it by refusing the rows ``rate_gaps`` names first. Customers whose
+    MRR reached zero are churned by ``customers_churn_at_zero_mrr``, as ``by``/``label``.
     """
-    from tend.customers.actions import customer_change_stage
+    from tend.billing.actions import customers_churn_at_zero_mrr
 
     changes: dict[int, tuple[Decimal, Decimal]] = {}
     reporting = reporting_currency()
     book = RateBook.load()
-    for start in range(0, len(customer_ids), CHUNK):
-        chunk = customer_ids[start : start + CHUNK]
+    for chunk in chunks(customer_ids, CHUNK):
         customers = list(Customer.objects.select_for_update().filter(pk__in=chunk).order_by("pk"))
         subs: dict[int, list[Subscription]] = defaultdict(list)
         for sub in Subscription.objects.filter(customer_id__in=chunk).order_by("started_at", "pk"):
@@ -245,12 +253,9 @@ def mrr_sync_bulk(*, customer_ids: list[int], now: datetime) -> dict[int, tuple[
             if top is not None and top.plan_id:
                 customer.plan_id = top.plan_id
             customer.updated_at = now
-            if last is not None and last[0] == "churn" and customer.stage != Stage.CHURNED:
+            if last is not None and last[0] == "churn":
                 churned.append((customer, last[1]))
         MrrMovement.objects.bulk_create(movements)
         Customer.objects.bulk_update(customers, ["mrr", "first_paid_at", "plan", "updated_at"])
-        for customer, at in churned:
-            customer_change_stage(
-                customer=customer, stage=Stage.CHURNED, by=None, at=at, reason="MRR fell to zero"
-            )
+        customers_churn_at_zero_mrr(moves=churned, by=by, label=label)
     return changes
