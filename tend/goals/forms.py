@@ -11,8 +11,8 @@ from django.utils.translation import pgettext_lazy
 
 from tend.customers.models import Channel
 from tend.goals.models import FILTER_KEYS, Comparator, Goal, Period, clean_filters, goal_metrics
+from tend.metrics.filters import FilterError
 from tend.metrics.formulas import FORMULAS
-from tend.metrics.series import FilterError
 
 
 class GoalForm(forms.Form):

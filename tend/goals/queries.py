@@ -12,7 +12,8 @@ from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
 from tend.goals.models import VALUE_PLACES, Goal, GoalAlert
-from tend.metrics.series import PERIOD_MONTHS, FilterError, Filters, PeriodKpis, kpi_series
+from tend.metrics.filters import PERIOD_MONTHS, FilterError, Filters
+from tend.metrics.kpis import PeriodKpis, kpi_series
 from tend.metrics.snapshots import month_of
 
 TIMELINE_SHOWN = 5

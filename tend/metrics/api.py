@@ -1,10 +1,9 @@
 """REST endpoints for revenue and retention metrics, under ``/api/v1/metrics/``.
 
-Every number comes from ``tend.metrics.series`` through the bodies of
-``tend.metrics.bodies``, the same ones ``tend metrics --format json`` prints, so the API,
-the CLI and the dashboard agree. Reads need a read-capable key or a login; a refresh needs
-a key or a role that writes (``tend.api.auth`` decides before the endpoint runs).
-"""
+Every number comes from the series readers (``tend.metrics.kpis`` and its siblings) through the
+bodies of ``tend.metrics.bodies``, the same ones ``tend metrics --format json`` prints, so the
+API, the CLI and the dashboard agree. Reads need a read-capable key or a login; a refresh needs
+a key or a role that writes (``tend.api.auth`` decides before the endpoint runs)."""
 
 from __future__ import annotations
 
@@ -28,6 +27,7 @@ from tend.metrics.bodies import (
     summary_body,
     survival_body,
 )
+from tend.metrics.filters import FilterError, Filters
 from tend.metrics.schemas import (
     Basis,
     ChannelMonthsOut,
@@ -43,7 +43,6 @@ from tend.metrics.schemas import (
     SurvivalBy,
     SurvivalOut,
 )
-from tend.metrics.series import FilterError, Filters
 from tend.metrics.tasks import metrics_refresh
 
 router = Router(tags=["metrics"])

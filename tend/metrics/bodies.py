@@ -1,4 +1,5 @@
-"""The answers of the metrics API and of ``tend metrics``, built from ``tend.metrics.series``.
+"""The answers of the metrics API and of ``tend metrics``, built from the series readers
+(``tend.metrics.kpis`` and its siblings).
 
 The endpoints and ``tend metrics --format json`` both answer with these bodies (validated by
 ``tend.metrics.schemas``), so the two print the same keys and the same numbers.
@@ -18,10 +19,15 @@ from django.utils.translation import gettext as _
 from tend.api.schemas import money
 from tend.billing.models import Plan
 from tend.customers.models import Channel
-from tend.metrics import series
+from tend.lib.money import CENT
+from tend.metrics.channels import by_channel, cac_by_channel_month
+from tend.metrics.cohorts import cohorts, survival
+from tend.metrics.filters import FilterError, Filters
 from tend.metrics.formulas import FORMULAS
+from tend.metrics.kpis import PeriodKpis, freshness, kpi_series
 from tend.metrics.schemas import FIGURE_NAMES, METRIC_NAMES
-from tend.metrics.series import FilterError, Filters, PeriodKpis
+from tend.metrics.tiles import tiles
+from tend.metrics.value import lifetime_value, referral_rate
 
 
 def _many(data: Mapping[str, Any], name: str) -> list[str]:
@@ -72,9 +78,6 @@ def _currency() -> str:
     return str(settings.TEND_CURRENCY)
 
 
-CENT = Decimal("0.01")
-
-
 def _money(amount: Decimal | None) -> dict[str, Any] | None:
     # Always two decimals, so a month without rows reads "0.00" like the others, not "0".
     return money(None if amount is None else amount.quantize(CENT), _currency())
@@ -114,7 +117,7 @@ def series_body(filters: Filters, *, today: date | None = None) -> dict[str, Any
     return {
         "filters": filters_out(filters, today=today),
         "currency": _currency(),
-        "periods": [period_out(p) for p in series.kpi_series(filters, today=today)],
+        "periods": [period_out(p) for p in kpi_series(filters, today=today)],
     }
 
 
@@ -180,14 +183,14 @@ def _same(value: Any) -> Any:
 
 
 def summary_body(filters: Filters, *, today: date | None = None) -> dict[str, Any]:
-    kpis = series.kpi_series(filters, today=today)
-    value = series.lifetime_value(kpis)
-    referral = series.referral_rate(filters)
-    tiles = []
-    for tile in series.tiles(kpis):
+    kpis = kpi_series(filters, today=today)
+    value = lifetime_value(kpis)
+    referral = referral_rate(filters)
+    tile_list = []
+    for tile in tiles(kpis):
         unit = unit_of(tile.key)
         as_value = _money_or_value if unit == "money" else _same
-        tiles.append(
+        tile_list.append(
             {
                 "key": tile.key,
                 "label": label_of(tile.key),
@@ -204,7 +207,7 @@ def summary_body(filters: Filters, *, today: date | None = None) -> dict[str, An
         "currency": _currency(),
         "period": kpis[-1].label if kpis else None,
         "to_date": kpis[-1].to_date if kpis else False,
-        "tiles": tiles,
+        "tiles": tile_list,
         "lifetime_value": {
             k: float(v) if k in RATE_KEYS else _money_or_value(v) for k, v in value.items()
         },
@@ -216,7 +219,7 @@ def summary_body(filters: Filters, *, today: date | None = None) -> dict[str, An
 def channels_body(filters: Filters, *, today: date | None = None) -> dict[str, Any]:
     labels = dict(Channel.choices)
     items = []
-    for row in series.by_channel(filters, today=today):
+    for row in by_channel(filters, today=today):
         item = {k: _money_or_value(v) for k, v in asdict(row).items()}
         item["label"] = str(labels.get(row.channel, row.channel))
         items.append(item)
@@ -234,7 +237,7 @@ def cac_body(filters: Filters, *, today: date | None = None) -> dict[str, Any]:
             "acquisition_cost": _money(row.acquisition_cost),
             "cac": _money(row.cac),
         }
-        for row in series.cac_by_channel_month(filters, today=today)
+        for row in cac_by_channel_month(filters, today=today)
     ]
     return {"filters": filters_out(filters, today=today), "currency": _currency(), "items": items}
 
@@ -249,7 +252,7 @@ def cohorts_body(filters: Filters, *, basis: str, today: date | None = None) -> 
             "first_mrr": _money(row.first_mrr),
             "retention": row.logo if basis == "logo" else row.revenue,
         }
-        for row in series.cohorts(filters, today=today)
+        for row in cohorts(filters, today=today)
     ]
     return {
         "filters": filters_out(filters, today=today),
@@ -262,7 +265,7 @@ def cohorts_body(filters: Filters, *, basis: str, today: date | None = None) -> 
 def survival_body(
     filters: Filters, *, by: str, now: datetime | None = None, today: date | None = None
 ) -> dict[str, Any]:
-    curves = series.survival(filters, by=by, now=now)
+    curves = survival(filters, by=by, now=now)
     plans = {str(p.pk): p for p in Plan.objects.filter(pk__in=[k for k in curves if k.isdigit()])}
     channels = dict(Channel.choices)
     groups = []
@@ -280,4 +283,4 @@ def survival_body(
 
 
 def freshness_body() -> dict[str, Any]:
-    return series.freshness()
+    return freshness()

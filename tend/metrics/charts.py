@@ -2,7 +2,7 @@
 
 Building plotly.graph_objects per request is slow; these dicts are what plotly.js reads.
 Labels are translated when the figure is built (gettext in the request's language); the
-numbers come from ``tend.metrics.series`` unchanged.
+numbers come from the series readers (``tend.metrics.kpis`` and its siblings) unchanged.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
-from tend.metrics.series import CohortRow, PeriodKpis
-from tend.web.templatetags.tend_ui import CURRENCY_SYMBOLS
+from tend.lib.money import currency_symbol, reporting_currency
+from tend.metrics.cohorts import CohortRow
+from tend.metrics.kpis import PeriodKpis
 
 FONT = "system-ui, -apple-system, 'Segoe UI', 'Noto Sans CJK SC', 'Noto Sans SC', sans-serif"
 GRID = "#eef1f4"
@@ -64,8 +64,8 @@ GROUP_COLOURS = [
 
 
 def _money_axis() -> dict[str, Any]:
-    code = settings.TEND_CURRENCY
-    symbol = CURRENCY_SYMBOLS.get(code)
+    code = reporting_currency()
+    symbol = currency_symbol(code)
     extra = {"tickprefix": symbol} if symbol else {"ticksuffix": f" {code}"}
     return {
         **AXIS,
@@ -112,8 +112,8 @@ def _f(value: Any) -> float | None:
 
 
 def _money_hover() -> str:
-    code = settings.TEND_CURRENCY
-    symbol = CURRENCY_SYMBOLS.get(code)
+    code = reporting_currency()
+    symbol = currency_symbol(code)
     return f"{symbol}%{{y:,.2f}}" if symbol else f"%{{y:,.2f}} {code}"
 
 

@@ -1,27 +1,29 @@
 """What the revenue pages show: values formatted for reading, KPI tiles with their change and
 formula, the tables under the charts and the report's sections.
 
-Every number comes from ``tend.metrics.series`` (through ``tend.metrics.exports`` for the
-tables, so a download and the page agree); this module only arranges and formats it.
-"""
+Every number comes from the series readers (``tend.metrics.kpis`` and its siblings; through
+``tend.metrics.exports`` for the tables, so a download and the page agree); this module only
+arranges and formats it."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from django.conf import settings
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tend.metrics import charts, exports, formulas, series
-from tend.metrics.series import Filters, PeriodKpis
-from tend.web.templatetags.tend_ui import CURRENCY_SYMBOLS
+from tend.lib.money import format_money
+from tend.metrics import charts, exports, formulas
+from tend.metrics.cohorts import CohortRow, cohorts
+from tend.metrics.filters import Filters
+from tend.metrics.kpis import PeriodKpis, kpi_series
+from tend.metrics.tiles import tiles
+from tend.metrics.value import lifetime_value, referral_rate
 
 REVENUE_KEYS = ("mrr", "arr", "net_new_mrr", "customers", "arpa")
 RETENTION_KEYS = ("logo_churn", "revenue_churn", "crr", "grr", "nrr", "cer", "renewal_rate")
@@ -76,15 +78,8 @@ def meta(key: str) -> tuple[str, str, str, bool]:
 
 
 def money_text(value: Any, *, decimals: int = 2) -> str:
-    """``$1,234.50`` / ``−$20.00``, as ``tend_ui.money`` writes it, without its per-call cost
-    (a dashboard formats about a thousand amounts)."""
-    amount = value if isinstance(value, Decimal) else Decimal(str(value))
-    amount = amount.quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
-    text = f"{abs(amount):,.{decimals}f}"
-    sign = "−" if amount < 0 else ""
-    code = settings.TEND_CURRENCY
-    symbol = CURRENCY_SYMBOLS.get(code)
-    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {code}"
+    """``$1,234.50`` / ``−$20.00`` in the reporting currency (``tend.lib.money``)."""
+    return format_money(value, decimals=decimals)
 
 
 def display(value: Any, kind: str, *, whole: bool = False) -> str:
@@ -125,7 +120,7 @@ def tile(
 ) -> dict[str, Any]:
     """One KPI tile: formatted value, change against the previous period, colour and formula.
 
-    ``tiled`` is the ``series.Tile`` of the key when the series reader made one; its change is
+    ``tiled`` is the ``Tile`` of the key when the series reader made one; its change is
     used as it is, so the page and the API show the same number.
     """
     label, formula, unit, better = meta(key)
@@ -169,7 +164,7 @@ def tile(
 
 
 def tile_groups(kpis: list[PeriodKpis], filters: Filters) -> list[dict[str, Any]]:
-    by_key = {t.key: t for t in series.tiles(kpis)}
+    by_key = {t.key: t for t in tiles(kpis)}
     has_previous = len(kpis) > 1
     revenue = [tile(k, by_key[k].value, by_key[k].previous, tiled=by_key[k]) for k in REVENUE_KEYS]
     retention = [
@@ -177,8 +172,8 @@ def tile_groups(kpis: list[PeriodKpis], filters: Filters) -> list[dict[str, Any]
     ]
     # Lifetime value and acquisition cover the whole range; "previous" is the same figure
     # over the range that ends one period earlier.
-    now = series.lifetime_value(kpis)
-    before = series.lifetime_value(kpis[:-1]) if has_previous else {}
+    now = lifetime_value(kpis)
+    before = lifetime_value(kpis[:-1]) if has_previous else {}
     keys = [
         *VALUE_KEYS[:1],
         *(["clv_discounted"] if "clv_discounted" in now else []),
@@ -205,7 +200,7 @@ def tile_groups(kpis: list[PeriodKpis], filters: Filters) -> list[dict[str, Any]
         "cost": display(now["acquisition_cost"], "money", whole=True),
         "n": f"{now['acquired']:,}",
     }
-    referral = series.referral_rate(filters)
+    referral = referral_rate(filters)
     ref = tile("referral_rate", referral["referral_rate"], None, has_previous=False)
     ref["note"] = _("%(referrers)s of %(customers)s customers, all time") % {
         "referrers": f"{referral['referrers']:,}",
@@ -265,7 +260,7 @@ def movement_rows(kpis: list[PeriodKpis]) -> list[dict[str, Any]]:
     return rows
 
 
-def cohort_rows(rows: list[series.CohortRow], basis: str) -> list[dict[str, Any]]:
+def cohort_rows(rows: list[CohortRow], basis: str) -> list[dict[str, Any]]:
     return [
         {
             "cohort": f"{r.cohort:%Y-%m}",
@@ -325,11 +320,11 @@ def survival_context(filters: Filters, by: str) -> dict[str, Any]:
 
 
 def dashboard_data(filters: Filters) -> dict[str, Any]:
-    kpis = series.kpi_series(filters)
-    cohorts = series.cohorts(filters)
+    kpis = kpi_series(filters)
+    cohort_list = cohorts(filters)
     # Years of monthly cohorts make a heatmap too tall to read: the page shows the newest
     # ones and says so; the downloads keep every cohort.
-    shown = cohorts[-DASHBOARD_COHORTS:]
+    shown = cohort_list[-DASHBOARD_COHORTS:]
     current = kpis[-1] if kpis else None
     return {
         "kpis": kpis,
@@ -347,8 +342,8 @@ def dashboard_data(filters: Filters) -> dict[str, Any]:
             "cohorts_revenue": charts.cohort_figure(shown, basis="revenue"),
         },
         "cohort_height": charts.cohort_height(shown),
-        "cohorts": cohorts,
-        "cohorts_hidden": len(cohorts) - len(shown),
+        "cohorts": cohort_list,
+        "cohorts_hidden": len(cohort_list) - len(shown),
         "cohort_logo_rows": cohort_rows(shown, "logo"),
         "cohort_revenue_rows": cohort_rows(shown, "revenue"),
         "cohort_range": range(max((len(r.logo) for r in shown), default=0)),
@@ -363,19 +358,19 @@ def report_data(filters: Filters, month: date) -> dict[str, Any]:
     # A year of months ending at the report month: the last two give the tiles, the whole
     # year the lifetime value (as the dashboard's default range does).
     year = replace(filters, period="month", start=month - relativedelta(months=11), end=month)
-    kpis = series.kpi_series(year)
+    kpis = kpi_series(year)
     groups = tile_groups(kpis, filters)
     current = kpis[-1] if kpis else None
     previous = kpis[-2] if len(kpis) > 1 else None
     cohort_filters = replace(
         year, start=month - relativedelta(months=REPORT_COHORTS - 1), end=month
     )
-    cohorts = []
-    for row in series.cohorts(cohort_filters):
+    report_cohorts = []
+    for row in cohorts(cohort_filters):
         # Cells after the report month exist for past months; the report stops at its month.
         age = (month.year - row.cohort.year) * 12 + month.month - row.cohort.month
         shown = [display(v, "percent") for v in row.logo[: age + 1]]
-        cohorts.append(
+        report_cohorts.append(
             {
                 "cohort": f"{row.cohort:%Y-%m}",
                 "customers": f"{row.customers:,}",
@@ -413,7 +408,7 @@ def report_data(filters: Filters, month: date) -> dict[str, Any]:
         "previous": previous,
         "tile_groups": groups,
         "movements": movements,
-        "report_cohorts": cohorts,
+        "report_cohorts": report_cohorts,
         "report_cohort_range": range(REPORT_COHORTS),
         "definitions": definitions,
     }

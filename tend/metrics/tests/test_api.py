@@ -15,12 +15,14 @@ from tend.accounts.actions import apikey_create
 from tend.accounts.models import User
 from tend.api.main import openapi_schema
 from tend.factories import make_customer, make_subscription
+from tend.metrics.filters import Filters
 from tend.metrics.formulas import FORMULAS
+from tend.metrics.kpis import kpi_series
 from tend.metrics.models import SnapshotState
 from tend.metrics.schemas import FIGURE_NAMES, METRIC_NAMES
-from tend.metrics.series import Filters, kpi_series, lifetime_value
 from tend.metrics.snapshots import snapshots_refresh
 from tend.metrics.tests.ledger import Ledger, build_ledger, months_ago
+from tend.metrics.value import lifetime_value
 
 pytestmark = pytest.mark.django_db
 

@@ -18,8 +18,8 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from tend.metrics.bodies import parse_filters
+from tend.metrics.kpis import PeriodKpis, kpi_series
 from tend.metrics.schemas import FIGURE_NAMES, METRIC_NAMES
-from tend.metrics.series import PeriodKpis, kpi_series
 from tend.metrics.tests.ledger import Ledger, build_ledger, months_ago
 
 TEND = str(Path(sys.executable).parent / "tend")

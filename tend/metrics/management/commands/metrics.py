@@ -33,6 +33,8 @@ from tend.metrics.bodies import (
     survival_body,
     unit_of,
 )
+from tend.metrics.filters import PERIODS, FilterError
+from tend.metrics.kpis import freshness
 from tend.metrics.schemas import (
     FIGURE_NAMES,
     METRIC_NAMES,
@@ -45,7 +47,6 @@ from tend.metrics.schemas import (
     SummaryOut,
     SurvivalOut,
 )
-from tend.metrics.series import PERIODS, FilterError, freshness
 from tend.metrics.snapshots import snapshots_refresh
 
 TABLES = ("series", "summary", "channels", "cac", "cohorts", "survival")
