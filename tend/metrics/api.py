@@ -8,6 +8,7 @@ a key or a role that writes (``tend.api.auth`` decides before the endpoint runs)
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from django.http import HttpRequest
@@ -33,6 +34,7 @@ from tend.metrics.schemas import (
     ChannelMonthsOut,
     ChannelsOut,
     CohortsOut,
+    Compare,
     FormulaList,
     FreshnessOut,
     MetricFilters,
@@ -78,9 +80,15 @@ def metric_series(request: HttpRequest, params: Query[MetricFilters]) -> dict[st
 
 
 @router.get("/metrics/summary", response={200: SummaryOut, **ERRORS})
-def metric_summary(request: HttpRequest, params: Query[MetricFilters]) -> dict[str, Any]:
-    """The last period's headline figures with their change, lifetime value and referral rate."""
-    filters = _filters(params)
+def metric_summary(
+    request: HttpRequest, params: Query[MetricFilters], compare: Compare = "complete"
+) -> dict[str, Any]:
+    """Headline figures with their change, lifetime value and referral rate.
+
+    `compare=complete` (default): the last period that has ended against the one before.
+    `compare=to_date`: the running period so far against the same days of the period before
+    (on 6 December: 1–6 December against 1–6 November)."""
+    filters = replace(_filters(params), compare=compare)
     return _checked(lambda: summary_body(filters))
 
 

@@ -26,7 +26,7 @@ from tend.metrics.filters import FilterError, Filters
 from tend.metrics.formulas import FORMULAS
 from tend.metrics.kpis import PeriodKpis, freshness, kpi_series
 from tend.metrics.schemas import FIGURE_NAMES, METRIC_NAMES
-from tend.metrics.tiles import tiles
+from tend.metrics.tiles import comparison, tiles
 from tend.metrics.value import lifetime_value, referral_rate
 
 
@@ -54,7 +54,7 @@ def parse_filters(data: Mapping[str, Any]) -> Filters:
             plan_ids.append(value)
         else:
             raise FilterError("plan", f"no plan with code or id {value!r}", code="unknown")
-    values = {name: data.get(name) for name in ("period", "start", "end")}
+    values = {name: data.get(name) for name in ("period", "start", "end", "compare")}
     values.update({name: _many(data, name) for name in ("channel", "country", "tag")})
     values["plan"] = plan_ids
     return Filters.parse(values)
@@ -182,12 +182,25 @@ def _same(value: Any) -> Any:
     return value
 
 
+def _span(period: PeriodKpis | None) -> dict[str, Any] | None:
+    if period is None:
+        return None
+    return {
+        "label": period.label,
+        "start": period.start,
+        "end": period.end,
+        "to_date": period.to_date,
+    }
+
+
 def summary_body(filters: Filters, *, today: date | None = None) -> dict[str, Any]:
     kpis = kpi_series(filters, today=today)
-    value = lifetime_value(kpis)
+    compared = comparison(kpis, filters, today=today)
+    # Lifetime value and CAC over the range up to the period the tiles show.
+    value = lifetime_value(kpis[: compared.index + 1] if compared else kpis)
     referral = referral_rate(filters)
     tile_list = []
-    for tile in tiles(kpis):
+    for tile in tiles(compared):
         unit = unit_of(tile.key)
         as_value = _money_or_value if unit == "money" else _same
         tile_list.append(
@@ -205,8 +218,15 @@ def summary_body(filters: Filters, *, today: date | None = None) -> dict[str, An
     return {
         "filters": filters_out(filters, today=today),
         "currency": _currency(),
-        "period": kpis[-1].label if kpis else None,
-        "to_date": kpis[-1].to_date if kpis else False,
+        "period": compared.current.label if compared else None,
+        "to_date": compared.current.to_date if compared else False,
+        "compare": {
+            "mode": compared.mode if compared else filters.compare,
+            "asked": filters.compare,
+            "current": _span(compared.current if compared else None),
+            "previous": _span(compared.previous if compared else None),
+            "days": compared.days if compared else None,
+        },
         "tiles": tile_list,
         "lifetime_value": {
             k: float(v) if k in RATE_KEYS else _money_or_value(v) for k, v in value.items()

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from tend.lib.money import currency_symbol, reporting_currency
+from tend.lib.money import compact_money, format_money
 from tend.metrics.cohorts import CohortRow
 from tend.metrics.kpis import PeriodKpis
 
@@ -63,18 +63,43 @@ GROUP_COLOURS = [
 ]
 
 
-def _money_axis() -> dict[str, Any]:
-    code = reporting_currency()
-    symbol = currency_symbol(code)
-    extra = {"tickprefix": symbol} if symbol else {"ticksuffix": f" {code}"}
+def nice_ticks(low: float, high: float, *, count: int = 5) -> list[float]:
+    """About ``count`` round tick values (1, 2, 2.5 or 5 × 10ⁿ apart) covering low…high and 0."""
+    low, high = min(low, 0.0), max(high, 0.0)
+    if high - low <= 0:
+        high = low + 1
+    raw = (high - low) / count
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first = math.floor(low / step) * step
+    ticks = []
+    value = first
+    while value <= high + step * 1e-9:
+        ticks.append(round(value, 10))
+        value += step
+    if ticks[-1] < high:
+        ticks.append(round(ticks[-1] + step, 10))
+    return ticks
+
+
+def _money_axis(low: float = 0.0, high: float = 0.0) -> dict[str, Any]:
+    """A money axis with its ticks written here: "−$10k" (sign before the symbol), and
+    "US$3万" in Chinese, which plotly's own SI format ("$−10k", "30k") cannot write."""
+    ticks = nice_ticks(low, high)
     return {
         **AXIS,
         "showgrid": True,
         "gridcolor": GRID,
-        "tickformat": "~s",
-        "separatethousands": True,
-        **extra,
+        "tickmode": "array",
+        "tickvals": ticks,
+        "ticktext": [compact_money(v) for v in ticks],
+        "range": [ticks[0], ticks[-1]],
     }
+
+
+def _money_texts(values: list[Any]) -> list[str]:
+    """Hover texts for amounts, written like the rest of the page ("−$1,234.50")."""
+    return [format_money(v) for v in values]
 
 
 def _percent_axis(**kw: Any) -> dict[str, Any]:
@@ -95,12 +120,81 @@ def _x_axis(series: list[PeriodKpis]) -> dict[str, Any]:
 def _x(series: list[PeriodKpis]) -> list[str]:
     if _monthly(series):
         return [p.start.isoformat() for p in series]
-    return period_labels(series)
+    return [p.label for p in series]  # a running period is marked by an annotation
+
+
+def period_label(period: PeriodKpis) -> str:
+    """A period's label; "2025-12 (to date)" for one still running."""
+    if period.to_date:
+        return _("%(period)s (to date)") % {"period": period.label}
+    return period.label
 
 
 def period_labels(series: list[PeriodKpis]) -> list[str]:
-    """Period labels; a period still running gets a trailing asterisk (explained below)."""
-    return [f"{p.label}*" if p.to_date else p.label for p in series]
+    return [period_label(p) for p in series]
+
+
+def _partial_marks(series: list[PeriodKpis], x: list[str]) -> dict[str, Any]:
+    """Layout for a chart whose last period is still running: a "to date" note over it."""
+    if not series or not series[-1].to_date:
+        return {}
+    return {
+        "annotations": [
+            {
+                "x": x[-1],
+                "y": 1,
+                "xref": "x",
+                "yref": "paper",
+                "yanchor": "bottom",
+                "text": _("to date"),
+                "showarrow": False,
+                "font": {"size": 10, "color": "#6c7a89"},
+                "name": "to-date",
+            }
+        ]
+    }
+
+
+def _line(
+    series: list[PeriodKpis], x: list[str], values: list[Any], trace: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """A line over the periods; a running last period is joined by a dashed segment and drawn
+    as an open marker, so it does not read as a finished month."""
+    if not series or not series[-1].to_date or len(series) < 2:
+        return [{**trace, "x": x, "y": values}]
+    hover = trace.get("hovertemplate")
+    solid = {**trace, "x": x[:-1], "y": values[:-1]}
+    if "customdata" in trace:
+        solid["customdata"] = trace["customdata"][:-1]
+    colour = trace.get("line", {}).get("color")
+    dashed = {
+        "type": "scatter",
+        "mode": "lines",
+        "x": x[-2:],
+        "y": values[-2:],
+        "line": {**trace.get("line", {}), "dash": "dash"},
+        "hoverinfo": "skip",
+        "showlegend": False,
+        "legendgroup": trace.get("name"),
+        "meta": "to_date",
+    }
+    point = {
+        "type": "scatter",
+        "mode": "markers",
+        "name": trace.get("name"),
+        "x": x[-1:],
+        "y": values[-1:],
+        "marker": {"size": 8, "color": "#fff", "line": {"color": colour, "width": 2}},
+        "showlegend": False,
+        "legendgroup": trace.get("name"),
+        "meta": "to_date",
+    }
+    if hover:
+        point["hovertemplate"] = hover
+    if "customdata" in trace:
+        point["customdata"] = trace["customdata"][-1:]
+    solid["legendgroup"] = trace.get("name")
+    return [solid, dashed, point]
 
 
 def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> dict[str, Any]:
@@ -111,17 +205,13 @@ def _f(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _money_hover() -> str:
-    code = reporting_currency()
-    symbol = currency_symbol(code)
-    return f"{symbol}%{{y:,.2f}}" if symbol else f"%{{y:,.2f}} {code}"
-
-
 def movements_figure(series: list[PeriodKpis]) -> dict[str, Any]:
     """Stacked bars: gains above zero, losses below; net new MRR as a line."""
     x = _x(series)
     opacity = [0.55 if p.to_date else 1.0 for p in series]
-    hover = "%{fullData.name}: " + _money_hover() + "<extra></extra>"
+    # A running period's bars are hatched as well as lighter (not only a colour difference).
+    pattern = {"shape": ["/" if p.to_date else "" for p in series], "solidity": 0.4}
+    hover = "%{fullData.name}: %{customdata}<extra></extra>"
     bars = [
         ("new", _("New"), [p.new for p in series]),
         ("expansion", _("Expansion"), [p.expansion for p in series]),
@@ -136,53 +226,74 @@ def movements_figure(series: list[PeriodKpis]) -> dict[str, Any]:
             "name": name,
             "x": x,
             "y": [_f(v) for v in values],
-            "marker": {"color": COLOURS[key], "opacity": opacity},
+            "customdata": _money_texts(values),
+            "marker": {"color": COLOURS[key], "opacity": opacity, "pattern": pattern},
             "hovertemplate": hover,
         }
         for key, name, values in bars
     ]
-    data.append(
-        {
-            "type": "scatter",
-            "mode": "lines+markers",
-            "name": _("Net new MRR"),
-            "x": x,
-            "y": [_f(p.metrics.get("net_new_mrr")) for p in series],
-            "line": {"color": COLOURS["net"], "width": 2},
-            "marker": {"size": 6},
-            "hovertemplate": hover,
-        }
+    net = [p.metrics.get("net_new_mrr") for p in series]
+    data.extend(
+        _line(
+            series,
+            x,
+            [_f(v) for v in net],
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": _("Net new MRR"),
+                "customdata": _money_texts(net),
+                "line": {"color": COLOURS["net"], "width": 2},
+                "marker": {"size": 6},
+                "hovertemplate": hover,
+            },
+        )
     )
+    stacks = [[float(values[i] or 0) for _k, _n, values in bars] for i in range(len(x))]
+    ups = [sum(v for v in stack if v > 0) for stack in stacks]
+    downs = [sum(v for v in stack if v < 0) for stack in stacks]
+    nets = [float(v or 0) for v in net]
     return _figure(
         data,
         {
             "barmode": "relative",
             "bargap": 0.3,
             "xaxis": _x_axis(series),
-            "yaxis": {**_money_axis(), "zeroline": True, "zerolinecolor": "#9aa5b1"},
+            "yaxis": {
+                **_money_axis(min([*downs, *nets, 0.0]), max([*ups, *nets, 0.0])),
+                "zeroline": True,
+                "zerolinecolor": "#9aa5b1",
+            },
+            **_partial_marks(series, x),
         },
     )
 
 
 def mrr_figure(series: list[PeriodKpis]) -> dict[str, Any]:
+    x = _x(series)
+    values = [p.metrics.get("mrr") for p in series]
+    numbers = [_f(v) for v in values]
     return _figure(
-        [
+        _line(
+            series,
+            x,
+            numbers,
             {
                 "type": "scatter",
                 "mode": "lines+markers",
                 "name": _("MRR"),
-                "x": _x(series),
-                "y": [_f(p.metrics.get("mrr")) for p in series],
+                "customdata": _money_texts(values),
                 "line": {"color": COLOURS["mrr"], "width": 2.5},
                 "fill": "tozeroy",
                 "fillcolor": "rgba(47,111,159,0.08)",
-                "hovertemplate": _("MRR") + ": " + _money_hover() + "<extra></extra>",
-            }
-        ],
+                "hovertemplate": _("MRR") + ": %{customdata}<extra></extra>",
+            },
+        ),
         {
             "showlegend": False,
             "xaxis": _x_axis(series),
-            "yaxis": {**_money_axis(), "rangemode": "tozero"},
+            "yaxis": _money_axis(0.0, max([n or 0.0 for n in numbers], default=0.0)),
+            **_partial_marks(series, x),
         },
     )
 
@@ -192,20 +303,27 @@ def _rate_lines(
 ) -> dict[str, Any]:
     x = _x(series)
     data = [
-        {
-            "type": "scatter",
-            "mode": "lines+markers",
-            "name": name,
-            "x": x,
-            "y": [_f(p.metrics.get(key)) for p in series],
-            "line": {"color": colour, "width": 2},
-            "marker": {"size": 6},
-            "connectgaps": False,
-            "hovertemplate": "%{fullData.name}: %{y:.1f}%<extra></extra>",
-        }
+        trace
         for key, name, colour in lines
+        for trace in _line(
+            series,
+            x,
+            [_f(p.metrics.get(key)) for p in series],
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": name,
+                "line": {"color": colour, "width": 2},
+                "marker": {"size": 6},
+                "connectgaps": False,
+                "hovertemplate": "%{fullData.name}: %{y:.1f}%<extra></extra>",
+            },
+        )
     ]
-    return _figure(data, {"xaxis": _x_axis(series), "yaxis": _percent_axis(**yaxis)})
+    return _figure(
+        data,
+        {"xaxis": _x_axis(series), "yaxis": _percent_axis(**yaxis), **_partial_marks(series, x)},
+    )
 
 
 def churn_figure(series: list[PeriodKpis]) -> dict[str, Any]:
@@ -271,6 +389,14 @@ def cohort_figure(rows: list[CohortRow], *, basis: str) -> dict[str, Any]:
             "month": "%{x}",
             "value": "%{z:.1f}%",
         }
+    # The last cell of every row is this month, still running: "87*" (the note below says so).
+    text = [
+        [
+            None if v is None else f"{v:.0f}*" if j == len(row_cells) - 1 else f"{v:.0f}"
+            for j, v in enumerate(cells)
+        ]
+        for cells, row_cells in zip(z, (r.logo for r in rows), strict=True)
+    ]
     many = width > 18
     return _figure(
         [
@@ -283,7 +409,8 @@ def cohort_figure(rows: list[CohortRow], *, basis: str) -> dict[str, Any]:
                 "zmin": bottom,
                 "zmax": top,
                 "colorscale": _retention_scale(bottom, top),
-                "texttemplate": "%{z:.0f}",
+                "text": text,
+                "texttemplate": "%{text}",
                 "textfont": {"size": 9 if many else 11},
                 "xgap": 1,
                 "ygap": 1,

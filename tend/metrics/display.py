@@ -10,19 +10,21 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from dateutil.relativedelta import relativedelta
+from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from tend.lib.money import format_money
 from tend.metrics import charts, exports, formulas
 from tend.metrics.cohorts import CohortRow, cohorts
 from tend.metrics.filters import Filters
 from tend.metrics.kpis import PeriodKpis, kpi_series
-from tend.metrics.tiles import tiles
+from tend.metrics.tiles import Comparison, comparison, tiles
 from tend.metrics.value import lifetime_value, referral_rate
 
 REVENUE_KEYS = ("mrr", "arr", "net_new_mrr", "customers", "arpa")
@@ -163,9 +165,89 @@ def tile(
     return out
 
 
-def tile_groups(kpis: list[PeriodKpis], filters: Filters) -> list[dict[str, Any]]:
-    by_key = {t.key: t for t in tiles(kpis)}
-    has_previous = len(kpis) > 1
+PERIOD_NOUNS = {
+    "month": pgettext_lazy("period", "month"),
+    "quarter": pgettext_lazy("period", "quarter"),
+    "year": pgettext_lazy("period", "year"),
+}
+COMPLETE_CHOICES = {
+    "month": gettext_lazy("Last complete month"),
+    "quarter": gettext_lazy("Last complete quarter"),
+    "year": gettext_lazy("Last complete year"),
+}
+TO_DATE_CHOICES = {
+    "month": gettext_lazy("Month to date"),
+    "quarter": gettext_lazy("Quarter to date"),
+    "year": gettext_lazy("Year to date"),
+}
+
+
+def span_label(period: PeriodKpis | None, compared: Comparison | None) -> str:
+    """How the page names a compared period: "2025-11", or "Dec 1 – Dec 6" for a window."""
+    if period is None:
+        return ""
+    if compared is not None and compared.mode == "to_date":
+        return _("%(first)s – %(last)s") % {
+            "first": date_format(period.start, "MONTH_DAY_FORMAT"),
+            "last": date_format(period.end, "MONTH_DAY_FORMAT"),
+        }
+    return period.label
+
+
+def compare_context(compared: Comparison | None, filters: Filters) -> dict[str, Any]:
+    """The sentence above the tiles saying what they compare, and the two choices."""
+    if compared is None:
+        return {}
+    current = span_label(compared.current, compared)
+    previous = span_label(compared.previous, compared)
+    noun = PERIOD_NOUNS[filters.period]
+    if compared.mode == "to_date":
+        text = _(
+            "Tiles show %(current)s (%(period)s to date) against the same %(days)s days of the "
+            "%(period)s before: %(previous)s."
+        ) % {"current": current, "previous": previous, "days": compared.days, "period": noun}
+        if compared.previous_days != compared.days:
+            text = _(
+                "Tiles show %(current)s (%(period)s to date) against the %(period)s before, "
+                "which is shorter: %(previous)s."
+            ) % {"current": current, "previous": previous, "period": noun}
+    elif compared.previous is None:
+        text = _("Tiles show %(current)s.") % {"current": current}
+    elif compared.current.to_date:
+        text = _("Tiles show %(current)s (to date) against %(previous)s.") % {
+            "current": current,
+            "previous": previous,
+        }
+    else:
+        text = _("Tiles show %(current)s, the last complete %(period)s, against %(previous)s.") % {
+            "current": current,
+            "previous": previous,
+            "period": noun,
+        }
+    base = {k: v for k, v in filters.as_query().items() if k != "compare"}
+    choices = [
+        ("complete", str(COMPLETE_CHOICES[filters.period]), urlencode(base, doseq=True)),
+        (
+            "to_date",
+            str(TO_DATE_CHOICES[filters.period]),
+            urlencode({**base, "compare": "to_date"}, doseq=True),
+        ),
+    ]
+    return {
+        "compare_mode": compared.mode,
+        "compare_text": text,
+        "compare_choices": choices,
+        "compare_current": current,
+        "compare_previous": previous,
+    }
+
+
+def tile_groups(
+    kpis: list[PeriodKpis], filters: Filters, compared: Comparison | None
+) -> list[dict[str, Any]]:
+    by_key = {t.key: t for t in tiles(compared)}
+    # Lifetime value and CAC cover the range up to the period the tiles show.
+    kpis = kpis[: compared.index + 1] if compared is not None else kpis
     revenue = [tile(k, by_key[k].value, by_key[k].previous, tiled=by_key[k]) for k in REVENUE_KEYS]
     retention = [
         tile(k, by_key[k].value, by_key[k].previous, tiled=by_key[k]) for k in RETENTION_KEYS
@@ -173,13 +255,13 @@ def tile_groups(kpis: list[PeriodKpis], filters: Filters) -> list[dict[str, Any]
     # Lifetime value and acquisition cover the whole range; "previous" is the same figure
     # over the range that ends one period earlier.
     now = lifetime_value(kpis)
-    before = lifetime_value(kpis[:-1]) if has_previous else {}
+    before = lifetime_value(kpis[:-1]) if len(kpis) > 1 else {}
     keys = [
         *VALUE_KEYS[:1],
         *(["clv_discounted"] if "clv_discounted" in now else []),
         *VALUE_KEYS[1:],
     ]
-    value = {k: tile(k, now[k], before.get(k), has_previous=has_previous) for k in keys}
+    value = {k: tile(k, now[k], before.get(k), has_previous=len(kpis) > 1) for k in keys}
     if now["monthly_churn"] is not None and now["arpa"] is not None:
         value["clv_simple"]["note"] = _(
             "ARPA %(arpa)s × margin %(margin)s ÷ churn %(churn)s a month"
@@ -239,7 +321,7 @@ def movement_rows(kpis: list[PeriodKpis]) -> list[dict[str, Any]]:
     for p in reversed(kpis):
         rows.append(
             {
-                "period": f"{p.label}*" if p.to_date else p.label,
+                "period": charts.period_label(p),
                 "cells": cells(
                     [
                         display(v, "money")
@@ -321,17 +403,18 @@ def survival_context(filters: Filters, by: str) -> dict[str, Any]:
 
 def dashboard_data(filters: Filters) -> dict[str, Any]:
     kpis = kpi_series(filters)
+    compared = comparison(kpis, filters)
     cohort_list = cohorts(filters)
     # Years of monthly cohorts make a heatmap too tall to read: the page shows the newest
     # ones and says so; the downloads keep every cohort.
     shown = cohort_list[-DASHBOARD_COHORTS:]
-    current = kpis[-1] if kpis else None
     return {
         "kpis": kpis,
-        "current": current,
-        "previous": kpis[-2] if len(kpis) > 1 else None,
+        "current": compared.current if compared else None,
+        "previous": compared.previous if compared else None,
         "to_date": bool(kpis) and any(p.to_date for p in kpis),
-        "tile_groups": tile_groups(kpis, filters),
+        "tile_groups": tile_groups(kpis, filters, compared),
+        **compare_context(compared, filters),
         "no_customers": not any(p.customers_end or p.customers_start for p in kpis),
         "figures": {
             "movements": charts.movements_figure(kpis),
@@ -359,9 +442,12 @@ def report_data(filters: Filters, month: date) -> dict[str, Any]:
     # year the lifetime value (as the dashboard's default range does).
     year = replace(filters, period="month", start=month - relativedelta(months=11), end=month)
     kpis = kpi_series(year)
-    groups = tile_groups(kpis, filters)
-    current = kpis[-1] if kpis else None
-    previous = kpis[-2] if len(kpis) > 1 else None
+    # The report's month against the month before; a month still running against the same
+    # days of the month before.
+    compared = comparison(kpis, replace(year, compare="to_date"))
+    groups = tile_groups(kpis, filters, compared)
+    current = compared.current if compared else None
+    previous = compared.previous if compared else None
     cohort_filters = replace(
         year, start=month - relativedelta(months=REPORT_COHORTS - 1), end=month
     )
@@ -406,6 +492,8 @@ def report_data(filters: Filters, month: date) -> dict[str, Any]:
     return {
         "current": current,
         "previous": previous,
+        "current_label": span_label(current, compared),
+        "previous_label": span_label(previous, compared),
         "tile_groups": groups,
         "movements": movements,
         "report_cohorts": report_cohorts,

@@ -26,6 +26,9 @@ PERIODS = ("month", "quarter", "year")
 PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 DEFAULT_PERIODS = {"month": 12, "quarter": 8, "year": 5}
 MAX_PERIODS = 120
+# What the headline tiles compare: the last complete period with the one before, or the
+# running period so far with the same days of the period before (docs/metrics.md).
+COMPARES = ("complete", "to_date")
 
 
 class FilterError(ValueError):
@@ -55,6 +58,7 @@ class Filters:
     channels: tuple[str, ...] = ()
     countries: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    compare: str = "complete"
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> Filters:
@@ -73,6 +77,11 @@ class Filters:
         if period not in PERIODS:
             raise FilterError(
                 "period", _("must be one of %(choices)s") % {"choices": ", ".join(PERIODS)}
+            )
+        compare = str(data.get("compare") or "complete")
+        if compare not in COMPARES:
+            raise FilterError(
+                "compare", _("must be one of %(choices)s") % {"choices": ", ".join(COMPARES)}
             )
         start, end = _month_param(data, "start"), _month_param(data, "end")
         if start and end and start > end:
@@ -110,7 +119,7 @@ class Filters:
                 raise FilterError(
                     "tag", _("unknown tag “%(value)s”") % {"value": missing[0]}, code="unknown"
                 )
-        return cls(period, start, end, plans, channels, countries, tags)
+        return cls(period, start, end, plans, channels, countries, tags, compare)
 
     def months(self, *, today: date | None = None) -> tuple[date, date]:
         """First and last month of the range, aligned to whole periods."""
@@ -210,6 +219,8 @@ class Filters:
         ):
             if values:
                 out[name] = [str(v) for v in values]
+        if self.compare != "complete":
+            out["compare"] = self.compare
         return out
 
 

@@ -29,6 +29,7 @@ from tend.billing.models import MrrMovement, Plan
 from tend.customers.channels import channel_choices
 from tend.customers.models import Tag
 from tend.lib.access import can_write, require_write
+from tend.lib.money import currency_label
 from tend.metrics import display, exports
 from tend.metrics.filters import FilterError, Filters
 from tend.metrics.kpis import freshness
@@ -99,6 +100,7 @@ def _base_context(request: HttpRequest, choices: dict[str, Any]) -> dict[str, An
         **choices,
         "can_write": can_write(request.user),
         "currency": settings.TEND_CURRENCY,
+        "currency_label": currency_label(),
         "export_formats": exports.FORMATS,
         "goals_panel_url": _goals_panel(),
     }

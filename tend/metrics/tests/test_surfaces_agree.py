@@ -21,7 +21,7 @@ from tend.metrics.cohorts import cohorts, survival
 from tend.metrics.kpis import PeriodKpis, kpi_series
 from tend.metrics.schemas import FIGURE_NAMES, METRIC_NAMES
 from tend.metrics.tests.ledger import Ledger, build_ledger
-from tend.metrics.tiles import tiles
+from tend.metrics.tiles import comparison, tiles
 from tend.metrics.value import lifetime_value
 
 pytestmark = pytest.mark.django_db
@@ -106,11 +106,13 @@ def test_headline_tiles_agree_on_every_surface(ledger, api, owner_client, spec):
     from_api = api_get(api, "summary", spec)
     assert from_api == cli_json("summary", spec)
     kpis = kpi_series(parse_filters(spec))
-    expected = {t.key: (t.value, t.previous, t.change) for t in tiles(kpis)}
+    compared = comparison(kpis, parse_filters(spec))
+    assert compared is not None and compared.mode == "complete"
+    expected = {t.key: (t.value, t.previous, t.change) for t in tiles(compared)}
     assert {
         t["key"]: (plain(t["value"]), plain(t["previous"]), t["change"]) for t in from_api["tiles"]
     } == expected
-    value = lifetime_value(kpis)
+    value = lifetime_value(kpis[: compared.index + 1])
     rates = ("gross_margin", "clv_discount_rate", "clv_growth_rate")
     assert {k: plain(v) for k, v in from_api["lifetime_value"].items()} == {
         **value,

@@ -33,7 +33,7 @@ from tend.metrics.bodies import (
     survival_body,
     unit_of,
 )
-from tend.metrics.filters import PERIODS, FilterError
+from tend.metrics.filters import COMPARES, PERIODS, FilterError
 from tend.metrics.kpis import freshness
 from tend.metrics.schemas import (
     FIGURE_NAMES,
@@ -89,6 +89,14 @@ class Command(BaseCommand):
             help="series: every metric per period (default); summary: the last period with "
             "its change; channels: CAC and LTV per channel; cac: CAC per channel and month; "
             "cohorts; survival curves",
+        )
+        parser.add_argument(
+            "--compare",
+            choices=COMPARES,
+            default="complete",
+            help="summary: complete compares the last period that has ended with the one "
+            "before (default); to_date the running period so far with the same days of the "
+            "period before",
         )
         parser.add_argument(
             "--basis", choices=("logo", "revenue"), default="logo", help="cohorts: what is kept"
@@ -184,7 +192,7 @@ class Command(BaseCommand):
             _("Previous"),
             _("Change"),
             title=_("%(period)s at a glance, %(currency)s")
-            % {"period": body["period"] or DASH, "currency": body["currency"]},
+            % {"period": _compared(body["compare"]) or DASH, "currency": body["currency"]},
         )
         for tile in body["tiles"]:
             change = tile["change"]
@@ -398,3 +406,22 @@ def _wide(
     if tables and caption:
         tables[-1].caption = caption
     return tables
+
+
+def _compared(compare: dict[str, Any]) -> str:
+    """ "2025-11 against 2025-10", or for to-date "2025-12-01 to 2025-12-06 against …"."""
+    current, previous = compare["current"], compare["previous"]
+    if current is None:
+        return ""
+
+    def span(item: dict[str, Any]) -> str:
+        if compare["mode"] == "to_date":
+            return f"{item['start']} – {item['end']}"
+        return str(item["label"])
+
+    if previous is None:
+        return span(current)
+    return _("%(current)s against %(previous)s") % {
+        "current": span(current),
+        "previous": span(previous),
+    }
