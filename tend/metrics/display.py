@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from dateutil.relativedelta import relativedelta
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
@@ -433,6 +434,10 @@ def dashboard_data(filters: Filters) -> dict[str, Any]:
         "movement_rows": movement_rows(kpis),
         "kpi_table": kpi_table(kpis),
         "channel_rows": channel_rows(filters),
+        # The channel table runs to this month at the latest (like by_channel).
+        "channel_end": min(filters.months()[1], timezone.now().date().replace(day=1))
+        if kpis
+        else None,
         **survival_context(filters, "all"),
     }
 

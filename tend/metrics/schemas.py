@@ -249,15 +249,21 @@ class SummaryOut(Schema):
 class ChannelOut(Schema):
     channel: str = Field(..., examples=["referral"])
     label: str
-    acquired: int = Field(..., description="Customers acquired over the range.")
+    acquired: int = Field(
+        ..., description="Customers of the channel whose first payment falls in the range."
+    )
     acquisition_cost: Money
-    customers: int = Field(..., description="Paying customers at the end of the range.")
+    customers: int = Field(
+        ...,
+        description="Customers of the channel paying at the end of the range, whenever they "
+        "were acquired (so it can exceed `acquired`).",
+    )
     mrr: Money
     cac: Money | None
     arpa: Money | None
     monthly_churn: float | None
     ltv: Money | None = Field(..., description="CLV = ARPA × gross margin ÷ monthly churn.")
-    ltv_cac: float | None
+    ltv_cac: float | None = Field(..., description="LTV ÷ CAC.")
     payback_months: float | None
 
 

@@ -218,9 +218,9 @@ class Command(BaseCommand):
 
     def _tables_channels(self, body: dict[str, Any]) -> list[Table]:
         columns = (
-            ("acquired", "count", _("Acquired")),
+            ("acquired", "count", _("Acquired in range")),
             ("acquisition_cost", "money", _("Spent")),
-            ("customers", "count", _("Paying")),
+            ("customers", "count", _("Paying at end")),
             ("mrr", "money", "MRR"),
             ("cac", "money", "CAC"),
             ("arpa", "money", "ARPA"),
@@ -234,7 +234,11 @@ class Command(BaseCommand):
             *(head for _k, _u, head in columns),
             title=_("Acquisition by channel, %(start)s to %(end)s, %(currency)s")
             % {**body["filters"], "currency": body["currency"]},
-            caption=_("Payback in months; LTV = ARPA × gross margin ÷ monthly churn."),
+            caption=_(
+                "Acquired in range: first payment in the range; paying at end: paying at the "
+                "end of the range, whenever acquired. Payback in months; LTV = ARPA × gross "
+                "margin ÷ monthly churn; LTV:CAC = LTV ÷ CAC."
+            ),
         )
         for item in body["items"]:
             table.add_row(item["label"], *(_show(item[key], unit) for key, unit, _h in columns))
