@@ -147,7 +147,10 @@ def test_partial_periods_are_marked_on_every_chart_and_in_tables(ledger: None) -
     assert len(dashed) == 1 and dashed[0]["x"] == ["2026-04-01", "2026-05-01"]
     assert mrr[0]["x"][-1] == "2026-04-01"  # the solid line stops at the last full month
     bars = charts.movements_figure(series)["data"][0]
-    assert bars["marker"]["pattern"]["shape"][-1] == "/" and bars["marker"]["pattern"]["shape"][0] == ""
+    assert (
+        bars["marker"]["pattern"]["shape"][-1] == "/"
+        and bars["marker"]["pattern"]["shape"][0] == ""
+    )
     table = display.kpi_table(series)
     assert table["labels"][-1] == "2026-05 (to date)" and table["labels"][-2] == "2026-04"
     rows = display.movement_rows(series)
