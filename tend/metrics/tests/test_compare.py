@@ -171,3 +171,15 @@ def test_the_api_and_cli_offer_the_same_choice(ledger: None, owner_client) -> No
         assert json.loads(out.getvalue())["compare"]["asked"] == compare
     bad = owner_client.get("/api/v1/metrics/summary", {"compare": "week"})
     assert bad.status_code == 422
+
+
+def test_an_unknown_comparison_on_the_page_names_the_filter(owner_client) -> None:  # type: ignore[no-untyped-def]
+    response = owner_client.get("/metrics/", {"compare": "yesterday"})
+    assert response.status_code == 400
+    assert "compare" in response.content.decode()
+
+
+def test_the_report_of_the_running_month_compares_the_same_days(ledger: None) -> None:
+    result = display.report_data(Filters(), date(2026, 5, 1))
+    # The clock is not frozen: the report month is in the past, so whole months compare.
+    assert result["current_label"] == "2026-05" and result["previous_label"] == "2026-04"

@@ -390,7 +390,14 @@ def _queries(client: Any, query: dict[str, str]) -> int:
     return len(captured)
 
 
-QUERIES = [{}, {"tag": "vip", "country": "FR"}, {"period": "year"}, {"period": "quarter"}]
+QUERIES = [
+    {},
+    {"tag": "vip", "country": "FR"},
+    {"period": "year"},
+    {"period": "quarter"},
+    {"compare": "to_date"},
+    {"compare": "to_date", "tag": "vip"},
+]
 
 
 def test_the_query_count_does_not_grow_with_the_number_of_customers(
