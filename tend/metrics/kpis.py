@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -170,7 +170,9 @@ def on_demand(name: str, filters: Filters, extra: Any, compute: Any) -> Any:
     it is kept under the build time of the snapshots it was computed from.
     """
     built = state().built_at
-    raw = repr((name, filters, extra, built.isoformat() if built else None))
+    # What the tiles compare changes no figure computed here: one entry serves both choices.
+    same = replace(filters, compare="complete")
+    raw = repr((name, same, extra, built.isoformat() if built else None))
     key = "tend-metrics:" + hashlib.sha256(raw.encode()).hexdigest()
     found = cache.get(key)
     if found is None:

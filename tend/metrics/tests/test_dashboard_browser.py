@@ -101,6 +101,8 @@ def test_a_founder_reads_revenue_and_retention_in_english_and_chinese(live_serve
         _shoot(page, "metrics-dashboard-phone-en.png")
         page.goto(f"{base}/metrics/report/")
         expect(page.locator("#report-kpis")).to_be_visible()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the report scrolls sideways on a phone ({width}px)"
         _shoot(page, "metrics-report-phone-en.png")
         page.set_viewport_size({"width": 1280, "height": 900})
         page.goto(f"{base}/metrics/")
