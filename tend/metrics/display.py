@@ -195,8 +195,11 @@ def span_label(period: PeriodKpis | None, compared: Comparison | None) -> str:
     return period.label
 
 
-def compare_context(compared: Comparison | None, filters: Filters) -> dict[str, Any]:
-    """The sentence above the tiles saying what they compare, and the two choices."""
+def compare_context(
+    compared: Comparison | None, filters: Filters, *, running: bool = True
+) -> dict[str, Any]:
+    """The sentence above the tiles saying what they compare, and the two choices (only when
+    the range's last period is ``running``: otherwise there is nothing "to date")."""
     if compared is None:
         return {}
     current = span_label(compared.current, compared)
@@ -226,14 +229,18 @@ def compare_context(compared: Comparison | None, filters: Filters) -> dict[str, 
             "period": noun,
         }
     base = {k: v for k, v in filters.as_query().items() if k != "compare"}
-    choices = [
-        ("complete", str(COMPLETE_CHOICES[filters.period]), urlencode(base, doseq=True)),
-        (
-            "to_date",
-            str(TO_DATE_CHOICES[filters.period]),
-            urlencode({**base, "compare": "to_date"}, doseq=True),
-        ),
-    ]
+    choices = (
+        []
+        if not running
+        else [
+            ("complete", str(COMPLETE_CHOICES[filters.period]), urlencode(base, doseq=True)),
+            (
+                "to_date",
+                str(TO_DATE_CHOICES[filters.period]),
+                urlencode({**base, "compare": "to_date"}, doseq=True),
+            ),
+        ]
+    )
     return {
         "compare_mode": compared.mode,
         "compare_text": text,
@@ -415,7 +422,7 @@ def dashboard_data(filters: Filters) -> dict[str, Any]:
         "previous": compared.previous if compared else None,
         "to_date": bool(kpis) and any(p.to_date for p in kpis),
         "tile_groups": tile_groups(kpis, filters, compared),
-        **compare_context(compared, filters),
+        **compare_context(compared, filters, running=bool(kpis) and kpis[-1].to_date),
         "no_customers": not any(p.customers_end or p.customers_start for p in kpis),
         "figures": {
             "movements": charts.movements_figure(kpis),

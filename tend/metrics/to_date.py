@@ -31,9 +31,9 @@ from django.db.models import Count, Sum
 
 from tend.billing.models import MrrMovement, Subscription, SubscriptionStatus
 from tend.metrics.filters import PERIOD_MONTHS, Filters
-from tend.metrics.kpis import ZERO, PeriodKpis, gross_margin, on_demand
+from tend.metrics.kpis import PeriodKpis, gross_margin, on_demand
 from tend.metrics.models import CustomerLife, CustomerMonth
-from tend.metrics.snapshots import month_of, period_first, state
+from tend.metrics.snapshots import db_money, month_of, period_first, state
 
 TERM_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
@@ -168,7 +168,7 @@ def _add_acquired(out: PeriodKpis, filters: Filters, start: datetime, end: datet
         costed=Count("customer__acquisition_cost"),
     )
     out.acquired = int(totals["acquired"] or 0)
-    out.acquisition_cost = Decimal(totals["cost"] or ZERO).quantize(Decimal("0.01"))
+    out.acquisition_cost = db_money(totals["cost"])
     out.acquired_costed = int(totals["costed"] or 0)
 
 

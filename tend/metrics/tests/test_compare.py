@@ -183,3 +183,18 @@ def test_the_report_of_the_running_month_compares_the_same_days(ledger: None) ->
     result = display.report_data(Filters(), date(2026, 5, 1))
     # The clock is not frozen: the report month is in the past, so whole months compare.
     assert result["current_label"] == "2026-05" and result["previous_label"] == "2026-04"
+
+
+def test_the_page_offers_month_to_date_only_while_a_month_is_running(  # type: ignore[no-untyped-def]
+    ledger: None, owner_client
+) -> None:
+    running = owner_client.get("/metrics/")
+    assert [c[0] for c in running.context["compare_choices"]] == ["complete", "to_date"]
+    assert 'id="compare-choice"' in running.content.decode()
+    assert "the last complete month" in running.context["compare_text"]
+    ended = owner_client.get("/metrics/", {"start": "2026-01", "end": "2026-04"})
+    assert ended.context["compare_choices"] == []
+    assert 'id="compare-choice"' not in ended.content.decode()
+    channels = ended.content.decode()
+    assert "Acquired in range" in channels and "Paying at end" in channels
+    assert "whenever they were acquired" in channels and "LTV:CAC = LTV ÷ CAC" in channels
