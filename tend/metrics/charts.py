@@ -12,30 +12,21 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from tend.lib.money import compact_money, format_money
+from tend.metrics.chart_parts import (
+    AXIS,
+    GRID,
+    as_float,
+    figure,
+    line,
+    money_axis,
+    money_texts,
+    partial_marks,
+    percent_axis,
+    x_axis,
+    x_values,
+)
 from tend.metrics.cohorts import CohortRow
 from tend.metrics.kpis import PeriodKpis
-
-FONT = "system-ui, -apple-system, 'Segoe UI', 'Noto Sans CJK SC', 'Noto Sans SC', sans-serif"
-GRID = "#eef1f4"
-AXIS: dict[str, Any] = {
-    "showgrid": False,
-    "zeroline": False,
-    "linecolor": "#d5dbe1",
-    "tickfont": {"size": 11},
-    "fixedrange": True,
-    "automargin": True,
-}
-LAYOUT: dict[str, Any] = {
-    "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
-    "paper_bgcolor": "rgba(0,0,0,0)",
-    "plot_bgcolor": "rgba(0,0,0,0)",
-    "font": {"family": FONT, "color": "#3d4b5a", "size": 12},
-    "hoverlabel": {"bgcolor": "#fff", "bordercolor": "#d5dbe1", "font": {"family": FONT}},
-    "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "font": {"size": 11}},
-    "hovermode": "x unified",
-}
-CONFIG = {"displayModeBar": False, "responsive": True}
 
 COLOURS = {
     "new": "#2f7d5b",
@@ -63,151 +54,9 @@ GROUP_COLOURS = [
 ]
 
 
-def nice_ticks(low: float, high: float, *, count: int = 5) -> list[float]:
-    """About ``count`` round tick values (1, 2, 2.5 or 5 × 10ⁿ apart) covering low…high and 0."""
-    low, high = min(low, 0.0), max(high, 0.0)
-    if high - low <= 0:
-        high = low + 1
-    raw = (high - low) / count
-    power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    first = math.floor(low / step) * step
-    ticks = []
-    value = first
-    while value <= high + step * 1e-9:
-        ticks.append(round(value, 10))
-        value += step
-    if ticks[-1] < high:
-        ticks.append(round(ticks[-1] + step, 10))
-    return ticks
-
-
-def _money_axis(low: float = 0.0, high: float = 0.0) -> dict[str, Any]:
-    """A money axis with its ticks written here: "−$10k" (sign before the symbol), and
-    "US$3万" in Chinese, which plotly's own SI format ("$−10k", "30k") cannot write."""
-    ticks = nice_ticks(low, high)
-    return {
-        **AXIS,
-        "showgrid": True,
-        "gridcolor": GRID,
-        "tickmode": "array",
-        "tickvals": ticks,
-        "ticktext": [compact_money(v) for v in ticks],
-        "range": [ticks[0], ticks[-1]],
-    }
-
-
-def _money_texts(values: list[Any]) -> list[str]:
-    """Hover texts for amounts, written like the rest of the page ("−$1,234.50")."""
-    return [format_money(v) for v in values]
-
-
-def _percent_axis(**kw: Any) -> dict[str, Any]:
-    return {**AXIS, "showgrid": True, "gridcolor": GRID, "ticksuffix": "%", **kw}
-
-
-def _monthly(series: list[PeriodKpis]) -> bool:
-    return all(p.start.month == p.end.month and p.start.year == p.end.year for p in series)
-
-
-def _x_axis(series: list[PeriodKpis]) -> dict[str, Any]:
-    if _monthly(series):
-        # A date axis lets plotly thin out the ticks when the chart is narrow (a phone).
-        return {**AXIS, "type": "date", "tickformat": "%Y-%m", "hoverformat": "%Y-%m"}
-    return {**AXIS, "type": "category"}
-
-
-def _x(series: list[PeriodKpis]) -> list[str]:
-    if _monthly(series):
-        return [p.start.isoformat() for p in series]
-    return [p.label for p in series]  # a running period is marked by an annotation
-
-
-def period_label(period: PeriodKpis) -> str:
-    """A period's label; "2025-12 (to date)" for one still running."""
-    if period.to_date:
-        return _("%(period)s (to date)") % {"period": period.label}
-    return period.label
-
-
-def period_labels(series: list[PeriodKpis]) -> list[str]:
-    return [period_label(p) for p in series]
-
-
-def _partial_marks(series: list[PeriodKpis], x: list[str]) -> dict[str, Any]:
-    """Layout for a chart whose last period is still running: a "to date" note over it."""
-    if not series or not series[-1].to_date:
-        return {}
-    return {
-        "annotations": [
-            {
-                "x": x[-1],
-                "y": 1,
-                "xref": "x",
-                "yref": "paper",
-                "yanchor": "bottom",
-                "text": _("to date"),
-                "showarrow": False,
-                "font": {"size": 10, "color": "#6c7a89"},
-                "name": "to-date",
-            }
-        ]
-    }
-
-
-def _line(
-    series: list[PeriodKpis], x: list[str], values: list[Any], trace: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """A line over the periods; a running last period is joined by a dashed segment and drawn
-    as an open marker, so it does not read as a finished month."""
-    if not series or not series[-1].to_date or len(series) < 2:
-        return [{**trace, "x": x, "y": values}]
-    hover = trace.get("hovertemplate")
-    solid = {**trace, "x": x[:-1], "y": values[:-1]}
-    if "customdata" in trace:
-        solid["customdata"] = trace["customdata"][:-1]
-    colour = trace.get("line", {}).get("color")
-    dashed = {
-        "type": "scatter",
-        "mode": "lines",
-        "x": x[-2:],
-        "y": values[-2:],
-        "line": {**trace.get("line", {}), "dash": "dash"},
-        "hoverinfo": "skip",
-        "showlegend": False,
-        "legendgroup": trace.get("name"),
-        "meta": "to_date",
-    }
-    point = {
-        "type": "scatter",
-        "mode": "markers",
-        "name": trace.get("name"),
-        "x": x[-1:],
-        "y": values[-1:],
-        "marker": {"size": 8, "color": "#fff", "line": {"color": colour, "width": 2}},
-        "showlegend": False,
-        "legendgroup": trace.get("name"),
-        "meta": "to_date",
-    }
-    if hover:
-        point["hovertemplate"] = hover
-    if "customdata" in trace:
-        point["customdata"] = trace["customdata"][-1:]
-    solid["legendgroup"] = trace.get("name")
-    return [solid, dashed, point]
-
-
-def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> dict[str, Any]:
-    return {"data": data, "layout": {**LAYOUT, **layout}, "config": CONFIG}
-
-
-def _f(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
 def movements_figure(series: list[PeriodKpis]) -> dict[str, Any]:
     """Stacked bars: gains above zero, losses below; net new MRR as a line."""
-    x = _x(series)
+    x = x_values(series)
     opacity = [0.55 if p.to_date else 1.0 for p in series]
     # A running period's bars are hatched as well as lighter (not only a colour difference).
     pattern = {"shape": ["/" if p.to_date else "" for p in series], "solidity": 0.4}
@@ -225,8 +74,8 @@ def movements_figure(series: list[PeriodKpis]) -> dict[str, Any]:
             "type": "bar",
             "name": name,
             "x": x,
-            "y": [_f(v) for v in values],
-            "customdata": _money_texts(values),
+            "y": [as_float(v) for v in values],
+            "customdata": money_texts(values),
             "marker": {"color": COLOURS[key], "opacity": opacity, "pattern": pattern},
             "hovertemplate": hover,
         }
@@ -234,15 +83,15 @@ def movements_figure(series: list[PeriodKpis]) -> dict[str, Any]:
     ]
     net = [p.metrics.get("net_new_mrr") for p in series]
     data.extend(
-        _line(
+        line(
             series,
             x,
-            [_f(v) for v in net],
+            [as_float(v) for v in net],
             {
                 "type": "scatter",
                 "mode": "lines+markers",
                 "name": _("Net new MRR"),
-                "customdata": _money_texts(net),
+                "customdata": money_texts(net),
                 "line": {"color": COLOURS["net"], "width": 2},
                 "marker": {"size": 6},
                 "hovertemplate": hover,
@@ -253,28 +102,28 @@ def movements_figure(series: list[PeriodKpis]) -> dict[str, Any]:
     ups = [sum(v for v in stack if v > 0) for stack in stacks]
     downs = [sum(v for v in stack if v < 0) for stack in stacks]
     nets = [float(v or 0) for v in net]
-    return _figure(
+    return figure(
         data,
         {
             "barmode": "relative",
             "bargap": 0.3,
-            "xaxis": _x_axis(series),
+            "xaxis": x_axis(series),
             "yaxis": {
-                **_money_axis(min([*downs, *nets, 0.0]), max([*ups, *nets, 0.0])),
+                **money_axis(min([*downs, *nets, 0.0]), max([*ups, *nets, 0.0])),
                 "zeroline": True,
                 "zerolinecolor": "#9aa5b1",
             },
-            **_partial_marks(series, x),
+            **partial_marks(series, x),
         },
     )
 
 
 def mrr_figure(series: list[PeriodKpis]) -> dict[str, Any]:
-    x = _x(series)
+    x = x_values(series)
     values = [p.metrics.get("mrr") for p in series]
-    numbers = [_f(v) for v in values]
-    return _figure(
-        _line(
+    numbers = [as_float(v) for v in values]
+    return figure(
+        line(
             series,
             x,
             numbers,
@@ -282,7 +131,7 @@ def mrr_figure(series: list[PeriodKpis]) -> dict[str, Any]:
                 "type": "scatter",
                 "mode": "lines+markers",
                 "name": _("MRR"),
-                "customdata": _money_texts(values),
+                "customdata": money_texts(values),
                 "line": {"color": COLOURS["mrr"], "width": 2.5},
                 "fill": "tozeroy",
                 "fillcolor": "rgba(47,111,159,0.08)",
@@ -291,9 +140,9 @@ def mrr_figure(series: list[PeriodKpis]) -> dict[str, Any]:
         ),
         {
             "showlegend": False,
-            "xaxis": _x_axis(series),
-            "yaxis": _money_axis(0.0, max([n or 0.0 for n in numbers], default=0.0)),
-            **_partial_marks(series, x),
+            "xaxis": x_axis(series),
+            "yaxis": money_axis(0.0, max([n or 0.0 for n in numbers], default=0.0)),
+            **partial_marks(series, x),
         },
     )
 
@@ -301,14 +150,14 @@ def mrr_figure(series: list[PeriodKpis]) -> dict[str, Any]:
 def _rate_lines(
     series: list[PeriodKpis], lines: list[tuple[str, str, str]], **yaxis: Any
 ) -> dict[str, Any]:
-    x = _x(series)
+    x = x_values(series)
     data = [
         trace
         for key, name, colour in lines
-        for trace in _line(
+        for trace in line(
             series,
             x,
-            [_f(p.metrics.get(key)) for p in series],
+            [as_float(p.metrics.get(key)) for p in series],
             {
                 "type": "scatter",
                 "mode": "lines+markers",
@@ -320,9 +169,9 @@ def _rate_lines(
             },
         )
     ]
-    return _figure(
+    return figure(
         data,
-        {"xaxis": _x_axis(series), "yaxis": _percent_axis(**yaxis), **_partial_marks(series, x)},
+        {"xaxis": x_axis(series), "yaxis": percent_axis(**yaxis), **partial_marks(series, x)},
     )
 
 
@@ -338,12 +187,12 @@ def churn_figure(series: list[PeriodKpis]) -> dict[str, Any]:
 
 
 def retention_figure(series: list[PeriodKpis]) -> dict[str, Any]:
-    figure = _rate_lines(
+    chart = _rate_lines(
         series,
         [("nrr", _("NRR"), COLOURS["nrr"]), ("grr", _("GRR"), COLOURS["grr"])],
     )
     # The 100 % line: above it, expansion more than makes up for what was lost.
-    figure["layout"]["shapes"] = [
+    chart["layout"]["shapes"] = [
         {
             "type": "line",
             "xref": "paper",
@@ -354,7 +203,7 @@ def retention_figure(series: list[PeriodKpis]) -> dict[str, Any]:
             "line": {"color": "#9aa5b1", "width": 1, "dash": "dot"},
         }
     ]
-    return figure
+    return chart
 
 
 def cohort_height(rows: list[CohortRow]) -> int:
@@ -398,7 +247,7 @@ def cohort_figure(rows: list[CohortRow], *, basis: str) -> dict[str, Any]:
         for cells, row_cells in zip(z, (r.logo for r in rows), strict=True)
     ]
     many = width > 18
-    return _figure(
+    return figure(
         [
             {
                 "type": "heatmap",
@@ -499,7 +348,7 @@ def survival_figure(groups: list[tuple[str, str, dict[str, Any]]]) -> dict[str, 
                 f"{at_risk} %{{customdata[2]:,}})<extra></extra>",
             }
         )
-    return _figure(
+    return figure(
         data,
         {
             "hovermode": "x",
@@ -509,6 +358,6 @@ def survival_figure(groups: list[tuple[str, str, dict[str, Any]]]) -> dict[str, 
                 "showgrid": True,
                 "gridcolor": GRID,
             },
-            "yaxis": _percent_axis(range=[0, 101]),
+            "yaxis": percent_axis(range=[0, 101]),
         },
     )

@@ -5,7 +5,7 @@ import pytest
 from django.utils import translation
 
 from tend.lib.money import compact_money, compact_number, currency_label, format_money
-from tend.metrics.charts import _money_axis, nice_ticks
+from tend.metrics.chart_parts import money_axis, nice_ticks
 
 
 @pytest.mark.parametrize(
@@ -54,10 +54,10 @@ def test_axis_numbers_use_wan_and_yi_in_chinese_and_si_in_english() -> None:
 def test_money_axis_ticks_are_written_by_the_server() -> None:
     assert nice_ticks(-12000, 31000) == [-20000, -10000, 0, 10000, 20000, 30000, 40000]
     with translation.override("zh-hans"):
-        axis = _money_axis(0, 250000)
+        axis = money_axis(0, 250000)
         assert axis["ticktext"][:4] == ["US$0", "US$5万", "US$10万", "US$15万"]
     with translation.override("en"):
-        axis = _money_axis(-10000, 30000)
+        axis = money_axis(-10000, 30000)
         assert axis["ticktext"][0] == "−$10k" and "$30k" in axis["ticktext"]
         assert axis["tickmode"] == "array" and "tickformat" not in axis
 
