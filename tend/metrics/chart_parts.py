@@ -119,7 +119,8 @@ def partial_marks(series: list[PeriodKpis], x: list[str]) -> dict[str, Any]:
                 "y": 1,
                 "xref": "x",
                 "yref": "paper",
-                "yanchor": "bottom",
+                # Inside the plot's top edge: above it the legend sits on narrow screens.
+                "yanchor": "top",
                 "text": _("to date"),
                 "showarrow": False,
                 "font": {"size": 10, "color": "#6c7a89"},
