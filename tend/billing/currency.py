@@ -15,13 +15,12 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 
 from tend.billing.models import ExchangeRate
-
-CENT = Decimal("0.01")
+from tend.lib.money import to_cents
 
 
 def reporting_currency() -> str:
@@ -105,9 +104,9 @@ class RateBook:
     def convert(self, amount: Decimal, currency: str, at: datetime | date) -> Decimal:
         """``amount`` of ``currency`` in the reporting currency on ``at``, to the cent (half up)."""
         if amount == 0 or currency.upper() == reporting_currency():
-            return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+            return to_cents(amount)
         value = Decimal(amount) * self.rate(currency, at)
-        return value.quantize(CENT, rounding=ROUND_HALF_UP)
+        return to_cents(value)
 
 
 def to_reporting(amount: Decimal, currency: str, at: datetime | date) -> Decimal:

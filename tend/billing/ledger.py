@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from tend.billing.models import MONTHS_PER_INTERVAL, MovementKind
+from tend.lib.money import CENT, to_cents
 
-CENT = Decimal("0.01")
+__all__ = ["CENT", "classify", "monthly_amount"]  # CENT: older callers import it from here
 
 
 def monthly_amount(
@@ -22,7 +23,7 @@ def monthly_amount(
         raise ValueError("discount must be between 0 and 1")
     months = MONTHS_PER_INTERVAL[interval]
     value = price * quantity * (Decimal(1) - discount) / months
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return to_cents(value)
 
 
 def classify(*, before: Decimal, after: Decimal, had_mrr_before: bool) -> str | None:

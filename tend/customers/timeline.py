@@ -163,4 +163,3 @@ def describe(entry: TimelineEntry) -> str:
     if msg == "tags_changed":
         return _("Tags set to: %(tags)s") % {"tags": ", ".join(data.get("tags", [])) or "—"}
     return entry.title or entry.body
-

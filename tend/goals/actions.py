@@ -3,7 +3,7 @@
 How alerts work (docs/goals.md says the same for users):
 
 - ``goals_evaluate`` reads every active goal's value in its previous and its current period
-  (``tend.metrics.series.kpi_series``, so the numbers are the dashboard's).
+  (``tend.metrics.kpis.kpi_series``, so the numbers are the dashboard's).
 - Each (goal, period) has a status history in ``GoalAlert``. The first reading of a period
   is recorded as ``initial`` and not emailed: it is the starting point, not news (a new
   month's churn always starts at 0 %, its NRR at 100 %). Every later change between met and
@@ -43,7 +43,7 @@ from tend.goals.models import (
     default_comparator,
 )
 from tend.goals.queries import Reading, goal_statuses
-from tend.metrics.series import FilterError
+from tend.metrics.filters import FilterError
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from tend.web.templatetags.tend_ui import format_money
+from tend.lib.money import format_money
 
 
 def _number(value: Decimal, places: int) -> str:

@@ -20,8 +20,8 @@ from tend.goals.models import (
     goal_metrics,
     target_error,
 )
+from tend.metrics.filters import FilterError
 from tend.metrics.formulas import FORMULAS
-from tend.metrics.series import FilterError
 
 
 class GoalForm(forms.Form):

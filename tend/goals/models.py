@@ -1,6 +1,6 @@
 """KPI goals ("monthly logo churn ≤ 2 %", "NRR ≥ 105 %") and the timeline of their status.
 
-A goal names a metric of the KPI series (``tend.metrics.series``), a comparator, a target
+A goal names a metric of the KPI series (``tend.metrics.kpis``), a comparator, a target
 and a period, optionally for a slice of customers (stored as ``Filters.as_query()`` without
 the date range). ``goals_evaluate`` (tend.goals.actions) reads each period's value and
 appends a ``GoalAlert`` whenever a period's status changes.
@@ -22,8 +22,9 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from tend.metrics.filters import PERIODS, FilterError, Filters
 from tend.metrics.formulas import FORMULAS, Formula, value_range
-from tend.metrics.series import PERIODS, FilterError, Filters, PeriodKpis
+from tend.metrics.kpis import PeriodKpis
 
 VALUE_PLACES = Decimal("0.0001")
 # Customer filters a goal may carry; the period and date range come from the goal itself.

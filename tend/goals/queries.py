@@ -12,8 +12,9 @@ from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
 from tend.goals.models import VALUE_PLACES, Goal, GoalAlert
+from tend.metrics.filters import PERIOD_MONTHS, FilterError, Filters
 from tend.metrics.formulas import value_range
-from tend.metrics.series import PERIOD_MONTHS, FilterError, Filters, PeriodKpis, kpi_series
+from tend.metrics.kpis import PeriodKpis, kpi_series
 from tend.metrics.snapshots import month_of
 
 TIMELINE_SHOWN = 5

@@ -19,8 +19,8 @@ from tend.goals.forms import GoalForm
 from tend.goals.models import Goal
 from tend.goals.queries import GoalStatus, goal_statuses, goals_with_timeline
 from tend.lib.access import can_write, require_write, write_view
+from tend.metrics.filters import FilterError, Filters
 from tend.metrics.formulas import FORMULAS
-from tend.metrics.series import FilterError, Filters
 
 
 def _rows(statuses: list[GoalStatus]) -> list[dict[str, Any]]:

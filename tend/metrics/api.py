@@ -1,14 +1,14 @@
 """REST endpoints for revenue and retention metrics, under ``/api/v1/metrics/``.
 
-Every number comes from ``tend.metrics.series`` through the bodies of
-``tend.metrics.bodies``, the same ones ``tend metrics --format json`` prints, so the API,
-the CLI and the dashboard agree. Reads need a read-capable key or a login; a refresh needs
-a key or a role that writes (``tend.api.auth`` decides before the endpoint runs).
-"""
+Every number comes from the series readers (``tend.metrics.kpis`` and its siblings) through the
+bodies of ``tend.metrics.bodies``, the same ones ``tend metrics --format json`` prints, so the
+API, the CLI and the dashboard agree. Reads need a read-capable key or a login; a refresh needs
+a key or a role that writes (``tend.api.auth`` decides before the endpoint runs)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from django.http import HttpRequest
@@ -28,11 +28,13 @@ from tend.metrics.bodies import (
     summary_body,
     survival_body,
 )
+from tend.metrics.filters import FilterError, Filters
 from tend.metrics.schemas import (
     Basis,
     ChannelMonthsOut,
     ChannelsOut,
     CohortsOut,
+    Compare,
     FormulaList,
     FreshnessOut,
     MetricFilters,
@@ -43,7 +45,6 @@ from tend.metrics.schemas import (
     SurvivalBy,
     SurvivalOut,
 )
-from tend.metrics.series import FilterError, Filters
 from tend.metrics.tasks import metrics_refresh
 
 router = Router(tags=["metrics"])
@@ -79,9 +80,15 @@ def metric_series(request: HttpRequest, params: Query[MetricFilters]) -> dict[st
 
 
 @router.get("/metrics/summary", response={200: SummaryOut, **ERRORS})
-def metric_summary(request: HttpRequest, params: Query[MetricFilters]) -> dict[str, Any]:
-    """The last period's headline figures with their change, lifetime value and referral rate."""
-    filters = _filters(params)
+def metric_summary(
+    request: HttpRequest, params: Query[MetricFilters], compare: Compare = "complete"
+) -> dict[str, Any]:
+    """Headline figures with their change, lifetime value and referral rate.
+
+    `compare=complete` (default): the last period that has ended against the one before.
+    `compare=to_date`: the running period so far against the same days of the period before
+    (on 6 December: 1–6 December against 1–6 November)."""
+    filters = replace(_filters(params), compare=compare)
     return _checked(lambda: summary_body(filters))
 
 

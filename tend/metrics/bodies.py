@@ -1,4 +1,5 @@
-"""The answers of the metrics API and of ``tend metrics``, built from ``tend.metrics.series``.
+"""The answers of the metrics API and of ``tend metrics``, built from the series readers
+(``tend.metrics.kpis`` and its siblings).
 
 The endpoints and ``tend metrics --format json`` both answer with these bodies (validated by
 ``tend.metrics.schemas``), so the two print the same keys and the same numbers.
@@ -18,10 +19,15 @@ from django.utils.translation import gettext as _
 from tend.api.schemas import money
 from tend.billing.models import Plan
 from tend.customers.models import Channel
-from tend.metrics import series
+from tend.lib.money import CENT
+from tend.metrics.channels import by_channel, cac_by_channel_month
+from tend.metrics.cohorts import cohorts, survival
+from tend.metrics.filters import FilterError, Filters
 from tend.metrics.formulas import FORMULAS
+from tend.metrics.kpis import PeriodKpis, freshness, kpi_series
 from tend.metrics.schemas import FIGURE_NAMES, METRIC_NAMES
-from tend.metrics.series import FilterError, Filters, PeriodKpis
+from tend.metrics.tiles import comparison, tiles
+from tend.metrics.value import lifetime_value, referral_rate
 
 
 def _many(data: Mapping[str, Any], name: str) -> list[str]:
@@ -48,7 +54,7 @@ def parse_filters(data: Mapping[str, Any]) -> Filters:
             plan_ids.append(value)
         else:
             raise FilterError("plan", f"no plan with code or id {value!r}", code="unknown")
-    values = {name: data.get(name) for name in ("period", "start", "end")}
+    values = {name: data.get(name) for name in ("period", "start", "end", "compare")}
     values.update({name: _many(data, name) for name in ("channel", "country", "tag")})
     values["plan"] = plan_ids
     return Filters.parse(values)
@@ -70,9 +76,6 @@ def filters_out(filters: Filters, *, today: date | None = None) -> dict[str, Any
 
 def _currency() -> str:
     return str(settings.TEND_CURRENCY)
-
-
-CENT = Decimal("0.01")
 
 
 def _money(amount: Decimal | None) -> dict[str, Any] | None:
@@ -114,7 +117,7 @@ def series_body(filters: Filters, *, today: date | None = None) -> dict[str, Any
     return {
         "filters": filters_out(filters, today=today),
         "currency": _currency(),
-        "periods": [period_out(p) for p in series.kpi_series(filters, today=today)],
+        "periods": [period_out(p) for p in kpi_series(filters, today=today)],
     }
 
 
@@ -179,15 +182,28 @@ def _same(value: Any) -> Any:
     return value
 
 
+def _span(period: PeriodKpis | None) -> dict[str, Any] | None:
+    if period is None:
+        return None
+    return {
+        "label": period.label,
+        "start": period.start,
+        "end": period.end,
+        "to_date": period.to_date,
+    }
+
+
 def summary_body(filters: Filters, *, today: date | None = None) -> dict[str, Any]:
-    kpis = series.kpi_series(filters, today=today)
-    value = series.lifetime_value(kpis)
-    referral = series.referral_rate(filters)
-    tiles = []
-    for tile in series.tiles(kpis):
+    kpis = kpi_series(filters, today=today)
+    compared = comparison(kpis, filters, today=today)
+    # Lifetime value and CAC over the range up to the period the tiles show.
+    value = lifetime_value(kpis[: compared.index + 1] if compared else kpis)
+    referral = referral_rate(filters)
+    tile_list = []
+    for tile in tiles(compared):
         unit = unit_of(tile.key)
         as_value = _money_or_value if unit == "money" else _same
-        tiles.append(
+        tile_list.append(
             {
                 "key": tile.key,
                 "label": label_of(tile.key),
@@ -202,9 +218,16 @@ def summary_body(filters: Filters, *, today: date | None = None) -> dict[str, An
     return {
         "filters": filters_out(filters, today=today),
         "currency": _currency(),
-        "period": kpis[-1].label if kpis else None,
-        "to_date": kpis[-1].to_date if kpis else False,
-        "tiles": tiles,
+        "period": compared.current.label if compared else None,
+        "to_date": compared.current.to_date if compared else False,
+        "compare": {
+            "mode": compared.mode if compared else filters.compare,
+            "asked": filters.compare,
+            "current": _span(compared.current if compared else None),
+            "previous": _span(compared.previous if compared else None),
+            "days": compared.days if compared else None,
+        },
+        "tiles": tile_list,
         "lifetime_value": {
             k: float(v) if k in RATE_KEYS else _money_or_value(v) for k, v in value.items()
         },
@@ -216,7 +239,7 @@ def summary_body(filters: Filters, *, today: date | None = None) -> dict[str, An
 def channels_body(filters: Filters, *, today: date | None = None) -> dict[str, Any]:
     labels = dict(Channel.choices)
     items = []
-    for row in series.by_channel(filters, today=today):
+    for row in by_channel(filters, today=today):
         item = {k: _money_or_value(v) for k, v in asdict(row).items()}
         item["label"] = str(labels.get(row.channel, row.channel))
         items.append(item)
@@ -234,7 +257,7 @@ def cac_body(filters: Filters, *, today: date | None = None) -> dict[str, Any]:
             "acquisition_cost": _money(row.acquisition_cost),
             "cac": _money(row.cac),
         }
-        for row in series.cac_by_channel_month(filters, today=today)
+        for row in cac_by_channel_month(filters, today=today)
     ]
     return {"filters": filters_out(filters, today=today), "currency": _currency(), "items": items}
 
@@ -249,7 +272,7 @@ def cohorts_body(filters: Filters, *, basis: str, today: date | None = None) -> 
             "first_mrr": _money(row.first_mrr),
             "retention": row.logo if basis == "logo" else row.revenue,
         }
-        for row in series.cohorts(filters, today=today)
+        for row in cohorts(filters, today=today)
     ]
     return {
         "filters": filters_out(filters, today=today),
@@ -262,7 +285,7 @@ def cohorts_body(filters: Filters, *, basis: str, today: date | None = None) -> 
 def survival_body(
     filters: Filters, *, by: str, now: datetime | None = None, today: date | None = None
 ) -> dict[str, Any]:
-    curves = series.survival(filters, by=by, now=now)
+    curves = survival(filters, by=by, now=now)
     plans = {str(p.pk): p for p in Plan.objects.filter(pk__in=[k for k in curves if k.isdigit()])}
     channels = dict(Channel.choices)
     groups = []
@@ -280,4 +303,4 @@ def survival_body(
 
 
 def freshness_body() -> dict[str, Any]:
-    return series.freshness()
+    return freshness()

@@ -2,7 +2,7 @@
 
 Building plotly.graph_objects per request is slow; these dicts are what plotly.js reads.
 Labels are translated when the figure is built (gettext in the request's language); the
-numbers come from ``tend.metrics.series`` unchanged.
+numbers come from the series readers (``tend.metrics.kpis`` and its siblings) unchanged.
 """
 
 from __future__ import annotations
@@ -10,32 +10,23 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
-from tend.metrics.series import CohortRow, PeriodKpis
-from tend.web.templatetags.tend_ui import CURRENCY_SYMBOLS
-
-FONT = "system-ui, -apple-system, 'Segoe UI', 'Noto Sans CJK SC', 'Noto Sans SC', sans-serif"
-GRID = "#eef1f4"
-AXIS: dict[str, Any] = {
-    "showgrid": False,
-    "zeroline": False,
-    "linecolor": "#d5dbe1",
-    "tickfont": {"size": 11},
-    "fixedrange": True,
-    "automargin": True,
-}
-LAYOUT: dict[str, Any] = {
-    "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
-    "paper_bgcolor": "rgba(0,0,0,0)",
-    "plot_bgcolor": "rgba(0,0,0,0)",
-    "font": {"family": FONT, "color": "#3d4b5a", "size": 12},
-    "hoverlabel": {"bgcolor": "#fff", "bordercolor": "#d5dbe1", "font": {"family": FONT}},
-    "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "font": {"size": 11}},
-    "hovermode": "x unified",
-}
-CONFIG = {"displayModeBar": False, "responsive": True}
+from tend.metrics.chart_parts import (
+    AXIS,
+    GRID,
+    as_float,
+    figure,
+    line,
+    money_axis,
+    money_texts,
+    partial_marks,
+    percent_axis,
+    x_axis,
+    x_values,
+)
+from tend.metrics.cohorts import CohortRow
+from tend.metrics.kpis import PeriodKpis
 
 COLOURS = {
     "new": "#2f7d5b",
@@ -63,65 +54,13 @@ GROUP_COLOURS = [
 ]
 
 
-def _money_axis() -> dict[str, Any]:
-    code = settings.TEND_CURRENCY
-    symbol = CURRENCY_SYMBOLS.get(code)
-    extra = {"tickprefix": symbol} if symbol else {"ticksuffix": f" {code}"}
-    return {
-        **AXIS,
-        "showgrid": True,
-        "gridcolor": GRID,
-        "tickformat": "~s",
-        "separatethousands": True,
-        **extra,
-    }
-
-
-def _percent_axis(**kw: Any) -> dict[str, Any]:
-    return {**AXIS, "showgrid": True, "gridcolor": GRID, "ticksuffix": "%", **kw}
-
-
-def _monthly(series: list[PeriodKpis]) -> bool:
-    return all(p.start.month == p.end.month and p.start.year == p.end.year for p in series)
-
-
-def _x_axis(series: list[PeriodKpis]) -> dict[str, Any]:
-    if _monthly(series):
-        # A date axis lets plotly thin out the ticks when the chart is narrow (a phone).
-        return {**AXIS, "type": "date", "tickformat": "%Y-%m", "hoverformat": "%Y-%m"}
-    return {**AXIS, "type": "category"}
-
-
-def _x(series: list[PeriodKpis]) -> list[str]:
-    if _monthly(series):
-        return [p.start.isoformat() for p in series]
-    return period_labels(series)
-
-
-def period_labels(series: list[PeriodKpis]) -> list[str]:
-    """Period labels; a period still running gets a trailing asterisk (explained below)."""
-    return [f"{p.label}*" if p.to_date else p.label for p in series]
-
-
-def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> dict[str, Any]:
-    return {"data": data, "layout": {**LAYOUT, **layout}, "config": CONFIG}
-
-
-def _f(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
-def _money_hover() -> str:
-    code = settings.TEND_CURRENCY
-    symbol = CURRENCY_SYMBOLS.get(code)
-    return f"{symbol}%{{y:,.2f}}" if symbol else f"%{{y:,.2f}} {code}"
-
-
 def movements_figure(series: list[PeriodKpis]) -> dict[str, Any]:
     """Stacked bars: gains above zero, losses below; net new MRR as a line."""
-    x = _x(series)
+    x = x_values(series)
     opacity = [0.55 if p.to_date else 1.0 for p in series]
-    hover = "%{fullData.name}: " + _money_hover() + "<extra></extra>"
+    # A running period's bars are hatched as well as lighter (not only a colour difference).
+    pattern = {"shape": ["/" if p.to_date else "" for p in series], "solidity": 0.4}
+    hover = "%{fullData.name}: %{customdata}<extra></extra>"
     bars = [
         ("new", _("New"), [p.new for p in series]),
         ("expansion", _("Expansion"), [p.expansion for p in series]),
@@ -135,54 +74,75 @@ def movements_figure(series: list[PeriodKpis]) -> dict[str, Any]:
             "type": "bar",
             "name": name,
             "x": x,
-            "y": [_f(v) for v in values],
-            "marker": {"color": COLOURS[key], "opacity": opacity},
+            "y": [as_float(v) for v in values],
+            "customdata": money_texts(values),
+            "marker": {"color": COLOURS[key], "opacity": opacity, "pattern": pattern},
             "hovertemplate": hover,
         }
         for key, name, values in bars
     ]
-    data.append(
-        {
-            "type": "scatter",
-            "mode": "lines+markers",
-            "name": _("Net new MRR"),
-            "x": x,
-            "y": [_f(p.metrics.get("net_new_mrr")) for p in series],
-            "line": {"color": COLOURS["net"], "width": 2},
-            "marker": {"size": 6},
-            "hovertemplate": hover,
-        }
+    net = [p.metrics.get("net_new_mrr") for p in series]
+    data.extend(
+        line(
+            series,
+            x,
+            [as_float(v) for v in net],
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": _("Net new MRR"),
+                "customdata": money_texts(net),
+                "line": {"color": COLOURS["net"], "width": 2},
+                "marker": {"size": 6},
+                "hovertemplate": hover,
+            },
+        )
     )
-    return _figure(
+    stacks = [[float(values[i] or 0) for _k, _n, values in bars] for i in range(len(x))]
+    ups = [sum(v for v in stack if v > 0) for stack in stacks]
+    downs = [sum(v for v in stack if v < 0) for stack in stacks]
+    nets = [float(v or 0) for v in net]
+    return figure(
         data,
         {
             "barmode": "relative",
             "bargap": 0.3,
-            "xaxis": _x_axis(series),
-            "yaxis": {**_money_axis(), "zeroline": True, "zerolinecolor": "#9aa5b1"},
+            "xaxis": x_axis(series),
+            "yaxis": {
+                **money_axis(min([*downs, *nets, 0.0]), max([*ups, *nets, 0.0])),
+                "zeroline": True,
+                "zerolinecolor": "#9aa5b1",
+            },
+            **partial_marks(series, x),
         },
     )
 
 
 def mrr_figure(series: list[PeriodKpis]) -> dict[str, Any]:
-    return _figure(
-        [
+    x = x_values(series)
+    values = [p.metrics.get("mrr") for p in series]
+    numbers = [as_float(v) for v in values]
+    return figure(
+        line(
+            series,
+            x,
+            numbers,
             {
                 "type": "scatter",
                 "mode": "lines+markers",
                 "name": _("MRR"),
-                "x": _x(series),
-                "y": [_f(p.metrics.get("mrr")) for p in series],
+                "customdata": money_texts(values),
                 "line": {"color": COLOURS["mrr"], "width": 2.5},
                 "fill": "tozeroy",
                 "fillcolor": "rgba(47,111,159,0.08)",
-                "hovertemplate": _("MRR") + ": " + _money_hover() + "<extra></extra>",
-            }
-        ],
+                "hovertemplate": _("MRR") + ": %{customdata}<extra></extra>",
+            },
+        ),
         {
             "showlegend": False,
-            "xaxis": _x_axis(series),
-            "yaxis": {**_money_axis(), "rangemode": "tozero"},
+            "xaxis": x_axis(series),
+            "yaxis": money_axis(0.0, max([n or 0.0 for n in numbers], default=0.0)),
+            **partial_marks(series, x),
         },
     )
 
@@ -190,22 +150,29 @@ def mrr_figure(series: list[PeriodKpis]) -> dict[str, Any]:
 def _rate_lines(
     series: list[PeriodKpis], lines: list[tuple[str, str, str]], **yaxis: Any
 ) -> dict[str, Any]:
-    x = _x(series)
+    x = x_values(series)
     data = [
-        {
-            "type": "scatter",
-            "mode": "lines+markers",
-            "name": name,
-            "x": x,
-            "y": [_f(p.metrics.get(key)) for p in series],
-            "line": {"color": colour, "width": 2},
-            "marker": {"size": 6},
-            "connectgaps": False,
-            "hovertemplate": "%{fullData.name}: %{y:.1f}%<extra></extra>",
-        }
+        trace
         for key, name, colour in lines
+        for trace in line(
+            series,
+            x,
+            [as_float(p.metrics.get(key)) for p in series],
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": name,
+                "line": {"color": colour, "width": 2},
+                "marker": {"size": 6},
+                "connectgaps": False,
+                "hovertemplate": "%{fullData.name}: %{y:.1f}%<extra></extra>",
+            },
+        )
     ]
-    return _figure(data, {"xaxis": _x_axis(series), "yaxis": _percent_axis(**yaxis)})
+    return figure(
+        data,
+        {"xaxis": x_axis(series), "yaxis": percent_axis(**yaxis), **partial_marks(series, x)},
+    )
 
 
 def churn_figure(series: list[PeriodKpis]) -> dict[str, Any]:
@@ -220,12 +187,12 @@ def churn_figure(series: list[PeriodKpis]) -> dict[str, Any]:
 
 
 def retention_figure(series: list[PeriodKpis]) -> dict[str, Any]:
-    figure = _rate_lines(
+    chart = _rate_lines(
         series,
         [("nrr", _("NRR"), COLOURS["nrr"]), ("grr", _("GRR"), COLOURS["grr"])],
     )
     # The 100 % line: above it, expansion more than makes up for what was lost.
-    figure["layout"]["shapes"] = [
+    chart["layout"]["shapes"] = [
         {
             "type": "line",
             "xref": "paper",
@@ -236,7 +203,7 @@ def retention_figure(series: list[PeriodKpis]) -> dict[str, Any]:
             "line": {"color": "#9aa5b1", "width": 1, "dash": "dot"},
         }
     ]
-    return figure
+    return chart
 
 
 def cohort_height(rows: list[CohortRow]) -> int:
@@ -271,8 +238,16 @@ def cohort_figure(rows: list[CohortRow], *, basis: str) -> dict[str, Any]:
             "month": "%{x}",
             "value": "%{z:.1f}%",
         }
+    # The last cell of every row is this month, still running: "87*" (the note below says so).
+    text = [
+        [
+            None if v is None else f"{v:.0f}*" if j == len(row_cells) - 1 else f"{v:.0f}"
+            for j, v in enumerate(cells)
+        ]
+        for cells, row_cells in zip(z, (r.logo for r in rows), strict=True)
+    ]
     many = width > 18
-    return _figure(
+    return figure(
         [
             {
                 "type": "heatmap",
@@ -283,7 +258,8 @@ def cohort_figure(rows: list[CohortRow], *, basis: str) -> dict[str, Any]:
                 "zmin": bottom,
                 "zmax": top,
                 "colorscale": _retention_scale(bottom, top),
-                "texttemplate": "%{z:.0f}",
+                "text": text,
+                "texttemplate": "%{text}",
                 "textfont": {"size": 9 if many else 11},
                 "xgap": 1,
                 "ygap": 1,
@@ -382,7 +358,7 @@ def survival_figure(groups: list[tuple[str, str, dict[str, Any]]]) -> dict[str, 
                 + "<extra></extra>",
             }
         )
-    return _figure(
+    return figure(
         data,
         {
             "hovermode": "x",
@@ -392,6 +368,6 @@ def survival_figure(groups: list[tuple[str, str, dict[str, Any]]]) -> dict[str, 
                 "showgrid": True,
                 "gridcolor": GRID,
             },
-            "yaxis": _percent_axis(range=[0, 101]),
+            "yaxis": percent_axis(range=[0, 101]),
         },
     )

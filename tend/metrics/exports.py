@@ -5,7 +5,8 @@ unit in brackets ("Logo churn rate (%)", "MRR (USD)"), rows of plain values — 
 money, ``float`` rates in percent rounded to 2 decimals, ``int`` counts, ``date``, ``bool``
 and ``None`` for "cannot be computed". ``build(name, filters)`` gives the same with each
 column's kind, which the XLSX writer uses for number formats. Every number comes from
-``tend.metrics.series``, so a download shows what the page shows.
+the series readers (``tend.metrics.kpis`` and its siblings), so a download shows what the
+page shows.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from django.utils.translation import gettext_lazy
 from tend.billing.models import Plan
 from tend.customers.models import Channel
 from tend.lib.spreadsheet import csv_writer, xlsx_cell, xlsx_workbook
-from tend.metrics import series
+from tend.metrics.channels import by_channel
+from tend.metrics.cohorts import cohorts, survival
+from tend.metrics.filters import FilterError, Filters
 from tend.metrics.formulas import FORMULAS
-from tend.metrics.series import FilterError, Filters, PeriodKpis
+from tend.metrics.kpis import PeriodKpis, kpi_series
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -147,7 +150,7 @@ def kpi_record(period: PeriodKpis) -> dict[str, Any]:
 
 def _kpis(filters: Filters, today: date | None) -> Table:
     columns = kpi_columns()
-    records = [kpi_record(p) for p in series.kpi_series(filters, today=today)]
+    records = [kpi_record(p) for p in kpi_series(filters, today=today)]
     return Table("kpis", str(TABLES["kpis"].title), columns, _rows(columns, records))
 
 
@@ -168,7 +171,7 @@ def movement_columns() -> list[Column]:
 
 def _movements(filters: Filters, today: date | None) -> Table:
     columns = movement_columns()
-    records = [kpi_record(p) for p in series.kpi_series(filters, today=today)]
+    records = [kpi_record(p) for p in kpi_series(filters, today=today)]
     return Table("movements", str(TABLES["movements"].title), columns, _rows(columns, records))
 
 
@@ -176,7 +179,7 @@ def _movements(filters: Filters, today: date | None) -> Table:
 
 
 def _cohorts(filters: Filters, today: date | None, *, basis: str) -> Table:
-    rows = series.cohorts(filters, today=today)
+    rows = cohorts(filters, today=today)
     width = max((len(r.logo) for r in rows), default=0)
     columns = [
         Column("cohort", _("Cohort (first paid month)"), "text"),
@@ -227,7 +230,7 @@ def channel_records(filters: Filters, today: date | None = None) -> list[dict[st
     labels = dict(Channel.choices)
     return [
         {**row.__dict__, "label": str(labels.get(row.channel, row.channel))}
-        for row in series.by_channel(filters, today=today)
+        for row in by_channel(filters, today=today)
     ]
 
 
@@ -245,7 +248,7 @@ def survival_groups(filters: Filters, *, by: str) -> list[tuple[str, str, dict[s
 
     The group is ``all``, a plan code or a channel, as in the API.
     """
-    curves = series.survival(filters, by=by)
+    curves = survival(filters, by=by)
     plans: dict[str, tuple[str, str]] = {}
     if by == "plan":
         ids = [int(k) for k in curves if k.isdigit()]

@@ -21,15 +21,16 @@ from __future__ import annotations
 import numbers
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING, Literal
 
 from django.utils.translation import gettext_lazy as _
 
+from tend.lib.money import to_cents
+
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
 
-CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
 
 Rate = Decimal | float | int
@@ -80,10 +81,6 @@ def _gross_margin(value: Rate) -> Decimal:
 
 def _percent(part: Decimal | int, whole: Decimal | int) -> float:
     return float(Decimal(part) * HUNDRED / Decimal(whole))
-
-
-def _cents(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _answers(name: str, values: Iterable[int], low: int, high: int) -> list[int]:
@@ -143,7 +140,7 @@ def arpa(*, mrr: Decimal, customers: int) -> Decimal | None:
     count = _count("customers", customers)
     if count == 0:
         return None
-    return _cents(amount / count)
+    return to_cents(amount / count)
 
 
 # --- retention and churn ------------------------------------------------------------------
@@ -394,7 +391,7 @@ def clv_discounted(
             total += revenue / discount
             revenue *= 1 + g
             discount *= 1 + r
-        return _cents(total)
+        return to_cents(total)
 
 
 def clv_simple(
@@ -417,7 +414,7 @@ def clv_simple(
         raise ValueError(f"monthly_churn_rate must be a percentage 0–100, got {churn}")
     if churn == 0:
         return None
-    return _cents(revenue * margin * HUNDRED / churn)
+    return to_cents(revenue * margin * HUNDRED / churn)
 
 
 def cac(*, acquisition_cost: Decimal, customers_acquired: int) -> Decimal | None:
@@ -429,7 +426,7 @@ def cac(*, acquisition_cost: Decimal, customers_acquired: int) -> Decimal | None
     """
     cost = _money("acquisition_cost", acquisition_cost)
     acquired = _count("customers_acquired", customers_acquired)
-    return None if acquired == 0 else _cents(cost / acquired)
+    return None if acquired == 0 else to_cents(cost / acquired)
 
 
 def ltv_to_cac(*, ltv: Decimal | None, cac: Decimal | None) -> float | None:

@@ -18,6 +18,7 @@ from tend.api.schemas import InputSchema, Money, StrictBool, UtcDatetime
 from tend.customers.models import Channel
 
 Period = Literal["month", "quarter", "year"]
+Compare = Literal["complete", "to_date"]
 Basis = Literal["logo", "revenue"]
 SurvivalBy = Literal["all", "plan", "channel"]
 
@@ -168,7 +169,9 @@ class TileOut(Schema):
     label: str
     unit: str = Field(..., description="percent, money, count…: how to read ``value``.")
     value: TileValue
-    previous: TileValue = Field(..., description="The same figure one period earlier.")
+    previous: TileValue = Field(
+        ..., description="The same figure in the period compared with (see `compare`)."
+    )
     change: float | None = Field(
         ..., description="Percent change for amounts, percentage points for rates."
     )
@@ -206,11 +209,35 @@ class UnavailableOut(Schema):
     reason: str
 
 
+class SpanOut(Schema):
+    label: str = Field(..., examples=["2025-11"])
+    start: date
+    end: date = Field(..., description="The last day counted.")
+    to_date: bool = Field(..., description="The period has not ended: figures run to today.")
+
+
+class CompareOut(Schema):
+    """What the tiles compare. ``complete``: the last period that has ended against the one
+    before. ``to_date``: the running period so far against the same days of the period before
+    (1–6 December against 1–6 November), both computed over those days only."""
+
+    mode: Compare = Field(..., description="The comparison made.")
+    asked: Compare = Field(
+        ...,
+        description="The comparison asked for; `to_date` falls back to `complete` when the "
+        "range's last period has ended.",
+    )
+    current: SpanOut | None
+    previous: SpanOut | None
+    days: int | None = Field(..., description="`to_date`: days counted in the current period.")
+
+
 class SummaryOut(Schema):
     filters: FiltersOut
     currency: str
-    period: str | None = Field(..., description="The last period of the range (the tiles').")
+    period: str | None = Field(..., description="The period the tiles show (see `compare`).")
     to_date: bool
+    compare: CompareOut
     tiles: list[TileOut]
     lifetime_value: LifetimeValueOut
     referral: ReferralOut
@@ -222,15 +249,21 @@ class SummaryOut(Schema):
 class ChannelOut(Schema):
     channel: str = Field(..., examples=["referral"])
     label: str
-    acquired: int = Field(..., description="Customers acquired over the range.")
+    acquired: int = Field(
+        ..., description="Customers of the channel whose first payment falls in the range."
+    )
     acquisition_cost: Money
-    customers: int = Field(..., description="Paying customers at the end of the range.")
+    customers: int = Field(
+        ...,
+        description="Customers of the channel paying at the end of the range, whenever they "
+        "were acquired (so it can exceed `acquired`).",
+    )
     mrr: Money
     cac: Money | None
     arpa: Money | None
     monthly_churn: float | None
     ltv: Money | None = Field(..., description="CLV = ARPA × gross margin ÷ monthly churn.")
-    ltv_cac: float | None
+    ltv_cac: float | None = Field(..., description="LTV ÷ CAC.")
     payback_months: float | None
 
 

@@ -224,7 +224,7 @@ MONTH_COLUMNS = 13
 def _normal(values: tuple[Any, ...]) -> tuple[Any, ...]:
     """A row's values in one comparable form (dates as dates, money as cents)."""
     return tuple(
-        _money(v) if isinstance(v, (Decimal, float)) else _day(v) if isinstance(v, str) else v
+        db_money(v) if isinstance(v, (Decimal, float)) else db_date(v) if isinstance(v, str) else v
         for v in values
     )
 
@@ -568,7 +568,7 @@ def _period_summaries_rebuild(period: str, *, since: date | None, this_month: da
                     starts,
                 )
                 for value, month, *figures in cursor.fetchall():
-                    base[(dimension.value, value, _day(month))] = tuple(figures)
+                    base[(dimension.value, value, db_date(month))] = tuple(figures)
     rows: list[tuple[Any, ...]] = []
     for key, months in groups.items():
         start = key[2]
@@ -619,7 +619,7 @@ def cohort_rows(
             f"WHERE cm.age = 0 {and_where} GROUP BY {_group(group)}cm.cohort",
             params,
         )
-        sizes = {(r[0], _day(r[1])): (int(r[2]), _money(r[3])) for r in cursor.fetchall()}
+        sizes = {(r[0], db_date(r[1])): (int(r[2]), db_money(r[3])) for r in cursor.fetchall()}
         cursor.execute(
             f"SELECT {group}, cm.cohort, cm.age, "
             f"SUM(CASE WHEN cm.mrr_end > 0 THEN 1 ELSE 0 END), SUM(cm.mrr_end) "
@@ -629,9 +629,9 @@ def cohort_rows(
         )
         out = []
         for value, cohort, age, active, mrr in cursor.fetchall():
-            key = (value, _day(cohort))
+            key = (value, db_date(cohort))
             size, base = sizes.get(key, (0, ZERO))
-            out.append((value, key[1], int(age), size, base, int(active or 0), _money(mrr)))
+            out.append((value, key[1], int(age), size, base, int(active or 0), db_money(mrr)))
     return out
 
 
@@ -640,7 +640,8 @@ def _group(expr: str) -> str:
     return "" if expr == "''" else f"{expr}, "
 
 
-def _day(value: Any) -> date:
+def db_date(value: Any) -> date:
+    """A date column as a ``date`` (SQLite hands back text from raw SQL)."""
     if isinstance(value, str):
         return date.fromisoformat(value[:10])
     if isinstance(value, datetime):
@@ -649,7 +650,8 @@ def _day(value: Any) -> date:
     return value
 
 
-def _money(value: Any) -> Decimal:
+def db_money(value: Any) -> Decimal:
+    """A money column or SUM as a ``Decimal`` to the cent (None, from an empty SUM, is 0)."""
     if value is None:
         return ZERO
     return Decimal(str(value)).quantize(Decimal("0.01"))

@@ -1,8 +1,8 @@
 """Revenue & retention pages: the dashboard, its table downloads and the monthly KPI report.
 
 Parse the filters → authorize (every role reads; refreshing needs a role that writes) → read
-``tend.metrics.series`` (never the snapshot tables) → render. A filter that cannot be used
-answers 400 with a message naming the parameter, never a 500.
+the series readers (``tend.metrics.kpis`` and its siblings; never the snapshot tables) →
+render. A filter that cannot be used answers 400 with a message naming the parameter, never a 500.
 """
 
 from __future__ import annotations
@@ -29,8 +29,10 @@ from tend.billing.models import MrrMovement, Plan
 from tend.customers.channels import channel_choices
 from tend.customers.models import Tag
 from tend.lib.access import can_write, require_write
-from tend.metrics import display, exports, series
-from tend.metrics.series import FilterError, Filters
+from tend.lib.money import currency_label
+from tend.metrics import display, exports
+from tend.metrics.filters import FilterError, Filters
+from tend.metrics.kpis import freshness
 from tend.metrics.tasks import metrics_refresh
 
 # --- parsing ----------------------------------------------------------------------------------
@@ -75,7 +77,7 @@ def _error_text(exc: FilterError) -> str:
 
 def _state() -> dict[str, Any]:
     """Where the data stand: no billing at all, snapshots never built, or ready."""
-    fresh = series.freshness()
+    fresh = freshness()
     built_at = fresh["built_at"]
     now = timezone.now()
     return {
@@ -98,6 +100,7 @@ def _base_context(request: HttpRequest, choices: dict[str, Any]) -> dict[str, An
         **choices,
         "can_write": can_write(request.user),
         "currency": settings.TEND_CURRENCY,
+        "currency_label": currency_label(),
         "export_formats": exports.FORMATS,
         "goals_panel_url": _goals_panel(),
     }

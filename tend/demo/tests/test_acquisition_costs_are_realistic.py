@@ -3,7 +3,8 @@
 import pytest
 
 from tend.demo.tests.helpers import END, generate
-from tend.metrics.series import Filters, by_channel
+from tend.metrics.channels import by_channel
+from tend.metrics.filters import Filters
 
 pytestmark = pytest.mark.django_db
 

@@ -39,7 +39,6 @@ TRAIT_LENGTH = 1_000  # characters of a value kept as a trait
 NOTED_CHOICES = frozenset({"status", "interval", "stage", "kind", "channel"})
 
 
-
 def max_length(model: type[Model], name: str) -> int:
     """The most characters ``model.name`` holds, as its field says (0: no limit)."""
     return int(getattr(model._meta.get_field(name), "max_length", None) or 0)

@@ -15,12 +15,14 @@ from tend.accounts.actions import apikey_create
 from tend.accounts.models import User
 from tend.api.main import openapi_schema
 from tend.factories import make_customer, make_subscription
+from tend.metrics.filters import Filters
 from tend.metrics.formulas import FORMULAS
+from tend.metrics.kpis import kpi_series
 from tend.metrics.models import SnapshotState
 from tend.metrics.schemas import FIGURE_NAMES, METRIC_NAMES
-from tend.metrics.series import Filters, kpi_series, lifetime_value
 from tend.metrics.snapshots import snapshots_refresh
 from tend.metrics.tests.ledger import Ledger, build_ledger, months_ago
+from tend.metrics.value import lifetime_value
 
 pytestmark = pytest.mark.django_db
 
@@ -254,21 +256,29 @@ def test_filters_take_plan_codes_or_ids_and_lists_or_commas(ro, ledger):
 
 def test_the_summary_gives_tiles_lifetime_value_referrals_and_what_is_missing(ro, ledger):
     body = get(ro, "/metrics/summary")
-    assert body["period"] == months_ago(0).strftime("%Y-%m") and body["to_date"] is True
+    # The tiles show the last complete month against the one before, not this running month.
+    assert body["period"] == months_ago(1).strftime("%Y-%m") and body["to_date"] is False
+    assert body["compare"]["mode"] == "complete" and body["compare"]["days"] is None
+    assert body["compare"]["previous"]["label"] == months_ago(2).strftime("%Y-%m")
     tiles = {t["key"]: t for t in body["tiles"]}
-    assert tiles["mrr"]["value"] == {"amount": "345.00", "currency": "USD"}
-    assert tiles["mrr"]["previous"]["amount"] == "325.00"
+    # Month −2 ends at Gus 40 + Ada 100 + Cy 20 + Dee 100 + Fay 20 = 280; month −1 adds Eve's
+    # return (+50) and Cy's cut (−5): 325.
+    assert tiles["mrr"]["value"] == {"amount": "325.00", "currency": "USD"}
+    assert tiles["mrr"]["previous"]["amount"] == "280.00"
     assert tiles["mrr"]["change_kind"] == "percent"
-    assert tiles["mrr"]["change"] == pytest.approx(20 / 325 * 100)
-    assert tiles["customers"]["value"] == 7 and tiles["customers"]["unit"] == "count"
+    assert tiles["mrr"]["change"] == pytest.approx(45 / 280 * 100)
+    assert tiles["customers"]["value"] == 6 and tiles["customers"]["unit"] == "count"
     assert tiles["crr"]["change_kind"] == "points" and tiles["crr"]["unit"] == "percent"
     assert tiles["nrr"]["label"] == str(FORMULAS["nrr"].label)
     assert body["referral"] == {"customers": 8, "referrers": 1, "referral_rate": 12.5}
     value = body["lifetime_value"]
     assert value["gross_margin"] == 0.8
-    assert value["acquired"] == 8 and amount(value["acquisition_cost"]) == Decimal(210)
-    # One of the eight has no recorded cost: CAC = 210 ÷ 7, not 210 ÷ 8.
+    # Over the range up to the tiles' month: Hal (this month, no recorded cost) is not in it.
+    assert value["acquired"] == 7 and amount(value["acquisition_cost"]) == Decimal(210)
     assert amount(value["cac"]) == Decimal("30.00")
+    with_hal = get(ro, "/metrics/summary", compare="to_date")["lifetime_value"]
+    # One of the eight has no recorded cost: CAC = 210 ÷ 7, not 210 ÷ 8.
+    assert with_hal["acquired"] == 8 and amount(with_hal["cac"]) == Decimal("30.00")
     assert set(value) == set(lifetime_value([])), "every figure of lifetime_value is in the API"
     assert value["clv_discount_rate"] == 0.1 and value["clv_years"] >= 1
     assert amount(value["clv_discounted"]) > 0

@@ -85,6 +85,28 @@ def test_a_founder_reads_revenue_and_retention_in_english_and_chinese(live_serve
         )
         _shoot(page, "metrics-dashboard-en.png")
 
+        # The tiles show the last complete month; "Month to date" compares the same days.
+        expect(page.locator("#compare-note")).to_contain_text("the last complete month")
+        expect(page.locator("#chart-mrr .annotation-text")).to_have_text("to date")
+        expect(page.locator("#channel-table thead")).to_contain_text("Paying at end")
+        page.click("#compare-choice a[data-compare=to_date]")
+        expect(page.locator("#compare-note")).to_contain_text("month to date")
+        expect(page.locator("#compare-choice a[data-compare=to_date]")).to_have_class(
+            "btn btn-outline-secondary active"
+        )
+        _shoot(page, "metrics-dashboard-to-date-en.png")
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(f"{base}/metrics/")
+        expect(page.locator("#chart-movements .main-svg").first).to_be_visible()
+        _shoot(page, "metrics-dashboard-phone-en.png")
+        page.goto(f"{base}/metrics/report/")
+        expect(page.locator("#report-kpis")).to_be_visible()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the report scrolls sideways on a phone ({width}px)"
+        _shoot(page, "metrics-report-phone-en.png")
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(f"{base}/metrics/")
+
         # Filters: quarters for one channel; the filter bar keeps the choice.
         page.select_option("#f-period", "quarter")
         page.select_option("#f-channel", "organic")
@@ -103,7 +125,15 @@ def test_a_founder_reads_revenue_and_retention_in_english_and_chinese(live_serve
         expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
         for chart in CHARTS:
             expect(page.locator(f"{chart} .main-svg").first).to_be_visible()
+        # (The Chinese of the new sentences comes with the catalog; the ticks are code.)
+        ticks = page.locator("#chart-mrr .ytick text").evaluate_all(
+            "els => els.map(e => e.textContent)"
+        )
+        assert any("万" in t for t in ticks) and all("$" not in t or "US$" in t for t in ticks)
         _shoot(page, "metrics-dashboard-zh.png")
+        page.goto(f"{base}/metrics/report/")
+        expect(page.locator("#report-kpis")).to_be_visible()
+        _shoot(page, "metrics-report-zh.png")
 
         page.set_viewport_size({"width": 390, "height": 844})
         page.goto(f"{base}/metrics/")
@@ -111,6 +141,9 @@ def test_a_founder_reads_revenue_and_retention_in_english_and_chinese(live_serve
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
         _shoot(page, "metrics-dashboard-phone-zh.png")
+        page.goto(f"{base}/metrics/report/")
+        expect(page.locator("#report-kpis")).to_be_visible()
+        _shoot(page, "metrics-report-phone-zh.png")
         assert errors == []
 
     for name in ("metrics-dashboard-en.png", "metrics-dashboard-zh.png", "metrics-report-en.png"):

@@ -1,5 +1,6 @@
-"""Every dashboard table downloads as CSV and XLSX with the numbers of ``tend.metrics.series``:
-numbers stay numbers, percentages say so in the header, headers follow the language."""
+"""Every dashboard table downloads as CSV and XLSX with the numbers of the series readers
+(``tend.metrics.kpis`` and its siblings): numbers stay numbers, percentages say so in the
+header, headers follow the language."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ import pytest
 from django.utils import translation
 from openpyxl import load_workbook
 
-from tend.metrics import exports, series
-from tend.metrics.series import FilterError, Filters
+from tend.metrics import exports
+from tend.metrics.cohorts import cohorts, survival
+from tend.metrics.filters import FilterError, Filters
+from tend.metrics.kpis import kpi_series
 from tend.metrics.tests.test_dashboard import Book, build_book
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +68,7 @@ def test_every_table_downloads_as_csv_and_xlsx_for_every_role(viewer_client, boo
 
 def test_kpi_csv_and_xlsx_hold_the_numbers_of_kpi_series(owner_client, book):
     query = {"period": "month", "channel": "referral"}
-    kpis = series.kpi_series(Filters.parse(query))
+    kpis = kpi_series(Filters.parse(query))
     keys = [c.key for c in exports.kpi_columns()]
     csv_rows = read_csv(owner_client.get("/metrics/export/kpis.csv", query).content)
     xlsx_rows = read_xlsx(owner_client.get("/metrics/export/kpis.xlsx", query).content)
@@ -123,14 +126,14 @@ def test_movements_add_up_from_mrr_at_start_to_mrr_at_end(book):
 def test_cohort_and_survival_tables_match_the_series(book):
     filters = Filters.parse({})
     _h, rows = exports.table("cohorts_revenue", filters)
-    cohorts = series.cohorts(filters)
-    assert [r[0] for r in rows] == [f"{c.cohort:%Y-%m}" for c in cohorts]
-    for row, cohort in zip(rows, cohorts, strict=True):
+    found = cohorts(filters)
+    assert [r[0] for r in rows] == [f"{c.cohort:%Y-%m}" for c in found]
+    for row, cohort in zip(rows, found, strict=True):
         assert row[3 : 3 + len(cohort.revenue)] == [
             None if v is None else round(v, 2) for v in cohort.revenue
         ]
     _h, rows = exports.table("survival", filters)
-    curve = series.survival(filters)[""]
+    curve = survival(filters)[""]
     assert [r[4] for r in rows] == curve["survival"]
     assert {r[0] for r in rows} == {"all"}
 

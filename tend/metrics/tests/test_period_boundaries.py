@@ -18,8 +18,10 @@ from tend.billing.models import Plan
 from tend.customers.actions import customer_update
 from tend.customers.models import Customer
 from tend.factories import make_customer, make_plan
+from tend.metrics.cohorts import cohorts
+from tend.metrics.filters import Filters
+from tend.metrics.kpis import PeriodKpis, kpi_series
 from tend.metrics.models import CustomerLife
-from tend.metrics.series import Filters, PeriodKpis, cohorts, kpi_series
 from tend.metrics.snapshots import snapshots_refresh, state
 
 pytestmark = pytest.mark.django_db

@@ -13,10 +13,10 @@ from dateutil.relativedelta import relativedelta
 from django.contrib.staticfiles import finders
 from django.utils import timezone
 
-from tend.metrics import series
 from tend.metrics.display import display
+from tend.metrics.filters import Filters
 from tend.metrics.formulas import FORMULAS
-from tend.metrics.series import Filters
+from tend.metrics.kpis import PeriodKpis, kpi_series
 from tend.metrics.tests.test_dashboard import Book, build_book
 
 URL = "/metrics/report/"
@@ -26,10 +26,10 @@ def last_full_month():
     return timezone.now().date().replace(day=1) - relativedelta(months=1)
 
 
-def report_series(query: dict[str, str], month) -> list[series.PeriodKpis]:
+def report_series(query: dict[str, str], month) -> list[PeriodKpis]:
     filters = Filters.parse({k: v for k, v in query.items() if k != "month"})
     year = replace(filters, start=month - relativedelta(months=11), end=month)
-    return series.kpi_series(year)
+    return kpi_series(year)
 
 
 @pytest.fixture

@@ -17,8 +17,10 @@ import pytest
 from tend.billing.actions import subscription_cancel, subscription_create, subscription_update
 from tend.customers.actions import customer_update
 from tend.factories import make_customer, make_plan
+from tend.metrics.cohorts import cohorts, survival
+from tend.metrics.filters import FilterError, Filters
+from tend.metrics.kpis import kpi_series
 from tend.metrics.models import CustomerLife, CustomerMonth
-from tend.metrics.series import FilterError, Filters, cohorts, kpi_series, survival
 from tend.metrics.snapshots import snapshots_refresh
 
 pytestmark = pytest.mark.django_db
@@ -211,7 +213,7 @@ def test_bad_filters_name_the_field() -> None:
 
 
 def test_discounted_clv_over_the_expected_lifetime() -> None:
-    from tend.metrics.series import discounted_clv
+    from tend.metrics.value import discounted_clv
 
     # Monthly churn 2 % → yearly 1 − 0.98¹² = 21.5 % → 1 ÷ 0.215 = 4.6 → 5 years.
     # R₁ = 100 × 12 × 0.8 = 960; Σ 960 ÷ 1.1ᵗ for t = 1…5 = 3,639.1553 → 3,639.16.
@@ -226,7 +228,7 @@ def test_discounted_clv_over_the_expected_lifetime() -> None:
 
 def test_cac_by_channel_and_month(ledger: dict[str, object]) -> None:
     from tend.customers.actions import customer_update
-    from tend.metrics.series import cac_by_channel_month
+    from tend.metrics.channels import cac_by_channel_month
 
     customer_update(customer=ledger["a"], by=None, acquisition_cost=D("90"))  # type: ignore[arg-type]
     customer_update(customer=ledger["c"], by=None, acquisition_cost=D("30"))  # type: ignore[arg-type]

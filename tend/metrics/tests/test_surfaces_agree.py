@@ -15,11 +15,14 @@ from django.urls import reverse
 
 from tend.accounts.actions import apikey_create
 from tend.accounts.models import User
-from tend.metrics import series
 from tend.metrics.bodies import parse_filters
+from tend.metrics.channels import by_channel, cac_by_channel_month
+from tend.metrics.cohorts import cohorts, survival
+from tend.metrics.kpis import PeriodKpis, kpi_series
 from tend.metrics.schemas import FIGURE_NAMES, METRIC_NAMES
-from tend.metrics.series import PeriodKpis
 from tend.metrics.tests.ledger import Ledger, build_ledger
+from tend.metrics.tiles import comparison, tiles
+from tend.metrics.value import lifetime_value
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +94,7 @@ def test_every_period_has_the_same_numbers_on_every_surface(ledger, api, owner_c
     from_api = api_get(api, "series", spec)
     from_cli = cli_json("series", spec)
     assert from_api == from_cli
-    expected = [from_series(p) for p in series.kpi_series(parse_filters(spec))]
+    expected = [from_series(p) for p in kpi_series(parse_filters(spec))]
     assert [from_json(p) for p in from_api["periods"]] == expected
     assert any(p["customers"] for p in expected), "the case must have numbers to compare"
     page = web_context(owner_client, spec)
@@ -102,12 +105,14 @@ def test_every_period_has_the_same_numbers_on_every_surface(ledger, api, owner_c
 def test_headline_tiles_agree_on_every_surface(ledger, api, owner_client, spec):
     from_api = api_get(api, "summary", spec)
     assert from_api == cli_json("summary", spec)
-    kpis = series.kpi_series(parse_filters(spec))
-    expected = {t.key: (t.value, t.previous, t.change) for t in series.tiles(kpis)}
+    kpis = kpi_series(parse_filters(spec))
+    compared = comparison(kpis, parse_filters(spec))
+    assert compared is not None and compared.mode == "complete"
+    expected = {t.key: (t.value, t.previous, t.change) for t in tiles(compared)}
     assert {
         t["key"]: (plain(t["value"]), plain(t["previous"]), t["change"]) for t in from_api["tiles"]
     } == expected
-    value = series.lifetime_value(kpis)
+    value = lifetime_value(kpis[: compared.index + 1])
     rates = ("gross_margin", "clv_discount_rate", "clv_growth_rate")
     assert {k: plain(v) for k, v in from_api["lifetime_value"].items()} == {
         **value,
@@ -131,27 +136,27 @@ def test_channels_cohorts_and_survival_agree_on_every_surface(ledger, api, owner
     assert channels == cli_json("channels", spec)
     assert [
         {k: plain(v) for k, v in item.items() if k != "label"} for item in channels["items"]
-    ] == [row.__dict__ for row in series.by_channel(filters)]
+    ] == [row.__dict__ for row in by_channel(filters)]
     cac = api_get(api, "cac", spec)
     assert cac == cli_json("cac", spec)
     assert [(i["channel"], i["acquired"], plain(i["cac"])) for i in cac["items"]] == [
-        (row.channel, row.acquired, row.cac) for row in series.cac_by_channel_month(filters)
+        (row.channel, row.acquired, row.cac) for row in cac_by_channel_month(filters)
     ]
-    rows = series.cohorts(filters)
+    rows = cohorts(filters)
     for basis in ("logo", "revenue"):
-        cohorts = api_get(api, "cohorts", spec, basis=basis)
-        assert cohorts == cli_json("cohorts", spec, "--basis", basis)
-        assert [(i["cohort"], i["customers"], i["retention"]) for i in cohorts["items"]] == [
+        body = api_get(api, "cohorts", spec, basis=basis)
+        assert body == cli_json("cohorts", spec, "--basis", basis)
+        assert [(i["cohort"], i["customers"], i["retention"]) for i in body["items"]] == [
             (f"{r.cohort:%Y-%m}", r.customers, getattr(r, basis)) for r in rows
         ]
-    survival = api_get(api, "survival", spec)
-    assert survival == cli_json("survival", spec)
-    curves = series.survival(filters, by="all")
-    assert [g["survival"] for g in survival["groups"]] == [c["survival"] for c in curves.values()]
+    survived = api_get(api, "survival", spec)
+    assert survived == cli_json("survival", spec)
+    curves = survival(filters, by="all")
+    assert [g["survival"] for g in survived["groups"]] == [c["survival"] for c in curves.values()]
     page = web_context(owner_client, spec)
     assert [(r.cohort, r.logo, r.revenue) for r in page["cohorts"]] == [
         (r.cohort, r.logo, r.revenue) for r in rows
     ]
     assert [g["customers"] for g in page["survival_groups"]] == [
-        g["customers"] for g in survival["groups"]
+        g["customers"] for g in survived["groups"]
     ]

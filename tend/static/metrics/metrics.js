@@ -9,7 +9,9 @@
     // The plot area (without axis labels and colour bar), as plotly laid it out.
     var size = el._fullLayout && el._fullLayout._size;
     var cell = (size ? size.w : el.clientWidth * 0.6) / cols;
-    var template = cell < 20 ? "" : "%{z:.0f}";
+    // The figure's own text ("87*" marks a month still running) when it has one.
+    var full = el.data[0].text ? "%{text}" : "%{z:.0f}";
+    var template = cell < 20 ? "" : full;
     var font = cell < 30 ? 9 : 11;
     var trace = el.data[0];
     if (trace.texttemplate !== template || (trace.textfont || {}).size !== font) {

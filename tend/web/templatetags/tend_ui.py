@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
-from django.conf import settings
-from django.utils import numberformat
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-register = template.Library()
+from tend.lib.money import format_money
 
-# Symbols a founder recognises at a glance; other currencies show their ISO code after the amount.
-CURRENCY_SYMBOLS = {
-    "USD": "$",
-    "EUR": "€",
-    "GBP": "£",
-    "CNY": "¥",
-    "JPY": "¥",
-    "AUD": "A$",
-    "CAD": "C$",
-    "HKD": "HK$",
-    "SGD": "S$",
-    "INR": "₹",
-}
+register = template.Library()
 
 # Bootstrap colour per lifecycle stage: calm for healthy stages, warm for ones needing care.
 STAGE_COLOURS = {
@@ -40,29 +26,6 @@ STAGE_COLOURS = {
     "at_risk": "danger",
     "churned": "dark",
 }
-
-
-def format_money(value: Any, currency: str | None = None, decimals: int = 2) -> str:
-    """``$1,234.50`` (or ``1,234.50 CHF`` for currencies without a well-known symbol)."""
-    if value is None or value == "":
-        return "—"
-    try:
-        amount = Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        return str(value)
-    code = (currency or settings.TEND_CURRENCY).upper()
-    # Round half up first: numberformat cuts extra digits off (1234.5 → "1,234").
-    amount = amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-    if amount == 0:
-        amount = abs(amount)  # no "−$0.00"
-    # Money reads the same in both languages: comma thousands, point decimals ($7,110.00);
-    # Django's zh-Hans number format has no thousands separator at all.
-    text = numberformat.format(abs(amount), ".", decimals, 3, ",", force_grouping=True)
-    sign = "−" if amount < 0 else ""
-    symbol = CURRENCY_SYMBOLS.get(code)
-    if symbol:
-        return f"{sign}{symbol}{text}"
-    return f"{sign}{text} {code}"
 
 
 @register.filter

@@ -33,6 +33,8 @@ from tend.metrics.bodies import (
     survival_body,
     unit_of,
 )
+from tend.metrics.filters import COMPARES, PERIODS, FilterError
+from tend.metrics.kpis import freshness
 from tend.metrics.schemas import (
     FIGURE_NAMES,
     METRIC_NAMES,
@@ -45,7 +47,6 @@ from tend.metrics.schemas import (
     SummaryOut,
     SurvivalOut,
 )
-from tend.metrics.series import PERIODS, FilterError, freshness
 from tend.metrics.snapshots import snapshots_refresh
 
 TABLES = ("series", "summary", "channels", "cac", "cohorts", "survival")
@@ -88,6 +89,14 @@ class Command(BaseCommand):
             help="series: every metric per period (default); summary: the last period with "
             "its change; channels: CAC and LTV per channel; cac: CAC per channel and month; "
             "cohorts; survival curves",
+        )
+        parser.add_argument(
+            "--compare",
+            choices=COMPARES,
+            default="complete",
+            help="summary: complete compares the last period that has ended with the one "
+            "before (default); to_date the running period so far with the same days of the "
+            "period before",
         )
         parser.add_argument(
             "--basis", choices=("logo", "revenue"), default="logo", help="cohorts: what is kept"
@@ -183,7 +192,7 @@ class Command(BaseCommand):
             _("Previous"),
             _("Change"),
             title=_("%(period)s at a glance, %(currency)s")
-            % {"period": body["period"] or DASH, "currency": body["currency"]},
+            % {"period": _compared(body["compare"]) or DASH, "currency": body["currency"]},
         )
         for tile in body["tiles"]:
             change = tile["change"]
@@ -209,9 +218,9 @@ class Command(BaseCommand):
 
     def _tables_channels(self, body: dict[str, Any]) -> list[Table]:
         columns = (
-            ("acquired", "count", _("Acquired")),
+            ("acquired", "count", _("Acquired in range")),
             ("acquisition_cost", "money", _("Spent")),
-            ("customers", "count", _("Paying")),
+            ("customers", "count", _("Paying at end")),
             ("mrr", "money", "MRR"),
             ("cac", "money", "CAC"),
             ("arpa", "money", "ARPA"),
@@ -225,7 +234,11 @@ class Command(BaseCommand):
             *(head for _k, _u, head in columns),
             title=_("Acquisition by channel, %(start)s to %(end)s, %(currency)s")
             % {**body["filters"], "currency": body["currency"]},
-            caption=_("Payback in months; LTV = ARPA × gross margin ÷ monthly churn."),
+            caption=_(
+                "Acquired in range: first payment in the range; paying at end: paying at the "
+                "end of the range, whenever acquired. Payback in months; LTV = ARPA × gross "
+                "margin ÷ monthly churn; LTV:CAC = LTV ÷ CAC."
+            ),
         )
         for item in body["items"]:
             table.add_row(item["label"], *(_show(item[key], unit) for key, unit, _h in columns))
@@ -397,3 +410,22 @@ def _wide(
     if tables and caption:
         tables[-1].caption = caption
     return tables
+
+
+def _compared(compare: dict[str, Any]) -> str:
+    """ "2025-11 against 2025-10", or for to-date "2025-12-01 to 2025-12-06 against …"."""
+    current, previous = compare["current"], compare["previous"]
+    if current is None:
+        return ""
+
+    def span(item: dict[str, Any]) -> str:
+        if compare["mode"] == "to_date":
+            return f"{item['start']} – {item['end']}"
+        return str(item["label"])
+
+    if previous is None:
+        return span(current)
+    return _("%(current)s against %(previous)s") % {
+        "current": span(current),
+        "previous": span(previous),
+    }
