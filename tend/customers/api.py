@@ -77,7 +77,7 @@ def _contact(pk: int) -> Contact:
 
 def customers_filtered(filters: CustomerFilters) -> CustomerQuerySet:
     """Customers matching the list filters, in the requested order with the id as tiebreak."""
-    qs = _customers().search(filters.search)
+    qs = _customers().search(filters.text)
     if filters.stage:
         qs = qs.filter(stage=filters.stage)
     if filters.plan:
@@ -122,6 +122,11 @@ def customer_list(
     request: HttpRequest, filters: Query[CustomerFilters], paging: Query[PageParams]
 ) -> dict[str, Any]:
     """List customers, filtered and sorted, one page at a time."""
+    if filters.q and filters.search and filters.q.strip() != filters.search.strip():
+        # Each is valid alone; together they disagree (code "range", like start after end).
+        raise FieldError(
+            "q", "Send q or search (the same filter), not both with different values.", code="range"
+        )
     return paginate(customers_filtered(filters), paging)
 
 

@@ -106,9 +106,13 @@ class CustomerPage(Page):
 
 
 class CustomerFilters(Schema):
-    search: str = Field(
-        "", max_length=200, description="Part of the name or email, or the whole external id."
+    q: str = Field(
+        "",
+        max_length=200,
+        description="Part of the name or email, or the whole external id (as the web list's "
+        "`?q=`). `search` is the same filter under its older name.",
     )
+    search: str = Field("", max_length=200, description="The same as `q` (its older name).")
     stage: Stage | None = None
     plan: str | None = Field(None, max_length=60, description="Plan code.")
     owner: str | None = Field(
@@ -118,6 +122,11 @@ class CustomerFilters(Schema):
     updated_since: UtcDatetime | None = Field(None, description="Changed at or after this time.")
     external_id: str | None = Field(None, max_length=120)
     sort: CustomerSort = Field("name", description="Column; a leading `-` sorts descending.")
+
+    @property
+    def text(self) -> str:
+        """The search text, from ``q`` or ``search``."""
+        return self.q or self.search
 
 
 # The largest count a PositiveIntegerField holds on every database.
