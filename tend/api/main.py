@@ -13,6 +13,7 @@ from tend.api.parsing import TendParser
 from tend.api.query import refuse_unknown_query_params
 from tend.billing.api import router as billing_router
 from tend.customers.api import router as customers_router
+from tend.customers.channel_api import router as channels_router
 from tend.metrics.api import router as metrics_router
 
 DESCRIPTION = """
@@ -93,6 +94,7 @@ api = TendAPI(
 errors.install(api)
 api.add_decorator(refuse_unknown_query_params, mode="view")
 api.add_router("", customers_router)
+api.add_router("", channels_router)
 api.add_router("", billing_router)
 api.add_router("", metrics_router)
 api.add_router("", "tend.goals.api.router")

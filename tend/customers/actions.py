@@ -312,7 +312,7 @@ class BulkTooLarge(ValueError):
     """A bulk action was asked to change more than ``BULK_LIMIT`` customers."""
 
 
-def _bulk_ids(customers: Iterable[Customer] | Iterable[int] | Any) -> list[int]:
+def _bulk_ids(customers: Any) -> list[int]:
     """The ids of a queryset, a list of customers or a list of ids; refused past the limit."""
     if hasattr(customers, "values_list"):
         ids = list(

@@ -30,6 +30,7 @@ from tend.customers.actions import (
     customer_set_tags,
     customer_update,
 )
+from tend.customers.channels import channel_code_problem
 from tend.customers.models import Contact, Customer, CustomerQuerySet
 from tend.customers.schemas import (
     ContactIn,
@@ -111,6 +112,10 @@ def _references(data: dict[str, Any]) -> dict[str, Any]:
         data["owner"] = User.objects.filter(username=username, is_active=True).first()
         if data["owner"] is None:
             raise FieldError("owner", f"No active user with username {username!r}.", code=UNKNOWN)
+    if data.get("channel"):
+        problem = channel_code_problem(data["channel"])
+        if problem is not None:
+            raise FieldError("channel", problem, code=UNKNOWN)
     referrer = data.get("referred_by_id")
     if referrer is not None and not Customer.objects.filter(pk=referrer).exists():
         raise FieldError("referred_by_id", f"No customer with id {referrer}.", code=UNKNOWN)

@@ -137,7 +137,7 @@ def xlsx_file(qs: QuerySet[Customer]) -> IO[bytes]:
                 cell.number_format = XLSX_FORMATS[i]
             cells.append(cell)
         sheet.append(cells)
-    out = tempfile.TemporaryFile()
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it after streaming
     book.save(out)
     out.seek(0)
     return out

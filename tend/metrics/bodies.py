@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from tend.api.schemas import money
 from tend.billing.models import Plan
-from tend.customers.models import Channel
+from tend.customers.channels import channel_labels
 from tend.metrics import series
 from tend.metrics.formulas import FORMULAS
 from tend.metrics.schemas import FIGURE_NAMES, METRIC_NAMES
@@ -214,7 +214,7 @@ def summary_body(filters: Filters, *, today: date | None = None) -> dict[str, An
 
 
 def channels_body(filters: Filters, *, today: date | None = None) -> dict[str, Any]:
-    labels = dict(Channel.choices)
+    labels = channel_labels()
     items = []
     for row in series.by_channel(filters, today=today):
         item = {k: _money_or_value(v) for k, v in asdict(row).items()}
@@ -224,7 +224,7 @@ def channels_body(filters: Filters, *, today: date | None = None) -> dict[str, A
 
 
 def cac_body(filters: Filters, *, today: date | None = None) -> dict[str, Any]:
-    labels = dict(Channel.choices)
+    labels = channel_labels()
     items = [
         {
             "channel": row.channel,
@@ -264,7 +264,7 @@ def survival_body(
 ) -> dict[str, Any]:
     curves = series.survival(filters, by=by, now=now)
     plans = {str(p.pk): p for p in Plan.objects.filter(pk__in=[k for k in curves if k.isdigit()])}
-    channels = dict(Channel.choices)
+    channels = channel_labels()
     groups = []
     for key, curve in curves.items():
         if by == "all":
