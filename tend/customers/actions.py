@@ -401,41 +401,48 @@ def customers_bulk_tag(
     if not ids or not (add_names or remove_names):
         return []
     through = Customer.tags.through
-    changed: set[int] = set()
+    added: dict[int, list[str]] = {}
+    removed: dict[int, list[str]] = {}
     if add_names:
         Tag.objects.bulk_create([Tag(name=n) for n in add_names], ignore_conflicts=True)
-        tag_ids = list(Tag.objects.filter(name__in=add_names).values_list("pk", flat=True))
+        tag_names = dict(Tag.objects.filter(name__in=add_names).values_list("pk", "name"))
         for chunk in _chunks(ids):
             have = set(
-                through.objects.filter(customer_id__in=chunk, tag_id__in=tag_ids).values_list(
-                    "customer_id", "tag_id"
-                )
+                through.objects.filter(
+                    customer_id__in=chunk, tag_id__in=list(tag_names)
+                ).values_list("customer_id", "tag_id")
             )
             missing = [
                 through(customer_id=pk, tag_id=t)
                 for pk in chunk
-                for t in tag_ids
+                for t in tag_names
                 if (pk, t) not in have
             ]
             through.objects.bulk_create(missing, ignore_conflicts=True)
-            changed.update(row.customer_id for row in missing)
+            for row in missing:
+                added.setdefault(row.customer_id, []).append(tag_names[row.tag_id])
     if remove_names:
         rows = through.objects.filter(tag__name__in=remove_names)
         for chunk in _chunks(ids):
             found = rows.filter(customer_id__in=chunk)
-            changed.update(found.values_list("customer_id", flat=True))
+            for pk, name in found.values_list("customer_id", "tag__name"):
+                removed.setdefault(pk, []).append(name)
             found.delete()
-    done = sorted(changed)
+    done = sorted(set(added) | set(removed))
     for chunk in _chunks(done):
         Customer.objects.filter(pk__in=chunk).update(updated_at=timezone.now())
+
+    def change(pk: int) -> dict[str, Any]:
+        return {"added": sorted(added.get(pk, [])), "removed": sorted(removed.get(pk, []))}
+
     _bulk_record(
         ids=done,
         by=by,
         label=label,
         action="customer.tags",
-        changes={"added": add_names, "removed": remove_names},
+        changes=change,
         kind=TimelineKind.SYSTEM,
-        data={"msg": "tags_bulk", "added": add_names, "removed": remove_names},
+        data=lambda pk: {"msg": "tags_bulk", **change(pk)},
     )
     return done
 
