@@ -117,7 +117,10 @@ def test_an_archived_channel_is_not_offered_but_old_customers_keep_its_name(owne
     assert customer.channel_label == "Trade fairs"
     form = GoalForm(plans=[], tags=[])
     assert "fairs" not in [v for v, _l in form.fields["channel"].choices]
-    assert "Trade fairs" in owner_client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
+    assert (
+        "Trade fairs"
+        in owner_client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
+    )
 
 
 def test_the_customers_list_links_to_the_channels_page(viewer_client):

@@ -51,7 +51,7 @@ def book(member):
     make_subscription(acme, gold)
     customer_set_tags(customer=acme, tags=["vip", "eu"], by=None)
     make_customer("Beta Labs", email="hi@beta.test", stage=Stage.TRIAL)
-    make_customer("=HYPERLINK(\"http://evil.example\",\"x\")", email="e@evil.test")
+    make_customer('=HYPERLINK("http://evil.example","x")', email="e@evil.test")
     make_customer("Zeta AG", stage=Stage.TRIAL)
     return acme
 
