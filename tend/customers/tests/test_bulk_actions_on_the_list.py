@@ -58,7 +58,7 @@ def _post(client, *, ids=(), query="", **fields):
 @pytest.mark.parametrize("who", ["owner_client", "member_client"])
 def test_owners_and_members_tag_the_selected_customers(request, who, book):
     client = request.getfixturevalue(who)
-    shops, other = book
+    shops, _other = book
     response = _post(
         client, ids=[s.pk for s in shops[:3]], action="add_tag", tag="eu", query="q=shop"
     )
@@ -71,7 +71,7 @@ def test_owners_and_members_tag_the_selected_customers(request, who, book):
 
 
 def test_a_viewer_is_refused_every_bulk_action_and_nothing_changes(viewer_client, book, member):
-    shops, other = book
+    shops, _other = book
     before = _state()
     for fields in (
         {"action": "add_tag", "tag": "hacked"},
@@ -124,7 +124,7 @@ def test_select_all_matching_acts_on_every_filtered_customer_not_just_the_page(
 
 
 def test_the_stage_change_writes_history_timeline_and_audit_for_each_customer(owner, book):
-    shops, other = book
+    shops, _other = book
     Customer.objects.filter(pk=shops[3].pk).update(stage=Stage.CHURNED)
     changed = customers_bulk_change_stage(
         customers=Customer.objects.all(), stage=Stage.AT_RISK, reason="Usage dropped", by=owner
@@ -181,7 +181,7 @@ def test_bulk_actions_run_the_same_queries_for_5_or_40_customers(owner, member):
 
 def test_the_page_view_runs_a_fixed_number_of_queries(owner_client, owner):
     def post(n: int) -> int:
-        for i in range(n):
+        for _i in range(n):
             make_customer(stage=Stage.TRIAL)
         ids = list(Customer.objects.values_list("pk", flat=True))
         return _queries(
