@@ -32,7 +32,7 @@ def test_the_page_lists_the_channels_in_order_with_customer_counts(viewer_client
     html = viewer_client.get(PAGE).content.decode()
     assert html.index("Organic search") < html.index("Paid search") < html.index("Other")
     row = html[html.index('data-channel="referral"') :]
-    assert '<td class="num">3</td>' in row[: row.index("</tr>")]
+    assert '<td class="num text-end">3</td>' in row[: row.index("</tr>")]
     assert "No channel recorded" in html
     # A viewer reads: no forms.
     assert 'id="channel-add"' not in html and "Archive" not in html

@@ -34,7 +34,12 @@
     else if (ticked === 1) text = label.dataset.one;
     else text = label.dataset.many.replace("%(count)s", ticked.toLocaleString());
     label.textContent = text;
-    document.getElementById("bulk-apply").disabled = !(ticked > 0 || (all && all.checked));
+    var any = ticked > 0 || (all && all.checked);
+    document.getElementById("bulk-apply").disabled = !any;
+    // Nothing selected: only the count and "select all" show, so the bar stays small.
+    form.querySelectorAll(".bulk-controls, .bulk-note").forEach(function (el) {
+      el.classList.toggle("d-none", !any && !form.querySelector(".is-invalid"));
+    });
     document.querySelectorAll("tr[data-customer]").forEach(function (tr) {
       var box = tr.querySelector(".bulk-row");
       tr.classList.toggle("table-active", !!(box && box.checked));
