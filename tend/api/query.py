@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponseBase
 from ninja.params.models import QueryModel
 
 from tend.api.errors import error_body
+from tend.api.parsing import text_problem
 
 UNKNOWN_PARAMETER = "unknown_parameter"
 
@@ -43,7 +44,8 @@ def refuse_unknown_query_params(run: Callable[..., HttpResponseBase]) -> Callabl
 
     def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         unknown = unknown_query_params(request, allowed)
-        if not unknown:
+        if not unknown or any(text_problem(name) for name in unknown):
+            # A NUL or lone surrogate in a name is the parser's 422, named as it names it.
             return run(request, *args, **kwargs)
         refused = operation._run_checks(request)  # a 401/403 comes before a 422
         if refused is not None:

@@ -26,7 +26,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tend.customers.channels import channel_labels
+from tend.customers.channels import channel_choices, channel_labels
 from tend.customers.models import Customer, Tag
 from tend.metrics import formulas
 from tend.metrics.models import CohortCell, Dimension, MonthlySummary
@@ -693,8 +693,10 @@ def by_channel(filters: Filters, *, today: date | None = None) -> list[ChannelRo
     One query for all channels: the per-channel summaries, or (with other customer filters)
     the matching customer-month rows added up per channel and month.
     """
-    labels = dict(Customer._meta.get_field("channel").choices or [])
-    chosen = filters.channels or tuple(labels)
+    # Every channel of the founder's list in their order (archived ones too: their customers
+    # still count), then built-in codes a flushed or restored database may lack.
+    ordered = [code for code, _label in channel_choices(include_archived=True)]
+    chosen = filters.channels or tuple(dict.fromkeys([*ordered, *channel_labels()]))
     first, last = filters.months(today=today)
     last = min(last, month_of(today or timezone.now()))
     if last < first:
