@@ -32,7 +32,7 @@
     if (all && all.checked) text = label.dataset.all;
     else if (ticked === 0) text = label.dataset.none;
     else if (ticked === 1) text = label.dataset.one;
-    else text = label.dataset.many.replace("%(count)s", ticked.toLocaleString());
+    else text = label.dataset.many.replace("__COUNT__", ticked.toLocaleString());
     label.textContent = text;
     var any = ticked > 0 || (all && all.checked);
     document.getElementById("bulk-apply").disabled = !any;
