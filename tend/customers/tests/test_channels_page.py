@@ -117,6 +117,9 @@ def test_an_archived_channel_is_not_offered_but_old_customers_keep_its_name(owne
     assert customer.channel_label == "Trade fairs"
     form = GoalForm(plans=[], tags=[])
     assert "fairs" not in [v for v, _l in form.fields["channel"].choices]
+    # …but a goal set on it before it was archived keeps it.
+    editing = GoalForm(plans=[], tags=[], initial={"channel": "fairs"})
+    assert ("fairs", "Trade fairs") in editing.fields["channel"].choices
     assert (
         "Trade fairs"
         in owner_client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
