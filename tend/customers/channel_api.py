@@ -24,7 +24,12 @@ from tend.customers.channels import (
     channel_restore,
 )
 from tend.customers.models import AcquisitionChannel, Customer
-from tend.customers.schemas import ChannelCreateIn, ChannelOut, ChannelPage, ChannelPatch
+from tend.customers.schemas import (
+    AcquisitionChannelIn,
+    AcquisitionChannelOut,
+    AcquisitionChannelPage,
+    AcquisitionChannelPatch,
+)
 
 router = Router(tags=["channels"])
 
@@ -57,15 +62,15 @@ def _channel(code: str) -> AcquisitionChannel:
     return channel
 
 
-@router.get("/channels", response={200: ChannelPage, **ERRORS})
+@router.get("/channels", response={200: AcquisitionChannelPage, **ERRORS})
 def channel_list(request: HttpRequest, paging: Query[PageParams]) -> dict[str, Any]:
     """Your acquisition channels in your order, archived ones included (``archived_at`` set),
     each with its number of customers. A customer's ``channel`` is one of these codes."""
     return paginate(channels_with_counts(), paging)
 
 
-@router.post("/channels", response={201: ChannelOut, **ERRORS_409})
-def channel_create_endpoint(request: HttpRequest, payload: ChannelCreateIn) -> Status[Any]:
+@router.post("/channels", response={201: AcquisitionChannelOut, **ERRORS_409})
+def channel_create_endpoint(request: HttpRequest, payload: AcquisitionChannelIn) -> Status[Any]:
     """Add a channel at the end of the list. A code already taken is a 409."""
     who = _principal(request)
     code = payload.code or channel_code_free(payload.name)
@@ -73,9 +78,9 @@ def channel_create_endpoint(request: HttpRequest, payload: ChannelCreateIn) -> S
     return Status(201, _channel(channel.code))
 
 
-@router.patch("/channels/{code}", response={200: ChannelOut, **ERRORS_409})
+@router.patch("/channels/{code}", response={200: AcquisitionChannelOut, **ERRORS_409})
 def channel_update_endpoint(
-    request: HttpRequest, code: ChannelPath, payload: ChannelPatch
+    request: HttpRequest, code: ChannelPath, payload: AcquisitionChannelPatch
 ) -> AcquisitionChannel:
     """Rename, move or archive/restore a channel; only the fields sent change."""
     who = _principal(request)
@@ -93,7 +98,7 @@ def channel_update_endpoint(
     return _channel(code)
 
 
-@router.post("/channels/{code}/archive", response={200: ChannelOut, **ERRORS_404})
+@router.post("/channels/{code}/archive", response={200: AcquisitionChannelOut, **ERRORS_404})
 def channel_archive_endpoint(request: HttpRequest, code: ChannelPath) -> AcquisitionChannel:
     """Stop offering a channel; customers who came through it keep it, and it stays listed."""
     who = _principal(request)
@@ -101,7 +106,7 @@ def channel_archive_endpoint(request: HttpRequest, code: ChannelPath) -> Acquisi
     return _channel(code)
 
 
-@router.post("/channels/{code}/restore", response={200: ChannelOut, **ERRORS_404})
+@router.post("/channels/{code}/restore", response={200: AcquisitionChannelOut, **ERRORS_404})
 def channel_restore_endpoint(request: HttpRequest, code: ChannelPath) -> AcquisitionChannel:
     """Offer an archived channel again."""
     who = _principal(request)

@@ -246,7 +246,7 @@ class ContactIn(ContactPatch):
 # --- acquisition channels (the founder's own list) -------------------------------------------
 
 
-class ChannelOut(Schema):
+class AcquisitionChannelOut(Schema):
     code: str
     name: str = Field(..., description="The founder's name; empty for a built-in channel.")
     label: str = Field(..., description="What pages show: the name, else the built-in label.")
@@ -261,11 +261,11 @@ class ChannelOut(Schema):
         return int(getattr(obj, "customer_count", 0) or 0)
 
 
-class ChannelPage(Page):
-    items: list[ChannelOut]
+class AcquisitionChannelPage(Page):
+    items: list[AcquisitionChannelOut]
 
 
-class ChannelCreateIn(InputSchema):
+class AcquisitionChannelIn(InputSchema):
     """A new channel. Without ``code`` one is made from the name (``"Trade fairs"`` →
     ``trade_fairs``); a code already taken is a 409."""
 
@@ -273,7 +273,7 @@ class ChannelCreateIn(InputSchema):
     code: str = Field(UNSET, pattern=f"^{CODE_PATTERN}$", description="1–20 of a-z, 0-9, _ and -.")
 
 
-class ChannelPatch(InputSchema):
+class AcquisitionChannelPatch(InputSchema):
     """Change only the fields sent: ``name`` renames (empty: a built-in channel's own label),
     ``position`` moves it (1 = first), ``archived`` archives (`true`) or restores (`false`)."""
 
