@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from django.db import transaction
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest
 from ninja import Query, Router
 from ninja.responses import Status
@@ -22,8 +20,9 @@ from tend.customers.channels import (
     channel_move,
     channel_rename,
     channel_restore,
+    channels_with_counts,
 )
-from tend.customers.models import AcquisitionChannel, Customer
+from tend.customers.models import AcquisitionChannel
 from tend.customers.schemas import (
     AcquisitionChannelIn,
     AcquisitionChannelOut,
@@ -39,20 +38,6 @@ ChannelPath = Annotated[str, PydanticField(pattern=f"^{CODE_PATTERN}$")]
 def _principal(request: HttpRequest) -> Principal:
     principal: Principal = request.auth  # type: ignore[attr-defined]
     return principal
-
-
-def channels_with_counts() -> Any:
-    """Every channel in the founder's order, with its number of customers (one query)."""
-    counts = (
-        Customer.objects.filter(channel=OuterRef("code"))
-        .order_by()
-        .values("channel")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return AcquisitionChannel.objects.annotate(
-        customer_count=Coalesce(Subquery(counts), 0)
-    ).order_by("position", "code")
 
 
 def _channel(code: str) -> AcquisitionChannel:

@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from tend.customers.channel_api import channels_with_counts
 from tend.customers.channels import (
     channel_archive,
     channel_code_free,
@@ -18,6 +17,7 @@ from tend.customers.channels import (
     channel_move,
     channel_rename,
     channel_restore,
+    channels_with_counts,
 )
 from tend.customers.forms import ChannelForm
 from tend.customers.models import AcquisitionChannel, Customer

@@ -16,7 +16,6 @@ from rich.console import Console
 from rich.table import Table
 
 from tend.accounts.models import User
-from tend.customers.channel_api import channels_with_counts
 from tend.customers.channels import (
     channel_archive,
     channel_code_free,
@@ -24,6 +23,7 @@ from tend.customers.channels import (
     channel_move,
     channel_rename,
     channel_restore,
+    channels_with_counts,
 )
 from tend.customers.models import AcquisitionChannel
 
