@@ -169,7 +169,11 @@ class BulkForm(forms.Form):
     def clean_ids(self) -> list[int]:
         raw = self.getlist("ids")
         try:
-            return sorted({int(v) for v in raw if v.strip()})
+            ids = sorted({int(v) for v in raw if v.strip()})
+            # Ids the database can hold; a huge number must not reach it (SQLite overflows).
+            if any(not 1 <= pk <= 2**63 - 1 for pk in ids):
+                raise ValueError
+            return ids
         except ValueError:
             raise forms.ValidationError(
                 _("The selection holds something that is not a customer.")

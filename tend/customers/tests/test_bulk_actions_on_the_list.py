@@ -235,3 +235,19 @@ def test_bulk_timeline_entries_read_in_the_readers_language(owner, book):
     customers_bulk_tag(customers=[shops[0]], add=["eu"], remove=["vip"], by=owner)
     entry = TimelineEntry.objects.filter(customer=shops[0], data__msg="tags_bulk").get()
     assert describe(entry) == "Tags added: eu; Tags removed: vip"
+
+
+@pytest.mark.parametrize("bad", ["x1", "99999999999999999999999", "-3", "1e9", "\x00"])
+def test_hostile_ids_are_a_422_not_a_500_and_change_nothing(owner_client, book, bad):
+    before = _state()
+    response = _post(owner_client, ids=[bad], action="add_tag", tag="x")
+    assert response.status_code == 422
+    assert 'id="bulk-errors"' in response.content.decode()
+    assert _state() == before
+
+
+def test_ids_of_nobody_change_nothing(owner_client, book):
+    before = _state()
+    response = _post(owner_client, ids=[987654], action="set_stage", stage="churned")
+    assert response.status_code == 302
+    assert _state() == before
