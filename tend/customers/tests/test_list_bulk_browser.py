@@ -87,6 +87,13 @@ def test_a_founder_tags_and_moves_selected_customers(live_server: Any, tmp_path:
             page.click("#export-links a:has-text('CSV')")
         assert download.value.suggested_filename.startswith("customers-")
 
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(f"{base}/customers/?sort=-mrr")
+        page.locator("input.bulk-row").nth(0).check()
+        page.select_option("#id_bulk-action", "add_tag")
+        page.screenshot(path=SCREENSHOTS / "customers-bulk-phone-en.png", full_page=False)
+        page.set_viewport_size({"width": 1280, "height": 900})
+
         page.goto(f"{base}/customers/")
         page.click("#language-menu")
         page.click("#language-form button[value=zh-hans]")
