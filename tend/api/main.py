@@ -10,8 +10,10 @@ from ninja.operation import Operation
 from tend.api import errors
 from tend.api.auth import API_AUTH, openapi_auth
 from tend.api.parsing import TendParser
+from tend.api.query import refuse_unknown_query_params
 from tend.billing.api import router as billing_router
 from tend.customers.api import router as customers_router
+from tend.customers.channel_api import router as channels_router
 from tend.metrics.api import router as metrics_router
 
 DESCRIPTION = """
@@ -37,6 +39,13 @@ This document itself needs a key or a login.
 
 Lists take `limit` (1–200, default 50) and `offset` (0–1,000,000,000, default 0) and answer
 `{"items": [...], "count": <total matching>, "limit": 50, "offset": 0}`.
+
+## Query parameters
+
+Each endpoint takes only the query parameters this document lists for it: any other is a 422
+naming it (code `unknown_parameter`), so a misspelt filter never returns every row as if no
+filter had been sent. `GET /customers` takes `q` (as in the web app's customers list) and its
+older name `search`; they mean the same, and sending both with different values is a 422.
 
 ## Values
 
@@ -83,7 +92,9 @@ api = TendAPI(
     parser=TendParser(),
 )
 errors.install(api)
+api.add_decorator(refuse_unknown_query_params, mode="view")
 api.add_router("", customers_router)
+api.add_router("", channels_router)
 api.add_router("", billing_router)
 api.add_router("", metrics_router)
 api.add_router("", "tend.goals.api.router")

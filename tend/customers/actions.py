@@ -7,7 +7,7 @@ founder would want to see later also land on the customer's timeline.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -462,3 +462,241 @@ def contact_delete(*, contact: Contact, by: User | None, label: str = "") -> Non
         by=by, label=label, action="contact.delete", obj=contact, changes={"name": contact.name}
     )
     contact.delete()
+
+
+# --- bulk actions (the customers list's selection) -----------------------------------------
+
+# The most customers one bulk action changes; the list says so and refuses a larger selection.
+BULK_LIMIT = 10_000
+# Ids per ``IN (...)`` list: well under SQLite's and PostgreSQL's parameter limits.
+_BULK_CHUNK = 500
+
+
+class BulkTooLarge(ValueError):
+    """A bulk action was asked to change more than ``BULK_LIMIT`` customers."""
+
+
+def _bulk_ids(customers: Any) -> list[int]:
+    """The ids of a queryset, a list of customers or a list of ids; refused past the limit."""
+    if hasattr(customers, "values_list"):
+        ids = list(
+            customers.order_by()
+            .select_related(None)
+            .prefetch_related(None)
+            .values_list("pk", flat=True)[: BULK_LIMIT + 1]
+        )
+    else:
+        ids = [c if isinstance(c, int) else c.pk for c in customers]
+    ids = sorted(set(ids))
+    if len(ids) > BULK_LIMIT:
+        raise BulkTooLarge(f"a bulk action changes at most {BULK_LIMIT} customers at once")
+    return ids
+
+
+def _chunks(ids: list[int]) -> Iterable[list[int]]:
+    for start in range(0, len(ids), _BULK_CHUNK):
+        yield ids[start : start + _BULK_CHUNK]
+
+
+def _bulk_record(
+    *,
+    ids: list[int],
+    by: User | None,
+    label: str,
+    action: str,
+    changes: dict[str, Any] | Callable[[int], dict[str, Any]],
+    kind: str,
+    data: dict[str, Any] | Callable[[int], dict[str, Any]],
+    body: str = "",
+    at: datetime | None = None,
+) -> None:
+    """One timeline entry and one audit row per changed customer, in bulk inserts.
+
+    ``changes`` and ``data`` are the same for every customer, or functions of its id."""
+    changes_of = changes if callable(changes) else (lambda _pk: changes)
+    data_of = data if callable(data) else (lambda _pk: data)
+    from tend.accounts.models import AuditEntry
+
+    now = timezone.now()
+    author = by if by is not None and by.pk else None
+    TimelineEntry.objects.bulk_create(
+        [
+            TimelineEntry(
+                customer_id=pk, kind=kind, author=author, body=body, data=data_of(pk), at=at or now
+            )
+            for pk in ids
+        ],
+        batch_size=_BULK_CHUNK,
+    )
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                at=now,
+                actor=author,
+                actor_label=label or (by.username if by is not None else "system"),
+                action=action,
+                object_type=Customer._meta.label_lower,
+                object_id=str(pk),
+                changes=changes_of(pk),
+            )
+            for pk in ids
+        ],
+        batch_size=_BULK_CHUNK,
+    )
+
+
+@transaction.atomic
+def customers_bulk_tag(
+    *,
+    customers: Any,
+    by: User | None,
+    add: Iterable[str] = (),
+    remove: Iterable[str] = (),
+    label: str = "",
+) -> list[int]:
+    """Add and/or remove tags on many customers; returns the ids of those that changed.
+
+    A customer that already has every added tag and none of the removed ones is left alone:
+    no timeline entry, no audit row.
+    """
+    ids = _bulk_ids(customers)
+    add_names = sorted({n.strip()[:50] for n in add if n and n.strip()})
+    remove_names = sorted({n.strip()[:50] for n in remove if n and n.strip()} - set(add_names))
+    if not ids or not (add_names or remove_names):
+        return []
+    through = Customer.tags.through
+    added: dict[int, list[str]] = {}
+    removed: dict[int, list[str]] = {}
+    if add_names:
+        Tag.objects.bulk_create([Tag(name=n) for n in add_names], ignore_conflicts=True)
+        tag_names = dict(Tag.objects.filter(name__in=add_names).values_list("pk", "name"))
+        for chunk in _chunks(ids):
+            have = set(
+                through.objects.filter(
+                    customer_id__in=chunk, tag_id__in=list(tag_names)
+                ).values_list("customer_id", "tag_id")
+            )
+            missing = [
+                through(customer_id=pk, tag_id=t)
+                for pk in chunk
+                for t in tag_names
+                if (pk, t) not in have
+            ]
+            through.objects.bulk_create(missing, ignore_conflicts=True)
+            for row in missing:
+                added.setdefault(row.customer_id, []).append(tag_names[row.tag_id])
+    if remove_names:
+        rows = through.objects.filter(tag__name__in=remove_names)
+        for chunk in _chunks(ids):
+            found = rows.filter(customer_id__in=chunk)
+            for pk, name in found.values_list("customer_id", "tag__name"):
+                removed.setdefault(pk, []).append(name)
+            found.delete()
+    done = sorted(set(added) | set(removed))
+    for chunk in _chunks(done):
+        Customer.objects.filter(pk__in=chunk).update(updated_at=timezone.now())
+
+    def change(pk: int) -> dict[str, Any]:
+        return {"added": sorted(added.get(pk, [])), "removed": sorted(removed.get(pk, []))}
+
+    _bulk_record(
+        ids=done,
+        by=by,
+        label=label,
+        action="customer.tags",
+        changes=change,
+        kind=TimelineKind.SYSTEM,
+        data=lambda pk: {"msg": "tags_bulk", **change(pk)},
+    )
+    return done
+
+
+@transaction.atomic
+def customers_bulk_set_owner(
+    *, customers: Any, owner: User | None, by: User | None, label: str = ""
+) -> list[int]:
+    """Give many customers one owner (``None`` unassigns them); returns the changed ids."""
+    ids = _bulk_ids(customers)
+    owner_id = owner.pk if owner is not None else None
+    olds: dict[int, int | None] = {}
+    for chunk in _chunks(ids):
+        qs = Customer.objects.filter(pk__in=chunk)
+        qs = qs.exclude(owner_id=owner_id) if owner_id else qs.exclude(owner__isnull=True)
+        before = dict(qs.values_list("pk", "owner_id"))
+        if before:
+            Customer.objects.filter(pk__in=list(before)).update(
+                owner_id=owner_id, updated_at=timezone.now()
+            )
+            olds.update(before)
+    done = sorted(olds)
+    name = ""
+    if owner is not None:
+        name = owner.get_full_name() or owner.username
+    _bulk_record(
+        ids=done,
+        by=by,
+        label=label,
+        action="customer.update",
+        changes=lambda pk: {"owner": [olds[pk], owner_id]},
+        kind=TimelineKind.SYSTEM,
+        data={"msg": "owner_set", "owner": name},
+    )
+    return done
+
+
+@transaction.atomic
+def customers_bulk_change_stage(
+    *,
+    customers: Any,
+    stage: str,
+    by: User | None,
+    reason: str = "",
+    at: datetime | None = None,
+    label: str = "",
+) -> list[int]:
+    """Move many customers to ``stage`` like ``customer_change_stage`` does one: each changed
+    customer gets a StageChange, a timeline entry and an audit row. Returns the changed ids."""
+    if stage not in Stage.values:
+        raise ValueError(f"stage must be one of {Stage.values}")
+    ids = _bulk_ids(customers)
+    at = at or timezone.now()
+    reason = reason.strip()[:200]
+    olds: dict[int, str] = {}
+    for chunk in _chunks(ids):
+        qs = Customer.objects.filter(pk__in=chunk).exclude(stage=stage)
+        found = dict(qs.values_list("pk", "stage"))
+        if not found:
+            continue
+        olds.update(found)
+        moved = Customer.objects.filter(pk__in=list(found))
+        moved.update(stage=stage, stage_changed_at=at, updated_at=timezone.now())
+        if stage == Stage.CHURNED:
+            moved.filter(churned_at__isnull=True).update(churned_at=at)
+        else:
+            moved.filter(pk__in=[pk for pk, old in found.items() if old == Stage.CHURNED]).update(
+                churned_at=None
+            )
+    done = sorted(olds)
+    author = by if by is not None and by.pk else None
+    StageChange.objects.bulk_create(
+        [
+            StageChange(
+                customer_id=pk, from_stage=olds[pk], to_stage=stage, by=author, at=at, reason=reason
+            )
+            for pk in done
+        ],
+        batch_size=_BULK_CHUNK,
+    )
+    # The timeline and audit rows name each customer's own previous stage.
+    _bulk_record(
+        ids=done,
+        by=by,
+        label=label,
+        action="customer.stage",
+        changes=lambda pk: {"stage": [olds[pk], stage]},
+        kind=TimelineKind.STAGE,
+        data=lambda pk: {"msg": "stage_changed", "from": olds[pk], "to": stage},
+        body=reason,
+        at=at,
+    )
+    return done

@@ -30,6 +30,7 @@ from tend.customers.actions import (
     customer_set_tags,
     customer_update,
 )
+from tend.customers.channels import channel_code_problem
 from tend.customers.models import Contact, Customer, CustomerQuerySet
 from tend.customers.schemas import (
     ContactIn,
@@ -77,7 +78,7 @@ def _contact(pk: int) -> Contact:
 
 def customers_filtered(filters: CustomerFilters) -> CustomerQuerySet:
     """Customers matching the list filters, in the requested order with the id as tiebreak."""
-    qs = _customers().search(filters.search)
+    qs = _customers().search(filters.text)
     if filters.stage:
         qs = qs.filter(stage=filters.stage)
     if filters.plan:
@@ -111,6 +112,10 @@ def _references(data: dict[str, Any]) -> dict[str, Any]:
         data["owner"] = User.objects.filter(username=username, is_active=True).first()
         if data["owner"] is None:
             raise FieldError("owner", f"No active user with username {username!r}.", code=UNKNOWN)
+    if data.get("channel"):
+        problem = channel_code_problem(data["channel"])
+        if problem is not None:
+            raise FieldError("channel", problem, code=UNKNOWN)
     referrer = data.get("referred_by_id")
     if referrer is not None and not Customer.objects.filter(pk=referrer).exists():
         raise FieldError("referred_by_id", f"No customer with id {referrer}.", code=UNKNOWN)
@@ -122,6 +127,11 @@ def customer_list(
     request: HttpRequest, filters: Query[CustomerFilters], paging: Query[PageParams]
 ) -> dict[str, Any]:
     """List customers, filtered and sorted, one page at a time."""
+    if filters.q and filters.search and filters.q.strip() != filters.search.strip():
+        # Each is valid alone; together they disagree (code "range", like start after end).
+        raise FieldError(
+            "q", "Send q or search (the same filter), not both with different values.", code="range"
+        )
     return paginate(customers_filtered(filters), paging)
 
 

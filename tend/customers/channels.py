@@ -9,10 +9,14 @@ API, the dashboard and goals — reads it through the functions here.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from tend.accounts.actions import audit_record
 from tend.accounts.models import User
@@ -90,3 +94,106 @@ def channel_archive(*, channel: AcquisitionChannel, by: User | None, label: str 
         channel.archived_at = timezone.now()
         channel.save(update_fields=["archived_at"])
         audit_record(by=by, label=label, action="channel.archive", obj=channel, changes={})
+
+
+# What a channel code may look like (``AcquisitionChannel.code`` is a 20-character slug).
+CODE_PATTERN = r"[-a-zA-Z0-9_]{1,20}"
+
+
+def channel_code_problem(code: str) -> str | None:
+    """Why ``code`` is not one of the founder's channels (listing those offered), or None."""
+    if not code or code in channel_labels():
+        return None
+    allowed = ", ".join(c for c, _label in channel_choices())
+    return _("“%(value)s” is not one of your acquisition channels (%(allowed)s).") % {
+        "value": code,
+        "allowed": allowed,
+    }
+
+
+def channels_with_counts() -> Any:
+    """Every channel in the founder's order, with its number of customers (one query)."""
+    from tend.customers.models import Customer
+
+    counts = (
+        Customer.objects.filter(channel=OuterRef("code"))
+        .order_by()
+        .values("channel")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return AcquisitionChannel.objects.annotate(
+        customer_count=Coalesce(Subquery(counts), 0)
+    ).order_by("position", "code")
+
+
+@transaction.atomic
+def channel_rename(
+    *, channel: AcquisitionChannel, name: str, by: User | None, label: str = ""
+) -> AcquisitionChannel:
+    """Give a channel the founder's own name (empty: a built-in channel's translated name)."""
+    name = name.strip()
+    if name != channel.name:
+        old = channel.name
+        channel.name = name
+        channel.full_clean()
+        channel.save(update_fields=["name"])
+        audit_record(
+            by=by, label=label, action="channel.rename", obj=channel, changes={"name": (old, name)}
+        )
+    return channel
+
+
+@transaction.atomic
+def channel_move(
+    *, channel: AcquisitionChannel, to: int, by: User | None, label: str = ""
+) -> AcquisitionChannel:
+    """Put a channel at place ``to`` (0 = first) of the list; the others keep their order.
+
+    Positions are renumbered 1, 2, 3, … so the order never depends on ties."""
+    rows = list(AcquisitionChannel.objects.select_for_update().order_by("position", "code"))
+    order = [c for c in rows if c.pk != channel.pk]
+    to = max(0, min(to, len(order)))
+    order.insert(to, channel)
+    old = channel.position
+    changed = []
+    for i, c in enumerate(order, start=1):
+        if c.position != i:
+            c.position = i
+            changed.append(c)
+    if changed:
+        AcquisitionChannel.objects.bulk_update(changed, ["position"])
+        channel.position = to + 1
+        audit_record(
+            by=by,
+            label=label,
+            action="channel.move",
+            obj=channel,
+            changes={"position": (old, channel.position)},
+        )
+    return channel
+
+
+@transaction.atomic
+def channel_restore(*, channel: AcquisitionChannel, by: User | None, label: str = "") -> None:
+    """Offer an archived channel again."""
+    if channel.archived_at is not None:
+        channel.archived_at = None
+        channel.save(update_fields=["archived_at"])
+        audit_record(by=by, label=label, action="channel.restore", obj=channel, changes={})
+
+
+def channel_code_free(name: str) -> str:
+    """A code not taken yet for a new channel named ``name``: its slug (``trade_fairs``), with
+    ``_2``, ``_3``… when taken; ``channel_N`` for a name with no latin letters (“展会”)."""
+    base = channel_code_for(name) or "channel"
+    taken = set(
+        AcquisitionChannel.objects.filter(code__startswith=base[:17]).values_list("code", flat=True)
+    )
+    if base not in taken and base != "channel":
+        return base
+    for n in range(2, 10_000):
+        candidate = f"{base[: 20 - len(str(n)) - 1]}_{n}"
+        if candidate not in taken:
+            return candidate
+    raise ValueError("no free channel code")  # pragma: no cover - 10,000 channels

@@ -31,7 +31,8 @@ from tend.api.schemas import (
     UtcDatetime,
     money,
 )
-from tend.customers.models import Channel, Customer, Kind, Stage, TimelineEntry
+from tend.customers.channels import CODE_PATTERN
+from tend.customers.models import Customer, Kind, Stage, TimelineEntry
 
 CustomerSort = Literal[
     "name",
@@ -106,9 +107,13 @@ class CustomerPage(Page):
 
 
 class CustomerFilters(Schema):
-    search: str = Field(
-        "", max_length=200, description="Part of the name or email, or the whole external id."
+    q: str = Field(
+        "",
+        max_length=200,
+        description="Part of the name or email, or the whole external id (as the web list's "
+        "`?q=`). `search` is the same filter under its older name.",
     )
+    search: str = Field("", max_length=200, description="The same as `q` (its older name).")
     stage: Stage | None = None
     plan: str | None = Field(None, max_length=60, description="Plan code.")
     owner: str | None = Field(
@@ -119,10 +124,23 @@ class CustomerFilters(Schema):
     external_id: str | None = Field(None, max_length=120)
     sort: CustomerSort = Field("name", description="Column; a leading `-` sorts descending.")
 
+    @property
+    def text(self) -> str:
+        """The search text, from ``q`` or ``search``."""
+        return self.q or self.search
+
 
 # The largest count a PositiveIntegerField holds on every database.
 MAX_SIZE = 2_147_483_647
-ChannelIn = Literal["", *Channel.values]  # type: ignore[valid-type]
+# A channel code, or "" for none; checked against the founder's list by the endpoint.
+ChannelIn = Annotated[
+    str,
+    Field(
+        pattern=f"^({CODE_PATTERN})?$",
+        description="One of your acquisition channels (see GET /api/v1/channels), or empty. "
+        "Another code is a 422 with code `unknown` listing the allowed ones.",
+    ),
+]
 
 
 class CustomerPatch(InputSchema):
@@ -223,3 +241,42 @@ class ContactPatch(InputSchema):
 
 class ContactIn(ContactPatch):
     name: str = Field(..., min_length=1, max_length=200)
+
+
+# --- acquisition channels (the founder's own list) -------------------------------------------
+
+
+class AcquisitionChannelOut(Schema):
+    code: str
+    name: str = Field(..., description="The founder's name; empty for a built-in channel.")
+    label: str = Field(..., description="What pages show: the name, else the built-in label.")
+    position: int = Field(..., description="Place in the list, 1 first.")
+    archived_at: UtcDatetime | None = Field(
+        ..., description="Set when archived: not offered for new choices, still shown."
+    )
+    customers: int = Field(..., description="Customers who came through this channel.")
+
+    @staticmethod
+    def resolve_customers(obj: Any) -> int:
+        return int(getattr(obj, "customer_count", 0) or 0)
+
+
+class AcquisitionChannelPage(Page):
+    items: list[AcquisitionChannelOut]
+
+
+class AcquisitionChannelIn(InputSchema):
+    """A new channel. Without ``code`` one is made from the name (``"Trade fairs"`` →
+    ``trade_fairs``); a code already taken is a 409."""
+
+    name: str = Field(..., min_length=1, max_length=80)
+    code: str = Field(UNSET, pattern=f"^{CODE_PATTERN}$", description="1–20 of a-z, 0-9, _ and -.")
+
+
+class AcquisitionChannelPatch(InputSchema):
+    """Change only the fields sent: ``name`` renames (empty: a built-in channel's own label),
+    ``position`` moves it (1 = first), ``archived`` archives (`true`) or restores (`false`)."""
+
+    name: str = Field(UNSET, max_length=80)
+    position: Annotated[StrictInt, Field(ge=1, le=10_000)] = Field(UNSET)
+    archived: StrictBool = Field(UNSET)

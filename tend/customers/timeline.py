@@ -162,4 +162,15 @@ def describe(entry: TimelineEntry) -> str:
         return _("Contact added: %(name)s") % {"name": data.get("name", "")}
     if msg == "tags_changed":
         return _("Tags set to: %(tags)s") % {"tags": ", ".join(data.get("tags", [])) or "—"}
+    if msg == "tags_bulk":
+        parts = []
+        if data.get("added"):
+            parts.append(_("Tags added: %(tags)s") % {"tags": ", ".join(data["added"])})
+        if data.get("removed"):
+            parts.append(_("Tags removed: %(tags)s") % {"tags": ", ".join(data["removed"])})
+        return "; ".join(parts) or _("Tags unchanged")
+    if msg == "owner_set":
+        if data.get("owner"):
+            return _("Owner set to %(owner)s") % {"owner": data["owner"]}
+        return _("Owner removed")
     return entry.title or entry.body

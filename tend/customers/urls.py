@@ -1,10 +1,19 @@
 from django.urls import path
 
-from tend.customers import views
+from tend.customers import channel_views, list_views, views
 
 app_name = "customers"
 urlpatterns = [
     path("", views.customer_list, name="list"),
+    path("bulk/", list_views.customer_bulk, name="bulk"),
+    path("export.csv", list_views.customer_export_csv, name="export_csv"),
+    path("export.xlsx", list_views.customer_export_xlsx, name="export_xlsx"),
+    path("channels/", channel_views.channel_list, name="channels"),
+    path("channels/add/", channel_views.channel_add, name="channel_add"),
+    path("channels/<int:pk>/rename/", channel_views.channel_rename_view, name="channel_rename"),
+    path("channels/<int:pk>/move/", channel_views.channel_move_view, name="channel_move"),
+    path("channels/<int:pk>/archive/", channel_views.channel_archive_view, name="channel_archive"),
+    path("channels/<int:pk>/restore/", channel_views.channel_restore_view, name="channel_restore"),
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/timeline/", views.customer_timeline, name="timeline"),
     path("<int:pk>/notes/", views.customer_note_add, name="note_add"),

@@ -17,8 +17,13 @@ from django_htmx.middleware import HtmxDetails
 from tend.accounts.models import User
 from tend.billing.models import Plan, Subscription
 from tend.customers import queries
-from tend.customers.actions import customer_add_note, customer_change_stage, customer_set_tags
-from tend.customers.forms import CustomerFilterForm, NoteForm, StageForm, TagsForm
+from tend.customers.actions import (
+    BULK_LIMIT,
+    customer_add_note,
+    customer_change_stage,
+    customer_set_tags,
+)
+from tend.customers.forms import BulkForm, CustomerFilterForm, NoteForm, StageForm, TagsForm
 from tend.customers.models import Customer, Stage, Tag, TimelineEntry
 from tend.customers.timeline import describe, detail
 from tend.lib.access import can_write, write_view
@@ -37,6 +42,14 @@ MOVEMENTS_SHOWN = 12
 @require_GET
 def customer_list(request: HtmxHttpRequest) -> HttpResponse:
     """All customers: search, filter, sort and page; htmx asks for the table alone."""
+    context = list_context(request, request.GET)
+    if request.htmx and request.htmx.target == "customer-table":
+        return render(request, "customers/_table.html", context)
+    return render(request, "customers/list.html", context)
+
+
+def list_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]], list[str]]:
+    """Plans, active owners and tags for the list's filters (three small queries)."""
     plans = list(Plan.objects.order_by("name").values_list("id", "name"))
     owners = [
         (pk, f"{first} {last}".strip() or username)
@@ -45,14 +58,24 @@ def customer_list(request: HtmxHttpRequest) -> HttpResponse:
         .values_list("id", "first_name", "last_name", "username")
     ]
     tags = list(Tag.objects.order_by("name").values_list("name", flat=True))
-    form = CustomerFilterForm(request.GET, plans=plans, owners=owners, tags=tags)
+    return plans, owners, tags
+
+
+def list_context(
+    request: HttpRequest, params: Any, *, bulk_form: BulkForm | None = None
+) -> dict[str, Any]:
+    """Everything the customers list renders for the filters in ``params`` (a QueryDict)."""
+    plans, owners, tags = list_choices()
+    form = CustomerFilterForm(params, plans=plans, owners=owners, tags=tags)
     filters = form.filters()
     paginator = queries.DeferredJoinPaginator(
         queries.customer_list(filters), settings.TEND_PAGE_SIZE
     )
-    page = paginator.get_page(request.GET.get("page"))
+    page = paginator.get_page(params.get("page"))
     sort_key = f"-{filters.sort}" if filters.descending else filters.sort
-    context = {
+    query = params.copy()
+    query.pop("page", None)
+    return {
         "form": form,
         "select_fields": [form[name] for name in ("stage", "plan", "owner", "tag")],
         "filters": filters,
@@ -61,10 +84,17 @@ def customer_list(request: HtmxHttpRequest) -> HttpResponse:
         "sort_key": sort_key,
         "columns": _sort_columns(filters),
         "currency": settings.TEND_CURRENCY,
+        "can_write": can_write(request.user),
+        "bulk_form": bulk_form or BulkForm(owners=owners),
+        "bulk_selected": set(
+            (bulk_form.cleaned_data.get("ids") or [])
+            if bulk_form is not None and hasattr(bulk_form, "cleaned_data")
+            else []
+        ),
+        "bulk_limit": BULK_LIMIT,
+        "list_query": query.urlencode(),
+        "page_query": params.urlencode(),
     }
-    if request.htmx and request.htmx.target == "customer-table":
-        return render(request, "customers/_table.html", context)
-    return render(request, "customers/list.html", context)
 
 
 def _sort_columns(filters: queries.ListFilters) -> dict[str, dict[str, Any]]:

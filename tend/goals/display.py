@@ -48,9 +48,9 @@ def scope_parts(
     filters: dict[str, list[str]], plans: dict[str, str] | None = None
 ) -> list[tuple[str, str]]:
     """The customer filters of a goal as (label, values) pairs in the active language."""
-    from tend.customers.models import Channel
+    from tend.customers.channels import channel_labels
 
-    channels = dict(Channel.choices)
+    channels = channel_labels() if filters.get("channel") else {}
     parts: list[tuple[str, str]] = []
     if filters.get("plan"):
         names = plans if plans is not None else plan_names()

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from tend.customers.models import Channel
+from tend.customers.channels import channel_choices, channel_labels
 from tend.goals.models import (
     FILTER_KEYS,
     Comparator,
@@ -73,7 +73,14 @@ class GoalForm(forms.Form):
             (Comparator.AT_LEAST.value, _("at least (≥)")),
         ]
         self._choice("plan").choices = [("", _("All plans")), *((str(i), n) for i, n in plans)]
-        self._choice("channel").choices = [("", _("All channels")), *Channel.choices]
+        channels = channel_choices()
+        # A goal on a channel archived since still shows (and keeps) that channel.
+        current = (initial or {}).get("channel") or (data.get("channel") if data else None)
+        if current and current not in dict(channels):
+            label = channel_labels().get(str(current))
+            if label is not None:
+                channels.append((str(current), label))
+        self._choice("channel").choices = [("", _("All channels")), *channels]
         self._choice("tag").choices = [("", _("All tags")), *((t, t) for t in tags)]
         for field in self.fields.values():
             select = isinstance(field.widget, forms.Select)

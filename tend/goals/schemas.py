@@ -25,7 +25,7 @@ from tend.api.schemas import (
     TagName,
     UtcDatetime,
 )
-from tend.customers.models import Channel
+from tend.customers.channels import CODE_PATTERN
 from tend.goals.models import Goal, country_error, goal_metrics, target_error
 
 ComparatorIn = Literal["lte", "gte"]
@@ -195,7 +195,11 @@ class GoalFiltersIn(InputSchema):
     code `unknown`."""
 
     plan: list[PlanRef] = Field([], description="Plan ids.")
-    channel: list[Literal[*Channel.values]] = []  # type: ignore[valid-type]
+    channel: list[Annotated[str, PydanticField(pattern=f"^{CODE_PATTERN}$")]] = Field(
+        [],
+        description="Acquisition channel codes: one of your channels, see GET /api/v1/channels "
+        "(another code is a 422 with code `unknown`).",
+    )
     country: list[CountryCode] = Field(
         [], description="ISO 3166-1 alpha-2 codes, in capitals (`DE`, not `de` or `Ge`)."
     )

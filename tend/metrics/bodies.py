@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from tend.api.schemas import money
 from tend.billing.models import Plan
-from tend.customers.models import Channel
+from tend.customers.channels import channel_labels
 from tend.lib.money import CENT
 from tend.metrics.channels import by_channel, cac_by_channel_month
 from tend.metrics.cohorts import cohorts, survival
@@ -237,7 +237,7 @@ def summary_body(filters: Filters, *, today: date | None = None) -> dict[str, An
 
 
 def channels_body(filters: Filters, *, today: date | None = None) -> dict[str, Any]:
-    labels = dict(Channel.choices)
+    labels = channel_labels()
     items = []
     for row in by_channel(filters, today=today):
         item = {k: _money_or_value(v) for k, v in asdict(row).items()}
@@ -247,7 +247,7 @@ def channels_body(filters: Filters, *, today: date | None = None) -> dict[str, A
 
 
 def cac_body(filters: Filters, *, today: date | None = None) -> dict[str, Any]:
-    labels = dict(Channel.choices)
+    labels = channel_labels()
     items = [
         {
             "channel": row.channel,
@@ -287,7 +287,7 @@ def survival_body(
 ) -> dict[str, Any]:
     curves = survival(filters, by=by, now=now)
     plans = {str(p.pk): p for p in Plan.objects.filter(pk__in=[k for k in curves if k.isdigit()])}
-    channels = dict(Channel.choices)
+    channels = channel_labels()
     groups = []
     for key, curve in curves.items():
         if by == "all":

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from tend.customers.channels import channel_labels
+from tend.customers.channels import channel_choices, channel_labels
 from tend.metrics import formulas
 from tend.metrics.filters import Filters
 from tend.metrics.kpis import PeriodKpis, empty_months, fill_period, gross_margin, on_demand
@@ -48,7 +48,10 @@ def by_channel(filters: Filters, *, today: date | None = None) -> list[ChannelRo
     the matching customer-month rows added up per channel and month.
     """
     # The founder's channels (archived ones too: old customers came through them).
-    chosen = filters.channels or tuple(channel_labels())
+    # Every channel of the founder's list in their order (archived ones too: their customers
+    # still count), then built-in codes a flushed or restored database may lack.
+    ordered = [code for code, _label in channel_choices(include_archived=True)]
+    chosen = filters.channels or tuple(dict.fromkeys([*ordered, *channel_labels()]))
     first, last = filters.months(today=today)
     last = min(last, month_of(today or timezone.now()))
     if last < first:

@@ -250,7 +250,8 @@ def filter_labels(filters: Filters, choices: dict[str, Any]) -> list[str]:
         out.append(_("Plan: %(v)s") % {"v": ", ".join(plans.get(p, str(p)) for p in filters.plans)})
     if filters.channels:
         out.append(
-            _("Channel: %(v)s") % {"v": ", ".join(str(channels[c]) for c in filters.channels)}
+            _("Channel: %(v)s")
+            % {"v": ", ".join(str(channels.get(c, c)) for c in filters.channels)}
         )
     if filters.countries:
         out.append(_("Country: %(v)s") % {"v": ", ".join(filters.countries)})

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tend.billing.models import Plan
-from tend.customers.models import Channel
+from tend.customers.channels import channel_labels
 from tend.lib.spreadsheet import csv_writer, xlsx_cell, xlsx_workbook
 from tend.metrics.channels import by_channel
 from tend.metrics.cohorts import cohorts, survival
@@ -227,7 +227,7 @@ def channel_columns() -> list[Column]:
 
 
 def channel_records(filters: Filters, today: date | None = None) -> list[dict[str, Any]]:
-    labels = dict(Channel.choices)
+    labels = channel_labels()
     return [
         {**row.__dict__, "label": str(labels.get(row.channel, row.channel))}
         for row in by_channel(filters, today=today)
@@ -254,7 +254,7 @@ def survival_groups(filters: Filters, *, by: str) -> list[tuple[str, str, dict[s
         ids = [int(k) for k in curves if k.isdigit()]
         rows = Plan.objects.filter(pk__in=ids).values_list("pk", "code", "name")
         plans = {str(pk): (code, name) for pk, code, name in rows}
-    channels = dict(Channel.choices)
+    channels = channel_labels()
     out = []
     for key, curve in curves.items():
         group = key or by

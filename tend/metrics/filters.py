@@ -136,7 +136,12 @@ class Filters:
         known = set(channel_labels())
         for channel in channels:
             if channel not in known:
-                raise FilterError("channel", _("unknown channel “%(value)s”") % {"value": channel})
+                raise FilterError(
+                    "channel",
+                    _("unknown channel “%(value)s”; your channels: %(allowed)s")
+                    % {"value": channel, "allowed": ", ".join(sorted(known))},
+                    code="unknown",
+                )
         tags = many("tag")
         if tags:
             found = set(Tag.objects.filter(name__in=tags).values_list("name", flat=True))

@@ -15,7 +15,7 @@ from ninja import Field, Schema
 from pydantic import Field as PydanticField
 
 from tend.api.schemas import InputSchema, Money, StrictBool, UtcDatetime
-from tend.customers.models import Channel
+from tend.customers.channels import CODE_PATTERN
 
 Period = Literal["month", "quarter", "year"]
 Compare = Literal["complete", "to_date"]
@@ -31,7 +31,7 @@ def _listed(item: str) -> str:
 # Months from 1900 to 2199: the range every period of a metric can be computed in.
 MONTH_PATTERN = r"^(19|2[01])[0-9]{2}-(0[1-9]|1[0-2])$"
 PLAN_ITEMS = _listed("[-a-zA-Z0-9_]{1,60}")
-CHANNEL_ITEMS = _listed(f"({'|'.join(Channel.values)})")
+CHANNEL_ITEMS = _listed(CODE_PATTERN)
 COUNTRY_ITEMS = _listed("[A-Za-z]{2}")
 TAG_ITEMS = _listed("[^,]{1,50}")
 
@@ -59,7 +59,9 @@ class MetricFilters(Schema):
         [], description="Customers on this plan (code, or id)."
     )
     channel: list[Annotated[str, PydanticField(pattern=CHANNEL_ITEMS)]] = Field(
-        [], description=f"Acquisition channel: {', '.join(Channel.values)}."
+        [],
+        description="Acquisition channel code: one of your channels, see GET /api/v1/channels "
+        "(another code is a 422 with code `unknown`).",
     )
     country: list[Annotated[str, PydanticField(pattern=COUNTRY_ITEMS)]] = Field(
         [], description="ISO 3166-1 alpha-2 country code."

@@ -7,6 +7,7 @@ import pytest
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tend.customers.models import AcquisitionChannel, Customer
 from tend.factories import make_customer
 from tend.ingest.imports.models import Import, ImportStatus
 
@@ -15,6 +16,19 @@ PUBLIC = {"login", "set_language", "healthz"}
 SELF_SERVICE = {"/settings/password/", "/settings/language/"}
 # Owners only: a member and a viewer get 403 on GET and POST alike.
 OWNER_ONLY_PREFIXES = ("/settings/users/", "/settings/api-keys/", "/settings/business/")
+# What a viewer's POST carries: enough for every form to act if the role check let it through
+# (notes, stage, tags, bulk actions on the list, channel names and moves).
+HOSTILE_POST = {
+    "body": "x",
+    "kind": "note",
+    "stage": "churned",
+    "tags": "hacked",
+    "name": "Hacked",
+    "direction": "up",
+    "bulk-action": "set_stage",
+    "bulk-stage": "churned",
+    "bulk-all_matching": "on",
+}
 # REST API (401 JSON, tend/api/tests), tracking API (write keys, tend/ingest/tracking/tests),
 # billing webhooks (signatures, tend/ingest/webhooks/tests).
 MACHINE_PREFIXES = ("api/", "v1/", "webhooks/")
@@ -44,25 +58,44 @@ def _page_urls(pk: int) -> list[str]:
 
 
 def _snapshot() -> dict[str, int]:
-    return {
-        m._meta.label: m.objects.count()
-        for m in apps.get_models()
-        if m._meta.app_label in {"accounts", "customers", "billing", "activity", "imports", "goals"}
-    } | {
-        # Resume and cancel change an import's state, not how many there are.
-        f"import {i.pk}": hash(
-            (
-                i.status,
-                i.attempt,
-                i.cancel_requested,
-                i.rows_read,
-                str(i.mapping),
-                str(i.value_map),
-                str(i.options),
+    return (
+        {
+            m._meta.label: m.objects.count()
+            for m in apps.get_models()
+            if m._meta.app_label
+            in {"accounts", "customers", "billing", "activity", "imports", "goals"}
+        }
+        | {
+            # Bulk actions and channel edits change rows, not how many there are.
+            "customers": hash(
+                tuple(
+                    Customer.objects.order_by("pk").values_list("pk", "stage", "owner_id", "name")
+                )
+            ),
+            "channels": hash(
+                tuple(
+                    AcquisitionChannel.objects.order_by("pk").values_list(
+                        "code", "name", "position", "archived_at"
+                    )
+                )
+            ),
+        }
+        | {
+            # Resume and cancel change an import's state, not how many there are.
+            f"import {i.pk}": hash(
+                (
+                    i.status,
+                    i.attempt,
+                    i.cancel_requested,
+                    i.rows_read,
+                    str(i.mapping),
+                    str(i.value_map),
+                    str(i.options),
+                )
             )
-        )
-        for i in Import.objects.all()
-    }
+            for i in Import.objects.all()
+        }
+    )
 
 
 @pytest.mark.django_db
@@ -89,13 +122,16 @@ def test_a_viewer_gets_403_on_every_post_and_nothing_changes(viewer_client, owne
         created_by=owner,
         rows_read=10,
     )
+    # A channel with the same id, so /customers/channels/<id>/… find one.
+    if not AcquisitionChannel.objects.filter(pk=customer.pk).exists():
+        AcquisitionChannel.objects.create(pk=customer.pk, code="fairs", name="Fairs", position=50)
     before = _snapshot()
-    for url in _page_urls(customer.pk):
+    urls = _page_urls(customer.pk)
+    assert {"/customers/bulk/", f"/customers/channels/{customer.pk}/archive/"} <= set(urls)
+    for url in urls:
         if url.rstrip("/").endswith("logout") or url in SELF_SERVICE:
             continue
-        response = viewer_client.post(
-            url, {"body": "x", "kind": "note", "stage": "churned", "tags": "hacked"}
-        )
+        response = viewer_client.post(url, HOSTILE_POST | {"bulk-ids": str(customer.pk)})
         assert response.status_code in {403, 405}, (url, response.status_code)
     assert _snapshot() == before
 

@@ -79,8 +79,9 @@ def test_a_goal_is_created_read_changed_and_archived_with_a_read_write_key(rw: C
         ({"metric": "logo_churn", "target": "2", "comparator": "<"}, "comparator"),
         ({"metric": "logo_churn", "target": "2", "period": "week"}, "period"),
         (
+            # Well-formed but not one of the founder's channels: refused by the data.
             {"metric": "logo_churn", "target": "2", "filters": {"channel": ["tv"]}},
-            "filters.channel.0",
+            "filters",
         ),
         ({"metric": "logo_churn", "target": "2", "colour": "red"}, "colour"),
     ],

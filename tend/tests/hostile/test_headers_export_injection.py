@@ -1,7 +1,8 @@
 """Formula injection: a name that arrived from outside (a Stripe export) never becomes a live
 formula in a file Tend writes. CSV cells that a spreadsheet would run get a leading ``'``;
 XLSX text cells are strings, never formulas. Every CSV/XLSX surface is walked: the metrics
-downloads, ``tend metrics --format csv``, and the rejected-rows CSV of imports (web and CLI).
+downloads, ``tend metrics --format csv``, the rejected-rows CSV of imports (web and CLI), and
+the customers list's CSV/XLSX export.
 """
 
 from __future__ import annotations
@@ -203,6 +204,22 @@ def test_the_rejected_rows_csv_of_the_command_line_quotes_the_hostile_cell(
     assert rows[1][:3] == ["c1", "'" + EVIL, "not-an-email"]
     assert_csv_is_inert(rows)
     assert Import.objects.count() == 1
+
+
+def test_the_customers_list_export_is_inert(hostile_book: None, owner_client: Client) -> None:
+    from tend.customers.actions import customer_set_tags
+    from tend.customers.models import Customer
+
+    for customer in Customer.objects.all()[:3]:
+        customer_set_tags(customer=customer, tags=["@team", "=1+1"], by=None)
+    response = owner_client.get("/customers/export.csv", {"sort": "-mrr"})
+    assert response.status_code == 200
+    rows = read_csv(b"".join(response.streaming_content).decode("utf-8"))
+    assert "'=1+0" in [row[2] for row in rows]  # the customer named "=1+0", quoted
+    assert_csv_is_inert(rows)
+    response = owner_client.get("/customers/export.xlsx", {"sort": "-mrr"})
+    values = assert_xlsx_is_inert(b"".join(response.streaming_content))
+    assert "=1+0" in [row[2] for row in values]  # shown as written, stored as text
 
 
 # --- one place ------------------------------------------------------------------------------

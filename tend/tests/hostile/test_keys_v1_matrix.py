@@ -1,5 +1,6 @@
 """Every key kind × every role × active or deactivated user, on every tracking endpoint
-(``/v1/identify|track|page|screen|group|alias|batch|import``) and the REST API, over real HTTP.
+(``/v1/identify|track|page|screen|group|alias|batch|import``) and the REST API (customers,
+contacts, notes, acquisition channels), over real HTTP.
 
 A key acts with its user's rights *now*: a revoked key or a deactivated user's key is a 401
 everywhere; a viewer's key (even one made while the user could write) never changes data: 403
@@ -21,7 +22,7 @@ from tend.accounts.actions import apikey_create, apikey_revoke, user_create
 from tend.accounts.models import AuditEntry, Role, User
 from tend.activity.models import Event
 from tend.billing.models import Plan
-from tend.customers.models import Contact, Customer
+from tend.customers.models import AcquisitionChannel, Contact, Customer
 from tend.factories import make_contact, make_customer, make_plan
 from tend.ingest.tracking.models import Identity, PendingEvent
 
@@ -179,6 +180,32 @@ def test_a_key_does_on_every_surface_only_what_its_user_may_do_now(
         else:
             assert statuses == [write] * len(calls), [r.text for r in calls]
             assert snapshot() == before
+
+        # The founder's acquisition channels: listed by any key that reads, changed only by
+        # a key whose user may write.
+        AcquisitionChannel.objects.get_or_create(code="fairs", defaults={"position": 90})
+        assert api.get("/channels").status_code == read
+        channels_before = sorted(
+            AcquisitionChannel.objects.values_list("code", "name", "position", "archived_at")
+        )
+        channel_calls = [
+            api.post("/channels", json={"name": f"Made by {kind} {role}"}),
+            api.patch("/channels/fairs", json={"name": "Renamed", "position": 1}),
+            api.post("/channels/fairs/archive"),
+        ]
+        channel_statuses = [r.status_code for r in channel_calls]
+        if write == 200:
+            assert channel_statuses == [201, 200, 200], [r.text for r in channel_calls]
+        else:
+            assert channel_statuses == [write] * 3, [r.text for r in channel_calls]
+            assert (
+                sorted(
+                    AcquisitionChannel.objects.values_list(
+                        "code", "name", "position", "archived_at"
+                    )
+                )
+                == channels_before
+            )
 
 
 @pytest.mark.parametrize("kind", ["write", "read_write"])
