@@ -5,9 +5,27 @@ from tend.customers import views
 app_name = "customers"
 urlpatterns = [
     path("", views.customer_list, name="list"),
+    path("new/", views.customer_create_view, name="create"),
+    path("search/", views.customer_search, name="search"),
     path("<int:pk>/", views.customer_detail, name="detail"),
+    path("<int:pk>/edit/", views.customer_edit_view, name="edit"),
+    path("<int:pk>/delete/", views.customer_delete_view, name="delete"),
     path("<int:pk>/timeline/", views.customer_timeline, name="timeline"),
     path("<int:pk>/notes/", views.customer_note_add, name="note_add"),
     path("<int:pk>/stage/", views.customer_stage_change, name="stage_change"),
     path("<int:pk>/tags/", views.customer_tags_set, name="tags_set"),
+    path("<int:pk>/contacts/new/", views.contact_create_view, name="contact_create"),
+    path(
+        "<int:pk>/contacts/<int:contact_pk>/edit/", views.contact_edit_view, name="contact_edit"
+    ),
+    path(
+        "<int:pk>/contacts/<int:contact_pk>/delete/",
+        views.contact_delete_view,
+        name="contact_delete",
+    ),
+    path(
+        "<int:pk>/contacts/<int:contact_pk>/primary/",
+        views.contact_primary_view,
+        name="contact_primary",
+    ),
 ]
