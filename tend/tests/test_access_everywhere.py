@@ -7,6 +7,7 @@ import pytest
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tend.customers.models import Contact
 from tend.factories import make_customer
 from tend.ingest.imports.models import Import, ImportStatus
 
@@ -75,12 +76,24 @@ def test_a_viewer_gets_403_on_every_post_and_nothing_changes(viewer_client, owne
         created_by=owner,
         rows_read=10,
     )
+    # A contact with the same id too, so /customers/<id>/contacts/<id>/… find one.
+    Contact.objects.create(pk=customer.pk, customer=customer, name="Ann")
     before = _snapshot()
     for url in _page_urls(customer.pk):
         if url.rstrip("/").endswith("logout"):
             continue
         response = viewer_client.post(
-            url, {"body": "x", "kind": "note", "stage": "churned", "tags": "hacked"}
+            url,
+            {
+                "body": "x",
+                "kind": "note",
+                "stage": "churned",
+                "tags": "hacked",
+                # Valid for the customer and contact forms: only the role may stop them.
+                "name": customer.name,
+                "confirm": customer.name,
+                "is_primary": "on",
+            },
         )
         assert response.status_code in {403, 405}, (url, response.status_code)
     assert _snapshot() == before
