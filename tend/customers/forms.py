@@ -181,7 +181,8 @@ class TraitRowsWidget(forms.Widget):
         keys, values, types = (getlist(f"{name}_{part}") for part in ("key", "value", "type"))
         length = max(len(keys), len(values), len(types))
         pad = [""] * length
-        return list(zip((keys + pad)[:length], (values + pad)[:length], (types + pad)[:length]))
+        columns = ((keys + pad)[:length], (values + pad)[:length], (types + pad)[:length])
+        return list(zip(*columns, strict=True))
 
     def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
         return False
@@ -228,7 +229,8 @@ class TraitsField(forms.Field):
         problems: list[str] = []
         if len(rows) > MAX_KEYS * 2:
             raise forms.ValidationError(
-                _("At most %(max)d traits; this has %(count)d.") % {"max": MAX_KEYS, "count": len(rows)}
+                _("At most %(max)d traits; this has %(count)d.")
+                % {"max": MAX_KEYS, "count": len(rows)}
             )
         for key, raw, kind in rows:
             key = key.strip()
@@ -236,12 +238,18 @@ class TraitsField(forms.Field):
                 continue  # an empty row
             bad = text_problem(key) or text_problem(raw)
             if bad is not None:
-                problems.append(_("“%(key)s”: %(problem)s") % {"key": key[:40], "problem": _(
-                    "NUL characters and lone surrogates are not allowed."
-                )})
+                problems.append(
+                    _("“%(key)s”: %(problem)s")
+                    % {
+                        "key": key[:40],
+                        "problem": _("NUL characters and lone surrogates are not allowed."),
+                    }
+                )
                 continue
             if not key:
-                problems.append(_("The value “%(value)s” needs a trait name.") % {"value": raw[:40]})
+                problems.append(
+                    _("The value “%(value)s” needs a trait name.") % {"value": raw[:40]}
+                )
                 continue
             if key in seen:
                 problems.append(_("“%(key)s” is given twice.") % {"key": key[:40]})
@@ -323,9 +331,7 @@ class CustomerForm(StyledForm):
     email = forms.EmailField(label=_("Email"), required=False, max_length=254)
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
     industry = forms.CharField(label=_("Industry"), max_length=80, required=False)
-    size = forms.IntegerField(
-        label=_("Employees"), min_value=0, max_value=MAX_SIZE, required=False
-    )
+    size = forms.IntegerField(label=_("Employees"), min_value=0, max_value=MAX_SIZE, required=False)
     country = forms.ChoiceField(
         label=_("Country"),
         required=False,
@@ -339,7 +345,9 @@ class CustomerForm(StyledForm):
     channel = forms.ChoiceField(
         label=_("Acquisition channel"),
         required=False,
-        error_messages={"invalid_choice": _("“%(value)s” is not one of your acquisition channels.")},
+        error_messages={
+            "invalid_choice": _("“%(value)s” is not one of your acquisition channels.")
+        },
     )
     acquisition_cost = forms.DecimalField(
         label=_("Acquisition cost"),

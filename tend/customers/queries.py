@@ -203,7 +203,9 @@ def activity_figure(series: list[tuple[date, int]], *, label: str) -> dict[str, 
                 "tickformat": ",d",
                 # Counts are whole: with a small maximum plotly would put ticks at 0.5 steps,
                 # which ",d" then printed as 0, 1, 1, 2, 2.
-                **({"tick0": 0, "dtick": 1} if max((n for _d, n in series), default=0) <= 5 else {}),
+                **(
+                    {"tick0": 0, "dtick": 1} if max((n for _d, n in series), default=0) <= 5 else {}
+                ),
                 "nticks": 6,
             },
         },
@@ -236,7 +238,9 @@ def mrr_figure(
                 "line": {"shape": "hv", "color": "#2f7d5b", "width": 2},
                 "fill": "tozeroy",
                 "fillcolor": "rgba(47,125,91,0.08)",
-                "hovertemplate": "%{x|" + formats["date"] + "}: %{y:,.2f} "
+                "hovertemplate": "%{x|"
+                + formats["date"]
+                + "}: %{y:,.2f} "
                 + settings.TEND_CURRENCY
                 + "<extra></extra>",
             }
@@ -344,12 +348,16 @@ _ERASED_LABELS = {
 
 def _cascades(model: type[Model]) -> list[tuple[type[Model], str]]:
     """(model, field name) of every relation whose rows are deleted with a ``model`` row."""
-    found = []
+    found: list[tuple[type[Model], str]] = []
     for field in model._meta.get_fields(include_hidden=True):
-        if not (field.auto_created and not field.concrete and (field.one_to_many or field.one_to_one)):
+        if not (
+            field.auto_created and not field.concrete and (field.one_to_many or field.one_to_one)
+        ):
             continue
         related = field.related_model
-        if related is None or related._meta.auto_created:  # a many-to-many link table
+        if not (isinstance(related, type) and issubclass(related, Model)):
+            continue
+        if related._meta.auto_created:  # a many-to-many link table
             continue
         if getattr(field, "on_delete", None) is CASCADE:
             found.append((related, field.field.name))  # type: ignore[union-attr]
@@ -360,9 +368,7 @@ def erasure_counts(customer: Customer) -> list[tuple[str, int]]:
     """What deleting ``customer`` erases with it: (what, how many) for every non-empty kind of
     row, found by following the cascading relations (one COUNT per related model)."""
     counts: list[tuple[str, int]] = []
-    stack: list[tuple[type[Model], str]] = [
-        (model, name) for model, name in _cascades(Customer)
-    ]
+    stack: list[tuple[type[Model], str]] = [(model, name) for model, name in _cascades(Customer)]
     seen: set[tuple[type[Model], str]] = set()
     while stack:
         model, path = stack.pop(0)

@@ -14,6 +14,8 @@ from ninja import Field, Schema
 from pydantic import AfterValidator, field_validator
 from pydantic_core import PydanticCustomError
 
+from tend.accounts.models import User
+from tend.api.errors import UNKNOWN
 from tend.api.schemas import (
     UNSET,
     Amount,
@@ -32,8 +34,6 @@ from tend.api.schemas import (
     UtcDatetime,
     money,
 )
-from tend.accounts.models import User
-from tend.api.errors import UNKNOWN
 from tend.billing.models import Plan
 from tend.customers.channels import channel_choices
 from tend.customers.countries import is_country_code

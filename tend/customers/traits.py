@@ -28,7 +28,8 @@ def traits_problems(traits: dict[str, Any], *, flat: bool) -> list[str]:
     problems: list[str] = []
     if len(traits) > MAX_KEYS:
         problems.append(
-            _("At most %(max)d traits; this has %(count)d.") % {"max": MAX_KEYS, "count": len(traits)}
+            _("At most %(max)d traits; this has %(count)d.")
+            % {"max": MAX_KEYS, "count": len(traits)}
         )
     long_keys = [k for k in traits if len(k) > MAX_KEY_LENGTH]
     if long_keys:

@@ -15,9 +15,7 @@ urlpatterns = [
     path("<int:pk>/stage/", views.customer_stage_change, name="stage_change"),
     path("<int:pk>/tags/", views.customer_tags_set, name="tags_set"),
     path("<int:pk>/contacts/new/", views.contact_create_view, name="contact_create"),
-    path(
-        "<int:pk>/contacts/<int:contact_pk>/edit/", views.contact_edit_view, name="contact_edit"
-    ),
+    path("<int:pk>/contacts/<int:contact_pk>/edit/", views.contact_edit_view, name="contact_edit"),
     path(
         "<int:pk>/contacts/<int:contact_pk>/delete/",
         views.contact_delete_view,

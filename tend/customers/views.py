@@ -273,7 +273,9 @@ def _apply_errors(form: forms.Form, error: ValidationError) -> None:
     """Put an action's model errors on the form's fields (all of them, not the first)."""
     if hasattr(error, "error_dict"):
         for field, errors in error.error_dict.items():
-            target = {"referred_by_id": "referred_by", "signed_up_at": "signed_up"}.get(field, field)
+            target = {"referred_by_id": "referred_by", "signed_up_at": "signed_up"}.get(
+                field, field
+            )
             form.add_error(target if target in form.fields else None, errors)
     else:
         form.add_error(None, error)
@@ -282,9 +284,11 @@ def _apply_errors(form: forms.Form, error: ValidationError) -> None:
 def _render_customer_form(
     request: HttpRequest, form: CustomerForm, *, customer: Customer | None, status: int = 200
 ) -> HttpResponse:
-    referrer = form.cleaned_data.get("referred_by") if form.is_bound and hasattr(
-        form, "cleaned_data"
-    ) else None
+    referrer = (
+        form.cleaned_data.get("referred_by")
+        if form.is_bound and hasattr(form, "cleaned_data")
+        else None
+    )
     if referrer is None and not form.is_bound and customer is not None:
         referrer = customer.referred_by
     if referrer is None and form.is_bound and not form.errors.get("referred_by"):
@@ -358,9 +362,9 @@ def customer_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         name = customer.name
         customer_delete(customer=customer, by=user)
-        messages.success(request, _("Customer %(name)s and everything attached to it deleted.") % {
-            "name": name
-        })
+        messages.success(
+            request, _("Customer %(name)s and everything attached to it deleted.") % {"name": name}
+        )
         return redirect("customers:list")
     context = {
         "customer": customer,
@@ -368,9 +372,7 @@ def customer_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
         "erased": queries.erasure_counts(customer),
         "referrals": queries.referral_count(customer),
     }
-    return render(
-        request, "customers/delete.html", context, status=422 if form.is_bound else 200
-    )
+    return render(request, "customers/delete.html", context, status=422 if form.is_bound else 200)
 
 
 @require_GET
@@ -435,7 +437,9 @@ def contact_edit_view(request: HttpRequest, pk: int, contact_pk: int) -> HttpRes
     customer = _customer(pk)
     contact = _contact(customer, contact_pk)
     if request.method != "POST":
-        initial = {f: getattr(contact, f) for f in ("name", "title", "email", "phone", "is_primary")}
+        initial = {
+            f: getattr(contact, f) for f in ("name", "title", "email", "phone", "is_primary")
+        }
         return _contact_form_page(request, customer, ContactForm(initial=initial), contact=contact)
     form = ContactForm(request.POST)
     if form.is_valid():

@@ -35,7 +35,9 @@ def seed() -> Customer:
     make_subscription(acme, make_plan("pro", "49", name="Pro"), at=now - timedelta(days=90))
     DailyRollup.objects.bulk_create(
         [
-            DailyRollup(customer=acme, day=(now - timedelta(days=d)).date(), name="login", count=d % 3)
+            DailyRollup(
+                customer=acme, day=(now - timedelta(days=d)).date(), name="login", count=d % 3
+            )
             for d in range(0, 20)
         ]
     )

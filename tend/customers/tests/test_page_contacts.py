@@ -25,7 +25,9 @@ def url(name: str, customer: Customer, contact: Contact | None = None) -> str:
 
 def contacts(customer: Customer) -> list[tuple]:
     return list(
-        customer.contacts.order_by("pk").values_list("name", "email", "title", "phone", "is_primary")
+        customer.contacts.order_by("pk").values_list(
+            "name", "email", "title", "phone", "is_primary"
+        )
     )
 
 
@@ -103,7 +105,9 @@ def test_a_contact_of_another_customer_is_a_404(owner_client, acme):
     assert Contact.objects.get(pk=other.pk).name == "Gus"
 
 
-@pytest.mark.parametrize("name", ["contact_create", "contact_edit", "contact_delete", "contact_primary"])
+@pytest.mark.parametrize(
+    "name", ["contact_create", "contact_edit", "contact_delete", "contact_primary"]
+)
 def test_a_viewer_is_refused_and_nothing_changes(viewer_client, acme, name):
     ann = make_contact(acme, "Ann")
     bob = make_contact(acme, "Bob")
@@ -117,7 +121,9 @@ def test_a_viewer_is_refused_and_nothing_changes(viewer_client, acme, name):
     assert ann.pk
 
 
-@pytest.mark.parametrize("name", ["contact_create", "contact_edit", "contact_delete", "contact_primary"])
+@pytest.mark.parametrize(
+    "name", ["contact_create", "contact_edit", "contact_delete", "contact_primary"]
+)
 def test_an_outsider_is_sent_to_log_in(outsider_client, acme, name):
     bob = make_contact(acme, "Bob")
     target = url(name, acme) if name == "contact_create" else url(name, acme, bob)

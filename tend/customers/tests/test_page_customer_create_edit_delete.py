@@ -100,7 +100,12 @@ def test_a_viewer_sees_no_new_edit_or_delete_buttons(viewer_client):
     list_html = viewer_client.get(reverse("customers:list")).content.decode()
     page = viewer_client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
     assert 'id="customer-new"' not in list_html
-    for marker in ('id="customer-edit"', 'id="customer-delete"', 'id="contact-add"', "contact-actions"):
+    for marker in (
+        'id="customer-edit"',
+        'id="customer-delete"',
+        'id="contact-add"',
+        "contact-actions",
+    ):
         assert marker not in page
 
 
@@ -150,7 +155,12 @@ def test_the_smallest_new_customer_is_a_name(owner_client):
     response = owner_client.post(NEW, {"kind": "person", "name": "Ann Lee"})
     assert response.status_code == 302
     customer = Customer.objects.get()
-    assert (customer.name, customer.kind, customer.email, customer.size) == ("Ann Lee", "person", "", None)
+    assert (customer.name, customer.kind, customer.email, customer.size) == (
+        "Ann Lee",
+        "person",
+        "",
+        None,
+    )
     assert customer.external_id is None and customer.traits == {}
 
 
@@ -319,7 +329,9 @@ def test_a_taken_external_id_is_reported_on_its_field(owner_client):
 
 def test_a_customer_cannot_refer_itself(owner_client):
     customer = make_customer("Acme")
-    response = owner_client.post(edit(customer), {"kind": "company", "name": "Acme", "referred_by": customer.pk})
+    response = owner_client.post(
+        edit(customer), {"kind": "company", "name": "Acme", "referred_by": customer.pk}
+    )
     assert response.status_code == 422
     assert errors_shown(response.content.decode()) == ["referred_by"]
 
@@ -346,7 +358,9 @@ def test_hostile_text_is_a_field_error_never_a_500(owner_client, field, value):
 
 def test_bytes_that_are_not_utf8_are_a_field_error_never_a_500(owner_client):
     # A lone surrogate cannot travel in a form; its UTF-8-like bytes arrive as invalid UTF-8.
-    body = b"kind=company&name=%ED%A0%80&email=x&traits_key=k&traits_type=text&traits_value=%ED%A0%80"
+    body = (
+        b"kind=company&name=%ED%A0%80&email=x&traits_key=k&traits_type=text&traits_value=%ED%A0%80"
+    )
     response = owner_client.post(NEW, body, content_type="application/x-www-form-urlencoded")
     assert response.status_code in {400, 422}
     assert not Customer.objects.exists()
@@ -389,7 +403,10 @@ def busy():
     make_subscription(customer, make_plan("pro"))
     now = timezone.now()
     Event.objects.bulk_create(
-        [Event(customer=customer, name="login", timestamp=now - timedelta(hours=i)) for i in range(3)]
+        [
+            Event(customer=customer, name="login", timestamp=now - timedelta(hours=i))
+            for i in range(3)
+        ]
     )
     DailyRollup.objects.create(customer=customer, day=now.date(), name="login", count=3)
     make_customer("Referred", referred_by=customer)
@@ -401,16 +418,19 @@ def test_the_delete_page_says_exactly_what_is_erased(owner_client, busy):
     erased = html.split('id="erased"')[1].split("</table>")[0]
     rows = dict(
         (label.strip(), int(count))
-        for label, count in re.findall(r'fw-normal">([^<]+)</th><td class="num ps-4">(\d+)<', erased)
+        for label, count in re.findall(
+            r'fw-normal">([^<]+)</th><td class="num ps-4">(\d+)<', erased
+        )
     )
     assert rows["Contacts"] == 2
     assert rows["Product events"] == 3
     assert rows["Daily activity totals"] == 1
     assert rows["Subscriptions"] == 1
     assert rows["Lifecycle stage changes"] == StageChange.objects.filter(customer=busy).count()
-    assert rows["Timeline entries (notes, calls, emails, meetings…)"] == TimelineEntry.objects.filter(
-        customer=busy
-    ).count()
+    assert (
+        rows["Timeline entries (notes, calls, emails, meetings…)"]
+        == TimelineEntry.objects.filter(customer=busy).count()
+    )
     assert "1 customer this one referred stays" in html
     assert "Acme Corp" in html and 'name="confirm"' in html
 
