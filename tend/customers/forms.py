@@ -328,7 +328,9 @@ class CustomerForm(StyledForm):
         required=False,
         help_text=_("The id in your own system or CRM; must be unique."),
     )
-    email = forms.EmailField(label=_("Email"), required=False, max_length=254)
+    email = forms.EmailField(
+        label=pgettext_lazy("email address", "Email"), required=False, max_length=254
+    )
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
     industry = forms.CharField(label=_("Industry"), max_length=80, required=False)
     size = forms.IntegerField(label=_("Employees"), min_value=0, max_value=MAX_SIZE, required=False)
@@ -500,7 +502,9 @@ class CustomerForm(StyledForm):
 class ContactForm(StyledForm):
     name = forms.CharField(label=_("Name"), max_length=200)
     title = forms.CharField(label=_("Job title"), max_length=120, required=False)
-    email = forms.EmailField(label=_("Email"), max_length=254, required=False)
+    email = forms.EmailField(
+        label=pgettext_lazy("email address", "Email"), max_length=254, required=False
+    )
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
     is_primary = forms.BooleanField(label=_("Primary contact"), required=False)
 

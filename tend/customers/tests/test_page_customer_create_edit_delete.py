@@ -66,7 +66,7 @@ def snapshot() -> tuple:
 
 def errors_shown(html: str) -> list[str]:
     summary = html.split('id="form-errors"')[1].split("</div>")[0]
-    return sorted(set(re.findall(r'<a href="#id_(\w+)"', summary)))
+    return sorted(set(re.findall(r'<li data-field="(\w+)"', summary)))
 
 
 # --- who may -------------------------------------------------------------------------------
