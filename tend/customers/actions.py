@@ -403,12 +403,16 @@ def customer_add_note(
 
 
 @transaction.atomic
-def customer_delete(*, customer: Customer, by: User | None, label: str = "") -> None:
-    """Erase a customer and everything attached to it (contacts, events, subscriptions)."""
-    audit_record(
+def customer_delete(*, customer: Customer, by: User | None, label: str = "") -> dict[str, int]:
+    """Erase a customer and everything attached to it (contacts, events, subscriptions…);
+    returns how many rows of each model went, as Django's ``delete()`` counts them."""
+    audit = audit_record(
         by=by, label=label, action="customer.delete", obj=customer, changes={"name": customer.name}
     )
-    customer.delete()
+    _total, erased = customer.delete()
+    audit.changes = {"name": customer.name, "erased": erased}
+    audit.save(update_fields=["changes"])
+    return erased
 
 
 @transaction.atomic

@@ -162,6 +162,8 @@ def customer_update_endpoint(
     who = _principal(request)
     customer = _customer(customer_id)
     data = _references(payload.model_dump(exclude_unset=True))
+    if data.get("referred_by_id") == customer.pk:
+        raise FieldError("referred_by_id", "A customer cannot refer itself.")
     tags, stage = data.pop("tags", None), data.pop("stage", None)
     with transaction.atomic():
         customer_update(customer=customer, by=who.user, label=who.label, **data)

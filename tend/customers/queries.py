@@ -13,12 +13,15 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import F, Prefetch, Q, QuerySet, Sum
+from django.db.models import CASCADE, F, Model, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from tend.activity.models import DailyRollup
 from tend.billing.models import MrrMovement
-from tend.customers.models import Customer, Tag, TimelineEntry
+from tend.customers.models import Customer, StageChange, Tag, TimelineEntry
 
 # Sort keys the list accepts (anything else falls back to the default) and their columns.
 SORTS = {
@@ -165,8 +168,19 @@ _LAYOUT = {
 _CONFIG = {"displayModeBar": False, "responsive": True}
 
 
+def chart_date_formats() -> dict[str, str]:
+    """d3 time formats for chart ticks and hover labels that read like the page's dates
+    (Django's DATE_FORMAT) in the reader's language."""
+    return {
+        "day": pgettext("d3 time format: a chart tick with month and day", "%b %-d"),
+        "date": pgettext("d3 time format: a full date in a chart label", "%b %-d, %Y"),
+        "month": pgettext("d3 time format: a chart tick with month and year", "%b %Y"),
+    }
+
+
 def activity_figure(series: list[tuple[date, int]], *, label: str) -> dict[str, Any]:
-    """A bar chart of events per day."""
+    """A bar chart of events per day; the count axis has whole-number ticks only."""
+    formats = chart_date_formats()
     return {
         "data": [
             {
@@ -175,18 +189,24 @@ def activity_figure(series: list[tuple[date, int]], *, label: str) -> dict[str, 
                 "y": [n for _d, n in series],
                 "name": label,
                 "marker": {"color": "#5b8db8"},
-                "hovertemplate": "%{x|%Y-%m-%d}: %{y}<extra></extra>",
+                "hovertemplate": "%{x|" + formats["date"] + "}: %{y}<extra></extra>",
             }
         ],
         "layout": {
             **_LAYOUT,
-            "xaxis": {**_AXIS, "type": "date", "tickformat": "%m-%d"},
+            "xaxis": {**_AXIS, "type": "date", "tickformat": formats["day"]},
             "yaxis": {
                 **_AXIS,
                 "showgrid": True,
                 "gridcolor": "#eef1f4",
                 "rangemode": "tozero",
                 "tickformat": ",d",
+                # Counts are whole: with a small maximum plotly would put ticks at 0.5 steps,
+                # which ",d" then printed as 0, 1, 1, 2, 2.
+                **(
+                    {"tick0": 0, "dtick": 1} if max((n for _d, n in series), default=0) <= 5 else {}
+                ),
+                "nticks": 6,
             },
         },
         "config": _CONFIG,
@@ -207,6 +227,7 @@ def mrr_figure(
         ys.append(float(move.mrr_after))
     xs.append(max(now, movements[-1].at).isoformat())
     ys.append(float(current))
+    formats = chart_date_formats()
     return {
         "data": [
             {
@@ -217,14 +238,16 @@ def mrr_figure(
                 "line": {"shape": "hv", "color": "#2f7d5b", "width": 2},
                 "fill": "tozeroy",
                 "fillcolor": "rgba(47,125,91,0.08)",
-                "hovertemplate": "%{x|%Y-%m-%d}: %{y:,.2f} "
+                "hovertemplate": "%{x|"
+                + formats["date"]
+                + "}: %{y:,.2f} "
                 + settings.TEND_CURRENCY
                 + "<extra></extra>",
             }
         ],
         "layout": {
             **_LAYOUT,
-            "xaxis": {**_AXIS, "type": "date", "tickformat": "%Y-%m"},
+            "xaxis": {**_AXIS, "type": "date", "tickformat": formats["month"]},
             "yaxis": {
                 **_AXIS,
                 "showgrid": True,
@@ -302,3 +325,84 @@ class DeferredJoinPaginator(Paginator):
         )
         rows = {row.pk: row for row in with_list_relations(Customer.objects.filter(pk__in=ids))}
         return Page([rows[pk] for pk in ids if pk in rows], number, self)
+
+
+# What the "delete customer" page names for each model that goes with a customer; any model
+# not listed here (a new app's) is still counted, under its own verbose name.
+_ERASED_LABELS = {
+    "customers.contact": _("Contacts"),
+    "customers.stagechange": _("Lifecycle stage changes"),
+    "customers.timelineentry": _("Timeline entries (notes, calls, emails, meetings…)"),
+    "activity.event": _("Product events"),
+    "activity.dailyrollup": _("Daily activity totals"),
+    "billing.subscription": _("Subscriptions"),
+    "billing.mrrmovement": _("MRR movements"),
+    "billing.order": _("Orders"),
+    "metrics.customermonth": _("Monthly metric rows"),
+    "metrics.customerlife": _("Lifetime metric rows"),
+    "tracking.identity": _("Tracking identities"),
+    "tracking.pendingevent": _("Events waiting to be processed"),
+    "webhooks.stripecustomer": _("Links to Stripe customers"),
+}
+
+
+def _cascades(model: type[Model]) -> list[tuple[type[Model], str]]:
+    """(model, field name) of every relation whose rows are deleted with a ``model`` row."""
+    found: list[tuple[type[Model], str]] = []
+    for field in model._meta.get_fields(include_hidden=True):
+        if not (
+            field.auto_created and not field.concrete and (field.one_to_many or field.one_to_one)
+        ):
+            continue
+        related = field.related_model
+        if not (isinstance(related, type) and issubclass(related, Model)):
+            continue
+        if related._meta.auto_created:  # a many-to-many link table
+            continue
+        if getattr(field, "on_delete", None) is CASCADE:
+            found.append((related, field.field.name))  # type: ignore[union-attr]
+    return found
+
+
+def erasure_counts(customer: Customer) -> list[tuple[str, int]]:
+    """What deleting ``customer`` erases with it: (what, how many) for every non-empty kind of
+    row, found by following the cascading relations (one COUNT per related model)."""
+    counts: list[tuple[str, int]] = []
+    stack: list[tuple[type[Model], str]] = [(model, name) for model, name in _cascades(Customer)]
+    seen: set[tuple[type[Model], str]] = set()
+    while stack:
+        model, path = stack.pop(0)
+        if (model, path) in seen or path.count("__") > 3:
+            continue
+        seen.add((model, path))
+        n = model._default_manager.filter(**{path: customer.pk}).count()
+        if not n:
+            continue
+        label = _ERASED_LABELS.get(model._meta.label_lower) or capfirst(
+            str(model._meta.verbose_name_plural)
+        )
+        counts.append((str(label), n))
+        stack.extend((child, f"{name}__{path}") for child, name in _cascades(model))
+    return counts
+
+
+def referral_count(customer: Customer) -> int:
+    """Customers this one referred (they stay; only the link goes)."""
+    return Customer.objects.filter(referred_by=customer).count()
+
+
+def latest_stage_change(customer: Customer) -> StageChange | None:
+    """The move that brought the customer to its current stage (one query)."""
+    return (
+        StageChange.objects.filter(customer=customer, to_stage=customer.stage)
+        .order_by("-at", "-pk")
+        .first()
+    )
+
+
+def search_for_picker(text: str, *, exclude: int | None = None, limit: int = 8) -> list[Customer]:
+    """Customers matching ``text`` for a picker (name, email or external id), names first."""
+    qs = Customer.objects.search(text).only("pk", "name", "email", "external_id")
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude)
+    return list(qs.order_by("name", "pk")[:limit])

@@ -11,8 +11,11 @@ from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from ninja import Field, Schema
-from pydantic import field_validator
+from pydantic import AfterValidator, field_validator
+from pydantic_core import PydanticCustomError
 
+from tend.accounts.models import User
+from tend.api.errors import UNKNOWN
 from tend.api.schemas import (
     UNSET,
     Amount,
@@ -31,8 +34,11 @@ from tend.api.schemas import (
     UtcDatetime,
     money,
 )
-from tend.customers.channels import CODE_PATTERN
-from tend.customers.models import Customer, Kind, Stage, TimelineEntry
+from tend.billing.models import Plan
+from tend.customers.channels import CODE_PATTERN, channel_choices
+from tend.customers.countries import is_country_code
+from tend.customers.models import Channel, Customer, Kind, Stage, TimelineEntry
+from tend.customers.traits import MAX_KEY_LENGTH, MAX_KEYS, traits_problems
 
 CustomerSort = Literal[
     "name",
@@ -132,14 +138,82 @@ class CustomerFilters(Schema):
 
 # The largest count a PositiveIntegerField holds on every database.
 MAX_SIZE = 2_147_483_647
-# A channel code, or "" for none; checked against the founder's list by the endpoint.
-ChannelIn = Annotated[
+
+
+# Checks that read stored data run inside the schema, so that one answer names every bad
+# field: a bad email (format) and an unknown country or plan (data) are reported together.
+def _unknown(message: str, **params: Any) -> PydanticCustomError:
+    return PydanticCustomError(UNKNOWN, message, params)
+
+
+def _known_country(code: str) -> str:
+    if code and not is_country_code(code):
+        raise _unknown("“{value}” is not an ISO 3166-1 alpha-2 country code.", value=code)
+    return code
+
+
+def _known_channel(code: str) -> str:
+    if code and code not in Channel.values:
+        codes = [c for c, _label in channel_choices(include_archived=True)]
+        if code not in codes:
+            raise _unknown(
+                "“{value}” is not one of your acquisition channels ({allowed}).",
+                value=code,
+                allowed=", ".join(codes),
+            )
+    return code
+
+
+def _known_plan(code: str | None) -> str | None:
+    if code is not None and not Plan.objects.filter(code=code).exists():
+        raise _unknown("No plan with code “{value}”.", value=code)
+    return code
+
+
+def _known_owner(username: str | None) -> str | None:
+    if username is not None and not User.objects.filter(username=username, is_active=True).exists():
+        raise _unknown("No active user with username “{value}”.", value=username)
+    return username
+
+
+def _known_customer(pk: int | None) -> int | None:
+    if pk is not None and not Customer.objects.filter(pk=pk).exists():
+        raise _unknown("No customer with id {value}.", value=pk)
+    return pk
+
+
+def _traits_fit(traits: dict[str, Any]) -> dict[str, Any]:
+    problems = traits_problems(traits, flat=False)
+    if problems:
+        raise PydanticCustomError("too_large", " ".join(problems))
+    return traits
+
+
+CustomerCountry = Annotated[Country, AfterValidator(_known_country)]
+ChannelCode = Annotated[
     str,
     Field(
         pattern=f"^({CODE_PATTERN})?$",
         description="One of your acquisition channels (see GET /api/v1/channels), or empty. "
         "Another code is a 422 with code `unknown` listing the allowed ones.",
     ),
+    AfterValidator(_known_channel),
+]
+KnownPlan = Annotated[PlanCode, AfterValidator(_known_plan)]
+KnownOwner = Annotated[Username, AfterValidator(_known_owner)]
+KnownCustomer = Annotated[Id, AfterValidator(_known_customer)]
+# Key lengths are checked by _traits_fit, so that the error names ``traits``, not the key.
+Traits = Annotated[
+    dict[str, Any],
+    Field(
+        max_length=MAX_KEYS,
+        json_schema_extra={"propertyNames": {"minLength": 1, "maxLength": MAX_KEY_LENGTH}},
+        description=(
+            f"Free-form facts. At most {MAX_KEYS} keys of at most {MAX_KEY_LENGTH} characters, "
+            "64 KB as JSON."
+        ),
+    ),
+    AfterValidator(_traits_fit),
 ]
 
 
@@ -160,14 +234,14 @@ class CustomerPatch(InputSchema):
     size: Annotated[StrictInt, Field(ge=0, le=MAX_SIZE)] | None = Field(
         UNSET, description="Employees."
     )
-    country: Country = Field(UNSET)
-    plan: PlanCode | None = Field(UNSET)
-    channel: ChannelIn = Field(UNSET)
+    country: CustomerCountry = Field(UNSET)
+    plan: KnownPlan | None = Field(UNSET)
+    channel: ChannelCode = Field(UNSET)
     acquisition_cost: Amount | None = Field(UNSET, description="In the reporting currency.")
-    referred_by_id: Id | None = Field(UNSET, description="The referring customer's id.")
-    owner: Username | None = Field(UNSET)
+    referred_by_id: KnownCustomer | None = Field(UNSET, description="The referring customer's id.")
+    owner: KnownOwner | None = Field(UNSET)
     birthday: IsoDate | None = Field(UNSET)
-    traits: dict[str, Any] = Field(UNSET)
+    traits: Traits = Field(UNSET)
     signed_up_at: UtcDatetime = Field(UNSET)
     tags: list[TagName] = Field(UNSET, description="Tag names; replaces the whole set.")
     stage: Stage = Field(UNSET)
@@ -236,7 +310,7 @@ class ContactPatch(InputSchema):
     is_primary: StrictBool = Field(
         UNSET, description="Making a contact primary unmarks the previous."
     )
-    traits: dict[str, Any] = Field(UNSET)
+    traits: Traits = Field(UNSET)
 
 
 class ContactIn(ContactPatch):

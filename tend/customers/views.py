@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import F, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
 from tend.accounts.models import User
@@ -19,14 +22,32 @@ from tend.billing.models import Plan, Subscription
 from tend.customers import queries
 from tend.customers.actions import (
     BULK_LIMIT,
+    contact_create,
+    contact_delete,
+    contact_update,
     customer_add_note,
     customer_change_stage,
+    customer_create,
+    customer_delete,
     customer_set_tags,
+    customer_update,
 )
-from tend.customers.forms import BulkForm, CustomerFilterForm, NoteForm, StageForm, TagsForm
-from tend.customers.models import Customer, Stage, Tag, TimelineEntry
-from tend.customers.timeline import describe, detail
-from tend.lib.access import can_write, write_view
+from tend.customers.countries import country_name
+from tend.customers.forms import (
+    TRAIT_TYPES,
+    BulkForm,
+    ContactForm,
+    CustomerFilterForm,
+    CustomerForm,
+    DeleteCustomerForm,
+    NoteForm,
+    PickerSearchForm,
+    StageForm,
+    TagsForm,
+)
+from tend.customers.models import Contact, Customer, Stage, Tag, TimelineEntry
+from tend.customers.timeline import describe, detail, stage_reason
+from tend.lib.access import can_write, require_write, write_view
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -173,6 +194,8 @@ def _render_detail(
         "next_cursor": next_cursor,
         "timeline_paged": bool(request.GET.get("before")),
         "can_write": can_write(request.user),
+        "stage_reason": _current_stage_reason(customer),
+        "country_name": country_name(customer.country),
         "note_form": note_form or NoteForm(),
         "stage_form": stage_form or StageForm(initial={"stage": customer.stage}),
         "tags_form": tags_form or TagsForm(initial={"tags": ", ".join(tag_names)}),
@@ -180,6 +203,11 @@ def _render_detail(
         "currency": settings.TEND_CURRENCY,
     }
     return render(request, "customers/detail.html", context, status=status)
+
+
+def _current_stage_reason(customer: Customer) -> str:
+    change = queries.latest_stage_change(customer)
+    return stage_reason(change) if change is not None else ""
 
 
 @require_GET
@@ -259,3 +287,227 @@ def customer_tags_set(request: HttpRequest, pk: int) -> HttpResponse:
     )
     messages.success(request, _("Tags saved."))
     return redirect("customers:detail", pk=customer.pk)
+
+
+# --- Creating, editing and deleting customers and contacts ---------------------------------
+
+
+def _writer(request: HttpRequest) -> User:
+    """The signed-in member or owner; a viewer gets 403 even for the form pages."""
+    return require_write(request.user)
+
+
+def _apply_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put an action's model errors on the form's fields (all of them, not the first)."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            target = {"referred_by_id": "referred_by", "signed_up_at": "signed_up"}.get(
+                field, field
+            )
+            form.add_error(target if target in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _render_customer_form(
+    request: HttpRequest, form: CustomerForm, *, customer: Customer | None, status: int = 200
+) -> HttpResponse:
+    referrer = (
+        form.cleaned_data.get("referred_by")
+        if form.is_bound and hasattr(form, "cleaned_data")
+        else None
+    )
+    if referrer is None and not form.is_bound and customer is not None:
+        referrer = customer.referred_by
+    if referrer is None and form.is_bound and not form.errors.get("referred_by"):
+        raw = form.data.get("referred_by")
+        if raw and str(raw).isdigit():
+            referrer = Customer.objects.filter(pk=int(raw)).only("pk", "name").first()
+    context = {
+        "form": form,
+        "customer": customer,
+        "referrer": referrer,
+        "trait_rows": form.trait_rows(),
+        "kept_traits": form.kept_traits(),
+        "trait_types": TRAIT_TYPES,
+        "currency": settings.TEND_CURRENCY,
+    }
+    return render(request, "customers/form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def customer_create_view(request: HttpRequest) -> HttpResponse:
+    """A new customer, every field on one page."""
+    user = _writer(request)
+    if request.method != "POST":
+        return _render_customer_form(request, CustomerForm(), customer=None)
+    form = CustomerForm(request.POST)
+    if form.is_valid():
+        fields = form.action_fields()
+        try:
+            customer = customer_create(by=user, tags=form.cleaned_data["tags"], **fields)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
+            return redirect("customers:detail", pk=customer.pk)
+    return _render_customer_form(request, form, customer=None, status=422)
+
+
+@require_http_methods(["GET", "POST"])
+def customer_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change any field of a customer; nothing is saved unless every field is valid."""
+    user = _writer(request)
+    customer = _customer(pk)
+    if request.method != "POST":
+        return _render_customer_form(request, CustomerForm(instance=customer), customer=customer)
+    form = CustomerForm(request.POST, instance=customer)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                customer_update(
+                    customer=customer,
+                    by=user,
+                    tags=form.cleaned_data["tags"],
+                    **form.action_fields(),
+                )
+        except ValidationError as error:
+            customer = _customer(pk)  # the failed update changed the instance in memory
+            form.instance = customer
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("customers:detail", pk=customer.pk)
+    return _render_customer_form(request, form, customer=customer, status=422)
+
+
+@require_http_methods(["GET", "POST"])
+def customer_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Say exactly what deleting the customer erases; delete once its name is typed."""
+    user = _writer(request)
+    customer = _customer(pk)
+    form = DeleteCustomerForm(request.POST or None, customer=customer)
+    if request.method == "POST" and form.is_valid():
+        name = customer.name
+        customer_delete(customer=customer, by=user)
+        messages.success(
+            request, _("Customer %(name)s and everything attached to it deleted.") % {"name": name}
+        )
+        return redirect("customers:list")
+    context = {
+        "customer": customer,
+        "form": form,
+        "erased": queries.erasure_counts(customer),
+        "referrals": queries.referral_count(customer),
+    }
+    return render(request, "customers/delete.html", context, status=422 if form.is_bound else 200)
+
+
+@require_GET
+def customer_search(request: HttpRequest) -> HttpResponse:
+    """Customers matching ``q`` as choices for the "referred by" picker (htmx fragment)."""
+    form = PickerSearchForm(request.GET)
+    results: list[Customer] = []
+    if form.is_valid() and form.cleaned_data["q"]:
+        results = queries.search_for_picker(
+            form.cleaned_data["q"], exclude=form.cleaned_data.get("exclude")
+        )
+    return render(
+        request,
+        "customers/_picker_results.html",
+        {"results": results, "searched": form.is_valid() and bool(form.cleaned_data["q"])},
+    )
+
+
+def _contact(customer: Customer, contact_pk: int) -> Contact:
+    return get_object_or_404(Contact, pk=contact_pk, customer=customer)
+
+
+def _contact_form_page(
+    request: HttpRequest,
+    customer: Customer,
+    form: ContactForm,
+    *,
+    contact: Contact | None,
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "customers/contact_form.html",
+        {"customer": customer, "contact": contact, "form": form},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def contact_create_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add a person to the customer."""
+    user = _writer(request)
+    customer = _customer(pk)
+    if request.method != "POST":
+        return _contact_form_page(request, customer, ContactForm(), contact=None)
+    form = ContactForm(request.POST)
+    if form.is_valid():
+        try:
+            contact_create(customer=customer, by=user, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Contact added."))
+            return _back_to(customer, "contacts")
+    return _contact_form_page(request, customer, form, contact=None, status=422)
+
+
+@require_http_methods(["GET", "POST"])
+def contact_edit_view(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+    """Change a contact's name, title, email, phone or whether it is the primary one."""
+    user = _writer(request)
+    customer = _customer(pk)
+    contact = _contact(customer, contact_pk)
+    if request.method != "POST":
+        initial = {
+            f: getattr(contact, f) for f in ("name", "title", "email", "phone", "is_primary")
+        }
+        return _contact_form_page(request, customer, ContactForm(initial=initial), contact=contact)
+    form = ContactForm(request.POST)
+    if form.is_valid():
+        fields = dict(form.cleaned_data)
+        if not fields["is_primary"]:
+            fields.pop("is_primary")  # unticking does not leave the customer without a primary
+        try:
+            with transaction.atomic():
+                contact_update(contact=contact, by=user, **fields)
+        except ValidationError as error:
+            contact = _contact(customer, contact_pk)
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Contact saved."))
+            return _back_to(customer, "contacts")
+    return _contact_form_page(request, customer, form, contact=contact, status=422)
+
+
+@require_http_methods(["GET", "POST"])
+def contact_delete_view(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+    """Ask, then remove a contact; its events stay with the customer."""
+    user = _writer(request)
+    customer = _customer(pk)
+    contact = _contact(customer, contact_pk)
+    if request.method == "POST":
+        name = contact.name
+        contact_delete(contact=contact, by=user)
+        messages.success(request, _("Contact %(name)s removed.") % {"name": name})
+        return _back_to(customer, "contacts")
+    return render(
+        request, "customers/contact_delete.html", {"customer": customer, "contact": contact}
+    )
+
+
+@require_POST
+def contact_primary_view(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+    """Make this contact the customer's primary one (one click)."""
+    user = _writer(request)
+    customer = _customer(pk)
+    contact = _contact(customer, contact_pk)
+    contact_update(contact=contact, by=user, is_primary=True)
+    messages.success(request, _("%(name)s is now the primary contact.") % {"name": contact.name})
+    return _back_to(customer, "contacts")

@@ -7,7 +7,7 @@ import pytest
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tend.customers.models import AcquisitionChannel, Customer
+from tend.customers.models import AcquisitionChannel, Contact, Customer
 from tend.factories import make_customer
 from tend.ingest.imports.models import Import, ImportStatus
 
@@ -125,13 +125,25 @@ def test_a_viewer_gets_403_on_every_post_and_nothing_changes(viewer_client, owne
     # A channel with the same id, so /customers/channels/<id>/… find one.
     if not AcquisitionChannel.objects.filter(pk=customer.pk).exists():
         AcquisitionChannel.objects.create(pk=customer.pk, code="fairs", name="Fairs", position=50)
+    # A contact with the same id too, so /customers/<id>/contacts/<id>/… find one.
+    Contact.objects.create(pk=customer.pk, customer=customer, name="Ann")
     before = _snapshot()
     urls = _page_urls(customer.pk)
     assert {"/customers/bulk/", f"/customers/channels/{customer.pk}/archive/"} <= set(urls)
     for url in urls:
         if url.rstrip("/").endswith("logout") or url in SELF_SERVICE:
             continue
-        response = viewer_client.post(url, HOSTILE_POST | {"bulk-ids": str(customer.pk)})
+        response = viewer_client.post(
+            url,
+            HOSTILE_POST
+            | {
+                "bulk-ids": str(customer.pk),
+                # Valid for the customer and contact forms: only the role may stop them.
+                "name": customer.name,
+                "confirm": customer.name,
+                "is_primary": "on",
+            },
+        )
         assert response.status_code in {403, 405}, (url, response.status_code)
     assert _snapshot() == before
 
