@@ -33,7 +33,7 @@ def headers() -> list[str]:
         _("Id"),
         _("External id"),
         _("Name"),
-        _("Email"),
+        pgettext("email address", "Email"),
         _("Stage"),
         _("Plan"),
         _("MRR"),
