@@ -23,6 +23,21 @@ from tend.accounts.models import User
 from tend.customers.models import AcquisitionChannel, Channel
 
 
+def channels_seed_defaults() -> None:
+    """Put the built-in channels on an empty list (a new or emptied database).
+
+    Migration 0005 seeds them; a database flushed afterwards (``tend flush``, a restore of
+    another table set, tests that empty every table) would otherwise offer no channel at all.
+    Does nothing when the list has any row, archived ones included.
+    """
+    if AcquisitionChannel.objects.exists():
+        return
+    AcquisitionChannel.objects.bulk_create(
+        [AcquisitionChannel(code=code, position=i) for i, code in enumerate(Channel.values, 1)],
+        ignore_conflicts=True,
+    )
+
+
 def channel_choices(*, include_archived: bool = False) -> list[tuple[str, str]]:
     """``(code, label)`` pairs in the founder's order; archived channels only when asked."""
     qs = (
@@ -30,7 +45,11 @@ def channel_choices(*, include_archived: bool = False) -> list[tuple[str, str]]:
         if include_archived
         else AcquisitionChannel.objects.offered()
     )
-    return [(c.code, c.label) for c in qs.order_by("position", "code")]
+    rows = [(c.code, c.label) for c in qs.order_by("position", "code")]
+    if not rows and not AcquisitionChannel.objects.exists():
+        channels_seed_defaults()
+        rows = [(c.code, c.label) for c in qs.all().order_by("position", "code")]
+    return rows
 
 
 def channel_labels() -> dict[str, str]:
@@ -55,6 +74,7 @@ def channel_create(
     *, code: str, by: User | None, name: str = "", position: int | None = None, label: str = ""
 ) -> AcquisitionChannel:
     """Add a channel to the founder's list."""
+    channels_seed_defaults()
     if position is None:
         last = AcquisitionChannel.objects.order_by("-position").values_list("position", flat=True)
         position = (last.first() or 0) + 1
@@ -115,6 +135,7 @@ def channels_with_counts() -> Any:
     """Every channel in the founder's order, with its number of customers (one query)."""
     from tend.customers.models import Customer
 
+    channels_seed_defaults()
     counts = (
         Customer.objects.filter(channel=OuterRef("code"))
         .order_by()

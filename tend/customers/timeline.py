@@ -7,6 +7,7 @@ user was working reads in Chinese for a Chinese user. What a person wrote is sho
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -86,8 +87,8 @@ def detail(entry: TimelineEntry) -> str:
     if data.get("msg") == "imported" and isinstance(data.get("mrr"), dict):
         mrr = data["mrr"]
         return _("MRR %(before)s → %(after)s %(currency)s") % {
-            "before": mrr.get("before", "0"),
-            "after": mrr.get("after", "0"),
+            "before": _amount(mrr.get("before", "0")),
+            "after": _amount(mrr.get("after", "0")),
             "currency": mrr.get("currency", ""),
         }
     return entry.body
@@ -98,6 +99,15 @@ def _stage(value: str) -> str:
         return str(Stage(value).label)
     except ValueError:
         return value or "—"
+
+
+def _amount(value: Any) -> str:
+    """An amount as the timeline shows it: "6,162.00" (the currency code follows it)."""
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    return f"{number:,.2f}" if number.is_finite() else str(value)
 
 
 def describe(entry: TimelineEntry) -> str:
@@ -121,24 +131,24 @@ def describe(entry: TimelineEntry) -> str:
         }
         template = kinds.get(data.get("kind", ""), _("MRR %(before)s → %(after)s %(currency)s"))
         return template % {
-            "before": data.get("before", "0"),
-            "after": data.get("after", "0"),
+            "before": _amount(data.get("before", "0")),
+            "after": _amount(data.get("after", "0")),
             "currency": data.get("currency", ""),
         }
     if msg == "order_placed":
         return _("Order of %(amount)s %(currency)s") % {
-            "amount": data.get("amount", ""),
+            "amount": _amount(data.get("amount", "")),
             "currency": data.get("currency", ""),
         }
     if msg == "stripe_invoice_paid":
         return _("Invoice %(number)s paid: %(amount)s %(currency)s") % {
             "number": data.get("number") or data.get("invoice") or "—",
-            "amount": data.get("amount", ""),
+            "amount": _amount(data.get("amount", "")),
             "currency": data.get("currency", ""),
         }
     if msg == "stripe_payment_failed":
         return _("Payment failed: %(amount)s %(currency)s (attempt %(attempt)s)") % {
-            "amount": data.get("amount", ""),
+            "amount": _amount(data.get("amount", "")),
             "currency": data.get("currency", ""),
             "attempt": data.get("attempt_count") or 1,
         }
@@ -148,7 +158,10 @@ def describe(entry: TimelineEntry) -> str:
             if data.get("full")
             else _("Partial refund: %(amount)s %(currency)s")
         )
-        return template % {"amount": data.get("amount", ""), "currency": data.get("currency", "")}
+        return template % {
+            "amount": _amount(data.get("amount", "")),
+            "currency": data.get("currency", ""),
+        }
     if msg == "imported" and "file" in data:
         rows = int(data.get("rows") or 0)
         kind = data.get("kind", "")

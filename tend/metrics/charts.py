@@ -241,7 +241,8 @@ def cohort_figure(rows: list[CohortRow], *, basis: str) -> dict[str, Any]:
     # The last cell of every row is this month, still running: "87*" (the note below says so).
     text = [
         [
-            None if v is None else f"{v:.0f}*" if j == len(row_cells) - 1 else f"{v:.0f}"
+            # An empty string, not None: plotly writes "null" for a missing text.
+            "" if v is None else f"{v:.0f}*" if j == len(row_cells) - 1 else f"{v:.0f}"
             for j, v in enumerate(cells)
         ]
         for cells, row_cells in zip(z, (r.logo for r in rows), strict=True)
