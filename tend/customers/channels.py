@@ -97,6 +97,7 @@ def channels_ensure(
 ) -> list[AcquisitionChannel]:
     """Create the channels in ``codes`` that do not exist yet (imports' "create missing")."""
     wanted = sorted({c for c in codes if c})
+    channels_seed_defaults()
     existing = set(
         AcquisitionChannel.objects.filter(code__in=wanted).values_list("code", flat=True)
     )

@@ -23,6 +23,7 @@ from tend.customers.channels import (
     channel_move,
     channel_rename,
     channel_restore,
+    channels_seed_defaults,
     channels_with_counts,
 )
 from tend.customers.models import AcquisitionChannel
@@ -98,6 +99,7 @@ class Command(BaseCommand):
         return user
 
     def _channel(self, code: str) -> AcquisitionChannel:
+        channels_seed_defaults()
         channel = AcquisitionChannel.objects.filter(code=code).first()
         if channel is None:
             codes = ", ".join(AcquisitionChannel.objects.values_list("code", flat=True))
