@@ -79,6 +79,8 @@ def test_a_viewer_is_refused_and_does_not_see_it_in_the_menu(viewer_client, memb
 def test_an_empty_install_says_nothing_has_arrived(owner_client):
     html = owner_client.get(URL).content.decode()
     assert "Nothing has arrived" in html and "No write keys yet." in html
+    # It points to the page where an owner creates one.
+    assert 'href="/settings/api-keys/"' in html
 
 
 def test_the_page_runs_the_same_queries_however_much_arrived(
