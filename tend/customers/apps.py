@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.apps import AppConfig
+from django.apps import apps as global_apps
 from django.db.models.signals import post_migrate
 
 
@@ -11,9 +12,9 @@ def _seed_channels(sender: AppConfig, *, using: str = "default", **kwargs: Any) 
     needs. Migration 0005 seeds them once; ``flush`` (and the test runner, which flushes
     between transactional tests) empties the table and sends ``post_migrate`` again.
     """
-    apps = kwargs.get("apps")
-    if apps is None:
-        return
+    # ``migrate`` passes the migrated state's apps; ``flush`` passes none (the models as they
+    # are now).
+    apps = kwargs.get("apps") or global_apps
     try:
         channel = apps.get_model("customers", "AcquisitionChannel")
     except LookupError:  # migrating to a state before the channel list existed

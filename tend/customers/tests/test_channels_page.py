@@ -8,7 +8,12 @@ import pytest
 from django.urls import reverse
 
 from tend.accounts.models import AuditEntry
-from tend.customers.channels import channel_choices, channel_label, channel_labels
+from tend.customers.channels import (
+    channel_choices,
+    channel_label,
+    channel_labels,
+    channels_seed_defaults,
+)
 from tend.customers.models import AcquisitionChannel
 from tend.factories import make_customer
 from tend.goals.forms import GoalForm
@@ -22,6 +27,8 @@ def _codes() -> list[str]:
 
 
 def _channel(code: str) -> AcquisitionChannel:
+    # The built-in list as a migrated install has it, whatever an earlier test left behind.
+    channels_seed_defaults()
     return AcquisitionChannel.objects.get(code=code)
 
 
