@@ -461,9 +461,15 @@ def contact_update(*, contact: Contact, by: User | None, label: str = "", **fiel
 
 @transaction.atomic
 def contact_delete(*, contact: Contact, by: User | None, label: str = "") -> None:
-    """Remove a contact; its events stay with the customer."""
+    """Remove a contact; its events stay with the customer, and its timeline says so."""
     audit_record(
         by=by, label=label, action="contact.delete", obj=contact, changes={"name": contact.name}
+    )
+    timeline_add(
+        customer=contact.customer,
+        kind=TimelineKind.SYSTEM,
+        by=by,
+        data={"msg": "contact_removed", "name": contact.name},
     )
     contact.delete()
 

@@ -173,6 +173,8 @@ def describe(entry: TimelineEntry) -> str:
         ) % {"rows": rows, "kind": str(noun) if noun else kind, "file": data["file"]}
     if msg == "contact_added":
         return _("Contact added: %(name)s") % {"name": data.get("name", "")}
+    if msg == "contact_removed":
+        return _("Contact removed: %(name)s") % {"name": data.get("name", "")}
     if msg == "tags_changed":
         return _("Tags set to: %(tags)s") % {"tags": ", ".join(data.get("tags", [])) or "—"}
     if msg == "tags_bulk":

@@ -213,10 +213,11 @@ def channel_columns() -> list[Column]:
     return [
         Column("channel", _("Channel code"), "text"),
         Column("label", _("Channel"), "text"),
-        _column("acquired", "count", _("Customers acquired")),
+        # The same names as the dashboard's channel table, which defines them under it.
+        _column("acquired", "count", _("Acquired in range")),
         _column("acquisition_cost", "money", _("Acquisition cost")),
         _column("cac", "money"),
-        _column("customers", "count", _("Paying customers")),
+        _column("customers", "count", _("Paying at end")),
         _column("mrr", "money"),
         _column("arpa", "money"),
         _column("monthly_churn", "percent", _("Monthly logo churn")),

@@ -96,6 +96,11 @@ def test_removing_asks_first_then_removes(owner_client, acme):
     assert response.status_code == 302
     assert not Contact.objects.filter(pk=ann.pk).exists()
     assert AuditEntry.objects.filter(action="contact.delete", object_id=str(ann.pk)).exists()
+    # The customer's timeline says who left, in the reader's language.
+    page = owner_client.get(f"/customers/{acme.pk}/").content.decode()
+    assert "Contact removed: Ann" in page
+    page = owner_client.get(f"/customers/{acme.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "已移除联系人：Ann" in page.content.decode()
 
 
 def test_a_contact_of_another_customer_is_a_404(owner_client, acme):

@@ -152,6 +152,12 @@ def test_headers_follow_the_language_of_the_request(owner_client, book):
     assert "渠道" in header  # "Channel", already in the catalog
 
 
+def test_the_channels_download_names_its_columns_as_the_dashboard_table_does(book):
+    header = exports.table("channels", Filters.parse({}))[0]
+    assert "Acquired in range" in header and "Paying at end" in header
+    assert "Customers acquired" not in header and "Paying customers" not in header
+
+
 def test_bad_filters_and_unknown_tables(owner_client, book):
     response = owner_client.get("/metrics/export/kpis.csv", {"country": "Germany"})
     assert response.status_code == 400
