@@ -25,7 +25,7 @@ from tend.customers.models import (
     TimelineEntry,
     TimelineKind,
 )
-from tend.lib.db import db_datetime, insert_rows
+from tend.lib.db import chunks, db_datetime, insert_rows
 
 # Fields a person or an API client may set directly; stage, MRR and dates have actions.
 EDITABLE_FIELDS = frozenset(
@@ -503,11 +503,6 @@ def _bulk_ids(customers: Any) -> list[int]:
     return ids
 
 
-def _chunks(ids: list[int]) -> Iterable[list[int]]:
-    for start in range(0, len(ids), _BULK_CHUNK):
-        yield ids[start : start + _BULK_CHUNK]
-
-
 def _bulk_record(
     *,
     ids: list[int],
@@ -580,7 +575,7 @@ def customers_bulk_tag(
     if add_names:
         Tag.objects.bulk_create([Tag(name=n) for n in add_names], ignore_conflicts=True)
         tag_names = dict(Tag.objects.filter(name__in=add_names).values_list("pk", "name"))
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids, _BULK_CHUNK):
             have = set(
                 through.objects.filter(
                     customer_id__in=chunk, tag_id__in=list(tag_names)
@@ -597,13 +592,13 @@ def customers_bulk_tag(
                 added.setdefault(row.customer_id, []).append(tag_names[row.tag_id])
     if remove_names:
         rows = through.objects.filter(tag__name__in=remove_names)
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids, _BULK_CHUNK):
             found = rows.filter(customer_id__in=chunk)
             for pk, name in found.values_list("customer_id", "tag__name"):
                 removed.setdefault(pk, []).append(name)
             found.delete()
     done = sorted(set(added) | set(removed))
-    for chunk in _chunks(done):
+    for chunk in chunks(done, _BULK_CHUNK):
         Customer.objects.filter(pk__in=chunk).update(updated_at=timezone.now())
 
     def change(pk: int) -> dict[str, Any]:
@@ -629,7 +624,7 @@ def customers_bulk_set_owner(
     ids = _bulk_ids(customers)
     owner_id = owner.pk if owner is not None else None
     olds: dict[int, int | None] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids, _BULK_CHUNK):
         qs = Customer.objects.filter(pk__in=chunk)
         qs = qs.exclude(owner_id=owner_id) if owner_id else qs.exclude(owner__isnull=True)
         before = dict(qs.values_list("pk", "owner_id"))
@@ -670,43 +665,16 @@ def customers_bulk_change_stage(
         raise ValueError(f"stage must be one of {Stage.values}")
     ids = _bulk_ids(customers)
     at = at or timezone.now()
-    reason = reason.strip()[:200]
-    olds: dict[int, str] = {}
-    for chunk in _chunks(ids):
-        qs = Customer.objects.filter(pk__in=chunk).exclude(stage=stage)
-        found = dict(qs.values_list("pk", "stage"))
-        if not found:
-            continue
-        olds.update(found)
-        moved = Customer.objects.filter(pk__in=list(found))
-        moved.update(stage=stage, stage_changed_at=at, updated_at=timezone.now())
-        if stage == Stage.CHURNED:
-            moved.filter(churned_at__isnull=True).update(churned_at=at)
-        else:
-            moved.filter(pk__in=[pk for pk, old in found.items() if old == Stage.CHURNED]).update(
-                churned_at=None
-            )
-    done = sorted(olds)
-    author = by if by is not None and by.pk else None
-    StageChange.objects.bulk_create(
-        [
-            StageChange(
-                customer_id=pk, from_stage=olds[pk], to_stage=stage, by=author, at=at, reason=reason
-            )
-            for pk in done
-        ],
-        batch_size=_BULK_CHUNK,
-    )
-    # The timeline and audit rows name each customer's own previous stage.
-    _bulk_record(
-        ids=done,
-        by=by,
-        label=label,
-        action="customer.stage",
-        changes=lambda pk: {"stage": [olds[pk], stage]},
-        kind=TimelineKind.STAGE,
-        data=lambda pk: {"msg": "stage_changed", "from": olds[pk], "to": stage},
-        body=reason,
-        at=at,
-    )
+    done: list[int] = []
+    # One writer of bulk stage moves (``customers_change_stage_bulk``), a slice at a time.
+    for chunk in chunks(ids, _BULK_CHUNK):
+        found = list(Customer.objects.filter(pk__in=chunk).exclude(stage=stage).order_by("pk"))
+        moved = customers_change_stage_bulk(
+            moves=[(c, at) for c in found],
+            stage=stage,
+            by=by,
+            reason=reason.strip()[:200],
+            label=label,
+        )
+        done.extend(c.pk for c in moved)
     return done
