@@ -74,6 +74,11 @@ INSTALLED_APPS = [
     "axes",
     "tend.metrics",
     "tend.goals",
+    "tend.changes",
+    "tend.segments",
+    "tend.health",
+    "tend.lifecycle",
+    "tend.today",
 ]
 
 MIDDLEWARE = [
@@ -367,6 +372,11 @@ TEND_SCHEDULES: dict[str, dict[str, str]] = {
     },
     "metrics-refresh": {"cron": "*/10 * * * *", "task": "tend.metrics.tasks.metrics_refresh"},
     "metrics-rebuild": {"cron": "40 2 * * *", "task": "tend.metrics.tasks.metrics_rebuild"},
+    # rollups → health → segments → lifecycle → Today (tend/jobs/pipeline.py), after midnight
+    # UTC so the day before is complete.
+    "daily-pipeline": {"cron": "10 0 * * *", "task": "tend.jobs.tasks.pipeline_daily"},
+    # Consumers of the customer-change outbox (lifecycle rules now) act within minutes.
+    "changes-react": {"cron": "*/2 * * * *", "task": "tend.jobs.tasks.changes_react"},
 }
 # The business's reporting currency; MRR and acquisition costs are shown in it.
 TEND_CURRENCY = env_str("TEND_CURRENCY", "USD").upper()

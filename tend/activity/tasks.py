@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.utils import timezone
 from django_tasks import task
@@ -15,3 +15,8 @@ def rollups_refresh(days: int = 2) -> int:
     """Recount the last ``days`` days of rollups, catching any late-arriving events."""
     since = (timezone.now() - timedelta(days=days)).date()
     return rollups_rebuild(since=since)
+
+
+def rollups_pipeline_step(as_of: date) -> dict[str, int]:
+    """Daily pipeline step: recount the two days up to ``as_of`` so health reads complete days."""
+    return {"rollups": rollups_rebuild(since=as_of - timedelta(days=2))}

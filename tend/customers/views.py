@@ -48,6 +48,7 @@ from tend.customers.forms import (
 from tend.customers.models import Contact, Customer, Stage, Tag, TimelineEntry
 from tend.customers.timeline import describe, detail, stage_reason
 from tend.lib.access import can_write, require_write, write_view
+from tend.web.panels import panels_render
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -201,6 +202,9 @@ def _render_detail(
         "tags_form": tags_form or TagsForm(initial={"tags": ", ".join(tag_names)}),
         "stages": Stage.choices,
         "currency": settings.TEND_CURRENCY,
+        # Panels other apps supply (health, lifecycle…), through the registry in tend.web.
+        "main_panels": panels_render(request, customer, column="main"),
+        "side_panels": panels_render(request, customer, column="side"),
     }
     return render(request, "customers/detail.html", context, status=status)
 

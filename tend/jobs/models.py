@@ -21,3 +21,22 @@ class ScheduledRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class PipelineStepRun(models.Model):
+    """One run of one step of the daily pipeline (``tend.jobs.pipeline``): when, for which
+    day, how long, what it did (``counts``) or why it failed (``error``)."""
+
+    run = models.UUIDField()  # the steps of one ``pipeline_run`` share it
+    step = models.CharField(max_length=40)
+    as_of = models.DateField()
+    started_at = models.DateTimeField()
+    seconds = models.FloatField(default=0)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["step", "-started_at"], name="pipelinestep_step_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.step} {self.as_of} {self.seconds:.1f}s"

@@ -1,0 +1,176 @@
+"""Write to and read from the customer-change outbox (``tend.changes.models``).
+
+Writers call ``change_record`` or ``changes_record_bulk`` inside the transaction of the change
+itself; consumers call ``changes_consume`` with their own name, and their handler runs in the
+same transaction as the cursor's move, so a change is acted on exactly once even when a
+consumer dies half-way (the transaction rolls back and the rows are read again).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from tend.changes.models import ChangeCursor, ChangeKind, CustomerChange
+from tend.lib.db import db_datetime
+
+# An id skipped because its transaction was still open is looked at again for this long; after
+# that it was rolled back (or lost) and is forgotten.
+GAP_WAIT = timedelta(minutes=10)
+MAX_GAPS = 10_000
+BATCH = 1_000
+
+ChangeRow = tuple[int, str, str, dict[str, Any], datetime | None]  # customer, kind, key, data, at
+
+
+def change_record(
+    *,
+    customer_id: int,
+    kind: str,
+    key: str,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> bool:
+    """Record one change; False when a change with this ``key`` is already recorded."""
+    return changes_record_bulk([(customer_id, kind, key, data or {}, at)]) == 1
+
+
+def changes_record_bulk(rows: Iterable[ChangeRow]) -> int:
+    """Record many changes with a fixed number of statements; rows whose ``key`` is already
+    there are skipped. Returns the rows written."""
+    now = timezone.now()
+    values = []
+    for customer_id, kind, key, data, at in rows:
+        if kind not in ChangeKind.values:
+            raise ValueError(f"unknown change kind {kind!r}")
+        values.append((customer_id, kind, key[:200], json.dumps(data, default=str), at or now))
+    if not values:
+        return 0
+    table = connection.ops.quote_name(CustomerChange._meta.db_table)
+    written = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(values), 500):
+            chunk = values[start : start + 500]
+            # Keys stored already are left out before the insert: on PostgreSQL a conflicting
+            # row still takes an id from the sequence, and every such hole is a gap that
+            # consumers must look at again for GAP_WAIT.
+            stored = set(
+                CustomerChange.objects.filter(key__in=[row[2] for row in chunk]).values_list(
+                    "key", flat=True
+                )
+            )
+            chunk = [row for row in chunk if row[2] not in stored]
+            if not chunk:
+                continue
+            marks = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
+            params: list[Any] = []
+            for customer_id, kind, key, payload, at in chunk:
+                params += [customer_id, kind, key, payload, db_datetime(at), db_datetime(now)]
+            cursor.execute(
+                f"INSERT INTO {table} (customer_id, kind, key, data, at, recorded_at) "
+                f"VALUES {marks} ON CONFLICT (key) DO NOTHING",
+                params,
+            )
+            written += max(cursor.rowcount, 0)
+    return written
+
+
+def changes_consume(
+    consumer: str,
+    handler: Callable[[Sequence[CustomerChange]], None],
+    *,
+    kinds: Iterable[str] | None = None,
+    batch: int = BATCH,
+    max_batches: int | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Hand ``consumer``'s unread changes to ``handler`` a batch at a time, oldest first; returns
+    how many were handed over. Rows of other ``kinds`` are passed over (and counted as read).
+
+    Each batch and the cursor's move commit together: if ``handler`` raises, neither happens
+    and the same rows come again next time.
+    """
+    wanted = set(kinds) if kinds is not None else None
+    done = 0
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        batches += 1
+        with transaction.atomic():
+            seen = _consume_batch(consumer, handler, wanted, batch, now or timezone.now())
+        if seen is None:
+            break
+        done += seen[1]
+    return done
+
+
+def _consume_batch(
+    consumer: str,
+    handler: Callable[[Sequence[CustomerChange]], None],
+    wanted: set[str] | None,
+    batch: int,
+    now: datetime,
+) -> tuple[int, int] | None:
+    """One batch: (rows read, rows handed over); None when there was nothing new to read."""
+    ChangeCursor.objects.get_or_create(consumer=consumer)
+    cursor = ChangeCursor.objects.select_for_update().get(consumer=consumer)
+    gaps = {int(g[0]): g[1] for g in cursor.gaps}
+    rows = list(
+        CustomerChange.objects.filter(Q(id__gt=cursor.position) | Q(id__in=list(gaps))).order_by(
+            "id"
+        )[:batch]
+    )
+    if not rows:
+        _forget_old_gaps(cursor, gaps, now)
+        return None
+    ids = [row.id for row in rows]
+    found = set(ids)
+    for id_ in found:
+        gaps.pop(id_, None)
+    top = max(ids)
+    stamp = now.isoformat()
+    if top > cursor.position:
+        known = set(ids)
+        # A new consumer starts at the first row there is; below it are no gaps to wait for.
+        first = cursor.position + 1 if cursor.position else min(ids)
+        for missing in range(first, top):
+            if missing not in known and missing not in gaps:
+                gaps[missing] = stamp
+        cursor.position = top
+    useful = [row for row in rows if wanted is None or row.kind in wanted]
+    if useful:
+        handler(useful)
+    _keep_gaps(cursor, gaps, now)
+    cursor.updated_at = now
+    cursor.save(update_fields=["position", "gaps", "updated_at"])
+    # Every row read moved the cursor or closed a gap, so the caller's loop ends.
+    return len(rows), len(useful)
+
+
+def _keep_gaps(cursor: ChangeCursor, gaps: dict[int, str], now: datetime) -> None:
+    fresh = [
+        [id_, seen]
+        for id_, seen in sorted(gaps.items())
+        if now - datetime.fromisoformat(seen) < GAP_WAIT
+    ]
+    cursor.gaps = fresh[-MAX_GAPS:]
+
+
+def _forget_old_gaps(cursor: ChangeCursor, gaps: dict[int, str], now: datetime) -> None:
+    before = len(cursor.gaps)
+    _keep_gaps(cursor, gaps, now)
+    if len(cursor.gaps) != before:
+        cursor.save(update_fields=["gaps"])
+
+
+def consumer_position(consumer: str) -> int:
+    """Where ``consumer`` has read to (0 when it never read)."""
+    return (
+        ChangeCursor.objects.filter(consumer=consumer).values_list("position", flat=True).first()
+        or 0
+    )
