@@ -46,6 +46,7 @@ from tend.segments.behaviour_models import (
     UsageCluster,
     UsageClusterRun,
 )
+from tend.segments.rfm import BehaviourError
 
 FEATURES = ("active_days", "events_per_active_day", "breadth", "trend", "mrr")
 LOGGED = frozenset({"events_per_active_day", "mrr"})
@@ -59,17 +60,16 @@ RANDOM_STATE = 0
 RENAME_CARRY_DISTANCE = 1.0
 
 
-class ClusterError(ValueError):
+class ClusterError(BehaviourError):
     """A parameter is out of range, or there is too little data to cluster; names the cause."""
 
 
 def _whole(name: str, value: Any, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ClusterError(_("%(field)s: give a whole number.") % {"field": name})
+        raise ClusterError(name, _("give a whole number."))
     if not low <= value <= high:
         raise ClusterError(
-            _("%(field)s: give a number from %(low)s to %(high)s.")
-            % {"field": name, "low": low, "high": high}
+            name, _("give a number from %(low)s to %(high)s.") % {"low": low, "high": high}
         )
     return value
 
@@ -80,7 +80,7 @@ def params_check(days: Any, k_min: Any, k_max: Any) -> tuple[int, int, int]:
     k_min = _whole("k_min", k_min, 2, K_LIMIT)
     k_max = _whole("k_max", k_max, 2, K_LIMIT)
     if k_min > k_max:
-        raise ClusterError(_("k_max: must be at least k_min (%(k)s).") % {"k": k_min})
+        raise ClusterError("k_max", _("must be at least k_min (%(k)s).") % {"k": k_min})
     return days, k_min, k_max
 
 
@@ -116,7 +116,7 @@ def usage_features(*, as_of: date, days: int = DAYS_DEFAULT) -> UsageFeatures:
         .order_by("-at", "-pk")
         .values("mrr_after")[:1]
     )
-    money = DecimalField(max_digits=12, decimal_places=2)
+    money: DecimalField[Any, Any] = DecimalField(max_digits=12, decimal_places=2)
     paying = dict(
         Customer.objects.order_by()
         .annotate(mrr_then=Coalesce(Subquery(last_mrr, output_field=money), Value(0, money)))
@@ -150,7 +150,7 @@ def usage_features(*, as_of: date, days: int = DAYS_DEFAULT) -> UsageFeatures:
 
 
 def feature_level(column: np.ndarray, value: float) -> str:
-    """"high" when at least 2/3 of customers are below ``value`` (ties count half), "low" when at
+    """ "high" when at least 2/3 of customers are below ``value`` (ties count half), "low" when at
     most 1/3 are, "mid" otherwise; "" when every customer has the same value (no contrast)."""
     if column.size == 0 or np.all(column == column[0]):
         return ""
@@ -211,12 +211,14 @@ def clusters_compute(
     k_high = min(k_max, n - 1, distinct)
     if k_high < k_min:
         raise ClusterError(
+            "",
             _(
                 "Too little usage to cluster: %(n)s customers with events or MRR in the last "
                 "%(days)s days (%(distinct)s different), and %(k)s clusters need at least "
                 "%(need)s different ones."
             )
-            % {"n": n, "days": days, "distinct": distinct, "k": k_min, "need": k_min + 1}
+            % {"n": n, "days": days, "distinct": distinct, "k": k_min, "need": k_min + 1},
+            code="too_little_data",
         )
     scaler = StandardScaler()
     x = scaler.fit_transform(_transform(features.values))
@@ -260,7 +262,11 @@ def clusters_compute(
 
 def _quantiles(column: np.ndarray) -> dict[str, float]:
     q33, median, q67 = np.quantile(column, [1 / 3, 0.5, 2 / 3])
-    return {"q33": round(float(q33), 4), "median": round(float(median), 4), "q67": round(float(q67), 4)}
+    return {
+        "q33": round(float(q33), 4),
+        "median": round(float(median), 4),
+        "q67": round(float(q67), 4),
+    }
 
 
 def _carried_names(result: ClusterResult, previous: UsageClusterRun | None) -> dict[int, str]:
@@ -354,12 +360,12 @@ def clusters_refresh(
 def cluster_rename(*, cluster: UsageCluster, name: Any) -> UsageCluster:
     """Give ``cluster`` the founder's name (blank: back to the generated description)."""
     if not isinstance(name, str):
-        raise ClusterError(_("name: give text."))
+        raise ClusterError("name", _("give text."))
     if "\x00" in name or any(0xD800 <= ord(ch) <= 0xDFFF for ch in name):
-        raise ClusterError(_("name: must not contain NUL characters or lone surrogates."))
+        raise ClusterError("name", _("must not contain NUL characters or lone surrogates."))
     name = " ".join(name.split())
     if len(name) > 80:
-        raise ClusterError(_("name: at most 80 characters."))
+        raise ClusterError("name", _("at most 80 characters."))
     cluster.name = name
     cluster.save(update_fields=["name"])
     return cluster

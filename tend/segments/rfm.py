@@ -37,6 +37,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tend.billing.currency import CurrencyError, RateBook, reporting_currency
 from tend.billing.models import Order, OrderStatus
@@ -62,8 +63,19 @@ RFM_GROUP_RULES: tuple[tuple[str, int, int, int, int], ...] = (
 )
 
 
-class RfmError(ValueError):
-    """A parameter of an RFM run is out of range; the message names it."""
+class BehaviourError(ValueError):
+    """A value for RFM or usage clusters is refused: ``field`` names it ("" when no single
+    field is at fault, e.g. too little data), ``message`` says why in the reader's language."""
+
+    def __init__(self, field: str, message: str, code: str = "invalid") -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+        self.message = message
+        self.code = code
+
+
+class RfmError(BehaviourError):
+    """A parameter of an RFM run is out of range."""
 
 
 def fm_score(f: int, m: int) -> int:
@@ -127,9 +139,12 @@ def _end_of(as_of: date) -> datetime:
 def window_check(window_days: Any) -> int:
     """``window_days`` as an int in range, else RfmError naming it."""
     if isinstance(window_days, bool) or not isinstance(window_days, int):
-        raise RfmError("window_days: give a whole number of days")
+        raise RfmError("window_days", _("give a whole number of days."))
     if not WINDOW_DAYS_MIN <= window_days <= WINDOW_DAYS_MAX:
-        raise RfmError(f"window_days: give {WINDOW_DAYS_MIN}–{WINDOW_DAYS_MAX} days")
+        raise RfmError(
+            "window_days",
+            _("give %(low)s to %(high)s days.") % {"low": WINDOW_DAYS_MIN, "high": WINDOW_DAYS_MAX},
+        )
     return window_days
 
 
@@ -149,7 +164,8 @@ def rfm_compute(*, as_of: date, window_days: int = RFM_WINDOW_DAYS) -> RfmResult
     if not last:
         return RfmResult(rows=[], orders=0, unconverted=0)
     net = ExpressionWrapper(
-        F("amount") - F("refunded_amount"), output_field=DecimalField(max_digits=14, decimal_places=2)
+        F("amount") - F("refunded_amount"),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
     )
     window = paid.filter(ordered_at__gte=start)
     home = reporting_currency()
@@ -170,9 +186,11 @@ def rfm_compute(*, as_of: date, window_days: int = RFM_WINDOW_DAYS) -> RfmResult
     currencies = set(foreign.values_list("currency", flat=True).distinct())
     if currencies:
         book = RateBook.load(currencies)
-        for customer_id, at, amount, currency in foreign.annotate(net=net).values_list(
-            "customer_id", "ordered_at", "net", "currency"
-        ).iterator(chunk_size=5000):
+        for customer_id, at, amount, currency in (
+            foreign.annotate(net=net)
+            .values_list("customer_id", "ordered_at", "net", "currency")
+            .iterator(chunk_size=5000)
+        ):
             frequency[customer_id] += 1
             orders += 1
             try:
