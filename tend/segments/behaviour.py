@@ -233,7 +233,7 @@ FEATURE_LABELS = {
     "events_per_active_day": lambda: _("Events per active day"),
     "breadth": lambda: _("Distinct events"),
     "trend": lambda: _("Trend"),
-    "mrr": lambda: _("MRR"),
+    "monthly_revenue": lambda: _("Monthly revenue"),
 }
 
 

@@ -9,11 +9,15 @@ Features per customer over the ``days`` days ending with ``as_of`` (the half-ope
 - ``trend``: (a − b) ÷ (a + b), where a is events per day in the last 30 days and b events per
   day in the days before them (0 when both are 0): +1 = everything in the last 30 days (new or
   back), −1 = nothing lately, 0 = steady;
-- ``mrr``: MRR at the end of ``as_of`` (the customer's last MRR movement before it).
+- ``monthly_revenue``: MRR at the end of ``as_of`` (the customer's last MRR movement before
+  it) plus the revenue of paid orders in the period, net of refunds and in the reporting
+  currency (tend.segments.rfm.order_revenue), per 30 days: × 30 ÷ ``days``. For a
+  subscription business it is the MRR; for a shop, what a customer spends a month.
 
-Customers with neither an event in the period nor MRR are not clustered. ``events_per_active_day``
-and ``mrr`` are spread over orders of magnitude, so they are taken as log(1 + x) first; then
-every feature is standardised (mean 0, standard deviation 1) so none dominates by its unit.
+Customers with neither an event nor revenue in the period are not clustered.
+``events_per_active_day`` and ``monthly_revenue`` are spread over orders of magnitude, so
+they are taken as log(1 + x) first; then every feature is standardised (mean 0, standard
+deviation 1) so none dominates by its unit.
 k-means (scikit-learn, ``random_state=0``) runs for each k in [k_min, k_max]; the k with the
 highest mean silhouette wins (the smaller k on a tie). The silhouette is computed on all
 customers, or on a fixed random sample of ``SILHOUETTE_SAMPLE`` when there are more.
@@ -46,10 +50,10 @@ from tend.segments.behaviour_models import (
     UsageCluster,
     UsageClusterRun,
 )
-from tend.segments.rfm import BehaviourError
+from tend.segments.rfm import BehaviourError, order_revenue
 
-FEATURES = ("active_days", "events_per_active_day", "breadth", "trend", "mrr")
-LOGGED = frozenset({"events_per_active_day", "mrr"})
+FEATURES = ("active_days", "events_per_active_day", "breadth", "trend", "monthly_revenue")
+LOGGED = frozenset({"events_per_active_day", "monthly_revenue"})
 RECENT_DAYS = 30
 DAYS_DEFAULT, DAYS_MIN, DAYS_MAX = 90, 60, 730
 K_MIN_DEFAULT, K_MAX_DEFAULT, K_LIMIT = 2, 8, 12
@@ -123,7 +127,12 @@ def usage_features(*, as_of: date, days: int = DAYS_DEFAULT) -> UsageFeatures:
         .filter(mrr_then__gt=0)
         .values_list("pk", "mrr_then")
     )
-    ids = sorted(set(usage) | set(paying))
+    revenue = order_revenue(start=end - timedelta(days=days), end=end).amounts
+    monthly: dict[int, float] = {
+        i: float(paying.get(i, 0)) + float(revenue.get(i, 0)) * 30 / days
+        for i in set(paying) | set(revenue)
+    }
+    ids = sorted(set(usage) | {i for i, v in monthly.items() if v > 0})
     rows = []
     earlier_days = days - RECENT_DAYS
     for customer_id in ids:
@@ -142,7 +151,7 @@ def usage_features(*, as_of: date, days: int = DAYS_DEFAULT) -> UsageFeatures:
                 events / active if active else 0.0,
                 float(breadth),
                 trend,
-                float(paying.get(customer_id, 0)),
+                monthly.get(customer_id, 0.0),
             ]
         )
     values = np.array(rows, dtype=float).reshape(len(rows), len(FEATURES))
@@ -176,6 +185,8 @@ def _untransform(values: np.ndarray) -> np.ndarray:
     for j, name in enumerate(FEATURES):
         if name in LOGGED:
             out[:, j] = np.expm1(out[:, j])
+        if name != "trend":  # counts and money are never below 0 (float noise: -0.0000001)
+            out[:, j] = np.maximum(out[:, j], 0.0)
     return out
 
 
@@ -213,7 +224,7 @@ def clusters_compute(
         raise ClusterError(
             "",
             _(
-                "Too little usage to cluster: %(n)s customers with events or MRR in the last "
+                "Too little usage to cluster: %(n)s customers with events or revenue in the last "
                 "%(days)s days (%(distinct)s different), and %(k)s clusters need at least "
                 "%(need)s different ones."
             )
@@ -388,7 +399,7 @@ _USAGE_WORDS = {
 
 def cluster_describe(centroid: dict[str, float], levels: dict[str, str]) -> str:
     """A cluster in plain words, in the reader's language, from its centroid and levels:
-    usage (active days × events per active day), spend (MRR), trend, breadth."""
+    usage (active days × events per active day), spend (monthly revenue), trend, breadth."""
     parts = []
     if float(centroid.get("active_days", 0)) < 1:
         parts.append(pgettext("usage cluster", "no usage"))
@@ -396,8 +407,8 @@ def cluster_describe(centroid: dict[str, float], levels: dict[str, str]) -> str:
         days = levels.get("active_days") or "mid"
         intensity = levels.get("events_per_active_day") or "mid"
         parts.append(_USAGE_WORDS[(days, intensity)]())
-    spend = levels.get("mrr", "")
-    if spend and float(centroid.get("mrr", 0)) < 0.5:
+    spend = levels.get("monthly_revenue", "")
+    if spend and float(centroid.get("monthly_revenue", 0)) < 0.5:
         parts.append(pgettext("usage cluster", "not paying"))
     elif spend == "high":
         parts.append(pgettext("usage cluster", "high spend"))

@@ -148,6 +148,53 @@ def window_check(window_days: Any) -> int:
     return window_days
 
 
+@dataclass
+class OrderRevenue:
+    orders: dict[int, int]  # paid orders per customer
+    amounts: dict[int, Decimal]  # their revenue net of refunds, in the reporting currency
+    unconverted: int  # orders no exchange rate covers: counted in ``orders`` only
+
+
+def order_revenue(*, start: datetime, end: datetime) -> OrderRevenue:
+    """Paid orders and their net revenue per customer for orders placed in [start, end):
+    orders in the reporting currency summed in the database, others converted one by one at
+    the rate of their day (one more query, plus the rates)."""
+    paid = Order.objects.filter(
+        status=OrderStatus.PAID, ordered_at__gte=start, ordered_at__lt=end
+    ).order_by()
+    net = ExpressionWrapper(
+        F("amount") - F("refunded_amount"),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+    home = reporting_currency()
+    counts: dict[int, int] = defaultdict(int)
+    amounts: dict[int, Decimal] = defaultdict(Decimal)
+    for customer_id, count, total in (
+        paid.filter(currency__iexact=home)
+        .values("customer_id")
+        .annotate(n=Count("pk"), total=Sum(net))
+        .values_list("customer_id", "n", "total")
+    ):
+        counts[customer_id] += count
+        amounts[customer_id] += total or Decimal(0)
+    unconverted = 0
+    foreign = paid.exclude(currency__iexact=home)
+    currencies = set(foreign.values_list("currency", flat=True).distinct())
+    if currencies:
+        book = RateBook.load(currencies)
+        for customer_id, at, amount, currency in (
+            foreign.annotate(net=net)
+            .values_list("customer_id", "ordered_at", "net", "currency")
+            .iterator(chunk_size=5000)
+        ):
+            counts[customer_id] += 1
+            try:
+                amounts[customer_id] += book.convert(amount, currency, at)
+            except CurrencyError:
+                unconverted += 1
+    return OrderRevenue(orders=dict(counts), amounts=dict(amounts), unconverted=unconverted)
+
+
 def rfm_compute(*, as_of: date, window_days: int = RFM_WINDOW_DAYS) -> RfmResult:
     """Every ordering customer's R, F, M values and scores as of the end of ``as_of``. Reads
     three queries (last orders, window totals in the reporting currency, other currencies'
@@ -163,40 +210,8 @@ def rfm_compute(*, as_of: date, window_days: int = RFM_WINDOW_DAYS) -> RfmResult
     )
     if not last:
         return RfmResult(rows=[], orders=0, unconverted=0)
-    net = ExpressionWrapper(
-        F("amount") - F("refunded_amount"),
-        output_field=DecimalField(max_digits=14, decimal_places=2),
-    )
-    window = paid.filter(ordered_at__gte=start)
-    home = reporting_currency()
-    frequency: dict[int, int] = defaultdict(int)
-    monetary: dict[int, Decimal] = defaultdict(Decimal)
-    # Orders in the reporting currency need no rate: summed in the database.
-    for customer_id, count, total in (
-        window.filter(currency__iexact=home)
-        .values("customer_id")
-        .annotate(n=Count("pk"), total=Sum(net))
-        .values_list("customer_id", "n", "total")
-    ):
-        frequency[customer_id] += count
-        monetary[customer_id] += total or Decimal(0)
-    orders = sum(frequency.values())
-    unconverted = 0
-    foreign = window.exclude(currency__iexact=home)
-    currencies = set(foreign.values_list("currency", flat=True).distinct())
-    if currencies:
-        book = RateBook.load(currencies)
-        for customer_id, at, amount, currency in (
-            foreign.annotate(net=net)
-            .values_list("customer_id", "ordered_at", "net", "currency")
-            .iterator(chunk_size=5000)
-        ):
-            frequency[customer_id] += 1
-            orders += 1
-            try:
-                monetary[customer_id] += book.convert(amount, currency, at)
-            except CurrencyError:
-                unconverted += 1
+    revenue = order_revenue(start=start, end=end)
+    frequency, monetary = revenue.orders, revenue.amounts
     ids = sorted(last)
     day_end = as_of
     recency = [max(0, (day_end - last[i].astimezone(UTC).date()).days) for i in ids]
@@ -217,7 +232,7 @@ def rfm_compute(*, as_of: date, window_days: int = RFM_WINDOW_DAYS) -> RfmResult
         )
         for k, i in enumerate(ids)
     ]
-    return RfmResult(rows=rows, orders=orders, unconverted=unconverted)
+    return RfmResult(rows=rows, orders=sum(frequency.values()), unconverted=revenue.unconverted)
 
 
 def rfm_refresh(as_of: date | None = None, *, window_days: int = RFM_WINDOW_DAYS) -> RfmRun:
