@@ -207,7 +207,7 @@ def behaviour_segment_save(*, kind: Any, value: Any, by: User | None, label: str
             "Customers in usage cluster %(n)s (%(title)s) of the latest k-means run; numbers "
             "can change when clusters are recomputed. Saved from the behaviour page."
         ) % {"n": cluster.number, "title": title}
-        condition = {"field": "usage_cluster", "op": "eq", "value": str(cluster.number)}
+        condition = {"field": "usage_cluster", "op": "eq", "value": cluster.number}
     else:
         raise SaveError("kind", _("give rfm or cluster."))
     condition_parse(condition)
