@@ -160,10 +160,15 @@ def usage_features(*, as_of: date, days: int = DAYS_DEFAULT) -> UsageFeatures:
 
 def feature_level(column: np.ndarray, value: float) -> str:
     """ "high" when at least 2/3 of customers are below ``value`` (ties count half), "low" when at
-    most 1/3 are, "mid" otherwise; "" when every customer has the same value (no contrast)."""
+    most 1/3 are, "mid" otherwise; "" when every customer has the same value (no contrast).
+    Values within a billionth (relative) of each other count as equal."""
     if column.size == 0 or np.all(column == column[0]):
         return ""
-    below = float(np.sum(column < value)) + 0.5 * float(np.sum(column == value))
+    # A centroid comes back from scaling and log with float noise (10.000000000002): values
+    # that close count as equal.
+    tol = 1e-9 * max(1.0, abs(value))
+    equal = float(np.sum(np.abs(column - value) <= tol))
+    below = float(np.sum(column < value - tol)) + 0.5 * equal
     share = below / column.size
     if share >= 2 / 3:
         return "high"
