@@ -8,7 +8,7 @@ at 12:00 UTC.
 who last (d)  paid orders in the window                    F      M      note
 === ========= ======================================== ===== ====== =======
 A   0         12 × 100 at 0, 10, … 110 days ago           12   1200
-B   5         1 × 40                                       1     40   + a pending 5000 (ignored)
+B   5         1 × 40                                       1     40   + a pending 5000
 C   10        6 × 50 at 10 … 60; 20 of one refunded        6    280   (net of the partial refund)
 D   20        6 × 75 at 20 … 70                            6    450
 E   40        2 × 50 USD + 1 × EUR 40 (rate 1.25) 40 … 60  3    150
@@ -16,7 +16,7 @@ F   60        8 × 100 at 60 … 130                          8    800
 G   90        2 × 50 at 90, 100                            2    100   + an order tomorrow (ignored)
 H   180       4 × 50 at 180 … 210                          4    200
 I   300       8 × 100 + 1 × 200 at 300, 305 … 340          9   1000
-J   500       none (one 400 order 500 days ago)            0      0   + a fully refunded one 2 days ago
+J   500       none (one 400 order 500 days ago)            0      0   + one refunded 2 days ago
 === ========= ======================================== ===== ====== =======
 
 Scores (1 + ⌊5 × worse ÷ 10⌋; ties share the lowest):
