@@ -10,7 +10,6 @@ cluster, is a 422 naming the field (``field`` is empty for too little data, code
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Any, Literal
 
 from django.http import HttpRequest
@@ -21,11 +20,16 @@ from tend.api.errors import FieldError
 from tend.api.schemas import (
     ERRORS,
     InputSchema,
+    IsoDate,
+    Money,
     Page,
     PageParams,
     StrictInt,
+    money,
     paginate,
 )
+from tend.billing.currency import reporting_currency
+from tend.lib.money import to_cents
 from tend.segments.behaviour import cluster_summary, rfm_summary
 from tend.segments.behaviour_models import CustomerRfm, RfmGroup
 from tend.segments.clusters import (
@@ -71,7 +75,7 @@ class RfmGroupOut(Schema):
     label: str
     rule: str = Field(..., description="R and FM ranges, both ends included.")
     customers: int
-    revenue: Decimal
+    revenue: Money = Field(..., description="Net revenue of the group's paid orders in the window.")
     share: float = Field(..., description="Share of the revenue of all scored customers, 0–1.")
 
 
@@ -86,6 +90,7 @@ class RfmIn(InputSchema):
     window_days: StrictInt = Field(
         RFM_WINDOW_DAYS, ge=WINDOW_DAYS_MIN, le=WINDOW_DAYS_MAX, description="Days of orders."
     )
+    as_of: IsoDate | None = Field(None, description="Day to score as of; default today (UTC).")
 
 
 class CustomerRfmOut(Schema):
@@ -94,7 +99,7 @@ class CustomerRfmOut(Schema):
     as_of: date
     recency_days: int
     frequency: int
-    monetary: Decimal
+    monetary: Money
     r: int
     f: int
     m: int
@@ -144,10 +149,12 @@ class ClustersIn(InputSchema):
     days: StrictInt = Field(DAYS_DEFAULT, ge=DAYS_MIN, le=DAYS_MAX)
     k_min: StrictInt = Field(K_MIN_DEFAULT, ge=2, le=K_LIMIT)
     k_max: StrictInt = Field(K_MAX_DEFAULT, ge=2, le=K_LIMIT)
+    as_of: IsoDate | None = Field(None, description="Day to cluster as of; default today (UTC).")
 
 
 def _rfm_body() -> dict[str, Any]:
     summary = rfm_summary()
+    currency = summary.run.currency if summary.run else reporting_currency()
     message = ""
     if summary.run is None:
         message = _("RFM scores have not been computed yet.")
@@ -165,7 +172,7 @@ def _rfm_body() -> dict[str, Any]:
                 "label": g.label,
                 "rule": g.rule,
                 "customers": g.customers,
-                "revenue": g.revenue,
+                "revenue": money(to_cents(g.revenue), currency),
                 "share": round(g.share, 6),
             }
             for g in summary.groups
@@ -206,7 +213,8 @@ def rfm_read(request: HttpRequest) -> dict[str, Any]:
 def rfm_recompute_endpoint(request: HttpRequest, payload: RfmIn | None = None) -> dict[str, Any]:
     """Recompute every customer's RFM scores as of today (UTC)."""
     try:
-        rfm_refresh(window_days=payload.window_days if payload else RFM_WINDOW_DAYS)
+        params = payload or RfmIn(window_days=RFM_WINDOW_DAYS, as_of=None)
+        rfm_refresh(params.as_of, window_days=params.window_days)
     except BehaviourError as exc:
         raise _refused(exc) from None
     return _rfm_body()
@@ -221,6 +229,7 @@ def rfm_customer_list(
     if filters.group:
         qs = qs.filter(group=filters.group)
     page = paginate(qs, paging)
+    currency = reporting_currency()
     page["items"] = [
         {
             "customer_id": row.customer_id,
@@ -228,7 +237,7 @@ def rfm_customer_list(
             "as_of": row.as_of,
             "recency_days": row.recency_days,
             "frequency": row.frequency,
-            "monetary": row.monetary,
+            "monetary": money(to_cents(row.monetary), currency),
             "r": row.r,
             "f": row.f,
             "m": row.m,
@@ -251,9 +260,11 @@ def clusters_recompute_endpoint(
     request: HttpRequest, payload: ClustersIn | None = None
 ) -> dict[str, Any]:
     """Re-run k-means on usage now; 422 (nothing written) with too little data."""
-    params = payload or ClustersIn(days=DAYS_DEFAULT, k_min=K_MIN_DEFAULT, k_max=K_MAX_DEFAULT)
+    params = payload or ClustersIn(
+        days=DAYS_DEFAULT, k_min=K_MIN_DEFAULT, k_max=K_MAX_DEFAULT, as_of=None
+    )
     try:
-        clusters_refresh(days=params.days, k_min=params.k_min, k_max=params.k_max)
+        clusters_refresh(params.as_of, days=params.days, k_min=params.k_min, k_max=params.k_max)
     except BehaviourError as exc:
         raise _refused(exc) from None
     return _clusters_body()

@@ -47,7 +47,7 @@ def behaviour_add_parsers(actions: Any) -> None:
 
 def _print(stdout: Any, table: Table) -> None:
     buffer = io.StringIO()
-    Console(file=buffer, width=120).print(table)
+    Console(file=buffer, width=160).print(table)
     stdout.write(buffer.getvalue(), ending="")
 
 

@@ -38,7 +38,6 @@ import numpy as np
 from django.db import transaction
 from django.db.models import Count, DecimalField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -50,7 +49,7 @@ from tend.segments.behaviour_models import (
     UsageCluster,
     UsageClusterRun,
 )
-from tend.segments.rfm import BehaviourError, order_revenue
+from tend.segments.rfm import BehaviourError, as_of_check, order_revenue
 
 FEATURES = ("active_days", "events_per_active_day", "breadth", "trend", "monthly_revenue")
 LOGGED = frozenset({"events_per_active_day", "monthly_revenue"})
@@ -221,6 +220,7 @@ def clusters_compute(
     from sklearn.preprocessing import StandardScaler
 
     days, k_min, k_max = params_check(days, k_min, k_max)
+    as_of = as_of_check(as_of)
     features = usage_features(as_of=as_of, days=days)
     n = len(features.customer_ids)
     distinct = len(np.unique(features.values, axis=0)) if n else 0
@@ -315,7 +315,7 @@ def clusters_refresh(
     """Cluster every customer as of ``as_of`` (default today, UTC) and store the run, its
     clusters and each customer's cluster, replacing the previous assignment in one
     transaction. Raises ClusterError (nothing written) when it cannot cluster."""
-    as_of = as_of or timezone.now().astimezone(UTC).date()
+    as_of = as_of_check(as_of)
     result = clusters_compute(as_of=as_of, days=days, k_min=k_min, k_max=k_max)
     values = result.features.values
     with transaction.atomic():

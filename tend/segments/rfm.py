@@ -136,6 +136,26 @@ def _end_of(as_of: date) -> datetime:
     return datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=UTC)
 
 
+EARLIEST_AS_OF = date(2000, 1, 1)
+
+
+def as_of_check(as_of: Any) -> date:
+    """``as_of`` as a day from 2000-01-01 to today (UTC), or today when None; else an error
+    naming it (a day in the future has no data yet)."""
+    today = timezone.now().astimezone(UTC).date()
+    if as_of is None:
+        return today
+    if isinstance(as_of, datetime) or not isinstance(as_of, date):
+        raise BehaviourError("as_of", _("give a day as YYYY-MM-DD."))
+    if not EARLIEST_AS_OF <= as_of <= today:
+        raise BehaviourError(
+            "as_of",
+            _("give a day from %(first)s to today (%(today)s).")
+            % {"first": EARLIEST_AS_OF.isoformat(), "today": today.isoformat()},
+        )
+    return as_of
+
+
 def window_check(window_days: Any) -> int:
     """``window_days`` as an int in range, else RfmError naming it."""
     if isinstance(window_days, bool) or not isinstance(window_days, int):
@@ -200,6 +220,7 @@ def rfm_compute(*, as_of: date, window_days: int = RFM_WINDOW_DAYS) -> RfmResult
     three queries (last orders, window totals in the reporting currency, other currencies'
     orders) plus the rates; writes nothing."""
     window_check(window_days)
+    as_of = as_of_check(as_of)
     end = _end_of(as_of)
     start = end - timedelta(days=window_days)
     paid = Order.objects.filter(status=OrderStatus.PAID, ordered_at__lt=end).order_by()
@@ -239,7 +260,7 @@ def rfm_refresh(as_of: date | None = None, *, window_days: int = RFM_WINDOW_DAYS
     """Compute and store every customer's RFM scores as of ``as_of`` (default today, UTC),
     replacing the previous ones in one transaction; customers with no paid order lose theirs.
     Returns the run. Safe to run again: the latest run is the one in force."""
-    as_of = as_of or timezone.now().astimezone(UTC).date()
+    as_of = as_of_check(as_of)
     result = rfm_compute(as_of=as_of, window_days=window_days)
     with transaction.atomic():
         run = RfmRun.objects.create(

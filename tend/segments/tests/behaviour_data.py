@@ -70,17 +70,19 @@ EXPECTED_RFM = {
 }
 
 
-def ago(days: int) -> datetime:
-    return datetime.combine(AS_OF - timedelta(days=days), time(12), tzinfo=UTC)
+def ago(days: int, as_of: date = AS_OF) -> datetime:
+    return datetime.combine(as_of - timedelta(days=days), time(12), tzinfo=UTC)
 
 
-def _orders(customer: Customer, days: list[int], amount: str, **kw: object) -> None:
-    for d in days:
-        order_create(customer=customer, by=None, amount=Decimal(amount), at=ago(d), **kw)  # type: ignore[arg-type]
+def build_shop(as_of: date = AS_OF) -> dict[str, Customer]:
+    """The ten customers A–J above, with their orders; returns them by letter. Another
+    ``as_of`` moves every order with it (the page and API compute as of today)."""
 
+    def _orders(customer: Customer, days: list[int], amount: str, **kw: object) -> None:
+        for d in days:
+            at = ago(d, as_of)
+            order_create(customer=customer, by=None, amount=Decimal(amount), at=at, **kw)  # type: ignore[arg-type]
 
-def build_shop() -> dict[str, Customer]:
-    """The ten customers A–J above, with their orders; returns them by letter."""
     c = {name: make_customer(f"Shop {name}") for name in "ABCDEFGHIJ"}
     exchange_rate_set(currency="EUR", rate="1.25", valid_from=date(2025, 1, 1), by=None)
     _orders(c["A"], list(range(0, 120, 10)), "100")
@@ -115,12 +117,13 @@ class Usage:
     idle: Customer
 
 
-def build_usage() -> Usage:
-    """The three usage groups above (rollups through the activity app, MRR through billing)."""
-    first = AS_OF - timedelta(days=89)
+def build_usage(as_of: date = AS_OF) -> Usage:
+    """The three usage groups above (rollups through the activity app, MRR through billing);
+    another ``as_of`` moves the 90 days with it."""
+    first = as_of - timedelta(days=89)
     days = [first + timedelta(days=i) for i in range(90)]
     counts: dict[tuple[int, date, str], int] = {}
-    since = datetime(2025, 12, 1, tzinfo=UTC)
+    since = datetime.combine(first - timedelta(days=31), time(9), tzinfo=UTC)
     heavy, quiet, new = [], [], []
     for i in range(5):
         h = make_customer(f"Heavy {i}")
