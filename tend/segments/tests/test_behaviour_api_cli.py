@@ -179,3 +179,27 @@ def test_cli_errors_name_the_flag() -> None:
     out = StringIO()
     call_command("segments", "clusters", "--show", stdout=out)
     assert "not been computed yet" in out.getvalue()
+
+
+def test_rfm_customer_list_costs_the_same_queries_for_few_and_many_rows(ro: Client) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tend.billing.actions import order_create
+    from tend.factories import make_customer
+    from tend.segments.rfm import rfm_refresh
+    from tend.segments.tests.behaviour_data import ago
+
+    def count() -> int:
+        ro.get("/api/v1/segments/rfm/customers?limit=200")
+        with CaptureQueriesContext(connection) as captured:
+            assert ro.get("/api/v1/segments/rfm/customers?limit=200").status_code == 200
+        return len(captured)
+
+    build_shop()
+    rfm_refresh(AS_OF)
+    few = count()
+    for i in range(30):
+        order_create(customer=make_customer(f"More {i}"), by=None, amount=i + 1, at=ago(i))  # type: ignore[arg-type]
+    rfm_refresh(AS_OF)
+    assert count() == few
