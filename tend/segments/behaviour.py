@@ -20,7 +20,7 @@ from tend.segments.behaviour_models import (
     UsageCluster,
     UsageClusterRun,
 )
-from tend.segments.clusters import FEATURES, cluster_describe, latest_cluster_run
+from tend.segments.clusters import FEATURES, cluster_descriptions, latest_cluster_run
 from tend.segments.models import Segment
 from tend.segments.rfm import RFM_GROUP_RULES, BehaviourError, fm_score
 
@@ -33,6 +33,10 @@ class GroupRow:
     customers: int = 0
     revenue: Decimal = Decimal(0)
     share: float = 0.0  # of the revenue of every scored customer, 0–1
+
+    @property
+    def percent(self) -> float:
+        return self.share * 100
 
 
 @dataclass
@@ -112,6 +116,10 @@ class ClusterRow:
     title: str
     share: float
 
+    @property
+    def percent(self) -> float:
+        return self.share * 100
+
 
 @dataclass
 class ClusterSummary:
@@ -126,8 +134,10 @@ def cluster_summary() -> ClusterSummary:
     if run is None:
         return ClusterSummary(run=None, clusters=[], silhouettes=[])
     rows = []
-    for cluster in run.clusters.order_by("number"):
-        description = cluster_describe(cluster.centroid, cluster.levels)
+    clusters = list(run.clusters.order_by("number"))
+    descriptions = cluster_descriptions(clusters)
+    for cluster in clusters:
+        description = descriptions[cluster.number]
         rows.append(
             ClusterRow(
                 cluster=cluster,
@@ -145,10 +155,9 @@ def cluster_choices() -> list[tuple[str, str]]:
     run = latest_cluster_run()
     if run is None:
         return []
-    return [
-        (str(c.number), f"{c.number} · {c.name or cluster_describe(c.centroid, c.levels)}")
-        for c in run.clusters.order_by("number")
-    ]
+    clusters = list(run.clusters.order_by("number"))
+    descriptions = cluster_descriptions(clusters)
+    return [(str(c.number), f"{c.number} · {c.name or descriptions[c.number]}") for c in clusters]
 
 
 class SaveError(BehaviourError):
@@ -201,7 +210,7 @@ def behaviour_segment_save(*, kind: Any, value: Any, by: User | None, label: str
         )
         if cluster is None:
             raise SaveError("value", _("the latest run has clusters 1 to %(k)s.") % {"k": run.k})
-        title = cluster.name or cluster_describe(cluster.centroid, cluster.levels)
+        title = cluster.name or cluster_descriptions(list(run.clusters.all()))[cluster.number]
         name = _("Usage cluster %(n)s: %(title)s") % {"n": cluster.number, "title": title}
         description = _(
             "Customers in usage cluster %(n)s (%(title)s) of the latest k-means run; numbers "

@@ -39,7 +39,6 @@ from tend.segments.clusters import (
     K_LIMIT,
     K_MAX_DEFAULT,
     K_MIN_DEFAULT,
-    cluster_describe,
     clusters_refresh,
 )
 from tend.segments.rfm import (
@@ -189,7 +188,7 @@ def _clusters_body() -> dict[str, Any]:
             {
                 "number": row.cluster.number,
                 "name": row.cluster.name,
-                "description": cluster_describe(row.cluster.centroid, row.cluster.levels),
+                "description": row.description,
                 "size": row.cluster.size,
                 "centroid": row.cluster.centroid,
                 "levels": row.cluster.levels,

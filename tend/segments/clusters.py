@@ -439,9 +439,21 @@ def cluster_describe(centroid: dict[str, float], levels: dict[str, str]) -> str:
     return pgettext("list separator", ", ").join(parts)
 
 
-def cluster_title(cluster: UsageCluster) -> str:
-    """The founder's name for the cluster, or its description."""
-    return cluster.name or cluster_describe(cluster.centroid, cluster.levels)
+def cluster_descriptions(clusters: list[UsageCluster]) -> dict[int, str]:
+    """Each cluster's description by number; clusters of one run that the rules describe alike
+    get their active days added ("heavy users, high spend, 57 active days") to tell them apart."""
+    described = {c.number: cluster_describe(c.centroid, c.levels) for c in clusters}
+    seen: dict[str, int] = {}
+    for text in described.values():
+        seen[text] = seen.get(text, 0) + 1
+    separator = pgettext("list separator", ", ")
+    for c in clusters:
+        if seen[described[c.number]] > 1:
+            days = round(float(c.centroid.get("active_days", 0)))
+            described[c.number] += separator + pgettext("usage cluster", "%(days)s active days") % {
+                "days": days
+            }
+    return described
 
 
 def latest_cluster_run() -> UsageClusterRun | None:

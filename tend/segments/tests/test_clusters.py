@@ -156,3 +156,17 @@ def test_feature_levels_count_ties_as_half() -> None:
     assert feature_level(column, 5.0) == "high"  # 4 of 6: exactly 2/3
     assert feature_level(np.array([1.0, 2, 3, 4, 5, 6]), 3.5) == "mid"  # 3 of 6
     assert feature_level(np.array([3.0, 3.0]), 3.0) == ""
+
+
+def test_clusters_described_alike_are_told_apart_by_their_active_days() -> None:
+    from tend.segments.clusters import cluster_descriptions
+
+    levels = {"active_days": "high", "events_per_active_day": "high", "monthly_revenue": "high"}
+    a = UsageCluster(number=1, centroid={"active_days": 28.2, "monthly_revenue": 44}, levels=levels)
+    b = UsageCluster(number=2, centroid={"active_days": 57.4, "monthly_revenue": 47}, levels=levels)
+    c = UsageCluster(number=3, centroid={"active_days": 2, "monthly_revenue": 0}, levels={})
+    assert cluster_descriptions([a, b, c]) == {
+        1: "heavy users, high spend, 28 active days",
+        2: "heavy users, high spend, 57 active days",
+        3: "regular users",
+    }
