@@ -2,9 +2,9 @@
 
 ``GET /segments/rfm`` and ``GET /segments/clusters`` read the latest run (``run`` is null
 before the first one; ``message`` then says why there is nothing). ``POST`` recomputes now
-(owners and members, read_write keys); a parameter out of range, or too little data to
-cluster, is a 422 naming the field (``field`` is empty for too little data, code
-``too_little_data``) and writes nothing.
+(owners and members, read_write keys); a parameter out of range is a 422 naming the field
+and writes nothing. Too little usage to cluster is not an error: the answer has
+``recomputed: false`` and a ``message`` saying how many customers there were.
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ class RfmGroupOut(Schema):
 
 
 class RfmOut(Schema):
+    recomputed: bool = Field(..., description="True when this request computed a new run.")
     run: RfmRunOut | None
     message: str = Field(..., description="Why there is nothing to show, or empty.")
     formula: str
@@ -139,6 +140,11 @@ class ClusterRunOut(Schema):
 
 
 class ClustersOut(Schema):
+    recomputed: bool = Field(
+        ...,
+        description="True when this request computed a new run; false with a `message` when "
+        "there was too little usage to cluster (the latest run, if any, is unchanged).",
+    )
     run: ClusterRunOut | None
     message: str
     clusters: list[ClusterOut]
@@ -151,7 +157,7 @@ class ClustersIn(InputSchema):
     as_of: IsoDate | None = Field(None, description="Day to cluster as of; default today (UTC).")
 
 
-def _rfm_body() -> dict[str, Any]:
+def _rfm_body(*, recomputed: bool = False) -> dict[str, Any]:
     summary = rfm_summary()
     currency = summary.run.currency if summary.run else reporting_currency()
     message = ""
@@ -162,6 +168,7 @@ def _rfm_body() -> dict[str, Any]:
             "day": summary.run.as_of.isoformat()
         }
     return {
+        "recomputed": recomputed,
         "run": summary.run,
         "message": message,
         "formula": RFM_FORMULA,
@@ -179,11 +186,14 @@ def _rfm_body() -> dict[str, Any]:
     }
 
 
-def _clusters_body() -> dict[str, Any]:
+def _clusters_body(*, recomputed: bool = False, message: str = "") -> dict[str, Any]:
     summary = cluster_summary()
+    if not message and summary.run is None:
+        message = _("Usage clusters have not been computed yet.")
     return {
+        "recomputed": recomputed,
         "run": summary.run,
-        "message": "" if summary.run else _("Usage clusters have not been computed yet."),
+        "message": message,
         "clusters": [
             {
                 "number": row.cluster.number,
@@ -216,7 +226,7 @@ def rfm_recompute_endpoint(request: HttpRequest, payload: RfmIn | None = None) -
         rfm_refresh(params.as_of, window_days=params.window_days)
     except BehaviourError as exc:
         raise _refused(exc) from None
-    return _rfm_body()
+    return _rfm_body(recomputed=True)
 
 
 @router.get("/segments/rfm/customers", response={200: CustomerRfmPage, **ERRORS})
@@ -258,12 +268,15 @@ def clusters_read(request: HttpRequest) -> dict[str, Any]:
 def clusters_recompute_endpoint(
     request: HttpRequest, payload: ClustersIn | None = None
 ) -> dict[str, Any]:
-    """Re-run k-means on usage now; 422 (nothing written) with too little data."""
+    """Re-run k-means on usage now. With too little usage nothing is written and the answer
+    says so (``recomputed`` false, ``message``); a parameter out of range is a 422."""
     params = payload or ClustersIn(
         days=DAYS_DEFAULT, k_min=K_MIN_DEFAULT, k_max=K_MAX_DEFAULT, as_of=None
     )
     try:
         clusters_refresh(params.as_of, days=params.days, k_min=params.k_min, k_max=params.k_max)
     except BehaviourError as exc:
+        if exc.code == "too_little_data":  # not a bad request: the data is not there yet
+            return _clusters_body(message=exc.message)
         raise _refused(exc) from None
-    return _clusters_body()
+    return _clusters_body(recomputed=True)

@@ -83,7 +83,9 @@ def params_check(days: Any, k_min: Any, k_max: Any) -> tuple[int, int, int]:
     k_min = _whole("k_min", k_min, 2, K_LIMIT)
     k_max = _whole("k_max", k_max, 2, K_LIMIT)
     if k_min > k_max:
-        raise ClusterError("k_max", _("must be at least k_min (%(k)s).") % {"k": k_min})
+        raise ClusterError(
+            "k_max", _("must be at least k_min (%(k)s).") % {"k": k_min}, code="range"
+        )
     return days, k_min, k_max
 
 

@@ -152,6 +152,7 @@ def as_of_check(as_of: Any) -> date:
             "as_of",
             _("give a day from %(first)s to today (%(today)s).")
             % {"first": EARLIEST_AS_OF.isoformat(), "today": today.isoformat()},
+            code="range",
         )
     return as_of
 

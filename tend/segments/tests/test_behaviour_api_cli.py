@@ -43,7 +43,8 @@ def test_rfm_reads_empty_then_recomputes_with_a_read_write_key(rw: Client) -> No
     response = post(rw, "/segments/rfm", {"as_of": AS_OF.isoformat(), "window_days": 365})
     assert response.status_code == 200, response.json()
     body = response.json()
-    assert body["run"]["customers"] == 10 and body["run"]["as_of"] == "2026-03-31"
+    assert body["recomputed"] is True and body["run"]["customers"] == 10
+    assert body["run"]["as_of"] == "2026-03-31"
     groups = {g["key"]: g for g in body["groups"]}
     assert groups["loyal"]["customers"] == 2 and groups["loyal"]["revenue"] == {
         "amount": "1250.00",
@@ -80,6 +81,8 @@ def test_bad_rfm_input_is_a_422_naming_the_field(rw: Client, body: dict, field: 
     response = post(rw, "/segments/rfm", body)
     assert response.status_code == 422, response.json()
     assert response.json()["errors"][0]["field"] == field
+    if field == "as_of" and body["as_of"] != 20260331:
+        assert response.json()["errors"][0]["code"] == "range"
     assert not RfmRun.objects.exists()
 
 
@@ -117,15 +120,15 @@ def test_clusters_recompute_and_read(rw: Client) -> None:
         2: "regular users, medium spend, new and growing",
         3: "heavy users, low spend, many features",
     }
-    assert rw.get("/api/v1/segments/clusters").json() == body
+    assert rw.get("/api/v1/segments/clusters").json() == {**body, "recomputed": False}
 
 
-def test_clusters_with_no_usage_are_a_422_with_a_message(rw: Client) -> None:
+def test_clusters_with_no_usage_answer_with_a_message_and_write_nothing(rw: Client) -> None:
     response = post(rw, "/segments/clusters")
-    assert response.status_code == 422
-    error = response.json()["errors"][0]
-    assert error["code"] == "too_little_data" and error["field"] == ""
-    assert "Too little usage to cluster" in error["message"]
+    assert response.status_code == 200
+    body = response.json()
+    assert body["recomputed"] is False and body["run"] is None and body["clusters"] == []
+    assert body["message"].startswith("Too little usage to cluster: 0 customers")
     assert not UsageClusterRun.objects.exists()
 
 
