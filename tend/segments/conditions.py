@@ -861,9 +861,10 @@ def _matches(node: Condition, customer: Customer, now: datetime, cache: dict[str
         segments = dict(node.segments)
         ids = node.value if op == "in" else (node.value,)
         return any(_matches(segments[pk], customer, now, cache) for pk in ids)
-    if field.name not in cache:
-        cache[field.name] = _value(field, customer, now)
-    return _test(field, op, node.value, cache[field.name], now)
+    key = f"{field.type}:{field.name}"  # a trait read as two types is two values
+    if key not in cache:
+        cache[key] = _value(field, customer, now)
+    return _test(field, op, node.value, cache[key], now)
 
 
 def _value(field: ConditionField, customer: Customer, now: datetime) -> Any:
