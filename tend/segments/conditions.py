@@ -63,7 +63,7 @@ from django.db.models.lookups import (
     LessThan,
     LessThanOrEqual,
 )
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
@@ -111,6 +111,7 @@ class ConditionError(ValueError):
         self.path = path
         self.field = field
         self.message = message
+        self.circle = False  # segments naming each other in a circle
 
     def text(self) -> str:
         """One line naming the field and the path, in the reader's language."""
@@ -411,11 +412,13 @@ class _Parser:
         cache: dict[int, Condition] = self.shared["cache"]
         stack: list[int] = self.shared["stack"]
         if pk in stack:
-            raise ConditionError(
+            error = ConditionError(
                 path,
                 "segment",
                 _("Segments cannot refer to each other in a circle (segment %(id)d).") % {"id": pk},
             )
+            error.circle = True
+            raise error
         if pk in cache:
             return cache[pk]
         segment = Segment.objects.filter(pk=pk).first()
@@ -427,7 +430,7 @@ class _Parser:
         try:
             cond = _Parser(None, self.shared).node(segment.condition, "", 1)
         except ConditionError as error:
-            if error.field == "segment" and "circle" in error.message:
+            if error.circle:
                 raise ConditionError(path, "segment", error.message) from None
             raise ConditionError(
                 path,
@@ -1038,9 +1041,11 @@ def _choice_labels(field: ConditionField) -> dict[Any, str]:
 
 def _show_value(field: ConditionField, value: Any, labels: dict[Any, str]) -> str:
     if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        return formats.date_format(value, "DATE_FORMAT")
+    if field.type == "number":
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return formats.number_format(value, use_l10n=True, force_grouping=True)
     if field.type == "choice":
         return labels.get(value, str(value))
     return str(value)

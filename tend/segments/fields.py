@@ -282,7 +282,7 @@ def _segment_value(customer: Customer, now: datetime) -> Any:  # pragma: no cove
 
 BUILT_IN = (
     ConditionField("name", _("Name"), "text", lookup="name"),
-    ConditionField("email", _("Email"), "text", lookup="email"),
+    ConditionField("email", pgettext_lazy("email address", "Email"), "text", lookup="email"),
     ConditionField("industry", _("Industry"), "text", lookup="industry"),
     ConditionField("kind", _("Kind"), "choice", lookup="kind", choices=_kind_choices, strict=True),
     ConditionField(
@@ -297,7 +297,12 @@ BUILT_IN = (
         "plan", _("Plan"), "choice", lookup="plan", choices=_plan_choices, choice_kind="int"
     ),
     ConditionField(
-        "owner", _("Owner"), "choice", lookup="owner", choices=_owner_choices, choice_kind="int"
+        "owner",
+        pgettext_lazy("person responsible for a customer", "Owner"),
+        "choice",
+        lookup="owner",
+        choices=_owner_choices,
+        choice_kind="int",
     ),
     ConditionField(
         "channel", _("Acquisition channel"), "choice", lookup="channel", choices=_channel_choices
@@ -316,7 +321,7 @@ BUILT_IN = (
     ConditionField("signed_up", _("Signed up"), "date", lookup="signed_up_at"),
     ConditionField("first_paid", _("First paid"), "date", lookup="first_paid_at"),
     ConditionField("last_seen", _("Last seen"), "date", lookup="last_seen_at"),
-    ConditionField("churned", _("Churned"), "date", lookup="churned_at"),
+    ConditionField("churned", pgettext_lazy("date column", "Churned"), "date", lookup="churned_at"),
     ConditionField("birthday", _("Birthday"), "date", lookup="birthday"),
     ConditionField(
         "next_renewal",
