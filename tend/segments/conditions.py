@@ -686,6 +686,13 @@ def _test_q(node: Condition, now: datetime) -> Q:
         return q
     if field.type == "tags":
         return _tags_q(op, node.value)
+    if field.rows is not None:
+        rows = field.rows(now)
+        if op == "is_empty":
+            return ~Q(pk__in=rows.values("customer_id"))
+        value = _Operand(lookup="value", model_field=rows.query.annotations["value"].output_field)
+        having = _positive(field, value, op, node.value, now)
+        return Q(pk__in=rows.filter(having).values("customer_id"))
     if field.trait_key:
         operand = _Operand(expression=TraitValue(field.trait_key, field.type))
     elif field.lookup:
