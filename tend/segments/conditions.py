@@ -689,7 +689,7 @@ def _test_q(node: Condition, now: datetime) -> Q:
     if field.rows is not None:
         rows = field.rows(now)
         if op == "is_empty":
-            return ~Q(pk__in=rows.values("customer_id"))
+            return ~Q(pk__in=rows.filter(value__isnull=False).values("customer_id"))
         value = _Operand(lookup="value", model_field=rows.query.annotations["value"].output_field)
         having = _positive(field, value, op, node.value, now)
         return Q(pk__in=rows.filter(having).values("customer_id"))
@@ -700,7 +700,27 @@ def _test_q(node: Condition, now: datetime) -> Q:
     else:
         assert field.expression is not None
         operand = _Operand(expression=field.expression(now))
-    return operand.solid(_positive(field, operand, op, node.value, now))
+    q = _positive(field, operand, op, node.value, now)
+    if field.lookup and op != "is_empty" and _nullable(field.lookup):
+        # Two-valued on its own: Django adds "IS NOT NULL" when negating a nullable column,
+        # but not inside a double negation ({"not": {"all": [{… "ne" …}, …]}}).
+        q &= Q(**{f"{field.lookup}__isnull": False})
+    return operand.solid(q)
+
+
+def _nullable(lookup: str) -> bool:
+    """Whether the column at ``lookup`` can read as NULL (a nullable column, or one reached
+    through a relation whose row may be missing)."""
+    model: Any = Customer
+    parts = lookup.split("__")
+    for part in parts[:-1]:
+        relation = model._meta.get_field(part)
+        if relation.auto_created and not relation.concrete:  # reverse: the row may be missing
+            return True
+        if getattr(relation, "null", False):
+            return True
+        model = relation.related_model
+    return bool(getattr(model._meta.get_field(parts[-1]), "null", False))
 
 
 def _positive(field: ConditionField, o: _Operand, op: str, v: Any, now: datetime) -> Q:
