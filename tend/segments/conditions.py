@@ -20,9 +20,11 @@ not ``in``, ``has_none`` = not ``has_any``, ``is_not_empty`` = not ``is_empty``,
 ``{"not": C}`` is every customer C does not match. For bool fields ``is_true`` and
 ``is_false`` are both false on an empty value (a trait that is missing is neither).
 
-SQL never meets a NULL in a negation: column lookups go through Django (which adds
-``IS NOT NULL`` when negating a nullable column) and computed values are wrapped in
-``COALESCE(…, false)``.
+SQL never meets a NULL in a negation: every test compiles to a predicate that is true or
+false, never NULL — a test on a nullable column (or one reached through a row that may be
+missing) carries its own ``IS NOT NULL``, computed values are wrapped in ``COALESCE(…,
+false)``, and the rest are EXISTS / IN subqueries. Django's own guard is not enough: it drops
+``IS NOT NULL`` inside a double negation.
 """
 
 from __future__ import annotations
@@ -607,8 +609,8 @@ def _decimal(value: int | float | Decimal) -> Decimal:
 
 
 class _Operand:
-    """How one test reaches its value in SQL: a column path (Django lookups, joins and NULLs
-    handled by Django) or an expression (lookups on it, wrapped to never be NULL)."""
+    """How one test reaches its value in SQL: a column path (Django lookups; Django makes the
+    joins) or an expression (lookups on it, wrapped to never be NULL)."""
 
     def __init__(self, lookup: str = "", expression: Any = None, model_field: Any = None) -> None:
         self.lookup = lookup
