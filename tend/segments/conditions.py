@@ -298,7 +298,7 @@ class _Parser:
             raise ConditionError(value_path, field.name, _("A value is required."))
         value = self.value(field, op, raw["value"], value_path)
         segments: tuple[tuple[int, Condition], ...] = ()
-        if field.name == "segment":
+        if field.names_segments:
             ids = value if isinstance(value, tuple) else (value,)
             segments = tuple((pk, self.segment(pk, value_path)) for pk in ids)
         return Condition("test", path, field=field, op=op, value=value, segments=segments)
@@ -679,7 +679,7 @@ def _test_q(node: Condition, now: datetime) -> Q:
         return ~_test_q(
             Condition("test", node.path, (), field, NEGATIVE[op], node.value, node.segments), now
         )
-    if field.name == "segment":
+    if field.names_segments:
         segments = dict(node.segments)
         ids = node.value if op == "in" else (node.value,)
         q = _q(segments[ids[0]], now)
@@ -889,7 +889,7 @@ def _matches(node: Condition, customer: Customer, now: datetime, cache: dict[str
     if op in NEGATIVE:
         positive = Condition("test", node.path, (), field, NEGATIVE[op], node.value, node.segments)
         return not _matches(positive, customer, now, cache)
-    if field.name == "segment":
+    if field.names_segments:
         segments = dict(node.segments)
         ids = node.value if op == "in" else (node.value,)
         return any(_matches(segments[pk], customer, now, cache) for pk in ids)
