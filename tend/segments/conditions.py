@@ -564,7 +564,7 @@ class TraitValue(Func):
             return sql, [*cp, key, *cp, key]
         sql = (
             f"CASE WHEN {typeof} = 'string' AND {text} ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}' "
-            f"THEN substr({text}, 1, 10) END"
+            f'THEN substr({text}, 1, 10) COLLATE "C" END'
         )
         return sql, [*cp, key, *cp, key, *cp, key]
 
