@@ -118,6 +118,10 @@ class ConditionField:
         bad = set(self.operators) - {*OPERATORS[self.type], "is_empty", "is_not_empty"}
         if bad:
             raise ValueError(f"condition field {self.name}: operators {bad} not of its type")
+        from django.apps import apps
+
+        if self.lookup and self.type != "tags" and apps.models_ready:
+            self.model_field()  # refuses a path through a to-many relation
 
     @property
     def ops(self) -> tuple[str, ...]:
@@ -133,6 +137,11 @@ class ConditionField:
         found: Any = None
         for part in self.lookup.split("__"):
             found = model._meta.get_field(part)
+            if found.one_to_many or found.many_to_many:
+                raise ValueError(
+                    f"condition field {self.name}: {self.lookup} goes through a to-many "
+                    "relation; give an expression (EXISTS / subquery) instead"
+                )
             if found.is_relation and found.related_model is not None:
                 model = found.related_model
         if found is not None and found.is_relation and (found.many_to_one or found.one_to_one):
