@@ -69,7 +69,7 @@ def visit(page: Any, base: str, language: str, star: int) -> None:
     page.fill("input[name=username]", "olivia")
     page.fill("input[name=password]", PASSWORD)
     page.click("form[action='/login/'] button[type=submit]")
-    page.wait_for_url(f"{base}/customers/")
+    page.wait_for_url(f"{base}/today/")
     expect(page.locator("html")).to_have_attribute("lang", language)
     for name, path, ready in pages(star):
         response = page.goto(base + path)

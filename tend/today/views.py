@@ -1,0 +1,197 @@
+"""The Today page: who needs the founder today and why, with one-click actions.
+
+The page reads only ``TodayItem`` rows (the first 50 by rank, joined with their customer, and
+their count): a fixed number of queries at any number of customers. Actions work with htmx
+(the item's row is swapped in place) and without JavaScript (a plain POST, then back to the
+list with a message). Viewers see the list without actions; their POSTs are refused (403).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from tend.jobs.models import PipelineStepRun
+from tend.lib.access import can_write, write_view
+from tend.today.actions import (
+    SNOOZE_CHOICES,
+    today_add_note,
+    today_date,
+    today_handle,
+    today_snooze,
+)
+from tend.today.models import TodayItem, ValueBasis
+from tend.today.queries import TodayFilters, reason_lines, signal_choices, today_items
+
+PAGE_SIZE = 50
+
+
+def item_row(item: TodayItem) -> dict[str, Any]:
+    """What the page shows of one item: its reasons as lines in the reader's language."""
+    lines = reason_lines(item)
+    try:
+        health = item.customer.health
+    except ObjectDoesNotExist:  # not scored yet
+        health = None
+    return {
+        "item": item,
+        "customer": item.customer,
+        "reason": lines[0] if lines else "",
+        "more": lines[1:],
+        "health": health,
+        "risk_percent": round(item.risk * 100),
+        "by_orders": item.value_basis == ValueBasis.ORDERS,
+    }
+
+
+def _filters(request: HttpRequest) -> tuple[TodayFilters, str]:
+    """The filters asked for; an unknown signal is ignored with a message naming the field."""
+    mine = request.GET.get("owner", "") == "mine"
+    signal = request.GET.get("signal", "")
+    filters = TodayFilters(mine=mine, signal=signal)
+    try:
+        filters.check()
+    except ValidationError:
+        return TodayFilters(mine=mine), _("Signal: “%(name)s” is not a signal; showing all.") % {
+            "name": signal[:60]
+        }
+    return filters, ""
+
+
+@require_GET
+def today_list(request: HttpRequest) -> HttpResponse:
+    """The ranked list, highest money at stake first (top 50 and how many in all)."""
+    filters, problem = _filters(request)
+    on = today_date()
+    qs = today_items(on=on, user=request.user, filters=filters)
+    items = list(qs[:PAGE_SIZE])
+    count = len(items) if len(items) < PAGE_SIZE else qs.count()
+    last_run = None
+    if not items:
+        last_run = PipelineStepRun.objects.filter(step="today").order_by("-started_at").first()
+    return render(
+        request,
+        "today/list.html",
+        {
+            "rows": [item_row(item) for item in items],
+            "count": count,
+            "page_size": PAGE_SIZE,
+            "filters": filters,
+            "filtered": filters.mine or bool(filters.signal),
+            "problem": problem,
+            "signal_choices": signal_choices(),
+            "snooze_choices": SNOOZE_CHOICES,
+            "can_write": can_write(request.user),
+            "computed_on": items[0].day if items else None,
+            "last_run": last_run,
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    """Back to the list with the filters the form came from (never to another site)."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect("today:list")
+
+
+def _answer(
+    request: HttpRequest, item: TodayItem, *, done: str, error: str = "", keep: bool = False
+) -> HttpResponse:
+    """htmx: the item's row (``keep``: still on the list) or a one-line "done" row; status 422
+    with the error in the row when the input was refused. Without htmx: back with a message."""
+    if request.htmx:  # type: ignore[attr-defined]
+        if keep:
+            item = TodayItem.objects.select_related("customer", "customer__health").get(pk=item.pk)
+        return render(
+            request,
+            "today/_item.html",
+            {
+                "row": item_row(item),
+                "done": "" if keep else done,
+                "notice": done if keep else "",
+                "error": error,
+                "can_write": can_write(request.user),
+                "snooze_choices": SNOOZE_CHOICES,
+                "next": request.POST.get("next", ""),
+            },
+            status=422 if error else 200,
+        )
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, done)
+    return _back(request)
+
+
+def _error_text(exc: ValidationError) -> str:
+    if hasattr(exc, "error_dict"):
+        labels = {"days": _("Days"), "body": _("Note"), "item": _("Item")}
+        return " ".join(
+            f"{labels.get(field, field)}: {' '.join(texts)}"
+            for field, texts in exc.message_dict.items()
+        )
+    return " ".join(exc.messages)
+
+
+def _item(pk: int) -> TodayItem:
+    return get_object_or_404(TodayItem.objects.select_related("customer"), pk=pk)
+
+
+@require_POST
+@write_view
+def today_snooze_view(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _item(pk)
+    raw = request.POST.get("days", "")
+    try:
+        days = int(raw) if raw.strip().isdigit() and len(raw) < 6 else None
+        if days is None:
+            raise ValidationError({"days": _("Give a whole number of days.")}, code="invalid")
+        item = today_snooze(item=item, days=days, by=request.user)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        return _answer(request, item, done="", error=_error_text(exc), keep=True)
+    done = _("%(customer)s snoozed until %(day)s.") % {
+        "customer": item.customer.name,
+        "day": item.snoozed_until.isoformat() if item.snoozed_until else "",
+    }
+    return _answer(request, item, done=done)
+
+
+@require_POST
+@write_view
+def today_handled_view(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _item(pk)
+    try:
+        item = today_handle(item=item, by=request.user)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        return _answer(request, item, done="", error=_error_text(exc), keep=True)
+    done = _("%(customer)s marked handled. It comes back only if a new reason appears.") % {
+        "customer": item.customer.name
+    }
+    return _answer(request, item, done=done)
+
+
+@require_POST
+@write_view
+def today_note_view(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _item(pk)
+    try:
+        today_add_note(item=item, body=request.POST.get("body", ""), by=request.user)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        return _answer(request, item, done="", error=_error_text(exc), keep=True)
+    done = _("Note added to %(customer)s’s timeline.") % {"customer": item.customer.name}
+    if not request.htmx:  # type: ignore[attr-defined]
+        messages.success(request, done)
+        return _back(request)
+    return _answer(request, item, done=done, keep=True)
