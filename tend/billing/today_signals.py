@@ -41,7 +41,7 @@ def renewal_find(as_of: date) -> Iterator[Finding]:
     )
     seen: set[int] = set()
     for customer_id, pk, period_end, colour in rows:
-        if customer_id in seen:  # the earliest renewal of the customer speaks for it
+        if customer_id in seen or period_end is None:  # the earliest renewal speaks for it
             continue
         seen.add(customer_id)
         colour = colour or ""

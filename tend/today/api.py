@@ -113,7 +113,7 @@ def item_out(item: TodayItem) -> dict[str, Any]:
         "rank": item.rank,
         "customer_id": customer.pk,
         "customer_name": customer.name,
-        "owner": customer.owner.username if customer.owner_id else None,
+        "owner": customer.owner.username if customer.owner is not None else None,
         "reason": reasons[0]["text"] if reasons else "",
         "reasons": reasons,
         "mrr": {"amount": Decimal(customer.mrr), "currency": currency},

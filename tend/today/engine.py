@@ -137,7 +137,7 @@ def weigh(found: dict[int, dict[str, Finding]], as_of: date) -> list[Weighed]:
             }
             for name in names
         ]
-        risk = combined_risk(r["risk"] for r in reasons)
+        risk = combined_risk(float(by_signal[name].risk) for name in names)
         if mrr[customer_id]:
             basis, value = ValueBasis.MRR, Decimal(mrr[customer_id])
         elif from_orders.get(customer_id):

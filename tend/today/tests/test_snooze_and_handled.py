@@ -107,7 +107,7 @@ def test_a_snooze_outside_1_to_90_whole_days_is_refused_and_changes_nothing(owne
 
 
 def test_an_item_no_longer_on_the_list_cannot_be_snoozed_or_handled(owner) -> None:
-    cid, item = one()
+    _cid, item = one()
     with findings({"a": {}}):
         today_pipeline_step(DAY)
     for act in (
