@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -163,7 +164,7 @@ def today_snooze_view(request: HttpRequest, pk: int) -> HttpResponse:
         return _answer(request, item, done="", error=_error_text(exc), keep=True)
     done = _("%(customer)s snoozed until %(day)s.") % {
         "customer": item.customer.name,
-        "day": item.snoozed_until.isoformat() if item.snoozed_until else "",
+        "day": date_format(item.snoozed_until) if item.snoozed_until else "",
     }
     return _answer(request, item, done=done)
 
