@@ -140,7 +140,7 @@ def test_a_note_from_the_list_lands_on_the_timeline_and_keeps_the_row(member_cli
     )
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Note added" in html and "today-done" not in html and "Handled" in html
+    assert "Note added" in html and "today-done" not in html and "Mark handled" in html
     entry = TimelineEntry.objects.get(customer_id=item.customer_id, kind="note")
     assert entry.body == "Called, renewal next week"
     response = member_client.post(reverse("today:note", args=[item.pk]), {"body": "Plain form"})
