@@ -14,13 +14,16 @@ from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from tend.jobs.models import PipelineStepRun
 from tend.lib.access import can_write, write_view
+from tend.lib.money import format_money
 from tend.today.actions import (
     SNOOZE_CHOICES,
     today_add_note,
@@ -32,6 +35,47 @@ from tend.today.models import TodayItem, ValueBasis
 from tend.today.queries import TodayFilters, reason_lines, signal_choices, today_items
 
 PAGE_SIZE = 50
+PAGE_FIELDS = [
+    "day", "current", "reasons", "value_basis", "monthly_value", "risk", "money_at_stake",
+    "rank", "state", "snoozed_until", "customer__name",
+    "customer__health__score", "customer__health__colour",
+]  # fmt: skip
+
+
+def ui_text() -> dict[str, Any]:
+    """The words every row repeats, translated once per page rather than once per row (a
+    page of 50 rows renders in a third of the time)."""
+    return {
+        "handled": _("Mark handled"),
+        "snooze": _("Snooze"),
+        "snooze_for": _("Snooze for"),
+        "note": _("Add a note"),
+        "save_note": _("Save note"),
+        "placeholder": _("What happened, what is next…"),
+        "at_stake": _("at stake"),
+        "snooze_buttons": [
+            (
+                days,
+                ngettext("%(n)d d", "%(n)d d", days) % {"n": days},
+                ngettext("Snooze for %(n)d day", "Snooze for %(n)d days", days) % {"n": days},
+            )
+            for days in SNOOZE_CHOICES
+        ],
+    }
+
+
+def _formula(item: TodayItem) -> str:
+    """This row's own numbers: "MRR $2,607.00 × 25% risk"."""
+    values = {"value": format_money(item.monthly_value), "risk": round(item.risk * 100)}
+    if item.value_basis == ValueBasis.ORDERS:
+        return _("Orders %(value)s a month × %(risk)d%% risk") % values
+    if item.value_basis == ValueBasis.NONE:
+        return _("No revenue yet × %(risk)d%% risk") % values
+    return _("MRR %(value)s × %(risk)d%% risk") % values
+
+
+def _prefix(name: str, *args: int) -> str:
+    return reverse(name, args=args)
 
 
 def item_row(item: TodayItem) -> dict[str, Any]:
@@ -41,14 +85,19 @@ def item_row(item: TodayItem) -> dict[str, Any]:
         health = item.customer.health
     except ObjectDoesNotExist:  # not scored yet
         health = None
+    base = f"{_prefix('today:list')}{item.pk}/"
     return {
         "item": item,
         "customer": item.customer,
+        "customer_url": _prefix("customers:detail", 0).replace("/0/", f"/{item.customer_id}/"),
         "reason": lines[0] if lines else "",
         "more": lines[1:],
         "health": health,
-        "risk_percent": round(item.risk * 100),
-        "by_orders": item.value_basis == ValueBasis.ORDERS,
+        "health_title": _("Health score %(score)s of 100")
+        % {"score": health.score if health and health.score is not None else "—"},
+        "money": format_money(item.money_at_stake),
+        "formula": _formula(item),
+        "urls": {"snooze": f"{base}snooze/", "handled": f"{base}handled/", "note": f"{base}note/"},
     }
 
 
@@ -72,7 +121,9 @@ def today_list(request: HttpRequest) -> HttpResponse:
     filters, problem = _filters(request)
     on = today_date()
     qs = today_items(on=on, user=request.user, filters=filters)
-    items = list(qs[:PAGE_SIZE])
+    # Only what a row shows: the page reads 50 rows of three tables, not their every column.
+    page = qs.select_related(None).select_related("customer", "customer__health")
+    items = list(page.only(*PAGE_FIELDS)[:PAGE_SIZE])
     count = len(items) if len(items) < PAGE_SIZE else qs.count()
     last_run = None
     if not items:
@@ -88,7 +139,7 @@ def today_list(request: HttpRequest) -> HttpResponse:
             "filtered": filters.mine or bool(filters.signal),
             "problem": problem,
             "signal_choices": signal_choices(),
-            "snooze_choices": SNOOZE_CHOICES,
+            "ui": ui_text(),
             "can_write": can_write(request.user),
             "computed_on": items[0].day if items else None,
             "last_run": last_run,
@@ -124,7 +175,7 @@ def _answer(
                 "notice": done if keep else "",
                 "error": error,
                 "can_write": can_write(request.user),
-                "snooze_choices": SNOOZE_CHOICES,
+                "ui": ui_text(),
                 "next": request.POST.get("next", ""),
             },
             status=422 if error else 200,
