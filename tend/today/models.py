@@ -38,8 +38,10 @@ class TodayItemQuerySet(models.QuerySet["TodayItem"]):
         )
 
     def ranked(self) -> TodayItemQuerySet:
-        """Highest money at stake first (``rank`` 1), ties by customer id."""
-        return self.order_by("rank", "customer_id")
+        """Highest money at stake first (``rank`` 1). Each run numbers its items 1, 2, 3 … (ties
+        already broken), so ordering by rank alone walks todayitem_current_rank_idx and stops
+        after a page even when a filter joins the customers."""
+        return self.order_by("rank")
 
 
 class TodayItem(models.Model):

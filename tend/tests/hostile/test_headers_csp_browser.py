@@ -49,6 +49,7 @@ def seed(tmp_path: Path) -> int:
 def pages(star: int) -> list[tuple[str, str, str]]:
     """(name, path, what must be visible once the page has done its work)."""
     return [
+        ("today", "/today/", "#page-main h1"),
         ("customers", "/customers/", "#customer-table tbody tr"),
         ("customer", f"/customers/{star}/", "#revenue .main-svg"),
         ("metrics", "/metrics/", "#chart-mrr .main-svg"),
