@@ -6,6 +6,7 @@ and records who did it in the audit log. Views, the REST API and the CLI all cal
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, timedelta
 
 from django.core.exceptions import ValidationError
@@ -16,7 +17,8 @@ from django.utils.translation import gettext as _
 from tend.accounts.actions import audit_record
 from tend.accounts.models import User
 from tend.customers.actions import customer_add_note
-from tend.customers.models import TimelineEntry
+from tend.customers.models import Customer, TimelineEntry
+from tend.lib.db import chunks
 from tend.today.models import State, TodayItem
 
 SNOOZE_CHOICES = (1, 3, 7, 14)  # what the page offers; the API and CLI take 1–MAX
@@ -112,3 +114,24 @@ def today_add_note(
             code="surrogate",
         ) from None
     return customer_add_note(customer=item.customer, by=by, body=body, label=label)
+
+
+def today_owners_refresh(*, customer_ids: Iterable[int]) -> int:
+    """Copy the current owner of these customers onto their Today items (one update per
+    distinct owner); returns the items changed."""
+    ids = sorted(set(customer_ids))
+    by_owner: dict[int | None, list[int]] = {}
+    for chunk in chunks(ids):
+        rows = Customer.objects.filter(pk__in=chunk).values_list("pk", "owner")
+        for pk, current in rows:
+            by_owner.setdefault(current, []).append(pk)
+    changed = 0
+    for owner, pks in by_owner.items():
+        for chunk in chunks(pks):
+            stale = TodayItem.objects.filter(customer_id__in=chunk)
+            if owner is None:
+                stale = stale.filter(owner__isnull=False)
+            else:
+                stale = stale.exclude(owner_id=owner)
+            changed += stale.update(owner_id=owner)
+    return changed

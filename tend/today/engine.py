@@ -56,6 +56,7 @@ def money_at_stake(monthly_value: Decimal, risk: float) -> Decimal:
 @dataclass
 class Weighed:
     customer_id: int
+    owner_id: int | None
     reasons: list[dict[str, Any]]
     risk: float
     basis: str
@@ -114,12 +115,14 @@ def weigh(found: dict[int, dict[str, Finding]], as_of: date) -> list[Weighed]:
     order = {signal.name: signal.order for signal in signals}
     ids = sorted(found)
     mrr: dict[int, Decimal] = {}
+    owners: dict[int, int | None] = {}
     for chunk in chunks(ids):
-        for pk, value, stage in Customer.objects.filter(pk__in=chunk).values_list(
-            "pk", "mrr", "stage"
+        for pk, value, stage, owner_id in Customer.objects.filter(pk__in=chunk).values_list(
+            "pk", "mrr", "stage", "owner_id"
         ):
             if stage != Stage.CHURNED:
                 mrr[pk] = value
+                owners[pk] = owner_id
     without_mrr = [pk for pk, value in mrr.items() if not value]
     from_orders = order_values(without_mrr, as_of) if without_mrr else {}
     weighed: list[Weighed] = []
@@ -145,7 +148,15 @@ def weigh(found: dict[int, dict[str, Finding]], as_of: date) -> list[Weighed]:
         else:
             basis, value = ValueBasis.NONE, Decimal("0.00")
         weighed.append(
-            Weighed(customer_id, reasons, risk, basis, value, money_at_stake(value, risk))
+            Weighed(
+                customer_id,
+                owners[customer_id],
+                reasons,
+                risk,
+                basis,
+                value,
+                money_at_stake(value, risk),
+            )
         )
     weighed.sort(key=lambda w: (-w.money, -w.risk, w.customer_id))
     return weighed
@@ -156,7 +167,7 @@ def _signals_text(reasons: list[dict[str, Any]]) -> str:
 
 
 FIELDS = [
-    "day", "current", "reasons", "signals", "value_basis", "monthly_value", "risk",
+    "day", "owner", "current", "reasons", "signals", "value_basis", "monthly_value", "risk",
     "money_at_stake", "rank", "first_seen", "state", "snoozed_until",
 ]  # fmt: skip
 
@@ -187,6 +198,7 @@ def today_pipeline_step(as_of: date) -> dict[str, int]:
             if fresh:
                 item.first_seen = as_of
             item.day = as_of
+            item.owner_id = w.owner_id
             item.current = True
             item.reasons = w.reasons
             item.signals = _signals_text(w.reasons)

@@ -59,6 +59,17 @@ class TodayItem(models.Model):
         "customers.Customer", on_delete=models.CASCADE, related_name="today_item"
     )
     day = models.DateField(help_text="The day of the run that last wrote the reasons.")
+    # The customer's owner, copied so that "My customers" reads only Today rows (a join with
+    # the owner's customers cost 40–100 ms at 100,000 customers). Written by every run and,
+    # between runs, by the "today-owner" change consumer when an owner changes (apps.py).
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # todayitem_owner_rank_idx below serves it
+    )
     current = models.BooleanField(default=True)
     reasons: models.JSONField[list[dict[str, Any]]] = models.JSONField(default=list, blank=True)
     # " renewal payment_failed " — the signal names, space-delimited, for the signal filter.
@@ -99,6 +110,12 @@ class TodayItem(models.Model):
             # The Today page, API and CLI: the first 50 by rank of the items showing today.
             models.Index(
                 fields=["rank"], condition=Q(current=True), name="todayitem_current_rank_idx"
+            ),
+            # "My customers": the owner's items by rank.
+            models.Index(
+                fields=["owner", "rank"],
+                condition=Q(current=True),
+                name="todayitem_owner_rank_idx",
             ),
         ]
 

@@ -35,12 +35,14 @@ def today_items(
     *, on: date, user: Any = None, filters: TodayFilters | None = None
 ) -> TodayItemQuerySet:
     """Items showing on ``on``, ranked by money at stake, with each customer (and its health
-    and owner) joined in the same query: a page of them is one query, their count another."""
+    and owner) joined in the same query: a page of them is one query, their count another.
+    ``mine`` reads the owner copied on the item (kept current by the "today-owner" change
+    consumer), so no filter joins the customers."""
     filters = filters or TodayFilters()
     filters.check()
     qs = TodayItem.objects.showing(on=on).ranked()
     if filters.mine:
-        qs = qs.filter(customer__owner_id=getattr(user, "pk", None))
+        qs = qs.filter(owner_id=getattr(user, "pk", None))
     if filters.signal:
         qs = qs.filter(signals__contains=f" {filters.signal} ")
     return qs.select_related("customer", "customer__health", "customer__owner")
