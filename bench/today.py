@@ -63,6 +63,7 @@ for start in range(0, N, BATCH):
             for i in range(start, min(N, start + BATCH))
         )
 ids = list(Customer.objects.order_by("pk").values_list("pk", "mrr"))
+owners = dict(Customer.objects.filter(owner__isnull=False).values_list("pk", "owner_id"))
 CustomerHealth.objects.bulk_create(
     (
         CustomerHealth(customer_id=pk, day=today, score=rng.randint(0, 100),
@@ -92,7 +93,8 @@ for pk, mrr in chosen:
 rows.sort(key=lambda r: (-r[3], -r[2], r[0]))
 TodayItem.objects.bulk_create(
     (
-        TodayItem(customer_id=pk, day=today, current=True, reasons=reasons,
+        TodayItem(customer_id=pk, owner_id=owners.get(pk), day=today, current=True,
+                  reasons=reasons,
                   signals=" " + " ".join(x["signal"] for x in reasons) + " ",
                   value_basis="mrr" if mrr else "none", monthly_value=mrr, risk=risk,
                   money_at_stake=money, rank=rank, first_seen=today,
