@@ -166,24 +166,13 @@ def _signals_text(reasons: list[dict[str, Any]]) -> str:
     return " " + " ".join(r["signal"] for r in reasons) + " " if reasons else ""
 
 
-FIELDS = [
-    "day", "owner", "current", "reasons", "signals", "value_basis", "monthly_value", "risk",
-    "money_at_stake", "rank", "first_seen", "state", "snoozed_until",
-]  # fmt: skip
-
-
 def today_pipeline_step(as_of: date) -> dict[str, int]:
     """Recompute the Today list for ``as_of``; returns counts of what it did."""
     weighed = weigh(findings_collect(as_of), as_of)
     counts = {"customers": len(weighed), "new": 0, "reopened": 0, "cleared": 0}
     with transaction.atomic():
-        existing = {
-            item.customer_id: item
-            for item in TodayItem.objects.select_for_update().only(
-                "pk", "customer_id", "current", "state", "snoozed_until", "handled_keys",
-                "first_seen",
-            )
-        }  # fmt: skip
+        existing = {item.customer_id: item for item in TodayItem.objects.select_for_update()}
+        before = {item.pk: _values(item) for item in existing.values()}
         create: list[TodayItem] = []
         update: list[TodayItem] = []
         for rank, w in enumerate(weighed, 1):
@@ -223,7 +212,16 @@ def today_pipeline_step(as_of: date) -> dict[str, int]:
             item.day = as_of
             item.rank = 0
         counts["cleared"] = len(gone)
+        changed = [item for item in update + gone if _values(item) != before[item.pk]]
+        # Rewritten as delete + insert under the same ids (nothing points at a TodayItem):
+        # two statements per thousand rows, where bulk_update's CASE per column took 26 s
+        # for 4,400 rows on SQLite. The rows stay locked by select_for_update meanwhile.
+        for chunk in chunks(changed, 1000):
+            TodayItem.objects.filter(pk__in=[item.pk for item in chunk]).delete()
+            TodayItem.objects.bulk_create(chunk)
         TodayItem.objects.bulk_create(create, batch_size=1000)
-        TodayItem.objects.bulk_update(update, FIELDS, batch_size=1000)
-        TodayItem.objects.bulk_update(gone, ["current", "day", "rank"], batch_size=1000)
     return counts
+
+
+def _values(item: TodayItem) -> tuple[Any, ...]:
+    return tuple(getattr(item, field.attname) for field in TodayItem._meta.concrete_fields)
