@@ -124,8 +124,12 @@ def test_a_customer_no_longer_found_leaves_the_list_but_is_remembered() -> None:
 
 def test_the_item_keeps_the_day_it_was_first_seen_while_it_stays() -> None:
     a = customer("A", mrr="100")
+    b = customer("B", mrr="100")
     with findings({"a": {a.pk: ("a", 0.5)}}):
         today_pipeline_step(DAY - timedelta(days=2))
+    first = TodayItem.objects.get(customer=a)
+    with findings({"a": {a.pk: ("a", 0.5), b.pk: ("b", 0.9)}}):
         today_pipeline_step(DAY)
     item = TodayItem.objects.get(customer=a)
     assert item.first_seen == DAY - timedelta(days=2) and item.day == DAY
+    assert item.pk == first.pk and item.rank == 2  # rewritten under the same id
