@@ -32,7 +32,7 @@ from tend.today.actions import (
     today_snooze,
 )
 from tend.today.models import TodayItem, ValueBasis
-from tend.today.queries import TodayFilters, reason_lines, signal_choices, today_items
+from tend.today.queries import TodayFilters, reason_text, signal_choices, today_items
 
 PAGE_SIZE = 50
 PAGE_FIELDS = [
@@ -78,9 +78,13 @@ def _prefix(name: str, *args: int) -> str:
     return reverse(name, args=args)
 
 
-def item_row(item: TodayItem) -> dict[str, Any]:
-    """What the page shows of one item: its reasons as lines in the reader's language."""
-    lines = reason_lines(item)
+def item_row(item: TodayItem, *, first: str = "") -> dict[str, Any]:
+    """What the page shows of one item: its reasons as lines in the reader's language; the
+    reason of signal ``first`` (the one the list is filtered by) leads."""
+    reasons = (
+        sorted(item.reasons, key=lambda r: r.get("signal") != first) if first else item.reasons
+    )
+    lines = [reason_text(reason) for reason in reasons]
     try:
         health = item.customer.health
     except ObjectDoesNotExist:  # not scored yet
@@ -132,7 +136,7 @@ def today_list(request: HttpRequest) -> HttpResponse:
         request,
         "today/list.html",
         {
-            "rows": [item_row(item) for item in items],
+            "rows": [item_row(item, first=filters.signal) for item in items],
             "count": count,
             "page_size": PAGE_SIZE,
             "filters": filters,

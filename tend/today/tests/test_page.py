@@ -77,6 +77,7 @@ def test_filters_by_owner_and_signal(owner_client, owner) -> None:
     assert html.count('class="today-item ') == 3
     html = owner_client.get(URL + "?signal=beta").content.decode()
     assert html.count('class="today-item ') == 2
+    assert '<div class="today-reason">beta b:' in html  # the filtered reason leads
     html = owner_client.get(URL + "?signal=nope").content.decode()
     assert "is not a signal; showing all" in html and html.count('class="today-item ') == 6
 
@@ -195,3 +196,12 @@ def test_a_customer_renamed_after_the_run_shows_its_new_name(owner_client) -> No
     Customer.objects.filter(pk=item.customer_id).update(name="Renamed <b>Ltd</b>")
     html = owner_client.get(URL).content.decode()
     assert "Renamed &lt;b&gt;Ltd&lt;/b&gt;" in html
+
+
+@pytest.mark.parametrize(
+    "query", ["signal=%00", "signal=%ED%A0%80", "owner=%FF", "signal=" + "x" * 5000]
+)
+def test_hostile_filters_never_give_a_5xx(owner_client, query) -> None:
+    build(1)
+    response = owner_client.get(f"{URL}?{query}")
+    assert response.status_code == 200
