@@ -204,4 +204,4 @@ def test_a_customer_renamed_after_the_run_shows_its_new_name(owner_client) -> No
 def test_hostile_filters_never_give_a_5xx(owner_client, query) -> None:
     build(1)
     response = owner_client.get(f"{URL}?{query}")
-    assert response.status_code == 200
+    assert response.status_code in (200, 400)  # NUL: the middleware refuses it for every page
