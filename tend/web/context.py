@@ -13,6 +13,7 @@ from tend.lib.access import can_manage, can_write
 # (url name, label, who sees it). Add an entry here when a page ships, not before.
 # who: "all" (every role), "writer" (owners and members), "owner".
 NAVIGATION = [
+    ("today:list", _("Today"), "all"),
     ("customers:list", _("Customers"), "all"),
     ("metrics:dashboard", _("Revenue & retention"), "all"),
     ("ingest:data_quality", _("Data quality"), "writer"),
