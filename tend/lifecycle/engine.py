@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from tend.changes.actions import changes_consume
@@ -53,6 +53,7 @@ class RuleOutcome:
     rule: LifecycleRule
     matched: int = 0  # customers this rule decided (first match)
     moved: list[Customer] = field(default_factory=list)  # those whose stage it changes
+    previous: dict[int, str] = field(default_factory=dict)  # their stage before, by id
 
 
 @dataclass
@@ -109,7 +110,7 @@ def lifecycle_evaluate(
                 qs = qs.filter(pk__in=chunk)
             if rule.from_stages:
                 qs = qs.filter(stage__in=rule.from_stages)
-            for pk, stage in qs.order_by().values_list("pk", "stage").distinct():
+            for pk, stage in qs.order_by().values_list("pk", "stage"):
                 if pk in claimed:
                     continue
                 claimed.add(pk)
@@ -120,6 +121,7 @@ def lifecycle_evaluate(
         for chunk in chunks(sorted(to_move)):
             for customer in Customer.objects.filter(pk__in=chunk).order_by("pk"):
                 to_move[customer.pk].moved.append(customer)
+                to_move[customer.pk].previous[customer.pk] = customer.stage
     evaluation = Evaluation(now, outcomes)
     if apply:
         with transaction.atomic():
@@ -240,6 +242,3 @@ def lifecycle_pipeline_step(as_of: date) -> dict[str, int]:
         "overrides": StageOverride.objects.active().count(),
     }
 
-
-def customers_without_override() -> Q:
-    return ~Q(pk__in=overridden_ids())
