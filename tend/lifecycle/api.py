@@ -23,6 +23,7 @@ from tend.api.schemas import (
     ERRORS_404,
     UNSET,
     InputSchema,
+    Money,
     Page,
     PageParams,
     PathId,
@@ -105,7 +106,7 @@ class StageTotal(Schema):
     stage: str
     label: str
     count: int
-    mrr: dict[str, str] = Field(..., description="Sum of the MRR of the stage's customers.")
+    mrr: Money = Field(..., description="Sum of the MRR of the stage's customers.")
 
 
 class BoardOut(Schema):

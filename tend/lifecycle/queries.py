@@ -15,6 +15,7 @@ from tend.customers.models import Customer, Stage
 from tend.lifecycle.models import StageOverride
 
 CARDS_PER_COLUMN = 20
+CENT = Decimal("0.01")
 
 
 @dataclass
@@ -33,7 +34,7 @@ class Column:
 def board_totals(customers: QuerySet[Customer]) -> dict[str, tuple[int, Decimal]]:
     """(count, MRR total) per stage, one query; stages without customers are left out."""
     rows = customers.order_by().values("stage").annotate(n=Count("pk"), total=Sum("mrr"))
-    return {r["stage"]: (r["n"], r["total"] or Decimal("0")) for r in rows}
+    return {r["stage"]: (r["n"], Decimal(r["total"] or 0).quantize(CENT)) for r in rows}
 
 
 def board_columns(

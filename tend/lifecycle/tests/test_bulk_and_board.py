@@ -56,7 +56,7 @@ def test_the_board_shows_each_stage_with_count_and_mrr(viewer_client: Client) ->
     assert list(columns) == list(Stage.values)  # lifecycle order
     assert (columns["established"].count, columns["established"].mrr) == (2, Decimal("100.00"))
     assert (columns["onboarding"].count, columns["onboarding"].mrr) == (1, Decimal("50.00"))
-    assert (columns["prospect"].count, columns["prospect"].mrr) == (1, Decimal("0"))
+    assert (columns["prospect"].count, columns["prospect"].mrr) == (1, Decimal("0.00"))
     html = response.content.decode()
     assert "Column MRR = sum of the MRR of the customers in that stage" in html
     assert "health-dot health-red" in html and "health-dot health-green" in html
