@@ -21,8 +21,8 @@ from tend.accounts.actions import audit_record, audit_record_bulk
 from tend.accounts.models import User
 from tend.customers.actions import customer_change_stage
 from tend.customers.models import Customer, Stage
-from tend.lifecycle.models import LifecycleRule, StageOverride
 from tend.lifecycle.conditions import ConditionError, condition_parse
+from tend.lifecycle.models import LifecycleRule, StageOverride
 
 MAX_NAME = 120
 MAX_REASON = 500
@@ -54,9 +54,7 @@ def rule_clean(
         if problem:
             errors["name"] = [problem]
         elif len(name) > MAX_NAME:
-            errors["name"] = [
-                _("A name has at most %(max)s characters.") % {"max": MAX_NAME}
-            ]
+            errors["name"] = [_("A name has at most %(max)s characters.") % {"max": MAX_NAME}]
     try:
         condition_parse(condition)
     except ConditionError as exc:
@@ -227,9 +225,7 @@ def customer_set_stage_by_hand(
     if problem or len(reason) > MAX_REASON:
         raise ValidationError({"reason": [problem or _("A reason has at most 500 characters.")]})
     at = timezone.now()
-    customer_change_stage(
-        customer=customer, stage=stage, by=by, reason=reason, at=at, label=label
-    )
+    customer_change_stage(customer=customer, stage=stage, by=by, reason=reason, at=at, label=label)
     stage_override_set(customer_id=customer.pk, stage=stage, by=by, at=at, reason=reason)
     return customer
 
@@ -253,15 +249,15 @@ def stage_override_set(
 
 
 @transaction.atomic
-def stage_override_clear(
-    *, customer: Customer, by: User | None, label: str = ""
-) -> bool:
+def stage_override_clear(*, customer: Customer, by: User | None, label: str = "") -> bool:
     """Let the rules move the customer again; False when there was no override to clear.
 
     The rules are applied to the customer at once, so the page shows where they now belong."""
     now = timezone.now()
-    cleared = StageOverride.objects.active().filter(customer=customer).update(
-        cleared_at=now, cleared_by=by if by is not None and by.pk else None
+    cleared = (
+        StageOverride.objects.active()
+        .filter(customer=customer)
+        .update(cleared_at=now, cleared_by=by if by is not None and by.pk else None)
     )
     if not cleared:
         return False
@@ -276,4 +272,3 @@ def stage_override_clear(
 
     lifecycle_evaluate(customer_ids=[customer.pk])
     return True
-

@@ -27,8 +27,8 @@ from tend.changes.models import ChangeKind, CustomerChange
 from tend.customers.actions import customers_change_stage_bulk
 from tend.customers.models import Customer
 from tend.lib.db import chunks
-from tend.lifecycle.models import LifecycleRule, StageOverride
 from tend.lifecycle.conditions import condition_parse, condition_q
+from tend.lifecycle.models import LifecycleRule, StageOverride
 
 CONSUMER = "lifecycle"
 # The changes after which a customer's rules are evaluated again.
@@ -241,4 +241,3 @@ def lifecycle_pipeline_step(as_of: date) -> dict[str, int]:
         "moved": evaluation.moved,
         "overrides": StageOverride.objects.active().count(),
     }
-

@@ -12,9 +12,7 @@ from tend.web.panels import Panel
 
 
 def _context(request: HttpRequest, customer: Any) -> dict[str, Any] | None:
-    override = (
-        StageOverride.objects.active().select_related("by").filter(customer=customer).first()
-    )
+    override = StageOverride.objects.active().select_related("by").filter(customer=customer).first()
     if override is None:
         return None
     return {"override": override, "can_clear": can_write(request.user)}

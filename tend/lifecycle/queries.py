@@ -57,9 +57,7 @@ def board_columns(
                     partition_by=[F("stage")],
                     order_by=[F("mrr").desc(), F("name").asc(), F("pk").asc()],
                 ),
-                overridden=Exists(
-                    StageOverride.objects.active().filter(customer=OuterRef("pk"))
-                ),
+                overridden=Exists(StageOverride.objects.active().filter(customer=OuterRef("pk"))),
             )
             .filter(place__lte=per_column)
             .select_related("health")

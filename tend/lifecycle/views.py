@@ -185,7 +185,7 @@ def _render_form(
         evaluation, mine = preview
         context["evaluation"] = evaluation
         context["mine"] = mine
-        context["mine_moves"] = (mine.moved[:PREVIEW_ROWS] if mine else [])
+        context["mine_moves"] = mine.moved[:PREVIEW_ROWS] if mine else []
     return render(request, "lifecycle/rule_form.html", context, status=status)
 
 

@@ -63,7 +63,7 @@ def test_an_owner_key_creates_changes_reorders_and_deletes_rules(owner_rw: Clien
     assert ids[-1] == rule_id
     reordered = post(owner_rw, "/lifecycle/rules/order", {"order": [rule_id, *ids[:-1]]})
     assert reordered.status_code == 200
-    assert [r["id"] for r in reordered.json()["items"]][0] == rule_id
+    assert next(r["id"] for r in reordered.json()["items"]) == rule_id
     assert owner_rw.delete(f"/api/v1/lifecycle/rules/{rule_id}").status_code == 204
     assert owner_rw.get(f"/api/v1/lifecycle/rules/{rule_id}").status_code == 404
 

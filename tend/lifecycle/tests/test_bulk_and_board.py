@@ -141,8 +141,14 @@ def test_viewers_and_outsiders_cannot_move_cards(
 ) -> None:
     customer = paying("Stay", days=100, at=now())
     stage = customer.stage
-    assert viewer_client.post(f"/lifecycle/move/{customer.pk}/", {"stage": "churned"}).status_code == 403
-    assert outsider_client.post(f"/lifecycle/move/{customer.pk}/", {"stage": "churned"}).status_code == 302
+    assert (
+        viewer_client.post(f"/lifecycle/move/{customer.pk}/", {"stage": "churned"}).status_code
+        == 403
+    )
+    assert (
+        outsider_client.post(f"/lifecycle/move/{customer.pk}/", {"stage": "churned"}).status_code
+        == 302
+    )
     assert outsider_client.get("/lifecycle/").status_code == 302
     assert Customer.objects.get(pk=customer.pk).stage == stage
     assert not StageOverride.objects.exists()
@@ -162,4 +168,6 @@ def test_the_customer_page_shows_the_override_and_clears_it(
     assert response.status_code == 302
     customer.refresh_from_db()
     assert customer.stage == Stage.ESTABLISHED
-    assert "Stage set by hand" not in member_client.get(f"/customers/{customer.pk}/").content.decode()
+    assert (
+        "Stage set by hand" not in member_client.get(f"/customers/{customer.pk}/").content.decode()
+    )

@@ -29,8 +29,7 @@ ANY: dict[str, list[object]] = {"all": []}
 def only_rules(*rules: tuple[str, dict[str, object], str]) -> list[LifecycleRule]:
     LifecycleRule.objects.all().delete()
     return [
-        rule_create(by=None, name=name, condition=cond, stage=stage)
-        for name, cond, stage in rules
+        rule_create(by=None, name=name, condition=cond, stage=stage) for name, cond, stage in rules
     ]
 
 

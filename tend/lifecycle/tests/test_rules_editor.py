@@ -51,9 +51,10 @@ def test_members_and_viewers_cannot_change_rules(
         assert client.post("/lifecycle/rules/new/", form()).status_code == 403
         assert client.post(f"/lifecycle/rules/{rule.pk}/toggle/").status_code == 403
         assert client.post(f"/lifecycle/rules/{rule.pk}/delete/").status_code == 403
-        assert client.post(
-            f"/lifecycle/rules/{rule.pk}/reorder/", {"direction": "down"}
-        ).status_code == 403
+        assert (
+            client.post(f"/lifecycle/rules/{rule.pk}/reorder/", {"direction": "down"}).status_code
+            == 403
+        )
     assert list(LifecycleRule.objects.values_list("pk", "enabled", "position")) == before
 
 

@@ -76,7 +76,10 @@ class Command(BaseCommand):
         table = Table("Rule", "Move to", "Decided", "Moved" if not dry else "Would move")
         for outcome in evaluation.outcomes:
             table.add_row(
-                outcome.rule.label, outcome.rule.stage, str(outcome.matched), str(len(outcome.moved))
+                outcome.rule.label,
+                outcome.rule.stage,
+                str(outcome.matched),
+                str(len(outcome.moved)),
             )
         self._print(table)
         for outcome in evaluation.outcomes:
