@@ -21,8 +21,8 @@ from tend.accounts.actions import audit_record, audit_record_bulk
 from tend.accounts.models import User
 from tend.customers.actions import customer_change_stage
 from tend.customers.models import Customer, Stage
-from tend.lifecycle.conditions import ConditionError, condition_parse
 from tend.lifecycle.models import LifecycleRule, StageOverride
+from tend.segments.conditions import ConditionError, condition_parse
 
 MAX_NAME = 120
 MAX_REASON = 500
@@ -56,9 +56,11 @@ def rule_clean(
         elif len(name) > MAX_NAME:
             errors["name"] = [_("A name has at most %(max)s characters.") % {"max": MAX_NAME}]
     try:
-        condition_parse(condition)
+        condition = condition_parse(condition).as_json()
     except ConditionError as exc:
         errors["condition"] = [exc.text()]
+    except RecursionError:
+        errors["condition"] = [_("The condition is nested too deeply.")]
     if not isinstance(stage, str) or stage not in Stage.values:
         errors["stage"] = [
             _("“%(value)s” is not a lifecycle stage; stages: %(stages)s.")

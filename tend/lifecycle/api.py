@@ -43,10 +43,10 @@ from tend.lifecycle.actions import (
     rules_reorder,
     stage_override_clear,
 )
-from tend.lifecycle.conditions import ConditionError, customers_matching
 from tend.lifecycle.engine import lifecycle_evaluate
 from tend.lifecycle.models import LifecycleRule, StageOverride
 from tend.lifecycle.queries import board_totals
+from tend.segments.conditions import ConditionError, customers_matching
 from tend.segments.models import Segment
 
 router = Router(tags=["lifecycle"])

@@ -27,8 +27,8 @@ from tend.changes.models import ChangeKind, CustomerChange
 from tend.customers.actions import customers_change_stage_bulk
 from tend.customers.models import Customer
 from tend.lib.db import chunks
-from tend.lifecycle.conditions import condition_parse, condition_q
 from tend.lifecycle.models import LifecycleRule, StageOverride
+from tend.segments.conditions import condition_parse, condition_q
 
 CONSUMER = "lifecycle"
 # The changes after which a customer's rules are evaluated again.

@@ -26,16 +26,16 @@ from tend.lifecycle.actions import (
     rule_update,
     stage_override_clear,
 )
-from tend.lifecycle.conditions import (
+from tend.lifecycle.engine import Evaluation, lifecycle_evaluate
+from tend.lifecycle.forms import MoveForm, RuleForm, condition_from_text
+from tend.lifecycle.models import LifecycleRule
+from tend.lifecycle.queries import CARDS_PER_COLUMN, board_columns
+from tend.segments.conditions import (
     ConditionError,
     condition_describe,
     condition_parse,
     customers_matching,
 )
-from tend.lifecycle.engine import Evaluation, lifecycle_evaluate
-from tend.lifecycle.forms import MoveForm, RuleForm, condition_from_text
-from tend.lifecycle.models import LifecycleRule
-from tend.lifecycle.queries import CARDS_PER_COLUMN, board_columns
 from tend.segments.models import Segment
 
 PREVIEW_ROWS = 50

@@ -84,10 +84,11 @@ def test_a_yearly_renewal_within_60_days_is_renewal_due_and_exactly_60_is_not() 
 
 
 def test_health_red_for_seven_days_is_at_risk_and_six_days_is_not() -> None:
-    t = now()
+    t = now().replace(hour=12)
     seven = paying("Seven", days=200, at=t)
     six = paying("Six", days=200, at=t)
-    health(seven, "red", since=(t - timedelta(days=8)).date())
+    # Red since the day 7 days ago (its midnight is more than 7 days before noon today).
+    health(seven, "red", since=(t - timedelta(days=7)).date())
     health(six, "red", since=(t - timedelta(days=6)).date())
     lifecycle_evaluate(now=t)
     seven.refresh_from_db()

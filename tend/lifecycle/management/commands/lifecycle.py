@@ -18,9 +18,9 @@ from rich.table import Table
 from tend.accounts.models import User
 from tend.customers.models import Customer
 from tend.lifecycle.actions import stage_override_clear
-from tend.lifecycle.conditions import ConditionError, condition_describe, condition_parse
 from tend.lifecycle.engine import lifecycle_evaluate, lifecycle_react
 from tend.lifecycle.models import LifecycleRule
+from tend.segments.conditions import ConditionError, condition_describe, condition_parse
 
 LABEL = "cli"
 
