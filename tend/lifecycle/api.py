@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
@@ -252,7 +253,7 @@ def lifecycle_run(request: HttpRequest, payload: RunIn) -> dict[str, Any]:
 @router.get("/lifecycle/board", response={200: BoardOut, **ERRORS_404})
 def lifecycle_board(request: HttpRequest, params: Query[BoardParams]) -> dict[str, Any]:
     """Customers and MRR per stage, in lifecycle order (optionally of one segment)."""
-    customers = Customer.objects.all()
+    customers: QuerySet[Customer] = Customer.objects.all()
     if params.segment is not None:
         segment = Segment.objects.filter(pk=params.segment).first()
         if segment is None:
