@@ -145,3 +145,14 @@ def test_the_consumer_evaluates_only_the_changed_customers() -> None:
     consumers_run()
     assert Customer.objects.get(pk=changed.pk).stage == Stage.ESTABLISHED
     assert Customer.objects.get(pk=untouched.pk).stage == Stage.TRIAL
+
+
+def test_the_daily_pipeline_runs_the_lifecycle_step() -> None:
+    from tend.jobs.models import PipelineStepRun
+    from tend.jobs.pipeline import pipeline_run
+
+    customer = paying("Piped", days=100, at=now(), stage=Stage.TRIAL)
+    (result,) = pipeline_run(only=["lifecycle"])
+    assert result.counts["moved"] == 1 and result.counts["rules"] == 8
+    assert PipelineStepRun.objects.get(step="lifecycle").counts["moved"] == 1
+    assert Customer.objects.get(pk=customer.pk).stage == Stage.ESTABLISHED
