@@ -80,3 +80,12 @@ def record_manual_move(customer: Customer, *, to: str, by_id: int | None, at: da
         data={"from": customer.stage, "to": to, "manual": True, "by": by_id, "reason": {}},
         at=at,
     )
+
+
+def skip_pending_changes() -> None:
+    """Mark every outbox row as read by the lifecycle consumer (once the customers app writes
+    rows for subscriptions and MRR, building a customer leaves some), so a test decides which
+    change the consumer sees."""
+    from tend.changes.actions import changes_consume
+
+    changes_consume("lifecycle", lambda rows: None)

@@ -13,7 +13,7 @@ from tend.accounts.actions import apikey_create
 from tend.customers.models import Customer, Stage
 from tend.lifecycle.actions import customer_set_stage_by_hand
 from tend.lifecycle.models import LifecycleRule, StageOverride
-from tend.lifecycle.tests.helpers import now, paying
+from tend.lifecycle.tests.helpers import now, paying, skip_pending_changes
 
 pytestmark = pytest.mark.django_db
 
@@ -171,6 +171,7 @@ def run(*args: str) -> str:
 def test_cli_lists_rules_runs_dry_and_real_and_clears_an_override(owner: Any) -> None:
     assert "First payment in the last 30 days" in run("rules")
     customer = paying("Cli", days=100, at=now())
+    skip_pending_changes()
     dry = run("run", "--dry-run")
     assert "1 customers would move" in dry and "trial → established" in dry
     assert Customer.objects.get(pk=customer.pk).stage == Stage.TRIAL
