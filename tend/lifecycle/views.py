@@ -11,7 +11,6 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -180,7 +179,13 @@ def _render_form(
     status: int = 200,
     preview: tuple[Evaluation, Any] | None = None,
 ) -> HttpResponse:
-    context: dict[str, Any] = {"form": form, "rule": rule, "preview_rows": PREVIEW_ROWS}
+    context: dict[str, Any] = {
+        "form": form,
+        "rule": rule,
+        "preview_rows": PREVIEW_ROWS,
+        # The live check's first answer (a condition error is shown by the form instead).
+        **(_check(str(form["condition"].value() or "")) if "condition" not in form.errors else {}),
+    }
     if preview is not None:
         evaluation, mine = preview
         context["evaluation"] = evaluation
@@ -271,17 +276,22 @@ def rule_remove(request: HttpRequest, pk: int) -> HttpResponse:
 def condition_check(request: HttpRequest) -> HttpResponse:
     """The editor's live check (htmx): the condition's error naming its path, or its meaning."""
     require_manage(request.user)
-    text = request.POST.get("condition", "")
-    error, meaning = "", ""
-    try:
-        raw = condition_from_text(text)
-        meaning = condition_describe(condition_parse(raw))
-    except ValidationError as exc:
-        error = " ".join(exc.messages)
-    except ConditionError as exc:
-        error = exc.text()
     return render(
-        request,
-        "lifecycle/_condition_check.html",
-        {"error": error, "meaning": meaning, "checked_at": timezone.now()},
+        request, "lifecycle/_condition_check.html", _check(request.POST.get("condition", ""))
     )
+
+
+def _check(text: str) -> dict[str, str]:
+    """What the editor says under the condition: the first problem with its path, or what the
+    condition means."""
+    if not text.strip():
+        return {"error": "", "meaning": ""}
+    try:
+        meaning = condition_describe(condition_parse(condition_from_text(text)))
+    except ValidationError as exc:
+        return {"error": " ".join(exc.messages), "meaning": ""}
+    except ConditionError as exc:
+        return {"error": exc.text(), "meaning": ""}
+    except RecursionError:
+        return {"error": _("The condition is nested too deeply."), "meaning": ""}
+    return {"error": "", "meaning": meaning}
