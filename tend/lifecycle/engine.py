@@ -12,6 +12,7 @@ the reason, so the statements do not grow with the number of customers moved.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -28,7 +29,9 @@ from tend.customers.actions import customers_change_stage_bulk
 from tend.customers.models import Customer
 from tend.lib.db import chunks
 from tend.lifecycle.models import LifecycleRule, StageOverride
-from tend.segments.conditions import condition_parse, condition_q
+from tend.segments.conditions import ConditionError, condition_parse, condition_q
+
+log = logging.getLogger(__name__)
 
 CONSUMER = "lifecycle"
 # The changes after which a customer's rules are evaluated again.
@@ -54,6 +57,7 @@ class RuleOutcome:
     matched: int = 0  # customers this rule decided (first match)
     moved: list[Customer] = field(default_factory=list)  # those whose stage it changes
     previous: dict[int, str] = field(default_factory=dict)  # their stage before, by id
+    error: str = ""  # why the rule was skipped (its condition no longer parses)
 
 
 @dataclass
@@ -100,10 +104,17 @@ def lifecycle_evaluate(
     if ids is not None and not ids:
         return Evaluation(now, outcomes)
     claimed: set[int] = set()
-    to_move: dict[int, RuleOutcome] = {}
+    to_move: dict[int, tuple[RuleOutcome, str]] = {}  # customer → (deciding rule, stage seen)
     for outcome in outcomes:
         rule = outcome.rule
-        condition = condition_q(condition_parse(rule.condition), now=now)
+        try:
+            condition = condition_q(condition_parse(rule.condition), now=now)
+        except ConditionError as exc:
+            # A stored condition that no longer parses (it names a deleted segment): the rule
+            # is skipped, as the rules page says, and the others still run.
+            outcome.error = exc.text()
+            log.warning("lifecycle rule %s skipped: %s", rule.pk, outcome.error)
+            continue
         for chunk in _id_chunks(ids):
             qs = Customer.objects.filter(condition).exclude(pk__in=overridden_ids())
             if chunk is not None:
@@ -116,19 +127,33 @@ def lifecycle_evaluate(
                 claimed.add(pk)
                 outcome.matched += 1
                 if stage != rule.stage:
-                    to_move[pk] = outcome
-    if to_move:
-        for chunk in chunks(sorted(to_move)):
-            for customer in Customer.objects.filter(pk__in=chunk).order_by("pk"):
-                to_move[customer.pk].moved.append(customer)
-                to_move[customer.pk].previous[customer.pk] = customer.stage
+                    to_move[pk] = (outcome, stage)
     evaluation = Evaluation(now, outcomes)
-    if apply:
-        with transaction.atomic():
-            for outcome in outcomes:
-                if outcome.moved:
-                    _move(outcome, now)
+    if not to_move:
+        return evaluation
+    if not apply:
+        _collect(to_move, Customer.objects.all())
+        return evaluation
+    with transaction.atomic():
+        # Locked and read again: a customer moved (by hand, or by a concurrent run) since the
+        # rules were evaluated is left for the next evaluation rather than moved twice.
+        locked = Customer.objects.select_for_update().exclude(pk__in=overridden_ids())
+        _collect(to_move, locked)
+        for outcome in outcomes:
+            if outcome.moved:
+                _move(outcome, now)
     return evaluation
+
+
+def _collect(to_move: dict[int, tuple[RuleOutcome, str]], customers: QuerySet[Customer]) -> None:
+    """Load the customers to move (one query per chunk of ids) onto their rule's outcome,
+    keeping only those still in the stage the rules saw."""
+    for chunk in chunks(sorted(to_move)):
+        for customer in customers.filter(pk__in=chunk).order_by("pk"):
+            outcome, seen = to_move[customer.pk]
+            if customer.stage == seen:
+                outcome.moved.append(customer)
+                outcome.previous[customer.pk] = customer.stage
 
 
 def _id_chunks(ids: list[int] | None) -> Iterable[list[int] | None]:

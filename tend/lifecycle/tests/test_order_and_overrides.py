@@ -185,3 +185,25 @@ def test_a_stage_changed_on_the_customer_page_becomes_an_override(
     assert override.active and override.stage == Stage.EXPANSION and override.by == owner
     lifecycle_pipeline_step(date.today())
     assert Customer.objects.get(pk=customer.pk).stage == Stage.EXPANSION
+
+
+def test_a_rule_naming_a_deleted_segment_is_skipped_and_the_others_still_run() -> None:
+    from tend.segments.models import Segment
+
+    t = now()
+    customer = paying("Segmented", days=100, at=t, stage=Stage.TRIAL)
+    segment = Segment.objects.create(
+        name="Big", condition={"field": "mrr", "op": "gte", "value": 1}
+    )
+    LifecycleRule.objects.all().delete()
+    rule_create(
+        by=None,
+        name="in big",
+        condition={"field": "segment", "op": "eq", "value": segment.pk},
+        stage=Stage.EXPANSION,
+    )
+    rule_create(by=None, name="everyone", condition=ANY, stage=Stage.ADOPTING)
+    segment.delete()
+    evaluation = lifecycle_evaluate(now=t)
+    assert evaluation.outcomes[0].error and evaluation.outcomes[0].matched == 0
+    assert Customer.objects.get(pk=customer.pk).stage == Stage.ADOPTING
