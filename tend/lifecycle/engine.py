@@ -22,11 +22,12 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from tend.accounts.models import User
 from tend.changes.actions import changes_consume
 from tend.changes.consumers import Consumer
 from tend.changes.models import ChangeKind, CustomerChange
 from tend.customers.actions import customers_change_stage_bulk
-from tend.customers.models import Customer
+from tend.customers.models import Customer, Stage
 from tend.lib.db import chunks
 from tend.lifecycle.models import LifecycleRule, StageOverride
 from tend.segments.conditions import ConditionError, condition_parse, condition_q
@@ -209,28 +210,40 @@ def overrides_from_changes(changes: Sequence[CustomerChange]) -> int:
     if not latest:
         return 0
     existing = StageOverride.objects.in_bulk(list(latest))
-    set_count = 0
+    users = set(
+        User.objects.filter(
+            pk__in=[c.data.get("by") for c in latest.values() if isinstance(c.data.get("by"), int)]
+        ).values_list("pk", flat=True)
+    )
+    rows: list[StageOverride] = []
     for customer_id, change in latest.items():
         row = existing.get(customer_id)
         if row is not None and (row.at >= change.at or (row.cleared_at or row.at) >= change.at):
             continue
         data = change.data or {}
         stage = str(data.get("to") or "")
+        if stage not in Stage.values:
+            continue
         by = data.get("by")
-        StageOverride.objects.update_or_create(
-            customer_id=customer_id,
-            defaults={
-                "stage": stage,
-                "by_id": by if isinstance(by, int) else None,
-                "at": change.at,
-                "reason": str(data.get("reason") or "")[:500]
-                if not isinstance(data.get("reason"), dict)
-                else "",
-                "cleared_at": None,
-                "cleared_by": None,
-            },
+        rows.append(
+            StageOverride(
+                customer_id=customer_id,
+                stage=stage,
+                by_id=by if by in users else None,
+                at=change.at,
+                reason="",
+                cleared_at=None,
+                cleared_by=None,
+            )
         )
-        set_count += 1
+    # One statement for a whole batch: a person's bulk move of thousands is thousands of rows.
+    StageOverride.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["customer"],
+        update_fields=["stage", "by", "at", "reason", "cleared_at", "cleared_by"],
+    )
+    set_count = len(rows)
     return set_count
 
 

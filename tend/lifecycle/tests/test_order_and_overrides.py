@@ -207,3 +207,23 @@ def test_a_rule_naming_a_deleted_segment_is_skipped_and_the_others_still_run() -
     evaluation = lifecycle_evaluate(now=t)
     assert evaluation.outcomes[0].error and evaluation.outcomes[0].matched == 0
     assert Customer.objects.get(pk=customer.pk).stage == Stage.ADOPTING
+
+
+def test_many_manual_moves_in_one_batch_become_overrides_in_a_few_statements() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    t = now()
+    customers = [paying(f"Bulk {i}", days=100, at=t) for i in range(6)]
+    skip_pending_changes()
+    for customer in customers[:2]:
+        record_manual_move(customer, to=Stage.AT_RISK, by_id=987654, at=t)  # a deleted user
+    with CaptureQueriesContext(connection) as few:
+        consumers_run()
+    for customer in customers[2:]:
+        record_manual_move(customer, to=Stage.AT_RISK, by_id=987654, at=t)
+    with CaptureQueriesContext(connection) as many:
+        consumers_run()
+    assert len(many.captured_queries) == len(few.captured_queries)
+    assert StageOverride.objects.active().count() == 6
+    assert not StageOverride.objects.filter(by__isnull=False).exists()
