@@ -142,3 +142,48 @@ def test_running_the_rules_twice_moves_nobody_the_second_time() -> None:
     before = StageChange.objects.count()
     assert lifecycle_evaluate(now=t).moved == 0
     assert StageChange.objects.count() == before
+
+
+def test_the_engine_agrees_with_a_plain_python_first_match_over_mixed_customers() -> None:
+    from tend.segments.conditions import condition_matches
+
+    t = now().replace(hour=12)
+    people = [
+        paying("New", days=3, at=t),
+        paying("Month", days=45, at=t, stage=Stage.ESTABLISHED),
+        paying("Old", days=400, at=t, stage=Stage.ONBOARDING),
+        paying("Yearly", days=300, at=t, interval="year", renews_in=20),
+        paying("Grower", days=150, at=t),
+        paying("Red", days=150, at=t),
+        paying("Gone", days=150, at=t),
+        paying("Held", days=150, at=t),
+        make_customer("Lead", stage=Stage.PROSPECT),
+    ]
+    expand(people[4], at=t - timedelta(days=2))
+    health(people[5], "red", since=(t - timedelta(days=20)).date())
+    cancel(people[6], at=t - timedelta(days=1))
+    set_stage(people[7], Stage.AT_RISK)
+    health(people[7], "yellow", since=t.date())
+    rules = list(LifecycleRule.objects.active())
+    expected = {}
+    for customer in Customer.objects.filter(pk__in=[c.pk for c in people]):
+        expected[customer.pk] = customer.stage
+        for rule in rules:
+            if rule.from_stages and customer.stage not in rule.from_stages:
+                continue
+            if condition_matches(rule.condition, customer, now=t):
+                expected[customer.pk] = rule.stage
+                break
+    lifecycle_evaluate(now=t)
+    got = dict(Customer.objects.filter(pk__in=expected).values_list("pk", "stage"))
+    assert got == expected
+    assert set(got.values()) >= {
+        Stage.ONBOARDING,
+        Stage.ADOPTING,
+        Stage.ESTABLISHED,
+        Stage.RENEWAL_DUE,
+        Stage.EXPANSION,
+        Stage.AT_RISK,
+        Stage.CHURNED,
+        Stage.PROSPECT,
+    }
