@@ -44,7 +44,7 @@ from tend.lifecycle.actions import (
     rules_reorder,
     stage_override_clear,
 )
-from tend.lifecycle.engine import lifecycle_evaluate
+from tend.lifecycle.engine import lifecycle_evaluate, lifecycle_react
 from tend.lifecycle.models import LifecycleRule, StageOverride
 from tend.lifecycle.queries import board_totals
 from tend.segments.conditions import ConditionError, customers_matching
@@ -226,6 +226,7 @@ def lifecycle_run(request: HttpRequest, payload: RunIn) -> dict[str, Any]:
     who = _principal(request)
     if not payload.dry_run:
         require_manage(who.user)
+        lifecycle_react(evaluate=False)  # a stage set by hand minutes ago is an override first
     evaluation = lifecycle_evaluate(apply=not payload.dry_run)
     moves: list[dict[str, Any]] = []
     for outcome in evaluation.outcomes:

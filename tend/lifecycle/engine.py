@@ -259,18 +259,23 @@ def lifecycle_handle(changes: Sequence[CustomerChange]) -> None:
 consumer = Consumer(CONSUMER, tuple(str(k) for k in REACTS_TO), lifecycle_handle)
 
 
-def lifecycle_react(*, max_batches: int | None = None) -> int:
+def lifecycle_react(*, evaluate: bool = True, max_batches: int | None = None) -> int:
     """Read the lifecycle consumer's unread changes now (what the scheduler does every few
-    minutes); returns the changes handed over."""
-    return changes_consume(
-        CONSUMER, lifecycle_handle, kinds=consumer.kinds, max_batches=max_batches
-    )
+    minutes); returns the changes handed over. Without ``evaluate`` only the overrides are
+    recorded: for a caller about to evaluate every customer anyway."""
+    handler = lifecycle_handle if evaluate else overrides_only
+    return changes_consume(CONSUMER, handler, kinds=consumer.kinds, max_batches=max_batches)
+
+
+def overrides_only(changes: Sequence[CustomerChange]) -> None:
+    overrides_from_changes(changes)
 
 
 def lifecycle_pipeline_step(as_of: date) -> dict[str, int]:
     """The daily pipeline's lifecycle step: first the unread changes (so a stage set by hand a
-    minute ago is an override before the rules run), then every rule for every customer."""
-    reacted = lifecycle_react()
+    minute ago is an override before the rules run; the changed customers are not evaluated on
+    their own, as everyone is next), then every rule for every customer."""
+    reacted = lifecycle_react(evaluate=False)
     evaluation = lifecycle_evaluate(now=moment(as_of))
     return {
         "changes_read": reacted,

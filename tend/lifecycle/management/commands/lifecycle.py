@@ -71,7 +71,7 @@ class Command(BaseCommand):
             raise CommandError("--show: give 0 or more.")
         dry = options["dry_run"]
         if not dry:
-            lifecycle_react()
+            lifecycle_react(evaluate=False)
         evaluation = lifecycle_evaluate(apply=not dry)
         table = Table("Rule", "Move to", "Decided", "Moved" if not dry else "Would move")
         for outcome in evaluation.outcomes:
