@@ -13,4 +13,5 @@ urlpatterns = [
     path("billing/", include("tend.billing.urls")),
     path("settings/", include("tend.accounts.urls")),
     path("today/", include("tend.today.urls")),
+    path("lifecycle/", include("tend.lifecycle.urls")),
 ]

@@ -99,6 +99,7 @@ api.add_router("", billing_router)
 api.add_router("", metrics_router)
 api.add_router("", "tend.goals.api.router")
 api.add_router("", "tend.today.api.router")
+api.add_router("", "tend.lifecycle.api.router")
 
 
 def openapi_schema() -> dict[str, Any]:

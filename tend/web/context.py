@@ -19,6 +19,7 @@ NAVIGATION = [
     ("ingest:data_quality", _("Data quality"), "writer"),
     ("imports:list", _("Imports"), "writer"),
     ("goals:list", _("Goals"), "all"),
+    ("lifecycle:board", _("Lifecycle"), "all"),
     ("billing:plans", _("Plans"), "all"),
     ("billing:rates", _("Exchange rates"), "all"),
 ]
