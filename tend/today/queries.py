@@ -22,12 +22,15 @@ class TodayFilters:
 
     def check(self) -> None:
         if self.signal and self.signal not in signals:
+            # A well-formed name of nothing registered: "unknown", like an unknown plan id.
             raise ValidationError(
                 {
-                    "signal": _("Unknown signal “%(name)s”; signals: %(names)s.")
-                    % {"name": self.signal, "names": ", ".join(sorted(signals.names()))}
-                },
-                code="unknown",
+                    "signal": ValidationError(
+                        _("Unknown signal “%(name)s”; signals: %(names)s."),
+                        code="unknown",
+                        params={"name": self.signal, "names": ", ".join(sorted(signals.names()))},
+                    )
+                }
             )
 
 
