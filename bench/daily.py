@@ -177,7 +177,7 @@ def report(kind: str, rows: list[dict]) -> None:
         )
     peak = max(r.get("peak_rss_mb", 0.0) for r in rows)
     ran = [r["step"] for r in rows[1:] if "missing" not in r and r["step"] in TIMED]
-    verdict = "met" if timed <= TARGET_SECONDS else "MISSED"
+    verdict = ("met" if timed <= TARGET_SECONDS else "MISSED") if ran else "not measured"
     print(
         f"[{kind}] daily recompute ({' + '.join(ran) or 'no timed step'}): {timed:.1f} s "
         f"(target ≤ {TARGET_SECONDS:.0f} s: {verdict}); peak RSS {peak:.0f} MB "
