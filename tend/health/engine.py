@@ -558,3 +558,60 @@ def health_history(
 
 def ids_of(items: Iterable[Any]) -> list[int]:
     return [int(getattr(item, "pk", item)) for item in items]
+
+
+class _Rollback(Exception):
+    pass
+
+
+def preview_distribution(
+    raw: dict[str, Any], *, instance: Scorecard | None = None, day: date | None = None
+) -> dict[str, Any]:
+    """What a scorecard (saved or not) would give on ``day``'s data (today by default): the
+    customers it would score and their colours and scores in ten bands. The scorecard is
+    saved inside a transaction that is rolled back, so nothing is written; raises
+    ``ScorecardError`` like saving would."""
+    from tend.health.scorecards import scorecard_save
+
+    day = day or today_utc()
+    result: dict[str, Any] = {}
+    try:
+        with transaction.atomic():
+            card = scorecard_save(raw, instance=instance)
+            cards = scorecards_ordered()
+            ids = customers_scored(day)
+            assignment = scorecards_assign(ids, cards)
+            values = {key: arrays[day] for key, arrays in _raw_values(cards, ids, [day]).items()}
+            scored = score_day(day, ids, cards, values, assignment)
+            mine = assignment.get(card.pk, np.array([], dtype=np.int64))
+            scores = [scored.scores[int(r)] for r in mine]
+            colours = [scored.colours[int(r)] for r in mine]
+            bands = [0] * 10
+            for s in scores:
+                if s is not None:
+                    bands[min(s // 10, 9)] += 1
+            result = {
+                "day": day,
+                "customers": len(mine),
+                "no_score": sum(1 for s in scores if s is None),
+                "red": colours.count(Colour.RED),
+                "yellow": colours.count(Colour.YELLOW),
+                "green": colours.count(Colour.GREEN),
+                "bands": [
+                    {
+                        "low": k * 10,
+                        "high": k * 10 + (10 if k == 9 else 9),
+                        "n": n,
+                        "colour": colour_of(k * 10 + 5, card.red_below, card.green_from),
+                    }
+                    for k, n in enumerate(bands)
+                ],
+                "max_band": max(bands) or 1,
+                "median": int(np.median([s for s in scores if s is not None]))
+                if any(s is not None for s in scores)
+                else None,
+            }
+            raise _Rollback
+    except _Rollback:
+        pass
+    return result
