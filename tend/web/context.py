@@ -20,6 +20,7 @@ NAVIGATION = [
     ("goals:list", _("Goals"), "all"),
     ("billing:plans", _("Plans"), "all"),
     ("billing:rates", _("Exchange rates"), "all"),
+    ("health:scorecards", _("Health"), "all"),
 ]
 
 
