@@ -12,6 +12,7 @@ from django.test import Client
 
 from tend.changes.models import CustomerChange
 from tend.factories import make_contact, make_customer
+from tend.ingest.tracking.tests.conftest import Send
 
 pytestmark = pytest.mark.django_db
 
@@ -57,3 +58,18 @@ def test_batches_record_one_activity_row_per_customer_and_day(write_key: str) ->
         f"activity:{acme.pk}:2026-01-05": "2026-01-05T08:00:00+00:00",
         f"activity:{beta.pk}:2026-01-06": "2026-01-06T01:00:00+00:00",
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_anonymous_events_count_as_activity_once_their_visitor_is_identified(
+    send: Send,
+) -> None:
+    acme = make_customer(external_id="acme")
+    event = {"anonymousId": "anon-1", "event": "Viewed", "messageId": "a"}
+    assert send("track", {**event, "timestamp": "2026-11-20T10:00:00Z"}).status_code == 200
+    assert not CustomerChange.objects.filter(kind="activity").exists()
+    identify = {"userId": "u1", "anonymousId": "anon-1", "context": {"groupId": "acme"}}
+    assert send("identify", identify).status_code == 200
+    assert list(CustomerChange.objects.filter(kind="activity").values_list("key", flat=True)) == [
+        f"activity:{acme.pk}:2026-11-20"
+    ]
