@@ -23,7 +23,7 @@ from tend.billing.actions import (
 )
 from tend.billing.bulk import customers_mrr_sync_bulk
 from tend.billing.models import MrrMovement, Subscription
-from tend.changes.actions import changes_record_activity
+from tend.changes.actions import changes_record_activity, changes_record_bulk
 from tend.changes.models import CustomerChange
 from tend.customers.actions import (
     customer_add_note,
@@ -196,8 +196,9 @@ def test_bulk_retries_record_nothing_twice(owner: User) -> None:
     from tend.customers.actions import stage_change_key
 
     key = stage_change_key(made[0].pk, "trial", "onboarding", at)
-    assert CustomerChange.objects.filter(key=key).exists()
-    assert CustomerChange.objects.count() == before
+    stored = CustomerChange.objects.get(key=key)
+    again = changes_record_bulk([(made[0].pk, "stage", key, stored.data, at)])
+    assert again == 0 and CustomerChange.objects.count() == before
 
 
 # --- billing --------------------------------------------------------------------------------
