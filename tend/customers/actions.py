@@ -155,14 +155,13 @@ def customer_update(
             data=_fields_data(changes, by),
             at=customer.updated_at,
         )
-        owner = changes.get("owner") or changes.get("owner_id")
+        owner = _owner_change(changes)
         if owner is not None:
-            old, new = (getattr(v, "pk", v) for v in owner)
             change_record(
                 customer_id=customer.pk,
                 kind=ChangeKind.OWNER,
                 key=f"owner:{audit.pk}",
-                data={"from": old, "to": new, "by": _fields_data({}, by)["by"]},
+                data={**owner, "by": _fields_data({}, by)["by"]},
                 at=customer.updated_at,
             )
     if tags is not None:
@@ -354,16 +353,40 @@ def customers_update_bulk(
         Customer.objects.bulk_update(changed, [*sorted(fields), "updated_at"])
         audit_record_bulk(by=by, label=label, action="customer.update", rows=audits, at=at)
         changes_record_bulk(
-            (
-                c.pk,
-                ChangeKind.FIELDS,
-                change_key(ChangeKind.FIELDS, c.pk, at.isoformat(), changes),
-                _fields_data(changes, by),
-                at,
-            )
-            for c, changes in audits
+            [
+                *(
+                    (
+                        c.pk,
+                        ChangeKind.FIELDS,
+                        change_key(ChangeKind.FIELDS, c.pk, at.isoformat(), changes),
+                        _fields_data(changes, by),
+                        at,
+                    )
+                    for c, changes in audits
+                ),
+                *(
+                    (
+                        c.pk,
+                        ChangeKind.OWNER,
+                        change_key(ChangeKind.OWNER, c.pk, at.isoformat(), owner),
+                        {**owner, "by": _fields_data({}, by)["by"]},
+                        at,
+                    )
+                    for c, changes in audits
+                    if (owner := _owner_change(changes)) is not None
+                ),
+            ]
         )
     return changed
+
+
+def _owner_change(changes: dict[str, Any]) -> dict[str, Any] | None:
+    """``{"from": id, "to": id}`` when ``changes`` (name → (old, new)) moves the owner."""
+    pair = changes.get("owner") or changes.get("owner_id")
+    if pair is None:
+        return None
+    old, new = (getattr(v, "pk", v) for v in pair)
+    return {"from": old, "to": new}
 
 
 @transaction.atomic

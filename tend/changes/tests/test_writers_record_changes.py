@@ -181,6 +181,16 @@ def test_the_bulk_customer_paths_write_their_rows_with_a_fixed_number_of_stateme
     }
 
 
+def test_a_bulk_update_that_moves_the_owner_records_owner_too(owner: User, member: User) -> None:
+    made = customers_create_bulk(customers=_new(2, 300), by=owner)
+    customers_update_bulk(updates=[(made[0], {"owner": member})], by=owner)
+    [row] = CustomerChange.objects.filter(kind="owner")
+    assert (row.customer_id, row.data) == (
+        made[0].pk,
+        {"from": None, "to": member.pk, "by": owner.pk},
+    )
+
+
 def test_bulk_retries_record_nothing_twice(owner: User) -> None:
     made = customers_create_bulk(customers=_new(4, 200), by=owner)
     at = timezone.now()
