@@ -76,6 +76,8 @@ def test_churners_had_a_lower_median_health_score_the_month_before_than_stayers(
     assert len(churner_scores) >= 20 and len(stayer_scores) >= 500
     churners = statistics.median(churner_scores)
     stayers = statistics.median(stayer_scores)
-    print(f"median health the month before: churners {churners} (n={len(churner_scores)}), "
-          f"stayers {stayers} (n={len(stayer_scores)})")
+    print(
+        f"median health the month before: churners {churners} (n={len(churner_scores)}), "
+        f"stayers {stayers} (n={len(stayer_scores)})"
+    )
     assert churners < stayers - 5
