@@ -76,6 +76,13 @@ def test_steps_run_in_the_pipeline_order_and_a_failure_stops_the_rest(test_steps
     assert "probed 7" in status and "2026-03-04" in status
 
 
+def test_a_step_whose_code_is_missing_is_named(monkeypatch: Any) -> None:
+    steps = (pipeline.Step("ghost", "tend.nowhere.engine.ghost_pipeline_step"),)
+    monkeypatch.setattr(pipeline, "PIPELINE", steps)
+    with pytest.raises(CommandError, match=r"a pipeline step's code is missing: .*tend\.nowhere"):
+        run("run")
+
+
 def test_status_says_when_a_step_never_ran(test_steps: None) -> None:
     status = run("status")
     assert status.count("never run") == 3

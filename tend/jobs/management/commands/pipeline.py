@@ -65,6 +65,9 @@ class Command(BaseCommand):
             results = pipeline_run(as_of=as_of, only=steps)
         except PipelineError as exc:
             raise CommandError(f"{exc} (the steps after it did not run)") from None
+        except ImportError as exc:
+            # A step declared in PIPELINE whose app is not installed (a partial checkout).
+            raise CommandError(f"a pipeline step's code is missing: {exc}") from None
         for result in results:
             self.stdout.write(f"{result.name}: {result.seconds:.2f} s — {_counts(result.counts)}")
         total = sum(r.seconds for r in results)
