@@ -15,4 +15,5 @@ urlpatterns = [
     path("today/", include("tend.today.urls")),
     path("lifecycle/", include("tend.lifecycle.urls")),
     path("segments/behaviour/", include("tend.segments.behaviour_urls")),
+    path("health/", include("tend.health.urls")),
 ]

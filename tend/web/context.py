@@ -23,6 +23,7 @@ NAVIGATION = [
     ("billing:plans", _("Plans"), "all"),
     ("billing:rates", _("Exchange rates"), "all"),
     ("behaviour:page", _("Behaviour"), "all"),
+    ("health:scorecards", _("Health"), "all"),
 ]
 
 
