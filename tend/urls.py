@@ -12,4 +12,5 @@ urlpatterns = [
     path("goals/", include("tend.goals.urls")),
     path("billing/", include("tend.billing.urls")),
     path("settings/", include("tend.accounts.urls")),
+    path("segments/", include("tend.segments.urls")),
 ]

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from tend.accounts.actions import audit_record
 from tend.accounts.models import User
+from tend.api.parsing import BadText, check_text
 from tend.segments.conditions import ConditionError, condition_parse
 from tend.segments.membership import segments_refresh
 from tend.segments.models import Segment
@@ -107,6 +108,20 @@ def _clean_condition(raw: Any, *, segment: Segment | None) -> dict[str, Any]:
     if raw is None:
         raw = dict(EVERY_CUSTOMER)
     try:
+        check_text(raw)
+    except BadText as exc:
+        path = _bracketed(exc.field)
+        raise ValidationError(
+            {
+                "condition": ValidationError(
+                    _("Condition (at %(path)s): %(message)s")
+                    % {"path": path, "message": exc.message},
+                    "condition",
+                    params={"path": path, "message": exc.message},
+                )
+            }
+        ) from None
+    try:
         condition_parse(raw)
     except ConditionError as exc:
         raise condition_error(exc) from None
@@ -117,6 +132,14 @@ def _clean_condition(raw: Any, *, segment: Segment | None) -> dict[str, Any]:
     if segment is not None and segment.pk:
         _refuse_cycle(raw, segment)
     return raw  # type: ignore[no-any-return]
+
+
+def _bracketed(dotted: str) -> str:
+    """``all.1.any.0.value`` (the API parser's path) as a condition path, ``all[1].any[0].value``."""
+    out = ""
+    for part in dotted.split("."):
+        out += f"[{part}]" if part.isdigit() else (f".{part}" if out else part)
+    return out
 
 
 def segment_references(raw: Any, path: str = "") -> Iterator[tuple[str, int]]:

@@ -18,6 +18,7 @@ NAVIGATION = [
     ("ingest:data_quality", _("Data quality"), "writer"),
     ("imports:list", _("Imports"), "writer"),
     ("goals:list", _("Goals"), "all"),
+    ("segments:list", _("Segments"), "all"),
     ("billing:plans", _("Plans"), "all"),
     ("billing:rates", _("Exchange rates"), "all"),
 ]
