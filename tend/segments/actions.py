@@ -122,20 +122,20 @@ def _clean_condition(raw: Any, *, segment: Segment | None) -> dict[str, Any]:
             }
         ) from None
     try:
-        condition_parse(raw)
+        # With the segment's id, a rule naming its own segment (directly or through others)
+        # is refused.
+        parsed = condition_parse(raw, segment_id=segment.pk if segment is not None else None)
     except ConditionError as exc:
         raise condition_error(exc) from None
     except RecursionError:
         raise ValidationError(
             {"condition": ValidationError(_("The condition is nested too deeply."), "condition")}
         ) from None
-    if segment is not None and segment.pk:
-        _refuse_cycle(raw, segment)
-    return raw  # type: ignore[no-any-return]
+    return parsed.as_json()
 
 
 def _bracketed(dotted: str) -> str:
-    """``all.1.any.0.value`` (the API parser's path) as a condition path, ``all[1].any[0].value``."""
+    """``all.1.any.0.value`` (a dotted path) as a condition path: ``all[1].any[0].value``."""
     out = ""
     for part in dotted.split("."):
         out += f"[{part}]" if part.isdigit() else (f".{part}" if out else part)
@@ -164,37 +164,6 @@ def segment_references(raw: Any, path: str = "") -> Iterator[tuple[str, int]]:
                     yield from segment_references(child, f"{path}.{step}" if path else step)
         if "not" in raw:
             yield from segment_references(raw["not"], f"{path}.not" if path else "not")
-
-
-def _refuse_cycle(raw: Any, segment: Segment) -> None:
-    """A segment may not contain itself, directly or through other segments."""
-    conditions = dict(Segment.objects.exclude(pk=segment.pk).values_list("pk", "condition"))
-    for path, start in segment_references(raw):
-        seen: set[int] = set()
-        todo = [start]
-        while todo:
-            current = todo.pop()
-            if current == segment.pk:
-                raise ValidationError(
-                    {
-                        "condition": ValidationError(
-                            _(
-                                "Segment (at %(path)s): a segment cannot include itself, "
-                                "directly or through another segment."
-                            )
-                            % {"path": path},
-                            "condition",
-                            params={
-                                "path": path,
-                                "message": _("A segment cannot include itself."),
-                            },
-                        )
-                    }
-                )
-            if current in seen:
-                continue
-            seen.add(current)
-            todo.extend(pk for _path, pk in segment_references(conditions.get(current)))
 
 
 def _refresh(segment: Segment) -> None:

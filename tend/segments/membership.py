@@ -147,7 +147,9 @@ def _refresh_one(pk: int, as_of: date, now: datetime, match: Matcher) -> Refresh
         return result
 
 
-def _apply(segment: Segment, as_of: date, now: datetime, entered: list[int], left: list[int]) -> None:
+def _apply(
+    segment: Segment, as_of: date, now: datetime, entered: list[int], left: list[int]
+) -> None:
     """Write the members, the day's net history and the outbox rows for these moves."""
     pk = segment.pk
     day = as_of.isoformat()

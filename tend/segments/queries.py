@@ -35,7 +35,8 @@ def condition_from_text(text: str) -> Any:
 
     if len(text) > CONDITION_TEXT_MAX:
         raise ConditionTextError(
-            _("The condition is longer than %(max)s characters.") % {"max": f"{CONDITION_TEXT_MAX:,}"}
+            _("The condition is longer than %(max)s characters.")
+            % {"max": f"{CONDITION_TEXT_MAX:,}"}
         )
     try:
         value = json.loads(text, parse_constant=constant)
@@ -79,10 +80,13 @@ def moves_by_segment(segment_ids: list[int], today: date | None = None) -> dict[
     rows = (
         SegmentChange.objects.filter(segment_id__in=segment_ids, day__gte=start, day__lt=end)
         .values("segment_id")
-        .annotate(entered=Count("pk", filter=Q(entered=True)), left=Count("pk", filter=Q(entered=False)))
+        .annotate(
+            moved_in=Count("pk", filter=Q(entered=True)),
+            moved_out=Count("pk", filter=Q(entered=False)),
+        )
         .order_by()
     )
-    return {row["segment_id"]: Moves(row["entered"], row["left"]) for row in rows}
+    return {row["segment_id"]: Moves(row["moved_in"], row["moved_out"]) for row in rows}
 
 
 @dataclass
@@ -102,14 +106,18 @@ def daily_history(segment: Segment) -> list[DayMoves]:
     rows = (
         SegmentChange.objects.filter(segment=segment)
         .values("day")
-        .annotate(entered=Count("pk", filter=Q(entered=True)), left=Count("pk", filter=Q(entered=False)))
+        .annotate(
+            moved_in=Count("pk", filter=Q(entered=True)),
+            moved_out=Count("pk", filter=Q(entered=False)),
+        )
         .order_by("day")
     )
     out = []
     running = 0
     for row in rows:
-        running += row["entered"] - row["left"]
-        out.append(DayMoves(row["day"], row["entered"], row["left"], running))
+        # ("left" is an SQL keyword: SQLite misreads it as an alias.)
+        running += row["moved_in"] - row["moved_out"]
+        out.append(DayMoves(row["day"], row["moved_in"], row["moved_out"], running))
     return out
 
 

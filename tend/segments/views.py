@@ -100,7 +100,7 @@ def segment_list(request: HttpRequest) -> HttpResponse:
     """Every segment: members at the last refresh and who entered and left in 30 days."""
     segments = list(Segment.objects.order_by("name", "pk"))
     moves = moves_by_segment([s.pk for s in segments])
-    start, end = change_window()
+    start, _end = change_window()
     rows = [{"segment": s, "moves": moves.get(s.pk)} for s in segments]
     return render(
         request,

@@ -9,9 +9,10 @@
 
   var MAX_DEPTH = 8;
   var NO_VALUE = ["is_empty", "is_not_empty", "is_true", "is_false"];
-  var DAY_OPS = ["within_last", "more_than_days_ago", "within_next"];
   var TRAIT = "trait:";
   var TRAIT_TYPES = ["number", "text", "bool", "date"];
+  // A leaf: {kind: "leaf", field, type (traits only), op, value}; a group: {kind: "group",
+  // mode: "all" | "any" | "none", children}. "none" is stored as {"not": {"any": [...]}}.
 
   function readJSON(id) {
     var el = document.getElementById(id);
@@ -111,50 +112,62 @@
   };
 
   // --- fields, operators and values ---------------------------------------------------------
+  // Each operator of the catalog says what value it takes: none, number, number_range, text,
+  // list, day, day_range or days.
+
+  Builder.prototype.isTrait = function (leaf) { return leaf.field.indexOf(TRAIT) === 0; };
 
   Builder.prototype.fieldType = function (leaf) {
-    if (leaf.field.indexOf(TRAIT) === 0) return leaf.type || "text";
+    if (this.isTrait(leaf)) return leaf.type || "text";
     var f = this.fields[leaf.field];
     return f ? f.type : "text";
   };
 
   Builder.prototype.operators = function (leaf) {
+    if (this.isTrait(leaf)) {
+      var trait = this.fields[TRAIT];
+      return (trait && trait.types && trait.types[leaf.type || "text"]) || [];
+    }
     var f = this.fields[leaf.field];
-    if (f && Array.isArray(f.operators) && f.operators.length) return f.operators;
-    return Object.keys(this.texts.ops[this.fieldType(leaf)] || {});
+    return f && Array.isArray(f.operators) ? f.operators : [];
+  };
+
+  Builder.prototype.valueKind = function (leaf) {
+    var found = this.operators(leaf).filter(function (o) { return o.name === leaf.op; })[0];
+    if (found) return found.value;
+    return NO_VALUE.indexOf(leaf.op) >= 0 ? "none" : "text";
   };
 
   Builder.prototype.choices = function (leaf) {
-    var f = this.fields[leaf.field];
-    if (!f || !Array.isArray(f.choices)) return null;
+    var f = this.isTrait(leaf) ? null : this.fields[leaf.field];
+    if (!f || !Array.isArray(f.choices) || !f.choices.length) return null;
     return f.choices.map(function (c) {
       return Array.isArray(c) ? { value: c[0], label: String(c[1]) } : { value: c.value, label: String(c.label) };
     });
   };
 
-  function shape(type, op) {
-    if (NO_VALUE.indexOf(op) >= 0) return "none";
-    if (DAY_OPS.indexOf(op) >= 0) return "days";
-    if (op === "between") return "pair";
-    if (op === "in" || op === "not_in" || op === "has_any" || op === "has_all" || op === "has_none") return "list";
-    return "single";
-  }
-
-  function defaultValue(type, op) {
-    switch (shape(type, op)) {
+  function defaultValue(kind) {
+    switch (kind) {
       case "none": return undefined;
       case "days": return 30;
-      case "pair": return type === "date" ? ["", ""] : [null, null];
+      case "number": return null;
+      case "number_range": return [null, null];
+      case "day_range": return ["", ""];
       case "list": return [];
-      default: return type === "number" ? null : "";
+      default: return "";
     }
   }
 
+  Builder.prototype.resetOp = function (leaf) {
+    var ops = this.operators(leaf);
+    leaf.op = ops.length ? ops[0].name : "";
+    leaf.value = defaultValue(this.valueKind(leaf));
+  };
+
   Builder.prototype.newLeaf = function () {
-    var first = this.catalog[0];
+    var first = this.catalog.filter(function (f) { return f.type !== "trait"; })[0];
     var leaf = { kind: "leaf", field: first ? first.name : "name", op: "" };
-    leaf.op = this.operators(leaf)[0];
-    leaf.value = defaultValue(this.fieldType(leaf), leaf.op);
+    this.resetOp(leaf);
     return leaf;
   };
 
@@ -221,23 +234,23 @@
     var t = this.texts;
     var id = nextId("cond");
     var type = this.fieldType(leaf);
-    var isTrait = leaf.field.indexOf(TRAIT) === 0;
+    var isTrait = this.isTrait(leaf);
 
     var fieldOptions = [];
     var known = !!this.fields[leaf.field] || isTrait;
     if (!known) fieldOptions.push(el("option", { value: leaf.field, selected: true, text: leaf.field }));
     this.catalog.forEach(function (f) {
+      if (f.type === "trait") return;
       fieldOptions.push(el("option", { value: f.name, selected: f.name === leaf.field, text: String(f.label) }));
     });
-    fieldOptions.push(el("option", { value: TRAIT, selected: isTrait, text: t.trait }));
+    if (this.fields[TRAIT]) fieldOptions.push(el("option", { value: TRAIT, selected: isTrait, text: t.trait }));
     var field = el("select", {
       className: "form-select form-select-sm rule-field", id: id + "-field", "data-part": "field", "aria-label": t.field,
       onchange: function (e) {
         var value = e.target.value;
-        leaf.field = value === TRAIT ? TRAIT : value;
+        leaf.field = value;
         if (value === TRAIT) leaf.type = leaf.type || "text"; else delete leaf.type;
-        leaf.op = self.operators(leaf)[0];
-        leaf.value = defaultValue(self.fieldType(leaf), leaf.op);
+        self.resetOp(leaf);
         self.changed(true);
       }
     }, fieldOptions);
@@ -253,27 +266,25 @@
         className: "form-select form-select-sm rule-trait-type", id: id + "-type", "data-part": "type", "aria-label": t.trait_type,
         onchange: function (e) {
           leaf.type = e.target.value;
-          leaf.op = self.operators(leaf)[0];
-          leaf.value = defaultValue(leaf.type, leaf.op);
+          self.resetOp(leaf);
           self.changed(true);
         }
       }, TRAIT_TYPES.map(function (ty) { return el("option", { value: ty, selected: ty === type, text: t.types[ty] || ty }); })));
     }
 
-    var labels = t.ops[type] || {};
-    var ops = this.operators(leaf);
-    if (ops.indexOf(leaf.op) < 0 && leaf.op) ops = [leaf.op].concat(ops);
+    var ops = this.operators(leaf).slice();
+    if (leaf.op && !ops.some(function (o) { return o.name === leaf.op; })) ops.unshift({ name: leaf.op, label: leaf.op, value: "text" });
     parts.push(el("select", {
       className: "form-select form-select-sm rule-op", id: id + "-op", "data-part": "op", "aria-label": t.operator,
       onchange: function (e) {
-        var before = shape(type, leaf.op);
+        var before = self.valueKind(leaf);
         leaf.op = e.target.value;
-        if (shape(type, leaf.op) !== before) leaf.value = defaultValue(type, leaf.op);
+        if (self.valueKind(leaf) !== before) leaf.value = defaultValue(self.valueKind(leaf));
         self.changed(true);
       }
-    }, ops.map(function (op) { return el("option", { value: op, selected: op === leaf.op, text: labels[op] || op }); })));
+    }, ops.map(function (o) { return el("option", { value: o.name, selected: o.name === leaf.op, text: String(o.label) }); })));
 
-    this.valueEditor(leaf, type, id).forEach(function (n) { parts.push(n); });
+    this.valueEditor(leaf, this.valueKind(leaf), id).forEach(function (n) { parts.push(n); });
 
     parts.push(el("button", {
       type: "button", className: "btn btn-sm btn-link text-danger rule-remove ms-auto", "aria-label": t.remove, title: t.remove, text: "×",
@@ -283,10 +294,9 @@
     return el("div", { className: "rule-leaf", "data-path": path }, [row, el("div", { className: "rule-error invalid-feedback" })]);
   };
 
-  Builder.prototype.valueEditor = function (leaf, type, id) {
+  Builder.prototype.valueEditor = function (leaf, kind, id) {
     var self = this;
     var t = this.texts;
-    var kind = shape(type, leaf.op);
     var label = t.value;
     function number(value, set, extra) {
       return el("input", Object.assign({
@@ -316,11 +326,12 @@
         el("span", { className: "small text-body-secondary", text: leaf.op === "more_than_days_ago" ? t.days_ago : t.days })
       ];
     }
-    if (kind === "pair") {
-      var pair = Array.isArray(leaf.value) ? leaf.value.slice(0, 2) : defaultValue(type, leaf.op);
-      while (pair.length < 2) pair.push(type === "date" ? "" : null);
+    if (kind === "number_range" || kind === "day_range") {
+      var days = kind === "day_range";
+      var pair = Array.isArray(leaf.value) ? leaf.value.slice(0, 2) : defaultValue(kind);
+      while (pair.length < 2) pair.push(days ? "" : null);
       leaf.value = pair;
-      var make = type === "date" ? date : number;
+      var make = days ? date : number;
       return [
         make(pair[0], function (v) { leaf.value[0] = v; }),
         el("span", { className: "small text-body-secondary", text: t.and }),
@@ -348,8 +359,8 @@
         leaf.value = v.split(",").map(function (s) { return s.trim(); }).filter(function (s) { return s; });
       }, t.list_hint)];
     }
-    if (type === "number") return [number(leaf.value, function (v) { leaf.value = v; })];
-    if (type === "date") return [date(leaf.value, function (v) { leaf.value = v; })];
+    if (kind === "number") return [number(leaf.value, function (v) { leaf.value = v; })];
+    if (kind === "day") return [date(leaf.value, function (v) { leaf.value = v; })];
     if (choices) {
       var options = [el("option", { value: "", text: t.choose, selected: leaf.value === "" || leaf.value === null || leaf.value === undefined })];
       var found = false;
