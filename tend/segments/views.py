@@ -76,7 +76,7 @@ class SegmentForm(forms.Form):
         """The condition's error as the builder shows it: its path and message."""
         problem: dict[str, str] | None = getattr(self, "_condition_problem", None)
         if problem is None and self.errors.get("condition"):
-            problem = {"path": "", "message": " ".join(self.errors["condition"])}
+            problem = {"path": "", "message": " ".join(str(e) for e in self.errors["condition"])}
         return problem
 
     def add_action_errors(self, exc: ValidationError) -> None:

@@ -25,7 +25,7 @@ def refused(**kwargs: Any) -> ValidationError:
 
 
 def test_a_new_segment_has_its_members_history_and_audit_row_at_once(owner: User) -> None:
-    small, big, bigger = customers(5, 100, 400)
+    _small, big, bigger = customers(5, 100, 400)
 
     segment = segment_create(by=owner, name="  Big   accounts ", condition=BIG, description="x")
 
@@ -104,7 +104,7 @@ def test_deep_and_huge_conditions_are_refused_not_crashed() -> None:
 
 
 def test_an_update_changes_members_and_audits_only_real_changes(member: User) -> None:
-    small, big = customers(5, 100)
+    small, _big = customers(5, 100)
     segment = segment_create(by=member, name="Big", condition=BIG)
 
     segment_update(segment=segment, by=member, name="Big", description="")
@@ -126,9 +126,7 @@ def test_a_failed_update_changes_nothing() -> None:
     segment = segment_create(by=None, name="Big", condition=BIG)
     segment_create(by=None, name="Other", condition=BIG)
     with pytest.raises(ValidationError) as caught:
-        segment_update(
-            segment=segment, by=None, name="other", condition={"field": "x", "op": "eq"}
-        )
+        segment_update(segment=segment, by=None, name="other", condition={"field": "x", "op": "eq"})
     assert set(caught.value.message_dict) == {"name", "condition"}
     segment.refresh_from_db()
     assert (segment.name, segment.condition) == ("Big", BIG)
@@ -136,9 +134,7 @@ def test_a_failed_update_changes_nothing() -> None:
 
 def test_a_segment_cannot_contain_itself_directly_or_through_another() -> None:
     a = segment_create(by=None, name="A", condition=BIG)
-    b = segment_create(
-        by=None, name="B", condition={"field": "segment", "op": "eq", "value": a.pk}
-    )
+    b = segment_create(by=None, name="B", condition={"field": "segment", "op": "eq", "value": a.pk})
     with pytest.raises(ValidationError) as caught:
         segment_update(
             segment=a,

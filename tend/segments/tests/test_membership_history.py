@@ -75,7 +75,9 @@ def test_relative_dates_are_evaluated_at_the_day_refreshed() -> None:
 def test_a_segment_naming_a_deleted_segment_reports_it_and_others_still_refresh() -> None:
     big = segment_create(by=None, name="Big", condition=BIG)
     named = segment_create(
-        by=None, name="Not big", condition={"not": {"field": "segment", "op": "eq", "value": big.pk}}
+        by=None,
+        name="Not big",
+        condition={"not": {"field": "segment", "op": "eq", "value": big.pk}},
     )
     # Deleted behind the action's back (the action refuses while it is used).
     Segment.objects.filter(pk=big.pk).delete()
