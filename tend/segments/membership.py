@@ -143,6 +143,7 @@ def _refresh_one(pk: int, as_of: date, now: datetime, match: Matcher) -> Refresh
             refreshed_at=timezone.now(),
             refreshed_on=as_of,
             refresh_error="",
+            history_since=segment.history_since or as_of,
         )
         return result
 

@@ -30,6 +30,9 @@ class Segment(models.Model):
     # Why the last refresh could not evaluate the condition (a plan or trait it names is
     # gone); empty when it worked. Members are left as they were until it works again.
     refresh_error = models.TextField(blank=True)
+    # The day of the first refresh: its "entered" rows are the members the history starts
+    # with, not moves, so the 30-day change and the moves chart count the days after it.
+    history_since = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from tend.api.parsing import BadText, check_text
@@ -75,10 +75,12 @@ def change_window(today: date | None = None) -> tuple[date, date]:
 
 
 def moves_by_segment(segment_ids: list[int], today: date | None = None) -> dict[int, Moves]:
-    """Customers who entered and left each segment in the change window, in one query."""
+    """Customers who entered and left each segment in the change window, in one query. The
+    first refresh's day is left out: its rows are the starting members, not moves."""
     start, end = change_window(today)
     rows = (
         SegmentChange.objects.filter(segment_id__in=segment_ids, day__gte=start, day__lt=end)
+        .filter(day__gt=F("segment__history_since"))
         .values("segment_id")
         .annotate(
             moved_in=Count("pk", filter=Q(entered=True)),
@@ -95,6 +97,7 @@ class DayMoves:
     entered: int
     left: int
     members: int  # at the end of the day
+    first: bool = False  # the first refresh: the starting members, not moves
 
 
 def daily_history(segment: Segment) -> list[DayMoves]:
@@ -112,12 +115,13 @@ def daily_history(segment: Segment) -> list[DayMoves]:
         )
         .order_by("day")
     )
-    out = []
+    out: list[DayMoves] = []
     running = 0
     for row in rows:
         # ("left" is an SQL keyword: SQLite misreads it as an alias.)
         running += row["moved_in"] - row["moved_out"]
-        out.append(DayMoves(row["day"], row["moved_in"], row["moved_out"], running))
+        first = segment.history_since is not None and row["day"] <= segment.history_since
+        out.append(DayMoves(row["day"], row["moved_in"], row["moved_out"], running, first))
     return out
 
 
@@ -157,8 +161,9 @@ def _visible(history: list[DayMoves], today: date) -> list[DayMoves]:
 
 
 def moves_figure(history: list[DayMoves], today: date | None = None) -> dict[str, Any] | None:
-    """Bars of customers who entered (up) and left (down) per day; None without history."""
-    shown = _visible(history, today or today_utc())
+    """Bars of customers who entered (up) and left (down) per day after the first refresh;
+    None without such days."""
+    shown = _visible([h for h in history if not h.first], today or today_utc())
     if not shown:
         return None
     formats = chart_date_formats()

@@ -196,7 +196,7 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         condition_error = exc.text()
     history = daily_history(segment)
     start, end = change_window()
-    recent = [h for h in history if start <= h.day < end]
+    recent = [h for h in history if start <= h.day < end and not h.first]
     paginator = Paginator(members_page_qs(segment), MEMBERS_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     return render(
@@ -212,6 +212,7 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "moves_figure": moves_figure(history),
             "members_figure": members_figure(history),
             "first_day": history[0].day if history else None,
+            "first_members": history[0].members if history else 0,
             "page": page,
             "members": list(page.object_list),
             "can_write": can_write(request.user),

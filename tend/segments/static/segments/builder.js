@@ -321,9 +321,9 @@
     }
     if (kind === "none") return [];
     if (kind === "days") {
+      // The operator's label says "… days" already.
       return [
-        number(leaf.value, function (v) { leaf.value = v === null ? null : Math.trunc(v); }, { min: "0", step: "1", id: id + "-value", className: "form-control form-control-sm rule-value rule-days" }),
-        el("span", { className: "small text-body-secondary", text: leaf.op === "more_than_days_ago" ? t.days_ago : t.days })
+        number(leaf.value, function (v) { leaf.value = v === null ? null : Math.trunc(v); }, { min: "0", step: "1", id: id + "-value", className: "form-control form-control-sm rule-value rule-days" })
       ];
     }
     if (kind === "number_range" || kind === "day_range") {
@@ -343,17 +343,34 @@
       var current = Array.isArray(leaf.value) ? leaf.value : [];
       leaf.value = current;
       if (choices) {
-        var size = Math.min(Math.max(choices.length, 2), 5);
-        return [el("select", {
-          multiple: true, size: String(size), className: "form-select form-select-sm rule-value rule-multi", "data-part": "value", "aria-label": label,
+        // The chosen values as chips (each with a remove button) and a menu of the others.
+        var labelOf = function (v) {
+          var c = choices.filter(function (x) { return String(x.value) === String(v); })[0];
+          return c ? c.label : String(v);
+        };
+        var chips = current.map(function (v, i) {
+          return el("span", { className: "rule-chip" }, [
+            labelOf(v),
+            el("button", {
+              type: "button", "aria-label": t.remove + " " + labelOf(v), title: t.remove, text: "×",
+              onclick: function () { leaf.value.splice(i, 1); self.changed(true); }
+            })
+          ]);
+        });
+        var rest = choices.map(function (c, i) { return { c: c, i: i }; })
+          .filter(function (x) { return !current.some(function (v) { return String(v) === String(x.c.value); }); });
+        var adder = rest.length ? el("select", {
+          className: "form-select form-select-sm rule-add-choice", "data-part": "value", "aria-label": t.add_value,
           onchange: function (e) {
-            leaf.value = Array.prototype.filter.call(e.target.options, function (o) { return o.selected; })
-              .map(function (o) { return choices[Number(o.dataset.index)].value; });
-            self.changed(false);
+            var o = e.target.selectedOptions[0];
+            if (!o || o.dataset.index === undefined) return;
+            leaf.value.push(choices[Number(o.dataset.index)].value);
+            self.changed(true);
           }
-        }, choices.map(function (c, i) {
-          return el("option", { value: String(c.value), "data-index": String(i), selected: current.some(function (v) { return String(v) === String(c.value); }), text: c.label });
-        }))];
+        }, [el("option", { value: "", text: current.length ? t.add_more : t.choose, selected: true })].concat(
+          rest.map(function (x) { return el("option", { value: String(x.c.value), "data-index": String(x.i), text: x.c.label }); })
+        )) : null;
+        return [el("div", { className: "rule-list", "data-part": "value" }, chips.concat([adder]))];
       }
       return [text(current.join(", "), function (v) {
         leaf.value = v.split(",").map(function (s) { return s.trim(); }).filter(function (s) { return s; });
