@@ -17,7 +17,7 @@ from django.urls import reverse
 from tend.accounts.models import AuditEntry, User
 from tend.segments.actions import segment_create
 from tend.segments.membership import segments_refresh, today_utc
-from tend.segments.models import Segment, SegmentMember
+from tend.segments.models import Segment
 from tend.segments.tests.helpers import BIG, customers, resize
 
 pytestmark = pytest.mark.django_db
