@@ -63,7 +63,7 @@ from django.db.models.lookups import (
     LessThan,
     LessThanOrEqual,
 )
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
@@ -111,6 +111,7 @@ class ConditionError(ValueError):
         self.path = path
         self.field = field
         self.message = message
+        self.circle = False  # segments naming each other in a circle
 
     def text(self) -> str:
         """One line naming the field and the path, in the reader's language."""
@@ -411,11 +412,13 @@ class _Parser:
         cache: dict[int, Condition] = self.shared["cache"]
         stack: list[int] = self.shared["stack"]
         if pk in stack:
-            raise ConditionError(
+            error = ConditionError(
                 path,
                 "segment",
                 _("Segments cannot refer to each other in a circle (segment %(id)d).") % {"id": pk},
             )
+            error.circle = True
+            raise error
         if pk in cache:
             return cache[pk]
         segment = Segment.objects.filter(pk=pk).first()
@@ -427,7 +430,7 @@ class _Parser:
         try:
             cond = _Parser(None, self.shared).node(segment.condition, "", 1)
         except ConditionError as error:
-            if error.field == "segment" and "circle" in error.message:
+            if error.circle:
                 raise ConditionError(path, "segment", error.message) from None
             raise ConditionError(
                 path,
@@ -683,6 +686,13 @@ def _test_q(node: Condition, now: datetime) -> Q:
         return q
     if field.type == "tags":
         return _tags_q(op, node.value)
+    if field.rows is not None:
+        rows = field.rows(now)
+        if op == "is_empty":
+            return ~Q(pk__in=rows.filter(value__isnull=False).values("customer_id"))
+        value = _Operand(lookup="value", model_field=rows.query.annotations["value"].output_field)
+        having = _positive(field, value, op, node.value, now)
+        return Q(pk__in=rows.filter(having).values("customer_id"))
     if field.trait_key:
         operand = _Operand(expression=TraitValue(field.trait_key, field.type))
     elif field.lookup:
@@ -690,7 +700,27 @@ def _test_q(node: Condition, now: datetime) -> Q:
     else:
         assert field.expression is not None
         operand = _Operand(expression=field.expression(now))
-    return operand.solid(_positive(field, operand, op, node.value, now))
+    q = _positive(field, operand, op, node.value, now)
+    if field.lookup and op != "is_empty" and _nullable(field.lookup):
+        # Two-valued on its own: Django adds "IS NOT NULL" when negating a nullable column,
+        # but not inside a double negation ({"not": {"all": [{… "ne" …}, …]}}).
+        q &= Q(**{f"{field.lookup}__isnull": False})
+    return operand.solid(q)
+
+
+def _nullable(lookup: str) -> bool:
+    """Whether the column at ``lookup`` can read as NULL (a nullable column, or one reached
+    through a relation whose row may be missing)."""
+    model: Any = Customer
+    parts = lookup.split("__")
+    for part in parts[:-1]:
+        relation = model._meta.get_field(part)
+        if relation.auto_created and not relation.concrete:  # reverse: the row may be missing
+            return True
+        if getattr(relation, "null", False):
+            return True
+        model = relation.related_model
+    return bool(getattr(model._meta.get_field(parts[-1]), "null", False))
 
 
 def _positive(field: ConditionField, o: _Operand, op: str, v: Any, now: datetime) -> Q:
@@ -861,9 +891,10 @@ def _matches(node: Condition, customer: Customer, now: datetime, cache: dict[str
         segments = dict(node.segments)
         ids = node.value if op == "in" else (node.value,)
         return any(_matches(segments[pk], customer, now, cache) for pk in ids)
-    if field.name not in cache:
-        cache[field.name] = _value(field, customer, now)
-    return _test(field, op, node.value, cache[field.name], now)
+    key = f"{field.type}:{field.name}"  # a trait read as two types is two values
+    if key not in cache:
+        cache[key] = _value(field, customer, now)
+    return _test(field, op, node.value, cache[key], now)
 
 
 def _value(field: ConditionField, customer: Customer, now: datetime) -> Any:
@@ -1037,9 +1068,11 @@ def _choice_labels(field: ConditionField) -> dict[Any, str]:
 
 def _show_value(field: ConditionField, value: Any, labels: dict[Any, str]) -> str:
     if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        return formats.date_format(value, "DATE_FORMAT")
+    if field.type == "number":
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return formats.number_format(value, use_l10n=True, force_grouping=True)
     if field.type == "choice":
         return labels.get(value, str(value))
     return str(value)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, Max, Min, OuterRef, Subquery
 from django.db.models import fields as model_fields
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -75,6 +75,10 @@ class ConditionField:
     - ``lookup``: ORM path from Customer ("mrr", "plan", "health__score"); a missing related
       row (no ``health``) reads as empty.
     - ``expression(now)`` + ``value(customer, now)``: a computed field, SQL and Python.
+    - ``rows(now)``: optionally, the same computed value for all customers at once, as
+      ``<QuerySet>.values("customer_id").annotate(value=Min(…))`` (customers without a row
+      are empty). Conditions then test ``customer IN (… GROUP BY customer_id HAVING …)``: one
+      pass over the table instead of a correlated subquery per customer.
     - ``choices()``: (value, label) pairs for the builder; with ``strict`` a condition naming
       a value outside them is refused; ``valid(value)`` checks a value without listing all.
       ``choice_kind`` is "str" or "int" (ids).
@@ -86,6 +90,7 @@ class ConditionField:
     type: str
     lookup: str = ""
     expression: Callable[[datetime], Any] | None = None
+    rows: Callable[[datetime], Any] | None = None
     value: Callable[[Customer, datetime], Any] | None = None
     choices: Choices | None = None
     strict: bool = False
@@ -222,6 +227,14 @@ def _next_renewal_sql(now: datetime) -> Any:
     )
 
 
+def _next_renewal_rows(now: datetime) -> Any:
+    return _grouped(_renewals(now), Min("current_period_end"))
+
+
+def _grouped(rows: Any, value: Any) -> Any:
+    return rows.order_by().values("customer_id").annotate(value=value)
+
+
 def _next_renewal(customer: Customer, now: datetime) -> Any:
     rows = _renewals(now).filter(customer=customer).order_by("current_period_end")
     return rows.values_list("current_period_end", flat=True).first()
@@ -252,6 +265,10 @@ def _last_touch_sql(now: datetime) -> Any:
     return Subquery(rows.values("at")[:1], output_field=model_fields.DateTimeField())
 
 
+def _last_touch_rows(now: datetime) -> Any:
+    return _grouped(_touches(), Max("at"))
+
+
 def _last_touch(customer: Customer, now: datetime) -> Any:
     return _touches().filter(customer=customer).order_by("-at").values_list("at", flat=True).first()
 
@@ -265,6 +282,10 @@ def _expansions() -> Any:
 def _last_expansion_sql(now: datetime) -> Any:
     rows = _expansions().filter(customer=OuterRef("pk")).order_by("-at")
     return Subquery(rows.values("at")[:1], output_field=model_fields.DateTimeField())
+
+
+def _last_expansion_rows(now: datetime) -> Any:
+    return _grouped(_expansions(), Max("at"))
 
 
 def _last_expansion(customer: Customer, now: datetime) -> Any:
@@ -282,7 +303,7 @@ def _segment_value(customer: Customer, now: datetime) -> Any:  # pragma: no cove
 
 BUILT_IN = (
     ConditionField("name", _("Name"), "text", lookup="name"),
-    ConditionField("email", _("Email"), "text", lookup="email"),
+    ConditionField("email", pgettext_lazy("email address", "Email"), "text", lookup="email"),
     ConditionField("industry", _("Industry"), "text", lookup="industry"),
     ConditionField("kind", _("Kind"), "choice", lookup="kind", choices=_kind_choices, strict=True),
     ConditionField(
@@ -297,7 +318,12 @@ BUILT_IN = (
         "plan", _("Plan"), "choice", lookup="plan", choices=_plan_choices, choice_kind="int"
     ),
     ConditionField(
-        "owner", _("Owner"), "choice", lookup="owner", choices=_owner_choices, choice_kind="int"
+        "owner",
+        pgettext_lazy("person responsible for a customer", "Owner"),
+        "choice",
+        lookup="owner",
+        choices=_owner_choices,
+        choice_kind="int",
     ),
     ConditionField(
         "channel", _("Acquisition channel"), "choice", lookup="channel", choices=_channel_choices
@@ -316,13 +342,14 @@ BUILT_IN = (
     ConditionField("signed_up", _("Signed up"), "date", lookup="signed_up_at"),
     ConditionField("first_paid", _("First paid"), "date", lookup="first_paid_at"),
     ConditionField("last_seen", _("Last seen"), "date", lookup="last_seen_at"),
-    ConditionField("churned", _("Churned"), "date", lookup="churned_at"),
+    ConditionField("churned", pgettext_lazy("date column", "Churned"), "date", lookup="churned_at"),
     ConditionField("birthday", _("Birthday"), "date", lookup="birthday"),
     ConditionField(
         "next_renewal",
         _("Next renewal"),
         "date",
         expression=_next_renewal_sql,
+        rows=_next_renewal_rows,
         value=_next_renewal,
         description=_(
             "The earliest end of the current period, from now on, of a subscription that "
@@ -342,6 +369,7 @@ BUILT_IN = (
         _("Last touch"),
         "date",
         expression=_last_touch_sql,
+        rows=_last_touch_rows,
         value=_last_touch,
         description=_("When the latest note, call, email or meeting on the timeline happened."),
     ),
@@ -350,6 +378,7 @@ BUILT_IN = (
         _("Last expansion"),
         "date",
         expression=_last_expansion_sql,
+        rows=_last_expansion_rows,
         value=_last_expansion,
         description=_("When the customer's MRR last grew (an expansion movement)."),
     ),

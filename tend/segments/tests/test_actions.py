@@ -13,7 +13,7 @@ from tend.accounts.models import AuditEntry, User
 from tend.changes.models import CustomerChange
 from tend.segments.actions import segment_create, segment_delete, segment_update
 from tend.segments.models import Segment, SegmentChange, SegmentMember
-from tend.segments.tests.helpers import BIG, customers
+from tend.segments.tests.segment_helpers import BIG, customers
 
 pytestmark = pytest.mark.django_db
 

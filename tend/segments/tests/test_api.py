@@ -16,7 +16,7 @@ from tend.accounts.actions import apikey_create
 from tend.accounts.models import AuditEntry, User
 from tend.segments.actions import segment_create
 from tend.segments.models import Segment
-from tend.segments.tests.helpers import BIG, customers
+from tend.segments.tests.segment_helpers import BIG, customers
 
 pytestmark = pytest.mark.django_db
 

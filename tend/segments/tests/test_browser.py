@@ -13,7 +13,7 @@ import pytest
 from tend.accounts.actions import user_create
 from tend.accounts.models import Role
 from tend.segments.models import Segment
-from tend.segments.tests.helpers import customers
+from tend.segments.tests.segment_helpers import customers
 from tend.testing import PASSWORD, SCREENSHOTS, logged_in_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

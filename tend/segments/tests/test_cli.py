@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tend.segments.actions import segment_create
-from tend.segments.tests.helpers import BIG, customers, resize
+from tend.segments.tests.segment_helpers import BIG, customers, resize
 
 pytestmark = pytest.mark.django_db
 

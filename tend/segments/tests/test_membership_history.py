@@ -16,7 +16,7 @@ from tend.segments.actions import segment_create
 from tend.segments.membership import evaluation_time, segments_refresh
 from tend.segments.models import Segment, SegmentChange, SegmentMember
 from tend.segments.queries import daily_history
-from tend.segments.tests.helpers import BIG, customers, resize
+from tend.segments.tests.segment_helpers import BIG, customers, resize
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from tend.accounts.models import AuditEntry, User
 from tend.segments.actions import segment_create
 from tend.segments.membership import segments_refresh, today_utc
 from tend.segments.models import Segment
-from tend.segments.tests.helpers import BIG, customers, resize
+from tend.segments.tests.segment_helpers import BIG, customers, resize
 
 pytestmark = pytest.mark.django_db
 
