@@ -19,7 +19,7 @@ from tend.segments.conditions import (
     customers_matching,
 )
 from tend.segments.models import Segment
-from tend.segments.tests.segment_helpers import NOW, customer, plan
+from tend.segments.tests.helpers import NOW, customer, plan
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from tend.customers.models import Customer
 from tend.segments.conditions import condition_matches, condition_parse, customers_matching
-from tend.segments.tests.segment_helpers import MIDNIGHT, NOW, random_dataset
+from tend.segments.tests.helpers import MIDNIGHT, NOW, random_dataset
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from tend.customers.models import Customer, Tag
 from tend.health.models import CustomerHealth
 from tend.segments.conditions import condition_parse, condition_q, customers_matching
 from tend.segments.models import Segment
-from tend.segments.tests.segment_helpers import NOW
+from tend.segments.tests.helpers import NOW
 
 pytestmark = pytest.mark.django_db
 
