@@ -474,6 +474,13 @@
     var problem = this.preview.querySelector("[data-error-path]");
     if (problem) this.markError(problem.dataset.errorPath, problem.dataset.errorMessage);
     else this.clearErrors();
+    // On a phone the preview is below the form: a one-line copy stays in view above the rule.
+    var mini = document.getElementById(this.root.dataset.mini);
+    if (!mini) return;
+    var count = this.preview.querySelector("#preview-count");
+    var words = count ? count.nextElementSibling : this.preview.querySelector(".preview-problem .fw-semibold");
+    mini.textContent = ((count ? count.textContent + " " : "") + (words ? words.textContent : "")).trim();
+    mini.classList.toggle("text-danger", !!problem);
   };
 
   document.addEventListener("DOMContentLoaded", function () {
