@@ -457,9 +457,13 @@
     if (!best) return;
     var rest = path.slice(bestLen).replace(/^\./, "");
     var part = rest.split(/[.[]/)[0];
+    var index = /^[a-z_]+\[(\d+)\]/.exec(rest);
     var marked = false;
     if (best.classList.contains("rule-leaf") && part) {
-      best.querySelectorAll("[data-part='" + part + "']").forEach(function (n) {
+      var targets = Array.prototype.slice.call(best.querySelectorAll("[data-part='" + part + "']"));
+      // "value[1]": the second of two inputs (a range); a list shows its values in one place.
+      if (index && targets.length > 1 && targets[Number(index[1])]) targets = [targets[Number(index[1])]];
+      targets.forEach(function (n) {
         n.classList.add("is-invalid"); n.setAttribute("aria-invalid", "true"); marked = true;
       });
     }
