@@ -98,7 +98,9 @@ def condition_error(exc: ConditionError) -> ValidationError:
     return ValidationError(
         {
             "condition": ValidationError(
-                exc.text(), "condition", params={"path": exc.path, "message": exc.message}
+                exc.text(),
+                "condition",
+                params={"path": exc.path, "message": exc.message, "field": exc.field},
             )
         }
     )

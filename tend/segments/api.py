@@ -2,7 +2,7 @@
 the live count of a condition and the catalog of fields and operators.
 
 Authorised by tend.api.auth before they run (read keys and viewers only read; POST /count
-reads but needs a write-capable caller like every POST — read keys use GET /count). Writes go
+reads but needs a write-capable caller like every POST). Writes go
 through tend.segments.actions; an invalid condition is a 422 naming ``condition.<path>``.
 """
 
@@ -16,7 +16,7 @@ from ninja import Query, Router
 from ninja.responses import Status
 
 from tend.api.auth import Principal
-from tend.api.errors import FieldError
+from tend.api.errors import UNKNOWN, FieldError
 from tend.api.schemas import ERRORS, ERRORS_404, ERRORS_409, PageParams, PathId, paginate
 from tend.segments.actions import segment_create, segment_delete, segment_update
 from tend.segments.conditions import (
@@ -26,10 +26,9 @@ from tend.segments.conditions import (
     condition_parse,
     customers_matching,
 )
+from tend.segments.fields import TRAIT_PREFIX, condition_fields
 from tend.segments.models import Segment
 from tend.segments.queries import (
-    ConditionTextError,
-    condition_from_text,
     daily_history,
     members_page_qs,
     moves_by_segment,
@@ -37,7 +36,6 @@ from tend.segments.queries import (
 from tend.segments.schemas import (
     CountIn,
     CountOut,
-    CountQuery,
     FieldOut,
     HistoryOut,
     HistoryQuery,
@@ -46,6 +44,7 @@ from tend.segments.schemas import (
     SegmentOut,
     SegmentPage,
     SegmentPatch,
+    condition_json,
 )
 
 router = Router(tags=["segments"])
@@ -83,21 +82,34 @@ def _segment(pk: int) -> Segment:
     return segment
 
 
+def _condition_code(field: str) -> str:
+    """``unknown`` for a field nobody registered, else ``range``: the request has the shape the
+    document describes, but its field, operator and value are not valid together (or name a
+    plan or segment that is not stored)."""
+    if field and not field.startswith(TRAIT_PREFIX) and field not in condition_fields:
+        return UNKNOWN
+    return "range"
+
+
 def _with_condition_path(exc: ValidationError) -> ValidationError:
     """The action's error with ``condition`` renamed ``condition.<path>`` (where it failed)."""
     renamed: dict[str, list[ValidationError]] = {}
     for field, errors in exc.error_dict.items():
         for error in errors:
-            path = (error.params or {}).get("path") if field == "condition" else None
-            key = f"condition.{path}" if path else field
+            key = field
+            if field == "condition":
+                params = error.params or {}
+                path = params.get("path")
+                key = f"condition.{path}" if path else "condition"
+                code = _condition_code(str(params.get("field", "")))
+                error = ValidationError(error.message, code, params)
             renamed.setdefault(key, []).append(error)
     return ValidationError(renamed)
 
 
 def _condition_error(exc: ConditionError) -> FieldError:
-    return FieldError(
-        f"condition.{exc.path}" if exc.path else "condition", exc.text(), code="condition"
-    )
+    field = f"condition.{exc.path}" if exc.path else "condition"
+    return FieldError(field, exc.text(), code=_condition_code(exc.field))
 
 
 @router.get("/segments", response={200: SegmentPage, **ERRORS})
@@ -114,7 +126,13 @@ def segment_create_endpoint(request: HttpRequest, payload: SegmentIn) -> Status[
     taken (any case) is a 409; an invalid condition a 422 naming its path."""
     who = _principal(request)
     try:
-        segment = segment_create(by=who.user, label=who.label, **payload.model_dump())
+        segment = segment_create(
+            by=who.user,
+            label=who.label,
+            name=payload.name,
+            description=payload.description,
+            condition=condition_json(payload.condition),
+        )
     except ValidationError as exc:
         raise _with_condition_path(exc) from None
     return Status(201, _decorate([_segment(segment.pk)])[0])
@@ -141,17 +159,7 @@ def _count(raw: Any) -> dict[str, Any]:
 @router.post("/segments/count", response={200: CountOut, **ERRORS})
 def segment_count(request: HttpRequest, payload: CountIn) -> dict[str, Any]:
     """How many customers match a condition now, without saving anything."""
-    return _count(payload.condition)
-
-
-@router.get("/segments/count", response={200: CountOut, **ERRORS})
-def segment_count_get(request: HttpRequest, params: Query[CountQuery]) -> dict[str, Any]:
-    """The same count for read-only callers: the condition as JSON text in ``condition``."""
-    try:
-        raw = condition_from_text(params.condition)
-    except ConditionTextError as exc:
-        raise FieldError("condition", str(exc), code="json_invalid") from None
-    return _count(raw)
+    return _count(condition_json(payload.condition))
 
 
 @router.get("/segments/{segment_id}", response={200: SegmentOut, **ERRORS_404})
@@ -168,9 +176,11 @@ def segment_update_endpoint(
     who = _principal(request)
     segment = _segment(segment_id)
     try:
-        segment_update(
-            segment=segment, by=who.user, label=who.label, **payload.model_dump(exclude_unset=True)
-        )
+        fields = {
+            name: condition_json(getattr(payload, name)) if name == "condition" else value
+            for name, value in payload.model_dump(exclude_unset=True).items()
+        }
+        segment_update(segment=segment, by=who.user, label=who.label, **fields)
     except ValidationError as exc:
         raise _with_condition_path(exc) from None
     return _decorate([_segment(segment_id)])[0]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal, Union
 
 from django.conf import settings
 from ninja import Field, Schema
 
 from tend.api.schemas import UNSET, InputSchema, IsoDate, Money, Page, UtcDatetime
+from tend.segments.fields import OPERATORS
 from tend.segments.models import Segment, SegmentMember
 
 CONDITION_DOC = (
@@ -18,6 +19,53 @@ CONDITION_DOC = (
     "docs/conditions.md. An invalid condition is a 422 whose error field is "
     "`condition.<path>`, e.g. `condition.all[1].value`."
 )
+
+
+# The condition's shape, so the OpenAPI document says what a well-formed condition is. Whether
+# a field exists and takes that operator and value is checked by the server (a 422 with code
+# ``unknown`` for a field nobody registered, ``range`` for a field, operator and value that are
+# valid alone but not together, or a plan or segment id that is not stored).
+OperatorName = Literal[tuple(sorted({op for ops in OPERATORS.values() for op in ops}))]  # type: ignore[valid-type]
+
+
+class ConditionTest(InputSchema):
+    field: str = Field(
+        ...,
+        min_length=1,
+        max_length=200,
+        description="A field of `GET /segments/catalog`, or `trait:KEY`.",
+    )
+    type: Literal["number", "text", "bool", "date"] | None = Field(
+        None, description="For `trait:KEY` fields only: how to read the trait."
+    )
+    op: OperatorName  # type: ignore[valid-type]
+    value: Any = Field(None, description="What the operator takes (catalog: `value`).")
+
+
+class ConditionAll(InputSchema):
+    all: list[Condition] = Field(..., max_length=200, description="Every child holds.")
+
+
+class ConditionAny(InputSchema):
+    any: list[Condition] = Field(
+        ..., min_length=1, max_length=200, description="At least one child holds."
+    )
+
+
+class ConditionNot(InputSchema):
+    not_: Condition = Field(..., alias="not", description="The child does not hold.")
+
+
+Condition = Union[ConditionAll, ConditionAny, ConditionNot, ConditionTest]  # noqa: UP007
+for _model in (ConditionAll, ConditionAny, ConditionNot):
+    _model.model_rebuild()
+
+
+def condition_json(condition: Any) -> Any:
+    """The parsed request condition back as plain JSON (the keys sent, nothing added)."""
+    if hasattr(condition, "model_dump"):
+        return condition.model_dump(by_alias=True, exclude_unset=True)
+    return condition
 
 
 class ChangeOut(Schema):
@@ -54,8 +102,8 @@ class SegmentPage(Page):
 class SegmentIn(InputSchema):
     name: str = Field(..., min_length=1, max_length=120)
     description: str = Field("", max_length=2000)
-    condition: dict[str, Any] = Field(
-        default_factory=lambda: {"all": []},
+    condition: Condition = Field(  # type: ignore[valid-type]
+        default_factory=lambda: ConditionAll(all=[]),
         description=CONDITION_DOC + " Default: every customer.",
     )
 
@@ -63,17 +111,11 @@ class SegmentIn(InputSchema):
 class SegmentPatch(InputSchema):
     name: str = Field(UNSET, min_length=1, max_length=120)
     description: str = Field(UNSET, max_length=2000)
-    condition: dict[str, Any] = Field(UNSET, description=CONDITION_DOC)
+    condition: Condition = Field(UNSET, description=CONDITION_DOC)  # type: ignore[valid-type]
 
 
 class CountIn(InputSchema):
-    condition: dict[str, Any] = Field(..., description=CONDITION_DOC)
-
-
-class CountQuery(Schema):
-    condition: str = Field(
-        '{"all": []}', max_length=20_000, description="The condition as JSON text."
-    )
+    condition: Condition = Field(..., description=CONDITION_DOC)  # type: ignore[valid-type]
 
 
 class CountOut(Schema):

@@ -263,9 +263,11 @@ def segment_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@write_view
 def segment_count(request: HttpRequest) -> HttpResponse:
     """The builder's live preview (htmx partial): how many customers match the posted
-    condition now, the rule in words, or the error at its path. Reads only."""
+    condition now, the rule in words, or the error at its path. Reads only; the builder
+    POSTs (only writers have it), anyone may GET with ``?condition=``."""
     data = request.POST if request.method == "POST" else request.GET
     context: dict[str, Any] = {"count": None, "sentence": "", "problem": None}
     try:

@@ -9,7 +9,6 @@ pipeline does this for every segment).
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from datetime import date
@@ -20,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
 from rich.table import Table
 
+from tend.lib.spreadsheet import csv_writer
 from tend.segments.conditions import ConditionError, condition_describe
 from tend.segments.membership import segments_refresh
 from tend.segments.models import Segment, SegmentMember
@@ -126,7 +126,7 @@ class Command(BaseCommand):
             )
         )
         if options["csv"]:
-            writer = csv.writer(self.stdout)
+            writer = csv_writer(self.stdout)
             writer.writerow(CSV_COLUMNS)
             for pk, name, email, stage, mrr, since in rows.iterator(chunk_size=2000):
                 writer.writerow(
