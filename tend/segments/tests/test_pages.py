@@ -233,3 +233,18 @@ def test_every_page_needs_a_login(outsider_client: Client) -> None:
 def test_a_missing_segment_is_a_404(owner_client: Client) -> None:
     assert owner_client.get(reverse("segments:detail", args=[999])).status_code == 404
     assert owner_client.post(reverse("segments:delete", args=[999])).status_code == 404
+
+
+def test_the_detail_page_runs_a_constant_number_of_queries(owner_client: Client) -> None:
+    customers(*range(100, 105))
+    segment = segment_create(by=None, name="Big", condition=BIG)
+    url = reverse("segments:detail", args=[segment.pk])
+    owner_client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        owner_client.get(url)
+    customers(*range(200, 260))
+    segments_refresh(segments=[segment])
+    with CaptureQueriesContext(connection) as many:
+        response = owner_client.get(url)
+    assert response.content.decode().count("data-customer=") == 50
+    assert len(many) == len(few)
