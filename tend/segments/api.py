@@ -62,8 +62,9 @@ def _rule(segment: Segment) -> str:
         return exc.text()
 
 
-def _decorate(segments: list[Segment]) -> list[Segment]:
-    """Attach each segment's sentence and 30-day change (one query for the page)."""
+def _decorate(segments: list[Segment], *, rule: bool = True) -> list[Segment]:
+    """Attach each segment's 30-day change (one query for the page) and, for single reads,
+    its sentence."""
     moves = moves_by_segment([s.pk for s in segments])
     for segment in segments:
         found = moves.get(segment.pk)
@@ -71,7 +72,7 @@ def _decorate(segments: list[Segment]) -> list[Segment]:
             "entered": found.entered if found else 0,
             "left": found.left if found else 0,
         }
-        segment.rule = _rule(segment)  # type: ignore[attr-defined]
+        segment.rule = _rule(segment) if rule else None  # type: ignore[attr-defined]
     return segments
 
 
@@ -116,7 +117,7 @@ def _condition_error(exc: ConditionError) -> FieldError:
 def segment_list(request: HttpRequest, paging: Query[PageParams]) -> dict[str, Any]:
     """Saved segments by name, with members at the last refresh and the 30-day change."""
     page = paginate(Segment.objects.select_related("created_by").order_by("name", "pk"), paging)
-    page["items"] = _decorate(page["items"])
+    page["items"] = _decorate(page["items"], rule=False)
     return page
 
 

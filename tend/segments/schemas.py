@@ -78,7 +78,11 @@ class SegmentOut(Schema):
     name: str
     description: str
     condition: dict[str, Any] = Field(..., description=CONDITION_DOC)
-    rule: str = Field(..., description="The condition as a sentence, in the caller's language.")
+    rule: str | None = Field(
+        ...,
+        description="The condition as a sentence, in the caller's language. Null in lists "
+        "(naming plans and segments costs a query per segment): read one segment for it.",
+    )
     member_count: int = Field(..., description="Members at the last refresh.")
     refreshed_at: UtcDatetime | None
     refreshed_on: date | None = Field(..., description="The day (UTC) of the last refresh.")

@@ -61,6 +61,7 @@ def test_a_segment_is_created_read_changed_and_deleted(rw: Client) -> None:
     assert rw.get(f"/api/v1/segments/{pk}").json()["name"] == "Big"
     listed = rw.get("/api/v1/segments").json()
     assert listed["count"] == 1 and listed["items"][0]["id"] == pk
+    assert listed["items"][0]["rule"] is None  # single reads only
 
     changed = send(
         rw, "patch", f"/segments/{pk}", {"condition": {"field": "size", "op": "lt", "value": 50}}
@@ -196,3 +197,19 @@ def test_the_endpoints_are_in_the_openapi_document() -> None:
         "/api/v1/segments/catalog",
     ]:
         assert path in paths
+
+
+def test_the_list_runs_a_constant_number_of_queries(rw: Client) -> None:
+    from tend.factories import make_plan
+
+    plan = make_plan("pro")
+    by_plan = {"field": "plan", "op": "eq", "value": plan.pk}
+    segment_create(by=None, name="S0", condition=by_plan)
+    rw.get("/api/v1/segments")
+    with CaptureQueriesContext(connection) as few:
+        rw.get("/api/v1/segments")
+    for n in range(1, 10):
+        segment_create(by=None, name=f"S{n}", condition=by_plan)
+    with CaptureQueriesContext(connection) as many:
+        assert rw.get("/api/v1/segments").json()["count"] == 10
+    assert len(many) == len(few)
