@@ -16,4 +16,5 @@ urlpatterns = [
     path("lifecycle/", include("tend.lifecycle.urls")),
     path("segments/behaviour/", include("tend.segments.behaviour_urls")),
     path("health/", include("tend.health.urls")),
+    path("segments/", include("tend.segments.urls")),
 ]

@@ -24,6 +24,15 @@ class Segment(models.Model):
     # Members as of the last refresh (``SegmentMember``) and when that was.
     member_count = models.PositiveIntegerField(default=0)
     refreshed_at = models.DateTimeField(null=True, blank=True)
+    # The day (UTC) of the last refresh: history is written per day, and a refresh for an
+    # earlier day than this one is skipped (it would write history out of order).
+    refreshed_on = models.DateField(null=True, blank=True)
+    # Why the last refresh could not evaluate the condition (a plan or trait it names is
+    # gone); empty when it worked. Members are left as they were until it works again.
+    refresh_error = models.TextField(blank=True)
+    # The day of the first refresh: its "entered" rows are the members the history starts
+    # with, not moves, so the 30-day change and the moves chart count the days after it.
+    history_since = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -66,6 +75,13 @@ class SegmentChange(models.Model):
     entered = models.BooleanField()
 
     class Meta:
+        constraints = [
+            # One net change per customer, segment and day: entering and leaving again on the
+            # same day cancel out (membership.py), so the history counts day-over-day moves.
+            models.UniqueConstraint(
+                fields=["segment", "customer", "day"], name="segmentchange_unique_day"
+            )
+        ]
         indexes = [
             models.Index(fields=["segment", "day"], name="segmentchange_segment_idx"),
             models.Index(fields=["customer", "day"], name="segmentchange_customer_idx"),

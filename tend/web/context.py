@@ -20,9 +20,9 @@ NAVIGATION = [
     ("imports:list", _("Imports"), "writer"),
     ("goals:list", _("Goals"), "all"),
     ("lifecycle:board", _("Lifecycle"), "all"),
+    ("segments:list", _("Segments"), "all"),
     ("billing:plans", _("Plans"), "all"),
     ("billing:rates", _("Exchange rates"), "all"),
-    ("behaviour:page", _("Behaviour"), "all"),
     ("health:scorecards", _("Health"), "all"),
 ]
 

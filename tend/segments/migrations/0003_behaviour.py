@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0006_stagechange_reason_data'),
-        ('segments', '0001_initial'),
+        ('segments', '0002_refresh_day_history_and_one_change_a_day'),
     ]
 
     operations = [
