@@ -45,12 +45,21 @@ def change_record(
 def changes_record_bulk(rows: Iterable[ChangeRow]) -> int:
     """Record many changes with a fixed number of statements; rows whose ``key`` is already
     there are skipped. Returns the rows written."""
-    now = timezone.now()
+    stamp = db_datetime(timezone.now())
+    kinds = set(ChangeKind.values)  # once: the enum builds a new list on every access
     values = []
     for customer_id, kind, key, data, at in rows:
-        if kind not in ChangeKind.values:
+        if kind not in kinds:
             raise ValueError(f"unknown change kind {kind!r}")
-        values.append((customer_id, kind, key[:200], json.dumps(data, default=str), at or now))
+        values.append(
+            (
+                customer_id,
+                kind,
+                key[:200],
+                json.dumps(data, default=str),
+                stamp if at is None else db_datetime(at),
+            )
+        )
     if not values:
         return 0
     table = connection.ops.quote_name(CustomerChange._meta.db_table)
@@ -71,8 +80,8 @@ def changes_record_bulk(rows: Iterable[ChangeRow]) -> int:
                 continue
             marks = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
             params: list[Any] = []
-            for customer_id, kind, key, payload, at in chunk:
-                params += [customer_id, kind, key, payload, db_datetime(at), db_datetime(now)]
+            for row in chunk:
+                params += [*row, stamp]
             cursor.execute(
                 f"INSERT INTO {table} (customer_id, kind, key, data, at, recorded_at) "
                 f"VALUES {marks} ON CONFLICT (key) DO NOTHING",
