@@ -27,7 +27,7 @@ from tend.customers.actions import (
     customers_bulk_set_owner,
     customers_bulk_tag,
 )
-from tend.customers.forms import BulkForm, CustomerFilterForm
+from tend.customers.forms import BulkForm
 from tend.customers.models import Customer, Stage
 from tend.customers.queries import NO_OWNER
 from tend.customers.views import list_choices, list_context
@@ -36,9 +36,7 @@ from tend.lib.access import write_view
 
 def _filtered(params: QueryDict) -> Any:
     """The customers the list shows for ``params``, in its order (filters and sort)."""
-    plans, owners, tags = list_choices()
-    form = CustomerFilterForm(params, plans=plans, owners=owners, tags=tags)
-    return queries.customer_list(form.filters())
+    return queries.customer_list(list_choices().form(params).filters())
 
 
 def _back(query: str) -> HttpResponse:
@@ -51,8 +49,7 @@ def customer_bulk(request: HttpRequest) -> HttpResponse:
     """Tag, untag, assign or move the selected customers (or all that match the filters)."""
     query = str(request.POST.get("query", ""))[:4000]
     params = QueryDict(query)
-    _plans, owners, _tags = list_choices()
-    form = BulkForm(request.POST, owners=owners)
+    form = BulkForm(request.POST, owners=list_choices().owners)
     if form.is_valid():
         data = form.cleaned_data
         if data["all_matching"]:

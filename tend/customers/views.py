@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -9,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Prefetch
+from django.db.models import F, Prefetch, Value
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -48,6 +49,7 @@ from tend.customers.forms import (
 from tend.customers.models import Contact, Customer, Stage, Tag, TimelineEntry
 from tend.customers.timeline import describe, detail, stage_reason
 from tend.lib.access import can_write, require_write, write_view
+from tend.segments.models import Segment
 from tend.web.panels import panels_render
 
 
@@ -70,8 +72,24 @@ def customer_list(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "customers/list.html", context)
 
 
-def list_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]], list[str]]:
-    """Plans, active owners and tags for the list's filters (three small queries)."""
+@dataclass(frozen=True)
+class ListChoices:
+    """What the list's filter bar offers: plans, active owners, tags and saved segments."""
+
+    plans: list[tuple[int, str]]
+    owners: list[tuple[int, str]]
+    tags: list[str]
+    segments: list[tuple[int, str]]
+
+    def form(self, params: Any) -> CustomerFilterForm:
+        return CustomerFilterForm(
+            params, plans=self.plans, owners=self.owners, tags=self.tags, segments=self.segments
+        )
+
+
+def list_choices() -> ListChoices:
+    """The filter bar's choices in three small queries: plans, owners, and tags with saved
+    segments read together (one UNION, so offering segments costs the list no query)."""
     plans = list(Plan.objects.order_by("name").values_list("id", "name"))
     owners = [
         (pk, f"{first} {last}".strip() or username)
@@ -79,16 +97,29 @@ def list_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]], list[s
         .order_by("username")
         .values_list("id", "first_name", "last_name", "username")
     ]
-    tags = list(Tag.objects.order_by("name").values_list("name", flat=True))
-    return plans, owners, tags
+    # Same columns, all annotated, so both halves of the UNION line up on every database.
+    tag_rows = (
+        Tag.objects.order_by()
+        .annotate(kind=Value(0), ref=Value(0), label=F("name"))
+        .values_list("kind", "ref", "label")
+    )
+    segment_rows = (
+        Segment.objects.order_by()
+        .annotate(kind=Value(1), ref=F("id"), label=F("name"))
+        .values_list("kind", "ref", "label")
+    )
+    rows = tag_rows.union(segment_rows, all=True).order_by("kind", "label")
+    tags = [label for kind, _ref, label in rows if kind == 0]
+    segments = [(ref, label) for kind, ref, label in rows if kind == 1]
+    return ListChoices(plans, owners, tags, segments)
 
 
 def list_context(
     request: HttpRequest, params: Any, *, bulk_form: BulkForm | None = None
 ) -> dict[str, Any]:
     """Everything the customers list renders for the filters in ``params`` (a QueryDict)."""
-    plans, owners, tags = list_choices()
-    form = CustomerFilterForm(params, plans=plans, owners=owners, tags=tags)
+    choices = list_choices()
+    form = choices.form(params)
     filters = form.filters()
     paginator = queries.DeferredJoinPaginator(
         queries.customer_list(filters), settings.TEND_PAGE_SIZE
@@ -99,7 +130,7 @@ def list_context(
     query.pop("page", None)
     return {
         "form": form,
-        "select_fields": [form[name] for name in ("stage", "plan", "owner", "tag")],
+        "select_fields": [form[name] for name in ("stage", "plan", "owner", "tag", "segment")],
         "filters": filters,
         "page": page,
         "customers": list(page.object_list),
@@ -107,7 +138,7 @@ def list_context(
         "columns": _sort_columns(filters),
         "currency": settings.TEND_CURRENCY,
         "can_write": can_write(request.user),
-        "bulk_form": bulk_form or BulkForm(owners=owners),
+        "bulk_form": bulk_form or BulkForm(owners=choices.owners),
         "bulk_selected": set(
             (bulk_form.cleaned_data.get("ids") or [])
             if bulk_form is not None and hasattr(bulk_form, "cleaned_data")
