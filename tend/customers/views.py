@@ -130,7 +130,12 @@ def list_context(
     query.pop("page", None)
     return {
         "form": form,
-        "select_fields": [form[name] for name in ("stage", "plan", "owner", "tag", "segment")],
+        # The segment select shows once a segment is saved (docs/segments-filters.md).
+        "select_fields": [
+            form[name]
+            for name in ("stage", "plan", "owner", "tag", "segment")
+            if name != "segment" or choices.segments
+        ],
         "filters": filters,
         "page": page,
         "customers": list(page.object_list),
