@@ -16,7 +16,7 @@ members stored by the daily refresh, so a segment filters correctly the moment i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import Q, QuerySet
 
@@ -85,14 +85,14 @@ def condition_filter_q(condition: Condition | None) -> Q:
     return condition_q(condition_parse(condition))
 
 
-def customers_where(
-    condition: Condition | None, qs: QuerySet[Customer] | None = None
-) -> QuerySet[Customer]:
-    """``qs`` (default: every customer) narrowed to the customers ``condition`` picks."""
-    qs = Customer.objects.all() if qs is None else qs
+QS = TypeVar("QS", bound=QuerySet[Any])
+
+
+def customers_where(condition: Condition | None, qs: QS) -> QS:
+    """``qs`` (customers) narrowed to the customers ``condition`` picks."""
     if condition is None:
         return qs
-    return qs.filter(condition_filter_q(condition))
+    return qs.filter(condition_filter_q(condition))  # type: ignore[no-any-return]
 
 
 def condition_sql(condition: Condition | None, column: str) -> tuple[str, list[Any]]:
@@ -105,6 +105,6 @@ def condition_sql(condition: Condition | None, column: str) -> tuple[str, list[A
     """
     if condition is None:
         return "", []
-    ids = customers_where(condition).order_by().values("pk")
+    ids = customers_where(condition, Customer.objects.order_by()).values("pk")
     sql, params = ids.query.sql_with_params()
     return f"{column} IN ({sql})", list(params)

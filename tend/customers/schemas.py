@@ -27,11 +27,11 @@ from tend.api.schemas import (
     Money,
     Page,
     PlanCode,
+    QueryId,
     StrictBool,
     StrictInt,
     TagName,
     Username,
-    QueryId,
     UtcDatetime,
     money,
 )

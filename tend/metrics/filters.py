@@ -225,7 +225,7 @@ class Filters:
 
     def customers(self) -> QuerySet[Customer]:
         """The customers these filters pick (by current plan, channel, country, tags, segment)."""
-        return customers_where(self.condition())
+        return customers_where(self.condition(), Customer.objects.all())
 
     def as_query(self) -> dict[str, Any]:
         """The filters as query parameters (for links, exports and the API)."""

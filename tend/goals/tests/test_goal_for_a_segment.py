@@ -122,7 +122,7 @@ def test_a_goal_whose_segment_was_deleted_says_so(owner: Any, owner_client: Any)
     assert f"deleted segment #{doomed_id}" in html
     assert owner_client.get(reverse("goals:panel")).status_code == 200
     result = goals_evaluate(today=TODAY)
-    assert list(result.errors.values())[0].startswith("Segment:")
+    assert next(iter(result.errors.values())).startswith("Segment:")
 
 
 def test_the_dashboard_panel_puts_goals_for_the_shown_segment_first(
