@@ -33,7 +33,7 @@ from tend.customers.actions import (
     customer_update,
 )
 from tend.customers.channels import channel_code_problem
-from tend.customers.filtering import Condition, customers_where, filter_condition
+from tend.customers.filtering import customers_where, filter_condition
 from tend.customers.models import Contact, Customer, CustomerQuerySet
 from tend.customers.schemas import (
     MAX_CONDITION_BYTES,
@@ -51,6 +51,8 @@ from tend.customers.schemas import (
     NoteOut,
     StageIn,
 )
+from tend.segments.conditions import Condition as ParsedCondition
+from tend.segments.conditions import ConditionError, condition_parse
 from tend.segments.models import Segment
 
 router = Router()
@@ -112,7 +114,10 @@ def customers_filtered(filters: CustomerFilters) -> CustomerQuerySet:
         tags_all=[filters.tag] if filters.tag else [],
         segment=filters.segment,
     )
-    qs = customers_where(chosen, qs)
+    try:
+        qs = customers_where(chosen, qs)
+    except ConditionError as exc:  # the segment's own condition names a deleted segment
+        raise FieldError("segment", str(exc.message)) from None
     if filters.condition is not None:
         qs = customers_where(_condition(filters.condition), qs)
     if filters.updated_since:
@@ -129,7 +134,7 @@ def _not_a_number(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _condition(raw: str) -> Condition:
+def _condition(raw: str) -> ParsedCondition:
     """The ``condition`` parameter: JSON of at most 8 KB, checked by the condition language.
 
     Every refusal is a FieldError whose field is ``condition`` or ``condition.<path>``.
@@ -150,14 +155,11 @@ def _condition(raw: str) -> Condition:
         check_text(data, ("condition",))
     except BadText as exc:
         raise FieldError(exc.field, exc.message, code=exc.code) from None
-    from tend.segments.conditions import ConditionError, condition_parse
-
     try:
-        condition_parse(data)
+        return condition_parse(data)
     except ConditionError as exc:
         field = f"condition.{exc.path}" if exc.path else "condition"
         raise FieldError(field, str(exc.message)) from None
-    return data  # type: ignore[no-any-return]
 
 
 def _references(data: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 from django.db.models import Q, QuerySet
 
 from tend.customers.models import Customer
+from tend.segments.conditions import Condition as Parsed
+from tend.segments.conditions import condition_q
 
 Condition = dict[str, Any]
 
@@ -73,22 +75,22 @@ def _one_or_in(field: str, values: list[Any]) -> Condition:
     return {"field": field, "op": "in", "value": values}
 
 
-def condition_filter_q(condition: Condition | None) -> Q:
-    """``condition`` compiled to a Q over Customer (an empty Q, every customer, for None).
+def condition_filter_q(condition: Condition | Parsed | None) -> Q:
+    """``condition`` (JSON, or already parsed) compiled to a Q over Customer (an empty Q,
+    every customer, for None).
 
-    Raises ``tend.segments.conditions.ConditionError`` naming the path of a bad condition.
+    Raises ``tend.segments.conditions.ConditionError`` naming the path of a bad condition
+    (for a ``segment`` test: a segment its condition names was deleted since).
     """
     if condition is None:
         return Q()
-    from tend.segments.conditions import condition_parse, condition_q
-
-    return condition_q(condition_parse(condition))
+    return condition_q(condition)
 
 
 QS = TypeVar("QS", bound=QuerySet[Any])
 
 
-def customers_where(condition: Condition | None, qs: QS) -> QS:
+def customers_where(condition: Condition | Parsed | None, qs: QS) -> QS:
     """``qs`` (customers) narrowed to the customers ``condition`` picks."""
     if condition is None:
         return qs

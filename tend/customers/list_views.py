@@ -32,6 +32,7 @@ from tend.customers.models import Customer, Stage
 from tend.customers.queries import NO_OWNER
 from tend.customers.views import list_choices, list_context
 from tend.lib.access import write_view
+from tend.segments.conditions import ConditionError
 
 
 def _filtered(params: QueryDict) -> Any:
@@ -53,7 +54,12 @@ def customer_bulk(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         if data["all_matching"]:
-            selection = _filtered(params)
+            try:
+                selection = _filtered(params)
+            except ConditionError as exc:
+                form.add_error(None, exc.message)
+                context = list_context(request, params, bulk_form=form)
+                return render(request, "customers/list.html", context, status=422)
             selected = selection.count()
         else:
             selection = Customer.objects.filter(pk__in=data["ids"][: BULK_LIMIT + 1])
@@ -118,21 +124,34 @@ def _apply(by: User, data: dict[str, Any], selection: Any) -> str:
     ) % {"count": n, "stage": Stage(data["stage"]).label}
 
 
+def _unusable(exc: ConditionError) -> HttpResponse:
+    message = _("This segment cannot be used as a filter: %(error)s") % {"error": exc.message}
+    return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+
+
 @require_GET
-def customer_export_csv(request: HttpRequest) -> StreamingHttpResponse:
+def customer_export_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """The filtered, sorted list as CSV, streamed row by row."""
+    try:
+        rows = _filtered(request.GET)
+    except ConditionError as exc:
+        return _unusable(exc)
     response = StreamingHttpResponse(
-        exports.csv_lines(_filtered(request.GET)), content_type="text/csv; charset=utf-8"
+        exports.csv_lines(rows), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{exports.file_name("csv")}"'
     return response
 
 
 @require_GET
-def customer_export_xlsx(request: HttpRequest) -> FileResponse:
+def customer_export_xlsx(request: HttpRequest) -> HttpResponse | FileResponse:
     """The filtered, sorted list as an XLSX workbook."""
+    try:
+        rows = _filtered(request.GET)
+    except ConditionError as exc:
+        return _unusable(exc)
     return FileResponse(
-        exports.xlsx_file(_filtered(request.GET)),
+        exports.xlsx_file(rows),
         as_attachment=True,
         filename=exports.file_name("xlsx"),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

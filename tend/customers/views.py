@@ -49,6 +49,7 @@ from tend.customers.forms import (
 from tend.customers.models import Contact, Customer, Stage, Tag, TimelineEntry
 from tend.customers.timeline import describe, detail, stage_reason
 from tend.lib.access import can_write, require_write, write_view
+from tend.segments.conditions import ConditionError
 from tend.segments.models import Segment
 from tend.web.panels import panels_render
 
@@ -121,9 +122,17 @@ def list_context(
     choices = list_choices()
     form = choices.form(params)
     filters = form.filters()
-    paginator = queries.DeferredJoinPaginator(
-        queries.customer_list(filters), settings.TEND_PAGE_SIZE
-    )
+    filter_error = ""
+    try:
+        rows = queries.customer_list(filters)
+    except ConditionError as exc:
+        # The chosen segment's condition no longer works (it names a deleted segment): say
+        # so and list nobody, rather than every customer as if no segment were chosen.
+        rows = Customer.objects.none()
+        filter_error = _("This segment cannot be used as a filter: %(error)s") % {
+            "error": exc.message
+        }
+    paginator = queries.DeferredJoinPaginator(rows, settings.TEND_PAGE_SIZE)
     page = paginator.get_page(params.get("page"))
     sort_key = f"-{filters.sort}" if filters.descending else filters.sort
     query = params.copy()
@@ -137,6 +146,7 @@ def list_context(
             if name != "segment" or choices.segments
         ],
         "filters": filters,
+        "filter_error": filter_error,
         "page": page,
         "customers": list(page.object_list),
         "sort_key": sort_key,

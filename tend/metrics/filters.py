@@ -7,7 +7,8 @@ query parameters here, so a bad value is refused with the same message naming th
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -219,13 +220,16 @@ class Filters:
 
         Written as an IN over a sub-select so the database can walk the matching customers'
         rows through the (customer, month) index instead of every row of the months. The
-        sub-select is the compiled condition tree's own SQL (``condition_sql``).
+        sub-select is the compiled condition tree's own SQL (``condition_sql``). FilterError
+        when a saved segment's condition can no longer be used (it names a deleted segment).
         """
-        return condition_sql(self.condition(), column)
+        with _as_filter_error(self):
+            return condition_sql(self.condition(), column)
 
     def customers(self) -> QuerySet[Customer]:
         """The customers these filters pick (by current plan, channel, country, tags, segment)."""
-        return customers_where(self.condition(), Customer.objects.all())
+        with _as_filter_error(self):
+            return customers_where(self.condition(), Customer.objects.all())
 
     def as_query(self) -> dict[str, Any]:
         """The filters as query parameters (for links, exports and the API)."""
@@ -247,6 +251,22 @@ class Filters:
         if self.compare != "complete":
             out["compare"] = self.compare
         return out
+
+
+# Which filter a condition test stands for, to name it in an error.
+_FIELD_FILTERS = {"plan": "plan", "channel": "channel", "country": "country", "tags": "tag"}
+
+
+@contextmanager
+def _as_filter_error(filters: Filters) -> Iterator[None]:
+    """A ConditionError of the compiled filters as the FilterError naming the filter."""
+    from tend.segments.conditions import ConditionError
+
+    try:
+        yield
+    except ConditionError as exc:
+        field = _FIELD_FILTERS.get(exc.field, "segment" if filters.segment else exc.field)
+        raise FilterError(field, str(exc.message)) from None
 
 
 def _segment_param(values: tuple[str, ...]) -> tuple[int | None, str]:
@@ -272,6 +292,12 @@ def _segment_param(values: tuple[str, ...]) -> tuple[int | None, str]:
         raise FilterError(
             "segment", _("no segment with id %(value)s") % {"value": raw}, code="unknown"
         )
+    from tend.segments.conditions import ConditionError, condition_parse
+
+    try:  # its condition must still work: a segment it names may have been deleted since
+        condition_parse({"field": "segment", "op": "eq", "value": int(raw)})
+    except ConditionError as exc:
+        raise FilterError("segment", str(exc.message)) from None
     last = found["last"].isoformat() if found["last"] else ""
     return int(raw), f"{found['n']}@{last}"
 

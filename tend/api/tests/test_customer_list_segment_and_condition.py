@@ -120,3 +120,18 @@ def test_unknown_parameters_are_still_refused(ro, book):
     found = errors(ro.get("/customers", params={"segmnt": 3}))
     assert "segmnt" in found
     assert "segment" in found["segmnt"] and "condition" in found["segmnt"]
+
+
+def test_a_segment_naming_a_deleted_segment_is_a_422_naming_segment(ro, book):
+    inner = Segment.objects.create(name="Inner", condition={"all": []})
+    outer = Segment.objects.create(
+        name="Outer", condition={"field": "segment", "op": "eq", "value": inner.pk}
+    )
+    assert len(names(ro.get("/customers", params={"segment": outer.pk}))) == 3
+    inner.delete()
+    assert list(errors(ro.get("/customers", params={"segment": outer.pk}))) == ["segment"]
+    # A condition naming a deleted segment: the path names the value.
+    raw = json.dumps({"all": [{"field": "segment", "op": "eq", "value": inner.pk}]})
+    assert list(errors(ro.get("/customers", params={"condition": raw}))) == [
+        "condition.all[0].value"
+    ]

@@ -195,3 +195,17 @@ def test_the_old_filters_and_their_condition_form_pick_the_same_customers(world)
         ]
     }
     assert ListFilters().condition() is None
+
+
+def test_a_segment_naming_a_deleted_segment_says_so_and_lists_nobody(owner_client, world):  # type: ignore[no-untyped-def]
+    inner = segment("Inner", {"field": "tags", "op": "has", "value": "vip"})
+    outer = segment("Outer", {"field": "segment", "op": "eq", "value": inner.pk})
+    assert names(owner_client.get(LIST, {"segment": outer.pk})) == ["Acme", "Beta"]
+    inner.delete()
+    response = owner_client.get(LIST, {"segment": outer.pk})
+    assert response.status_code == 200
+    assert names(response) == []
+    assert "This segment cannot be used as a filter" in response.content.decode()
+    export = owner_client.get(reverse("customers:export_csv"), {"segment": outer.pk})
+    assert export.status_code == 400
+    assert "cannot be used" in export.content.decode()

@@ -138,3 +138,15 @@ def test_the_dashboard_panel_puts_goals_for_the_shown_segment_first(
     )
     html = owner_client.get(reverse("goals:panel"), {"segment": organic.pk}).content.decode()
     assert html.index("For organic") < html.index("For all")
+
+
+def test_a_goal_cannot_be_limited_to_a_segment_whose_condition_is_broken(rw: Client) -> None:
+    inner = Segment.objects.create(name="Inner", condition={"all": []})
+    outer = Segment.objects.create(
+        name="Outer", condition={"field": "segment", "op": "eq", "value": inner.pk}
+    )
+    inner.delete()
+    response = post(rw, {"metric": "nrr", "target": "100", "filters": {"segment": [outer.pk]}})
+    assert response.status_code == 422
+    assert "Segment" in response.json()["errors"][0]["message"]
+    assert not Goal.objects.exists()

@@ -126,3 +126,18 @@ def test_the_dashboard_offers_segments_and_filters_its_tables_and_downloads(owne
     assert "Segment" in bad.content.decode()
     report = owner_client.get("/metrics/report/", {"segment": vip.pk}).content.decode()
     assert "Segment: VIP" in report
+
+
+def test_a_segment_naming_a_deleted_segment_is_refused_naming_segment(ro, owner, owner_client):
+    inner = segment("Inner", {"all": []})
+    outer = segment("Outer", {"field": "segment", "op": "eq", "value": inner.pk})
+    assert ro.get("/api/v1/metrics/series", {"segment": outer.pk}).status_code == 200
+    inner.delete()
+    response = ro.get("/api/v1/metrics/series", {"segment": outer.pk})
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["segment"]
+    assert owner_client.get("/metrics/", {"segment": outer.pk}).status_code == 400
+    # Filters parsed before the deletion still refuse cleanly when they are read.
+    with pytest.raises(FilterError) as caught:
+        Filters(segment=outer.pk).customer_sql()
+    assert caught.value.field == "segment"
