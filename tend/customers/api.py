@@ -92,6 +92,10 @@ def customers_filtered(filters: CustomerFilters) -> CustomerQuerySet:
     compiled by the condition language. Raises ``FieldError`` naming a bad segment or
     condition.
     """
+    # Every parameter is checked before any of them can make the answer empty.
+    condition = _condition(filters.condition) if filters.condition is not None else None
+    if filters.segment is not None and not Segment.objects.filter(pk=filters.segment).exists():
+        raise FieldError("segment", f"No segment with id {filters.segment}.", code=UNKNOWN)
     qs = _customers().search(filters.text)
     plans: list[int] = []
     if filters.plan:
@@ -104,8 +108,6 @@ def customers_filtered(filters: CustomerFilters) -> CustomerQuerySet:
         owner = User.objects.filter(username=filters.owner).values_list("pk", flat=True).first()
         if owner is None:
             return qs.none()
-    if filters.segment is not None and not Segment.objects.filter(pk=filters.segment).exists():
-        raise FieldError("segment", f"No segment with id {filters.segment}.", code=UNKNOWN)
     chosen = filter_condition(
         stage=filters.stage or "",
         plans=plans,
@@ -118,8 +120,7 @@ def customers_filtered(filters: CustomerFilters) -> CustomerQuerySet:
         qs = customers_where(chosen, qs)
     except ConditionError as exc:  # the segment's own condition names a deleted segment
         raise FieldError("segment", str(exc.message)) from None
-    if filters.condition is not None:
-        qs = customers_where(_condition(filters.condition), qs)
+    qs = customers_where(condition, qs)
     if filters.updated_since:
         qs = qs.filter(updated_at__gte=filters.updated_since)
     if filters.external_id:

@@ -144,10 +144,10 @@ class CustomerFilters(Schema):
         max_length=MAX_CONDITION_BYTES,
         description="A condition of the condition language (the JSON a segment stores, "
         'e.g. `{"all": [{"field": "mrr", "op": "gt", "value": 100}]}`), URL-encoded, at most '
-        f"{MAX_CONDITION_BYTES} bytes of UTF-8 and {MAX_CONDITION_DEPTH} levels deep; "
+        f"{MAX_CONDITION_BYTES} bytes of UTF-8, {MAX_CONDITION_DEPTH} levels deep and 200 tests; "
         "it must hold together with every other filter. A bad condition is a 422 whose "
         "`field` is `condition` followed by the path of the part at fault "
-        "(`condition.all[1].value`). Fields and operators: docs/segments.md.",
+        "(`condition.all[1].value`). Fields and operators: docs/conditions.md.",
     )
     updated_since: UtcDatetime | None = Field(None, description="Changed at or after this time.")
     external_id: str | None = Field(None, max_length=120)
