@@ -23,6 +23,7 @@ from tend.activity.models import DailyRollup
 from tend.billing.models import MrrMovement
 from tend.customers.filtering import Condition, customers_where, filter_condition
 from tend.customers.models import Customer, StageChange, Tag, TimelineEntry
+from tend.segments.conditions import Condition as Parsed
 
 # Sort keys the list accepts (anything else falls back to the default) and their columns.
 SORTS = {
@@ -73,13 +74,16 @@ class ListFilters:
         )
 
 
-def customer_list(filters: ListFilters) -> QuerySet[Customer]:
+def customer_list(filters: ListFilters, parsed: Parsed | None = None) -> QuerySet[Customer]:
     """Customers matching ``filters`` in the requested order, ready for one page of rows.
 
     The search runs as before (trigram indexes); every other filter is one condition tree
-    compiled by the condition language (``tend.customers.filtering``).
+    compiled by the condition language (``tend.customers.filtering``). ``parsed`` is that
+    tree already parsed (``condition_parse(filters.condition())``), to parse it once.
+    Raises ConditionError when the chosen segment's condition can no longer be used.
     """
-    qs = customers_where(filters.condition(), Customer.objects.search(filters.q))
+    condition = parsed if parsed is not None else filters.condition()
+    qs = customers_where(condition, Customer.objects.search(filters.q))
     column = SORTS.get(filters.sort, SORTS[DEFAULT_SORT])
     if column in NULLABLE_SORTS:
         # Never-seen customers go last both ways. NOT NULL columns get a plain ASC/DESC so

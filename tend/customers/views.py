@@ -49,7 +49,12 @@ from tend.customers.forms import (
 from tend.customers.models import Contact, Customer, Stage, Tag, TimelineEntry
 from tend.customers.timeline import describe, detail, stage_reason
 from tend.lib.access import can_write, require_write, write_view
-from tend.segments.conditions import ConditionError
+from tend.segments.conditions import (
+    Condition,
+    ConditionError,
+    condition_describe,
+    condition_parse,
+)
 from tend.segments.models import Segment
 from tend.web.panels import panels_render
 
@@ -122,9 +127,11 @@ def list_context(
     choices = list_choices()
     form = choices.form(params)
     filters = form.filters()
-    filter_error = ""
+    filter_error = segment_rule = ""
     try:
-        rows = queries.customer_list(filters)
+        condition = filters.condition()
+        parsed = condition_parse(condition) if condition is not None else None
+        rows = queries.customer_list(filters, parsed)
     except ConditionError as exc:
         # The chosen segment's condition no longer works (it names a deleted segment): say
         # so and list nobody, rather than every customer as if no segment were chosen.
@@ -132,6 +139,8 @@ def list_context(
         filter_error = _("This segment cannot be used as a filter: %(error)s") % {
             "error": exc.message
         }
+    else:
+        segment_rule = _segment_rule(parsed)
     paginator = queries.DeferredJoinPaginator(rows, settings.TEND_PAGE_SIZE)
     page = paginator.get_page(params.get("page"))
     sort_key = f"-{filters.sort}" if filters.descending else filters.sort
@@ -147,6 +156,8 @@ def list_context(
         ],
         "filters": filters,
         "filter_error": filter_error,
+        "segment_rule": segment_rule,
+        "segment_name": dict(choices.segments).get(filters.segment or 0, ""),
         "page": page,
         "customers": list(page.object_list),
         "sort_key": sort_key,
@@ -163,6 +174,15 @@ def list_context(
         "list_query": query.urlencode(),
         "page_query": params.urlencode(),
     }
+
+
+def _segment_rule(parsed: Condition | None) -> str:
+    """The chosen segment's condition in words ("MRR is at least 200"), read from the tree
+    already parsed for the list (no query of its own); "" without a segment."""
+    for node in parsed.children if parsed is not None else ():
+        if node.kind == "test" and node.field is not None and node.field.name == "segment":
+            return condition_describe(node.segments[0][1])
+    return ""
 
 
 def _sort_columns(filters: queries.ListFilters) -> dict[str, dict[str, Any]]:

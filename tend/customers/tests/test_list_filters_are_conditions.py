@@ -87,6 +87,9 @@ def test_a_saved_segment_filters_the_list_and_is_offered_in_the_filter_bar(owner
     html = response.content.decode()
     assert names(response) == ["Acme"]
     assert f'<option value="{vip.pk}" selected>VIP on gold</option>' in html
+    # The segment's rule in words, so the reader sees what the filter means.
+    assert "Segment “VIP on gold”: Tags include “vip” and Plan is Gold" in html
+    assert "(evaluated now)" in html
     assert "Clear filters" in html
     # The segment combines with the other filters (all must hold) and with the search.
     assert names(owner_client.get(LIST, {"segment": vip.pk, "stage": "trial"})) == []
