@@ -813,6 +813,8 @@ def _date_q(field: ConditionField, o: _Operand, op: str, v: Any, now: datetime) 
 
 def _tags_q(op: str, v: Any) -> Q:
     through = Customer.tags.through
+    if connection.vendor == "sqlite":
+        return _tags_in_q(op, v)
     rows = through.objects.filter(customer_id=OuterRef("pk"))
     if op == "is_empty":
         return ~Q(Exists(rows))
@@ -824,6 +826,30 @@ def _tags_q(op: str, v: Any) -> Q:
         q = Q(Exists(rows.filter(tag__name=v[0])))
         for name in v[1:]:
             q &= Q(Exists(rows.filter(tag__name=name)))
+        return q
+    raise AssertionError(op)  # pragma: no cover
+
+
+def _tags_in_q(op: str, v: Any) -> Q:
+    """``_tags_q`` for SQLite: an IN over the tag links, read once, instead of an EXISTS that
+    SQLite runs once per customer (a tag filter on the dashboard's on-demand figures took
+    112 ms against 66 ms per query at 20,000 customers that way; PostgreSQL plans the EXISTS
+    as a semi-join and is faster with it). Same customers: link rows are never NULL."""
+    links = Customer.tags.through.objects
+
+    def holding(names: list[str]) -> Q:
+        return Q(pk__in=links.filter(tag__name__in=names).values("customer_id"))
+
+    if op == "is_empty":
+        return ~Q(pk__in=links.values("customer_id"))
+    if op == "has":
+        return holding([v])
+    if op == "has_any":
+        return holding(list(v))
+    if op == "has_all":
+        q = holding([v[0]])
+        for name in v[1:]:
+            q &= holding([name])
         return q
     raise AssertionError(op)  # pragma: no cover
 
