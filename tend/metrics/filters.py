@@ -279,15 +279,18 @@ def _segment_param(values: tuple[str, ...]) -> tuple[int | None, str]:
     if len(values) > 1:
         raise FilterError("segment", _("choose one segment at a time"))
     raw = values[0]
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**63:
+    if not (raw.isascii() and raw.isdigit()):
         raise FilterError("segment", _("segment ids are whole numbers"))
+    pk = int(raw)
     from tend.segments.models import Segment
 
     # One query: does it exist, and when was any segment (its condition may name others)
-    # last changed.
-    found = Segment.objects.aggregate(
-        hit=Count("pk", filter=Q(pk=int(raw))), n=Count("pk"), last=Max("updated_at")
-    )
+    # last changed. An id beyond the database's integers names nothing: no query.
+    found: dict[str, Any] = {"hit": 0}
+    if pk < 2**63:
+        found = Segment.objects.aggregate(
+            hit=Count("pk", filter=Q(pk=pk)), n=Count("pk"), last=Max("updated_at")
+        )
     if not found["hit"]:
         raise FilterError(
             "segment", _("no segment with id %(value)s") % {"value": raw}, code="unknown"
@@ -295,11 +298,11 @@ def _segment_param(values: tuple[str, ...]) -> tuple[int | None, str]:
     from tend.segments.conditions import ConditionError, condition_parse
 
     try:  # its condition must still work: a segment it names may have been deleted since
-        condition_parse({"field": "segment", "op": "eq", "value": int(raw)})
+        condition_parse({"field": "segment", "op": "eq", "value": pk})
     except ConditionError as exc:
         raise FilterError("segment", str(exc.message)) from None
     last = found["last"].isoformat() if found["last"] else ""
-    return int(raw), f"{found['n']}@{last}"
+    return pk, f"{found['n']}@{last}"
 
 
 def _month_param(data: Mapping[str, Any], name: str) -> date | None:
