@@ -18,11 +18,11 @@ each one.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, Max, Min, OuterRef, Subquery
 from django.db.models import fields as model_fields
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -75,6 +75,10 @@ class ConditionField:
     - ``lookup``: ORM path from Customer ("mrr", "plan", "health__score"); a missing related
       row (no ``health``) reads as empty.
     - ``expression(now)`` + ``value(customer, now)``: a computed field, SQL and Python.
+    - ``rows(now)``: optionally, the same computed value for all customers at once, as
+      ``<QuerySet>.values("customer_id").annotate(value=Min(…))`` (customers without a row
+      are empty). Conditions then test ``customer IN (… GROUP BY customer_id HAVING …)``: one
+      pass over the table instead of a correlated subquery per customer.
     - ``choices()``: (value, label) pairs for the builder; with ``strict`` a condition naming
       a value outside them is refused; ``valid(value)`` checks a value without listing all.
       ``choice_kind`` is "str" or "int" (ids).
@@ -86,6 +90,7 @@ class ConditionField:
     type: str
     lookup: str = ""
     expression: Callable[[datetime], Any] | None = None
+    rows: Callable[[datetime], Any] | None = None
     value: Callable[[Customer, datetime], Any] | None = None
     choices: Choices | None = None
     strict: bool = False
@@ -95,18 +100,28 @@ class ConditionField:
     description: str | Promise = ""
     # trait:KEY fields carry their key here (built by ``trait_field``, never registered).
     trait_key: str = ""
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # The "segment" field: its values are segment ids, each compiled from that segment's own
+    # condition (read when the condition is parsed), so it has no lookup of its own.
+    names_segments: bool = False
 
     def __post_init__(self) -> None:
         if self.type not in OPERATORS:
             raise ValueError(f"condition field {self.name}: unknown type {self.type!r}")
-        if not self.trait_key and bool(self.lookup) == bool(self.expression):
+        if (
+            not self.trait_key
+            and not self.names_segments
+            and bool(self.lookup) == bool(self.expression)
+        ):
             raise ValueError(f"condition field {self.name}: give a lookup or an expression")
         if self.expression is not None and self.value is None:
             raise ValueError(f"condition field {self.name}: an expression needs a value()")
         bad = set(self.operators) - {*OPERATORS[self.type], "is_empty", "is_not_empty"}
         if bad:
             raise ValueError(f"condition field {self.name}: operators {bad} not of its type")
+        from django.apps import apps
+
+        if self.lookup and self.type != "tags" and apps.models_ready:
+            self.model_field()  # refuses a path through a to-many relation
 
     @property
     def ops(self) -> tuple[str, ...]:
@@ -122,6 +137,11 @@ class ConditionField:
         found: Any = None
         for part in self.lookup.split("__"):
             found = model._meta.get_field(part)
+            if found.one_to_many or found.many_to_many:
+                raise ValueError(
+                    f"condition field {self.name}: {self.lookup} goes through a to-many "
+                    "relation; give an expression (EXISTS / subquery) instead"
+                )
             if found.is_relation and found.related_model is not None:
                 model = found.related_model
         if found is not None and found.is_relation and (found.many_to_one or found.one_to_one):
@@ -222,6 +242,14 @@ def _next_renewal_sql(now: datetime) -> Any:
     )
 
 
+def _next_renewal_rows(now: datetime) -> Any:
+    return _grouped(_renewals(now), Min("current_period_end"))
+
+
+def _grouped(rows: Any, value: Any) -> Any:
+    return rows.order_by().values("customer_id").annotate(value=value)
+
+
 def _next_renewal(customer: Customer, now: datetime) -> Any:
     rows = _renewals(now).filter(customer=customer).order_by("current_period_end")
     return rows.values_list("current_period_end", flat=True).first()
@@ -252,6 +280,10 @@ def _last_touch_sql(now: datetime) -> Any:
     return Subquery(rows.values("at")[:1], output_field=model_fields.DateTimeField())
 
 
+def _last_touch_rows(now: datetime) -> Any:
+    return _grouped(_touches(), Max("at"))
+
+
 def _last_touch(customer: Customer, now: datetime) -> Any:
     return _touches().filter(customer=customer).order_by("-at").values_list("at", flat=True).first()
 
@@ -267,17 +299,13 @@ def _last_expansion_sql(now: datetime) -> Any:
     return Subquery(rows.values("at")[:1], output_field=model_fields.DateTimeField())
 
 
+def _last_expansion_rows(now: datetime) -> Any:
+    return _grouped(_expansions(), Max("at"))
+
+
 def _last_expansion(customer: Customer, now: datetime) -> Any:
     rows = _expansions().filter(customer=customer).order_by("-at")
     return rows.values_list("at", flat=True).first()
-
-
-def _segment_sql(now: datetime) -> Any:  # pragma: no cover - compiled specially
-    raise NotImplementedError
-
-
-def _segment_value(customer: Customer, now: datetime) -> Any:  # pragma: no cover
-    raise NotImplementedError
 
 
 BUILT_IN = (
@@ -328,6 +356,7 @@ BUILT_IN = (
         _("Next renewal"),
         "date",
         expression=_next_renewal_sql,
+        rows=_next_renewal_rows,
         value=_next_renewal,
         description=_(
             "The earliest end of the current period, from now on, of a subscription that "
@@ -347,6 +376,7 @@ BUILT_IN = (
         _("Last touch"),
         "date",
         expression=_last_touch_sql,
+        rows=_last_touch_rows,
         value=_last_touch,
         description=_("When the latest note, call, email or meeting on the timeline happened."),
     ),
@@ -355,6 +385,7 @@ BUILT_IN = (
         _("Last expansion"),
         "date",
         expression=_last_expansion_sql,
+        rows=_last_expansion_rows,
         value=_last_expansion,
         description=_("When the customer's MRR last grew (an expansion movement)."),
     ),
@@ -362,8 +393,7 @@ BUILT_IN = (
         "segment",
         _("Segment"),
         "choice",
-        expression=_segment_sql,
-        value=_segment_value,
+        names_segments=True,
         choices=_segment_choices,
         choice_kind="int",
         operators=("eq", "ne", "in", "not_in"),

@@ -148,7 +148,7 @@ def _check(seed: int, now: datetime) -> None:
             split.append(raw)
 
     compiled_equals_python()
-    assert len(split) > 50
+    assert len(split) > 25
 
 
 def test_compiled_query_equals_python_evaluation() -> None:
