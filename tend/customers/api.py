@@ -6,6 +6,7 @@ action and returns the fresh object. Audit rows carry ``api:<key name>`` for key
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.db import transaction
@@ -17,6 +18,7 @@ from ninja.responses import Status
 from tend.accounts.models import User
 from tend.api.auth import Principal
 from tend.api.errors import UNKNOWN, FieldError
+from tend.api.parsing import BadText, check_text
 from tend.api.schemas import ERRORS, ERRORS_404, ERRORS_409, PageParams, PathId, paginate
 from tend.billing.models import Plan
 from tend.customers.actions import (
@@ -31,8 +33,11 @@ from tend.customers.actions import (
     customer_update,
 )
 from tend.customers.channels import channel_code_problem
+from tend.customers.filtering import customers_where, filter_condition
 from tend.customers.models import Contact, Customer, CustomerQuerySet
 from tend.customers.schemas import (
+    MAX_CONDITION_BYTES,
+    MAX_CONDITION_DEPTH,
     ContactIn,
     ContactOut,
     ContactPage,
@@ -46,6 +51,9 @@ from tend.customers.schemas import (
     NoteOut,
     StageIn,
 )
+from tend.segments.conditions import Condition as ParsedCondition
+from tend.segments.conditions import ConditionError, condition_parse
+from tend.segments.models import Segment
 
 router = Router()
 
@@ -77,19 +85,42 @@ def _contact(pk: int) -> Contact:
 
 
 def customers_filtered(filters: CustomerFilters) -> CustomerQuerySet:
-    """Customers matching the list filters, in the requested order with the id as tiebreak."""
+    """Customers matching the list filters, in the requested order with the id as tiebreak.
+
+    The text search runs as on the web list; stage, plan, owner, tag and segment are one
+    condition tree (``tend.customers.filtering``) and ``condition`` a second one, each
+    compiled by the condition language. Raises ``FieldError`` naming a bad segment or
+    condition.
+    """
+    # Every parameter is checked before any of them can make the answer empty.
+    condition = _condition(filters.condition) if filters.condition is not None else None
+    if filters.segment is not None and not Segment.objects.filter(pk=filters.segment).exists():
+        raise FieldError("segment", f"No segment with id {filters.segment}.", code=UNKNOWN)
     qs = _customers().search(filters.text)
-    if filters.stage:
-        qs = qs.filter(stage=filters.stage)
+    plans: list[int] = []
     if filters.plan:
-        qs = qs.filter(plan__code=filters.plan)
-    if filters.owner == NO_OWNER:
-        qs = qs.filter(owner__isnull=True)
-    elif filters.owner:
-        qs = qs.filter(owner__username=filters.owner)
-    if filters.tag:
-        # Tag names are unique and a customer holds a tag once: the join adds no duplicates.
-        qs = qs.filter(tags__name=filters.tag)
+        plan_id = Plan.objects.filter(code=filters.plan).values_list("pk", flat=True).first()
+        if plan_id is None:
+            return qs.none()  # no such plan: nobody is on it
+        plans.append(plan_id)
+    owner: int | None = None
+    if filters.owner and filters.owner != NO_OWNER:
+        owner = User.objects.filter(username=filters.owner).values_list("pk", flat=True).first()
+        if owner is None:
+            return qs.none()
+    chosen = filter_condition(
+        stage=filters.stage or "",
+        plans=plans,
+        owner=owner,
+        unowned=filters.owner == NO_OWNER,
+        tags_all=[filters.tag] if filters.tag else [],
+        segment=filters.segment,
+    )
+    try:
+        qs = customers_where(chosen, qs)
+    except ConditionError as exc:  # the segment's own condition names a deleted segment
+        raise FieldError("segment", str(exc.message)) from None
+    qs = customers_where(condition, qs)
     if filters.updated_since:
         qs = qs.filter(updated_at__gte=filters.updated_since)
     if filters.external_id:
@@ -98,6 +129,38 @@ def customers_filtered(filters: CustomerFilters) -> CustomerQuerySet:
     if filters.sort.startswith("-"):
         return qs.order_by(F(column).desc(nulls_last=True), "-pk")
     return qs.order_by(F(column).asc(nulls_last=True), "pk")
+
+
+def _not_a_number(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _condition(raw: str) -> ParsedCondition:
+    """The ``condition`` parameter: JSON of at most 8 KB, checked by the condition language.
+
+    Every refusal is a FieldError whose field is ``condition`` or ``condition.<path>``.
+    """
+    if len(raw.encode("utf-8", "surrogatepass")) > MAX_CONDITION_BYTES:
+        raise FieldError(
+            "condition", f"At most {MAX_CONDITION_BYTES} bytes of UTF-8 JSON.", code="too_long"
+        )
+    try:
+        data = json.loads(raw, parse_constant=_not_a_number)
+    except RecursionError:
+        raise FieldError(
+            "condition", f"Nested deeper than {MAX_CONDITION_DEPTH} levels.", code="depth"
+        ) from None
+    except ValueError as exc:
+        raise FieldError("condition", f"Not JSON: {exc}.", code="json") from None
+    try:
+        check_text(data, ("condition",))
+    except BadText as exc:
+        raise FieldError(exc.field, exc.message, code=exc.code) from None
+    try:
+        return condition_parse(data)
+    except ConditionError as exc:
+        field = f"condition.{exc.path}" if exc.path else "condition"
+        raise FieldError(field, str(exc.message)) from None
 
 
 def _references(data: dict[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@ editing customers and contacts."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
@@ -42,6 +43,7 @@ class CustomerFilterForm(forms.Form):
         label=pgettext_lazy("person responsible for a customer", "Owner"), required=False
     )
     tag = forms.ChoiceField(label=_("Tag"), required=False)
+    segment = forms.ChoiceField(label=_("Segment"), required=False)
     sort = forms.CharField(required=False)
 
     def __init__(
@@ -51,6 +53,7 @@ class CustomerFilterForm(forms.Form):
         plans: list[tuple[int, str]],
         owners: list[tuple[int, str]],
         tags: list[str],
+        segments: Sequence[tuple[int, str]] = (),
     ) -> None:
         super().__init__(data)
         self._choice("stage").choices = [("", _("All stages")), *Stage.choices]
@@ -61,6 +64,10 @@ class CustomerFilterForm(forms.Form):
             *((str(i), n) for i, n in owners),
         ]
         self._choice("tag").choices = [("", _("All tags")), *((t, t) for t in tags)]
+        self._choice("segment").choices = [
+            ("", _("All customers")),
+            *((str(i), n) for i, n in segments),
+        ]
 
     def _choice(self, name: str) -> forms.ChoiceField:
         return cast(forms.ChoiceField, self.fields[name])
@@ -78,6 +85,7 @@ class CustomerFilterForm(forms.Form):
             sort, descending = DEFAULT_SORT, False
         owner: str = data.get("owner") or ""
         plan: str = data.get("plan") or ""
+        segment: str = data.get("segment") or ""
         return ListFilters(
             q=(data.get("q") or "").strip(),
             stage=data.get("stage") or "",
@@ -85,6 +93,7 @@ class CustomerFilterForm(forms.Form):
             owner=int(owner) if owner and owner != NO_OWNER else None,
             unowned=owner == NO_OWNER,
             tag=data.get("tag") or "",
+            segment=int(segment) if segment else None,
             sort=sort,
             descending=descending,
         )

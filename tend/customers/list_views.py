@@ -27,18 +27,17 @@ from tend.customers.actions import (
     customers_bulk_set_owner,
     customers_bulk_tag,
 )
-from tend.customers.forms import BulkForm, CustomerFilterForm
+from tend.customers.forms import BulkForm
 from tend.customers.models import Customer, Stage
 from tend.customers.queries import NO_OWNER
 from tend.customers.views import list_choices, list_context
 from tend.lib.access import write_view
+from tend.segments.conditions import ConditionError
 
 
 def _filtered(params: QueryDict) -> Any:
     """The customers the list shows for ``params``, in its order (filters and sort)."""
-    plans, owners, tags = list_choices()
-    form = CustomerFilterForm(params, plans=plans, owners=owners, tags=tags)
-    return queries.customer_list(form.filters())
+    return queries.customer_list(list_choices().form(params).filters())
 
 
 def _back(query: str) -> HttpResponse:
@@ -51,12 +50,16 @@ def customer_bulk(request: HttpRequest) -> HttpResponse:
     """Tag, untag, assign or move the selected customers (or all that match the filters)."""
     query = str(request.POST.get("query", ""))[:4000]
     params = QueryDict(query)
-    _plans, owners, _tags = list_choices()
-    form = BulkForm(request.POST, owners=owners)
+    form = BulkForm(request.POST, owners=list_choices().owners)
     if form.is_valid():
         data = form.cleaned_data
         if data["all_matching"]:
-            selection = _filtered(params)
+            try:
+                selection = _filtered(params)
+            except ConditionError as exc:
+                form.add_error(None, exc.message)
+                context = list_context(request, params, bulk_form=form)
+                return render(request, "customers/list.html", context, status=422)
             selected = selection.count()
         else:
             selection = Customer.objects.filter(pk__in=data["ids"][: BULK_LIMIT + 1])
@@ -121,21 +124,34 @@ def _apply(by: User, data: dict[str, Any], selection: Any) -> str:
     ) % {"count": n, "stage": Stage(data["stage"]).label}
 
 
+def _unusable(exc: ConditionError) -> HttpResponse:
+    message = _("This segment cannot be used as a filter: %(error)s") % {"error": exc.message}
+    return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+
+
 @require_GET
-def customer_export_csv(request: HttpRequest) -> StreamingHttpResponse:
+def customer_export_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """The filtered, sorted list as CSV, streamed row by row."""
+    try:
+        rows = _filtered(request.GET)
+    except ConditionError as exc:
+        return _unusable(exc)
     response = StreamingHttpResponse(
-        exports.csv_lines(_filtered(request.GET)), content_type="text/csv; charset=utf-8"
+        exports.csv_lines(rows), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{exports.file_name("csv")}"'
     return response
 
 
 @require_GET
-def customer_export_xlsx(request: HttpRequest) -> FileResponse:
+def customer_export_xlsx(request: HttpRequest) -> HttpResponse | FileResponse:
     """The filtered, sorted list as an XLSX workbook."""
+    try:
+        rows = _filtered(request.GET)
+    except ConditionError as exc:
+        return _unusable(exc)
     return FileResponse(
-        exports.xlsx_file(_filtered(request.GET)),
+        exports.xlsx_file(rows),
         as_attachment=True,
         filename=exports.file_name("xlsx"),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -21,7 +21,9 @@ from django.utils.translation import pgettext
 
 from tend.activity.models import DailyRollup
 from tend.billing.models import MrrMovement
+from tend.customers.filtering import Condition, customers_where, filter_condition
 from tend.customers.models import Customer, StageChange, Tag, TimelineEntry
+from tend.segments.conditions import Condition as Parsed
 
 # Sort keys the list accepts (anything else falls back to the default) and their columns.
 SORTS = {
@@ -44,28 +46,44 @@ class ListFilters:
     owner: int | None = None
     unowned: bool = False  # only customers nobody owns
     tag: str = ""
+    segment: int | None = None  # a saved segment (tend.segments.models.Segment) id
     sort: str = DEFAULT_SORT
     descending: bool = False
 
     @property
     def active(self) -> bool:
-        return bool(self.q or self.stage or self.plan or self.owner or self.unowned or self.tag)
+        return bool(
+            self.q
+            or self.stage
+            or self.plan
+            or self.owner
+            or self.unowned
+            or self.tag
+            or self.segment
+        )
+
+    def condition(self) -> Condition | None:
+        """Every filter but the text search as one condition tree (None: no filter)."""
+        return filter_condition(
+            stage=self.stage,
+            plans=[self.plan] if self.plan else [],
+            owner=self.owner or None,
+            unowned=self.unowned,
+            tags_all=[self.tag] if self.tag else [],
+            segment=self.segment,
+        )
 
 
-def customer_list(filters: ListFilters) -> QuerySet[Customer]:
-    """Customers matching ``filters`` in the requested order, ready for one page of rows."""
-    qs = Customer.objects.search(filters.q)
-    if filters.stage:
-        qs = qs.filter(stage=filters.stage)
-    if filters.plan:
-        qs = qs.filter(plan_id=filters.plan)
-    if filters.unowned:
-        qs = qs.filter(owner__isnull=True)
-    elif filters.owner:
-        qs = qs.filter(owner_id=filters.owner)
-    if filters.tag:
-        # Tag names are unique and a customer holds a tag once: no duplicates, no DISTINCT.
-        qs = qs.filter(tags__name=filters.tag)
+def customer_list(filters: ListFilters, parsed: Parsed | None = None) -> QuerySet[Customer]:
+    """Customers matching ``filters`` in the requested order, ready for one page of rows.
+
+    The search runs as before (trigram indexes); every other filter is one condition tree
+    compiled by the condition language (``tend.customers.filtering``). ``parsed`` is that
+    tree already parsed (``condition_parse(filters.condition())``), to parse it once.
+    Raises ConditionError when the chosen segment's condition can no longer be used.
+    """
+    condition = parsed if parsed is not None else filters.condition()
+    qs = customers_where(condition, Customer.objects.search(filters.q))
     column = SORTS.get(filters.sort, SORTS[DEFAULT_SORT])
     if column in NULLABLE_SORTS:
         # Never-seen customers go last both ways. NOT NULL columns get a plain ASC/DESC so

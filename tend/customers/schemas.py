@@ -27,6 +27,7 @@ from tend.api.schemas import (
     Money,
     Page,
     PlanCode,
+    QueryId,
     StrictBool,
     StrictInt,
     TagName,
@@ -112,6 +113,12 @@ class CustomerPage(Page):
     items: list[CustomerOut]
 
 
+# The largest ``condition`` the customers list takes (UTF-8 bytes of the JSON) and how deep it
+# may nest: what the condition language itself allows (8 levels) and room for the URL.
+MAX_CONDITION_BYTES = 8192
+MAX_CONDITION_DEPTH = 8
+
+
 class CustomerFilters(Schema):
     q: str = Field(
         "",
@@ -126,6 +133,22 @@ class CustomerFilters(Schema):
         None, max_length=150, description="Owner's username, or `none` for no owner."
     )
     tag: str | None = Field(None, max_length=50, description="Tag name.")
+    segment: QueryId | None = Field(
+        None,
+        description="A saved segment's id (see `GET /api/v1/segments`): only its customers. "
+        "Membership is evaluated live from the segment's condition, so a segment filters the "
+        "moment it is saved. An id of no segment is a 422 with code `unknown`.",
+    )
+    condition: str | None = Field(
+        None,
+        max_length=MAX_CONDITION_BYTES,
+        description="A condition of the condition language (the JSON a segment stores, "
+        'e.g. `{"all": [{"field": "mrr", "op": "gt", "value": 100}]}`), URL-encoded, at most '
+        f"{MAX_CONDITION_BYTES} bytes of UTF-8, {MAX_CONDITION_DEPTH} levels deep and 200 tests; "
+        "it must hold together with every other filter. A bad condition is a 422 whose "
+        "`field` is `condition` followed by the path of the part at fault "
+        "(`condition.all[1].value`). Fields and operators: docs/conditions.md.",
+    )
     updated_since: UtcDatetime | None = Field(None, description="Changed at or after this time.")
     external_id: str | None = Field(None, max_length=120)
     sort: CustomerSort = Field("name", description="Column; a leading `-` sorts descending.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -9,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Prefetch
+from django.db.models import F, Prefetch, Value
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -48,6 +49,13 @@ from tend.customers.forms import (
 from tend.customers.models import Contact, Customer, Stage, Tag, TimelineEntry
 from tend.customers.timeline import describe, detail, stage_reason
 from tend.lib.access import can_write, require_write, write_view
+from tend.segments.conditions import (
+    Condition,
+    ConditionError,
+    condition_describe,
+    condition_parse,
+)
+from tend.segments.models import Segment
 from tend.web.panels import panels_render
 
 
@@ -70,8 +78,24 @@ def customer_list(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "customers/list.html", context)
 
 
-def list_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]], list[str]]:
-    """Plans, active owners and tags for the list's filters (three small queries)."""
+@dataclass(frozen=True)
+class ListChoices:
+    """What the list's filter bar offers: plans, active owners, tags and saved segments."""
+
+    plans: list[tuple[int, str]]
+    owners: list[tuple[int, str]]
+    tags: list[str]
+    segments: list[tuple[int, str]]
+
+    def form(self, params: Any) -> CustomerFilterForm:
+        return CustomerFilterForm(
+            params, plans=self.plans, owners=self.owners, tags=self.tags, segments=self.segments
+        )
+
+
+def list_choices() -> ListChoices:
+    """The filter bar's choices in three small queries: plans, owners, and tags with saved
+    segments read together (one UNION, so offering segments costs the list no query)."""
     plans = list(Plan.objects.order_by("name").values_list("id", "name"))
     owners = [
         (pk, f"{first} {last}".strip() or username)
@@ -79,35 +103,68 @@ def list_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]], list[s
         .order_by("username")
         .values_list("id", "first_name", "last_name", "username")
     ]
-    tags = list(Tag.objects.order_by("name").values_list("name", flat=True))
-    return plans, owners, tags
+    # Same columns, all annotated, so both halves of the UNION line up on every database.
+    tag_rows = (
+        Tag.objects.order_by()
+        .annotate(kind=Value(0), ref=Value(0), label=F("name"))
+        .values_list("kind", "ref", "label")
+    )
+    segment_rows = (
+        Segment.objects.order_by()
+        .annotate(kind=Value(1), ref=F("id"), label=F("name"))
+        .values_list("kind", "ref", "label")
+    )
+    rows = tag_rows.union(segment_rows, all=True).order_by("kind", "label")
+    tags = [label for kind, _ref, label in rows if kind == 0]
+    segments = [(ref, label) for kind, ref, label in rows if kind == 1]
+    return ListChoices(plans, owners, tags, segments)
 
 
 def list_context(
     request: HttpRequest, params: Any, *, bulk_form: BulkForm | None = None
 ) -> dict[str, Any]:
     """Everything the customers list renders for the filters in ``params`` (a QueryDict)."""
-    plans, owners, tags = list_choices()
-    form = CustomerFilterForm(params, plans=plans, owners=owners, tags=tags)
+    choices = list_choices()
+    form = choices.form(params)
     filters = form.filters()
-    paginator = queries.DeferredJoinPaginator(
-        queries.customer_list(filters), settings.TEND_PAGE_SIZE
-    )
+    filter_error = segment_rule = ""
+    try:
+        condition = filters.condition()
+        parsed = condition_parse(condition) if condition is not None else None
+        rows = queries.customer_list(filters, parsed)
+    except ConditionError as exc:
+        # The chosen segment's condition no longer works (it names a deleted segment): say
+        # so and list nobody, rather than every customer as if no segment were chosen.
+        rows = Customer.objects.none()
+        filter_error = _("This segment cannot be used as a filter: %(error)s") % {
+            "error": exc.message
+        }
+    else:
+        segment_rule = _segment_rule(parsed)
+    paginator = queries.DeferredJoinPaginator(rows, settings.TEND_PAGE_SIZE)
     page = paginator.get_page(params.get("page"))
     sort_key = f"-{filters.sort}" if filters.descending else filters.sort
     query = params.copy()
     query.pop("page", None)
     return {
         "form": form,
-        "select_fields": [form[name] for name in ("stage", "plan", "owner", "tag")],
+        # The segment select shows once a segment is saved (docs/segments-filters.md).
+        "select_fields": [
+            form[name]
+            for name in ("stage", "plan", "owner", "tag", "segment")
+            if name != "segment" or choices.segments
+        ],
         "filters": filters,
+        "filter_error": filter_error,
+        "segment_rule": segment_rule,
+        "segment_name": dict(choices.segments).get(filters.segment or 0, ""),
         "page": page,
         "customers": list(page.object_list),
         "sort_key": sort_key,
         "columns": _sort_columns(filters),
         "currency": settings.TEND_CURRENCY,
         "can_write": can_write(request.user),
-        "bulk_form": bulk_form or BulkForm(owners=owners),
+        "bulk_form": bulk_form or BulkForm(owners=choices.owners),
         "bulk_selected": set(
             (bulk_form.cleaned_data.get("ids") or [])
             if bulk_form is not None and hasattr(bulk_form, "cleaned_data")
@@ -117,6 +174,15 @@ def list_context(
         "list_query": query.urlencode(),
         "page_query": params.urlencode(),
     }
+
+
+def _segment_rule(parsed: Condition | None) -> str:
+    """The chosen segment's condition in words ("MRR is at least 200"), read from the tree
+    already parsed for the list (no query of its own); "" without a segment."""
+    for node in parsed.children if parsed is not None else ():
+        if node.kind == "test" and node.field is not None and node.field.name == "segment":
+            return condition_describe(node.segments[0][1])
+    return ""
 
 
 def _sort_columns(filters: queries.ListFilters) -> dict[str, dict[str, Any]]:

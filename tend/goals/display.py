@@ -44,8 +44,17 @@ def plan_names() -> dict[str, str]:
     return {str(pk): name for pk, name in Plan.objects.values_list("pk", "name")}
 
 
+def segment_names() -> dict[str, str]:
+    """Segment id (as stored in goal filters) → name, read in one query."""
+    from tend.segments.models import Segment
+
+    return {str(pk): name for pk, name in Segment.objects.values_list("pk", "name")}
+
+
 def scope_parts(
-    filters: dict[str, list[str]], plans: dict[str, str] | None = None
+    filters: dict[str, list[str]],
+    plans: dict[str, str] | None = None,
+    segments: dict[str, str] | None = None,
 ) -> list[tuple[str, str]]:
     """The customer filters of a goal as (label, values) pairs in the active language."""
     from tend.customers.channels import channel_labels
@@ -73,12 +82,23 @@ def scope_parts(
         parts.append((_("Country"), ", ".join(countries)))
     if filters.get("tag"):
         parts.append((_("Tag"), ", ".join(filters["tag"])))
+    if filters.get("segment"):
+        names = segments if segments else segment_names()
+        shown = (
+            names.get(str(pk)) or _("deleted segment #%(id)s") % {"id": pk}
+            for pk in filters["segment"]
+        )
+        parts.append((_("Segment"), ", ".join(shown)))
     return parts
 
 
-def scope_text(filters: dict[str, list[str]], plans: dict[str, str] | None = None) -> str:
+def scope_text(
+    filters: dict[str, list[str]],
+    plans: dict[str, str] | None = None,
+    segments: dict[str, str] | None = None,
+) -> str:
     """ "All customers", or "Plan: Pro · Channel: Paid search"."""
-    parts = scope_parts(filters, plans)
+    parts = scope_parts(filters, plans, segments)
     if not parts:
         return _("All customers")
     return " · ".join(

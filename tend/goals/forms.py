@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 
 from django import forms
@@ -53,6 +54,11 @@ class GoalForm(forms.Form):
         help_text=_("Two-letter code, e.g. DE."),
     )
     tag = forms.ChoiceField(label=_("Tag"), required=False)
+    segment = forms.ChoiceField(
+        label=_("Segment"),
+        required=False,
+        help_text=_("A saved segment; its customers are picked by its condition at each reading."),
+    )
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -63,6 +69,7 @@ class GoalForm(forms.Form):
         *,
         plans: list[tuple[int, str]],
         tags: list[str],
+        segments: Sequence[tuple[int, str]] = (),
         initial: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(data, initial=initial)
@@ -82,6 +89,10 @@ class GoalForm(forms.Form):
                 channels.append((str(current), label))
         self._choice("channel").choices = [("", _("All channels")), *channels]
         self._choice("tag").choices = [("", _("All tags")), *((t, t) for t in tags)]
+        self._choice("segment").choices = [
+            ("", _("All customers")),
+            *((str(pk), name) for pk, name in segments),
+        ]
         for field in self.fields.values():
             select = isinstance(field.widget, forms.Select)
             field.widget.attrs["class"] = "form-select" if select else "form-control"

@@ -28,7 +28,8 @@ from tend.metrics.kpis import PeriodKpis
 
 VALUE_PLACES = Decimal("0.0001")
 # Customer filters a goal may carry; the period and date range come from the goal itself.
-FILTER_KEYS = ("plan", "channel", "country", "tag")
+# "segment" is a saved segment's id (one at most), its membership evaluated live.
+FILTER_KEYS = ("plan", "channel", "country", "tag", "segment")
 
 
 @functools.cache
@@ -156,9 +157,23 @@ def clean_filters(raw: Any) -> dict[str, list[str]]:
     unknown = sorted(set(raw) - set(FILTER_KEYS))
     if unknown:
         raise FilterError(unknown[0], f"not a goal filter; use {', '.join(FILTER_KEYS)}")
-    parsed = Filters.parse({key: raw[key] for key in FILTER_KEYS if raw.get(key)})
-    query = parsed.as_query()
-    return {key: query[key] for key in FILTER_KEYS if key in query}
+    parsed = Filters.parse({key: _listed(raw[key]) for key in FILTER_KEYS if raw.get(key)})
+    return stored_filters(parsed)
+
+
+def _listed(value: Any) -> Any:
+    # A filter is stored as a list; a lone id (an int from a form or a script) is one item.
+    return [str(value)] if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def stored_filters(filters: Filters) -> dict[str, list[str]]:
+    """The customer filters of ``filters`` as a goal stores them: every value a list of text."""
+    query = filters.as_query()
+    return {
+        key: query[key] if isinstance(query[key], list) else [str(query[key])]
+        for key in FILTER_KEYS
+        if key in query
+    }
 
 
 def validate_goal(

@@ -34,7 +34,8 @@ AlertKindIn = Literal["initial", "met", "missed"]
 
 FILTERS_DOC = (
     "Customer slice, as the metrics endpoints take it: `plan` (ids), `channel`, `country` "
-    "(two-letter codes), `tag` (names), each a list. Empty: all customers."
+    "(two-letter codes), `tag` (names), `segment` (one saved segment's id), each a list. "
+    "Empty: all customers."
 )
 
 
@@ -191,8 +192,8 @@ def _with_target_range(data: Any, handler: ModelWrapValidatorHandler[Any]) -> An
 
 
 class GoalFiltersIn(InputSchema):
-    """Which customers a goal covers; a plan id or tag that does not exist is a 422 with
-    code `unknown`."""
+    """Which customers a goal covers; a plan id, tag or segment that does not exist is a 422
+    with code `unknown`."""
 
     plan: list[PlanRef] = Field([], description="Plan ids.")
     channel: list[Annotated[str, PydanticField(pattern=f"^{CODE_PATTERN}$")]] = Field(
@@ -204,6 +205,13 @@ class GoalFiltersIn(InputSchema):
         [], description="ISO 3166-1 alpha-2 codes, in capitals (`DE`, not `de` or `Ge`)."
     )
     tag: list[TagName] = Field([], description="Tag names.")
+    segment: list[PlanRef] = Field(
+        [],
+        max_length=1,
+        description="A saved segment's id, as a list of at most one (`[7]`): the goal covers "
+        "the segment's customers, picked by its condition at each reading (see "
+        "`GET /api/v1/segments`).",
+    )
 
 
 class GoalPatch(InputSchema):

@@ -14,22 +14,24 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tend.billing.models import Plan
 from tend.customers.models import Tag
 from tend.goals.actions import goal_archive, goal_create, goal_update
-from tend.goals.display import plan_names, scope_text
+from tend.goals.display import plan_names, scope_text, segment_names
 from tend.goals.forms import GoalForm
-from tend.goals.models import Goal
+from tend.goals.models import Goal, stored_filters
 from tend.goals.queries import GoalStatus, goal_statuses, goals_with_timeline
 from tend.lib.access import can_write, require_write, write_view
 from tend.metrics.filters import FilterError, Filters
 from tend.metrics.formulas import FORMULAS
+from tend.segments.models import Segment
 
 
 def _rows(statuses: list[GoalStatus]) -> list[dict[str, Any]]:
     plans = plan_names()
+    segments = segment_names() if any(s.goal.filters.get("segment") for s in statuses) else {}
     return [
         {
             "goal": status.goal,
             "formula": status.goal.formula,
-            "scope": scope_text(status.goal.filters, plans),
+            "scope": scope_text(status.goal.filters, plans, segments),
             "current": status.current,
             "previous": status.previous,
             "error": status.error,
@@ -67,7 +69,7 @@ def goal_panel(request: HttpRequest) -> HttpResponse:
         shown = Filters.parse(request.GET)
     except FilterError:
         shown = Filters()
-    wanted = {k: v for k, v in shown.as_query().items() if k not in ("period", "start", "end")}
+    wanted = stored_filters(shown)
 
     def matches(goal: Goal) -> bool:
         return goal.period == shown.period and goal.filters == wanted
@@ -83,7 +85,8 @@ def goal_panel(request: HttpRequest) -> HttpResponse:
 def _form(data: Any = None, *, initial: dict[str, Any] | None = None) -> GoalForm:
     plans = list(Plan.objects.order_by("name").values_list("id", "name"))
     tags = list(Tag.objects.order_by("name").values_list("name", flat=True))
-    return GoalForm(data, plans=plans, tags=tags, initial=initial)
+    segments = list(Segment.objects.order_by("name").values_list("id", "name"))
+    return GoalForm(data, plans=plans, tags=tags, segments=segments, initial=initial)
 
 
 def _render_form(

@@ -57,6 +57,8 @@ def parse_filters(data: Mapping[str, Any]) -> Filters:
     values = {name: data.get(name) for name in ("period", "start", "end", "compare")}
     values.update({name: _many(data, name) for name in ("channel", "country", "tag")})
     values["plan"] = plan_ids
+    segment = data.get("segment")  # an id from the API, text from the CLI
+    values["segment"] = [] if segment is None else _many({"segment": str(segment)}, "segment")
     return Filters.parse(values)
 
 
@@ -71,6 +73,7 @@ def filters_out(filters: Filters, *, today: date | None = None) -> dict[str, Any
         "channel": list(filters.channels),
         "country": list(filters.countries),
         "tag": list(filters.tags),
+        "segment": filters.segment,
     }
 
 

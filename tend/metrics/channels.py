@@ -57,7 +57,7 @@ def by_channel(filters: Filters, *, today: date | None = None) -> list[ChannelRo
     if last < first:
         return []
     rows: Any
-    if not (filters.plans or filters.countries or filters.tags):
+    if filters.only_by_channel():
         rows = MonthlySummary.objects.filter(
             period="month",
             dimension=Dimension.CHANNEL,
@@ -134,7 +134,7 @@ def cac_by_channel_month(filters: Filters, *, today: date | None = None) -> list
     first, last = filters.months(today=today)
     last = min(last, month_of(today or timezone.now()))
     out: list[ChannelMonth] = []
-    if not (filters.plans or filters.countries or filters.tags):  # per-channel summaries
+    if filters.only_by_channel():  # per-channel summaries
         rows: Any = (
             MonthlySummary.objects.filter(
                 period="month",

@@ -257,4 +257,9 @@ def filter_labels(filters: Filters, choices: dict[str, Any]) -> list[str]:
         out.append(_("Country: %(v)s") % {"v": ", ".join(filters.countries)})
     if filters.tags:
         out.append(_("Tag: %(v)s") % {"v": ", ".join(filters.tags)})
+    if filters.segment is not None:
+        segments = dict(choices.get("segments", []))
+        out.append(
+            _("Segment: %(v)s") % {"v": segments.get(filters.segment, f"#{filters.segment}")}
+        )
     return out

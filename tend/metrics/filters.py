@@ -7,18 +7,20 @@ query parameters here, so a bad value is refused with the same message naming th
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tend.customers.channels import channel_labels
+from tend.customers.filtering import Condition, condition_sql, customers_where, filter_condition
 from tend.customers.models import Customer, Tag
 from tend.metrics.models import Dimension
 from tend.metrics.snapshots import month_of, months_between, period_first
@@ -64,6 +66,7 @@ FILTER_LABELS = {
     "channel": gettext_lazy("Channel"),
     "country": gettext_lazy("Country"),
     "tag": gettext_lazy("Tag"),
+    "segment": gettext_lazy("Segment"),
     "by": gettext_lazy("Group the curves"),
     "compare": gettext_lazy("Compare"),
 }
@@ -74,7 +77,11 @@ class Filters:
     """Which customers and which months a metric covers.
 
     ``start``/``end`` are months (any day in the month); the range is whole periods.
-    Customers are picked by their current plan, channel, country and tags.
+    Customers are picked by their current plan, channel, country, tags and saved segment
+    (its membership evaluated live from its condition), all as one condition tree
+    (``condition()``) compiled by the condition language. ``segment_stamp`` marks the state
+    of the saved segments when the filters were parsed, so figures cached for these filters
+    are not reused after a segment's condition changed.
     """
 
     period: str = "month"
@@ -85,6 +92,8 @@ class Filters:
     countries: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     compare: str = "complete"
+    segment: int | None = None
+    segment_stamp: str = ""
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> Filters:
@@ -150,7 +159,8 @@ class Filters:
                 raise FilterError(
                     "tag", _("unknown tag “%(value)s”") % {"value": missing[0]}, code="unknown"
                 )
-        return cls(period, start, end, plans, channels, countries, tags, compare)
+        segment, stamp = _segment_param(many("segment"))
+        return cls(period, start, end, plans, channels, countries, tags, compare, segment, stamp)
 
     def months(self, *, today: date | None = None) -> tuple[date, date]:
         """First and last month of the range, aligned to whole periods."""
@@ -172,7 +182,21 @@ class Filters:
         return start, end
 
     def is_filtered(self) -> bool:
-        return bool(self.plans or self.channels or self.countries or self.tags)
+        return bool(self.plans or self.channels or self.countries or self.tags or self.segment)
+
+    def only_by_channel(self) -> bool:
+        """No customer filter but channels: the per-channel pre-added figures answer."""
+        return not (self.plans or self.countries or self.tags or self.segment)
+
+    def condition(self) -> Condition | None:
+        """The customer filters as one condition tree; None for every customer."""
+        return filter_condition(
+            plans=self.plans,
+            channels=self.channels,
+            countries=self.countries,
+            tags_any=self.tags,
+            segment=self.segment,
+        )
 
     def summary_key(self) -> tuple[str, str] | None:
         """The pre-added (dimension, value) these customer filters match, if any."""
@@ -183,6 +207,8 @@ class Filters:
             ("tag", self.tags),
         ]
         used = [(dim, values) for dim, values in chosen if values]
+        if self.segment is not None:
+            return None  # no pre-added figures per segment: computed on demand
         if not used:
             return (Dimension.ALL, "")
         if len(used) == 1 and len(used[0][1]) == 1 and used[0][0] != "tag":
@@ -193,47 +219,17 @@ class Filters:
         """A SQL condition "``column`` IN (matching customer ids)" with its parameters.
 
         Written as an IN over a sub-select so the database can walk the matching customers'
-        rows through the (customer, month) index instead of every row of the months.
+        rows through the (customer, month) index instead of every row of the months. The
+        sub-select is the compiled condition tree's own SQL (``condition_sql``). FilterError
+        when a saved segment's condition can no longer be used (it names a deleted segment).
         """
-        parts: list[str] = []
-        params: list[Any] = []
-        for name, values in (
-            ("f.plan_id", self.plans),
-            ("f.channel", self.channels),
-            ("f.country", self.countries),
-        ):
-            if values:
-                parts.append(f"{name} IN ({', '.join(['%s'] * len(values))})")
-                params.extend(values)
-        if self.tags:
-            through = Customer.tags.through._meta.db_table
-            tag_table = Tag._meta.db_table
-            parts.append(
-                f"f.id IN (SELECT ct.customer_id FROM {through} ct JOIN {tag_table} t "
-                f"ON t.id = ct.tag_id WHERE t.name IN ({', '.join(['%s'] * len(self.tags))}))"
-            )
-            params.extend(self.tags)
-        if not parts:
-            return "", []
-        table = Customer._meta.db_table
-        return f"{column} IN (SELECT f.id FROM {table} f WHERE {' AND '.join(parts)})", params
+        with _as_filter_error(self):
+            return condition_sql(self.condition(), column)
 
     def customers(self) -> QuerySet[Customer]:
-        """The customers these filters pick (by current plan, channel, country, tags)."""
-        qs = Customer.objects.all()
-        if self.plans:
-            qs = qs.filter(plan_id__in=self.plans)
-        if self.channels:
-            qs = qs.filter(channel__in=self.channels)
-        if self.countries:
-            qs = qs.filter(country__in=self.countries)
-        if self.tags:
-            qs = qs.filter(
-                pk__in=Customer.tags.through.objects.filter(tag__name__in=self.tags).values(
-                    "customer_id"
-                )
-            )
-        return qs
+        """The customers these filters pick (by current plan, channel, country, tags, segment)."""
+        with _as_filter_error(self):
+            return customers_where(self.condition(), Customer.objects.all())
 
     def as_query(self) -> dict[str, Any]:
         """The filters as query parameters (for links, exports and the API)."""
@@ -250,9 +246,63 @@ class Filters:
         ):
             if values:
                 out[name] = [str(v) for v in values]
+        if self.segment is not None:
+            out["segment"] = str(self.segment)
         if self.compare != "complete":
             out["compare"] = self.compare
         return out
+
+
+# Which filter a condition test stands for, to name it in an error.
+_FIELD_FILTERS = {"plan": "plan", "channel": "channel", "country": "country", "tags": "tag"}
+
+
+@contextmanager
+def _as_filter_error(filters: Filters) -> Iterator[None]:
+    """A ConditionError of the compiled filters as the FilterError naming the filter."""
+    from tend.segments.conditions import ConditionError
+
+    try:
+        yield
+    except ConditionError as exc:
+        field = _FIELD_FILTERS.get(exc.field, "segment" if filters.segment else exc.field)
+        raise FilterError(field, str(exc.message)) from None
+
+
+def _segment_param(values: tuple[str, ...]) -> tuple[int | None, str]:
+    """The saved segment asked for (one at most) and the stamp of the segments' state.
+
+    FilterError: not a whole number, several, or no segment with that id (``unknown``).
+    """
+    if not values:
+        return None, ""
+    if len(values) > 1:
+        raise FilterError("segment", _("choose one segment at a time"))
+    raw = values[0]
+    if not (raw.isascii() and raw.isdigit()):
+        raise FilterError("segment", _("segment ids are whole numbers"))
+    pk = int(raw)
+    from tend.segments.models import Segment
+
+    # One query: does it exist, and when was any segment (its condition may name others)
+    # last changed. An id beyond the database's integers names nothing: no query.
+    found: dict[str, Any] = {"hit": 0}
+    if pk < 2**63:
+        found = Segment.objects.aggregate(
+            hit=Count("pk", filter=Q(pk=pk)), n=Count("pk"), last=Max("updated_at")
+        )
+    if not found["hit"]:
+        raise FilterError(
+            "segment", _("no segment with id %(value)s") % {"value": raw}, code="unknown"
+        )
+    from tend.segments.conditions import ConditionError, condition_parse
+
+    try:  # its condition must still work: a segment it names may have been deleted since
+        condition_parse({"field": "segment", "op": "eq", "value": pk})
+    except ConditionError as exc:
+        raise FilterError("segment", str(exc.message)) from None
+    last = found["last"].isoformat() if found["last"] else ""
+    return pk, f"{found['n']}@{last}"
 
 
 def _month_param(data: Mapping[str, Any], name: str) -> date | None:

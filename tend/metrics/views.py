@@ -34,16 +34,19 @@ from tend.metrics import display, exports
 from tend.metrics.filters import FilterError, Filters
 from tend.metrics.kpis import freshness
 from tend.metrics.tasks import metrics_refresh
+from tend.segments.models import Segment
 
 # --- parsing ----------------------------------------------------------------------------------
 
 
 def _choices() -> dict[str, Any]:
-    """What the filter bar offers: plans, channels and tags (small tables, one query each)."""
+    """What the filter bar offers: plans, channels, tags and saved segments (small tables,
+    one query each)."""
     return {
         "plans": list(Plan.objects.order_by("name").values_list("pk", "name")),
         "channels": channel_choices(include_archived=True),
         "tags": list(Tag.objects.order_by("name").values_list("name", flat=True)),
+        "segments": list(Segment.objects.order_by("name").values_list("pk", "name")),
         "periods": [("month", _("Months")), ("quarter", _("Quarters")), ("year", _("Years"))],
     }
 
@@ -208,6 +211,7 @@ def report(request: HttpRequest) -> HttpResponse:
     """One month's KPIs against the month before, movements, cohorts and every formula."""
     choices = _choices()
     context = _base_context(request, choices)
+    context["raw"] = request.GET
     today = timezone.now().date()
     context.update(_state())
     try:

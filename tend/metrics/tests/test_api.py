@@ -92,7 +92,7 @@ def test_every_metrics_operation_is_in_the_openapi_document():
     }
     series = paths["/api/v1/metrics/series"]["get"]
     names = {p["name"] for p in series["parameters"]}
-    assert names == {"period", "start", "end", "plan", "channel", "country", "tag"}
+    assert names == {"period", "start", "end", "plan", "channel", "country", "tag", "segment"}
 
 
 def test_outsiders_get_a_401_and_nothing_is_refreshed(outsider_client):

@@ -91,6 +91,11 @@ def valid_data_is_accepted(ctx: Any, response: Any, case: Any) -> bool | None:
         errors, codes = [], set()
     if response.status_code == 422 and errors and codes <= DATA_DEPENDENT:
         return None
+    # The customers list's `condition` is JSON of the condition language inside a query
+    # string: the document states its size and where its rules are, but JSON Schema cannot
+    # describe them, so a generated string that is not a valid condition may be refused.
+    if response.status_code == 422 and errors and _only_condition(errors):
+        return None
     # JSON Schema counts 5.0 as an integer; the API takes JSON integers only (docs/api.md),
     # and the document cannot say "not 5.0". A whole float refused as int_type is not a miss.
     if (
@@ -103,6 +108,11 @@ def valid_data_is_accepted(ctx: Any, response: Any, case: Any) -> bool | None:
     raise AssertionError(
         f"Schema-valid request refused: {response.status_code} {response.content[:500]!r}"
     )
+
+
+def _only_condition(errors: list[dict[str, Any]]) -> bool:
+    fields = [str(error.get("field") or "") for error in errors]
+    return all(f == "condition" or f.startswith("condition.") for f in fields)
 
 
 def _has_whole_float(value: Any) -> bool:

@@ -83,6 +83,12 @@ class Command(BaseCommand):
                 f"--{name}", nargs="+", action="extend", default=[], metavar=metavar, help=what
             )
         parser.add_argument(
+            "--segment",
+            metavar="ID",
+            help="customers of this saved segment (its id, see tend segments list), with "
+            "membership evaluated now from the segment's condition",
+        )
+        parser.add_argument(
             "--table",
             choices=TABLES,
             default="series",

@@ -38,6 +38,9 @@ class Command(BaseCommand):
                 self.cfg.set("threads", options["threads"])
                 self.cfg.set("accesslog", "-" if os.environ.get("TEND_ACCESS_LOG") else None)
                 self.cfg.set("graceful_timeout", 10)
+                # gunicorn's largest request line (default 4,094 bytes): room for a URL-encoded
+                # `condition` on GET /api/v1/customers (docs/segments-filters.md).
+                self.cfg.set("limit_request_line", 8190)
                 # One control socket per user would be shared by every `tend serve` on the
                 # machine (tests, benchmarks, a demo); Tend does not use gunicornc.
                 self.cfg.set("control_socket_disable", True)
