@@ -98,6 +98,7 @@ api.add_router("", channels_router)
 api.add_router("", billing_router)
 api.add_router("", metrics_router)
 api.add_router("", "tend.goals.api.router")
+api.add_router("", "tend.health.api.router")
 
 
 def openapi_schema() -> dict[str, Any]:
