@@ -15,7 +15,7 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from tend.health.engine import health_compute, preview_distribution, today_utc
 from tend.health.measures import measures, params_describe
@@ -80,6 +80,7 @@ def _card_rows(cards: list[Scorecard]) -> list[dict[str, Any]]:
     return out
 
 
+@require_GET
 def scorecard_list(request: HttpRequest) -> HttpResponse:
     cards = scorecards_ordered()
     latest_day = CustomerHealth.objects.order_by("-day").values_list("day", flat=True).first()
