@@ -164,27 +164,27 @@ def customers_scored(day: date) -> list[int]:
 
 
 def _scorecard_members(card: Scorecard) -> set[int] | None:
-    """Customers a conditional scorecard matches (None for the default: everyone else)."""
+    """Customers a conditional scorecard matches now (None for the default: everyone else).
+    A condition that no longer parses (e.g. it names a deleted segment) matches nobody."""
     if card.is_default:
         return None
+    from tend.segments.conditions import ConditionError, customers_matching
+
+    condition = card.condition
     if card.segment_id is not None:
-        from tend.segments.models import Segment, SegmentMember
+        from tend.segments.models import Segment
 
         segment = Segment.objects.filter(pk=card.segment_id).first()
         if segment is None:
             return set()
-        try:
-            from tend.segments.conditions import customers_matching
-        except ImportError:
-            return set(
-                SegmentMember.objects.filter(segment=segment).values_list("customer_id", flat=True)
-            )
-        return set(customers_matching(segment.condition).values_list("pk", flat=True))
-    if card.condition:
-        from tend.segments.conditions import customers_matching
-
-        return set(customers_matching(card.condition).values_list("pk", flat=True))
-    return set()
+        condition = segment.condition
+    if not condition:
+        return set()
+    try:
+        return set(customers_matching(condition).values_list("pk", flat=True))
+    except ConditionError:
+        log.warning("scorecard %s: its condition no longer applies; it matches nobody", card.pk)
+        return set()
 
 
 def scorecards_assign(ids: Sequence[int], cards: Sequence[Scorecard]) -> dict[int, np.ndarray]:
