@@ -1,6 +1,6 @@
-"""What health plugs into other apps' registries: the Today signal "health turned red", the
-customer-page panel, and (when the condition language has not registered them itself) the
-condition fields health_score, health_colour and health_colour_since."""
+"""What health plugs into other apps' registries: the Today signal "health turned red" and the
+customer-page panel. (The condition fields health_score, health_colour and
+health_colour_since are registered by tend.segments.fields itself, reading ``Customer.health``.)"""
 
 from __future__ import annotations
 
@@ -94,29 +94,6 @@ def _register_panel() -> None:
         )
 
 
-def _register_condition_fields() -> None:
-    try:
-        from tend.segments.fields import ConditionField, condition_fields
-    except ImportError:  # the condition language is not there yet
-        return
-    wanted = [
-        ("health_score", _("Health score"), "number", "health__score", {}),
-        (
-            "health_colour",
-            _("Health colour"),
-            "choice",
-            "health__colour",
-            {"choices": [(c.value, c.label) for c in Colour]},
-        ),
-        ("health_colour_since", _("Health colour since"), "date", "health__colour_since", {}),
-    ]
-    for name, label, kind, lookup, extra in wanted:
-        if name in condition_fields:
-            continue
-        condition_fields.register(ConditionField(name, label, kind, lookup=lookup, **extra))
-
-
 def register_plugins() -> None:
     _register_signal()
     _register_panel()
-    _register_condition_fields()

@@ -337,3 +337,18 @@ def test_bad_condition_names_its_path() -> None:
         )
     assert exc.value.field == "condition.field" and "nope" in exc.value.message
     assert not Scorecard.objects.filter(name="X").exists()
+
+
+@pytest.mark.django_db
+def test_health_condition_fields_read_the_latest_health() -> None:
+    from tend.segments.conditions import customers_matching
+
+    usage_card()
+    busy, quiet = customer(), customer()
+    use_days(busy, range(1, 9))
+    use(quiet, AS_OF - timedelta(days=50))
+    health_compute(AS_OF)
+    red = customers_matching({"field": "health_colour", "op": "eq", "value": "red"})
+    assert list(red.values_list("pk", flat=True)) == [quiet.pk]
+    high = customers_matching({"field": "health_score", "op": "gte", "value": 90})
+    assert list(high.values_list("pk", flat=True)) == [busy.pk]
