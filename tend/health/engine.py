@@ -606,7 +606,7 @@ def preview_distribution(
                     }
                     for k, n in enumerate(bands)
                 ],
-                "max_band": max(bands) or 1,
+                "figure": bands_figure(bands, card.red_below, card.green_from),
                 "median": int(np.median([s for s in scores if s is not None]))
                 if any(s is not None for s in scores)
                 else None,
@@ -615,3 +615,37 @@ def preview_distribution(
     except _Rollback:
         pass
     return result
+
+
+def bands_figure(bands: Sequence[int], red_below: int, green_from: int) -> dict[str, Any]:
+    """A bar chart of how many customers score 0–9, 10–19, … 90–100, coloured by the
+    colour of each band's middle."""
+    from django.utils.translation import gettext
+
+    from tend.customers.queries import _AXIS, _CONFIG, _LAYOUT
+
+    colours = {Colour.RED: "#c0392b", Colour.YELLOW: "#d4a017", Colour.GREEN: "#2f7d5b"}
+    labels = [f"{k * 10}–{k * 10 + (10 if k == 9 else 9)}" for k in range(10)]
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "x": labels,
+                "y": list(bands),
+                "marker": {
+                    "color": [
+                        colours[Colour(colour_of(k * 10 + 5, red_below, green_from))]
+                        for k in range(10)
+                    ]
+                },
+                "hovertemplate": "%{x}: %{y}<extra></extra>",
+                "name": gettext("Customers"),
+            }
+        ],
+        "layout": {
+            **_LAYOUT,
+            "xaxis": {**_AXIS, "type": "category", "title": {"text": gettext("Score")}},
+            "yaxis": {**_AXIS, "showgrid": True, "gridcolor": "#eef1f4", "rangemode": "tozero"},
+        },
+        "config": _CONFIG,
+    }

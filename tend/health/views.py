@@ -15,6 +15,8 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from tend.health.engine import health_compute, preview_distribution, today_utc
@@ -31,13 +33,13 @@ from tend.lib.access import can_manage, require_manage
 
 BLANK_ROWS = 3
 FIELD_LABELS = {
-    "name": "Name",
-    "position": "Order",
-    "condition": "Condition",
-    "segment": "Segment",
-    "red_below": "Red below",
-    "green_from": "Green from",
-    "measures": "Measures",
+    "name": _lazy("Name"),
+    "position": pgettext_lazy("position in a list", "Order"),
+    "condition": _lazy("Condition"),
+    "segment": _lazy("Segment"),
+    "red_below": _lazy("Red below"),
+    "green_from": _lazy("Green from"),
+    "measures": _lazy("Measures"),
 }
 
 
@@ -235,7 +237,7 @@ def _error_label(field: str, origin: list[int]) -> tuple[str, int | None]:
             return _("Measure line %(n)s") % {"n": row + 1} + (f" · {rest}" if rest else ""), row
     head = field.split(".")[0].split("[")[0]
     label = FIELD_LABELS.get(head)
-    return (_(label) if label else field) + (field[len(head) :] if label else ""), None
+    return (str(label) if label else field) + (field[len(head) :] if label else ""), None
 
 
 def _editor(request: HttpRequest, card: Scorecard | None) -> HttpResponse:
