@@ -8,7 +8,7 @@ Errors have the API's one shape; a scorecard that cannot be saved is a 422 namin
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
@@ -17,8 +17,18 @@ from ninja.responses import Status
 
 from tend.api.auth import Principal
 from tend.api.errors import FieldError
-from tend.api.schemas import ERRORS, ERRORS_404, InputSchema, Page, PageParams, PathId, paginate
-from tend.health.engine import FORMULA, health_compute, today_utc
+from tend.api.schemas import (
+    ERRORS,
+    ERRORS_404,
+    MAX_ID,
+    InputSchema,
+    IsoDate,
+    Page,
+    PageParams,
+    PathId,
+    paginate,
+)
+from tend.health.engine import FORMULA, day_problem, health_compute, today_utc
 from tend.health.models import CustomerHealth, HealthScore, Scorecard
 from tend.health.panel import COMPARE_DAYS, lines_explained
 from tend.health.scorecards import (
@@ -75,31 +85,45 @@ class HistoryPage(Page):
 
 
 class HistoryFilters(Schema):
-    since: date | None = Field(None, description="First day (inclusive), YYYY-MM-DD.")
-    until: date | None = Field(None, description="Last day (inclusive), YYYY-MM-DD.")
+    since: IsoDate | None = Field(None, description="First day (inclusive), YYYY-MM-DD.")
+    until: IsoDate | None = Field(None, description="Last day (inclusive), YYYY-MM-DD.")
+
+
+Threshold = Annotated[
+    list[Annotated[float, Field(ge=-1e12, le=1e12, allow_inf_nan=False)]],
+    Field(min_length=2, max_length=2, description="`[value, points]`; points 0–100."),
+]
 
 
 class MeasureLineIn(InputSchema):
-    measure: str = Field(..., max_length=60)
-    params: dict[str, Any] = Field(default_factory=dict)
-    weight: float
+    measure: str = Field(
+        ..., min_length=1, max_length=60, description="A registered measure's name."
+    )
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="The measure's parameters (e.g. `days`, `events`)."
+    )
+    weight: float = Field(..., ge=0, le=1000, allow_inf_nan=False)
     mapping: Literal["thresholds", "percentile"] = "thresholds"
     direction: Literal["higher", "lower"] | None = None
-    thresholds: list[list[float]] = Field(
-        default_factory=list, description="`[value, points]` pairs, values going up."
+    thresholds: list[Threshold] = Field(
+        default_factory=list,
+        max_length=20,
+        description="`[value, points]` pairs, values going up (mapping `thresholds`).",
     )
 
 
 class ScorecardIn(InputSchema):
-    name: str = Field(..., max_length=120)
+    name: str = Field(..., min_length=1, max_length=120, pattern=r"\S")
     position: int = Field(0, ge=0, le=10_000)
     condition: dict[str, Any] | None = Field(
         None, description="A condition in the shared condition language (not for the default)."
     )
-    segment: int | None = Field(None, description="A saved segment's id (not for the default).")
+    segment: int | None = Field(
+        None, ge=1, le=MAX_ID, description="A saved segment's id (not for the default)."
+    )
     red_below: int = Field(..., ge=0, le=100)
     green_from: int = Field(..., ge=0, le=100)
-    measures: list[MeasureLineIn] = Field(..., max_length=20)
+    measures: list[MeasureLineIn] = Field(..., min_length=1, max_length=20)
 
 
 class ScorecardLineOut(Schema):
@@ -128,7 +152,9 @@ class ScorecardPage(Page):
 
 
 class RecomputeIn(InputSchema):
-    day: date | None = Field(None, description="The day to score (default: today, UTC).")
+    day: IsoDate | None = Field(
+        None, description="The day to score (default: today, UTC); 2000-01-01 to tomorrow."
+    )
 
 
 class RecomputeOut(Schema):
@@ -228,7 +254,8 @@ def _save(payload: ScorecardIn, instance: Scorecard | None, by: Any) -> Scorecar
     try:
         card = scorecard_save(payload.model_dump(), instance=instance, by=by)
     except ScorecardError as exc:
-        raise FieldError(_api_field(exc.field), exc.message) from None
+        status = 409 if exc.code == "taken" else 422
+        raise FieldError(_api_field(exc.field), exc.message, status, exc.code) from None
     return _card(card.pk)
 
 
@@ -275,7 +302,7 @@ def scorecard_delete_endpoint(request: HttpRequest, scorecard_id: PathId) -> Sta
     try:
         scorecard_delete(_card(scorecard_id))
     except ScorecardError as exc:
-        raise FieldError(exc.field, exc.message) from None
+        raise FieldError(exc.field, exc.message, 422, exc.code) from None
     return Status(204, None)
 
 
@@ -284,5 +311,8 @@ def health_recompute_endpoint(request: HttpRequest, payload: RecomputeIn) -> dic
     """Score every customer for a day now (owners only)."""
     _owner(request)
     day = payload.day or today_utc()
+    problem = day_problem(day)
+    if problem:
+        raise FieldError("day", problem, 422, "range")
     counts = health_compute(day)
     return {"day": day, "scored": counts["scored"], "changed": counts["changed"]}

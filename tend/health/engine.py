@@ -59,8 +59,20 @@ FORMULA = (
 )
 
 
+FIRST_DAY = date(2000, 1, 1)
+
+
 def today_utc() -> date:
     return timezone.now().astimezone(UTC).date()
+
+
+def day_problem(day: date) -> str | None:
+    """Why ``day`` cannot be scored (outside 2000-01-01 … tomorrow), or None."""
+    from django.utils.translation import gettext
+
+    if day < FIRST_DAY or day > today_utc() + timedelta(days=1):
+        return gettext("Choose a day from %(first)s to tomorrow.") % {"first": FIRST_DAY}
+    return None
 
 
 # --- the maths (pure functions over numpy arrays; tested on their own) -----------------------

@@ -52,10 +52,11 @@ MAX_EVENT_NAMES = 50
 class MeasureError(ValueError):
     """A measure or one of its parameters is not valid; ``field`` names the parameter."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, code: str = "range") -> None:
         super().__init__(f"{field}: {message}" if field else message)
         self.field = field
         self.message = message
+        self.code = code  # "unknown": a parameter the measure does not have
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ def params_clean(measure: Measure, raw: Any) -> Params:
                 f"params.{str(key)[:40]}",
                 gettext("“%(measure)s” has no parameter with this name.")
                 % {"measure": measure.name},
+                "unknown",
             )
     out: Params = {}
     for p in measure.params:
