@@ -193,7 +193,7 @@ def _was(text: str, previous: Raw, fmt: Callable[[Raw], str] = _num) -> str:
 def _pct(value: Raw) -> str:
     if value is None:
         return "—"
-    return f"{value:+.0f} %"
+    return f"{value:+.0f}%"
 
 
 def _rollups(ids: Sequence[int], start: date, end: date, names: Sequence[str] | None = None):  # type: ignore[no-untyped-def]

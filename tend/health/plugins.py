@@ -53,7 +53,7 @@ def health_red_find(as_of: date) -> Iterable[Any]:
 
 def health_red_describe(params: dict[str, Any]) -> str:
     since = parse_date(str(params.get("since") or ""))
-    when = date_format(since, "j M") if since else "?"
+    when = date_format(since) if since else "?"
     score = params.get("score")
     if score is None:
         return gettext("Health turned red on %(day)s") % {"day": when}

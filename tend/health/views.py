@@ -261,7 +261,7 @@ def _editor(request: HttpRequest, card: Scorecard | None) -> HttpResponse:
                 return redirect("health:scorecards")
         except ScorecardError as exc:
             label, error_row = _error_label(exc.field, origin)
-            error = f"{label}: {exc.message}"
+            error = _("%(field)s: %(message)s") % {"field": label, "message": exc.message}
         form = {
             "name": data.get("name", ""),
             "position": data.get("position", ""),

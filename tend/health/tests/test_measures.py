@@ -224,5 +224,5 @@ def test_explain_in_plain_words() -> None:
     assert m.explain(None, None, {"days": 30}) == "no usage recorded yet"
     assert "failed payment" in measures.get("failed_payments").explain(1, None, {"days": 30})
     assert measures.get("usage_change").explain(-40, 10, {"days": 30, "events": []}) == (
-        "usage -40 % against the 30 days before, was +10 %"
+        "usage -40% against the 30 days before, was +10%"
     )
