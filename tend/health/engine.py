@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from tend.changes.actions import changes_record_bulk
 from tend.changes.models import ChangeKind
-from tend.health.measures import Measure, day_start, measure_values, measures
+from tend.health.measures import Measure, day_start, measure_values, measures, measures_run
 from tend.health.models import (
     Colour,
     CustomerHealth,
@@ -251,9 +251,24 @@ def _raw_values(
             wanted.setdefault(_line_key(line), (measures.get(line.measure), line.params))
     out: dict[tuple[str, str], dict[date, np.ndarray]] = {}
     position = {cid: i for i, cid in enumerate(ids)}
+    with measures_run():
+        _fill(wanted, ids, days, position, out)
+    return out
+
+
+def _fill(
+    wanted: dict[tuple[str, str], tuple[Measure, dict[str, Any]]],
+    ids: Sequence[int],
+    days: Sequence[date],
+    position: dict[int, int],
+    out: dict[tuple[str, str], dict[date, np.ndarray]],
+) -> None:
     for key, (measure, params) in wanted.items():
         arrays = {day: np.full(len(ids), np.nan) for day in days}
-        for part in chunks(list(ids), 5_000):
+        # One day: SQL aggregates over everyone at once; many days (backfill): numpy arrays
+        # per slice of customers, so memory stays flat.
+        size = 100_000 if len(days) == 1 else 5_000
+        for part in chunks(list(ids), size):
             got = measure_values(measure, part, days, params)
             for day, values in got.items():
                 arr = arrays[day]
@@ -261,7 +276,6 @@ def _raw_values(
                     if value is not None and cid in position:
                         arr[position[cid]] = value
         out[key] = arrays
-    return out
 
 
 def _json_number(value: float) -> str:
