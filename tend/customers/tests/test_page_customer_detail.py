@@ -226,6 +226,6 @@ def test_the_page_runs_the_same_few_queries_however_much_a_customer_has(
     assert len(many.captured_queries) == len(few.captured_queries)
     # session, user, customer (+plan, owner, referrer), tags, contacts, subscriptions,
     # movements, activity by day, top events, timeline page (+authors), the stage change
-    # whose reason shows beside the badge, the channel's label
-    with django_assert_max_num_queries(12):
+    # whose reason shows beside the badge, the channel's label; the health panel's history
+    with django_assert_max_num_queries(13):
         owner_client.get(detail(acme))
