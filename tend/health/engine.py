@@ -351,18 +351,24 @@ State = dict[int, tuple[str, date | None]]  # customer → (colour, colour since
 
 def _state_before(day: date, ids: Sequence[int]) -> State:
     """Each customer's colour and colour_since on the day before ``day`` (its history row;
-    else its latest health when that is older than ``day``)."""
+    else its latest health when that is older than ``day``). Read for everyone at once when
+    (nearly) everyone is scored, else 500 customers at a time."""
     yesterday = day - timedelta(days=1)
+    wanted = set(ids)
     before: State = {}
-    for part in chunks(list(ids)):
-        for cid, colour, since in HealthScore.objects.filter(
-            customer_id__in=part, day=yesterday
-        ).values_list("customer_id", "colour", "colour_since"):
-            before[cid] = (colour, since)
-        for cid, colour, since in CustomerHealth.objects.filter(
-            customer_id__in=part, day__lt=day
-        ).values_list("customer_id", "colour", "colour_since"):
-            before.setdefault(cid, (colour, since))
+    parts: list[list[int] | None] = [None] if len(ids) > 5_000 else list(chunks(list(ids)))
+    for part in parts:
+        rows = HealthScore.objects.filter(day=yesterday)
+        latest = CustomerHealth.objects.filter(day__lt=day)
+        if part is not None:
+            rows = rows.filter(customer_id__in=part)
+            latest = latest.filter(customer_id__in=part)
+        for cid, colour, since in rows.values_list("customer_id", "colour", "colour_since"):
+            if cid in wanted:
+                before[cid] = (colour, since)
+        for cid, colour, since in latest.values_list("customer_id", "colour", "colour_since"):
+            if cid in wanted:
+                before.setdefault(cid, (colour, since))
     return before
 
 
