@@ -339,9 +339,9 @@ def scorecard_new(request: HttpRequest) -> HttpResponse:
 
 
 def scorecard_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    card = get_object_or_404(Scorecard, pk=pk)
     if request.method == "POST":
-        require_manage(request.user)
+        require_manage(request.user)  # before the lookup: a viewer learns nothing from a 404
+    card = get_object_or_404(Scorecard, pk=pk)
     return _editor(request, card)
 
 
