@@ -182,3 +182,39 @@ def test_customer_panel_without_a_score(owner_client: Client) -> None:
     c = customer()
     html = owner_client.get(f"/customers/{c.pk}/").content.decode()
     assert "Not scored yet" in html
+
+
+@pytest.mark.parametrize(
+    "over",
+    [
+        {"rows": "99999999"},
+        {"rows": "-1"},
+        {"condition": "[" * 5000 + "]" * 5000, "segment": ""},
+        {"condition": '{"field": "mrr", "op": "gt", "value": NaN}'},
+        {"condition": '{"not": ' * 50 + '{"field": "mrr", "op": "gt", "value": 1}' + "}" * 50},
+        {"m0-thresholds": "1e400:50"},
+        {"m0-weight": "1e400"},
+        {"m0-days": "9" * 400},
+        {"m0-order": "nan"},
+        {"segment": "9" * 40},
+        {"red_below": "\x00"},
+    ],
+)
+def test_hostile_editor_input_is_a_400_or_ignored_never_a_500(
+    owner_client: Client, over: dict[str, Any]
+) -> None:
+    before = snapshot()
+    response = owner_client.post("/health/scorecards/new/", form(name="Hostile", **over))
+    assert response.status_code in {302, 400}
+    if response.status_code == 400:
+        assert snapshot() == before
+
+
+def test_the_pipeline_runs_the_health_step() -> None:
+    from tend.jobs.pipeline import pipeline_run
+
+    c = customer()
+    use_days(c, range(1, 10), end=today_utc())
+    [result] = pipeline_run(as_of=today_utc(), only=["health"])
+    assert result.error == "" and result.counts["scored"] == 1
+    assert HealthScore.objects.filter(customer=c, day=today_utc()).exists()
