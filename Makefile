@@ -54,6 +54,7 @@ bench: install-dev
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/tracking.py
 	$(BIN)/python bench/imports.py --db both --events 1000000 --large-events 3000000 --customers 10000
+	$(BIN)/python bench/daily.py --db both --customers 100000 --events-per-customer 100
 
 ## Refresh the translation catalogs after changing strings, then compile them.
 messages: install-dev

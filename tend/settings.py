@@ -114,7 +114,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "customers:list"
+LOGIN_REDIRECT_URL = "today:list"
 LOGOUT_REDIRECT_URL = "login"
 
 TEMPLATES = [

@@ -146,5 +146,5 @@ def logged_in_browser(
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", PASSWORD)
         page.click("form[action='/login/'] button[type=submit]")
-        page.wait_for_url(f"{base_url}/customers/")
+        page.wait_for_url(f"{base_url}/today/")
         yield page, errors

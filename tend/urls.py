@@ -12,5 +12,8 @@ urlpatterns = [
     path("goals/", include("tend.goals.urls")),
     path("billing/", include("tend.billing.urls")),
     path("settings/", include("tend.accounts.urls")),
+    path("today/", include("tend.today.urls")),
+    path("lifecycle/", include("tend.lifecycle.urls")),
+    path("segments/behaviour/", include("tend.segments.behaviour_urls")),
     path("health/", include("tend.health.urls")),
 ]

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class ActivityConfig(AppConfig):
     name = "tend.activity"
     label = "activity"
+
+    def ready(self) -> None:
+        from tend.activity import today_signals
+
+        today_signals.register()

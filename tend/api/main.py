@@ -98,6 +98,9 @@ api.add_router("", channels_router)
 api.add_router("", billing_router)
 api.add_router("", metrics_router)
 api.add_router("", "tend.goals.api.router")
+api.add_router("", "tend.today.api.router")
+api.add_router("", "tend.lifecycle.api.router")
+api.add_router("", "tend.segments.behaviour_api.router")
 api.add_router("", "tend.health.api.router")
 
 

@@ -13,7 +13,7 @@ is converted into the reporting currency with the stored exchange rates
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -42,6 +42,8 @@ from tend.billing.models import (
     Subscription,
     SubscriptionStatus,
 )
+from tend.changes.actions import change_key, change_record
+from tend.changes.models import ChangeKind
 from tend.customers.actions import customers_change_stage_bulk, timeline_add
 from tend.customers.models import Customer, Stage, TimelineKind
 
@@ -316,6 +318,13 @@ def customer_mrr_sync(
         fields.append("plan")
     customer.updated_at = timezone.now()
     customer.save(update_fields=fields)
+    change_record(
+        customer_id=customer.pk,
+        kind=ChangeKind.MRR,
+        key=f"mrr:{movement.pk}",
+        data=mrr_change_data(movement),
+        at=at,
+    )
     if kind == "churn":
         customers_churn_at_zero_mrr(moves=[(customer, at)], by=by)
     timeline_add(
@@ -332,6 +341,31 @@ def customer_mrr_sync(
         },
     )
     return movement
+
+
+def mrr_change_data(movement: MrrMovement) -> dict[str, Any]:
+    """What an "mrr" outbox row carries (one per ledger movement)."""
+    return {
+        "kind": movement.kind,
+        "before": str(movement.mrr_before),
+        "after": str(movement.mrr_after),
+        "amount": str(movement.amount),
+        "currency": movement.currency,
+        "subscription": movement.subscription_id,
+    }
+
+
+def subscription_change_data(
+    sub: Subscription, action: str, fields: Iterable[str]
+) -> dict[str, Any]:
+    """What a "subscription" outbox row carries."""
+    return {
+        "action": action,
+        "subscription": sub.pk,
+        "status": sub.status,
+        "mrr": str(sub.mrr),
+        "fields": sorted(fields),
+    }
 
 
 # Why the system churned a customer, as a message id (tend.customers.timeline.stage_reason).
@@ -381,6 +415,13 @@ def subscription_create(
         raise ValueError("mrr cannot be negative")
     fields.setdefault("started_at", at)
     sub = Subscription.objects.create(customer=customer, plan=plan, mrr=mrr, **fields)
+    change_record(
+        customer_id=customer.pk,
+        kind=ChangeKind.SUBSCRIPTION,
+        key=f"subscription:{sub.pk}:created",
+        data=subscription_change_data(sub, "created", []),
+        at=at,
+    )
     audit_record(
         by=by,
         label=label,
@@ -417,6 +458,24 @@ def subscription_update(
         return subscription
     subscription.updated_at = timezone.now()
     subscription.save(update_fields=[*changes, "updated_at"])
+    action = (
+        "canceled"
+        if changes.get("status", (None, None))[1] == SubscriptionStatus.CANCELED
+        else "updated"
+    )
+    change_record(
+        customer_id=subscription.customer_id,
+        kind=ChangeKind.SUBSCRIPTION,
+        key=change_key(
+            ChangeKind.SUBSCRIPTION,
+            subscription.customer_id,
+            subscription.pk,
+            at.isoformat(),
+            {name: new for name, (_old, new) in changes.items()},
+        ),
+        data=subscription_change_data(subscription, action, changes),
+        at=at,
+    )
     audit_record(
         by=by, label=label, action="subscription.update", obj=subscription, changes=changes
     )
@@ -437,6 +496,18 @@ def subscription_cancel(
         status=SubscriptionStatus.CANCELED,
         canceled_at=at,
     )
+
+
+def order_change_data(order: Order, action: str) -> dict[str, Any]:
+    """What an "order" outbox row carries."""
+    return {
+        "action": action,
+        "order": order.pk,
+        "status": order.status,
+        "amount": str(order.amount),
+        "refunded": str(order.refunded_amount),
+        "currency": order.currency,
+    }
 
 
 @transaction.atomic
@@ -460,6 +531,13 @@ def order_create(
         ordered_at=at,
         currency=currency or settings.TEND_CURRENCY,
         **fields,
+    )
+    change_record(
+        customer_id=customer.pk,
+        kind=ChangeKind.ORDER,
+        key=f"order:{order.pk}",
+        data=order_change_data(order, "created"),
+        at=at,
     )
     if order.status == OrderStatus.PAID and customer.first_paid_at is None:
         Customer.objects.filter(pk=customer.pk, first_paid_at__isnull=True).update(first_paid_at=at)
@@ -509,6 +587,14 @@ def order_refund(
     if full:
         order.status = OrderStatus.REFUNDED
     order.save(update_fields=["refunded_amount", "status"])
+    # The refunded total only grows, so it names this refund: a retry finds nothing left.
+    change_record(
+        customer_id=order.customer_id,
+        kind=ChangeKind.ORDER,
+        key=f"order:{order.pk}:refunded:{order.refunded_amount}",
+        data=order_change_data(order, "refunded"),
+        at=at,
+    )
     sentence = "Refund" if full else "Partial refund"
     timeline_add(
         customer=order.customer,

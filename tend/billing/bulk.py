@@ -28,6 +28,8 @@ from tend.accounts.models import User
 from tend.billing.currency import CurrencyError, RateBook, reporting_currency
 from tend.billing.ledger import CENT, classify
 from tend.billing.models import MRR_STATUSES, MrrMovement, Subscription, SubscriptionStatus
+from tend.changes.actions import changes_record_bulk
+from tend.changes.models import ChangeKind
 from tend.customers.models import Customer
 from tend.lib.db import chunks
 
@@ -166,7 +168,7 @@ def customers_mrr_sync_bulk(
     missing; writers avoid it by refusing the rows ``rate_gaps`` names first. Customers whose
     MRR reached zero are churned by ``customers_churn_at_zero_mrr``, as ``by``/``label``.
     """
-    from tend.billing.actions import customers_churn_at_zero_mrr
+    from tend.billing.actions import customers_churn_at_zero_mrr, mrr_change_data
 
     changes: dict[int, tuple[Decimal, Decimal]] = {}
     reporting = reporting_currency()
@@ -256,6 +258,16 @@ def customers_mrr_sync_bulk(
             if last is not None and last[0] == "churn":
                 churned.append((customer, last[1]))
         MrrMovement.objects.bulk_create(movements)
+        changes_record_bulk(
+            (
+                m.customer_id,
+                ChangeKind.MRR,
+                f"mrr:{m.pk}",
+                mrr_change_data(m),
+                m.at,
+            )
+            for m in movements
+        )
         Customer.objects.bulk_update(customers, ["mrr", "first_paid_at", "plan", "updated_at"])
         customers_churn_at_zero_mrr(moves=churned, by=by, label=label)
     return changes

@@ -8,9 +8,10 @@ consumer dies half-way (the transaction rolls back and the rows are read again).
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -18,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tend.changes.models import ChangeCursor, ChangeKind, CustomerChange
-from tend.lib.db import db_datetime
+from tend.lib.db import chunks, db_datetime, pg_execute
 
 # An id skipped because its transaction was still open is looked at again for this long; after
 # that it was rolled back (or lost) and is forgotten.
@@ -79,6 +80,74 @@ def changes_record_bulk(rows: Iterable[ChangeRow]) -> int:
             )
             written += max(cursor.rowcount, 0)
     return written
+
+
+def change_key(kind: str, customer_id: int, *parts: Any) -> str:
+    """A dedupe key for a change without an id of its own (a profile edit, a tag change):
+    the same change of the same customer at the same moment gives the same key, so a retry is
+    stored once, while two different changes never share one. ``parts`` are what identifies the
+    change (its moment, its new values), hashed to keep the key short."""
+    digest = hashlib.sha1(
+        json.dumps(parts, default=str, sort_keys=True).encode(), usedforsecurity=False
+    ).hexdigest()[:20]
+    return f"{kind}:{customer_id}:{digest}"
+
+
+# Customer-days per statement of ``changes_record_activity`` on SQLite (5 parameters a row).
+ACTIVITY_ROWS = 2_000
+
+
+def changes_record_activity(days: Mapping[tuple[int, Any], datetime | None]) -> None:
+    """Record "product activity" for these (customer id, UTC day) pairs, at most one row per
+    customer per day (key ``activity:{customer}:{day}``), in one statement per batch.
+
+    Called by every ingestion path with the batch's customer-days (the value: the earliest
+    event of that day in the batch, None for the day's start). The customer-days recorded
+    already are left out inside the statement, so a busy customer's hundredth batch of the day
+    takes no id from PostgreSQL's sequence (no gap for consumers to wait on)."""
+    if not days:
+        return
+    now = timezone.now()
+    rows: list[tuple[int, str, str, str, datetime]] = []
+    ordered = sorted(days.items(), key=lambda item: (item[0][0], str(item[0][1])))
+    for (customer_id, day), at in ordered:
+        text = day if isinstance(day, str) else day.isoformat()
+        if at is None:
+            at = datetime.combine(date.fromisoformat(text), time(0), tzinfo=UTC)
+        rows.append(
+            (customer_id, f"activity:{customer_id}:{text}", json.dumps({"day": text}), text, at)
+        )
+    table = connection.ops.quote_name(CustomerChange._meta.db_table)
+    if connection.vendor == "postgresql":
+        pg_execute(
+            f"INSERT INTO {table} (customer_id, kind, key, data, at, recorded_at) "
+            "SELECT v.customer_id, 'activity', v.key, v.data::jsonb, v.at, %b FROM "
+            "unnest(%b::bigint[], %b::text[], %b::text[], %b::timestamptz[]) "
+            "AS v(customer_id, key, data, at) "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} c WHERE c.key = v.key) "
+            "ON CONFLICT (key) DO NOTHING",
+            [
+                now,
+                [r[0] for r in rows],
+                [r[1] for r in rows],
+                [r[2] for r in rows],
+                [r[4] for r in rows],
+            ],
+        )
+        return
+    with connection.cursor() as cursor:
+        for chunk in chunks(rows, ACTIVITY_ROWS):
+            cursor.execute(
+                f"INSERT INTO {table} (customer_id, kind, key, data, at, recorded_at) "
+                "SELECT v.column1, 'activity', v.column2, v.column3, v.column4, %s FROM (VALUES "
+                + ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
+                + f") AS v WHERE NOT EXISTS (SELECT 1 FROM {table} c WHERE c.key = v.column2) "
+                "ON CONFLICT (key) DO NOTHING",
+                [
+                    db_datetime(now),
+                    *(v for r in chunk for v in (r[0], r[1], r[2], db_datetime(r[4]))),
+                ],
+            )
 
 
 def changes_consume(

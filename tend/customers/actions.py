@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from tend.accounts.actions import audit_record, audit_record_bulk
 from tend.accounts.models import User
+from tend.changes.actions import change_key, change_record, changes_record_bulk
+from tend.changes.models import ChangeKind
 from tend.customers.models import (
     Contact,
     Customer,
@@ -100,6 +102,13 @@ def customer_create(
     if tags:
         _set_tags(customer, tags)
     StageChange.objects.create(customer=customer, to_stage=stage, by=by, at=customer.signed_up_at)
+    change_record(
+        customer_id=customer.pk,
+        kind=ChangeKind.CREATED,
+        key=f"created:{customer.pk}",
+        data=_created_data(customer, by),
+        at=customer.signed_up_at,
+    )
     timeline_add(
         customer=customer,
         kind=TimelineKind.SYSTEM,
@@ -109,6 +118,14 @@ def customer_create(
     )
     audit_record(by=by, label=label, action="customer.create", obj=customer, changes={"name": name})
     return customer
+
+
+def _created_data(customer: Customer, by: User | None) -> dict[str, Any]:
+    return {"stage": customer.stage, "by": by.pk if by is not None and by.pk else None}
+
+
+def _fields_data(changes: dict[str, Any], by: User | None) -> dict[str, Any]:
+    return {"fields": sorted(changes), "by": by.pk if by is not None and by.pk else None}
 
 
 @transaction.atomic
@@ -128,7 +145,25 @@ def customer_update(
         customer.full_clean(exclude=["plan", "owner", "referred_by"], validate_unique=True)
         customer.updated_at = timezone.now()
         customer.save(update_fields=[*(_column(n) for n in changes), "updated_at"])
-        audit_record(by=by, label=label, action="customer.update", obj=customer, changes=changes)
+        audit = audit_record(
+            by=by, label=label, action="customer.update", obj=customer, changes=changes
+        )
+        change_record(
+            customer_id=customer.pk,
+            kind=ChangeKind.FIELDS,
+            key=f"fields:{audit.pk}",
+            data=_fields_data(changes, by),
+            at=customer.updated_at,
+        )
+        owner = _owner_change(changes)
+        if owner is not None:
+            change_record(
+                customer_id=customer.pk,
+                kind=ChangeKind.OWNER,
+                key=f"owner:{audit.pk}",
+                data={**owner, "by": _fields_data({}, by)["by"]},
+                at=customer.updated_at,
+            )
     if tags is not None:
         customer_set_tags(customer=customer, tags=tags, by=by, label=label)
     return customer
@@ -163,7 +198,7 @@ def customer_change_stage(
     old = customer.stage
     update = _stage_set(customer, stage, at)
     customer.save(update_fields=update)
-    StageChange.objects.create(
+    move = StageChange.objects.create(
         customer=customer,
         from_stage=old,
         to_stage=stage,
@@ -171,6 +206,13 @@ def customer_change_stage(
         at=at,
         reason=reason,
         reason_data=reason_data or {},
+    )
+    change_record(
+        customer_id=customer.pk,
+        kind=ChangeKind.STAGE,
+        key=f"stage:{move.pk}",
+        data=stage_change_data(old, stage, by, reason_data),
+        at=at,
     )
     timeline_add(
         customer=customer,
@@ -200,6 +242,27 @@ def _stage_set(customer: Customer, stage: str, at: datetime) -> list[str]:
         update.append("churned_at")
     customer.updated_at = timezone.now()
     return update
+
+
+def stage_change_data(
+    old: str, new: str, by: User | None, reason_data: dict[str, Any] | None
+) -> dict[str, Any]:
+    """What a "stage" outbox row carries: consumers (lifecycle rules) tell a person's move,
+    which is an override, from a rule's by ``manual``."""
+    author = by.pk if by is not None and by.pk else None
+    return {
+        "from": old,
+        "to": new,
+        "manual": by is not None,
+        "by": author,
+        "reason": reason_data or {},
+    }
+
+
+def stage_change_key(customer_id: int, old: str, new: str, at: datetime) -> str:
+    """The key of a bulk stage move's outbox row. The bulk insert gets no StageChange ids
+    back (COPY), so the move is named by what makes it unique: customer, moment, from, to."""
+    return change_key(ChangeKind.STAGE, customer_id, at.isoformat(), old, new)
 
 
 def _stage_data(old: str, new: str, reason_data: dict[str, Any] | None) -> dict[str, Any]:
@@ -250,6 +313,10 @@ def customers_create_bulk(
         rows=((c, {"name": c.name}) for c in customers),
         at=at,
     )
+    changes_record_bulk(
+        (c.pk, ChangeKind.CREATED, f"created:{c.pk}", _created_data(c, by), c.signed_up_at)
+        for c in customers
+    )
     return customers
 
 
@@ -285,7 +352,41 @@ def customers_update_bulk(
     if changed:
         Customer.objects.bulk_update(changed, [*sorted(fields), "updated_at"])
         audit_record_bulk(by=by, label=label, action="customer.update", rows=audits, at=at)
+        changes_record_bulk(
+            [
+                *(
+                    (
+                        c.pk,
+                        ChangeKind.FIELDS,
+                        change_key(ChangeKind.FIELDS, c.pk, at.isoformat(), changes),
+                        _fields_data(changes, by),
+                        at,
+                    )
+                    for c, changes in audits
+                ),
+                *(
+                    (
+                        c.pk,
+                        ChangeKind.OWNER,
+                        change_key(ChangeKind.OWNER, c.pk, at.isoformat(), owner),
+                        {**owner, "by": _fields_data({}, by)["by"]},
+                        at,
+                    )
+                    for c, changes in audits
+                    if (owner := _owner_change(changes)) is not None
+                ),
+            ]
+        )
     return changed
+
+
+def _owner_change(changes: dict[str, Any]) -> dict[str, Any] | None:
+    """``{"from": id, "to": id}`` when ``changes`` (name → (old, new)) moves the owner."""
+    pair = changes.get("owner") or changes.get("owner_id")
+    if pair is None:
+        return None
+    old, new = (getattr(v, "pk", v) for v in pair)
+    return {"from": old, "to": new}
 
 
 @transaction.atomic
@@ -343,6 +444,16 @@ def customers_change_stage_bulk(
         action="customer.stage",
         rows=((c, {"stage": (old, stage)}) for c, old, _at in moved),
     )
+    changes_record_bulk(
+        (
+            c.pk,
+            ChangeKind.STAGE,
+            stage_change_key(c.pk, old, stage, at),
+            stage_change_data(old, stage, by, reason_data),
+            at,
+        )
+        for c, old, at in moved
+    )
     return customers
 
 
@@ -365,6 +476,18 @@ def customer_set_tags(
     before = sorted(customer.tags.values_list("name", flat=True))
     after = _set_tags(customer, tags)
     if before != after:
+        now = timezone.now()
+        change_record(
+            customer_id=customer.pk,
+            kind=ChangeKind.TAGS,
+            key=change_key(ChangeKind.TAGS, customer.pk, now.isoformat(), before, after),
+            data={
+                "added": sorted(set(after) - set(before)),
+                "removed": sorted(set(before) - set(after)),
+                "tags": after,
+            },
+            at=now,
+        )
         timeline_add(
             customer=customer,
             kind=TimelineKind.SYSTEM,
@@ -399,6 +522,13 @@ def customer_add_note(
         raise ValueError("kind must be note, call, email or meeting")
     entry = timeline_add(customer=customer, kind=kind, by=by, body=body, at=at)
     audit_record(by=by, label=label, action="timeline.add", obj=entry, changes={"kind": kind})
+    change_record(
+        customer_id=customer.pk,
+        kind=ChangeKind.NOTE,
+        key=f"note:{entry.pk}",
+        data={"kind": kind, "entry": entry.pk, "by": by.pk if by is not None and by.pk else None},
+        at=entry.at,
+    )
     return entry
 
 
@@ -514,8 +644,10 @@ def _bulk_record(
     data: dict[str, Any] | Callable[[int], dict[str, Any]],
     body: str = "",
     at: datetime | None = None,
+    outbox: tuple[str, Callable[[int], dict[str, Any]]] | None = None,
 ) -> None:
-    """One timeline entry and one audit row per changed customer, in bulk inserts.
+    """One timeline entry, one audit row and (with ``outbox``: its kind and each customer's
+    data) one outbox row per changed customer, in bulk inserts.
 
     ``changes`` and ``data`` are the same for every customer, or functions of its id."""
     changes_of = changes if callable(changes) else (lambda _pk: changes)
@@ -548,6 +680,19 @@ def _bulk_record(
         ],
         batch_size=_BULK_CHUNK,
     )
+    if outbox is not None:
+        change_kind, outbox_of = outbox
+        moment = at or now
+        changes_record_bulk(
+            (
+                pk,
+                change_kind,
+                change_key(change_kind, pk, moment.isoformat(), outbox_of(pk)),
+                outbox_of(pk),
+                moment,
+            )
+            for pk in ids
+        )
 
 
 @transaction.atomic
@@ -612,6 +757,7 @@ def customers_bulk_tag(
         changes=change,
         kind=TimelineKind.SYSTEM,
         data=lambda pk: {"msg": "tags_bulk", **change(pk)},
+        outbox=(ChangeKind.TAGS, change),
     )
     return done
 
@@ -645,6 +791,10 @@ def customers_bulk_set_owner(
         changes=lambda pk: {"owner": [olds[pk], owner_id]},
         kind=TimelineKind.SYSTEM,
         data={"msg": "owner_set", "owner": name},
+        outbox=(
+            ChangeKind.OWNER,
+            lambda pk: {"from": olds[pk], "to": owner_id, "by": by.pk if by and by.pk else None},
+        ),
     )
     return done
 

@@ -35,3 +35,6 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_seed_channels, sender=self)
+        from tend.customers import today_signals
+
+        today_signals.register()

@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, npgettext, pgettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, npgettext, pgettext, pgettext_lazy
 
 from tend.customers.models import Stage, StageChange, TimelineEntry
 
@@ -28,7 +28,8 @@ IMPORT_KINDS = {
 
 
 # Stage-change reasons the system gives, by message id (StageChange.reason_data["msg"]);
-# "days_as_customer" takes a number of days and is rendered with ngettext.
+# "days_as_customer" takes a number of days and is rendered with ngettext; "lifecycle_rule"
+# (written by tend.lifecycle.engine) names the rule that moved the customer.
 REASONS = {
     "mrr_zero": pgettext_lazy("stage change reason", "MRR fell to zero"),
     "first_payment": pgettext_lazy("stage change reason", "First payment"),
@@ -58,12 +59,19 @@ def _reason_text(data: dict[str, Any]) -> str | None:
             "%(days)s days as a customer",
             days,
         ) % {"days": days}
+    if msg == "lifecycle_rule":
+        # The rule's name as it was when it moved the customer; a built-in rule's ("key") is an
+        # English message id, shown in the reader's language.
+        rule = str(data.get("rule") or "")
+        if data.get("key"):
+            rule = _(rule)
+        return pgettext("stage change reason", "Lifecycle rule “%(rule)s”") % {"rule": rule}
     text = REASONS.get(str(msg))
     return str(text) if text is not None else None
 
 
 # The message ids the system writes as stage-change reasons (tests check each renders).
-REASON_IDS = (*REASONS, "days_as_customer")
+REASON_IDS = (*REASONS, "days_as_customer", "lifecycle_rule")
 
 
 def stage_reason(change: StageChange) -> str:

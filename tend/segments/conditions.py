@@ -20,9 +20,11 @@ not ``in``, ``has_none`` = not ``has_any``, ``is_not_empty`` = not ``is_empty``,
 ``{"not": C}`` is every customer C does not match. For bool fields ``is_true`` and
 ``is_false`` are both false on an empty value (a trait that is missing is neither).
 
-SQL never meets a NULL in a negation: column lookups go through Django (which adds
-``IS NOT NULL`` when negating a nullable column) and computed values are wrapped in
-``COALESCE(…, false)``.
+SQL never meets a NULL in a negation: every test compiles to a predicate that is true or
+false, never NULL — a test on a nullable column (or one reached through a row that may be
+missing) carries its own ``IS NOT NULL``, computed values are wrapped in ``COALESCE(…,
+false)``, and the rest are EXISTS / IN subqueries. Django's own guard is not enough: it drops
+``IS NOT NULL`` inside a double negation.
 """
 
 from __future__ import annotations
@@ -296,7 +298,7 @@ class _Parser:
             raise ConditionError(value_path, field.name, _("A value is required."))
         value = self.value(field, op, raw["value"], value_path)
         segments: tuple[tuple[int, Condition], ...] = ()
-        if field.name == "segment":
+        if field.names_segments:
             ids = value if isinstance(value, tuple) else (value,)
             segments = tuple((pk, self.segment(pk, value_path)) for pk in ids)
         return Condition("test", path, field=field, op=op, value=value, segments=segments)
@@ -562,7 +564,7 @@ class TraitValue(Func):
             return sql, [*cp, key, *cp, key]
         sql = (
             f"CASE WHEN {typeof} = 'string' AND {text} ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}' "
-            f"THEN substr({text}, 1, 10) END"
+            f'THEN substr({text}, 1, 10) COLLATE "C" END'
         )
         return sql, [*cp, key, *cp, key, *cp, key]
 
@@ -607,8 +609,8 @@ def _decimal(value: int | float | Decimal) -> Decimal:
 
 
 class _Operand:
-    """How one test reaches its value in SQL: a column path (Django lookups, joins and NULLs
-    handled by Django) or an expression (lookups on it, wrapped to never be NULL)."""
+    """How one test reaches its value in SQL: a column path (Django lookups; Django makes the
+    joins) or an expression (lookups on it, wrapped to never be NULL)."""
 
     def __init__(self, lookup: str = "", expression: Any = None, model_field: Any = None) -> None:
         self.lookup = lookup
@@ -677,7 +679,7 @@ def _test_q(node: Condition, now: datetime) -> Q:
         return ~_test_q(
             Condition("test", node.path, (), field, NEGATIVE[op], node.value, node.segments), now
         )
-    if field.name == "segment":
+    if field.names_segments:
         segments = dict(node.segments)
         ids = node.value if op == "in" else (node.value,)
         q = _q(segments[ids[0]], now)
@@ -689,7 +691,7 @@ def _test_q(node: Condition, now: datetime) -> Q:
     if field.rows is not None:
         rows = field.rows(now)
         if op == "is_empty":
-            return ~Q(pk__in=rows.values("customer_id"))
+            return ~Q(pk__in=rows.filter(value__isnull=False).values("customer_id"))
         value = _Operand(lookup="value", model_field=rows.query.annotations["value"].output_field)
         having = _positive(field, value, op, node.value, now)
         return Q(pk__in=rows.filter(having).values("customer_id"))
@@ -700,7 +702,27 @@ def _test_q(node: Condition, now: datetime) -> Q:
     else:
         assert field.expression is not None
         operand = _Operand(expression=field.expression(now))
-    return operand.solid(_positive(field, operand, op, node.value, now))
+    q = _positive(field, operand, op, node.value, now)
+    if field.lookup and op != "is_empty" and _nullable(field.lookup):
+        # Two-valued on its own: Django adds "IS NOT NULL" when negating a nullable column,
+        # but not inside a double negation ({"not": {"all": [{… "ne" …}, …]}}).
+        q &= Q(**{f"{field.lookup}__isnull": False})
+    return operand.solid(q)
+
+
+def _nullable(lookup: str) -> bool:
+    """Whether the column at ``lookup`` can read as NULL (a nullable column, or one reached
+    through a relation whose row may be missing)."""
+    model: Any = Customer
+    parts = lookup.split("__")
+    for part in parts[:-1]:
+        relation = model._meta.get_field(part)
+        if relation.auto_created and not relation.concrete:  # reverse: the row may be missing
+            return True
+        if getattr(relation, "null", False):
+            return True
+        model = relation.related_model
+    return bool(getattr(model._meta.get_field(parts[-1]), "null", False))
 
 
 def _positive(field: ConditionField, o: _Operand, op: str, v: Any, now: datetime) -> Q:
@@ -820,6 +842,8 @@ def _date_q(field: ConditionField, o: _Operand, op: str, v: Any, now: datetime) 
 
 def _tags_q(op: str, v: Any) -> Q:
     through = Customer.tags.through
+    if connection.vendor == "sqlite":
+        return _tags_in_q(op, v)
     rows = through.objects.filter(customer_id=OuterRef("pk"))
     if op == "is_empty":
         return ~Q(Exists(rows))
@@ -831,6 +855,30 @@ def _tags_q(op: str, v: Any) -> Q:
         q = Q(Exists(rows.filter(tag__name=v[0])))
         for name in v[1:]:
             q &= Q(Exists(rows.filter(tag__name=name)))
+        return q
+    raise AssertionError(op)  # pragma: no cover
+
+
+def _tags_in_q(op: str, v: Any) -> Q:
+    """``_tags_q`` for SQLite: an IN over the tag links, read once, instead of an EXISTS that
+    SQLite runs once per customer (a tag filter on the dashboard's on-demand figures took
+    112 ms against 66 ms per query at 20,000 customers that way; PostgreSQL plans the EXISTS
+    as a semi-join and is faster with it). Same customers: link rows are never NULL."""
+    links = Customer.tags.through.objects
+
+    def holding(names: list[str]) -> Q:
+        return Q(pk__in=links.filter(tag__name__in=names).values("customer_id"))
+
+    if op == "is_empty":
+        return ~Q(pk__in=links.values("customer_id"))
+    if op == "has":
+        return holding([v])
+    if op == "has_any":
+        return holding(list(v))
+    if op == "has_all":
+        q = holding([v[0]])
+        for name in v[1:]:
+            q &= holding([name])
         return q
     raise AssertionError(op)  # pragma: no cover
 
@@ -867,7 +915,7 @@ def _matches(node: Condition, customer: Customer, now: datetime, cache: dict[str
     if op in NEGATIVE:
         positive = Condition("test", node.path, (), field, NEGATIVE[op], node.value, node.segments)
         return not _matches(positive, customer, now, cache)
-    if field.name == "segment":
+    if field.names_segments:
         segments = dict(node.segments)
         ids = node.value if op == "in" else (node.value,)
         return any(_matches(segments[pk], customer, now, cache) for pk in ids)

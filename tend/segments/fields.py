@@ -18,7 +18,7 @@ each one.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -100,18 +100,28 @@ class ConditionField:
     description: str | Promise = ""
     # trait:KEY fields carry their key here (built by ``trait_field``, never registered).
     trait_key: str = ""
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # The "segment" field: its values are segment ids, each compiled from that segment's own
+    # condition (read when the condition is parsed), so it has no lookup of its own.
+    names_segments: bool = False
 
     def __post_init__(self) -> None:
         if self.type not in OPERATORS:
             raise ValueError(f"condition field {self.name}: unknown type {self.type!r}")
-        if not self.trait_key and bool(self.lookup) == bool(self.expression):
+        if (
+            not self.trait_key
+            and not self.names_segments
+            and bool(self.lookup) == bool(self.expression)
+        ):
             raise ValueError(f"condition field {self.name}: give a lookup or an expression")
         if self.expression is not None and self.value is None:
             raise ValueError(f"condition field {self.name}: an expression needs a value()")
         bad = set(self.operators) - {*OPERATORS[self.type], "is_empty", "is_not_empty"}
         if bad:
             raise ValueError(f"condition field {self.name}: operators {bad} not of its type")
+        from django.apps import apps
+
+        if self.lookup and self.type != "tags" and apps.models_ready:
+            self.model_field()  # refuses a path through a to-many relation
 
     @property
     def ops(self) -> tuple[str, ...]:
@@ -127,6 +137,11 @@ class ConditionField:
         found: Any = None
         for part in self.lookup.split("__"):
             found = model._meta.get_field(part)
+            if found.one_to_many or found.many_to_many:
+                raise ValueError(
+                    f"condition field {self.name}: {self.lookup} goes through a to-many "
+                    "relation; give an expression (EXISTS / subquery) instead"
+                )
             if found.is_relation and found.related_model is not None:
                 model = found.related_model
         if found is not None and found.is_relation and (found.many_to_one or found.one_to_one):
@@ -293,14 +308,6 @@ def _last_expansion(customer: Customer, now: datetime) -> Any:
     return rows.values_list("at", flat=True).first()
 
 
-def _segment_sql(now: datetime) -> Any:  # pragma: no cover - compiled specially
-    raise NotImplementedError
-
-
-def _segment_value(customer: Customer, now: datetime) -> Any:  # pragma: no cover
-    raise NotImplementedError
-
-
 BUILT_IN = (
     ConditionField("name", _("Name"), "text", lookup="name"),
     ConditionField("email", pgettext_lazy("email address", "Email"), "text", lookup="email"),
@@ -386,8 +393,7 @@ BUILT_IN = (
         "segment",
         _("Segment"),
         "choice",
-        expression=_segment_sql,
-        value=_segment_value,
+        names_segments=True,
         choices=_segment_choices,
         choice_kind="int",
         operators=("eq", "ne", "in", "not_in"),

@@ -73,3 +73,15 @@ class SegmentChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.segment_id}: {self.customer_id} {'+' if self.entered else '-'}{self.day}"
+
+
+# Behavioural segmentation (RFM, usage clusters) lives in its own module; imported here so
+# Django finds its models in this app.
+from tend.segments.behaviour_models import (  # noqa: E402, F401
+    CustomerCluster,
+    CustomerRfm,
+    RfmGroup,
+    RfmRun,
+    UsageCluster,
+    UsageClusterRun,
+)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from django.utils.functional import Promise
@@ -44,3 +44,9 @@ class Signal:
 
 
 signals: Registry[Signal] = Registry("Today signal")
+
+
+def day_start(day: date) -> datetime:
+    """00:00 UTC of ``day``. Signals count whole UTC days: "in the last N days" as of a day D
+    is the half-open range [D − (N − 1) 00:00, D + 1 00:00), the N days ending with D."""
+    return datetime.combine(day, time.min, tzinfo=UTC)

@@ -13,13 +13,16 @@ from tend.lib.access import can_manage, can_write
 # (url name, label, who sees it). Add an entry here when a page ships, not before.
 # who: "all" (every role), "writer" (owners and members), "owner".
 NAVIGATION = [
+    ("today:list", _("Today"), "all"),
     ("customers:list", _("Customers"), "all"),
     ("metrics:dashboard", _("Revenue & retention"), "all"),
     ("ingest:data_quality", _("Data quality"), "writer"),
     ("imports:list", _("Imports"), "writer"),
     ("goals:list", _("Goals"), "all"),
+    ("lifecycle:board", _("Lifecycle"), "all"),
     ("billing:plans", _("Plans"), "all"),
     ("billing:rates", _("Exchange rates"), "all"),
+    ("behaviour:page", _("Behaviour"), "all"),
     ("health:scorecards", _("Health"), "all"),
 ]
 

@@ -34,7 +34,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("customers:list")
+    return redirect("today:list")
 
 
 def _wait_text(seconds: int) -> str:

@@ -17,6 +17,7 @@ from django.db.models import Max
 
 from tend.activity.actions import customers_touch, rollups_add_stored, rollups_increment
 from tend.activity.models import DailyRollup, Event
+from tend.changes.actions import changes_record_activity
 from tend.customers.models import Customer
 from tend.ingest.imports.event_rows import EventRows, Good, Parsed, parse_ahead
 from tend.ingest.imports.writers import Reject, Row, Writer, max_length
@@ -116,6 +117,9 @@ class EventWriter(Writer):
                 rollups_add_stored(after_id=before, received_at=self.now, source="import")
             if trusted:
                 cursor.execute("SET LOCAL session_replication_role TO DEFAULT")
+        if inserted:
+            # One "activity" outbox row per customer and day, in one statement per batch.
+            changes_record_activity(dict.fromkeys({(pk, day) for pk, day, _name in parsed.rollups}))
         return inserted
 
     def _insert_sqlite(self, cursor: Any, good: list[Good]) -> int:

@@ -27,6 +27,8 @@ from django.conf import settings
 
 from tend.billing.currency import reporting_currency
 from tend.billing.models import Plan, Subscription
+from tend.changes.actions import change_key, changes_record_bulk
+from tend.changes.models import ChangeKind
 from tend.customers.models import Customer
 from tend.ingest.imports.reading import Problem
 from tend.ingest.imports.writers import (
@@ -142,6 +144,7 @@ class StripeCustomerWriter(Writer):
         known = {pk: s for s, pk in ids.items() if pk is not None and pk not in new}
         changed: list[Customer] = []
         fields: set[str] = set()
+        diffs: dict[int, list[str]] = {}
         for chunk in chunks(sorted(known)):
             for customer in Customer.objects.filter(pk__in=chunk):
                 stripe_id = known[customer.pk]
@@ -156,12 +159,23 @@ class StripeCustomerWriter(Writer):
                     setattr(customer, k, v)
                 customer.updated_at = self.now
                 fields.update(diff)
+                diffs[customer.pk] = sorted(diff)
                 changed.append(customer)
         self.updated += len(changed)
         if self.dry_run:
             return rejects
         if changed:
             Customer.objects.bulk_update(changed, [*sorted(fields), "updated_at"])
+            changes_record_bulk(
+                (
+                    c.pk,
+                    ChangeKind.FIELDS,
+                    change_key(ChangeKind.FIELDS, c.pk, self.now.isoformat(), diffs[c.pk]),
+                    {"fields": diffs[c.pk], "by": self.by.pk if self.by else None},
+                    self.now,
+                )
+                for c in changed
+            )
         for pk in [*new, *(c.pk for c in changed)]:
             self.touch(pk)
         return rejects

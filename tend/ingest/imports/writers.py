@@ -18,6 +18,8 @@ from django.db.models import Model
 from tend.accounts.models import User
 from tend.billing.ledger import monthly_amount
 from tend.billing.models import Interval, Order, OrderStatus, Plan, Subscription, SubscriptionStatus
+from tend.changes.actions import change_key, changes_record_bulk
+from tend.changes.models import ChangeKind
 from tend.customers.actions import (
     customers_change_stage_bulk,
     customers_create_bulk,
@@ -293,6 +295,49 @@ class Writer:
         return [sub for number, sub in new if number not in gaps], changed, fields, refused
 
 
+def subscriptions_changes_record(
+    *,
+    created: list[Subscription],
+    changed: list[Subscription],
+    fields: list[str],
+    at: datetime,
+) -> None:
+    """The outbox rows of a batch of subscriptions written in bulk (an import's), the same
+    rows ``subscription_create``/``subscription_update`` write one at a time."""
+    from tend.billing.actions import subscription_change_data
+
+    changes_record_bulk(
+        [
+            *(
+                (
+                    s.customer_id,
+                    ChangeKind.SUBSCRIPTION,
+                    f"subscription:{s.pk}:created",
+                    subscription_change_data(s, "created", []),
+                    s.started_at or at,
+                )
+                for s in created
+            ),
+            *(
+                (
+                    s.customer_id,
+                    ChangeKind.SUBSCRIPTION,
+                    change_key(
+                        ChangeKind.SUBSCRIPTION,
+                        s.customer_id,
+                        s.pk,
+                        at.isoformat(),
+                        {name: getattr(s, name) for name in fields},
+                    ),
+                    subscription_change_data(s, "updated", fields),
+                    at,
+                )
+                for s in changed
+            ),
+        ]
+    )
+
+
 class SavesSubscriptions(Writer):
     """Shared by the subscription writers (generic and Stripe export)."""
 
@@ -306,6 +351,9 @@ class SavesSubscriptions(Writer):
             Subscription.objects.bulk_create(created)
         if changed:
             Subscription.objects.bulk_update(changed, [*sorted(fields), "updated_at"])
+        subscriptions_changes_record(
+            created=created, changed=changed, fields=sorted(fields), at=self.now
+        )
         ids = {s.customer_id for s in [*created, *changed]}
         for sub in [*created, *changed]:
             self.touch(sub.customer_id)
@@ -878,6 +926,38 @@ class OrderWriter(Writer):
             Order.objects.bulk_create(new)
         if changed:
             Order.objects.bulk_update(changed, sorted(fields))
+        from tend.billing.actions import order_change_data
+
+        changes_record_bulk(
+            [
+                *(
+                    (
+                        o.customer_id,
+                        ChangeKind.ORDER,
+                        f"order:{o.pk}",
+                        order_change_data(o, "created"),
+                        o.ordered_at,
+                    )
+                    for o in new
+                ),
+                *(
+                    (
+                        o.customer_id,
+                        ChangeKind.ORDER,
+                        change_key(
+                            ChangeKind.ORDER,
+                            o.customer_id,
+                            o.pk,
+                            self.now.isoformat(),
+                            sorted(fields),
+                        ),
+                        order_change_data(o, "updated"),
+                        self.now,
+                    )
+                    for o in changed
+                ),
+            ]
+        )
         first_paid: dict[int, datetime] = {}
         for order in [*new, *changed]:
             self.touch(order.customer_id)

@@ -15,6 +15,7 @@ from django.db import connection
 
 from tend.activity.actions import customers_touch, rollups_increment
 from tend.activity.models import Event
+from tend.changes.actions import changes_record_activity
 from tend.customers.models import Customer
 from tend.ingest.tracking.identities import LAST_SEEN_SLACK, b2c, identities_find
 from tend.ingest.tracking.locks import customers_lock
@@ -64,10 +65,15 @@ def events_write(
         PendingEvent.objects.bulk_create(pending)
     counts: Counter[tuple[int, Any, str]] = Counter()
     last_seen: dict[int, datetime] = {}
+    active: dict[tuple[int, Any], datetime] = {}
     for _, message, resolved in inserted:
         if resolved.customer_id is None:
             continue
-        counts[(resolved.customer_id, message.timestamp.date(), message.name)] += 1
+        day = message.timestamp.date()
+        counts[(resolved.customer_id, day, message.name)] += 1
+        first = active.get((resolved.customer_id, day))
+        if first is None or message.timestamp < first:
+            active[(resolved.customer_id, day)] = message.timestamp
         seen = last_seen.get(resolved.customer_id)
         if seen is None or message.timestamp > seen:
             last_seen[resolved.customer_id] = message.timestamp
@@ -75,6 +81,7 @@ def events_write(
     # batch's lock); the counters and last-seen below are the customers' own rows.
     customers_lock(set(last_seen) - locked)
     rollups_increment(counts)
+    changes_record_activity(active)
     customers_touch(last_seen, slack=LAST_SEEN_SLACK)
     return [m for _, m, _ in inserted], duplicates
 

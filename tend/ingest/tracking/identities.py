@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from tend.accounts.models import User
 from tend.activity.actions import customers_touch, rollups_rebuild
-from tend.activity.models import Event
+from tend.activity.models import DailyRollup, Event
+from tend.changes.actions import changes_record_activity
 from tend.customers.actions import contact_create, contact_update, customer_create, customer_update
 from tend.customers.models import Contact, Customer, Kind
 from tend.ingest.tracking.messages import Message, Rejected, contact_fields, customer_fields
@@ -311,5 +312,14 @@ def _merge(
     PendingEvent.objects.filter(event_id__in=event_ids).delete()
     if moved and first is not None and last is not None:
         rollups_rebuild(since=first.date(), customer_ids=[customer.pk])
+        # The days these events now count on are the customer's activity too (one statement;
+        # days recorded already are left as they are).
+        days = (
+            DailyRollup.objects.filter(customer=customer, day__gte=first.date())
+            .order_by("day")
+            .values_list("day", flat=True)
+            .distinct()
+        )
+        changes_record_activity(dict.fromkeys((customer.pk, day) for day in days))
         customers_touch({customer.pk: last}, slack=LAST_SEEN_SLACK)
     return moved

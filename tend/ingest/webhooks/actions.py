@@ -29,6 +29,8 @@ from tend.billing.actions import (
     subscription_update,
 )
 from tend.billing.models import Order, OrderStatus, Plan, Subscription
+from tend.changes.actions import change_record
+from tend.changes.models import ChangeKind
 from tend.customers.actions import customer_update, timeline_add
 from tend.customers.models import Customer, TimelineKind
 from tend.ingest.actions import stats_add
@@ -427,6 +429,14 @@ def on_invoice_payment_failed(obj: dict[str, Any], at: datetime, event: dict[str
         source="stripe",
     )
     rollups_rebuild(since=at.date(), customer_ids=[customer.pk])
+    # Keyed by the Stripe event id, like the event above: one row however often it comes.
+    change_record(
+        customer_id=customer.pk,
+        kind=ChangeKind.PAYMENT_FAILED,
+        key=f"payment_failed:{event['id']}",
+        data=properties,
+        at=at,
+    )
     timeline_add(
         customer=customer,
         kind=TimelineKind.SUBSCRIPTION,

@@ -300,3 +300,56 @@ def test_as_json_round_trips() -> None:
     clean = condition_parse(raw).as_json()
     assert clean["all"][0]["value"] == ["a", "b"]
     assert condition_parse(clean).as_json() == clean
+
+
+def test_any_json_is_either_a_condition_that_runs_or_a_condition_error() -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from tend.segments.fields import OPERATORS
+
+    names = st.sampled_from(
+        ["mrr", "size", "name", "stage", "plan", "tags", "signed_up", "segment", "trait:x",
+         "has_active_subscription", "next_renewal", "health_score", "nope", ""]
+    )  # fmt: skip
+    ops = st.sampled_from([*sorted({op for ops in OPERATORS.values() for op in ops}), "x"])
+    scalars = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(10**20), 10**20),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(max_size=8),
+        st.sampled_from(["2026-01-01", "2026-02-30", "trial", "vip", "a\x00", "b\ud800"]),
+    )
+    values = st.one_of(scalars, st.lists(scalars, max_size=3))
+    leaves = st.fixed_dictionaries(
+        {"field": names, "op": ops},
+        optional={"value": values, "type": st.sampled_from(["number", "text", "bool", "date", 1])},
+    )
+    trees = st.recursive(
+        st.one_of(leaves, scalars),
+        lambda kids: st.one_of(
+            st.lists(kids, max_size=3).map(lambda xs: {"all": xs}),
+            st.lists(kids, max_size=3).map(lambda xs: {"any": xs}),
+            kids.map(lambda k: {"not": k}),
+            st.dictionaries(st.sampled_from(["all", "any", "not", "field", "x"]), kids, max_size=2),
+        ),
+        max_leaves=6,
+    )
+
+    @settings(
+        max_examples=200,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(trees)
+    def parse_or_refuse(raw: Any) -> None:
+        try:
+            cond = condition_parse(raw)
+        except ConditionError as error:
+            assert error.text()
+            return
+        list(customers_matching(cond))
+
+    parse_or_refuse()

@@ -388,3 +388,28 @@ def test_describe_in_chinese(people: dict[str, Any], settings: Any) -> None:
     with translation.override("zh-hans"):
         text = condition_describe({"field": "mrr", "op": "gt", "value": 100})
     assert text  # the catalogue may not have the words yet; the call must work in any language
+
+
+def test_double_negation_over_a_missing_row_keeps_the_empty_rule(people: dict[str, Any]) -> None:
+    # Django drops its "IS NOT NULL" guard inside a double negation; B has no health row, so
+    # "score ≠ 0 and colour = red" is false for B and its negation is true.
+    raw = {
+        "not": {
+            "all": [
+                {"field": "health_score", "op": "ne", "value": 0},
+                {"field": "health_colour", "op": "eq", "value": "red"},
+            ]
+        }
+    }
+    assert names(raw, people) == {"A", "B", "C"}
+    raw = {"not": {"any": [{"not": {"field": "size", "op": "gt", "value": 100}}]}}
+    assert names(raw, people) == {"C"}
+    raw = {
+        "not": {
+            "all": [
+                {"field": "plan", "op": "ne", "value": people["pro"].pk},
+                {"field": "owner", "op": "is_empty"},
+            ]
+        }
+    }
+    assert names(raw, people) == {"A"}

@@ -49,6 +49,7 @@ def seed(tmp_path: Path) -> int:
 def pages(star: int) -> list[tuple[str, str, str]]:
     """(name, path, what must be visible once the page has done its work)."""
     return [
+        ("today", "/today/", "#page-main h1"),
         ("customers", "/customers/", "#customer-table tbody tr"),
         ("customer", f"/customers/{star}/", "#revenue .main-svg"),
         ("metrics", "/metrics/", "#chart-mrr .main-svg"),
@@ -69,7 +70,7 @@ def visit(page: Any, base: str, language: str, star: int) -> None:
     page.fill("input[name=username]", "olivia")
     page.fill("input[name=password]", PASSWORD)
     page.click("form[action='/login/'] button[type=submit]")
-    page.wait_for_url(f"{base}/customers/")
+    page.wait_for_url(f"{base}/today/")
     expect(page.locator("html")).to_have_attribute("lang", language)
     for name, path, ready in pages(star):
         response = page.goto(base + path)

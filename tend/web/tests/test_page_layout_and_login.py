@@ -25,12 +25,12 @@ def test_the_login_page_offers_both_languages_and_loads_no_cdn(outsider_client):
     assert "https://" not in html.replace("https://www.w3.org", "")
 
 
-def test_logging_in_through_the_form_lands_on_the_customers_list(owner):
+def test_logging_in_through_the_form_lands_on_the_today_page(owner):
     client = Client()
     response = client.post(
         reverse("login"), {"username": owner.username, "password": PASSWORD}, follow=True
     )
-    assert response.redirect_chain[-1][0] == reverse("customers:list")
+    assert response.redirect_chain[-1][0] == reverse("today:list")
     assert response.status_code == 200
 
 

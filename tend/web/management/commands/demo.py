@@ -1,5 +1,6 @@
-"""``tend demo``: what ``make demo`` runs. Migrate, fill an empty database with demo data,
-make sure an owner login exists, print it, and serve the app with a worker.
+"""``tend demo``: what ``make demo`` runs. Migrate, fill an empty database with demo data
+(then a year of health history and today's daily pipeline: segments, lifecycle rules,
+Today), make sure an owner login exists, print it, and serve the app with a worker.
 
 Running it again reuses the data and the login (kept in the data folder, mode 0600).
 """
@@ -8,18 +9,35 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.module_loading import import_string
 
 from tend.accounts.actions import user_create
 from tend.accounts.models import Role, User
 from tend.customers.models import Customer
+from tend.jobs.pipeline import PIPELINE, pipeline_run
 
 DEMO_USERNAME = "owner"
+HEALTH_DAYS = 365
+
+
+def pipeline_steps_installed() -> list[str]:
+    """The daily pipeline's steps whose code is installed (each app brings its own)."""
+    names = []
+    for step in PIPELINE:
+        try:
+            import_string(step.function)
+        except ImportError:
+            continue
+        names.append(step.name)
+    return names
 
 
 class Command(BaseCommand):
@@ -46,6 +64,7 @@ class Command(BaseCommand):
                 months=options["months"],
                 seed=options["seed"],
             )
+            self._derive()
         else:
             self.stdout.write(f"Reusing {Customer.objects.count():,} customers already here.")
         host, _, port = options["bind"].rpartition(":")
@@ -59,6 +78,25 @@ class Command(BaseCommand):
         )
         if not options["no_serve"]:
             call_command("serve", bind=options["bind"], with_worker=True)
+
+    def _derive(self) -> None:
+        """What the daily pipeline would have computed had Tend run all along: a year of
+        health history (so the customer page shows trends at once), then today's pipeline
+        (segments, lifecycle rules, Today), with whichever of its steps are installed."""
+        from tend.health.engine import health_backfill, today_utc
+
+        started = time.perf_counter()
+        today = today_utc()
+        self.stdout.write(f"Scoring health for the last {HEALTH_DAYS} days…")
+        counts = health_backfill(HEALTH_DAYS, end=today - timedelta(days=1))
+        self.stdout.write(
+            f"  {counts.get('scored', 0):,} scores in {time.perf_counter() - started:.0f} s"
+        )
+        steps = pipeline_steps_installed()
+        self.stdout.write(f"Running today's pipeline ({', '.join(steps)})…")
+        for result in pipeline_run(as_of=today, only=steps):
+            done = ", ".join(f"{k} {v:,}" for k, v in result.counts.items()) or "—"
+            self.stdout.write(f"  {result.name}: {result.seconds:.1f} s ({done})")
 
     def _login_file(self) -> Path:
         return Path(settings.DATA_DIR) / "demo-login.txt"
