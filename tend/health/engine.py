@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from tend.changes.actions import changes_record_bulk
 from tend.changes.models import ChangeKind
-from tend.health.measures import Measure, day_start, measure_values, measures
+from tend.health.measures import Measure, day_start, measure_values, measures, measures_run
 from tend.health.models import (
     Colour,
     CustomerHealth,
@@ -59,8 +59,20 @@ FORMULA = (
 )
 
 
+FIRST_DAY = date(2000, 1, 1)
+
+
 def today_utc() -> date:
     return timezone.now().astimezone(UTC).date()
+
+
+def day_problem(day: date) -> str | None:
+    """Why ``day`` cannot be scored (outside 2000-01-01 … tomorrow), or None."""
+    from django.utils.translation import gettext
+
+    if day < FIRST_DAY or day > today_utc() + timedelta(days=1):
+        return gettext("Choose a day from %(first)s to tomorrow.") % {"first": FIRST_DAY}
+    return None
 
 
 # --- the maths (pure functions over numpy arrays; tested on their own) -----------------------
@@ -164,27 +176,27 @@ def customers_scored(day: date) -> list[int]:
 
 
 def _scorecard_members(card: Scorecard) -> set[int] | None:
-    """Customers a conditional scorecard matches (None for the default: everyone else)."""
+    """Customers a conditional scorecard matches now (None for the default: everyone else).
+    A condition that no longer parses (e.g. it names a deleted segment) matches nobody."""
     if card.is_default:
         return None
+    from tend.segments.conditions import ConditionError, customers_matching
+
+    condition = card.condition
     if card.segment_id is not None:
-        from tend.segments.models import Segment, SegmentMember
+        from tend.segments.models import Segment
 
         segment = Segment.objects.filter(pk=card.segment_id).first()
         if segment is None:
             return set()
-        try:
-            from tend.segments.conditions import customers_matching
-        except ImportError:
-            return set(
-                SegmentMember.objects.filter(segment=segment).values_list("customer_id", flat=True)
-            )
-        return set(customers_matching(segment.condition).values_list("pk", flat=True))
-    if card.condition:
-        from tend.segments.conditions import customers_matching
-
-        return set(customers_matching(card.condition).values_list("pk", flat=True))
-    return set()
+        condition = segment.condition
+    if not condition:
+        return set()
+    try:
+        return set(customers_matching(condition).values_list("pk", flat=True))
+    except ConditionError:
+        log.warning("scorecard %s: its condition no longer applies; it matches nobody", card.pk)
+        return set()
 
 
 def scorecards_assign(ids: Sequence[int], cards: Sequence[Scorecard]) -> dict[int, np.ndarray]:
@@ -239,9 +251,24 @@ def _raw_values(
             wanted.setdefault(_line_key(line), (measures.get(line.measure), line.params))
     out: dict[tuple[str, str], dict[date, np.ndarray]] = {}
     position = {cid: i for i, cid in enumerate(ids)}
+    with measures_run():
+        _fill(wanted, ids, days, position, out)
+    return out
+
+
+def _fill(
+    wanted: dict[tuple[str, str], tuple[Measure, dict[str, Any]]],
+    ids: Sequence[int],
+    days: Sequence[date],
+    position: dict[int, int],
+    out: dict[tuple[str, str], dict[date, np.ndarray]],
+) -> None:
     for key, (measure, params) in wanted.items():
         arrays = {day: np.full(len(ids), np.nan) for day in days}
-        for part in chunks(list(ids), 5_000):
+        # One day: SQL aggregates over everyone at once; many days (backfill): numpy arrays
+        # per slice of customers, so memory stays flat.
+        size = 100_000 if len(days) == 1 else 5_000
+        for part in chunks(list(ids), size):
             got = measure_values(measure, part, days, params)
             for day, values in got.items():
                 arr = arrays[day]
@@ -249,7 +276,6 @@ def _raw_values(
                     if value is not None and cid in position:
                         arr[position[cid]] = value
         out[key] = arrays
-    return out
 
 
 def _json_number(value: float) -> str:
@@ -325,18 +351,24 @@ State = dict[int, tuple[str, date | None]]  # customer → (colour, colour since
 
 def _state_before(day: date, ids: Sequence[int]) -> State:
     """Each customer's colour and colour_since on the day before ``day`` (its history row;
-    else its latest health when that is older than ``day``)."""
+    else its latest health when that is older than ``day``). Read for everyone at once when
+    (nearly) everyone is scored, else 500 customers at a time."""
     yesterday = day - timedelta(days=1)
+    wanted = set(ids)
     before: State = {}
-    for part in chunks(list(ids)):
-        for cid, colour, since in HealthScore.objects.filter(
-            customer_id__in=part, day=yesterday
-        ).values_list("customer_id", "colour", "colour_since"):
-            before[cid] = (colour, since)
-        for cid, colour, since in CustomerHealth.objects.filter(
-            customer_id__in=part, day__lt=day
-        ).values_list("customer_id", "colour", "colour_since"):
-            before.setdefault(cid, (colour, since))
+    parts: list[list[int] | None] = [None] if len(ids) > 5_000 else list(chunks(list(ids)))
+    for part in parts:
+        rows = HealthScore.objects.filter(day=yesterday)
+        latest = CustomerHealth.objects.filter(day__lt=day)
+        if part is not None:
+            rows = rows.filter(customer_id__in=part)
+            latest = latest.filter(customer_id__in=part)
+        for cid, colour, since in rows.values_list("customer_id", "colour", "colour_since"):
+            if cid in wanted:
+                before[cid] = (colour, since)
+        for cid, colour, since in latest.values_list("customer_id", "colour", "colour_since"):
+            if cid in wanted:
+                before.setdefault(cid, (colour, since))
     return before
 
 
@@ -606,7 +638,7 @@ def preview_distribution(
                     }
                     for k, n in enumerate(bands)
                 ],
-                "max_band": max(bands) or 1,
+                "figure": bands_figure(bands, card.red_below, card.green_from),
                 "median": int(np.median([s for s in scores if s is not None]))
                 if any(s is not None for s in scores)
                 else None,
@@ -615,3 +647,37 @@ def preview_distribution(
     except _Rollback:
         pass
     return result
+
+
+def bands_figure(bands: Sequence[int], red_below: int, green_from: int) -> dict[str, Any]:
+    """A bar chart of how many customers score 0–9, 10–19, … 90–100, coloured by the
+    colour of each band's middle."""
+    from django.utils.translation import gettext
+
+    from tend.customers.queries import _AXIS, _CONFIG, _LAYOUT
+
+    colours = {Colour.RED: "#c0392b", Colour.YELLOW: "#d4a017", Colour.GREEN: "#2f7d5b"}
+    labels = [f"{k * 10}–{k * 10 + (10 if k == 9 else 9)}" for k in range(10)]
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "x": labels,
+                "y": list(bands),
+                "marker": {
+                    "color": [
+                        colours[Colour(colour_of(k * 10 + 5, red_below, green_from))]
+                        for k in range(10)
+                    ]
+                },
+                "hovertemplate": "%{x}: %{y}<extra></extra>",
+                "name": gettext("Customers"),
+            }
+        ],
+        "layout": {
+            **_LAYOUT,
+            "xaxis": {**_AXIS, "type": "category", "title": {"text": gettext("Score")}},
+            "yaxis": {**_AXIS, "showgrid": True, "gridcolor": "#eef1f4", "rangemode": "tozero"},
+        },
+        "config": _CONFIG,
+    }

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext
 
 from tend.health.measures import measures
-from tend.health.models import Colour, CustomerHealth, HealthScore
+from tend.health.models import Colour, HealthScore
 
 TREND_DAYS = 90
 COMPARE_DAYS = 30  # "was …": the raw value this many days before
@@ -122,17 +122,13 @@ def trend_figure(history: list[HealthScore], red_below: int, green_from: int) ->
 
 
 def health_panel_context(request: HttpRequest, customer: Any) -> dict[str, Any] | None:
+    """One query: the customer's last TREND_DAYS scored days (the latest is its health)."""
     from tend.lib.access import can_manage
 
-    health = CustomerHealth.objects.filter(customer_id=customer.pk).first()
-    end = health.day if health is not None else None
-    history: list[HealthScore] = []
-    if end is not None:
-        history = list(
-            HealthScore.objects.filter(
-                customer_id=customer.pk, day__gt=end - timedelta(days=TREND_DAYS), day__lte=end
-            ).order_by("day")
-        )
+    history = list(
+        HealthScore.objects.filter(customer_id=customer.pk).order_by("-day")[:TREND_DAYS]
+    )
+    history.reverse()
     latest = history[-1] if history else None
     details = latest.details if latest is not None else {}
     red_below = int(details.get("red_below", 40))
@@ -143,7 +139,6 @@ def health_panel_context(request: HttpRequest, customer: Any) -> dict[str, Any] 
         earlier = next((row.details for row in history if row.day == then), None)
     lines = lines_explained(details, latest.score if latest else None, earlier)
     return {
-        "health": health,
         "latest": latest,
         "lines": lines,
         "pulled_down": [line for line in lines if line["pulled_down"]],

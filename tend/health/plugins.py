@@ -1,6 +1,6 @@
-"""What health plugs into other apps' registries: the Today signal "health turned red", the
-customer-page panel, and (when the condition language has not registered them itself) the
-condition fields health_score, health_colour and health_colour_since."""
+"""What health plugs into other apps' registries: the Today signal "health turned red" and the
+customer-page panel. (The condition fields health_score, health_colour and
+health_colour_since are registered by tend.segments.fields itself, reading ``Customer.health``.)"""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def health_red_find(as_of: date) -> Iterable[Any]:
 
 def health_red_describe(params: dict[str, Any]) -> str:
     since = parse_date(str(params.get("since") or ""))
-    when = date_format(since, "j M") if since else "?"
+    when = date_format(since) if since else "?"
     score = params.get("score")
     if score is None:
         return gettext("Health turned red on %(day)s") % {"day": when}
@@ -94,29 +94,6 @@ def _register_panel() -> None:
         )
 
 
-def _register_condition_fields() -> None:
-    try:
-        from tend.segments.fields import ConditionField, condition_fields
-    except ImportError:  # the condition language is not there yet
-        return
-    wanted = [
-        ("health_score", _("Health score"), "number", "health__score", {}),
-        (
-            "health_colour",
-            _("Health colour"),
-            "choice",
-            "health__colour",
-            {"choices": [(c.value, c.label) for c in Colour]},
-        ),
-        ("health_colour_since", _("Health colour since"), "date", "health__colour_since", {}),
-    ]
-    for name, label, kind, lookup, extra in wanted:
-        if name in condition_fields:
-            continue
-        condition_fields.register(ConditionField(name, label, kind, lookup=lookup, **extra))
-
-
 def register_plugins() -> None:
     _register_signal()
     _register_panel()
-    _register_condition_fields()

@@ -33,12 +33,16 @@ NAME_MAX = 120
 
 
 class ScorecardError(ValueError):
-    """A scorecard that cannot be saved; ``field`` names the offending field."""
+    """A scorecard that cannot be saved; ``field`` names the offending field. ``code``:
+    "invalid" (a value wrong in itself), "unknown" (names nothing registered or stored),
+    "range" (valid alone, not together: order of thresholds, cut-offs, weights' sum),
+    "taken" (the name is used)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, code: str = "invalid") -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        self.code = code
 
 
 def _text(value: Any, field: str, *, max_length: int, required: bool = True) -> str:
@@ -95,19 +99,20 @@ def condition_check(raw: Any, field: str = "condition") -> Any:
         from tend.segments.conditions import ConditionError, condition_parse
     except ImportError:  # the condition language is not installed: segments only
         raise ScorecardError(
-            field, gettext("Conditions are not available; choose a segment.")
+            field, gettext("Conditions are not available; choose a segment."), "unknown"
         ) from None
     try:
         condition_parse(raw)
     except ConditionError as exc:
         where = f"{field}.{exc.path}" if getattr(exc, "path", "") else field
-        raise ScorecardError(where, exc.text()) from None
+        code = "unknown" if exc.field and exc.path.endswith("field") else "range"
+        raise ScorecardError(where, exc.text(), code) from None
     return raw
 
 
 def thresholds_clean(raw: Any, direction: str, field: str) -> list[list[float]]:
     if not isinstance(raw, list) or not raw:
-        raise ScorecardError(field, gettext("Enter at least one threshold."))
+        raise ScorecardError(field, gettext("Enter at least one threshold."), "range")
     if len(raw) > MAX_THRESHOLDS:
         raise ScorecardError(field, gettext("At most %(n)s thresholds.") % {"n": MAX_THRESHOLDS})
     out: list[list[float]] = []
@@ -121,18 +126,22 @@ def thresholds_clean(raw: Any, direction: str, field: str) -> list[list[float]]:
         points = _number(pair[1], f"{where}.points", low=0, high=100)
         if out and at <= out[-1][0]:
             raise ScorecardError(
-                f"{where}.value", gettext("Threshold values must go up from line to line.")
+                f"{where}.value",
+                gettext("Threshold values must go up from line to line."),
+                "range",
             )
         if out:
             if direction == Direction.HIGHER and points < out[-1][1]:
                 raise ScorecardError(
                     f"{where}.points",
                     gettext("Higher is better: points must not go down as values go up."),
+                    "range",
                 )
             if direction == Direction.LOWER and points > out[-1][1]:
                 raise ScorecardError(
                     f"{where}.points",
                     gettext("Lower is better: points must not go up as values go up."),
+                    "range",
                 )
         out.append([at, points])
     return out
@@ -143,12 +152,17 @@ def measure_line_clean(raw: Any, field: str) -> dict[str, Any]:
         raise ScorecardError(field, gettext("A measure line is an object."))
     name = raw.get("measure")
     if not isinstance(name, str) or name not in measures:
-        raise ScorecardError(f"{field}.measure", gettext("Unknown measure."))
+        raise ScorecardError(f"{field}.measure", gettext("Unknown measure."), "unknown")
     measure = measures.get(name)
     try:
         params = params_clean(measure, raw.get("params"))
     except MeasureError as exc:
-        raise ScorecardError(f"{field}.{exc.field}", exc.message) from None
+        code = (
+            "unknown"
+            if "no parameter" in exc.message or "has no parameter" in exc.message
+            else "range"
+        )
+        raise ScorecardError(f"{field}.{exc.field}", exc.message, code) from None
     weight = _number(raw.get("weight"), f"{field}.weight", low=0, high=MAX_WEIGHT)
     mapping = raw.get("mapping") or Mapping.THRESHOLDS
     if mapping not in Mapping.values:
@@ -182,12 +196,14 @@ def scorecard_clean(raw: Any, *, instance: Scorecard | None = None) -> dict[str,
     if instance is not None:
         clash = clash.exclude(pk=instance.pk)
     if clash.exists():
-        raise ScorecardError("name", gettext("Another scorecard has this name."))
+        raise ScorecardError("name", gettext("Another scorecard has this name."), "taken")
     position = int(_number(raw.get("position", 0) or 0, "position", low=0, high=10_000, whole=True))
     red_below = int(_number(raw.get("red_below"), "red_below", low=0, high=100, whole=True))
     green_from = int(_number(raw.get("green_from"), "green_from", low=0, high=100, whole=True))
     if red_below > green_from:
-        raise ScorecardError("green_from", gettext("Green must start at or above where red ends."))
+        raise ScorecardError(
+            "green_from", gettext("Green must start at or above where red ends."), "range"
+        )
     is_default = bool(instance is not None and instance.is_default)
     condition = condition_check(raw.get("condition"))
     segment_id = raw.get("segment")
@@ -201,17 +217,23 @@ def scorecard_clean(raw: Any, *, instance: Scorecard | None = None) -> dict[str,
         if isinstance(segment_id, bool) or not isinstance(segment_id, int):
             raise ScorecardError("segment", gettext("Choose a segment."))
         if not Segment.objects.filter(pk=segment_id).exists():
-            raise ScorecardError("segment", gettext("No such segment."))
+            raise ScorecardError("segment", gettext("No such segment."), "unknown")
     if is_default and (condition is not None or segment_id is not None):
         raise ScorecardError(
-            "condition", gettext("The default scorecard scores everyone else: no condition.")
+            "condition",
+            gettext("The default scorecard scores everyone else: no condition."),
+            "range",
         )
     if not is_default and condition is None and segment_id is None:
         raise ScorecardError(
-            "condition", gettext("Choose the segment or condition this scorecard is for.")
+            "condition",
+            gettext("Choose the segment or condition this scorecard is for."),
+            "range",
         )
     if condition is not None and segment_id is not None:
-        raise ScorecardError("segment", gettext("Choose a segment or a condition, not both."))
+        raise ScorecardError(
+            "segment", gettext("Choose a segment or a condition, not both."), "range"
+        )
     lines_raw = raw.get("measures")
     if not isinstance(lines_raw, list) or not lines_raw:
         raise ScorecardError("measures", gettext("Add at least one measure."))
@@ -219,7 +241,7 @@ def scorecard_clean(raw: Any, *, instance: Scorecard | None = None) -> dict[str,
         raise ScorecardError("measures", gettext("At most %(n)s measures.") % {"n": MAX_MEASURES})
     lines = [measure_line_clean(line, f"measures[{i}]") for i, line in enumerate(lines_raw)]
     if sum(line["weight"] for line in lines) <= 0:
-        raise ScorecardError("measures.weight", gettext("The weights must not sum to 0."))
+        raise ScorecardError("measures.weight", gettext("The weights must not sum to 0."), "range")
     return {
         "name": name,
         "position": position,
@@ -257,7 +279,9 @@ def scorecard_save(
 
 def scorecard_delete(card: Scorecard) -> None:
     if card.is_default:
-        raise ScorecardError("scorecard", gettext("The default scorecard cannot be deleted."))
+        raise ScorecardError(
+            "scorecard", gettext("The default scorecard cannot be deleted."), "range"
+        )
     card.delete()
 
 

@@ -15,7 +15,9 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import pgettext_lazy
+from django.views.decorators.http import require_GET, require_POST
 
 from tend.health.engine import health_compute, preview_distribution, today_utc
 from tend.health.measures import measures, params_describe
@@ -31,13 +33,13 @@ from tend.lib.access import can_manage, require_manage
 
 BLANK_ROWS = 3
 FIELD_LABELS = {
-    "name": "Name",
-    "position": "Order",
-    "condition": "Condition",
-    "segment": "Segment",
-    "red_below": "Red below",
-    "green_from": "Green from",
-    "measures": "Measures",
+    "name": _lazy("Name"),
+    "position": pgettext_lazy("position in a list", "Order"),
+    "condition": _lazy("Condition"),
+    "segment": _lazy("Segment"),
+    "red_below": _lazy("Red below"),
+    "green_from": _lazy("Green from"),
+    "measures": _lazy("Measures"),
 }
 
 
@@ -80,6 +82,7 @@ def _card_rows(cards: list[Scorecard]) -> list[dict[str, Any]]:
     return out
 
 
+@require_GET
 def scorecard_list(request: HttpRequest) -> HttpResponse:
     cards = scorecards_ordered()
     latest_day = CustomerHealth.objects.order_by("-day").values_list("day", flat=True).first()
@@ -234,7 +237,7 @@ def _error_label(field: str, origin: list[int]) -> tuple[str, int | None]:
             return _("Measure line %(n)s") % {"n": row + 1} + (f" · {rest}" if rest else ""), row
     head = field.split(".")[0].split("[")[0]
     label = FIELD_LABELS.get(head)
-    return (_(label) if label else field) + (field[len(head) :] if label else ""), None
+    return (str(label) if label else field) + (field[len(head) :] if label else ""), None
 
 
 def _editor(request: HttpRequest, card: Scorecard | None) -> HttpResponse:
@@ -258,7 +261,7 @@ def _editor(request: HttpRequest, card: Scorecard | None) -> HttpResponse:
                 return redirect("health:scorecards")
         except ScorecardError as exc:
             label, error_row = _error_label(exc.field, origin)
-            error = f"{label}: {exc.message}"
+            error = _("%(field)s: %(message)s") % {"field": label, "message": exc.message}
         form = {
             "name": data.get("name", ""),
             "position": data.get("position", ""),
@@ -336,9 +339,9 @@ def scorecard_new(request: HttpRequest) -> HttpResponse:
 
 
 def scorecard_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    card = get_object_or_404(Scorecard, pk=pk)
     if request.method == "POST":
-        require_manage(request.user)
+        require_manage(request.user)  # before the lookup: a viewer learns nothing from a 404
+    card = get_object_or_404(Scorecard, pk=pk)
     return _editor(request, card)
 
 

@@ -266,3 +266,89 @@ def test_today_signal_health_turned_red() -> None:
     assert 0 < found[0].risk <= 1
     assert "Health turned red" in signal.describe(found[0].params)
     assert list(signal.find(AS_OF + timedelta(days=10))) == []  # red for more than 7 days
+
+
+@pytest.mark.django_db
+def test_first_matching_scorecard_wins_default_otherwise() -> None:
+    from decimal import Decimal
+
+    from tend.customers.models import Customer
+    from tend.segments.models import Segment
+
+    usage_card()
+    big, small, tagged = customer(), customer(), customer()
+    Customer.objects.filter(pk=big.pk).update(mrr=Decimal("900"))
+    Customer.objects.filter(pk=tagged.pk).update(mrr=Decimal("900"), industry="Retail")
+    for c in (big, small, tagged):
+        use_days(c, range(1, 4))
+    seg = Segment.objects.create(
+        name="Retail", condition={"field": "industry", "op": "eq", "value": "Retail"}
+    )
+    line = {"measure": "active_days", "params": {"days": 10}, "weight": 1, "thresholds": [[1, 100]]}
+    scorecard_save(
+        {
+            "name": "Retail",
+            "position": 1,
+            "segment": seg.pk,
+            "red_below": 0,
+            "green_from": 0,
+            "measures": [line],
+        }
+    )
+    scorecard_save(
+        {
+            "name": "Big",
+            "position": 2,
+            "condition": {"field": "mrr", "op": "gte", "value": 500},
+            "red_below": 0,
+            "green_from": 0,
+            "measures": [line],
+        }
+    )
+    health_compute(AS_OF)
+    cards = dict(HealthScore.objects.filter(day=AS_OF).values_list("customer_id", "scorecard"))
+    assert cards == {tagged.pk: "Retail", big.pk: "Big", small.pk: "Default"}
+
+
+@pytest.mark.django_db
+def test_bad_condition_names_its_path() -> None:
+    from tend.health.scorecards import ScorecardError
+
+    with pytest.raises(ScorecardError) as exc:
+        scorecard_save(
+            {
+                "name": "X",
+                "condition": {"all": [{"field": "mrr", "op": "contains", "value": "a"}]},
+                "red_below": 1,
+                "green_from": 2,
+                "measures": [{"measure": "breadth", "weight": 1, "mapping": "percentile"}],
+            }
+        )
+    assert exc.value.field == "condition.all[0].op"
+    with pytest.raises(ScorecardError) as exc:
+        scorecard_save(
+            {
+                "name": "X",
+                "condition": {"field": "nope", "op": "eq", "value": 1},
+                "red_below": 1,
+                "green_from": 2,
+                "measures": [{"measure": "breadth", "weight": 1, "mapping": "percentile"}],
+            }
+        )
+    assert exc.value.field == "condition.field" and "nope" in exc.value.message
+    assert not Scorecard.objects.filter(name="X").exists()
+
+
+@pytest.mark.django_db
+def test_health_condition_fields_read_the_latest_health() -> None:
+    from tend.segments.conditions import customers_matching
+
+    usage_card()
+    busy, quiet = customer(), customer()
+    use_days(busy, range(1, 9))
+    use(quiet, AS_OF - timedelta(days=50))
+    health_compute(AS_OF)
+    red = customers_matching({"field": "health_colour", "op": "eq", "value": "red"})
+    assert list(red.values_list("pk", flat=True)) == [quiet.pk]
+    high = customers_matching({"field": "health_score", "op": "gte", "value": 90})
+    assert list(high.values_list("pk", flat=True)) == [busy.pk]

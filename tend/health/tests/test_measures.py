@@ -224,5 +224,37 @@ def test_explain_in_plain_words() -> None:
     assert m.explain(None, None, {"days": 30}) == "no usage recorded yet"
     assert "failed payment" in measures.get("failed_payments").explain(1, None, {"days": 30})
     assert measures.get("usage_change").explain(-40, 10, {"days": 30, "events": []}) == (
-        "usage -40 % against the 30 days before, was +10 %"
+        "usage -40% against the 30 days before, was +10%"
     )
+
+
+def test_whole_table_path_equals_the_sliced_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above WHOLE_TABLE customers a measure reads its window for everyone; the answer must
+    be the same as asking 500 customers at a time (and leave out customers not asked for)."""
+    from tend.health import measures as module
+
+    people = [customer() for _ in range(6)]
+    for k, c in enumerate(people):
+        use_days(c, range(1, 2 + 3 * k))
+        use(c, AS_OF - timedelta(days=2 + k), "Export")
+        move(c, AS_OF - timedelta(days=100), "0", "50", "new")
+        move(c, AS_OF - timedelta(days=3), "50", str(50 + 10 * k))
+        touch(c, AS_OF - timedelta(days=k + 1))
+        subscription(
+            c, started=date(2026, 1, 1), period_end=at(date(2026, 7, 1) + timedelta(days=k))
+        )
+    asked = [c.pk for c in people[:4]]
+    days = [AS_OF - timedelta(days=1), AS_OF]
+    sliced = {}
+    for measure in measures:
+        p = params_clean(measure, {})
+        sliced[measure.name] = (
+            measure.compute(asked, AS_OF, p),
+            measure_values(measure, asked, days, p),
+        )
+    monkeypatch.setattr(module, "WHOLE_TABLE", 2)
+    for measure in measures:
+        p = params_clean(measure, {})
+        whole = (measure.compute(asked, AS_OF, p), measure_values(measure, asked, days, p))
+        assert whole == sliced[measure.name], measure.name
+        assert set(whole[0]) == set(asked)

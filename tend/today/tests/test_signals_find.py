@@ -14,7 +14,7 @@ from tend.activity.actions import rollups_rebuild
 from tend.activity.models import Event
 from tend.billing.models import Subscription, SubscriptionStatus
 from tend.customers.models import Stage, StageChange
-from tend.health.models import CustomerHealth
+from tend.health.models import CustomerHealth, HealthScore
 from tend.today.signals import signals
 from tend.today.tests.helpers import DAY, at, customer, days_ago
 
@@ -229,6 +229,9 @@ def test_each_signal_uses_the_same_number_of_queries_whatever_the_customer_count
         failed(c, days_ago(1), invoice=f"in_{i}")
         active_on(c, 14, 15, 20, 25, 30, 35, 40, 43)
         StageChange.objects.create(customer=c, to_stage=Stage.AT_RISK, at=days_ago(1))
+        HealthScore.objects.create(  # health turned red yesterday (the health app's signal)
+            customer=c, day=DAY, score=30, colour="red", colour_since=DAY - timedelta(days=1)
+        )
     rollups_rebuild(since=DAY - timedelta(days=60))
     for signal in signals:
         with CaptureQueriesContext(connection) as queries:

@@ -19,7 +19,13 @@ from django.db.models import Q
 from rich.console import Console
 from rich.table import Table
 
-from tend.health.engine import FORMULA, health_backfill, health_compute, today_utc
+from tend.health.engine import (
+    FORMULA,
+    day_problem,
+    health_backfill,
+    health_compute,
+    today_utc,
+)
 from tend.health.measures import measures, params_describe
 from tend.health.models import CustomerHealth, HealthScore
 from tend.health.panel import COMPARE_DAYS, lines_explained
@@ -65,6 +71,9 @@ class Command(BaseCommand):
 
     def _recompute(self, options: dict[str, Any]) -> None:
         day = _day(options["day"]) or today_utc()
+        problem = day_problem(day)
+        if problem:
+            raise CommandError(f"--day: {problem}")
         clock = time.perf_counter()
         counts = health_compute(day)
         self.stdout.write(
@@ -79,6 +88,9 @@ class Command(BaseCommand):
         if days < 1 or days > MAX_BACKFILL_DAYS:
             raise CommandError(f"--days: enter a number from 1 to {MAX_BACKFILL_DAYS}.")
         end = _day(options["end"]) or today_utc()
+        problem = day_problem(end) or day_problem(end - timedelta(days=days - 1))
+        if problem:
+            raise CommandError(f"--end: {problem}")
         clock = time.perf_counter()
         counts = health_backfill(days, end=end)
         self.stdout.write(
