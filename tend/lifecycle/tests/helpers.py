@@ -83,9 +83,10 @@ def record_manual_move(customer: Customer, *, to: str, by_id: int | None, at: da
 
 
 def skip_pending_changes() -> None:
-    """Mark every outbox row as read by the lifecycle consumer (once the customers app writes
-    rows for subscriptions and MRR, building a customer leaves some), so a test decides which
-    change the consumer sees."""
+    """Mark every outbox row as read by every registered consumer (building a customer leaves
+    rows for its subscription and MRR), so a test decides which change the consumers see."""
     from tend.changes.actions import changes_consume
+    from tend.changes.consumers import consumers
 
-    changes_consume("lifecycle", lambda rows: None)
+    for consumer in consumers:
+        changes_consume(consumer.name, lambda rows: None)
