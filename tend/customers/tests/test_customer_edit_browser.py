@@ -54,6 +54,7 @@ def test_a_founder_creates_edits_and_deletes_customers(live_server: Any, tmp_pat
     acme = seed()
     base = live_server.url
     with logged_in_browser(base, tmp_path / "profile", username="olivia") as (page, errors):
+        page.goto(f"{base}/customers/")  # login lands on Today
         page.click("#customer-new")
         expect(page.locator("h1")).to_have_text("New customer")
         shoot(page, "customer-new-en")

@@ -45,6 +45,7 @@ def test_a_founder_tags_and_moves_selected_customers(live_server: Any, tmp_path:
     seed()
     base = live_server.url
     with logged_in_browser(base, tmp_path / "profile", username="olivia") as (page, errors):
+        page.goto(f"{base}/customers/")  # login lands on Today
         expect(page.locator("#bulk-count")).to_have_text("No customers selected")
         # Nothing selected: the actions stay out of the way.
         expect(page.locator("#id_bulk-action")).to_be_hidden()
@@ -120,6 +121,7 @@ def test_a_founder_manages_the_acquisition_channels(live_server: Any, tmp_path: 
     seed()
     base = live_server.url
     with logged_in_browser(base, tmp_path / "profile", username="olivia") as (page, errors):
+        page.goto(f"{base}/customers/")  # login lands on Today
         page.click("a[href='/customers/channels/']")
         expect(page.locator("h1")).to_have_text("Acquisition channels")
         expect(page.locator("tr[data-channel=referral] td.num")).to_have_text("43")

@@ -184,6 +184,9 @@ def test_a_founder_browses_customers_in_english_and_chinese(live_server, tmp_pat
         page,
         errors,
     ):
+        # Login lands on Today; the founder goes on to the customers through the menu.
+        expect(page.locator("h1")).to_have_text("Today")
+        page.click("nav a[href='/customers/']")
         expect(page.locator("#customer-table tbody tr")).to_have_count(8)
 
         # Search narrows the table through htmx and keeps the search in the address bar.
