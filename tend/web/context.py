@@ -10,35 +10,41 @@ from django.utils.translation import gettext_lazy as _
 
 from tend.lib.access import can_manage, can_write
 
-# (url name, label, who sees it). Add an entry here when a page ships, not before.
+# (url name, label, who sees it, where). Add an entry here when a page ships, not before.
 # who: "all" (every role), "writer" (owners and members), "owner".
+# where: "main" (the bar: what a founder opens every day) or "more" (the "More" menu: setup
+# and data that is visited now and then), so the bar fits a laptop screen on one line.
 NAVIGATION = [
-    ("today:list", _("Today"), "all"),
-    ("customers:list", _("Customers"), "all"),
-    ("metrics:dashboard", _("Revenue & retention"), "all"),
-    ("ingest:data_quality", _("Data quality"), "writer"),
-    ("imports:list", _("Imports"), "writer"),
-    ("goals:list", _("Goals"), "all"),
-    ("lifecycle:board", _("Lifecycle"), "all"),
-    ("segments:list", _("Segments"), "all"),
-    ("billing:plans", _("Plans"), "all"),
-    ("billing:rates", _("Exchange rates"), "all"),
-    ("health:scorecards", _("Health"), "all"),
+    ("today:list", _("Today"), "all", "main"),
+    ("customers:list", _("Customers"), "all", "main"),
+    ("lifecycle:board", _("Lifecycle"), "all", "main"),
+    ("segments:list", _("Segments"), "all", "main"),
+    ("metrics:dashboard", _("Revenue & retention"), "all", "main"),
+    ("goals:list", _("Goals"), "all", "main"),
+    ("health:scorecards", _("Health scorecards"), "all", "more"),
+    ("imports:list", _("Imports"), "writer", "more"),
+    ("ingest:data_quality", _("Data quality"), "writer", "more"),
+    ("billing:plans", _("Plans"), "all", "more"),
+    ("billing:rates", _("Exchange rates"), "all", "more"),
 ]
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": []}
+        return {"nav_items": [], "nav_more": []}
     items = []
-    for name, label, who in NAVIGATION:
+    more = []
+    for name, label, who, where in NAVIGATION:
         if (who == "owner" and not can_manage(user)) or (who == "writer" and not can_write(user)):
             continue
         url = reverse(name)
-        items.append({"url": url, "label": label, "active": request.path.startswith(url)})
+        item = {"url": url, "label": label, "active": request.path.startswith(url)}
+        (items if where == "main" else more).append(item)
     return {
         "nav_items": items,
+        "nav_more": more,
+        "nav_more_active": any(item["active"] for item in more),
         "user_can_write": can_write(user),
         "user_can_manage": can_manage(user),
     }
