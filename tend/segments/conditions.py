@@ -1118,7 +1118,11 @@ def _describe(node: Condition, *, top: bool = False) -> str:
         word = pgettext("condition", "and") if node.kind == "all" else pgettext("condition", "or")
         parts = [_describe(c) for c in node.children]
         text = f" {word} ".join(parts)
-        return text if top or len(parts) == 1 else f"({text})"
+        if top or len(parts) == 1:
+            return text
+        return pgettext("a group of conditions inside a sentence", "(%(conditions)s)") % {
+            "conditions": text
+        }
     if node.kind == "not":
         return _("not (%(condition)s)") % {"condition": _describe(node.children[0], top=True)}
     field, op, v = node.field, node.op, node.value
@@ -1179,7 +1183,8 @@ def _describe(node: Condition, *, top: bool = False) -> str:
         "is_false": _("%(field)s: no"),
     }
     if isinstance(v, tuple):
-        shown = ", ".join(_show_value(field, item, labels) for item in v)
+        separator = pgettext("between the items of a list in a sentence", ", ")
+        shown = separator.join(_show_value(field, item, labels) for item in v)
     else:
         shown = _show_value(field, v, labels) if v is not None else ""
     return templates[op] % {"field": name, "value": shown}
