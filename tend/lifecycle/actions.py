@@ -176,8 +176,14 @@ def rules_reorder(*, order: Sequence[int], by: User | None, label: str = "") -> 
     """Put the rules in ``order`` (every rule's id exactly once); positions become 10, 20, …"""
     ids = list(LifecycleRule.objects.values_list("pk", flat=True))
     if sorted(order) != sorted(ids) or len(set(order)) != len(order):
+        # Which ids are right depends on the rules stored now: "range", like other values
+        # that are each well-formed but wrong together.
         raise ValidationError(
-            {"order": [_("Give every rule's id exactly once, in the new order.")]}
+            {
+                "order": ValidationError(
+                    _("Give every rule's id exactly once, in the new order."), code="range"
+                )
+            }
         )
     rules = LifecycleRule.objects.in_bulk(list(order))
     moved: list[tuple[LifecycleRule, dict[str, Any]]] = []

@@ -9,7 +9,7 @@ field; a condition error names the path inside the condition.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -80,11 +80,17 @@ class RulePage(Page):
     items: list[RuleOut]
 
 
+# A rule's name has something besides blanks; its stages are lifecycle stages. The document
+# says so, so a client (and the API's property test) knows before sending.
+RuleName = Annotated[str, Field(min_length=1, max_length=120, pattern=r"\S")]
+StageName = Literal[tuple(Stage.values)]  # type: ignore[valid-type]
+
+
 class RuleIn(InputSchema):
-    name: str = Field(..., max_length=120)
+    name: RuleName
     condition: dict[str, Any] = Field(..., description=CONDITION_DOC)
-    stage: str = Field(..., description=f"One of {', '.join(Stage.values)}.")
-    from_stages: list[str] = Field([], max_length=len(Stage.values))
+    stage: StageName = Field(..., description="The stage a matching customer is moved to.")  # type: ignore[valid-type]
+    from_stages: list[StageName] = Field([], max_length=len(Stage.values))  # type: ignore[valid-type]
     enabled: StrictBool = True
     position: StrictInt | None = Field(
         None, ge=0, le=1_000_000, description="Default: after every other rule."
@@ -92,10 +98,10 @@ class RuleIn(InputSchema):
 
 
 class RulePatch(InputSchema):
-    name: str = Field(UNSET, max_length=120)
+    name: RuleName = UNSET
     condition: dict[str, Any] = Field(UNSET, description=CONDITION_DOC)
-    stage: str = UNSET
-    from_stages: list[str] = Field(UNSET, max_length=len(Stage.values))
+    stage: StageName = UNSET  # type: ignore[valid-type]
+    from_stages: list[StageName] = Field(UNSET, max_length=len(Stage.values))  # type: ignore[valid-type]
     enabled: StrictBool = UNSET
 
 

@@ -33,8 +33,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": [], "nav_more": []}
-    items = []
-    more = []
+    items: list[dict[str, Any]] = []
+    more: list[dict[str, Any]] = []
     for name, label, who, where in NAVIGATION:
         if (who == "owner" and not can_manage(user)) or (who == "writer" and not can_write(user)):
             continue
