@@ -372,7 +372,7 @@ TEND_SCHEDULES: dict[str, dict[str, str]] = {
     },
     "metrics-refresh": {"cron": "*/10 * * * *", "task": "tend.metrics.tasks.metrics_refresh"},
     "metrics-rebuild": {"cron": "40 2 * * *", "task": "tend.metrics.tasks.metrics_rebuild"},
-    # rollups → health → segments → lifecycle → Today (tend/jobs/pipeline.py), after midnight
+    # rollups → health → RFM → segments → lifecycle → Today (tend/jobs/pipeline.py), after midnight
     # UTC so the day before is complete.
     "daily-pipeline": {"cron": "10 0 * * *", "task": "tend.jobs.tasks.pipeline_daily"},
     # Consumers of the customer-change outbox (lifecycle rules now) act within minutes.

@@ -1,5 +1,5 @@
-"""The daily pipeline, declared in one place: rollups → health → (prediction) → segments →
-lifecycle → Today. Each step is idempotent (running it twice for a day gives the same rows) and
+"""The daily pipeline, declared in one place: rollups → health → (prediction) → RFM →
+segments → lifecycle → Today. Each step is idempotent (running it twice for a day gives the same rows) and
 timed; the scheduler runs the whole pipeline once a day (``TEND_SCHEDULES["daily-pipeline"]``)
 and ``tend pipeline run`` runs it (or some steps) by hand.
 
@@ -37,6 +37,11 @@ class Step:
 PIPELINE: tuple[Step, ...] = (
     Step("rollups", "tend.activity.tasks.rollups_pipeline_step", "Recount recent daily rollups."),
     Step("health", "tend.health.engine.health_pipeline_step", "Score every customer's health."),
+    Step(
+        "rfm",
+        "tend.segments.rfm.rfm_pipeline_step",
+        "Score recency, frequency and monetary value from orders (segments can use them).",
+    ),
     Step(
         "segments",
         "tend.segments.membership.segments_pipeline_step",
