@@ -25,6 +25,29 @@ from tend.customers.models import Customer
 from tend.jobs.pipeline import PIPELINE, pipeline_run
 
 DEMO_USERNAME = "owner"
+DEMO_SEGMENTS = [
+    (
+        "Big accounts needing care",
+        "Paying at least 200 a month and at risk, renewing, or quiet for two weeks.",
+        {"all": [
+            {"field": "mrr", "op": "gte", "value": 200},
+            {"any": [
+                {"field": "stage", "op": "in", "value": ["at_risk", "renewal_due"]},
+                {"field": "last_seen", "op": "more_than_days_ago", "value": 14},
+            ]},
+        ]},
+    ),
+    (
+        "Health red",
+        "Customers whose health score is red today.",
+        {"field": "health_colour", "op": "eq", "value": "red"},
+    ),
+    (
+        "New this quarter",
+        "Signed up in the last 90 days.",
+        {"field": "signed_up", "op": "within_last", "value": 90},
+    ),
+]  # fmt: skip
 HEALTH_DAYS = 365
 
 
@@ -92,11 +115,25 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  {counts.get('scored', 0):,} scores in {time.perf_counter() - started:.0f} s"
         )
+        self._segments()
         steps = pipeline_steps_installed()
         self.stdout.write(f"Running today's pipeline ({', '.join(steps)})…")
         for result in pipeline_run(as_of=today, only=steps):
             done = ", ".join(f"{k} {v:,}" for k, v in result.counts.items()) or "—"
             self.stdout.write(f"  {result.name}: {result.seconds:.1f} s ({done})")
+
+    def _segments(self) -> None:
+        """A few saved segments a founder would keep, so the segments page, the board's and the
+        dashboard's segment filters have something to show (members come from the pipeline)."""
+        from tend.segments.actions import segment_create
+        from tend.segments.models import Segment
+
+        for name, description, condition in DEMO_SEGMENTS:
+            if not Segment.objects.filter(name=name).exists():
+                segment_create(
+                    by=None, name=name, description=description, condition=condition,
+                    label="demo", refresh=False,
+                )  # fmt: skip
 
     def _login_file(self) -> Path:
         return Path(settings.DATA_DIR) / "demo-login.txt"
