@@ -17,12 +17,12 @@ from django.db.models import CASCADE, F, Model, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext
 
 from tend.activity.models import DailyRollup
 from tend.billing.models import MrrMovement
 from tend.customers.filtering import Condition, customers_where, filter_condition
 from tend.customers.models import Customer, StageChange, Tag, TimelineEntry
+from tend.lib.charts import AXIS, CONFIG, LAYOUT, chart_date_formats
 from tend.segments.conditions import Condition as Parsed
 
 # Sort keys the list accepts (anything else falls back to the default) and their columns.
@@ -163,37 +163,8 @@ def mrr_history(customer: Customer) -> list[MrrMovement]:
 
 # --- figures (plain dicts for plotly.js; building plotly objects per request is too slow) ---
 
-_AXIS = {
-    "showgrid": False,
-    "zeroline": False,
-    "linecolor": "#d5dbe1",
-    "tickfont": {"size": 11},
-    "fixedrange": True,
-}
-_LAYOUT = {
-    "margin": {"l": 48, "r": 12, "t": 8, "b": 32},
-    "paper_bgcolor": "rgba(0,0,0,0)",
-    "plot_bgcolor": "rgba(0,0,0,0)",
-    "font": {
-        "family": "system-ui, -apple-system, 'Segoe UI', 'Noto Sans CJK SC', sans-serif",
-        "color": "#4a5868",
-        "size": 12,
-    },
-    "showlegend": False,
-    "bargap": 0.25,
-    "hoverlabel": {"bgcolor": "#fff", "bordercolor": "#d5dbe1"},
-}
-_CONFIG = {"displayModeBar": False, "responsive": True}
-
-
-def chart_date_formats() -> dict[str, str]:
-    """d3 time formats for chart ticks and hover labels that read like the page's dates
-    (Django's DATE_FORMAT) in the reader's language."""
-    return {
-        "day": pgettext("d3 time format: a chart tick with month and day", "%b %-d"),
-        "date": pgettext("d3 time format: a full date in a chart label", "%b %-d, %Y"),
-        "month": pgettext("d3 time format: a chart tick with month and year", "%b %Y"),
-    }
+# The shared chart look (tend/lib/charts.py), under the names this module always used.
+_AXIS, _LAYOUT, _CONFIG = AXIS, LAYOUT, CONFIG
 
 
 def activity_figure(series: list[tuple[date, int]], *, label: str) -> dict[str, Any]:

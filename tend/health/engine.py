@@ -654,7 +654,9 @@ def bands_figure(bands: Sequence[int], red_below: int, green_from: int) -> dict[
     colour of each band's middle."""
     from django.utils.translation import gettext
 
-    from tend.customers.queries import _AXIS, _CONFIG, _LAYOUT
+    from tend.lib.charts import AXIS as _AXIS
+    from tend.lib.charts import CONFIG as _CONFIG
+    from tend.lib.charts import LAYOUT as _LAYOUT
 
     colours = {Colour.RED: "#c0392b", Colour.YELLOW: "#d4a017", Colour.GREEN: "#2f7d5b"}
     labels = [f"{k * 10}–{k * 10 + (10 if k == 9 else 9)}" for k in range(10)]

@@ -63,7 +63,10 @@ def lines_explained(
 
 
 def trend_figure(history: list[HealthScore], red_below: int, green_from: int) -> dict[str, Any]:
-    from tend.customers.queries import _AXIS, _CONFIG, _LAYOUT, chart_date_formats
+    from tend.lib.charts import AXIS as _AXIS
+    from tend.lib.charts import CONFIG as _CONFIG
+    from tend.lib.charts import LAYOUT as _LAYOUT
+    from tend.lib.charts import chart_date_formats
 
     formats = chart_date_formats()
     xs = [row.day.isoformat() for row in history]

@@ -1,7 +1,7 @@
 """The daily pipeline, declared in one place: rollups → health → (prediction) → RFM →
-segments → lifecycle → Today. Each step is idempotent (running it twice for a day gives the same rows) and
-timed; the scheduler runs the whole pipeline once a day (``TEND_SCHEDULES["daily-pipeline"]``)
-and ``tend pipeline run`` runs it (or some steps) by hand.
+segments → lifecycle → Today. Each step is idempotent (running it twice for a day gives the
+same rows) and timed; the scheduler runs the whole pipeline once a day
+(``TEND_SCHEDULES["daily-pipeline"]``) and ``tend pipeline run`` runs it (or some steps) by hand.
 
 A step is a function ``step(as_of: date) -> dict[str, int]`` returning what it did ("scored":
 1200, "moved": 4). A later issue adds its step by adding a line to ``PIPELINE``.

@@ -11,7 +11,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from tend.api.parsing import BadText, check_text
-from tend.customers.queries import chart_date_formats
+from tend.lib.charts import AXIS, CONFIG, LAYOUT, chart_date_formats
 from tend.segments.membership import today_utc
 from tend.segments.models import Segment, SegmentChange, SegmentMember
 
@@ -134,25 +134,9 @@ def members_page_qs(segment: Segment) -> QuerySet[SegmentMember]:
     )
 
 
-_AXIS = {
-    "showgrid": False,
-    "zeroline": False,
-    "linecolor": "#d5dbe1",
-    "tickfont": {"size": 11},
-    "fixedrange": True,
-}
-_LAYOUT = {
-    "margin": {"l": 48, "r": 12, "t": 8, "b": 32},
-    "paper_bgcolor": "rgba(0,0,0,0)",
-    "plot_bgcolor": "rgba(0,0,0,0)",
-    "font": {
-        "family": "system-ui, -apple-system, 'Segoe UI', 'Noto Sans CJK SC', sans-serif",
-        "color": "#4a5868",
-        "size": 12,
-    },
-    "hoverlabel": {"bgcolor": "#fff", "bordercolor": "#d5dbe1"},
-}
-_CONFIG = {"displayModeBar": False, "responsive": True}
+# The shared chart look; these charts have two series and show their legend.
+_AXIS, _CONFIG = AXIS, CONFIG
+_LAYOUT = {**LAYOUT, "showlegend": True}
 
 
 def _visible(history: list[DayMoves], today: date) -> list[DayMoves]:
