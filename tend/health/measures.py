@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from django.db.models import Count, Max, Min, Sum
 from django.utils.functional import Promise
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from tend.lib.db import chunks
@@ -165,10 +165,14 @@ def params_describe(measure: Measure, params: Params) -> str:
     for p in measure.params:
         value = params.get(p.name, p.default)
         if p.kind == "names":
-            parts.append(", ".join(value) if value else gettext("all events"))
+            separator = pgettext("between the items of a list in a sentence", ", ")
+            parts.append(separator.join(value) if value else gettext("all events"))
         else:
-            parts.append(f"{p.label}: {value}")
-    return "; ".join(str(part) for part in parts)
+            parts.append(
+                pgettext("a measure's parameter and its value", "%(name)s: %(value)s")
+                % {"name": p.label, "value": value}
+            )
+    return pgettext("between the parameters of a measure", "; ").join(str(p) for p in parts)
 
 
 # --- helpers -----------------------------------------------------------------------------
