@@ -55,6 +55,9 @@ bench: install-dev
 	$(BIN)/python bench/tracking.py
 	$(BIN)/python bench/imports.py --db both --events 1000000 --large-events 3000000 --customers 10000
 	$(BIN)/python bench/daily.py --db both --customers 100000 --events-per-customer 100
+	$(BIN)/python bench/today.py --db both --customers 100000 --requests 300
+	$(BIN)/python bench/segments.py
+	$(BIN)/python bench/filters.py
 
 ## Refresh the translation catalogs after changing strings, then compile them.
 messages: install-dev
