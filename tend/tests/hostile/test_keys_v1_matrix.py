@@ -25,6 +25,8 @@ from tend.billing.models import Plan
 from tend.customers.models import AcquisitionChannel, Contact, Customer
 from tend.factories import make_contact, make_customer, make_plan
 from tend.ingest.tracking.models import Identity, PendingEvent
+from tend.lifecycle.models import LifecycleRule
+from tend.segments.models import Segment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -180,6 +182,38 @@ def test_a_key_does_on_every_surface_only_what_its_user_may_do_now(
         else:
             assert statuses == [write] * len(calls), [r.text for r in calls]
             assert snapshot() == before
+
+        # Issue 16's surfaces: Today, segments, lifecycle and health are read by any key that
+        # reads; a segment is saved by a key whose user may write; lifecycle rules and a health
+        # recompute (configuration) only by an owner's key.
+        for path in (
+            "/today",
+            "/segments",
+            "/segments/catalog",
+            "/lifecycle/rules",
+            "/lifecycle/board",
+            "/health/scorecards",
+        ):
+            assert api.get(path).status_code == read, path
+        rules_before = LifecycleRule.objects.count()
+        segments_before = Segment.objects.count()
+        made = api.post("/segments", json={"name": f"By {kind} {role}", "condition": {"all": []}})
+        assert made.status_code == (201 if write == 200 else write), made.text
+        assert Segment.objects.count() == segments_before + (1 if write == 200 else 0)
+        owner_only = write if write != 200 else (200 if role == Role.OWNER else 403)
+        rule = api.post(
+            "/lifecycle/rules",
+            json={
+                "name": f"By {kind} {role}",
+                "condition": {"field": "mrr", "op": "gt", "value": 1_000_000},
+                "stage": "expansion",
+                "enabled": False,
+            },
+        )
+        assert rule.status_code == (201 if owner_only == 200 else owner_only), rule.text
+        assert LifecycleRule.objects.count() == rules_before + (1 if owner_only == 200 else 0)
+        recompute = api.post("/health/recompute", json={})
+        assert recompute.status_code == owner_only, recompute.text
 
         # The founder's acquisition channels: listed by any key that reads, changed only by
         # a key whose user may write.
