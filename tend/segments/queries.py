@@ -139,6 +139,18 @@ _AXIS, _CONFIG = AXIS, CONFIG
 _LAYOUT = {**LAYOUT, "showlegend": True}
 
 
+DAY_MS = 86_400_000
+
+
+def _day_axis(xs: list[str], tickformat: str) -> dict[str, Any]:
+    """A date axis with day ticks; over a few days one tick a day (plotly's own choice
+    repeats a day at 12-hour steps: "Dec 5, Dec 5, Dec 6")."""
+    axis: dict[str, Any] = {**_AXIS, "type": "date", "tickformat": tickformat}
+    if xs and (date.fromisoformat(xs[-1][:10]) - date.fromisoformat(xs[0][:10])).days <= 10:
+        axis["dtick"] = DAY_MS
+    return axis
+
+
 def _visible(history: list[DayMoves], today: date) -> list[DayMoves]:
     start = today - timedelta(days=CHART_DAYS - 1)
     return [h for h in history if h.day >= start]
@@ -181,7 +193,7 @@ def moves_figure(history: list[DayMoves], today: date | None = None) -> dict[str
             "showlegend": True,
             "legend": {"orientation": "h", "y": 1.12, "x": 0},
             "margin": {**_LAYOUT["margin"], "t": 28},  # type: ignore[dict-item]
-            "xaxis": {**_AXIS, "type": "date", "tickformat": formats["day"]},
+            "xaxis": _day_axis(days, formats["day"]),
             "yaxis": {
                 **_AXIS,
                 "showgrid": True,
@@ -218,7 +230,8 @@ def members_figure(history: list[DayMoves], today: date | None = None) -> dict[s
         "data": [
             {
                 "type": "scatter",
-                "mode": "lines",
+                # A history of a day or two is a dot, not an invisible zero-length line.
+                "mode": "lines" if len(set(xs)) > 2 else "lines+markers",
                 "x": xs,
                 "y": ys,
                 "name": _("Members"),
@@ -231,7 +244,7 @@ def members_figure(history: list[DayMoves], today: date | None = None) -> dict[s
         "layout": {
             **_LAYOUT,
             "showlegend": False,
-            "xaxis": {**_AXIS, "type": "date", "tickformat": formats["day"]},
+            "xaxis": _day_axis(xs, formats["day"]),
             "yaxis": {
                 **_AXIS,
                 "showgrid": True,
