@@ -79,6 +79,9 @@ INSTALLED_APPS = [
     "tend.health",
     "tend.lifecycle",
     "tend.today",
+    "tend.messaging",
+    "tend.tasks",
+    "tend.playbooks",
 ]
 
 MIDDLEWARE = [

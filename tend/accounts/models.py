@@ -19,12 +19,26 @@ class Role(models.TextChoices):
     VIEWER = "viewer", _("Viewer")
 
 
+class DigestFrequency(models.TextChoices):
+    OFF = "off", _("No digest")
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly (Mondays)")
+
+
 class User(AbstractUser):
     """A person who logs in to Tend. Owners manage users and keys; viewers only read."""
 
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
     language = models.CharField(
         _("language"), max_length=10, blank=True, choices=settings.LANGUAGES
+    )
+
+    # The digest email: Today's top items, goals and what playbooks did (tend.messaging.digest).
+    digest = models.CharField(
+        _("digest email"),
+        max_length=10,
+        choices=DigestFrequency.choices,
+        default=DigestFrequency.OFF,
     )
 
     class Meta:

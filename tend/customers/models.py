@@ -323,6 +323,8 @@ class TimelineKind(models.TextChoices):
     ORDER = "order", _("Order")
     IMPORT = "import", _("Import")
     SYSTEM = "system", _("System")
+    PLAYBOOK = "playbook", _("Playbook")
+    TASK = "task", _("Task")
 
 
 class TimelineEntry(models.Model):

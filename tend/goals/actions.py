@@ -43,6 +43,7 @@ from tend.goals.models import (
     default_comparator,
 )
 from tend.goals.queries import Reading, goal_statuses
+from tend.lib.links import site_url
 from tend.metrics.filters import FilterError
 
 logger = logging.getLogger(__name__)
@@ -235,14 +236,6 @@ def _record(
 
 
 # --- email --------------------------------------------------------------------------------
-
-
-def site_url() -> str:
-    """Where links in emails point: TEND_BASE_URL when set, else the first trusted origin."""
-    base = settings.TEND_BASE_URL or next(
-        iter(settings.CSRF_TRUSTED_ORIGINS), "http://localhost:8000"
-    )
-    return str(base).rstrip("/")
 
 
 def owners_to_notify() -> list[User]:
