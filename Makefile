@@ -26,7 +26,7 @@ install-dev: $(VENV)/.installed-dev
 
 ## Set up a populated demo on SQLite (./var or $$TEND_DATA_DIR) and serve it with a worker.
 demo: install
-	$(BIN)/tend demo
+	TEND_EMAIL_URL="$${TEND_EMAIL_URL:-file:sent-mail}" $(BIN)/tend demo
 
 ## Browser tests drive Debian's Chromium (Playwright cannot download one here) and need a
 ## CJK font for the Chinese screenshots.

@@ -190,16 +190,26 @@ _scheme, _sep, _rest = EMAIL_URL.partition("://")
 if _scheme in {"smtp+tls", "smtp+ssl"}:
     _flag = "tls" if _scheme == "smtp+tls" else "ssl"
     EMAIL_URL = f"smtp://{_rest}{'&' if '?' in _rest else '?'}{_flag}=True"
+# file:FOLDER writes each email as a .eml file into FOLDER (relative to the data folder):
+# `make demo` uses it, so the demo's playbooks fill a folder instead of the terminal.
+if EMAIL_URL.startswith("file:"):
+    _folder = Path(EMAIL_URL.removeprefix("file:").removeprefix("//") or "sent-mail")
+    EMAIL_FILE_PATH = str(_folder if _folder.is_absolute() else DATA_DIR / _folder)
+    EMAIL_URL = "console:"  # the other EMAIL_* settings below are unused by the file backend
 try:
     _email = dj_email_url.parse(EMAIL_URL)
 except (ValueError, KeyError) as exc:
     raise ConfigError(f"TEND_EMAIL_URL is not an email URL Tend understands: {exc}") from None
 if "EMAIL_BACKEND" not in _email:
     raise ConfigError(
-        f"TEND_EMAIL_URL must start with smtp://, smtp+tls://, smtp+ssl:// or console:; "
+        f"TEND_EMAIL_URL must start with smtp://, smtp+tls://, smtp+ssl://, file: or console:; "
         f"got {EMAIL_URL.split(':')[0]}:"
     )
-EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_BACKEND = (
+    "django.core.mail.backends.filebased.EmailBackend"
+    if "EMAIL_FILE_PATH" in globals()
+    else _email["EMAIL_BACKEND"]
+)
 EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
 EMAIL_PORT = _email["EMAIL_PORT"] or 25
 EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""

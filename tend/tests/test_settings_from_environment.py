@@ -83,3 +83,23 @@ def test_a_generated_secret_key_is_kept_private_in_the_data_folder(tmp_path):
     assert result.returncode == 0, result.stderr
     key = tmp_path / "secret_key"
     assert key.exists() and (key.stat().st_mode & 0o777) == 0o600
+
+
+def test_a_file_email_url_writes_each_email_into_a_folder_under_the_data_folder(tmp_path):
+    full = {k: v for k, v in os.environ.items() if not k.startswith("TEND_")}
+    full.update({"TEND_DATA_DIR": str(tmp_path), "TEND_EMAIL_URL": "file:sent-mail"})
+    full.pop("PYTEST_CURRENT_TEST", None)
+    code = "from django.core.mail import send_mail; send_mail('Hi', 'Body', 'a@x.test', ['b@x.test'])"
+    result = subprocess.run(
+        [sys.executable, "-m", "tend.cli", "shell", "-c", code],
+        env=full, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    [written] = (tmp_path / "sent-mail").iterdir()
+    assert "Subject: Hi" in written.read_text()
+
+
+def test_an_unknown_email_url_names_the_variable(tmp_path):
+    result = _check({"TEND_EMAIL_URL": "carrier-pigeon://coop"}, tmp_path)
+    assert result.returncode != 0
+    assert "TEND_EMAIL_URL" in result.stderr
