@@ -6,3 +6,13 @@ class PlaybooksConfig(AppConfig):
     label = "playbooks"
     verbose_name = "Playbooks"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from tend.changes.consumers import consumers
+        from tend.playbooks.engine import consumer
+        from tend.playbooks.step_actions import register_actions
+        from tend.playbooks.triggers import register_triggers
+
+        register_triggers()
+        register_actions()
+        consumers.register(consumer)
