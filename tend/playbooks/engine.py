@@ -628,7 +628,8 @@ def _step(run: PlaybookRun, now: datetime) -> bool:
         return _fail(run, step, f"{type(exc).__name__}: {exc}", retry=True, now=now)
     detail = {"msg": result.msg, **result.params}
     outcome = StepOutcome.SKIPPED if result.skipped else StepOutcome.DONE
-    _record(run, step, outcome, detail, now, timeline=kind != "note")
+    # A note is its own timeline entry; a task writes one itself.
+    _record(run, step, outcome, detail, now, timeline=kind not in ("note", "task"))
     run.attempts = 0
     run.last_error = ""
     run.position = next_position(steps, list(run.position))

@@ -18,6 +18,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -121,17 +122,26 @@ def task_run(ctx: StepContext) -> Result:
 
     config = ctx.config
     due = timezone.localdate() + timedelta(days=int(config.get("due_days") or 0))
-    task = task_create(
-        title=config["title"],
-        customer=ctx.customer,
-        assignee=_assignee(ctx),
-        due_on=due,
-        priority=int(config.get("priority") or 2),
-        notes=config.get("notes", ""),
-        source="playbook",
-        source_id=_source_id(ctx),
-        key=ctx.key,
-    )
+    fields: dict[str, Any] = {
+        "title": config["title"],
+        "customer": ctx.customer,
+        "due_on": due,
+        "priority": int(config.get("priority") or 2),
+        "notes": config.get("notes", ""),
+        "source": "playbook",
+        "source_id": _source_id(ctx),
+        "key": ctx.key,
+    }
+    try:
+        try:
+            task = task_create(assignee=_assignee(ctx), **fields)
+        except ValidationError as exc:
+            if "assignee" not in getattr(exc, "message_dict", {}):
+                raise
+            # The owner can no longer be assigned (a viewer, deactivated): nobody is.
+            task = task_create(assignee=None, **fields)
+    except ValidationError as exc:
+        raise StepFailed("; ".join(exc.messages), retry=False) from None
     return Result("task_created", {"title": task.title, "task": task.pk})
 
 

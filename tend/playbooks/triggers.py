@@ -228,7 +228,7 @@ def renewal_scan(config: dict[str, Any], moment: datetime) -> Iterator[Enrollmen
             .values_list("customer_id", flat=True)
             .distinct()
         )
-        context = {"days_before": int(days), "renewal_date": target.isoformat()}
+        context = {"days_left": int(days), "renewal_date": target.isoformat()}
         for cid in rows.iterator(chunk_size=5_000):
             yield Enrollment(cid, f"renewal:{target.isoformat()}:{days}", context)
 
