@@ -17,13 +17,14 @@ what the step creates is keyed by the step so a repeat writes nothing twice.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -94,10 +95,17 @@ def _local_assign_group(playbook_id: int, customer_id: int, percent: int) -> str
     return Group.CONTROL if bucket < percent else Group.TREATED
 
 
-try:  # contract 5 (helper insights); the local copy keeps the engine working before the merge
-    from tend.playbooks.experiments import assign_group  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - depends on the merge
-    assign_group = _local_assign_group
+def _group_function() -> Callable[[int, int, int], str]:
+    """Contract 5 (helper insights): ``tend.playbooks.experiments.assign_group``; the local copy
+    of its rule keeps the engine working where that module is not there yet."""
+    try:
+        module = importlib.import_module("tend.playbooks.experiments")
+    except ImportError:
+        return _local_assign_group
+    return cast(Callable[[int, int, int], str], module.assign_group)
+
+
+assign_group = _group_function()
 
 
 def _kick() -> None:

@@ -181,7 +181,7 @@ def test_gallery_installs_each_as_a_valid_draft_once(owner: Any) -> None:
         assert playbook_install(key=key, by=owner).pk == playbook.pk
     assert Playbook.objects.count() == 8
     win_back = Playbook.objects.get(key="win-back")
-    email = [s for s in win_back.steps if s["type"] == "email"][0]
+    email = next(s for s in win_back.steps if s["type"] == "email")
     assert email["config"]["coupon"] == "WINBACK20"
     assert EmailTemplate.objects.get(pk=email["config"]["template"]).key == "win-back"
     # Every built-in can be switched on together (no loop among them).
