@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 import logging
 import uuid
 from collections import defaultdict
@@ -35,7 +36,7 @@ from django.utils.translation import gettext as _
 from tend.changes.consumers import Consumer
 from tend.changes.models import ChangeKind, CustomerChange
 from tend.customers.models import Customer, TimelineKind
-from tend.lib.db import chunks
+from tend.lib.db import chunks, db_datetime
 from tend.playbooks.models import (
     Group,
     Playbook,
@@ -210,8 +211,10 @@ def _enroll_chunk(
     )
     cap = daily_cap()
     steps = playbook.steps or []
-    rows: list[PlaybookRun] = []
-    guards: list[PlaybookRun] = []
+    first = json.dumps(first_position(steps))
+    rows: list[RunRow] = []
+    guards: list[RunRow] = []
+    guard_text = _loop_guard_text(cap)
     for item in batch:
         cid, occurrence = item.customer_id, item.occurrence[:200]
         if cid not in matching:
@@ -221,56 +224,49 @@ def _enroll_chunk(
             result.reentry += 1
             continue
         count = today.get(cid, 0)
+        context = json.dumps(dict(item.context), default=str)
         if count >= cap:
             result.capped += 1
             if count == cap:
                 guards.append(
-                    PlaybookRun(
-                        playbook=playbook,
-                        customer_id=cid,
-                        occurrence=occurrence,
-                        status=RunStatus.FAILED,
-                        started_at=now,
-                        finished_at=now,
-                        playbook_version=playbook.version,
-                        last_error=_loop_guard_text(cap),
-                        context=dict(item.context),
+                    (
+                        cid,
+                        occurrence,
+                        Group.TREATED,
+                        RunStatus.FAILED,
+                        "[]",
+                        None,
+                        now,
+                        guard_text,
+                        context,
                     )
                 )
                 today[cid] = count + 1
             continue
         group = assign_group(playbook.pk, cid, playbook.holdout_percent)
-        control = group == Group.CONTROL
-        rows.append(
-            PlaybookRun(
-                playbook=playbook,
-                customer_id=cid,
-                occurrence=occurrence,
-                group=group,
-                status=RunStatus.CONTROL if control else RunStatus.ACTIVE,
-                position=[] if control else first_position(steps),
-                next_at=None if control else now,
-                started_at=now,
-                started_by=by if by is not None and getattr(by, "pk", None) else None,
-                playbook_version=playbook.version,
-                context=dict(item.context),
+        if group == Group.CONTROL:
+            rows.append(
+                (cid, occurrence, Group.CONTROL, RunStatus.CONTROL, "[]", None, None, "", context)
             )
-        )
+            result.control += 1
+        else:
+            rows.append(
+                (cid, occurrence, Group.TREATED, RunStatus.ACTIVE, first, now, None, "", context)
+            )
         if playbook.reentry != Reentry.PER_OCCURRENCE:
             blocked.add(cid)
         today[cid] = count + 1
         result.created += 1
-        result.control += control
     if rows:
-        PlaybookRun.objects.bulk_create(rows, ignore_conflicts=True)
+        _insert_runs(playbook, rows, by, now)
     if guards:
-        PlaybookRun.objects.bulk_create(guards, ignore_conflicts=True)
+        _insert_runs(playbook, guards, None, now)
         stored = PlaybookRun.objects.filter(
             playbook=playbook,
             status=RunStatus.FAILED,
             started_at=now,
-            customer_id__in=[g.customer_id for g in guards],
-            occurrence__in=[g.occurrence for g in guards],
+            customer_id__in=[g[0] for g in guards],
+            occurrence__in=[g[1] for g in guards],
         )
         RunStep.objects.bulk_create(
             [
@@ -291,6 +287,83 @@ def _enroll_chunk(
             playbook.pk,
             len(guards),
             cap,
+        )
+
+
+# customer, occurrence, group, status, position (JSON), next_at, finished_at, last_error,
+# context (JSON): the columns that differ between the runs of one enrollment.
+RunRow = tuple[int, str, str, str, str, datetime | None, datetime | None, str, str]
+RUN_COLUMNS = (
+    "customer_id",
+    "occurrence",
+    "group",
+    "status",
+    "position",
+    "next_at",
+    "finished_at",
+    "last_error",
+    "context",
+)
+
+
+def _insert_runs(playbook: Playbook, values: list[RunRow], by: Any, started: datetime) -> None:
+    """Insert runs with one statement per chunk, ``ON CONFLICT DO NOTHING`` on the unique
+    (playbook, customer, occurrence): a concurrent enrollment of the same occurrence (two
+    consumers, a scan and a retry) leaves one run and raises nothing."""
+    table = connection.ops.quote_name(PlaybookRun._meta.db_table)
+    q = connection.ops.quote_name
+    columns = ", ".join(
+        q(c)
+        for c in (
+            "playbook_id",
+            *RUN_COLUMNS,
+            "claim_token",
+            "attempts",
+            "playbook_version",
+            "started_by_id",
+            "started_at",
+        )
+    )
+    author = by.pk if by is not None and getattr(by, "pk", None) else None
+    conflict = "ON CONFLICT (playbook_id, customer_id, occurrence) DO NOTHING"
+    if connection.vendor == "postgresql":
+        from tend.lib.db import pg_execute
+
+        pg_execute(
+            f"INSERT INTO {table} ({columns}) "
+            "SELECT %b, v.c, v.o, v.g, v.s, v.p::jsonb, v.n, v.f, v.e, v.x::jsonb, '', 0, "
+            "%b, %b, %b "
+            "FROM unnest(%b::bigint[], %b::text[], %b::text[], %b::text[], %b::text[], "
+            "%b::timestamptz[], %b::timestamptz[], %b::text[], %b::text[]) "
+            f"AS v(c, o, g, s, p, n, f, e, x) {conflict}",
+            [
+                playbook.pk,
+                playbook.version,
+                author,
+                started,
+                *([row[i] for row in values] for i in range(len(RUN_COLUMNS))),
+            ],
+        )
+        return
+    marks = ", ".join(["%s"] * (len(RUN_COLUMNS) + 6))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} ({columns}) VALUES ({marks}) {conflict}",
+            [
+                (
+                    playbook.pk,
+                    *row[:5],
+                    db_datetime(row[5]),
+                    db_datetime(row[6]),
+                    *row[7:],
+                    "",
+                    0,
+                    playbook.version,
+                    author,
+                    db_datetime(started),
+                )
+                for row in values
+            ],
         )
 
 
