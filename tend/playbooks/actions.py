@@ -33,7 +33,14 @@ from tend.playbooks.engine import (
     playbooks_scan,
     runs_advance,
 )
-from tend.playbooks.models import Playbook, PlaybookRun, PlaybookStatus, Reentry, RunStatus
+from tend.playbooks.models import (
+    Playbook,
+    PlaybookRun,
+    PlaybookStatus,
+    Reentry,
+    RunStatus,
+    RunStep,
+)
 from tend.playbooks.registry import ConfigError, Enrollment, triggers
 from tend.playbooks.steps import StepsInvalid, step_describe, steps_clean
 from tend.playbooks.timing import local_date
@@ -59,6 +66,7 @@ __all__ = [
     "run_resume",
     "run_retry",
     "runs_advance",
+    "runstep_describe",
     "step_describe",
     "trigger_describe",
 ]
@@ -506,6 +514,16 @@ def trigger_describe(playbook: Playbook) -> str:
         return trigger.describe(playbook.trigger_config or {})
     except Exception:
         return str(trigger.label)
+
+
+def runstep_describe(entry: RunStep) -> str:
+    """What one recorded step did, in the reader's language (its error after a colon)."""
+    from tend.customers.timeline import playbook_result
+
+    text = playbook_result(entry.detail or {})
+    if entry.error and entry.outcome in ("failed", "retrying"):
+        return f"{text}: {entry.error}" if text else entry.error
+    return text
 
 
 def playbook_gallery() -> list[Any]:

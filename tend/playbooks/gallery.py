@@ -41,6 +41,29 @@ class GalleryEntry:
     def installed(self) -> Playbook | None:
         return Playbook.objects.filter(key=self.key).first()
 
+    @property
+    def trigger_text(self) -> str:
+        """The trigger in words, in the reader's language."""
+        from tend.playbooks.actions import trigger_describe
+
+        return trigger_describe(Playbook(trigger=self.trigger, trigger_config=self.trigger_config))
+
+    @property
+    def steps_text(self) -> list[str]:
+        """One line per step (emails by their template's key until installed)."""
+        from django.utils.translation import gettext as _
+
+        from tend.playbooks.steps import iter_steps, step_describe
+
+        lines = []
+        for step in iter_steps(self.steps):
+            key = (step.get("config") or {}).get("template_key")
+            if step.get("type") == "email" and key:
+                lines.append(_("Send email “%(template)s”") % {"template": key})
+            else:
+                lines.append(step_describe(step))
+        return lines
+
 
 def _email(step_id: str, key: str, **config: Any) -> dict[str, Any]:
     return {"id": step_id, "type": "email", "config": {"template_key": key, **config}}

@@ -492,12 +492,10 @@ def _days(n: int) -> str:
 
 
 def _renewal_describe(config: dict[str, Any]) -> str:
-    values = config.get("days_before") or [0]
-    return _("%(days)s before a renewal") % {
-        "days": ", ".join(str(v) for v in values[:-1])
-        + (" / " if len(values) > 1 else "")
-        + _days(int(values[-1]))
-    }
+    values = [int(v) for v in (config.get("days_before") or [0])]
+    return ngettext(
+        "%(days)s day before a renewal", "%(days)s days before a renewal", values[-1]
+    ) % {"days": ", ".join(str(v) for v in values)}
 
 
 def _before(text: str, config: dict[str, Any]) -> str:

@@ -43,3 +43,16 @@ def test_each_result_id_renders(language: str) -> None:
             assert "P" in describe(entry)
         change = StageChange(reason_data={"msg": "playbook", "playbook": "P"})
         assert "P" in stage_reason(change)
+
+
+@pytest.mark.django_db
+def test_gallery_texts_and_runstep_describe() -> None:
+    from tend.playbooks.actions import runstep_describe
+    from tend.playbooks.gallery import playbook_gallery
+    from tend.playbooks.models import RunStep
+
+    entry = next(e for e in playbook_gallery() if e.key == "renewal-reminders")
+    assert entry.trigger_text == "60, 30, 7 days before a renewal"
+    assert entry.steps_text == ["Send email “renewal-reminder”"]
+    failed = RunStep(outcome="failed", detail={"msg": "failed", "attempts": 5}, error="boom")
+    assert runstep_describe(failed) == "Failed after 5 attempts: boom"
