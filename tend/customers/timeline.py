@@ -210,7 +210,8 @@ def describe(entry: TimelineEntry) -> str:
     if msg == "customer_created":
         return _("Customer record created")
     if msg == "playbook_step":
-        detail = data.get("detail") if isinstance(data.get("detail"), dict) else {}
+        raw = data.get("detail")
+        detail: dict[str, Any] = raw if isinstance(raw, dict) else {}
         return _("Playbook “%(playbook)s”: %(result)s") % {
             "playbook": data.get("playbook", ""),
             "result": playbook_result(detail),

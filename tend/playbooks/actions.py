@@ -290,7 +290,11 @@ def playbook_update(*, playbook: Playbook, by: Any, label: str = "", **fields: A
     for name, value in changed.items():
         setattr(playbook, name, value)
     if playbook.status == PlaybookStatus.ACTIVE:
-        _loop_check(playbook)
+        try:
+            _loop_check(playbook)
+        except PlaybookError:
+            playbook.refresh_from_db()  # the caller's instance shows what is stored
+            raise
     playbook.version += 1
     playbook.updated_at = timezone.now()
     playbook.save()
