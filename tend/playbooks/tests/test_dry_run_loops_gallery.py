@@ -197,3 +197,40 @@ def test_gallery_names_in_chinese(owner: Any) -> None:
     with translation.override("zh-hans"):
         entries = {e.key: str(e.name) for e in playbook_gallery()}
     assert all(entries.values())
+
+
+def test_a_loop_through_segments_and_tags_is_refused() -> None:
+    from tend.customers.models import Tag
+    from tend.segments.models import Segment
+
+    Tag.objects.create(name="x")
+    Tag.objects.create(name="y")
+    s1 = Segment.objects.create(
+        name="Has x", condition={"field": "tags", "op": "has_any", "value": ["x"]}
+    )
+    s2 = Segment.objects.create(
+        name="Has y", condition={"field": "tags", "op": "has_any", "value": ["y"]}
+    )
+    mrr = Segment.objects.create(name="Paying", condition={"field": "mrr", "op": "gt", "value": 0})
+    active_playbook(
+        name="A",
+        trigger="segment_entered",
+        trigger_config={"segment": s1.pk},
+        steps=[{"id": "t", "type": "tag_add", "config": {"tag": "y"}}],
+    )
+    safe = active_playbook(
+        name="C",
+        trigger="segment_entered",
+        trigger_config={"segment": mrr.pk},
+        steps=[{"id": "t", "type": "tag_add", "config": {"tag": "x"}}],
+    )
+    assert safe.status == "active"  # a segment on MRR is not set off by tags
+    b = playbook_create(
+        by=None,
+        name="B",
+        trigger="segment_entered",
+        trigger_config={"segment": s2.pk},
+        steps=[{"id": "t", "type": "tag_remove", "config": {"tag": "x"}}],
+    )
+    with pytest.raises(PlaybookError, match="“B” → “A” → “B”"):
+        playbook_set_status(playbook=b, status="active", by=None)
