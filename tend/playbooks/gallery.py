@@ -235,7 +235,6 @@ def _with_templates(steps: list[dict[str, Any]], ids: dict[str, int]) -> list[di
 def playbook_install(*, key: str, by: Any) -> Playbook:
     """Install the built-in playbook ``key`` (and its email templates) as a draft; the one
     installed before is returned when there is one. Unknown key: ``PlaybookError``."""
-    from tend.messaging.templating import email_template_install
     from tend.playbooks.actions import PlaybookError, playbook_create
 
     try:
@@ -254,6 +253,8 @@ def playbook_install(*, key: str, by: Any) -> Playbook:
     existing = Playbook.objects.filter(key=entry.key).order_by("pk").first()
     if existing is not None:
         return existing
+    from tend.messaging.templating import email_template_install
+
     ids = {name: email_template_install(key=name, by=by).pk for name in entry.templates}
     name = str(entry.name)
     n = 2

@@ -48,6 +48,12 @@ def flaky() -> Any:
     actions.unregister("flaky")
 
 
+def needs_contracts() -> None:
+    """Contracts 1–3 (outbox, templates, tasks) live on their owners' branches until merged."""
+    for module in ("tend.messaging.outbox", "tend.messaging.templating", "tend.tasks.actions"):
+        pytest.importorskip(module)
+
+
 def start(playbook: Any, *customers: Any, now: datetime = T0) -> list[PlaybookRun]:
     playbook_start(playbook=playbook, customers=list(customers), by=None, now=now)
     return list(playbook.runs.order_by("pk"))
@@ -196,6 +202,7 @@ def test_wait_until_monday_0900_london_across_the_2027_dst_change(settings: Any)
 
 
 def test_email_task_and_webhook_steps_write_once_by_step_key(settings: Any) -> None:
+    needs_contracts()
     settings.TEND_EMAIL_DAILY_CAP = 1000
     template = EmailTemplate.objects.create(
         name="Hi", subject_en="Hello {{ customer.name }}", body_en="Coupon {{ coupon }}"
@@ -240,6 +247,7 @@ def test_email_task_and_webhook_steps_write_once_by_step_key(settings: Any) -> N
 
 
 def test_an_archived_template_fails_the_step_for_good(settings: Any) -> None:
+    needs_contracts()
     settings.TEND_EMAIL_DAILY_CAP = 1000
     template = EmailTemplate.objects.create(name="Hi", subject_en="Hello", body_en="Hi")
     playbook = active_playbook(
