@@ -277,14 +277,29 @@ def supported_countries() -> frozenset[str]:
 
 
 @lru_cache(maxsize=256)
-def _holidays(country: str, year: int) -> dict[date, str]:
+def _holidays(country: str, year: int, language: str | None = None) -> dict[date, str]:
     import holidays
 
     try:
-        found = holidays.country_holidays(country, years=year)
+        if language is not None:
+            calendar = holidays.country_holidays(country, years=year)
+            if language not in (calendar.supported_languages or ()):
+                return {}
+            found = holidays.country_holidays(country, years=year, language=language)
+        else:
+            found = holidays.country_holidays(country, years=year)
     except NotImplementedError:
         return {}
     return dict(found.items())
+
+
+ZH_SUFFIX_RE = re.compile(r"（[^）]*）$")
+
+
+def holiday_name_zh(country: str, day: date) -> str:
+    """The holiday's name in Simplified Chinese where the calendar has one ("春节"), else ""."""
+    name = _holidays(country, day.year, "zh_CN").get(day, "")
+    return ZH_SUFFIX_RE.sub("", name.split(";")[0]).strip()
 
 
 OBSERVED_RE = re.compile(r"\s*\((observed|estimated)\)", re.I)
@@ -351,6 +366,9 @@ def holiday_scan(config: dict[str, Any], moment: datetime) -> Iterator[Enrollmen
         # The first day of a holiday of several days (the Spring Festival's week) counts.
         occurrence = f"holiday:{code}:{target.year}:{_slug(name)}"
         context = {"holiday": name, "holiday_date": target.isoformat(), "country": code}
+        zh = holiday_name_zh(code, target)
+        if zh:
+            context["holiday_zh_hans"] = zh
         for cid in _ids(qs):
             yield Enrollment(cid, occurrence, context)
 

@@ -274,3 +274,29 @@ def test_a_removed_step_ends_the_run() -> None:
     run.refresh_from_db()
     assert run.status == RunStatus.DONE
     assert outcomes(run)[-1] == ("n2", "skipped")
+
+
+def test_a_holiday_greeting_names_the_holiday_in_the_readers_language(settings: Any) -> None:
+    needs_contracts()
+    from tend.playbooks.engine import playbooks_scan
+
+    settings.TEND_EMAIL_DAILY_CAP = 1000
+    template = EmailTemplate.objects.create(
+        name="Greeting",
+        subject_en="Happy {{ holiday }}!",
+        body_en="Best wishes.",
+        subject_zh_hans="{{ holiday }}快乐！",
+        body_zh_hans="祝好。",
+    )
+    active_playbook(
+        trigger="holiday",
+        trigger_config={"country": "CN", "holiday": "Spring Festival"},
+        steps=[{"id": "e", "type": "email", "config": {"template": template.pk}}],
+    )
+    cn = make_customer(country="CN", email="li@example.cn")
+    us = make_customer(country="US", email="ann@example.com")
+    now = datetime(2027, 2, 6, 10, 0, tzinfo=UTC)
+    playbooks_scan(now=now)
+    runs_advance(now=now)
+    assert Message.objects.get(customer=cn).subject == "春节快乐！"
+    assert Message.objects.get(customer=us).subject == "Happy Chinese New Year (Spring Festival)!"

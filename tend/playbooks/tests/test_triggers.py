@@ -186,7 +186,9 @@ def test_spring_festival_2027_and_the_day_before() -> None:
     for day in (6, 7, 8, 9):
         playbooks_scan(now=datetime(2027, 2, day, 10, 0, tzinfo=UTC))
     assert len(runs(on_day)) == 2
-    assert on_day.runs.first().context["holiday"] == "Chinese New Year (Spring Festival)"
+    context = on_day.runs.first().context
+    assert context["holiday"] == "Chinese New Year (Spring Festival)"
+    assert context["holiday_zh_hans"] == "春节"
     # The customer's own country: CN customers greeted on CN holidays only.
     assert {c for c, _o in runs(by_country)} == {cn.pk}
 
