@@ -403,7 +403,12 @@ def playbooks_handle(changes: Sequence[CustomerChange]) -> None:
                 if occurrence:
                     found.append(Enrollment(change.customer_id, occurrence))
         if found:
-            enroll(playbook, found)
+            try:
+                with transaction.atomic():
+                    enroll(playbook, found)
+            except Exception:
+                # One broken playbook must not hold the outbox back for the others.
+                log.exception("playbook %s: enrollment from changes failed", playbook.pk)
 
 
 consumer = Consumer(CONSUMER, tuple(str(k) for k in ChangeKind.values), playbooks_handle)
@@ -857,7 +862,10 @@ def playbook_dry_run(
         if condition is not None:
             qs = customers_matching(condition, qs, now=now)
         matching.update(qs.order_by().values_list("pk", flat=True))
-    runs = PlaybookRun.objects.filter(playbook=playbook)
+    # An unsaved playbook (the editor's form before saving) has no runs yet.
+    runs = (
+        PlaybookRun.objects.filter(playbook=playbook) if playbook.pk else PlaybookRun.objects.none()
+    )
     for item in candidates:
         if item.customer_id not in matching:
             result.not_matching += 1

@@ -235,3 +235,12 @@ def test_a_loop_through_segments_and_tags_is_refused() -> None:
     )
     with pytest.raises(PlaybookError, match="“B” → “A” → “B”"):
         playbook_set_status(playbook=b, status="active", by=None)
+
+
+def test_dry_run_of_an_unsaved_playbook() -> None:
+    make_customer(stage="trial")
+    draft = Playbook(
+        name="Draft", trigger="stage_entered", trigger_config={"stage": "trial"}, steps=[note("n")]
+    )
+    dry = playbook_dry_run(playbook=draft)
+    assert len(dry.customers) == 1 and dry.customers[0].steps[0].text.startswith("Add a timeline")
