@@ -217,3 +217,20 @@ def test_paused_playbook_enrolls_nobody() -> None:
     customer_change_stage(customer=c, stage="at_risk", by=None)
     playbooks_react()
     assert not PlaybookRun.objects.exists()
+
+
+def test_the_scheduled_jobs_run_the_consumer_scan_and_executor() -> None:
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    from tend.changes.consumers import consumers_run
+
+    playbook = active_playbook(trigger="stage_entered", trigger_config={"stage": "at_risk"})
+    c = make_customer()
+    customer_change_stage(customer=c, stage="at_risk", by=None)
+    assert consumers_run()["playbooks"] >= 1  # the changes-react job
+    assert len(runs(playbook)) == 1
+    for name in ("playbooks-scan", "playbooks-advance"):
+        job = import_string(settings.TEND_SCHEDULES[name]["task"])
+        job.call()  # what the worker runs
+    assert playbook.runs.get().status == "done"
