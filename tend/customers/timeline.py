@@ -103,6 +103,8 @@ def playbook_result(detail: dict[str, Any]) -> str:
         "email_suppressed": _("Email not sent: %(to)s is unsubscribed or suppressed")
         % {"to": p.get("to", "")},
         "email_no_address": _("Email skipped: the customer has no email address"),
+        "email_refused": _("Email not sent to %(to)s: %(error)s")
+        % {"to": p.get("to", ""), "error": p.get("error", "")},
         "stage_set": _("Stage set to %(stage)s") % {"stage": stage},
         "stage_unchanged": _("Already in stage %(stage)s") % {"stage": stage},
         "tag_added": _("Tag added: %(tag)s") % {"tag": p.get("tag", "")},
@@ -138,6 +140,7 @@ PLAYBOOK_RESULT_IDS = (
     "email_queued",
     "email_suppressed",
     "email_no_address",
+    "email_refused",
     "stage_set",
     "stage_unchanged",
     "tag_added",

@@ -255,6 +255,10 @@ def email_run(ctx: StepContext) -> Result:
     )
     if message.status == "suppressed":
         return Result("email_suppressed", {"to": composed.to}, skipped=True)
+    if message.status == "failed":  # refused before sending (an address that cannot receive)
+        return Result(
+            "email_refused", {"to": composed.to, "error": message.last_error[:200]}, skipped=True
+        )
     return Result(
         "email_queued", {"to": composed.to, "subject": composed.subject, "message": message.pk}
     )
