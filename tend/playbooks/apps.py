@@ -1,3 +1,6 @@
+import importlib
+import importlib.util
+
 from django.apps import AppConfig
 
 
@@ -16,3 +19,6 @@ class PlaybooksConfig(AppConfig):
         register_triggers()
         register_actions()
         consumers.register(consumer)
+        # The playbook pages' customer panel (helper ui's tend/playbooks/panels.py, merged apart).
+        if importlib.util.find_spec("tend.playbooks.panels") is not None:
+            importlib.import_module("tend.playbooks.panels").register_ui()
