@@ -390,7 +390,30 @@ TEND_SCHEDULES: dict[str, dict[str, str]] = {
     "daily-pipeline": {"cron": "10 0 * * *", "task": "tend.jobs.tasks.pipeline_daily"},
     # Consumers of the customer-change outbox (lifecycle rules now) act within minutes.
     "changes-react": {"cron": "*/2 * * * *", "task": "tend.jobs.tasks.changes_react"},
+    # Playbooks: date, recurring and event triggers (date triggers fire once a day after
+    # TEND_PLAYBOOK_HOUR local time), and the executor of due steps.
+    "playbooks-scan": {"cron": "5,35 * * * *", "task": "tend.playbooks.tasks.playbooks_scan_task"},
+    "playbooks-advance": {"cron": "* * * * *", "task": "tend.playbooks.tasks.runs_advance_task"},
 }
+# Playbooks: the local hour (0–23, TEND_TIME_ZONE) at which date-relative and recurring
+# triggers start their runs; how many times a day one customer may enter one playbook before
+# the loop guard stops it; how often a failing step is tried, and the first retry's delay
+# (doubling each time); how long a worker holds a claimed run before another may take it.
+TEND_PLAYBOOK_HOUR = env_int("TEND_PLAYBOOK_HOUR", 9)
+if not 0 <= TEND_PLAYBOOK_HOUR <= 23:
+    raise ConfigError(f"TEND_PLAYBOOK_HOUR must be 0 to 23; got {TEND_PLAYBOOK_HOUR}")
+TEND_PLAYBOOK_DAILY_ENROLLMENTS = env_int("TEND_PLAYBOOK_DAILY_ENROLLMENTS", 3)
+TEND_PLAYBOOK_STEP_ATTEMPTS = env_int("TEND_PLAYBOOK_STEP_ATTEMPTS", 5)
+TEND_PLAYBOOK_RETRY_SECONDS = env_int("TEND_PLAYBOOK_RETRY_SECONDS", 60)
+TEND_PLAYBOOK_LEASE_SECONDS = env_int("TEND_PLAYBOOK_LEASE_SECONDS", 300)
+for _name in (
+    "TEND_PLAYBOOK_DAILY_ENROLLMENTS",
+    "TEND_PLAYBOOK_STEP_ATTEMPTS",
+    "TEND_PLAYBOOK_RETRY_SECONDS",
+    "TEND_PLAYBOOK_LEASE_SECONDS",
+):
+    if globals()[_name] < 1:
+        raise ConfigError(f"{_name} must be 1 or more; got {globals()[_name]}")
 # The business's reporting currency; MRR and acquisition costs are shown in it.
 TEND_CURRENCY = env_str("TEND_CURRENCY", "USD").upper()
 # Gross margin (0–1) used by CLV and CAC payback: the share of revenue left after the cost

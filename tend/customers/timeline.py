@@ -66,12 +66,96 @@ def _reason_text(data: dict[str, Any]) -> str | None:
         if data.get("key"):
             rule = _(rule)
         return pgettext("stage change reason", "Lifecycle rule “%(rule)s”") % {"rule": rule}
+    if msg == "playbook":
+        return pgettext("stage change reason", "Playbook “%(playbook)s”") % {
+            "playbook": str(data.get("playbook") or "")
+        }
     text = REASONS.get(str(msg))
     return str(text) if text is not None else None
 
 
 # The message ids the system writes as stage-change reasons (tests check each renders).
-REASON_IDS = (*REASONS, "days_as_customer", "lifecycle_rule")
+REASON_IDS = (*REASONS, "days_as_customer", "lifecycle_rule", "playbook")
+
+
+def _when(value: Any) -> str:
+    from datetime import datetime
+
+    from django.utils import formats, timezone
+
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return str(formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT"))
+
+
+def playbook_result(detail: dict[str, Any]) -> str:
+    """What a playbook step did (``RunStep.detail`` / a timeline entry's ``detail``: a message
+    id and its parameters), in the reader's language."""
+    msg = detail.get("msg")
+    p = {k: v for k, v in detail.items() if k != "msg"}
+    stage = _stage(str(p.get("stage", "")))
+    texts: dict[str, str] = {
+        "task_created": _("Task created: “%(title)s”") % {"title": p.get("title", "")},
+        "email_queued": _("Email “%(subject)s” queued to %(to)s")
+        % {"subject": p.get("subject", ""), "to": p.get("to", "")},
+        "email_suppressed": _("Email not sent: %(to)s is unsubscribed or suppressed")
+        % {"to": p.get("to", "")},
+        "email_no_address": _("Email skipped: the customer has no email address"),
+        "email_refused": _("Email not sent to %(to)s: %(error)s")
+        % {"to": p.get("to", ""), "error": p.get("error", "")},
+        "stage_set": _("Stage set to %(stage)s") % {"stage": stage},
+        "stage_unchanged": _("Already in stage %(stage)s") % {"stage": stage},
+        "tag_added": _("Tag added: %(tag)s") % {"tag": p.get("tag", "")},
+        "tag_present": _("Already tagged %(tag)s") % {"tag": p.get("tag", "")},
+        "tag_removed": _("Tag removed: %(tag)s") % {"tag": p.get("tag", "")},
+        "tag_absent": _("Not tagged %(tag)s") % {"tag": p.get("tag", "")},
+        "note_added": _("Timeline note added"),
+        "webhook_queued": _("Webhook “%(endpoint)s” queued") % {"endpoint": p.get("endpoint", "")},
+        "waiting": _("Waiting until %(when)s") % {"when": _when(p.get("until", ""))},
+        "branch": _("Condition true: “then” steps")
+        if p.get("arm") == "then"
+        else _("Condition false: “else” steps"),
+        "step_removed": _("The step was removed from the playbook; the run ended"),
+        "loop_guard": ngettext(
+            "Loop guard: entered this playbook %(cap)s time in 24 hours; not started again",
+            "Loop guard: entered this playbook %(cap)s times in 24 hours; not started again",
+            int(p.get("cap") or 0),
+        )
+        % {"cap": p.get("cap", 0)},
+        "retrying": _("Failed; will try again at %(when)s (attempt %(attempt)s)")
+        % {"when": _when(p.get("at", "")), "attempt": p.get("attempt", 1)},
+        "failed": ngettext(
+            "Failed after %(n)s attempt", "Failed after %(n)s attempts", int(p.get("attempts") or 1)
+        )
+        % {"n": p.get("attempts", 1)},
+    }
+    return texts.get(str(msg), str(msg or ""))
+
+
+# The message ids of playbook steps (tests check each renders).
+PLAYBOOK_RESULT_IDS = (
+    "task_created",
+    "email_queued",
+    "email_suppressed",
+    "email_no_address",
+    "email_refused",
+    "stage_set",
+    "stage_unchanged",
+    "tag_added",
+    "tag_present",
+    "tag_removed",
+    "tag_absent",
+    "note_added",
+    "webhook_queued",
+    "waiting",
+    "branch",
+    "step_removed",
+    "loop_guard",
+    "retrying",
+    "failed",
+)
 
 
 def stage_reason(change: StageChange) -> str:
@@ -92,6 +176,10 @@ def detail(entry: TimelineEntry) -> str:
         text = _reason_text(data["reason"])
         if text is not None:
             return text
+    if data.get("msg") == "playbook_note":
+        return str(data.get("text") or "")
+    if data.get("msg") == "playbook_step" and data.get("error"):
+        return str(data["error"])
     if data.get("msg") == "imported" and isinstance(data.get("mrr"), dict):
         mrr = data["mrr"]
         return _("MRR %(before)s → %(after)s %(currency)s") % {
@@ -124,6 +212,19 @@ def describe(entry: TimelineEntry) -> str:
     msg = data.get("msg")
     if msg == "customer_created":
         return _("Customer record created")
+    if msg == "playbook_step":
+        raw = data.get("detail")
+        detail: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        return _("Playbook “%(playbook)s”: %(result)s") % {
+            "playbook": data.get("playbook", ""),
+            "result": playbook_result(detail),
+        }
+    if msg == "playbook_note":
+        return _("Note from playbook “%(playbook)s”") % {"playbook": data.get("playbook", "")}
+    if msg == "playbook_done":
+        return _("Playbook “%(playbook)s” finished") % {"playbook": data.get("playbook", "")}
+    if msg == "playbook_canceled":
+        return _("Playbook “%(playbook)s” canceled") % {"playbook": data.get("playbook", "")}
     if msg == "stage_changed":
         return _("Stage changed from %(old)s to %(new)s") % {
             "old": _stage(data.get("from", "")),

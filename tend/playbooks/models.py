@@ -102,6 +102,7 @@ class PlaybookRun(models.Model):
     position: models.JSONField[list[str]] = models.JSONField(default=list, blank=True)
     next_at = models.DateTimeField(null=True, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)  # the worker holding the lease
     attempts = models.PositiveSmallIntegerField(default=0)  # of the current step
     last_error = models.TextField(blank=True)
     context: models.JSONField[dict[str, Any]] = models.JSONField(default=dict, blank=True)

@@ -41,6 +41,24 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class Setting:
+    """One setting of a trigger or an action, described for forms (the editor draws a field
+    per setting; ``clean`` stays the judge of what is valid)."""
+
+    name: str  # key in trigger_config / step config
+    label: str | Promise
+    # "text" | "textarea" | "int" | "choice" | "template" | "tag" | "stage" | "segment"
+    # | "endpoint" | "weekday" | "hour" | "country" | "user" | "condition" | "bool"
+    kind: str
+    required: bool = True
+    choices: tuple[tuple[str, str | Promise], ...] = ()
+    min: int | None = None
+    max: int | None = None
+    help: str | Promise = ""
+    default: Any = None
+
+
+@dataclass(frozen=True)
 class Enrollment:
     customer_id: int
     occurrence: str
@@ -60,6 +78,13 @@ class Trigger:
     scan: Callable[[dict[str, Any], datetime], Iterable[Enrollment]] | None = None
     manual: bool = False
     order: int = 100
+    settings: tuple[Setting, ...] = ()
+    # Dry run: the customers (ids, at most ``limit``) the trigger would enroll now (change
+    # triggers: those currently in the state; date triggers: whose date falls in the next
+    # days), with their occurrence keys.
+    preview: Callable[[dict[str, Any], datetime, int], Iterable[Enrollment]] | None = None
+    # What the trigger reacts to, for the loop guard: ("stage", "at_risk"), ("segment", "4").
+    listens: Callable[[dict[str, Any]], Iterable[tuple[str, str]]] | None = None
 
 
 @dataclass
@@ -104,6 +129,10 @@ class Action:
     # What a dry run says this step would do for one customer (no writes).
     preview: Callable[[StepContext], str] | None = None
     order: int = 100
+    settings: tuple[Setting, ...] = ()
+    # What the action can make other playbooks react to, for the loop guard: pairs like
+    # ("stage", "at_risk"), ("tag", "vip").
+    effects: Callable[[dict[str, Any]], Iterable[tuple[str, str]]] | None = None
 
 
 triggers: Registry[Trigger] = Registry("playbook trigger")
