@@ -23,6 +23,7 @@ both take the last places.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import http.client
@@ -175,7 +176,7 @@ def messages_send_due(
         except Exception as exc:  # a bug must not leave the claim to the lease alone
             logger.exception("message %s: unexpected error while sending", pk)
             outcome = Outcome(ok=False, detail=f"{type(exc).__name__}: {exc}"[:DETAIL_LENGTH])
-        if message_finish(message=message, until=until, outcome=outcome):
+        if message_finish(message=message, until=until, outcome=outcome, now=now):
             sent += outcome.ok
     return sent
 
@@ -255,10 +256,8 @@ def _smtp_send(backend: SmtpBackend, email: EmailMultiAlternatives) -> tuple[str
             raise smtplib.SMTPDataError(code, reply)
         return str(code), _text(reply)
     finally:
-        try:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
             backend.close()
-        except (OSError, smtplib.SMTPException):
-            pass
 
 
 def _smtp_outcome(
@@ -366,9 +365,11 @@ def _webhook(message: Message) -> Outcome:
 # --- finish -------------------------------------------------------------------------------
 
 
-def message_finish(*, message: Message, until: datetime, outcome: Outcome) -> bool:
+def message_finish(
+    *, message: Message, until: datetime, outcome: Outcome, now: datetime | None = None
+) -> bool:
     """Record how a claimed message's try ended; False when the claim was no longer ours."""
-    now = timezone.now()
+    now = now or timezone.now()
     ours = Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING, claimed_until=until)
     fields: dict[str, Any] = {"claimed_until": None}
     if outcome.ok:
