@@ -52,13 +52,13 @@ HTML_PREVIEW_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"
 )
 
-STATUS_BADGES = {
-    MessageStatus.QUEUED: "text-bg-secondary",
-    MessageStatus.SENDING: "text-bg-info",
-    MessageStatus.SENT: "text-bg-success",
-    MessageStatus.FAILED: "text-bg-danger",
-    MessageStatus.SUPPRESSED: "text-bg-warning",
-    MessageStatus.CANCELED: "text-bg-light border",
+STATUS_BADGES: dict[str, str] = {
+    MessageStatus.QUEUED.value: "text-bg-secondary",
+    MessageStatus.SENDING.value: "text-bg-info",
+    MessageStatus.SENT.value: "text-bg-success",
+    MessageStatus.FAILED.value: "text-bg-danger",
+    MessageStatus.SUPPRESSED.value: "text-bg-warning",
+    MessageStatus.CANCELED.value: "text-bg-light border",
 }
 
 
