@@ -201,7 +201,8 @@ def webhook_enqueue(
         return existing
     status, error = MessageStatus.QUEUED, ""
     try:
-        json.loads(webhook_body(payload))
+        if b"\\u0000" in webhook_body(payload):
+            raise ValueError("it holds a NUL character (\\u0000)")
     except (TypeError, ValueError) as exc:
         status, error, payload = MessageStatus.FAILED, f"the payload is not JSON: {exc}", {}
     if endpoint.archived_at is not None:

@@ -31,8 +31,12 @@ def url_problem(url: str) -> str | None:
         return _("The URL is longer than %(max)s characters.") % {"max": URL_LENGTH}
     if any(ord(c) < 33 or ord(c) == 127 for c in url) or not url.isprintable():
         return _("The URL may not contain spaces or control characters.")
+    if not url.isascii():
+        return _(
+            "Write the URL in ASCII: percent-encode other characters, and use the punycode "
+            "form of an international host name."
+        )
     try:
-        url.encode("utf-8")
         parts = urlsplit(url)
         port = parts.port
     except (ValueError, UnicodeError):
