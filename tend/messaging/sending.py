@@ -121,14 +121,14 @@ def messages_claim(
         due = due.order_by("next_attempt_at", "pk")
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
-        rows = list(
+        found = list(
             due.values_list("pk", "outreach", "channel", "status", "attempts")[: max(limit, 0)]
         )
         # A message whose worker died on every try (a claim that ran out, again and again)
         # must not loop for ever: it fails like any other message out of tries.
         worn = [
             pk
-            for pk, _outreach, _channel, status, attempts in rows
+            for pk, _outreach, _channel, status, attempts in found
             if status == MessageStatus.SENDING and attempts >= settings.TEND_MESSAGE_MAX_ATTEMPTS
         ]
         if worn:
@@ -137,7 +137,7 @@ def messages_claim(
                 claimed_until=None,
                 last_error="the worker stopped while sending it, on every try",
             )
-        rows = [row[:3] for row in rows if row[0] not in worn]
+        rows = [(pk, outreach, channel) for pk, outreach, channel, *_ in found if pk not in worn]
         claim = [pk for pk, outreach, channel in rows if not (outreach and channel == "email")]
         outreach_ids = [pk for pk, outreach, channel in rows if outreach and channel == "email"]
         if cap and outreach_ids:

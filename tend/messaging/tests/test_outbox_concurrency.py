@@ -69,3 +69,17 @@ def test_the_claim_of_a_killed_worker_is_taken_again_after_its_lease(settings: A
     message.refresh_from_db()
     assert (message.status, message.attempts) == (MessageStatus.SENT, 2)
     assert inbox.to() == ["ada@example.com"]
+
+
+@pytest.mark.django_db
+def test_a_message_whose_worker_dies_on_every_try_ends_failed(settings: Any) -> None:
+    settings.TEND_MESSAGE_MAX_ATTEMPTS = 2
+    message = email_enqueue(key="k", to="ada@example.com", subject="s", text="t")
+    now = timezone.now()
+    for _ in range(2):  # claimed, and the worker killed before it could finish, twice
+        [(pk, until)] = messages_claim(limit=10, now=now)
+        now = until + timedelta(seconds=1)
+    assert messages_claim(limit=10, now=now) == []
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (MessageStatus.FAILED, 2)
+    assert "worker stopped" in message.last_error
