@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
+from pydantic import AfterValidator, WithJsonSchema
 
 from tend.api.auth import Principal
 from tend.api.errors import FieldError
@@ -21,7 +23,6 @@ from tend.api.schemas import (
     ERRORS,
     ERRORS_404,
     ERRORS_409,
-    Email,
     InputSchema,
     Page,
     PageParams,
@@ -55,6 +56,30 @@ router = Router(tags=["messages"])
 StatusName = Literal[tuple(MessageStatus.values)]  # type: ignore[valid-type]
 ChannelName = Literal[tuple(Channel.values)]  # type: ignore[valid-type]
 NoteText = Annotated[str, Field(max_length=300)]
+
+
+def _address(value: str) -> str:
+    from tend.messaging.outbox import address_problem
+
+    problem = address_problem(value.strip())
+    if problem is not None:
+        raise ValueError(f"Enter a valid email address ({problem}).")
+    return value
+
+
+# An email address, checked like Django's EmailField (the check the outbox applies).
+Address = Annotated[
+    str,
+    AfterValidator(_address),
+    WithJsonSchema({"type": "string", "format": "email", "minLength": 3, "maxLength": 254}),
+]
+# What the API accepts as a webhook URL: http(s), a host name or IPv4 address of letters,
+# digits, dots and hyphens, an optional port, then printable ASCII. (The web page also takes
+# IPv6 hosts.) Everything this pattern matches is a URL the sender can post to.
+URL_PATTERN = (
+    r"^[hH][tT][tT][pP][sS]?://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?"
+    r"(:[1-9][0-9]{0,3})?([/?#][!-~]*)?$"
+)
 
 
 class AttemptOut(Schema):
@@ -129,7 +154,7 @@ class SuppressionPage(Page):
 
 
 class SuppressionIn(InputSchema):
-    email: Email = Field(..., min_length=3)
+    email: Address
     note: NoteText = ""
 
 
@@ -161,7 +186,7 @@ class EndpointIn(InputSchema):
         Field(
             min_length=8,
             max_length=URL_LENGTH,
-            pattern=r"^[hH][tT][tT][pP][sS]?://[^\s/?#@]+([/?#]\S*)?$",
+            pattern=URL_PATTERN,
             description="An http:// or https:// URL; other schemes are refused.",
         ),
     ]
@@ -202,20 +227,33 @@ def message_retrieve(request: HttpRequest, message_id: PathId) -> Message:
     return _message(message_id)
 
 
-@router.post("/messages/{message_id}/retry", response={200: MessageOut, **ERRORS_404})
+def _conflict(exc: ValidationError) -> FieldError:
+    """A request the message's (or endpoint's) current state does not allow: 409."""
+    field, errors = next(iter(exc.message_dict.items()))
+    return FieldError(field, " ".join(errors), status=409, code="conflict")
+
+
+@router.post("/messages/{message_id}/retry", response={200: MessageOut, **ERRORS_409})
 def message_retry_endpoint(request: HttpRequest, message_id: PathId) -> Message:
-    """Send a failed, canceled or suppressed message again (owners and members)."""
+    """Send a failed, canceled or suppressed message again (owners and members); 409 for a
+    message in another status, or to an address still suppressed."""
     who = _principal(request)
     require_write(who.user)
-    return message_retry(message=_message(message_id), by=who.user, label=who.label)
+    try:
+        return message_retry(message=_message(message_id), by=who.user, label=who.label)
+    except ValidationError as exc:
+        raise _conflict(exc) from None
 
 
-@router.post("/messages/{message_id}/cancel", response={200: MessageOut, **ERRORS_404})
+@router.post("/messages/{message_id}/cancel", response={200: MessageOut, **ERRORS_409})
 def message_cancel_endpoint(request: HttpRequest, message_id: PathId) -> Message:
-    """Cancel a queued message (owners and members)."""
+    """Cancel a queued message (owners and members); 409 for a message in another status."""
     who = _principal(request)
     require_write(who.user)
-    return message_cancel(message=_message(message_id), by=who.user, label=who.label)
+    try:
+        return message_cancel(message=_message(message_id), by=who.user, label=who.label)
+    except ValidationError as exc:
+        raise _conflict(exc) from None
 
 
 @router.get("/suppressions", response={200: SuppressionPage, **ERRORS})
@@ -229,8 +267,6 @@ def suppression_create(request: HttpRequest, payload: SuppressionIn) -> Status[S
     """Add an address by hand (owners and members): 201, or 200 when it was listed already."""
     who = _principal(request)
     require_write(who.user)
-    if not payload.email:
-        raise FieldError("email", "Enter an email address.")
     row, created = suppression_add(
         email=payload.email,
         reason=SuppressionReason.MANUAL,
@@ -290,12 +326,16 @@ def webhook_endpoint_archive_endpoint(request: HttpRequest, endpoint_id: PathId)
 
 
 @router.post(
-    "/webhook-endpoints/{endpoint_id}/rotate", response={200: EndpointCreatedOut, **ERRORS_404}
+    "/webhook-endpoints/{endpoint_id}/rotate", response={200: EndpointCreatedOut, **ERRORS_409}
 )
 def webhook_endpoint_rotate_endpoint(request: HttpRequest, endpoint_id: PathId) -> WebhookEndpoint:
-    """A new signing secret (owners), returned this once; unsent calls use it."""
+    """A new signing secret (owners), returned this once; unsent calls use it. 409 for an
+    archived endpoint."""
     who = _principal(request)
     require_manage(who.user)
     endpoint = _endpoint(endpoint_id)
-    webhook_endpoint_rotate(endpoint=endpoint, by=who.user, label=who.label)
+    try:
+        webhook_endpoint_rotate(endpoint=endpoint, by=who.user, label=who.label)
+    except ValidationError as exc:
+        raise _conflict(exc) from None
     return endpoint

@@ -56,7 +56,7 @@ def test_messages_are_listed_filtered_shown_retried_and_canceled(
         assert retried.status_code == 200 and retried.json()["status"] == "queued"
         assert Message.objects.get(pk=b.pk).status == MessageStatus.SENT
     again = post(owner_rw, f"/messages/{a.pk}/cancel")
-    assert again.status_code == 422 and again.json()["errors"][0]["field"] == "status"
+    assert again.status_code == 409 and again.json()["errors"][0]["field"] == "status"
     c = email_enqueue(key="c", to="c@example.com", subject="s", text="t")
     assert post(owner_rw, f"/messages/{c.pk}/cancel").json()["status"] == "canceled"
     assert owner_rw.get("/api/v1/messages/999999").status_code == 404

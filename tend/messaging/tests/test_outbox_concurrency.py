@@ -77,7 +77,7 @@ def test_a_message_whose_worker_dies_on_every_try_ends_failed(settings: Any) -> 
     message = email_enqueue(key="k", to="ada@example.com", subject="s", text="t")
     now = timezone.now()
     for _ in range(2):  # claimed, and the worker killed before it could finish, twice
-        [(pk, until)] = messages_claim(limit=10, now=now)
+        [(_pk, until)] = messages_claim(limit=10, now=now)
         now = until + timedelta(seconds=1)
     assert messages_claim(limit=10, now=now) == []
     message.refresh_from_db()
