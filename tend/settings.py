@@ -394,6 +394,8 @@ TEND_SCHEDULES: dict[str, dict[str, str]] = {
     # TEND_PLAYBOOK_HOUR local time), and the executor of due steps.
     "playbooks-scan": {"cron": "5,35 * * * *", "task": "tend.playbooks.tasks.playbooks_scan_task"},
     "playbooks-advance": {"cron": "* * * * *", "task": "tend.playbooks.tasks.runs_advance_task"},
+    # The outbox's safety net: retries that fell due, claims of a killed worker, capped emails.
+    "messages-send": {"cron": "* * * * *", "task": "tend.messaging.tasks.messages_send"},
 }
 # Playbooks: the local hour (0–23, TEND_TIME_ZONE) at which date-relative and recurring
 # triggers start their runs; how many times a day one customer may enter one playbook before
@@ -443,3 +445,31 @@ if TEND_IMPORT_FILE_RETENTION_DAYS < 0:
     raise ConfigError(
         f"TEND_IMPORT_FILE_RETENTION_DAYS must be 0 or more; got {TEND_IMPORT_FILE_RETENTION_DAYS}"
     )
+
+# --- outgoing email and webhooks (tend.messaging, docs/email.md) ---------------------------
+# Customer-facing (outreach) emails sent per UTC day at most; more wait, queued, for the next
+# day. 0 turns the cap off. Emails to Tend's own users (goal alerts, digests) do not count.
+TEND_EMAIL_DAILY_CAP = env_int("TEND_EMAIL_DAILY_CAP", 1000)
+if TEND_EMAIL_DAILY_CAP < 0:
+    raise ConfigError(f"TEND_EMAIL_DAILY_CAP must be 0 or more; got {TEND_EMAIL_DAILY_CAP}")
+# A worker holds a claimed message this long; a message whose worker died is sent again after.
+TEND_MESSAGE_LEASE_SECONDS = env_int("TEND_MESSAGE_LEASE_SECONDS", 300)
+if TEND_MESSAGE_LEASE_SECONDS < 5:
+    raise ConfigError(
+        f"TEND_MESSAGE_LEASE_SECONDS must be 5 or more; got {TEND_MESSAGE_LEASE_SECONDS}"
+    )
+# Tries per message (the first send and its retries) before it is marked failed.
+TEND_MESSAGE_MAX_ATTEMPTS = env_int("TEND_MESSAGE_MAX_ATTEMPTS", 6)
+if not 1 <= TEND_MESSAGE_MAX_ATTEMPTS <= 20:
+    raise ConfigError(
+        f"TEND_MESSAGE_MAX_ATTEMPTS must be between 1 and 20; got {TEND_MESSAGE_MAX_ATTEMPTS}"
+    )
+# Seconds an outgoing webhook call (and an SMTP conversation) may take before it is retried.
+TEND_MESSAGE_TIMEOUT_SECONDS = env_int("TEND_MESSAGE_TIMEOUT_SECONDS", 15)
+if not 1 <= TEND_MESSAGE_TIMEOUT_SECONDS <= 300:
+    raise ConfigError(
+        "TEND_MESSAGE_TIMEOUT_SECONDS must be between 1 and 300; "
+        f"got {TEND_MESSAGE_TIMEOUT_SECONDS}"
+    )
+# Per client address on the public unsubscribe page (/u/<token>/).
+TEND_RATE_LIMIT_UNSUBSCRIBE = env_rate("TEND_RATE_LIMIT_UNSUBSCRIBE", "60/m")

@@ -17,4 +17,5 @@ urlpatterns = [
     path("segments/behaviour/", include("tend.segments.behaviour_urls")),
     path("health/", include("tend.health.urls")),
     path("segments/", include("tend.segments.urls")),
+    path("", include("tend.messaging.urls")),  # /messages/… and the public /u/<token>/
 ]

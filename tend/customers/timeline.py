@@ -180,6 +180,8 @@ def detail(entry: TimelineEntry) -> str:
         return str(data.get("text") or "")
     if data.get("msg") == "playbook_step" and data.get("error"):
         return str(data["error"])
+    if data.get("msg") == "email_bounced" and data.get("reply"):
+        return str(data["reply"])
     if data.get("msg") == "imported" and isinstance(data.get("mrr"), dict):
         mrr = data["mrr"]
         return _("MRR %(before)s → %(after)s %(currency)s") % {
@@ -293,6 +295,12 @@ def describe(entry: TimelineEntry) -> str:
         if data.get("removed"):
             parts.append(_("Tags removed: %(tags)s") % {"tags": ", ".join(data["removed"])})
         return "; ".join(parts) or _("Tags unchanged")
+    if msg == "email_unsubscribed":  # tend.messaging: the recipient's unsubscribe link
+        return _("%(email)s unsubscribed from emails") % {"email": data.get("email", "")}
+    if msg == "email_bounced":  # tend.messaging: the recipient's server refused the address
+        return _("Email to %(email)s bounced; the address is suppressed") % {
+            "email": data.get("email", "")
+        }
     if msg == "owner_set":
         if data.get("owner"):
             return _("Owner set to %(owner)s") % {"owner": data["owner"]}

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import smtplib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -27,7 +26,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -246,12 +245,16 @@ def owners_to_notify() -> list[User]:
 
 
 def goal_alerts_notify(*, now: datetime | None = None) -> int:
-    """Email every crossing not yet sent (recent ones only) to each active owner.
+    """Put an email about every crossing not yet notified (recent ones only) in the outbox,
+    one to each active owner.
 
-    Each alert is claimed by setting ``notified_at`` in one UPDATE, so two senders never
-    send it twice; when the mail server fails the claim is released and the next
-    evaluation tries again. Returns how many messages went out.
+    Each alert is claimed by setting ``notified_at`` in the same transaction that writes its
+    emails to the outbox (tend.messaging), so two evaluations never notify it twice; the
+    outbox sends them and retries while the mail server is down. The outbox key is per alert
+    and owner. Returns how many emails were put in the outbox.
     """
+    from tend.messaging.outbox import email_enqueue
+
     now = now or timezone.now()
     pending = list(
         GoalAlert.objects.filter(
@@ -266,21 +269,29 @@ def goal_alerts_notify(*, now: datetime | None = None) -> int:
     owners = owners_to_notify()
     if not owners:
         logger.warning("goal alerts: no active owner has an email address; nothing sent")
-    sent = 0
+    queued = 0
     for alert in pending:
-        claimed = GoalAlert.objects.filter(pk=alert.pk, notified_at__isnull=True).update(
-            notified_at=now
-        )
-        if not claimed:
-            continue
-        messages = [alert_message(alert, owner) for owner in owners]
-        try:
-            with get_connection() as connection:
-                sent += connection.send_messages(messages) or 0
-        except (OSError, smtplib.SMTPException):
-            logger.exception("goal alert %s: email failed; will retry", alert.pk)
-            GoalAlert.objects.filter(pk=alert.pk).update(notified_at=None)
-    return sent
+        with transaction.atomic():
+            claimed = GoalAlert.objects.filter(pk=alert.pk, notified_at__isnull=True).update(
+                notified_at=now
+            )
+            if not claimed:
+                continue
+            for owner in owners:
+                email = alert_message(alert, owner)
+                email_enqueue(
+                    key=f"goal-alert:{alert.pk}:{owner.pk}",
+                    to=owner.email,
+                    subject=str(email.subject),
+                    text=str(email.body),
+                    user=owner,
+                    language=owner.language or settings.LANGUAGE_CODE,
+                    source="goal_alert",
+                    source_id=str(alert.pk),
+                    outreach=False,
+                )
+                queued += 1
+    return queued
 
 
 def alert_message(alert: GoalAlert, owner: User) -> EmailMessage:

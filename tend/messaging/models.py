@@ -58,6 +58,12 @@ class MessageStatus(models.TextChoices):
     CANCELED = "canceled", _("Canceled")
 
 
+class HoldReason(models.TextChoices):
+    """Why a queued message waits although nothing failed."""
+
+    DAILY_CAP = "daily_cap", _("Daily send cap reached: waits for the next day (UTC)")
+
+
 class MessageQuerySet(models.QuerySet["Message"]):
     def due(self, now: Any = None) -> MessageQuerySet:
         """Queued messages whose next attempt is due, or claims whose worker died."""
@@ -113,6 +119,9 @@ class Message(models.Model):
         on_delete=models.SET_NULL,
         related_name="messages",
     )
+    # A customer-facing email: suppression list, unsubscribe headers and the daily cap apply.
+    outreach = models.BooleanField(default=False)
+    hold_reason = models.CharField(max_length=20, choices=HoldReason.choices, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     claimed_until = models.DateTimeField(null=True, blank=True)

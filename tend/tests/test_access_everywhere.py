@@ -11,7 +11,8 @@ from tend.customers.models import AcquisitionChannel, Contact, Customer
 from tend.factories import make_customer
 from tend.ingest.imports.models import Import, ImportStatus
 
-PUBLIC = {"login", "set_language", "healthz"}
+# "unsubscribe": the signed link in customer emails (tend/messaging/tests/test_unsubscribe.py).
+PUBLIC = {"login", "set_language", "healthz", "unsubscribe"}
 # Everyone changes their own password and language (tend/accounts/tests/test_settings_*).
 SELF_SERVICE = {"/settings/password/", "/settings/language/"}
 # Owners only: a member and a viewer get 403 on GET and POST alike.

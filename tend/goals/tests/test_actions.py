@@ -117,9 +117,12 @@ def test_two_racing_evaluations_record_a_crossing_once(
     assert GoalAlert.objects.filter(kind="missed").count() == 1
 
 
-def test_an_email_that_could_not_be_sent_is_sent_by_the_next_evaluation(
+def test_an_email_the_mail_server_could_not_take_is_retried_by_the_outbox(
     owner: Any, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
+    from tend.messaging.models import Message
+    from tend.messaging.sending import messages_send_due
+
     ledger = build_ledger(customers=10)
     goal_create(by=owner, metric="logo_churn", target=Decimal(5))
     goals_evaluate(today=TODAY)
@@ -129,10 +132,15 @@ def test_an_email_that_could_not_be_sent_is_sent_by_the_next_evaluation(
     with django_capture_on_commit_callbacks(execute=True):
         goals_evaluate(today=TODAY)
     alert = GoalAlert.objects.get(kind="missed")
-    assert alert.notified_at is None  # the claim was released
+    assert alert.notified_at is not None  # handed to the outbox, once
+    message = Message.objects.get(source="goal_alert", source_id=str(alert.pk))
+    assert (message.status, message.attempts, message.to) == ("queued", 1, owner.email)
+    assert "ConnectionRefusedError" in message.last_error
 
     with smtp_server(settings) as inbox, django_capture_on_commit_callbacks(execute=True):
-        assert goals_evaluate(today=TODAY).alerts == []
+        assert goals_evaluate(today=TODAY).alerts == []  # nothing new: not enqueued again
+        assert inbox.messages == []
+        # The outbox's retry, once its backoff has passed, delivers it.
+        assert messages_send_due(now=message.next_attempt_at) == 1
     assert [m["To"] for m in inbox.messages] == [owner.email]
-    alert.refresh_from_db()
-    assert alert.notified_at is not None
+    assert Message.objects.filter(source="goal_alert").count() == 1

@@ -138,11 +138,22 @@ def stored(owner: Any) -> dict[str, int]:
     contact = make_contact(customer)
     goal = goal_create(by=owner, metric="logo_churn", target="2")
     plan = make_plan("pro")
+    from tend.messaging.actions import suppression_add, webhook_endpoint_create
+    from tend.messaging.models import Message, MessageStatus
+    from tend.messaging.outbox import email_enqueue
+
+    message = email_enqueue(key="schemathesis", to="ada@example.com", subject="s", text="t")
+    Message.objects.filter(pk=message.pk).update(status=MessageStatus.FAILED)
+    suppression, _ = suppression_add(email="gone@example.com", reason="manual")
+    endpoint, _secret = webhook_endpoint_create(name="CRM", url="https://crm.example/h", by=owner)
     return {
         "customer_id": customer.pk,
         "contact_id": contact.pk,
         "goal_id": goal.pk,
         "plan_id": plan.pk,
+        "message_id": message.pk,
+        "suppression_id": suppression.pk,
+        "endpoint_id": endpoint.pk,
     }
 
 
