@@ -14,6 +14,7 @@ lock the row (``select_for_update``); creation with a key relies on the unique i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -53,7 +54,7 @@ def _text_problem(value: str) -> str | None:
     return None
 
 
-def _clean_title(value: Any, errors: dict[str, list[str]]) -> str:
+def _clean_title(value: Any, errors: dict[str, list[Any]]) -> str:
     if not isinstance(value, str) or not value.strip():
         errors["title"] = [_("Give the task a title.")]
         return ""
@@ -66,7 +67,7 @@ def _clean_title(value: Any, errors: dict[str, list[str]]) -> str:
     return value
 
 
-def _clean_notes(value: Any, errors: dict[str, list[str]]) -> str:
+def _clean_notes(value: Any, errors: dict[str, list[Any]]) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
@@ -95,7 +96,7 @@ def assignee_problem(user: Any) -> str | None:
     return None
 
 
-def _clean_assignee(value: Any, errors: dict[str, list[str]]) -> User | None:
+def _clean_assignee(value: Any, errors: dict[str, list[Any]]) -> User | None:
     if value is None:
         return None
     problem = assignee_problem(value)
@@ -115,7 +116,7 @@ def due_problem(value: date) -> str | None:
     return None
 
 
-def _clean_due(value: Any, errors: dict[str, list[str]], field: str = "due_on") -> date | None:
+def _clean_due(value: Any, errors: dict[str, list[Any]], field: str = "due_on") -> date | None:
     if value is None:
         return None
     if not isinstance(value, date) or hasattr(value, "hour"):  # a datetime is a date too
@@ -123,19 +124,19 @@ def _clean_due(value: Any, errors: dict[str, list[str]], field: str = "due_on") 
         return None
     problem = due_problem(value)
     if problem:
-        errors[field] = [problem]
+        errors[field] = [ValidationError(problem, code="range")]
         return None
     return value
 
 
-def _clean_priority(value: Any, errors: dict[str, list[str]]) -> int:
+def _clean_priority(value: Any, errors: dict[str, list[Any]]) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value not in Priority.values:
         errors["priority"] = [_("Priority is 1 (low), 2 (normal) or 3 (high).")]
         return Priority.NORMAL
     return value
 
 
-def _clean_customer(value: Any, errors: dict[str, list[str]]) -> Customer | None:
+def _clean_customer(value: Any, errors: dict[str, list[Any]]) -> Customer | None:
     if value is None:
         return None
     if not isinstance(value, Customer) or value.pk is None:
@@ -144,7 +145,7 @@ def _clean_customer(value: Any, errors: dict[str, list[str]]) -> Customer | None
     return value
 
 
-def _clean_short(value: Any, field: str, limit: int, errors: dict[str, list[str]]) -> str:
+def _clean_short(value: Any, field: str, limit: int, errors: dict[str, list[Any]]) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
@@ -195,7 +196,7 @@ def task_create(
 ) -> Task:
     """Create a task. With ``key`` it is idempotent: when a task with that key exists (made
     by an earlier call, or by a concurrent one), that task is returned and nothing is written."""
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[Any]] = {}
     if key is not None:
         key = _clean_short(key, "key", MAX_KEY, errors) or None
         if key is not None and not errors:
@@ -260,8 +261,8 @@ def task_update(*, task: Task, by: User | None, label: str = "", **fields: Any) 
     if unknown:
         raise ValidationError({f: [_("This field cannot be changed.")] for f in sorted(unknown)})
     locked = Task.objects.select_for_update().get(pk=task.pk)
-    errors: dict[str, list[str]] = {}
-    cleaners = {
+    errors: dict[str, list[Any]] = {}
+    cleaners: dict[str, Callable[[Any, dict[str, list[Any]]], Any]] = {
         "title": _clean_title,
         "notes": _clean_notes,
         "customer": _clean_customer,
@@ -377,13 +378,17 @@ def task_cancel(*, task: Task, by: User | None, label: str = "") -> Task:
 @transaction.atomic
 def task_snooze(*, task: Task, until: date, by: User | None, label: str = "") -> Task:
     """Put an open task off until ``until`` (after today, UTC): it becomes due that day."""
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[Any]] = {}
     day = _clean_due(until, errors, field="until")
     if day is None and not errors:
         errors["until"] = [_("Give a date such as 2026-01-31.")]
     if day is not None and day <= today_date():
         errors["until"] = [
-            _("Snooze until a day after today (%(today)s).") % {"today": today_date().isoformat()}
+            ValidationError(
+                _("Snooze until a day after today (%(today)s).")
+                % {"today": today_date().isoformat()},
+                code="range",
+            )
         ]
     if errors:
         raise ValidationError(errors)
@@ -405,7 +410,7 @@ def task_snooze(*, task: Task, until: date, by: User | None, label: str = "") ->
 @transaction.atomic
 def task_reassign(*, task: Task, assignee: User | None, by: User | None, label: str = "") -> Task:
     """Give the task to ``assignee`` (an active owner or member), or to nobody (None)."""
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[Any]] = {}
     person = _clean_assignee(assignee, errors)
     if errors:
         raise ValidationError(errors)
