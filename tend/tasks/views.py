@@ -45,7 +45,7 @@ MAX_BULK = 200
 def ui_text() -> dict[str, Any]:
     """Words every row repeats, translated once per page rather than once per row."""
     return {
-        "complete": _("Complete"),
+        "complete": pgettext("task action", "Complete"),
         "reopen": _("Reopen"),
         "snooze": _("Snooze"),
         "tomorrow": _("Tomorrow"),
