@@ -260,7 +260,7 @@ def task_update(*, task: Task, by: User | None, label: str = "", **fields: Any) 
     unknown = set(fields) - set(UPDATABLE)
     if unknown:
         raise ValidationError({f: [_("This field cannot be changed.")] for f in sorted(unknown)})
-    locked = Task.objects.select_for_update().get(pk=task.pk)
+    locked = Task.objects.select_for_update(of=("self",)).get(pk=task.pk)
     errors: dict[str, list[Any]] = {}
     cleaners: dict[str, Callable[[Any, dict[str, list[Any]]], Any]] = {
         "title": _clean_title,
@@ -392,7 +392,7 @@ def task_snooze(*, task: Task, until: date, by: User | None, label: str = "") ->
         ]
     if errors:
         raise ValidationError(errors)
-    locked = Task.objects.select_for_update().select_related("customer").get(pk=task.pk)
+    locked = Task.objects.select_for_update(of=("self",)).select_related("customer").get(pk=task.pk)
     if locked.status != TaskStatus.OPEN:
         raise ValidationError({"status": _("Only an open task can be snoozed.")}, code="not_open")
     before = locked.due_on
@@ -414,7 +414,7 @@ def task_reassign(*, task: Task, assignee: User | None, by: User | None, label: 
     person = _clean_assignee(assignee, errors)
     if errors:
         raise ValidationError(errors)
-    locked = Task.objects.select_for_update().select_related("customer").get(pk=task.pk)
+    locked = Task.objects.select_for_update(of=("self",)).select_related("customer").get(pk=task.pk)
     if locked.assignee_id == (person.pk if person is not None else None):
         return locked
     before = locked.assignee_id
