@@ -334,3 +334,34 @@ def test_completing_from_today_keeps_the_compact_row(
         f"/tasks/{task.pk}/complete/", {"compact": "1", "next": "/today/"}, **HTMX
     ).content.decode()
     assert 'name="compact" value="1"' in html and "Reassign" not in html
+
+
+def test_a_playbook_task_names_its_playbook_by_run_or_by_run_step(member_client: Any) -> None:
+    from tend.playbooks.models import Playbook, PlaybookRun, RunStep
+
+    acme = make_customer("Acme")
+    playbook = Playbook.objects.create(name="Onboarding", trigger="manual")
+    run = PlaybookRun.objects.create(playbook=playbook, customer=acme, occurrence="manual:1")
+    step = RunStep.objects.create(run=run, step_id="s2", step_type="create_task", outcome="done")
+    by_run = task_create(title="By run", customer=acme, source="playbook", source_id=f"{run.pk}:s1")
+    by_step = task_create(title="By step", customer=acme, source="playbook", source_id=str(step.pk))
+    html = member_client.get("/tasks/").content.decode()
+    for task in (by_run, by_step):
+        row = html[html.index(f'id="task-{task.pk}"') :]
+        assert "from playbook “Onboarding”" in row[: row.index("</li>")]
+
+
+def test_today_reads_a_fixed_number_of_queries_for_its_tasks(
+    member_client: Any, member: Any
+) -> None:
+    acme = make_customer("Acme")
+    task_create(title="First", customer=acme, assignee=member, due_on=TODAY)
+    member_client.get("/today/")
+    with CaptureQueriesContext(connection) as few:
+        member_client.get("/today/")
+    for i in range(15):
+        task_create(title=f"T{i}", customer=make_customer(f"C{i}"), assignee=member, due_on=TODAY)
+    with CaptureQueriesContext(connection) as many:
+        html = member_client.get("/today/").content.decode()
+    assert len(ids_in(html)) == 16
+    assert len(many.captured_queries) == len(few.captured_queries)
