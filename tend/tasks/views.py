@@ -24,6 +24,7 @@ from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tend.accounts.models import User
+from tend.customers.models import Customer
 from tend.customers.queries import search_for_picker
 from tend.lib.access import can_write, write_view
 from tend.tasks.actions import (
@@ -204,8 +205,6 @@ def task_new(request: HttpRequest) -> HttpResponse:
     customer = None
     raw = form["customer"].value()
     if raw not in (None, "") and str(raw).isascii() and str(raw).isdigit() and len(str(raw)) < 19:
-        from tend.customers.models import Customer
-
         customer = Customer.objects.filter(pk=int(raw)).first()
     return render(
         request,
