@@ -144,7 +144,7 @@ class TaskUpdateIn(InputSchema):
     priority: Priority = UNSET
 
 
-class SnoozeIn(InputSchema):
+class TaskSnoozeIn(InputSchema):
     until: IsoDate = Field(
         ...,
         description="A day after today (UTC) and at most "
@@ -152,7 +152,7 @@ class SnoozeIn(InputSchema):
     )
 
 
-class ReassignIn(InputSchema):
+class TaskReassignIn(InputSchema):
     assignee: Username | None = Field(..., description="Username, or null for nobody.")
 
 
@@ -309,7 +309,7 @@ def task_complete_endpoint(request: HttpRequest, task_id: PathId) -> dict[str, A
 
 @router.post("/tasks/{task_id}/snooze", response={200: TaskOut, **ERRORS_404})
 def task_snooze_endpoint(
-    request: HttpRequest, task_id: PathId, payload: SnoozeIn
+    request: HttpRequest, task_id: PathId, payload: TaskSnoozeIn
 ) -> dict[str, Any]:
     """Put an open task off until a later day; it becomes due that day."""
     who = _principal(request)
@@ -319,7 +319,7 @@ def task_snooze_endpoint(
 
 @router.post("/tasks/{task_id}/reassign", response={200: TaskOut, **ERRORS_404})
 def task_reassign_endpoint(
-    request: HttpRequest, task_id: PathId, payload: ReassignIn
+    request: HttpRequest, task_id: PathId, payload: TaskReassignIn
 ) -> dict[str, Any]:
     """Give the task to another owner or member, or to nobody (null)."""
     who = _principal(request)

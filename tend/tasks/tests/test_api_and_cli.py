@@ -262,3 +262,13 @@ def test_cli_snooze_to_today_is_refused(member: Any) -> None:
     with pytest.raises(CommandError, match="until"):
         cli("snooze", str(task.pk), TODAY.isoformat())
     assert Task.objects.get().status == TaskStatus.OPEN and Task.objects.get().due_on == TODAY
+
+
+def test_task_schemas_do_not_shadow_other_apps_schemas_in_the_document() -> None:
+    # ninja names components by class name: a second ``SnoozeIn`` would replace Today's.
+    from tend.api.main import openapi_schema
+
+    schemas = openapi_schema()["components"]["schemas"]
+    assert set(schemas["SnoozeIn"]["properties"]) == {"days"}
+    assert set(schemas["TaskSnoozeIn"]["properties"]) == {"until"}
+    assert set(schemas["TaskReassignIn"]["properties"]) == {"assignee"}
