@@ -15,7 +15,7 @@ lock the row (``select_for_update``); creation with a key relies on the unique i
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -24,139 +24,31 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tend.accounts.actions import audit_record
-from tend.accounts.models import Role, User
+from tend.accounts.models import User
 from tend.customers.actions import timeline_add
 from tend.customers.models import Customer, TimelineKind
 from tend.tasks.models import Priority, Task, TaskStatus
+from tend.tasks.validation import (  # noqa: F401 - the limits, re-exported for callers
+    EARLIEST_DUE,
+    MAX_KEY,
+    MAX_NOTES,
+    MAX_SOURCE,
+    MAX_SOURCE_ID,
+    MAX_TITLE,
+    MAX_YEARS_AHEAD,
+    UPDATABLE,
+    assignee_problem,
+    clean_assignee,
+    clean_customer,
+    clean_due,
+    clean_notes,
+    clean_priority,
+    clean_short,
+    clean_title,
+    due_problem,
+    latest_due,
+)
 from tend.today.actions import today_date
-
-MAX_TITLE = 200
-MAX_NOTES = 10_000
-MAX_SOURCE = 30
-MAX_SOURCE_ID = 64
-MAX_KEY = 200
-# Due dates: from 2000 to ten years ahead. Anything else is a typo (0202-01-01, 20266-01-01).
-EARLIEST_DUE = date(2000, 1, 1)
-MAX_YEARS_AHEAD = 10
-UPDATABLE = ("title", "notes", "customer", "assignee", "due_on", "priority")
-
-
-def latest_due() -> date:
-    """The last due date a task may have: ten years from today (UTC)."""
-    return today_date() + timedelta(days=365 * MAX_YEARS_AHEAD)
-
-
-def _text_problem(value: str) -> str | None:
-    if "\x00" in value:
-        return _("Text cannot contain a NUL character.")
-    if any("\ud800" <= ch <= "\udfff" for ch in value):
-        return _("Text cannot contain a lone surrogate.")
-    return None
-
-
-def _clean_title(value: Any, errors: dict[str, list[Any]]) -> str:
-    if not isinstance(value, str) or not value.strip():
-        errors["title"] = [_("Give the task a title.")]
-        return ""
-    value = " ".join(value.split())  # one line: newlines and tabs become spaces
-    problem = _text_problem(value)
-    if problem:
-        errors["title"] = [problem]
-    elif len(value) > MAX_TITLE:
-        errors["title"] = [_("A title has at most %(max)s characters.") % {"max": MAX_TITLE}]
-    return value
-
-
-def _clean_notes(value: Any, errors: dict[str, list[Any]]) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        errors["notes"] = [_("Notes are text.")]
-        return ""
-    value = value.strip()
-    problem = _text_problem(value)
-    if problem:
-        errors["notes"] = [problem]
-    elif len(value) > MAX_NOTES:
-        errors["notes"] = [_("Notes have at most %(max)s characters.") % {"max": MAX_NOTES}]
-    return value
-
-
-def assignee_problem(user: Any) -> str | None:
-    """Why ``user`` cannot be given tasks (None when they can): only active owners and
-    members, who can act on them; viewers only read."""
-    if not isinstance(user, User) or user.pk is None:
-        return _("Choose a user.")
-    if not user.is_active:
-        return _("%(user)s is deactivated and cannot be given tasks.") % {"user": user.username}
-    if user.role not in {Role.OWNER, Role.MEMBER}:
-        return _("%(user)s is a viewer; only owners and members can be given tasks.") % {
-            "user": user.username
-        }
-    return None
-
-
-def _clean_assignee(value: Any, errors: dict[str, list[Any]]) -> User | None:
-    if value is None:
-        return None
-    problem = assignee_problem(value)
-    if problem:
-        errors["assignee"] = [problem]
-        return None
-    return value  # type: ignore[no-any-return]
-
-
-def due_problem(value: date) -> str | None:
-    """Why ``value`` is not a sane due date, or None."""
-    if value < EARLIEST_DUE or value > latest_due():
-        return _("Give a due date between %(first)s and %(last)s.") % {
-            "first": EARLIEST_DUE.isoformat(),
-            "last": latest_due().isoformat(),
-        }
-    return None
-
-
-def _clean_due(value: Any, errors: dict[str, list[Any]], field: str = "due_on") -> date | None:
-    if value is None:
-        return None
-    if not isinstance(value, date) or hasattr(value, "hour"):  # a datetime is a date too
-        errors[field] = [_("Give a date such as 2026-01-31.")]
-        return None
-    problem = due_problem(value)
-    if problem:
-        errors[field] = [ValidationError(problem, code="range")]
-        return None
-    return value
-
-
-def _clean_priority(value: Any, errors: dict[str, list[Any]]) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value not in Priority.values:
-        errors["priority"] = [_("Priority is 1 (low), 2 (normal) or 3 (high).")]
-        return Priority.NORMAL
-    return value
-
-
-def _clean_customer(value: Any, errors: dict[str, list[Any]]) -> Customer | None:
-    if value is None:
-        return None
-    if not isinstance(value, Customer) or value.pk is None:
-        errors["customer"] = [_("Choose a customer.")]
-        return None
-    return value
-
-
-def _clean_short(value: Any, field: str, limit: int, errors: dict[str, list[Any]]) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        errors[field] = [_("Give text.")]
-        return ""
-    problem = _text_problem(value)
-    if problem:
-        errors[field] = [problem]
-    elif len(value) > limit:
-        errors[field] = [_("At most %(max)s characters.") % {"max": limit}]
-    return value
 
 
 def _actor(by: User | None) -> User | None:
@@ -198,20 +90,20 @@ def task_create(
     by an earlier call, or by a concurrent one), that task is returned and nothing is written."""
     errors: dict[str, list[Any]] = {}
     if key is not None:
-        key = _clean_short(key, "key", MAX_KEY, errors) or None
+        key = clean_short(key, "key", MAX_KEY, errors) or None
         if key is not None and not errors:
             existing = Task.objects.filter(key=key).first()
             if existing is not None:
                 return existing
     values = {
-        "title": _clean_title(title, errors),
-        "notes": _clean_notes(notes, errors),
-        "customer": _clean_customer(customer, errors),
-        "assignee": _clean_assignee(assignee, errors),
-        "due_on": _clean_due(due_on, errors),
-        "priority": _clean_priority(priority, errors),
-        "source": _clean_short(source, "source", MAX_SOURCE, errors),
-        "source_id": _clean_short(source_id, "source_id", MAX_SOURCE_ID, errors),
+        "title": clean_title(title, errors),
+        "notes": clean_notes(notes, errors),
+        "customer": clean_customer(customer, errors),
+        "assignee": clean_assignee(assignee, errors),
+        "due_on": clean_due(due_on, errors),
+        "priority": clean_priority(priority, errors),
+        "source": clean_short(source, "source", MAX_SOURCE, errors),
+        "source_id": clean_short(source_id, "source_id", MAX_SOURCE_ID, errors),
     }
     if errors:
         raise ValidationError(errors)
@@ -263,12 +155,12 @@ def task_update(*, task: Task, by: User | None, label: str = "", **fields: Any) 
     locked = Task.objects.select_for_update(of=("self",)).get(pk=task.pk)
     errors: dict[str, list[Any]] = {}
     cleaners: dict[str, Callable[[Any, dict[str, list[Any]]], Any]] = {
-        "title": _clean_title,
-        "notes": _clean_notes,
-        "customer": _clean_customer,
-        "assignee": _clean_assignee,
-        "due_on": _clean_due,
-        "priority": _clean_priority,
+        "title": clean_title,
+        "notes": clean_notes,
+        "customer": clean_customer,
+        "assignee": clean_assignee,
+        "due_on": clean_due,
+        "priority": clean_priority,
     }
     values = {name: cleaners[name](value, errors) for name, value in fields.items()}
     if errors:
@@ -379,7 +271,7 @@ def task_cancel(*, task: Task, by: User | None, label: str = "") -> Task:
 def task_snooze(*, task: Task, until: date, by: User | None, label: str = "") -> Task:
     """Put an open task off until ``until`` (after today, UTC): it becomes due that day."""
     errors: dict[str, list[Any]] = {}
-    day = _clean_due(until, errors, field="until")
+    day = clean_due(until, errors, field="until")
     if day is None and not errors:
         errors["until"] = [_("Give a date such as 2026-01-31.")]
     if day is not None and day <= today_date():
@@ -411,7 +303,7 @@ def task_snooze(*, task: Task, until: date, by: User | None, label: str = "") ->
 def task_reassign(*, task: Task, assignee: User | None, by: User | None, label: str = "") -> Task:
     """Give the task to ``assignee`` (an active owner or member), or to nobody (None)."""
     errors: dict[str, list[Any]] = {}
-    person = _clean_assignee(assignee, errors)
+    person = clean_assignee(assignee, errors)
     if errors:
         raise ValidationError(errors)
     locked = Task.objects.select_for_update(of=("self",)).select_related("customer").get(pk=task.pk)

@@ -40,11 +40,6 @@ from tend.api.schemas import (
 )
 from tend.customers.models import Customer
 from tend.tasks.actions import (
-    EARLIEST_DUE,
-    MAX_KEY,
-    MAX_NOTES,
-    MAX_TITLE,
-    MAX_YEARS_AHEAD,
     task_cancel,
     task_complete,
     task_create,
@@ -55,6 +50,7 @@ from tend.tasks.actions import (
 )
 from tend.tasks.models import Task
 from tend.tasks.queries import TaskFilters, playbook_names, status_of, tasks_filtered
+from tend.tasks.validation import EARLIEST_DUE, MAX_KEY, MAX_NOTES, MAX_TITLE, MAX_YEARS_AHEAD
 from tend.today.actions import today_date
 
 router = Router(tags=["tasks"])

@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from tend.accounts.models import Role, User
 from tend.customers.models import Customer
-from tend.tasks.actions import MAX_NOTES, MAX_TITLE
 from tend.tasks.models import Priority
+from tend.tasks.validation import MAX_NOTES, MAX_TITLE
 
 
 def assignable_users() -> Any:

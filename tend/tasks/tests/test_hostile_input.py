@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from tend.accounts.actions import apikey_create
 from tend.factories import make_customer
-from tend.tasks.actions import EARLIEST_DUE, latest_due, task_create
+from tend.tasks.actions import task_create
 from tend.tasks.models import Task
+from tend.tasks.validation import EARLIEST_DUE, latest_due
 from tend.today.actions import today_date
 
 pytestmark = pytest.mark.django_db
