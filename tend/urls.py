@@ -18,4 +18,5 @@ urlpatterns = [
     path("health/", include("tend.health.urls")),
     path("segments/", include("tend.segments.urls")),
     path("", include("tend.messaging.urls")),  # /messages/… and the public /u/<token>/
+    path("tasks/", include("tend.tasks.urls")),
 ]

@@ -301,8 +301,40 @@ def describe(entry: TimelineEntry) -> str:
         return _("Email to %(email)s bounced; the address is suppressed") % {
             "email": data.get("email", "")
         }
+    if isinstance(msg, str) and msg.startswith("task_"):
+        text = _task_text(msg, data)
+        if text is not None:
+            return text
     if msg == "owner_set":
         if data.get("owner"):
             return _("Owner set to %(owner)s") % {"owner": data["owner"]}
         return _("Owner removed")
     return entry.title or entry.body
+
+
+def _task_text(msg: str, data: dict[str, Any]) -> str | None:
+    """A task's entry (written by tend.tasks.actions), or None for an id this version does
+    not know."""
+    values = {
+        "title": data.get("title", ""),
+        "day": data.get("until") or "",
+        "person": data.get("assignee") or "",
+    }
+    if msg == "task_reassigned" and not values["person"]:
+        return pgettext("timeline", "Task unassigned: %(title)s") % values
+    if msg == "task_created" and data.get("source") == "playbook":
+        return pgettext("timeline", "Task created by a playbook: %(title)s") % values
+    text = TASK_MESSAGES.get(msg)
+    return str(text) % values if text is not None else None
+
+
+# The message ids tend.tasks writes on the timeline (tests check each renders).
+TASK_MESSAGES = {
+    "task_created": pgettext_lazy("timeline", "Task created: %(title)s"),
+    "task_done": pgettext_lazy("timeline", "Task done: %(title)s"),
+    "task_snoozed": pgettext_lazy("timeline", "Task snoozed until %(day)s: %(title)s"),
+    "task_reassigned": pgettext_lazy("timeline", "Task assigned to %(person)s: %(title)s"),
+    "task_reopened": pgettext_lazy("timeline", "Task reopened: %(title)s"),
+    "task_canceled": pgettext_lazy("timeline", "Task canceled: %(title)s"),
+    "task_updated": pgettext_lazy("timeline", "Task changed: %(title)s"),
+}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -35,6 +36,32 @@ class TaskQuerySet(models.QuerySet["Task"]):
     def overdue(self, today: date) -> TaskQuerySet:
         """Open tasks due before ``today``."""
         return self.open().filter(due_on__lt=today)
+
+    def due_on_day(self, day: date) -> TaskQuerySet:
+        """Open tasks due exactly on ``day``."""
+        return self.open().filter(due_on=day)
+
+    def upcoming(self, today: date) -> TaskQuerySet:
+        """Open tasks due after ``today`` or with no due date."""
+        return self.open().filter(models.Q(due_on__gt=today) | models.Q(due_on__isnull=True))
+
+    def done(self) -> TaskQuerySet:
+        """Completed tasks."""
+        return self.filter(status=TaskStatus.DONE)
+
+    def assigned_to(self, user: Any) -> TaskQuerySet:
+        """Tasks given to ``user``."""
+        return self.filter(assignee=user)
+
+    def for_user(self, user: Any) -> TaskQuerySet:
+        """Tasks given to ``user`` or to nobody (anyone may pick those up)."""
+        return self.filter(models.Q(assignee=user) | models.Q(assignee__isnull=True))
+
+    def in_order(self) -> TaskQuerySet:
+        """Soonest due first (no due date last), then highest priority, then oldest."""
+        return self.order_by(
+            models.F("due_on").asc(nulls_last=True), "-priority", "created_at", "id"
+        )
 
 
 class Task(models.Model):

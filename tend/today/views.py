@@ -33,6 +33,7 @@ from tend.today.actions import (
 )
 from tend.today.models import TodayItem, ValueBasis
 from tend.today.queries import TodayFilters, reason_text, signal_choices, today_items
+from tend.today.sections import sections_render
 
 PAGE_SIZE = 50
 PAGE_FIELDS = [
@@ -148,6 +149,7 @@ def today_list(request: HttpRequest) -> HttpResponse:
             "computed_on": items[0].day if items else None,
             "last_run": last_run,
             "query": request.GET.urlencode(),
+            "sections": sections_render(request),
         },
     )
 
