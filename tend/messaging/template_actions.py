@@ -53,7 +53,8 @@ def template_clean(
 
     def fail(field: str, message: str, code: str = "invalid", line: int | None = None) -> None:
         errors.setdefault(field, []).append(
-            ValidationError(message, code, params={"line": line, "reason": message})
+            # No params: Django would %-format the text, which holds "{% include %}".
+            ValidationError(message, code)
         )
 
     for field in FIELDS:

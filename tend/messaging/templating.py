@@ -109,6 +109,7 @@ class TemplateError(Exception):
         self.reason = str(message)
         self.line = line
         self.field = field
+        self.language = ""  # set by email_compose: the language it was rendering
         super().__init__(self.text())
 
     def text(self) -> str:
@@ -181,8 +182,8 @@ class _Sandbox(SandboxedEnvironment):
             raise SecurityError(_("arithmetic works on numbers only"))
         if operator in {"/", "//", "%"} and right == 0:
             raise SecurityError(_("division by zero"))
-        result = super().call_binop(context, operator, left, right)
-        if isinstance(result, (int, float, Decimal)) and abs(result) > 10**15:
+        result: Any = super().call_binop(context, operator, left, right)
+        if isinstance(result, (int, float, Decimal)) and abs(result) > 10**15:  # type: ignore[operator]
             raise SecurityError(_("a number in the template is too large"))
         return result
 
@@ -589,17 +590,26 @@ def email_compose(
         customer=customer, contact=person, extra=extra or {}, language=chosen, to=to
     )
     subject_source, body_source = template_text(template, chosen)
-    with translation.override(chosen):
-        subject = _one_line(
-            render_text(
-                subject_source, variables, language=chosen, field="subject", limit=SUBJECT_MAX
-            )
+    try:
+        with translation.override(chosen):
+            return _compose(subject_source, body_source, variables, to=to, language=chosen)
+    except TemplateError as exc:
+        exc.language = chosen
+        raise
+
+
+def _compose(
+    subject_source: str, body_source: str, variables: dict[str, Any], *, to: str, language: str
+) -> ComposedEmail:
+    subject = _one_line(
+        render_text(
+            subject_source, variables, language=language, field="subject", limit=SUBJECT_MAX
         )
-        text = render_text(body_source, variables, language=chosen, field="body")
-        text = text.strip() + "\n"
-        html = email_html(text, variables=variables, subject=subject, language=chosen)
-        footer = _footer_text(variables, uses_link="unsubscribe_url" in body_source)
-    return ComposedEmail(to=to, language=chosen, subject=subject, text=text + footer, html=html)
+    )
+    text = render_text(body_source, variables, language=language, field="body").strip() + "\n"
+    html = email_html(text, variables=variables, subject=subject, language=language)
+    footer = _footer_text(variables, uses_link="unsubscribe_url" in body_source)
+    return ComposedEmail(to=to, language=language, subject=subject, text=text + footer, html=html)
 
 
 def _footer_text(variables: Mapping[str, Any], *, uses_link: bool) -> str:

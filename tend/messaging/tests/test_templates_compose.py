@@ -72,7 +72,9 @@ def test_installing_a_builtin_twice_gives_the_same_template(owner):
 
 def test_a_missing_optional_value_renders_as_nothing():
     customer = make_customer(name="Acme", email="")
-    template = _template(body_en="Hi {{ contact.first_name }}!{{ coupon }}|{{ customer.traits.x }}|")
+    template = _template(
+        body_en="Hi {{ contact.first_name }}!{{ coupon }}|{{ customer.traits.x }}|"
+    )
     email = email_compose(template=template, customer=customer)
     assert email.to == ""
     assert email.text.startswith("Hi !||")
