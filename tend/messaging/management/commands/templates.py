@@ -131,7 +131,8 @@ class Command(BaseCommand):
         subject = ""
         first, _newline, rest = text.partition("\n")
         if first.lower().startswith("subject:"):
-            subject, text = first.split(":", 1)[1].strip(), rest.lstrip("\n")
+            # The subject line becomes an empty line, so errors give the file's line numbers.
+            subject, text = first.split(":", 1)[1].strip(), "\n" + rest
         return {"subject_en": subject, "body_en": text}
 
     def _check(self, options: dict[str, Any]) -> None:
