@@ -240,6 +240,11 @@ def _environment(language: str) -> _Sandbox:
     )
     env.globals.clear()  # no range, lipsum, cycler, joiner, namespace, dict
     env.filters = {name: FILTERS[name] for name in ALLOWED_FILTERS if name in FILTERS}
+    # ``default`` also stands in for an empty value: a contact with no first name is as
+    # missing as no contact at all.
+    env.filters["default"] = env.filters["d"] = lambda v, fallback="", boolean=True: FILTERS[
+        "default"
+    ](v, fallback, boolean)
     env.filters["date"] = lambda v, style="long": format_date(v, str(style), language=language)
     env.filters["money"] = lambda v, currency=None: _money(v, currency, language=language)
     env.tests = {name: TESTS[name] for name in ALLOWED_TESTS}

@@ -180,3 +180,9 @@ def test_the_subject_is_one_line_even_when_a_value_has_newlines():
     template = _template(subject_en="Hi {{ customer.traits.x }}")
     email = email_compose(template=template, customer=customer)
     assert "\n" not in email.subject and "\r" not in email.subject
+
+
+def test_default_stands_in_for_an_empty_value_too():
+    customer = make_customer(name="Acme", email="a@acme.example", traits={"nick": ""})
+    template = _template(body_en="Hi {{ customer.traits.nick | default(customer.name) }}!")
+    assert email_compose(template=template, customer=customer).text.startswith("Hi Acme!")
