@@ -20,6 +20,7 @@ BUILTINS: list[dict[str, Any]] = [
         "name": "Welcome",
         "name_zh_hans": "欢迎邮件",
         "description": "The first email after sign-up: thanks, one first step, a person to answer.",
+        "description_zh_hans": "注册后的第一封邮件：感谢、第一步该做什么，以及有人随时回复。",
         "subject_en": "Welcome to {{ business.name }}, "
         "{{ contact.first_name | default(customer.name) }}",
         "body_en": HI_EN + "Thanks for signing up — I'm really glad you're here.\n\n"
@@ -38,6 +39,7 @@ BUILTINS: list[dict[str, Any]] = [
         "name": "Onboarding: day 3",
         "name_zh_hans": "上手指引：第 3 天",
         "description": "Three days in: the one habit that makes the product useful.",
+        "description_zh_hans": "第 3 天：让产品真正有用的一个习惯。",
         "subject_en": "A quick tip for your first week",
         "body_en": HI_EN
         + "You've had a few days to look around. One tip that helps most people: pick one "
@@ -55,6 +57,7 @@ BUILTINS: list[dict[str, Any]] = [
         "name": "Onboarding: day 7",
         "name_zh_hans": "上手指引：第 7 天",
         "description": "One week in: three things worth trying, and a question.",
+        "description_zh_hans": "第一周：三件值得试试的事，外加一个问题。",
         "subject_en": "Your first week with {{ business.name }}",
         "body_en": HI_EN
         + "It's been a week — thank you for giving us a real try. Three things worth a look "
@@ -76,6 +79,7 @@ BUILTINS: list[dict[str, Any]] = [
         "name": "Monthly check-in",
         "name_zh_hans": "每月问候",
         "description": "A short personal note once a month: how is it going, anything to fix?",
+        "description_zh_hans": "每月一封简短的私人问候：用得怎么样，有什么要改进？",
         "subject_en": "How's it going, {{ contact.first_name | default(customer.name) }}?",
         "body_en": HI_EN
         + "Just checking in. How is {{ business.name }} working for you this month?\n\n"
@@ -91,24 +95,22 @@ BUILTINS: list[dict[str, Any]] = [
         "name_zh_hans": "续费提醒",
         "description": "Before the renewal date (60, 30 or 7 days): the date, the plan, a "
         "question.",
-        "subject_en": "{% if days_left is number and days_left <= 7 %}Your renewal is in "
-        "{{ days_left }} days{% else %}Your {{ customer.plan | default(business.name) }} "
-        "renewal is coming up{% endif %}",
+        "description_zh_hans": "续费日之前（60、30 或 7 天）：续费日、套餐和一个问题。",
+        "subject_en": "Your renewal is coming up"
+        "{% if days_left is number %} in {{ days_left }} days{% endif %}",
         "body_en": HI_EN
         + "A friendly heads-up: your {% if customer.plan %}{{ customer.plan }} plan{% else %}"
-        'subscription{% endif %} renews on {{ customer.renewal_date | default("your renewal '
-        'date") }}{% if days_left is number %}, in {{ days_left }} days{% endif %}. You '
-        "don't need to do anything to keep it running.\n\n"
+        "subscription{% endif %} renews {% if customer.renewal_date %}on "
+        "{{ customer.renewal_date }}{% else %}soon{% endif %}. You don't need to do anything "
+        "to keep it running.\n\n"
         "If you'd like to change your plan, or something isn't working as it should, reply "
         "before then and I'll sort it out with you." + SIGN_EN,
-        "subject_zh_hans": "{% if days_left is number and days_left <= 7 %}{{ days_left }} "
-        "天后续费{% else %}你的{{ customer.plan | default(business.name) }}套餐即将续费"
-        "{% endif %}",
+        "subject_zh_hans": "{% if days_left is number %}你的订阅还有 {{ days_left }} 天续费"
+        "{% else %}你的订阅即将续费{% endif %}",
         "body_zh_hans": HI_ZH
         + "提醒一下：你的{% if customer.plan %}{{ customer.plan }}套餐{% else %}订阅{% endif %}"
-        '将在 {{ customer.renewal_date | default("续费日") }} 续费'
-        "{% if days_left is number %}（还有 {{ days_left }} 天）{% endif %}。"
-        "你不需要做任何操作，服务会照常继续。\n\n"
+        "{% if customer.renewal_date %}将在 {{ customer.renewal_date }} 续费{% else %}即将续费"
+        "{% endif %}。你不需要做任何操作，服务会照常继续。\n\n"
         "如果想调整套餐，或者有哪里用得不顺，请在那之前回复我，我们一起解决。" + SIGN_ZH,
     },
     {
@@ -116,6 +118,7 @@ BUILTINS: list[dict[str, Any]] = [
         "name": "At-risk rescue",
         "name_zh_hans": "流失风险挽回",
         "description": "When health drops: a plain offer of help, no pressure.",
+        "description_zh_hans": "健康分下降时：直接提出帮忙，不施加压力。",
         "subject_en": "Can I help?",
         "body_en": HI_EN
         + "I noticed things have been quieter on your side lately, and I wanted to ask "
@@ -133,6 +136,7 @@ BUILTINS: list[dict[str, Any]] = [
         "name": "Win-back offer",
         "name_zh_hans": "挽回优惠",
         "description": "After churn: what changed since, and a coupon code ({{ coupon }}).",
+        "description_zh_hans": "客户流失后：介绍改进之处，并附上优惠码（{{ coupon }}）。",
         "subject_en": "We'd love to have you back",
         "body_en": HI_EN
         + "It's been a while since you left {{ business.name }}, and I wanted to say thank "
@@ -153,6 +157,7 @@ BUILTINS: list[dict[str, Any]] = [
         "name": "Referral invitation",
         "name_zh_hans": "推荐邀请",
         "description": "For happy customers: would you introduce someone who'd benefit?",
+        "description_zh_hans": "面向满意的客户：愿意介绍可能受益的朋友吗？",
         "subject_en": "A small favour?",
         "body_en": HI_EN
         + "Thank you for being with {{ business.name }}{% if customer.signed_up %} since "
@@ -173,6 +178,7 @@ BUILTINS: list[dict[str, Any]] = [
         "name": "Birthday greeting",
         "name_zh_hans": "生日祝福",
         "description": "On the customer's birthday: a short, personal note.",
+        "description_zh_hans": "客户生日当天：一封简短的私人祝福。",
         "subject_en": "Happy birthday, {{ contact.first_name | default(customer.name) }}!",
         "body_en": HI_EN
         + "Happy birthday from all of us at {{ business.name }}! I hope today is a good one "
@@ -189,6 +195,7 @@ BUILTINS: list[dict[str, Any]] = [
         "name_zh_hans": "节日问候",
         "description": "On a holiday from the calendar ({{ holiday }}): warm wishes, nothing "
         "to sell.",
+        "description_zh_hans": "日历上的节日（{{ holiday }}）：送上祝福，不推销任何东西。",
         "subject_en": "{% if holiday %}Happy {{ holiday }}!{% else %}Season's greetings!"
         "{% endif %}",
         "body_en": HI_EN
@@ -206,8 +213,8 @@ BUILTINS: list[dict[str, Any]] = [
 
 
 def builtin_templates() -> list[dict[str, Any]]:
-    """The built-in email texts: key, name (and name_zh_hans), description, and subject and
-    body in both languages. Copies, so callers may change them."""
+    """The built-in email texts: key, name and description (and their _zh_hans), and subject
+    and body in both languages. Copies, so callers may change them."""
     return [dict(entry) for entry in BUILTINS]
 
 

@@ -267,13 +267,15 @@ def email_template_install(
         from django.conf import settings
 
         lang = language or settings.LANGUAGE_CODE
-        name = entry["name_zh_hans"] if str(lang).startswith("zh") else entry["name"]
+        chinese = str(lang).startswith("zh")
+        name = entry["name_zh_hans"] if chinese else entry["name"]
+        description = entry["description_zh_hans"] if chinese else entry["description"]
         try:
             with transaction.atomic():
                 return email_template_create(
                     by=by,
                     name=_free_name(name),
-                    description=entry["description"],
+                    description=description,
                     subject_en=entry["subject_en"],
                     body_en=entry["body_en"],
                     subject_zh_hans=entry["subject_zh_hans"],

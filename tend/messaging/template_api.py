@@ -144,6 +144,7 @@ class BuiltinOut(Schema):
     name: str
     name_zh_hans: str
     description: str
+    description_zh_hans: str
     subject_en: str
     body_en: str
     subject_zh_hans: str

@@ -532,7 +532,11 @@ def render_text(
     return "".join(parts)
 
 
-_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+# ``breaks``: a line break in the text is a line break in the email, as founders expect
+# (a signature on two lines stays on two lines).
+_MARKDOWN = MarkdownIt(
+    "commonmark", {"html": False, "linkify": False, "typographer": False, "breaks": True}
+)
 ALLOWED_TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "code",
     "pre", "blockquote", "ul", "ol", "li", "a", "img",
