@@ -48,7 +48,7 @@ from tend.messaging.templating import (
     email_compose,
     template_languages,
 )
-from tend.messaging.variables import variable_catalog
+from tend.messaging.variables import email_language, variable_catalog
 
 LANGUAGE_NAMES = {"en": gettext_lazy("English"), "zh-hans": gettext_lazy("Simplified Chinese")}
 # The preview frame's own policy: the email's inline styles and remote images only, nothing
@@ -204,6 +204,15 @@ def _compose(
         return None, exc.text()
 
 
+def _recipient_language(template: EmailTemplate, customer: Customer | None) -> str:
+    """The language this customer would get the template in (their own when it has it)."""
+    available = template_languages(template)
+    if customer is None or not available:
+        return ""
+    wanted = email_language(customer)
+    return wanted if wanted in available else available[0]
+
+
 @require_GET
 def template_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A template previewed for a real customer: subject, HTML and text in each language."""
@@ -233,6 +242,7 @@ def template_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "previews": previews,
             "can_write": can_write(request.user),
             "test_key": uuid.uuid4().hex,
+            "recipient_language": _recipient_language(template, customer),
             "user_email": getattr(request.user, "email", ""),
         },
     )

@@ -126,3 +126,12 @@ def test_a_viewer_reads_but_sees_no_write_buttons(viewer_client, owner):
     html = viewer_client.get(f"/emails/templates/{template.pk}/").content.decode()
     assert "Send a test to me" not in html and "Archive" not in html
     assert "Welcome to" in html
+
+
+def test_the_preview_marks_the_language_the_customer_gets(viewer_client):
+    customer = make_customer(name="Tea House", email="t@tea.example", country="CN")
+    template = EmailTemplate.objects.create(**GOOD)
+    html = viewer_client.get(f"/emails/templates/{template.pk}/?customer={customer.pk}").content
+    text = html.decode()
+    zh_card = text.index('id="preview-zh-hans"')
+    assert text.index("what this customer gets") > zh_card
