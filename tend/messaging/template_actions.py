@@ -112,14 +112,15 @@ def template_clean(
             fail(
                 "body_en",
                 _("Write a subject and a body in at least one language."),
-                "required",
+                "range",
             )
         for lang in ("en", "zh_hans"):
             subject = cleaned.get(f"subject_{lang}", "").strip()
             body = cleaned.get(f"body_{lang}", "").strip()
             if bool(subject) != bool(body):
                 missing = f"body_{lang}" if subject else f"subject_{lang}"
-                fail(missing, _("Write both the subject and the body of a language."), "required")
+                # Valid alone, not together: the API's "range" code.
+                fail(missing, _("Write both the subject and the body of a language."), "range")
     if errors:
         raise ValidationError(errors)
     return cleaned

@@ -92,8 +92,11 @@ class TemplateListQuery(Schema):
     archived: bool = Field(False, description="true: the archived templates instead.")
 
 
+NAME_PATTERN = r"\S"  # at least one character that is not a space
+
+
 class TemplateIn(InputSchema):
-    name: str = Field(..., min_length=1, max_length=NAME_MAX)
+    name: str = Field(..., min_length=1, max_length=NAME_MAX, pattern=NAME_PATTERN)
     description: str = Field("", max_length=DESCRIPTION_MAX)
     subject_en: str = Field("", max_length=SUBJECT_MAX, description=TEXT_DOC)
     body_en: str = Field("", max_length=BODY_MAX, description=TEXT_DOC + " Markdown.")
@@ -102,7 +105,7 @@ class TemplateIn(InputSchema):
 
 
 class TemplatePatch(InputSchema):
-    name: str = Field(UNSET, min_length=1, max_length=NAME_MAX)
+    name: str = Field(UNSET, min_length=1, max_length=NAME_MAX, pattern=NAME_PATTERN)
     description: str = Field(UNSET, max_length=DESCRIPTION_MAX)
     subject_en: str = Field(UNSET, max_length=SUBJECT_MAX, description=TEXT_DOC)
     body_en: str = Field(UNSET, max_length=BODY_MAX, description=TEXT_DOC)
