@@ -24,6 +24,7 @@ from tend.accounts.actions import apikey_create
 from tend.api.main import openapi_schema
 from tend.factories import make_contact, make_customer, make_plan
 from tend.goals.actions import goal_create
+from tend.messaging.models import EmailTemplate
 
 # Refusals the document cannot predict; see the module docstring and docs/api.md.
 # ``template``: an email template's text the sandbox refuses (tend.messaging.templating); any
@@ -140,11 +141,13 @@ def stored(owner: Any) -> dict[str, int]:
     contact = make_contact(customer)
     goal = goal_create(by=owner, metric="logo_churn", target="2")
     plan = make_plan("pro")
+    template = EmailTemplate.objects.create(name="Hello", subject_en="Hi", body_en="Hello")
     return {
         "customer_id": customer.pk,
         "contact_id": contact.pk,
         "goal_id": goal.pk,
         "plan_id": plan.pk,
+        "template_id": template.pk,
     }
 
 
