@@ -251,6 +251,12 @@ def _environment(language: str) -> _Sandbox:
     return env
 
 
+@lru_cache(maxsize=256)
+def _compiled(language: str, source: str) -> Any:
+    """``source`` compiled once per process (a playbook sends the same text to many)."""
+    return _environment(language).from_string(source)
+
+
 # --- the check ----------------------------------------------------------------------------
 
 
@@ -504,9 +510,8 @@ def render_text(
     off with an error past MAX_OUTPUT characters."""
     names = known_names(variables.keys())
     check_text(source, field=field, limit=limit, names=names)
-    env = _environment(language if language in LANGUAGES else "en")
     try:
-        template = env.from_string(source)
+        template = _compiled(language if language in LANGUAGES else "en", source)
         parts: list[str] = []
         size = 0
         for chunk in template.generate(dict(variables)):
