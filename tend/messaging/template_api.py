@@ -53,7 +53,7 @@ TEXT_DOC = (
 )
 
 
-class TemplateOut(Schema):
+class EmailTemplateOut(Schema):
     id: int
     name: str
     key: str = Field(..., description="The built-in text it was installed from; empty if none.")
@@ -84,18 +84,18 @@ class TemplateOut(Schema):
         return obj.created_by.username if obj.created_by is not None else None
 
 
-class TemplatePage(Page):
-    items: list[TemplateOut]
+class EmailTemplatePage(Page):
+    items: list[EmailTemplateOut]
 
 
-class TemplateListQuery(Schema):
+class EmailTemplateListQuery(Schema):
     archived: bool = Field(False, description="true: the archived templates instead.")
 
 
 NAME_PATTERN = r"\S"  # at least one character that is not a space
 
 
-class TemplateIn(InputSchema):
+class EmailTemplateIn(InputSchema):
     name: str = Field(..., min_length=1, max_length=NAME_MAX, pattern=NAME_PATTERN)
     description: str = Field("", max_length=DESCRIPTION_MAX)
     subject_en: str = Field("", max_length=SUBJECT_MAX, description=TEXT_DOC)
@@ -104,7 +104,7 @@ class TemplateIn(InputSchema):
     body_zh_hans: str = Field("", max_length=BODY_MAX, description=TEXT_DOC + " Markdown.")
 
 
-class TemplatePatch(InputSchema):
+class EmailTemplatePatch(InputSchema):
     name: str = Field(UNSET, min_length=1, max_length=NAME_MAX, pattern=NAME_PATTERN)
     description: str = Field(UNSET, max_length=DESCRIPTION_MAX)
     subject_en: str = Field(UNSET, max_length=SUBJECT_MAX, description=TEXT_DOC)
@@ -113,7 +113,7 @@ class TemplatePatch(InputSchema):
     body_zh_hans: str = Field(UNSET, max_length=BODY_MAX, description=TEXT_DOC)
 
 
-class PreviewIn(InputSchema):
+class EmailPreviewIn(InputSchema):
     customer_id: int = Field(..., ge=1, le=2**63 - 1)
     contact_id: int | None = Field(None, ge=1, le=2**63 - 1)
     language: str | None = Field(
@@ -128,7 +128,7 @@ class PreviewIn(InputSchema):
     )
 
 
-class PreviewOut(Schema):
+class EmailPreviewOut(Schema):
     to: str = Field(..., description="The recipient's address; empty when there is none.")
     language: str
     subject: str
@@ -136,13 +136,13 @@ class PreviewOut(Schema):
     html: str
 
 
-class VariableOut(Schema):
+class TemplateVariableOut(Schema):
     name: str
     meaning: str
     example: str
 
 
-class BuiltinOut(Schema):
+class BuiltinTemplateOut(Schema):
     key: str
     name: str
     name_zh_hans: str
@@ -155,7 +155,7 @@ class BuiltinOut(Schema):
     installed_id: int | None = Field(..., description="The template installed from it, if any.")
 
 
-class InstallIn(InputSchema):
+class TemplateInstallIn(InputSchema):
     key: str = Field(..., min_length=1, max_length=60, pattern="^[-a-z0-9]+$")
 
 
@@ -180,9 +180,9 @@ def _refused(exc: ValidationError) -> FieldError | ValidationError:
     return exc
 
 
-@router.get("/email-templates", response={200: TemplatePage, **ERRORS})
+@router.get("/email-templates", response={200: EmailTemplatePage, **ERRORS})
 def email_template_list(
-    request: HttpRequest, paging: Query[PageParams], params: Query[TemplateListQuery]
+    request: HttpRequest, paging: Query[PageParams], params: Query[EmailTemplateListQuery]
 ) -> dict[str, Any]:
     """Email templates by name (the archived ones with `archived=true`)."""
     qs = EmailTemplate.objects.select_related("created_by").filter(
@@ -191,9 +191,9 @@ def email_template_list(
     return paginate(qs.order_by("name", "pk"), paging)
 
 
-@router.post("/email-templates", response={201: TemplateOut, **ERRORS_409})
+@router.post("/email-templates", response={201: EmailTemplateOut, **ERRORS_409})
 def email_template_create_endpoint(
-    request: HttpRequest, payload: TemplateIn
+    request: HttpRequest, payload: EmailTemplateIn
 ) -> Status[EmailTemplate]:
     """Save a template; both languages are checked by the sandbox first, and nothing is saved
     when one is refused (a 422 naming the field, e.g. `body_en`, with the line and reason).
@@ -206,7 +206,7 @@ def email_template_create_endpoint(
     return Status(201, _template(template.pk))
 
 
-@router.get("/email-templates/variables", response={200: list[VariableOut], **ERRORS})
+@router.get("/email-templates/variables", response={200: list[TemplateVariableOut], **ERRORS})
 def email_template_variables(request: HttpRequest) -> list[dict[str, str]]:
     """The variables a template may use, with their meaning and an example."""
     return [
@@ -215,15 +215,17 @@ def email_template_variables(request: HttpRequest) -> list[dict[str, str]]:
     ]
 
 
-@router.get("/email-templates/builtins", response={200: list[BuiltinOut], **ERRORS})
+@router.get("/email-templates/builtins", response={200: list[BuiltinTemplateOut], **ERRORS})
 def email_template_builtins(request: HttpRequest) -> list[dict[str, Any]]:
     """The built-in email texts (both languages) and whether each is installed."""
     installed = dict(EmailTemplate.objects.exclude(key="").order_by("-pk").values_list("key", "pk"))
     return [entry | {"installed_id": installed.get(entry["key"])} for entry in builtin_templates()]
 
 
-@router.post("/email-templates/install", response={200: TemplateOut, **ERRORS_409})
-def email_template_install_endpoint(request: HttpRequest, payload: InstallIn) -> EmailTemplate:
+@router.post("/email-templates/install", response={200: EmailTemplateOut, **ERRORS_409})
+def email_template_install_endpoint(
+    request: HttpRequest, payload: TemplateInstallIn
+) -> EmailTemplate:
     """Install a built-in text as an editable template; installing it again returns the one
     installed before (restored if archived). An unknown key is a 422."""
     who = _principal(request)
@@ -234,15 +236,15 @@ def email_template_install_endpoint(request: HttpRequest, payload: InstallIn) ->
     return _template(template.pk)
 
 
-@router.get("/email-templates/{template_id}", response={200: TemplateOut, **ERRORS_404})
+@router.get("/email-templates/{template_id}", response={200: EmailTemplateOut, **ERRORS_404})
 def email_template_retrieve(request: HttpRequest, template_id: PathId) -> EmailTemplate:
     """One template."""
     return _template(template_id)
 
 
-@router.patch("/email-templates/{template_id}", response={200: TemplateOut, **ERRORS_409})
+@router.patch("/email-templates/{template_id}", response={200: EmailTemplateOut, **ERRORS_409})
 def email_template_update_endpoint(
-    request: HttpRequest, template_id: PathId, payload: TemplatePatch
+    request: HttpRequest, template_id: PathId, payload: EmailTemplatePatch
 ) -> EmailTemplate:
     """Change the fields sent; the whole template is checked again, nothing saved when
     refused."""
@@ -260,7 +262,9 @@ def email_template_update_endpoint(
     return _template(template_id)
 
 
-@router.post("/email-templates/{template_id}/archive", response={200: TemplateOut, **ERRORS_404})
+@router.post(
+    "/email-templates/{template_id}/archive", response={200: EmailTemplateOut, **ERRORS_404}
+)
 def email_template_archive_endpoint(request: HttpRequest, template_id: PathId) -> EmailTemplate:
     """Archive a template (it leaves lists and pickers; archiving twice changes nothing)."""
     who = _principal(request)
@@ -268,7 +272,9 @@ def email_template_archive_endpoint(request: HttpRequest, template_id: PathId) -
     return _template(template_id)
 
 
-@router.post("/email-templates/{template_id}/restore", response={200: TemplateOut, **ERRORS_404})
+@router.post(
+    "/email-templates/{template_id}/restore", response={200: EmailTemplateOut, **ERRORS_404}
+)
 def email_template_restore_endpoint(request: HttpRequest, template_id: PathId) -> EmailTemplate:
     """Bring an archived template back."""
     who = _principal(request)
@@ -276,9 +282,11 @@ def email_template_restore_endpoint(request: HttpRequest, template_id: PathId) -
     return _template(template_id)
 
 
-@router.post("/email-templates/{template_id}/preview", response={200: PreviewOut, **ERRORS_404})
+@router.post(
+    "/email-templates/{template_id}/preview", response={200: EmailPreviewOut, **ERRORS_404}
+)
 def email_template_preview(
-    request: HttpRequest, template_id: PathId, payload: PreviewIn
+    request: HttpRequest, template_id: PathId, payload: EmailPreviewIn
 ) -> dict[str, Any]:
     """The email this template makes for a real customer (subject, text and HTML), without
     sending anything. An unknown customer or contact is a 422; a template that cannot render
