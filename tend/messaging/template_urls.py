@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.template_list, name="list"),
     path("new/", views.template_new, name="new"),
     path("install/", views.template_install, name="install"),
+    path("check/", views.template_check_view, name="check"),
     path("customers/", views.template_customer_search, name="customer_search"),
     path("<int:pk>/", views.template_detail, name="detail"),
     path("<int:pk>/edit/", views.template_edit, name="edit"),

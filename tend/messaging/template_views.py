@@ -45,7 +45,9 @@ from tend.messaging.templating import (
     SUBJECT_MAX,
     ComposedEmail,
     TemplateError,
+    check_text,
     email_compose,
+    known_names,
     template_languages,
 )
 from tend.messaging.variables import email_language, variable_catalog
@@ -183,6 +185,35 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Template “%(name)s” saved.") % {"name": template.name})
             return redirect("emailtemplates:detail", pk=template.pk)
     return _editor(request, form, template, status=422)
+
+
+CHECK_LABELS = {
+    "subject_en": gettext_lazy("English subject"),
+    "body_en": gettext_lazy("English body"),
+    "subject_zh_hans": gettext_lazy("Chinese subject"),
+    "body_zh_hans": gettext_lazy("Chinese body"),
+}
+
+
+@require_POST
+@write_view
+def template_check_view(request: HttpRequest) -> HttpResponse:
+    """The editor's live check (htmx partial): each subject and body checked by the sandbox as
+    the founder types; saves nothing."""
+    names = known_names()
+    problems = []
+    for field, label in CHECK_LABELS.items():
+        text = request.POST.get(field, "")
+        if not text:
+            continue
+        kind = "subject" if field.startswith("subject") else "body"
+        try:
+            check_text(
+                text, field=kind, limit=SUBJECT_MAX if kind == "subject" else BODY_MAX, names=names
+            )
+        except TemplateError as exc:
+            problems.append({"label": label, "text": exc.text()})
+    return render(request, "messaging/emailtemplates/_check.html", {"problems": problems})
 
 
 def _preview_customer(request: HttpRequest) -> Customer | None:

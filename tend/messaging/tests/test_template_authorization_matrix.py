@@ -56,6 +56,7 @@ def pages(pk: int, customer: int) -> dict[str, list[str]]:
             f"{base}/new/",
             f"{base}/{pk}/edit/",
             f"{base}/install/",
+            f"{base}/check/",
             f"{base}/{pk}/archive/",
             f"{base}/{pk}/restore/",
             f"{base}/{pk}/test/",

@@ -58,6 +58,8 @@ def test_a_founder_adds_previews_and_fixes_a_template(
         page.goto(f"{base}/emails/templates/{template.pk}/edit/")
         body = page.locator("#id_body_zh_hans")
         body.fill(body.input_value() + "\n{% include 'web/base.html' %}")
+        expect(page.locator("#check-problems")).to_contain_text("include")  # live, as typed
+        page.screenshot(path=SCREENSHOTS / f"emailtemplates-check-{suffix}.png", full_page=True)
         page.click("#save")
         expect(page.locator("#refused")).to_be_visible()
         expect(page.locator("#id_body_zh_hans + .invalid-feedback")).to_contain_text("include")

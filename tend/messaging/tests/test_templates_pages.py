@@ -135,3 +135,20 @@ def test_the_preview_marks_the_language_the_customer_gets(viewer_client):
     text = html.decode()
     zh_card = text.index('id="preview-zh-hans"')
     assert text.index("what this customer gets") > zh_card
+
+
+def test_the_live_check_names_the_part_the_line_and_the_reason_and_saves_nothing(member_client):
+    response = member_client.post(
+        "/emails/templates/check/",
+        {"subject_en": "Hi", "body_zh_hans": "你好\n{{ customer.name.upper() }}"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Chinese body" in html and "line 2: calling functions or methods" in html
+    ok = member_client.post("/emails/templates/check/", {"body_en": "{{ customer.name }}"})
+    assert 'id="check-ok"' in ok.content.decode()
+    assert not EmailTemplate.objects.exists()
+
+
+def test_a_viewer_cannot_use_the_live_check(viewer_client):
+    assert viewer_client.post("/emails/templates/check/", {"body_en": "x"}).status_code == 403
