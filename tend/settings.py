@@ -39,6 +39,8 @@ ALLOWED_HOSTS = env_list("TEND_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]
 CSRF_TRUSTED_ORIGINS = env_list("TEND_CSRF_TRUSTED_ORIGINS", [])
 # Where links in emails point (https://tend.example.com); else the first trusted origin.
 TEND_BASE_URL = env_str("TEND_BASE_URL", "").rstrip("/")
+# The business's name as emails write it ({{ business.name }}); else the host of TEND_BASE_URL.
+TEND_BUSINESS_NAME = env_str("TEND_BUSINESS_NAME", "").strip()
 SECURE_COOKIES = env_bool("TEND_SECURE_COOKIES", False)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES

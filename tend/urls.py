@@ -19,4 +19,5 @@ urlpatterns = [
     path("segments/", include("tend.segments.urls")),
     path("", include("tend.messaging.urls")),  # /messages/… and the public /u/<token>/
     path("tasks/", include("tend.tasks.urls")),
+    path("emails/templates/", include("tend.messaging.template_urls")),
 ]

@@ -105,6 +105,7 @@ api.add_router("", "tend.segments.api.router")
 api.add_router("", "tend.health.api.router")
 api.add_router("", "tend.messaging.api.router")
 api.add_router("", "tend.tasks.api.router")
+api.add_router("", "tend.messaging.template_api.router")
 
 
 def openapi_schema() -> dict[str, Any]:

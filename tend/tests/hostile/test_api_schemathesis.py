@@ -24,9 +24,12 @@ from tend.accounts.actions import apikey_create
 from tend.api.main import openapi_schema
 from tend.factories import make_contact, make_customer, make_plan
 from tend.goals.actions import goal_create
+from tend.messaging.models import EmailTemplate
 
 # Refusals the document cannot predict; see the module docstring and docs/api.md.
-DATA_DEPENDENT = {"unknown", "range"}
+# ``template``: an email template's text the sandbox refuses (tend.messaging.templating); any
+# string is schema-valid, and which template constructs are allowed no schema can say.
+DATA_DEPENDENT = {"unknown", "range", "template"}
 
 CONFIG = SchemathesisConfig.from_str(
     """
@@ -146,6 +149,7 @@ def stored(owner: Any) -> dict[str, int]:
     Message.objects.filter(pk=message.pk).update(status=MessageStatus.FAILED)
     suppression, _ = suppression_add(email="gone@example.com", reason="manual")
     endpoint, _secret = webhook_endpoint_create(name="CRM", url="https://crm.example/h", by=owner)
+    template = EmailTemplate.objects.create(name="Hello", subject_en="Hi", body_en="Hello")
     return {
         "customer_id": customer.pk,
         "contact_id": contact.pk,
@@ -154,6 +158,7 @@ def stored(owner: Any) -> dict[str, int]:
         "message_id": message.pk,
         "suppression_id": suppression.pk,
         "endpoint_id": endpoint.pk,
+        "template_id": template.pk,
     }
 
 
