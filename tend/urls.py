@@ -17,4 +17,5 @@ urlpatterns = [
     path("segments/behaviour/", include("tend.segments.behaviour_urls")),
     path("health/", include("tend.health.urls")),
     path("segments/", include("tend.segments.urls")),
+    path("playbooks/", include("tend.playbooks.urls")),
 ]
