@@ -26,7 +26,6 @@ from tend.playbooks.actions import (
     PlaybookError,
     playbook_create,
     playbook_dry_run,
-    playbook_gallery,
     playbook_install,
     playbook_set_status,
     playbook_start,
@@ -57,6 +56,7 @@ from tend.playbooks.schemas import (
 )
 from tend.playbooks.ui_catalog import action_catalog, trigger_catalog
 from tend.playbooks.ui_queries import (
+    gallery_cards,
     outcome_text,
     playbooks_with_counts,
     runs_of,
@@ -173,16 +173,17 @@ def playbook_catalog(request: HttpRequest) -> dict[str, Any]:
 @router.get("/playbooks/gallery", response={200: list[GalleryOut], **ERRORS})
 def playbook_gallery_list(request: HttpRequest) -> list[dict[str, Any]]:
     """The built-in playbooks (English and Chinese, with their email texts)."""
-    installed = dict(Playbook.objects.exclude(key="").values_list("key", "pk"))
     return [
         {
-            "key": e.key,
-            "name": str(e.name),
-            "description": str(getattr(e, "description", "")),
-            "trigger": str(getattr(e, "trigger", "")),
-            "installed_id": installed.get(e.key),
+            "key": card.key,
+            "name": card.name,
+            "description": card.description,
+            "trigger": card.trigger,
+            "trigger_text": card.trigger_text,
+            "steps": card.steps_text,
+            "installed_id": card.installed_id,
         }
-        for e in playbook_gallery()
+        for card in gallery_cards()
     ]
 
 
@@ -194,7 +195,7 @@ def playbook_gallery_install(request: HttpRequest, key: str) -> Status[dict[str,
     """Add a built-in playbook as a draft (with its email templates)."""
     who = _principal(request)
     require_write(who.user)
-    if key not in {e.key for e in playbook_gallery()}:
+    if key not in {card.key for card in gallery_cards()}:
         raise Http404(f"No built-in playbook “{key[:60]}”.")
     try:
         playbook = playbook_install(key=key, by=who.user)
@@ -246,7 +247,7 @@ def _run_change(request: HttpRequest, pk: int, action: Any) -> dict[str, Any]:
     require_write(who.user)
     run = _run(pk)
     try:
-        action(run=run, by=who.user)
+        action(run=run, by=who.user, label=who.label)
     except PlaybookError as exc:
         _raise(exc)
     return playbook_run_get(request, pk)
@@ -298,7 +299,7 @@ def playbook_create_endpoint(request: HttpRequest, payload: PlaybookIn) -> Statu
     values = payload.model_dump()
     _check_steps(values["steps"])
     try:
-        playbook = playbook_create(by=who.user, **values)
+        playbook = playbook_create(by=who.user, label=who.label, **values)
     except PlaybookError as exc:
         _raise(exc)
     return Status(201, _out(playbook))
@@ -325,7 +326,7 @@ def playbook_update_endpoint(
             raise FieldError(name, "May not be null.")
     if values:
         try:
-            playbook_update(playbook=playbook, by=who.user, **values)
+            playbook_update(playbook=playbook, by=who.user, label=who.label, **values)
         except PlaybookError as exc:
             _raise(exc)
         playbook.refresh_from_db()
@@ -339,7 +340,9 @@ def playbook_status(request: HttpRequest, pk: PathId, payload: StatusIn) -> dict
     require_write(who.user)
     playbook = _playbook(pk)
     try:
-        playbook_set_status(playbook=playbook, status=payload.status, by=who.user)
+        playbook_set_status(
+            playbook=playbook, status=payload.status, by=who.user, label=who.label
+        )
     except PlaybookError as exc:
         _raise(exc)
     playbook.refresh_from_db()
@@ -350,23 +353,34 @@ def playbook_status(request: HttpRequest, pk: PathId, payload: StatusIn) -> dict
 def playbook_dry_run_endpoint(
     request: HttpRequest, pk: PathId, params: Query[DryRunParams]
 ) -> dict[str, Any]:
-    """Who would enter now and what each step would do for them. Nothing is written."""
+    """Who would enter now (or: which customers of a segment) and what each step would do for
+    them. Nothing is written."""
     playbook = _playbook(pk)
+    customers = None
+    if params.segment is not None:
+        segment = Segment.objects.filter(pk=params.segment).first()
+        if segment is None:
+            raise FieldError("segment", "No such segment.", code=UNKNOWN)
+        customers = customers_matching(segment.condition)
     try:
-        dry = playbook_dry_run(playbook=playbook, limit=params.limit)
+        dry = playbook_dry_run(playbook=playbook, limit=params.limit, customers=customers)
     except PlaybookError as exc:
         _raise(exc)
     return {
-        "total": dry.total,
+        "trigger": dry.trigger,
+        "candidates": dry.candidates,
+        "not_matching": dry.not_matching,
+        "already": dry.already,
+        "notes": [str(n) for n in dry.notes],
         "customers": [
             {
                 "customer_id": row.customer.pk,
                 "customer_name": row.customer.name,
-                "occurrence": str(getattr(row, "occurrence", "")),
-                "group": str(getattr(row, "group", "treated")),
-                "steps": [str(s) for s in row.steps],
+                "occurrence": row.occurrence,
+                "group": row.group,
+                "steps": [{"step_id": s.step_id, "type": s.type, "text": s.text} for s in row.steps],
             }
-            for row in dry.rows
+            for row in dry.customers
         ],
     }
 

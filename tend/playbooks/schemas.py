@@ -97,8 +97,10 @@ class PlaybookPatch(InputSchema):
 
 
 class StatusIn(InputSchema):
-    status: Literal["active", "paused", "archived"] = Field(
-        ..., description="`active` switches on (or resumes), `paused` pauses, `archived` archives."
+    status: Literal["active", "paused", "archived", "draft"] = Field(
+        ...,
+        description="`active` switches a draft on (or resumes a paused one), `paused` pauses, "
+        "`archived` archives (unfinished runs are canceled), `draft` restores an archived one.",
     )
 
 
@@ -195,22 +197,33 @@ class RunListParams(PageParams):
 
 
 class DryRunParams(Schema):
-    limit: QueryInt = Field(
-        50, ge=1, le=200, description="Customers listed, 1–200 (the total is always counted)."
+    limit: QueryInt = Field(50, ge=1, le=200, description="Customers listed, 1–200.")
+    segment: QueryId | None = Field(
+        None, description="Try it on every customer of this segment instead of the trigger's."
     )
+
+
+class DryRunStepOut(Schema):
+    step_id: str
+    type: str
+    text: str = Field(..., description="What the step would do for this customer, in words.")
 
 
 class DryRunCustomer(Schema):
     customer_id: int
     customer_name: str
     occurrence: str
-    group: str
-    steps: list[str] = Field(..., description="What each step would do, in words.")
+    group: str = Field(..., description="`control`: held out, no step would run.")
+    steps: list[DryRunStepOut]
 
 
 class DryRunOut(Schema):
-    total: int = Field(..., description="Customers who would enter now.")
-    customers: list[DryRunCustomer]
+    trigger: str = Field(..., description="The trigger in words.")
+    candidates: int = Field(..., description="Customers the trigger (or segment) found.")
+    not_matching: int = Field(..., description="Left out by the playbook's condition.")
+    already: int = Field(..., description="Left out by the re-entry rule.")
+    notes: list[str]
+    customers: list[DryRunCustomer] = Field(..., description="Who would enter, at most `limit`.")
 
 
 class GalleryOut(Schema):
@@ -218,6 +231,8 @@ class GalleryOut(Schema):
     name: str
     description: str
     trigger: str
+    trigger_text: str
+    steps: list[str] = Field(..., description="The top-level steps in words.")
     installed_id: int | None = Field(..., description="The playbook installed from it, if any.")
 
 

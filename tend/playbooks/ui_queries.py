@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet
 
+from tend.customers.timeline import playbook_result
 from tend.playbooks import actions as engine_actions
 from tend.playbooks import steps as engine_steps
 from tend.playbooks.models import Playbook, PlaybookRun, RunStatus, RunStep, StepOutcome
@@ -119,5 +120,40 @@ def step_at(steps: Any, position: list[str] | None) -> dict[str, Any] | None:
 
 
 def outcome_text(entry: RunStep) -> str:
-    """What a step did for a run, in the reader's language."""
-    return str(engine_actions.runstep_describe(entry))
+    """What a step did for a run, in the reader's language (the error is shown apart)."""
+    if not isinstance(entry.detail, dict) or not entry.detail.get("msg"):
+        return ""
+    return playbook_result(entry.detail)
+
+
+@dataclass
+class GalleryCard:
+    """A built-in playbook as the gallery shows it."""
+
+    key: str
+    name: str
+    description: str
+    trigger: str
+    trigger_text: str
+    steps_text: list[str]
+    installed_id: int | None
+
+
+def gallery_cards() -> list[GalleryCard]:
+    """The built-in playbooks with their trigger and top-level steps in words."""
+    installed = dict(Playbook.objects.exclude(key="").values_list("key", "pk"))
+    cards = []
+    for entry in engine_actions.playbook_gallery():
+        sketch = Playbook(trigger=entry.trigger, trigger_config=dict(entry.trigger_config or {}))
+        cards.append(
+            GalleryCard(
+                key=entry.key,
+                name=str(entry.name),
+                description=str(entry.description),
+                trigger=entry.trigger,
+                trigger_text=trigger_text(sketch),
+                steps_text=[step_text(s) for s in entry.steps or [] if isinstance(s, dict)],
+                installed_id=installed.get(entry.key),
+            )
+        )
+    return cards

@@ -26,7 +26,6 @@ from tend.playbooks.actions import (
     PlaybookError,
     playbook_create,
     playbook_dry_run,
-    playbook_gallery,
     playbook_install,
     playbook_set_status,
     playbook_start,
@@ -42,6 +41,7 @@ from tend.playbooks.models import Playbook, PlaybookRun, PlaybookStatus, RunStat
 from tend.playbooks.registry import triggers
 from tend.playbooks.ui_catalog import editor_context
 from tend.playbooks.ui_queries import (
+    gallery_cards,
     outcome_text,
     playbooks_with_counts,
     runs_of,
@@ -64,13 +64,14 @@ DRY_RUN_LIMIT = 50
 
 # Which status each button asks for, and from which statuses it is offered.
 STATUS_BUTTONS = {
-    "activate": (PlaybookStatus.ACTIVE, {PlaybookStatus.DRAFT, PlaybookStatus.ARCHIVED}),
+    "activate": (PlaybookStatus.ACTIVE, {PlaybookStatus.DRAFT}),
     "pause": (PlaybookStatus.PAUSED, {PlaybookStatus.ACTIVE}),
     "resume": (PlaybookStatus.ACTIVE, {PlaybookStatus.PAUSED}),
     "archive": (
         PlaybookStatus.ARCHIVED,
         {PlaybookStatus.DRAFT, PlaybookStatus.ACTIVE, PlaybookStatus.PAUSED},
     ),
+    "restore": (PlaybookStatus.DRAFT, {PlaybookStatus.ARCHIVED}),
 }
 RUN_ACTIONS = {"cancel": run_cancel, "pause": run_pause, "resume": run_resume, "retry": run_retry}
 RUN_ACTIONS_FROM = {
@@ -108,15 +109,10 @@ def playbook_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def gallery(request: HttpRequest) -> HttpResponse:
     """The built-in templates; "Use this" installs one as a draft and opens its editor."""
-    installed = dict(Playbook.objects.exclude(key="").values_list("key", "pk"))
     return render(
         request,
         "playbooks/gallery.html",
-        {
-            "entries": playbook_gallery(),
-            "installed": installed,
-            "can_write": can_write(request.user),
-        },
+        {"entries": gallery_cards(), "can_write": can_write(request.user)},
     )
 
 
@@ -124,7 +120,7 @@ def gallery(request: HttpRequest) -> HttpResponse:
 @write_view
 def gallery_install(request: HttpRequest) -> HttpResponse:
     key = request.POST.get("key", "")
-    if key not in {e.key for e in playbook_gallery()}:
+    if key not in {card.key for card in gallery_cards()}:
         messages.error(request, _("No built-in playbook with that key."))
         return redirect("playbooks:gallery")
     try:
@@ -320,15 +316,28 @@ def playbook_status(request: HttpRequest, pk: int) -> HttpResponse:
 def playbook_dry_run_page(request: HttpRequest, pk: int) -> HttpResponse:
     """Who would enter now and what each step would do for them; nothing is written."""
     playbook = get_object_or_404(Playbook, pk=pk)
+    raw = request.GET.get("segment", "")
+    segment = (
+        Segment.objects.filter(pk=int(raw)).first() if raw.isdigit() and len(raw) < 19 else None
+    )
+    customers = customers_matching(segment.condition) if segment is not None else None
     try:
-        dry = playbook_dry_run(playbook=playbook, limit=DRY_RUN_LIMIT)
+        dry = playbook_dry_run(playbook=playbook, limit=DRY_RUN_LIMIT, customers=customers)
         error = ""
-    except PlaybookError as exc:
-        dry, error = None, _errors_text(exc)
+    except (PlaybookError, ConditionError) as exc:
+        dry = None
+        error = _errors_text(exc) if isinstance(exc, PlaybookError) else exc.text()
     return render(
         request,
         "playbooks/dry_run.html",
-        {"playbook": playbook, "dry": dry, "error": error, "limit": DRY_RUN_LIMIT},
+        {
+            "playbook": playbook,
+            "dry": dry,
+            "error": error,
+            "limit": DRY_RUN_LIMIT,
+            "segment": segment,
+            "segments": Segment.objects.order_by("name").values_list("pk", "name")[:500],
+        },
     )
 
 
