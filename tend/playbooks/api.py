@@ -340,9 +340,7 @@ def playbook_status(request: HttpRequest, pk: PathId, payload: StatusIn) -> dict
     require_write(who.user)
     playbook = _playbook(pk)
     try:
-        playbook_set_status(
-            playbook=playbook, status=payload.status, by=who.user, label=who.label
-        )
+        playbook_set_status(playbook=playbook, status=payload.status, by=who.user, label=who.label)
     except PlaybookError as exc:
         _raise(exc)
     playbook.refresh_from_db()
@@ -378,7 +376,9 @@ def playbook_dry_run_endpoint(
                 "customer_name": row.customer.name,
                 "occurrence": row.occurrence,
                 "group": row.group,
-                "steps": [{"step_id": s.step_id, "type": s.type, "text": s.text} for s in row.steps],
+                "steps": [
+                    {"step_id": s.step_id, "type": s.type, "text": s.text} for s in row.steps
+                ],
             }
             for row in dry.customers
         ],
