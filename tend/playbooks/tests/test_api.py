@@ -113,7 +113,7 @@ def test_status_dry_run_start_and_runs(api: Client) -> None:
     on = post(api, f"/playbooks/{playbook.pk}/status", {"status": "active"})
     assert on.status_code == 200 and on.json()["status"] == "active"
     dry = api.get(f"/api/v1/playbooks/{playbook.pk}/dry-run?limit=5")
-    assert dry.status_code == 200 and "total" in dry.json()
+    assert dry.status_code == 200 and dry.json()["candidates"] == 0
     a, b = make_customer("Acme"), make_customer("Globex")
     started = post(api, f"/playbooks/{playbook.pk}/start", {"customer_ids": [a.pk, b.pk]})
     assert started.status_code == 200 and started.json() == {"started": 2}
@@ -162,6 +162,7 @@ def test_the_runs_list_runs_a_constant_number_of_queries(api: Client) -> None:
             assert api.get("/api/v1/playbooks").status_code == 200
         return len(captured)
 
+    count()  # the key's first use of the minute records last_used_at
     few = count()
     start_for(playbook, *[f"C{i}" for i in range(20)])
     make_playbook("Other")
