@@ -202,7 +202,9 @@ class PlaybookForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["trigger"].choices = [
+        trigger = self.fields["trigger"]
+        assert isinstance(trigger, forms.ChoiceField)
+        trigger.choices = [
             (t.name, str(t.label)) for t in sorted(triggers, key=lambda t: (t.order, t.name))
         ]
 

@@ -57,9 +57,11 @@ class StepRow:
     done: int = 0
     failed: int = 0
     skipped: int = 0
+    waiting: int = 0
     done_pct: int = 0  # shares of ``reached``, multiples of 5, for the funnel's bar
     failed_pct: int = 0
     skipped_pct: int = 0
+    waiting_pct: int = 0
 
 
 def steps_outline(steps: Any, depth: int = 0, path: str = "") -> list[StepRow]:
@@ -97,6 +99,7 @@ def step_funnel(playbook: Playbook) -> list[StepRow]:
             done=Count("run_id", distinct=True, filter=Q(outcome=StepOutcome.DONE)),
             failed=Count("run_id", distinct=True, filter=Q(outcome=StepOutcome.FAILED)),
             skipped=Count("run_id", distinct=True, filter=Q(outcome=StepOutcome.SKIPPED)),
+            waiting=Count("run_id", distinct=True, filter=Q(outcome=StepOutcome.WAITING)),
         )
     )
     by_id = {c["step_id"]: c for c in counts}
@@ -109,6 +112,8 @@ def step_funnel(playbook: Playbook) -> list[StepRow]:
                 c["failed"],
                 c["skipped"],
             )
+            # A wait that has not ended yet: reached, neither done nor failed.
+            row.waiting = max(0, c["waiting"] - row.done - row.failed)
     return rows
 
 

@@ -279,6 +279,7 @@ def _with_bars(rows: list[Any]) -> list[Any]:
         row.done_pct = _pct(row.done, row.reached)
         row.failed_pct = _pct(row.failed, row.reached)
         row.skipped_pct = _pct(row.skipped, row.reached)
+        row.waiting_pct = _pct(row.waiting, row.reached)
     return rows
 
 
@@ -357,7 +358,7 @@ def playbook_start_view(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, _("No such customer."))
             return redirect("playbooks:detail", pk=pk)
     else:
-        segment = Segment.objects.filter(pk=segment_id).first()
+        segment = Segment.objects.filter(pk=int(segment_id or 0)).first()
         if segment is None:
             messages.error(request, _("No such segment."))
             return redirect("playbooks:detail", pk=pk)
