@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tend.customers.models import Customer
@@ -370,7 +371,8 @@ def playbook_start_view(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("Started for %(n)s customer(s).") % {"n": started},
+            ngettext("Started for %(n)s customer.", "Started for %(n)s customers.", started)
+            % {"n": started},
         )
     return redirect("playbooks:detail", pk=pk)
 
