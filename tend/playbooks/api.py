@@ -10,16 +10,17 @@ whole; its ``PlaybookError`` becomes a 422 whose errors name each field's path
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import Http404, HttpRequest
 from ninja import Query, Router
 from ninja.responses import Status
+from pydantic import Field as PydanticField
 
 from tend.api.auth import Principal
 from tend.api.errors import UNKNOWN, FieldError
-from tend.api.schemas import ERRORS, ERRORS_404, PathId, paginate
+from tend.api.schemas import ERRORS, ERRORS_404, ERRORS_409, PathId, paginate
 from tend.customers.models import Customer
 from tend.lib.access import require_write
 from tend.playbooks.actions import (
@@ -38,21 +39,21 @@ from tend.playbooks.actions import (
 from tend.playbooks.forms import MAX_STEPS, count_steps
 from tend.playbooks.models import Playbook, PlaybookRun, RunStatus
 from tend.playbooks.schemas import (
-    CatalogOut,
-    DryRunOut,
-    DryRunParams,
-    GalleryOut,
+    PlaybookCatalogOut,
+    PlaybookDryRunOut,
+    PlaybookDryRunParams,
+    PlaybookGalleryOut,
     PlaybookIn,
     PlaybookListParams,
     PlaybookOut,
     PlaybookPage,
     PlaybookPatch,
-    RunDetailOut,
-    RunListParams,
-    RunPage,
-    StartIn,
-    StartOut,
-    StatusIn,
+    PlaybookRunDetailOut,
+    PlaybookRunListParams,
+    PlaybookRunPage,
+    PlaybookStartIn,
+    PlaybookStartOut,
+    PlaybookStatusIn,
 )
 from tend.playbooks.ui_catalog import action_catalog, trigger_catalog
 from tend.playbooks.ui_queries import (
@@ -68,6 +69,11 @@ from tend.segments.conditions import customers_matching
 from tend.segments.models import Segment
 
 router = Router(tags=["playbooks"])
+
+# A built-in playbook's key (``Playbook.key``: a slug).
+GalleryKey = Annotated[
+    str, PydanticField(pattern=r"^[-a-zA-Z0-9_]{1,60}$", description="The built-in's key.")
+]
 
 
 def _principal(request: HttpRequest) -> Principal:
@@ -89,14 +95,33 @@ def _run(pk: int) -> PlaybookRun:
     return run
 
 
+# Codes of refusals the OpenAPI document cannot predict (tend/api/errors.py, docs/api.md):
+# a trigger is a registry name ("unknown" when nothing by that name is registered); the
+# re-entry days and the outcome's event are required only with some values of another field
+# ("range": valid alone, not together).
+_CODES = {"trigger": UNKNOWN, "reentry_days": "range", "outcome.event": "range"}
+
+
 def _raise(exc: PlaybookError) -> NoReturn:
     """The engine's errors as a 422 whose errors name each path (tend.api.errors)."""
     by_path: dict[str, list[ValidationError]] = {}
     for path, message in exc.errors:
+        code = _CODES.get(str(path), "invalid")
         by_path.setdefault(str(path) or NON_FIELD_ERRORS, []).append(
-            ValidationError(str(message), code="invalid")
+            ValidationError(str(message), code=code)
         )
     raise ValidationError(by_path) from exc  # type: ignore[arg-type]
+
+
+def _check_name(name: str | None, *, instance: Playbook | None = None) -> None:
+    """A name another playbook has is a 409, like every other unique value of the API."""
+    if name is None:
+        return
+    clash = Playbook.objects.filter(name=name.strip())
+    if instance is not None:
+        clash = clash.exclude(pk=instance.pk)
+    if clash.exists():
+        raise FieldError("name", "Another playbook has this name.", status=409, code="unique")
 
 
 def _check_steps(steps: Any) -> None:
@@ -164,13 +189,13 @@ def _run_out(run: PlaybookRun) -> dict[str, Any]:
 # --- catalog and gallery (before /playbooks/{id} so their paths are not read as ids) --------
 
 
-@router.get("/playbooks/catalog", response={200: CatalogOut, **ERRORS})
+@router.get("/playbooks/catalog", response={200: PlaybookCatalogOut, **ERRORS})
 def playbook_catalog(request: HttpRequest) -> dict[str, Any]:
     """Every trigger and action: name, label in the caller's language and its settings."""
     return {"triggers": trigger_catalog(), "actions": action_catalog()}
 
 
-@router.get("/playbooks/gallery", response={200: list[GalleryOut], **ERRORS})
+@router.get("/playbooks/gallery", response={200: list[PlaybookGalleryOut], **ERRORS})
 def playbook_gallery_list(request: HttpRequest) -> list[dict[str, Any]]:
     """The built-in playbooks (English and Chinese, with their email texts)."""
     return [
@@ -191,7 +216,7 @@ def playbook_gallery_list(request: HttpRequest) -> list[dict[str, Any]]:
     "/playbooks/gallery/{key}/install",
     response={201: PlaybookOut, **ERRORS_404},
 )
-def playbook_gallery_install(request: HttpRequest, key: str) -> Status[dict[str, Any]]:
+def playbook_gallery_install(request: HttpRequest, key: GalleryKey) -> Status[dict[str, Any]]:
     """Add a built-in playbook as a draft (with its email templates)."""
     who = _principal(request)
     require_write(who.user)
@@ -207,8 +232,8 @@ def playbook_gallery_install(request: HttpRequest, key: str) -> Status[dict[str,
 # --- runs -----------------------------------------------------------------------------------
 
 
-@router.get("/playbooks/runs", response={200: RunPage, **ERRORS})
-def playbook_run_list(request: HttpRequest, params: Query[RunListParams]) -> dict[str, Any]:
+@router.get("/playbooks/runs", response={200: PlaybookRunPage, **ERRORS})
+def playbook_run_list(request: HttpRequest, params: Query[PlaybookRunListParams]) -> dict[str, Any]:
     """Runs, newest first; filter by playbook, customer and status."""
     filters: dict[str, Any] = {}
     if params.playbook is not None:
@@ -222,7 +247,7 @@ def playbook_run_list(request: HttpRequest, params: Query[RunListParams]) -> dic
     return page
 
 
-@router.get("/playbooks/runs/{pk}", response={200: RunDetailOut, **ERRORS_404})
+@router.get("/playbooks/runs/{pk}", response={200: PlaybookRunDetailOut, **ERRORS_404})
 def playbook_run_get(request: HttpRequest, pk: PathId) -> dict[str, Any]:
     """One run with every step's outcome."""
     run = _run(pk)
@@ -253,25 +278,25 @@ def _run_change(request: HttpRequest, pk: int, action: Any) -> dict[str, Any]:
     return playbook_run_get(request, pk)
 
 
-@router.post("/playbooks/runs/{pk}/cancel", response={200: RunDetailOut, **ERRORS_404})
+@router.post("/playbooks/runs/{pk}/cancel", response={200: PlaybookRunDetailOut, **ERRORS_404})
 def playbook_run_cancel(request: HttpRequest, pk: PathId) -> dict[str, Any]:
     """Cancel a run: no further step runs."""
     return _run_change(request, pk, run_cancel)
 
 
-@router.post("/playbooks/runs/{pk}/pause", response={200: RunDetailOut, **ERRORS_404})
+@router.post("/playbooks/runs/{pk}/pause", response={200: PlaybookRunDetailOut, **ERRORS_404})
 def playbook_run_pause(request: HttpRequest, pk: PathId) -> dict[str, Any]:
     """Pause a run until it is resumed."""
     return _run_change(request, pk, run_pause)
 
 
-@router.post("/playbooks/runs/{pk}/resume", response={200: RunDetailOut, **ERRORS_404})
+@router.post("/playbooks/runs/{pk}/resume", response={200: PlaybookRunDetailOut, **ERRORS_404})
 def playbook_run_resume(request: HttpRequest, pk: PathId) -> dict[str, Any]:
     """Resume a paused run."""
     return _run_change(request, pk, run_resume)
 
 
-@router.post("/playbooks/runs/{pk}/retry", response={200: RunDetailOut, **ERRORS_404})
+@router.post("/playbooks/runs/{pk}/retry", response={200: PlaybookRunDetailOut, **ERRORS_404})
 def playbook_run_retry(request: HttpRequest, pk: PathId) -> dict[str, Any]:
     """Run a failed run's failed step again."""
     return _run_change(request, pk, run_retry)
@@ -291,13 +316,14 @@ def playbook_list(request: HttpRequest, params: Query[PlaybookListParams]) -> di
     return page
 
 
-@router.post("/playbooks", response={201: PlaybookOut, **ERRORS_404})
+@router.post("/playbooks", response={201: PlaybookOut, **ERRORS_409})
 def playbook_create_endpoint(request: HttpRequest, payload: PlaybookIn) -> Status[dict[str, Any]]:
     """Create a playbook as a draft. Any error is a 422 naming its path; nothing is saved."""
     who = _principal(request)
     require_write(who.user)
     values = payload.model_dump()
     _check_steps(values["steps"])
+    _check_name(values["name"])
     try:
         playbook = playbook_create(by=who.user, label=who.label, **values)
     except PlaybookError as exc:
@@ -310,7 +336,7 @@ def playbook_get(request: HttpRequest, pk: PathId) -> dict[str, Any]:
     return _out(_playbook(pk))
 
 
-@router.patch("/playbooks/{pk}", response={200: PlaybookOut, **ERRORS_404})
+@router.patch("/playbooks/{pk}", response={200: PlaybookOut, **ERRORS_409})
 def playbook_update_endpoint(
     request: HttpRequest, pk: PathId, payload: PlaybookPatch
 ) -> dict[str, Any]:
@@ -321,6 +347,8 @@ def playbook_update_endpoint(
     values = payload.model_dump(exclude_unset=True)
     if "steps" in values:
         _check_steps(values["steps"])
+    if isinstance(values.get("name"), str):
+        _check_name(values["name"], instance=playbook)
     for name in ("name", "trigger", "trigger_config", "steps", "reentry"):
         if name in values and values[name] is None:
             raise FieldError(name, "May not be null.")
@@ -334,7 +362,7 @@ def playbook_update_endpoint(
 
 
 @router.post("/playbooks/{pk}/status", response={200: PlaybookOut, **ERRORS_404})
-def playbook_status(request: HttpRequest, pk: PathId, payload: StatusIn) -> dict[str, Any]:
+def playbook_status(request: HttpRequest, pk: PathId, payload: PlaybookStatusIn) -> dict[str, Any]:
     """Switch on (`active`), pause (`paused`) or archive (`archived`)."""
     who = _principal(request)
     require_write(who.user)
@@ -347,9 +375,9 @@ def playbook_status(request: HttpRequest, pk: PathId, payload: StatusIn) -> dict
     return _out(playbook)
 
 
-@router.get("/playbooks/{pk}/dry-run", response={200: DryRunOut, **ERRORS_404})
+@router.get("/playbooks/{pk}/dry-run", response={200: PlaybookDryRunOut, **ERRORS_404})
 def playbook_dry_run_endpoint(
-    request: HttpRequest, pk: PathId, params: Query[DryRunParams]
+    request: HttpRequest, pk: PathId, params: Query[PlaybookDryRunParams]
 ) -> dict[str, Any]:
     """Who would enter now (or: which customers of a segment) and what each step would do for
     them. Nothing is written."""
@@ -385,8 +413,10 @@ def playbook_dry_run_endpoint(
     }
 
 
-@router.post("/playbooks/{pk}/start", response={200: StartOut, **ERRORS_404})
-def playbook_start_endpoint(request: HttpRequest, pk: PathId, payload: StartIn) -> dict[str, Any]:
+@router.post("/playbooks/{pk}/start", response={200: PlaybookStartOut, **ERRORS_404})
+def playbook_start_endpoint(
+    request: HttpRequest, pk: PathId, payload: PlaybookStartIn
+) -> dict[str, Any]:
     """Start a playbook by hand for the customers listed or every customer of a segment."""
     who = _principal(request)
     require_write(who.user)

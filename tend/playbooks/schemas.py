@@ -46,7 +46,10 @@ TRIGGER_CONFIG_DOC = (
     "The trigger's settings (see the catalog); errors name `trigger_config.<setting>`."
 )
 
-PlaybookName = Annotated[str, Field(min_length=1, max_length=MAX_NAME, pattern=r"\S")]
+# Something besides blanks (Python's str.strip also strips \x1c-\x1f and \x85).
+PlaybookName = Annotated[
+    str, Field(min_length=1, max_length=MAX_NAME, pattern=r"[^\s\x1c-\x1f\x85]")
+]
 Description = Annotated[str, Field(max_length=MAX_DESCRIPTION)]
 TriggerName = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")]
 ReentryName = Literal[tuple(Reentry.values)]  # type: ignore[valid-type]
@@ -60,7 +63,7 @@ Holdout = Annotated[
 ]
 
 
-class OutcomeIn(InputSchema):
+class PlaybookOutcomeIn(InputSchema):
     kind: Literal["retention", "mrr", "event"] = Field(
         ...,
         description="`retention`: still a customer after `days`; `mrr`: MRR kept after `days`; "
@@ -80,7 +83,7 @@ class PlaybookIn(InputSchema):
     reentry: ReentryName = Reentry.PER_OCCURRENCE  # type: ignore[valid-type]
     reentry_days: ReentryDays = 0
     holdout_percent: Holdout = 0
-    outcome: OutcomeIn | None = None
+    outcome: PlaybookOutcomeIn | None = None
 
 
 class PlaybookPatch(InputSchema):
@@ -93,10 +96,10 @@ class PlaybookPatch(InputSchema):
     reentry: ReentryName = UNSET  # type: ignore[valid-type]
     reentry_days: ReentryDays = UNSET
     holdout_percent: Holdout = UNSET
-    outcome: OutcomeIn | None = UNSET
+    outcome: PlaybookOutcomeIn | None = UNSET
 
 
-class StatusIn(InputSchema):
+class PlaybookStatusIn(InputSchema):
     status: Literal["active", "paused", "archived", "draft"] = Field(
         ...,
         description="`active` switches a draft on (or resumes a paused one), `paused` pauses, "
@@ -104,18 +107,18 @@ class StatusIn(InputSchema):
     )
 
 
-class StartIn(InputSchema):
+class PlaybookStartIn(InputSchema):
     customer_ids: list[Id] = Field(
         [], max_length=1000, description="Customers to start it for (at most 1,000)."
     )
     segment_id: Id | None = Field(None, description="Or: every customer of this segment.")
 
 
-class StartOut(Schema):
+class PlaybookStartOut(Schema):
     started: int = Field(..., description="Runs created (customers already in it are skipped).")
 
 
-class RunCounts(Schema):
+class PlaybookRunCounts(Schema):
     active: int
     paused: int
     done: int
@@ -142,7 +145,7 @@ class PlaybookOut(Schema):
     created_at: UtcDatetime
     updated_at: UtcDatetime
     enabled_at: UtcDatetime | None
-    runs: RunCounts | None = Field(None, description="In lists only.")
+    runs: PlaybookRunCounts | None = Field(None, description="In lists only.")
     last_run_at: UtcDatetime | None = Field(None, description="In lists only.")
 
 
@@ -154,7 +157,7 @@ class PlaybookListParams(PageParams):
     status: StatusName | None = Field(None, description="Only playbooks with this status.")  # type: ignore[valid-type]
 
 
-class RunStepOut(Schema):
+class PlaybookRunStepOut(Schema):
     step_id: str
     step_type: str
     outcome: str
@@ -164,7 +167,7 @@ class RunStepOut(Schema):
     at: UtcDatetime
 
 
-class RunOut(Schema):
+class PlaybookRunOut(Schema):
     id: int
     playbook_id: int
     customer_id: int
@@ -182,51 +185,53 @@ class RunOut(Schema):
     finished_at: UtcDatetime | None
 
 
-class RunDetailOut(RunOut):
-    steps: list[RunStepOut]
+class PlaybookRunDetailOut(PlaybookRunOut):
+    steps: list[PlaybookRunStepOut]
 
 
-class RunPage(Page):
-    items: list[RunOut]
+class PlaybookRunPage(Page):
+    items: list[PlaybookRunOut]
 
 
-class RunListParams(PageParams):
+class PlaybookRunListParams(PageParams):
     playbook: QueryId | None = Field(None, description="Only runs of this playbook.")
     customer: QueryId | None = Field(None, description="Only runs of this customer.")
     status: RunStatusName | None = Field(None, description="Only runs with this status.")  # type: ignore[valid-type]
 
 
-class DryRunParams(Schema):
+class PlaybookDryRunParams(Schema):
     limit: QueryInt = Field(50, ge=1, le=200, description="Customers listed, 1–200.")
     segment: QueryId | None = Field(
         None, description="Try it on every customer of this segment instead of the trigger's."
     )
 
 
-class DryRunStepOut(Schema):
+class PlaybookDryRunStepOut(Schema):
     step_id: str
     type: str
     text: str = Field(..., description="What the step would do for this customer, in words.")
 
 
-class DryRunCustomer(Schema):
+class PlaybookDryRunCustomer(Schema):
     customer_id: int
     customer_name: str
     occurrence: str
     group: str = Field(..., description="`control`: held out, no step would run.")
-    steps: list[DryRunStepOut]
+    steps: list[PlaybookDryRunStepOut]
 
 
-class DryRunOut(Schema):
+class PlaybookDryRunOut(Schema):
     trigger: str = Field(..., description="The trigger in words.")
     candidates: int = Field(..., description="Customers the trigger (or segment) found.")
     not_matching: int = Field(..., description="Left out by the playbook's condition.")
     already: int = Field(..., description="Left out by the re-entry rule.")
     notes: list[str]
-    customers: list[DryRunCustomer] = Field(..., description="Who would enter, at most `limit`.")
+    customers: list[PlaybookDryRunCustomer] = Field(
+        ..., description="Who would enter, at most `limit`."
+    )
 
 
-class GalleryOut(Schema):
+class PlaybookGalleryOut(Schema):
     key: str
     name: str
     description: str
@@ -236,7 +241,7 @@ class GalleryOut(Schema):
     installed_id: int | None = Field(..., description="The playbook installed from it, if any.")
 
 
-class SettingOut(Schema):
+class PlaybookSettingOut(Schema):
     name: str
     label: str
     kind: str = Field(
@@ -252,15 +257,15 @@ class SettingOut(Schema):
     default: Any = None
 
 
-class CatalogEntry(Schema):
+class PlaybookCatalogEntry(Schema):
     name: str
     label: str
-    settings: list[SettingOut] = Field(
+    settings: list[PlaybookSettingOut] = Field(
         ..., description="Empty when the entry does not describe its settings."
     )
     manual: bool | None = Field(None, description="Triggers: started by hand.")
 
 
-class CatalogOut(Schema):
-    triggers: list[CatalogEntry]
-    actions: list[CatalogEntry]
+class PlaybookCatalogOut(Schema):
+    triggers: list[PlaybookCatalogEntry]
+    actions: list[PlaybookCatalogEntry]

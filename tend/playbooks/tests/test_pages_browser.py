@@ -16,7 +16,8 @@ import pytest
 from tend.accounts.actions import user_create
 from tend.accounts.models import Role
 from tend.customers.models import Tag
-from tend.playbooks.models import Playbook
+from tend.playbooks.actions import runs_advance
+from tend.playbooks.models import Playbook, PlaybookRun
 from tend.playbooks.tests.ui_helpers import make_playbook, start_for
 from tend.testing import PASSWORD, SCREENSHOTS, logged_in_browser
 
@@ -81,7 +82,18 @@ def test_screenshots_of_the_pages_in_both_languages(live_server: Any, tmp_path: 
         holdout_percent=20,
         description="Welcome note, three days later a check, then a call for big accounts.",
     )
-    start_for(welcome, "Acme Robotics", "Globex", "Initech", "Umbrella Health", "Hooli")
+    customers = start_for(
+        welcome, "Acme Robotics", "Globex", "Initech", "Umbrella Health", "Hooli"
+    )
+    runs_advance()  # the first step (a note) runs, the wait begins
+    run = PlaybookRun.objects.filter(playbook=welcome, group="treated").first()
+    assert run is not None
+    make_playbook(
+        "At-risk rescue",
+        trigger="stage_entered",
+        trigger_config={"stage": "at_risk"},
+        condition={"all": [{"field": "mrr", "op": "gte", "value": 100}]},
+    )
     make_playbook("Renewal reminders (30 days)")
     make_playbook("Win-back offer", active=True)
     base = live_server.url
@@ -102,5 +114,16 @@ def test_screenshots_of_the_pages_in_both_languages(live_server: Any, tmp_path: 
                 page.goto(f"{base}/playbooks/{welcome.pk}/")
                 expect(page.locator("#runs")).to_be_visible()
                 shot(page, f"playbook-{tag}")
+                if size == "desktop":
+                    rescue = Playbook.objects.get(name="At-risk rescue")
+                    page.goto(f"{base}/playbooks/{rescue.pk}/edit/")
+                    expect(page.locator("#trigger-settings select")).to_be_visible()
+                    shot(page, f"editor-trigger-{tag}")
+                    page.goto(f"{base}/playbooks/runs/{run.pk}/")
+                    expect(page.locator("#run-log")).to_be_visible()
+                    shot(page, f"run-{tag}")
+                    page.goto(f"{base}/customers/{customers[0].pk}/")
+                    expect(page.locator("#playbooks-panel")).to_be_visible()
+                    shot(page, f"customer-panel-{tag}")
         json.dumps(errors)
         assert errors == []

@@ -168,7 +168,7 @@
         [JSON.stringify(value === undefined ? null : value)]);
     }
     var multiline = kind === "textarea";
-    return el(multiline ? "textarea" : "input", Object.assign({ type: multiline ? null : "text", rows: multiline ? 3 : null,
+    return el(multiline ? "textarea" : "input", Object.assign({ type: multiline ? null : "text", rows: multiline ? 3 : null, maxlength: setting.max,
       className: "form-control form-control-sm", value: multiline ? null : (value === undefined || value === null ? "" : String(value)),
       oninput: function (e) { config[setting.name] = e.target.value; } }, common), multiline ? [value ? String(value) : ""] : []);
   };
