@@ -82,9 +82,7 @@ def test_screenshots_of_the_pages_in_both_languages(live_server: Any, tmp_path: 
         holdout_percent=20,
         description="Welcome note, three days later a check, then a call for big accounts.",
     )
-    customers = start_for(
-        welcome, "Acme Robotics", "Globex", "Initech", "Umbrella Health", "Hooli"
-    )
+    customers = start_for(welcome, "Acme Robotics", "Globex", "Initech", "Umbrella Health", "Hooli")
     runs_advance()  # the first step (a note) runs, the wait begins
     run = PlaybookRun.objects.filter(playbook=welcome, group="treated").first()
     assert run is not None
