@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from tend.customers.timeline import playbook_result
+from tend.messaging.templating import builtin_templates
 from tend.playbooks import actions as engine_actions
 from tend.playbooks import steps as engine_steps
 from tend.playbooks.models import Playbook, PlaybookRun, RunStatus, RunStep, StepOutcome
@@ -145,11 +148,25 @@ class GalleryCard:
 
 
 def gallery_cards() -> list[GalleryCard]:
-    """The built-in playbooks with their trigger and top-level steps in words."""
+    """The built-in playbooks with their trigger and steps in words (an email by the name of
+    the built-in template it will install, in the reader's language)."""
     installed = dict(Playbook.objects.exclude(key="").values_list("key", "pk"))
+    zh = (get_language() or "").startswith("zh")
+    template_names = {
+        t["key"]: str(t.get("name_zh_hans") if zh and t.get("name_zh_hans") else t["name"])
+        for t in builtin_templates()
+    }
     cards = []
     for entry in engine_actions.playbook_gallery():
         sketch = Playbook(trigger=entry.trigger, trigger_config=dict(entry.trigger_config or {}))
+        lines = []
+        for step in engine_steps.iter_steps(list(entry.steps or [])):
+            key = (step.get("config") or {}).get("template_key")
+            if step.get("type") == "email" and key:
+                name = template_names.get(key, key)
+                lines.append(_("Send email “%(template)s”") % {"template": name})
+            else:
+                lines.append(step_text(step))
         cards.append(
             GalleryCard(
                 key=entry.key,
@@ -157,7 +174,7 @@ def gallery_cards() -> list[GalleryCard]:
                 description=str(entry.description),
                 trigger=entry.trigger,
                 trigger_text=trigger_text(sketch),
-                steps_text=[step_text(s) for s in entry.steps or [] if isinstance(s, dict)],
+                steps_text=lines,
                 installed_id=installed.get(entry.key),
             )
         )
