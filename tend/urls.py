@@ -18,5 +18,4 @@ urlpatterns = [
     path("health/", include("tend.health.urls")),
     path("segments/", include("tend.segments.urls")),
     path("playbooks/", include("tend.playbooks.urls")),
-    path("emails/templates/", include("tend.messaging.template_urls")),
 ]
