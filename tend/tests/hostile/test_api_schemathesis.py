@@ -26,9 +26,7 @@ from tend.factories import make_contact, make_customer, make_plan
 from tend.goals.actions import goal_create
 
 # Refusals the document cannot predict; see the module docstring and docs/api.md.
-# ``template``: an email template's text the sandbox refuses (tend.messaging.templating); any
-# string is schema-valid, and which template constructs are allowed no schema can say.
-DATA_DEPENDENT = {"unknown", "range", "template"}
+DATA_DEPENDENT = {"unknown", "range"}
 
 CONFIG = SchemathesisConfig.from_str(
     """
