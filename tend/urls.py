@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("tend.messaging.urls")),  # /messages/… and the public /u/<token>/
     path("tasks/", include("tend.tasks.urls")),
     path("emails/templates/", include("tend.messaging.template_urls")),
+    path("playbooks/", include("tend.playbooks.urls")),
 ]

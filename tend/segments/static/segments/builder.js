@@ -487,6 +487,9 @@
     mini.classList.toggle("text-danger", !!problem);
   };
 
+  // Other editors (the playbook editor's branch conditions) build one on a node they add later.
+  window.TendRuleBuilder = Builder;
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll(".rule-builder[data-catalog]").forEach(function (root) {
       root.builder = new Builder(root);
