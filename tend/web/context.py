@@ -16,12 +16,16 @@ from tend.lib.access import can_manage, can_write
 # and data that is visited now and then), so the bar fits a laptop screen on one line.
 NAVIGATION = [
     ("today:list", _("Today"), "all", "main"),
+    ("tasks:list", _("Tasks"), "all", "main"),
     ("customers:list", _("Customers"), "all", "main"),
+    ("playbooks:list", _("Playbooks"), "all", "main"),
     ("lifecycle:board", _("Lifecycle"), "all", "main"),
     ("segments:list", _("Segments"), "all", "main"),
     ("metrics:dashboard", _("Revenue & retention"), "all", "main"),
     ("goals:list", _("Goals"), "all", "main"),
     ("health:scorecards", _("Health scorecards"), "all", "more"),
+    ("emailtemplates:list", _("Email templates"), "all", "more"),
+    ("messaging:list", _("Sent emails and webhooks"), "all", "more"),
     ("imports:list", _("Imports"), "writer", "more"),
     ("ingest:data_quality", _("Data quality"), "writer", "more"),
     ("billing:plans", _("Plans"), "all", "more"),
