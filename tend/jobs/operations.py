@@ -8,7 +8,9 @@ messages (emails, webhooks) that failed or are waiting for a retry; the daily pi
 run of each step. Each part is a fixed number of queries, whatever the table sizes.
 
 Who sees it: owners and members (they act on customers and on what failed); viewers do not
-(the page shows SMTP replies, webhook URLs and tracebacks). Retrying is for owners only.
+(the page shows SMTP replies, webhook URLs and tracebacks). Retrying is for the same people:
+it is the owning apps' own retry (``run_retry``, ``message_retry``), which owners and members
+may also use from the run's and the message's page; a stricter rule here would protect nothing.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from django_tasks_db.models import DBTaskResult
 
 from tend.jobs.models import PipelineStepRun, ScheduledRun
 from tend.jobs.pipeline import last_runs, step_names
-from tend.lib.access import can_manage, can_write
+from tend.lib.access import can_write
 from tend.messaging.models import Message, MessageStatus
 from tend.playbooks.models import PlaybookRun, RunStatus
 
@@ -47,8 +49,8 @@ def can_see_operations(user: Any) -> bool:
 
 
 def can_retry(user: Any) -> bool:
-    """Only owners send a failed step or message again."""
-    return can_manage(user)
+    """Owners and members send a failed step or message again (as on their own pages)."""
+    return can_write(user)
 
 
 # --- cron in words ------------------------------------------------------------------------

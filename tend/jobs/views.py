@@ -1,9 +1,10 @@
 """The operations page (``/operations/``): schedules, the task queue, failed playbook steps,
 failed messages and the daily pipeline, with a retry button on each failed run and message.
 
-Owners and members read the page; viewers get 403 (as for imports and data quality). Retry
-is an owner's POST: it calls the owning app's action (``run_retry`` of the playbook engine,
-``message_retry`` of the outbox) and comes back to the page with a message.
+Owners and members read the page and retry; viewers get 403 (as for imports and data
+quality). Retry is a POST that calls the owning app's action (``run_retry`` of the playbook
+engine, ``message_retry`` of the outbox) and comes back to the page with a message. Only what
+gave up has a retry button: a step or message waiting for its next try retries by itself.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def _require_reader(request: HttpRequest) -> None:
 
 def _require_retrier(request: HttpRequest) -> None:
     if not can_retry(request.user):
-        raise PermissionDenied(_("Only owners can retry failed steps and messages."))
+        raise PermissionDenied(_("Viewers cannot retry failed steps and messages."))
 
 
 def link(name: str, pk: int) -> str:
@@ -74,7 +75,7 @@ def operations_page(request: HttpRequest) -> HttpResponse:
     message_rows = [
         {
             "message": message,
-            "url": link("messaging:message", message.pk),
+            "url": link("messaging:detail", message.pk),
             "customer_url": link("customers:detail", message.customer_id)
             if message.customer_id
             else "",
@@ -113,7 +114,7 @@ def _refusal(exc: Exception) -> str:
 
 @require_POST
 def run_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_retrier(request)  # before the lookup: a member learns nothing from a 404
+    _require_retrier(request)  # before the lookup: a viewer learns nothing from a 404
     run = get_object_or_404(PlaybookRun.objects.select_related("playbook", "customer"), pk=pk)
     from tend.playbooks.actions import run_retry
 
@@ -138,7 +139,7 @@ def run_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
 def message_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
     _require_retrier(request)
     message = get_object_or_404(Message, pk=pk)
-    from tend.messaging.outbox import message_retry
+    from tend.messaging.actions import message_retry
 
     try:
         message_retry(message=message, by=request.user)

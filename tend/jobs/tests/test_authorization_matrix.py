@@ -1,6 +1,6 @@
 """Who may see operations and retry: every URL and endpoint × owner, member, viewer, outsider
-and every kind of API key. Owners and members read; only owners retry; a refused request
-changes nothing."""
+and every kind of API key. Owners and members read and retry; viewers and outsiders
+neither, and a refused request changes nothing."""
 
 from __future__ import annotations
 
@@ -35,9 +35,9 @@ def test_the_page_is_for_owners_and_members(persona, expected, request):
         assert response["Location"].startswith("/login/?next=")
 
 
-@pytest.mark.parametrize("persona", ["member", "viewer", "outsider"])
+@pytest.mark.parametrize("persona", ["viewer", "outsider"])
 @pytest.mark.parametrize("what", ["run", "message"])
-def test_only_an_owner_may_retry_and_a_refusal_changes_nothing(persona, what, request):
+def test_a_viewer_or_outsider_may_not_retry_and_a_refusal_changes_nothing(persona, what, request):
     trouble = make_trouble()
     client = request.getfixturevalue(f"{persona}_client")
     pk = trouble.gave_up.pk if what == "run" else trouble.failed_email.pk
@@ -59,12 +59,13 @@ def test_retry_is_a_post(owner_client, what):
 
 
 @pytest.mark.parametrize("what", ["runs", "messages"])
-def test_retrying_something_that_does_not_exist_is_a_404_for_owners_only(
-    owner_client, member_client, what
+def test_retrying_something_that_does_not_exist_is_a_404_for_writers_only(
+    owner_client, member_client, viewer_client, what
 ):
     for pk in (987654, 2**63 - 1, 10**30):
         assert owner_client.post(f"/operations/{what}/{pk}/retry/").status_code == 404
-        assert member_client.post(f"/operations/{what}/{pk}/retry/").status_code == 403
+        assert member_client.post(f"/operations/{what}/{pk}/retry/").status_code == 404
+        assert viewer_client.post(f"/operations/{what}/{pk}/retry/").status_code == 403
 
 
 @pytest.mark.parametrize(
