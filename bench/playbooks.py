@@ -120,7 +120,7 @@ failed = Message.objects.filter(source="bench").exclude(status=MessageStatus.SEN
 t = time.perf_counter()
 with smtplib.SMTP(settings.EMAIL_HOST, settings.EMAIL_PORT, timeout=30) as smtp:
     for m in built_messages:
-        smtp.sendmail(m.from_email, m.recipients(), m.message().as_bytes())
+        smtp.sendmail(m.from_email, m.recipients(), m.message().as_bytes(linesep="\\r\\n"))
 bare_s = time.perf_counter() - t
 print("RESULT " + json.dumps({{
     "built_s": built, "enrolled": enrolled, "scan_s": scan_s, "again": again,
