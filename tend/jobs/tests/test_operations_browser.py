@@ -45,12 +45,14 @@ def test_an_owner_reads_what_failed_and_retries_it(live_server: Any, tmp_path: A
             expect(page.locator(".messages")).to_contain_text("will be sent again now")
             expect(page.locator(f"#message-{trouble.failed_email.pk}")).to_have_count(0)
 
+        page.set_viewport_size(DESKTOP)
         page.click("#language-menu")
         page.click("#language-form button[value=zh-hans]")
         expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
         page.goto(f"{base}/operations/")
-        page.screenshot(path=SCREENSHOTS / "operations-phone-zh.png", full_page=True)
-        page.set_viewport_size(DESKTOP)
-        page.reload()
         page.screenshot(path=SCREENSHOTS / "operations-desktop-zh.png", full_page=True)
+        page.set_viewport_size(PHONE)
+        page.reload()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        page.screenshot(path=SCREENSHOTS / "operations-phone-zh.png", full_page=True)
         assert errors == []
