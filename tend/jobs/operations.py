@@ -91,6 +91,11 @@ def cron_words(cron: str) -> str:
             return ngettext("every %(n)d minute", "every %(n)d minutes", n) % {"n": n}
         if _NUMBER.match(minute):
             return _("every hour at :%(minute)02d") % {"minute": int(minute)}
+        minutes = minute.split(",")
+        if len(minutes) > 1 and all(_NUMBER.match(m) for m in minutes):
+            return _("every hour at %(minutes)s") % {
+                "minutes": ", ".join(f":{int(m):02d}" for m in minutes)
+            }
         return cron
     if not (_NUMBER.match(minute) and _NUMBER.match(hour)):
         return cron

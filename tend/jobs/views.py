@@ -91,6 +91,9 @@ def operations_page(request: HttpRequest) -> HttpResponse:
             "schedules": schedules_state(now),
             "queue": queue,
             "waiting_seconds": queue.oldest_waiting_seconds,
+            "last_worker_seconds": (now - queue.last_worker_at).total_seconds()
+            if queue.last_worker_at
+            else None,
             "running_too_long_hours": int(RUNNING_TOO_LONG.total_seconds() // 3600),
             "runs": run_rows,
             "runs_count": runs_count,

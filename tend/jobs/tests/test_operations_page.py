@@ -151,6 +151,7 @@ def test_rows_link_to_the_run_and_message_pages_of_their_apps(owner_client):
         ("*/2 * * * *", "every 2 minutes"),
         ("* * * * *", "every minute"),
         ("15 * * * *", "every hour at :15"),
+        ("5,35 * * * *", "every hour at :05, :35"),
         ("10 0 * * *", "daily at 00:10 UTC"),
         ("0 7 * * 1", "every Monday at 07:00 UTC"),
         ("0 6 1 * *", "monthly on day 1 at 06:00 UTC"),
