@@ -54,7 +54,7 @@ DB_BACKEND = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES"
 CUSTOMERS = 40
 SMTP_DELAY = 0.05  # seconds the server takes to accept each message
 KILL_AFTER = 15  # the server holds its reply to the 16th message until its worker is killed
-DEADLINE = 45.0  # seconds for any one wait; the whole file takes about 30 s
+DEADLINE = 45.0  # seconds for any one wait; the file takes about 50 s on a busy 2-core machine
 LEASE_SECONDS = "5"  # the shortest the settings allow
 
 
