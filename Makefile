@@ -58,6 +58,7 @@ bench: install-dev
 	$(BIN)/python bench/today.py --db both --customers 100000 --requests 300
 	$(BIN)/python bench/segments.py
 	$(BIN)/python bench/filters.py
+	$(BIN)/python bench/playbooks.py --db both --customers 100000 --runs 10000 --emails 5000
 
 ## Refresh the translation catalogs after changing strings, then compile them.
 messages: install-dev

@@ -21,4 +21,5 @@ urlpatterns = [
     path("tasks/", include("tend.tasks.urls")),
     path("emails/templates/", include("tend.messaging.template_urls")),
     path("playbooks/", include("tend.playbooks.urls")),
+    path("operations/", include("tend.jobs.urls")),
 ]

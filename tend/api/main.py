@@ -107,6 +107,7 @@ api.add_router("", "tend.messaging.api.router")
 api.add_router("", "tend.tasks.api.router")
 api.add_router("", "tend.messaging.template_api.router")
 api.add_router("", "tend.playbooks.api.router")
+api.add_router("", "tend.jobs.api.router")
 
 
 def openapi_schema() -> dict[str, Any]:

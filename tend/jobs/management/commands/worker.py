@@ -22,11 +22,19 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=1.0, help="queue poll seconds")
         parser.add_argument("--no-schedule", action="store_true", help="do not enqueue schedules")
         parser.add_argument("--batch", action="store_true", help="exit when the queue is empty")
+        parser.add_argument(
+            "--schedule-interval",
+            type=float,
+            default=30.0,
+            help="seconds between looks at TEND_SCHEDULES (default 30; each due time is "
+            "enqueued once whatever the number of workers)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()
         if not options["no_schedule"]:
-            threading.Thread(target=self._schedule_loop, args=(stop,), daemon=True).start()
+            interval = max(0.1, float(options["schedule_interval"]))
+            threading.Thread(target=self._schedule_loop, args=(stop, interval), daemon=True).start()
         try:
             worker_args = ["--interval", str(options["interval"])]
             if options["batch"]:
@@ -35,7 +43,7 @@ class Command(BaseCommand):
         finally:
             stop.set()
 
-    def _schedule_loop(self, stop: threading.Event) -> None:
+    def _schedule_loop(self, stop: threading.Event, interval: float) -> None:
         while not stop.is_set():
             try:
                 enqueue_due()
@@ -43,4 +51,4 @@ class Command(BaseCommand):
                 log.exception("could not enqueue scheduled jobs")
             finally:
                 close_old_connections()
-            stop.wait(30)
+            stop.wait(interval)
