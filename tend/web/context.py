@@ -26,6 +26,7 @@ NAVIGATION = [
     ("health:scorecards", _("Health scorecards"), "all", "more"),
     ("emailtemplates:list", _("Email templates"), "all", "more"),
     ("messaging:list", _("Sent emails and webhooks"), "all", "more"),
+    ("jobs:operations", _("Operations"), "writer", "more"),
     ("imports:list", _("Imports"), "writer", "more"),
     ("ingest:data_quality", _("Data quality"), "writer", "more"),
     ("billing:plans", _("Plans"), "all", "more"),
