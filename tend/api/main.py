@@ -103,6 +103,7 @@ api.add_router("", "tend.lifecycle.api.router")
 api.add_router("", "tend.segments.behaviour_api.router")
 api.add_router("", "tend.segments.api.router")
 api.add_router("", "tend.health.api.router")
+api.add_router("", "tend.playbooks.experiment_api.router")
 
 
 def openapi_schema() -> dict[str, Any]:
