@@ -31,7 +31,9 @@ def playbook(**fields: Any) -> Playbook:
     return Playbook.objects.create(**fields)
 
 
-def enroll(pb: Playbook, customer: Customer, group: str, at: datetime, occurrence: str = "1") -> None:
+def enroll(
+    pb: Playbook, customer: Customer, group: str, at: datetime, occurrence: str = "1"
+) -> None:
     PlaybookRun.objects.create(
         playbook=pb,
         customer=customer,
@@ -114,15 +116,30 @@ def test_too_few_judged_customers_give_no_verdict() -> None:
 def event_playbook(treated_did: int, treated_n: int, control_did: int, control_n: int) -> Playbook:
     pb = playbook(name="Onboarding", outcome={"kind": "event", "days": 14, "event": "invite_sent"})
     events = []
-    for group, did, n in ((Group.TREATED, treated_did, treated_n), (Group.CONTROL, control_did, control_n)):  # fmt: skip
+    for group, did, n in (
+        (Group.TREATED, treated_did, treated_n),
+        (Group.CONTROL, control_did, control_n),
+    ):
         for i in range(n):
             customer = make_customer()
             enroll(pb, customer, group, ENTERED)
             if i < did:
-                events.append(Event(customer=customer, name="invite_sent", timestamp=ENTERED + timedelta(days=3)))  # fmt: skip
+                events.append(
+                    Event(
+                        customer=customer, name="invite_sent", timestamp=ENTERED + timedelta(days=3)
+                    )
+                )
             else:  # too late, or another event: does not count
-                events.append(Event(customer=customer, name="invite_sent", timestamp=ENTERED + timedelta(days=15)))  # fmt: skip
-                events.append(Event(customer=customer, name="login", timestamp=ENTERED + timedelta(days=1)))  # fmt: skip
+                events.append(
+                    Event(
+                        customer=customer,
+                        name="invite_sent",
+                        timestamp=ENTERED + timedelta(days=15),
+                    )
+                )
+                events.append(
+                    Event(customer=customer, name="login", timestamp=ENTERED + timedelta(days=1))
+                )
     Event.objects.bulk_create(events)
     return pb
 
@@ -191,10 +208,19 @@ def test_no_control_group() -> None:
 
 
 def test_a_broken_outcome_falls_back_to_retention_over_30_days() -> None:
-    for outcome in ({}, {"kind": "event", "days": 7}, {"kind": "x", "days": 3}, {"kind": "mrr", "days": True}):  # fmt: skip
+    for outcome in (
+        {},
+        {"kind": "event", "days": 7},
+        {"kind": "x", "days": 3},
+        {"kind": "mrr", "days": True},
+    ):
         pb = playbook(name=f"P {outcome}", outcome=outcome)
         results = experiment_results(playbook=pb, as_of=AS_OF)
-        assert (results.outcome.kind, results.outcome.days, results.outcome.default) == ("retention", 30, True)  # fmt: skip
+        assert (results.outcome.kind, results.outcome.days, results.outcome.default) == (
+            "retention",
+            30,
+            True,
+        )
 
 
 def test_partial_renders_the_sentence_the_chart_and_the_formula() -> None:

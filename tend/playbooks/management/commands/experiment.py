@@ -48,7 +48,7 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(results_out(results), cls=DjangoJSONEncoder, indent=2))
             return
-        console = Console(file=self.stdout, width=100, highlight=False)
+        console = Console(file=self.stdout, width=100, highlight=False)  # type: ignore[arg-type]
         console.print(f"[bold]{playbook.name}[/bold] — {results.outcome_label}")
         table = Table()
         for column in ("group", "entered", "waiting", "not paying", "judged (n)", "outcome"):
@@ -69,5 +69,5 @@ class Command(BaseCommand):
                 f"difference {c.difference * 100:+.1f} points, 95% CI "
                 f"{c.low * 100:+.1f} to {c.high * 100:+.1f}, p = {results.p_value_text}"
             )
-        console.print(results.sentence)
-        console.print(results.formula, style="dim")
+        console.print(results.sentence, soft_wrap=True)
+        console.print(results.formula, style="dim", soft_wrap=True)
