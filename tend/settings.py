@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "tend.messaging",
     "tend.tasks",
     "tend.playbooks",
+    "tend.digest",
 ]
 
 MIDDLEWARE = [
@@ -380,7 +381,13 @@ TEND_SCHEDULES: dict[str, dict[str, str]] = {
     "daily-pipeline": {"cron": "10 0 * * *", "task": "tend.jobs.tasks.pipeline_daily"},
     # Consumers of the customer-change outbox (lifecycle rules now) act within minutes.
     "changes-react": {"cron": "*/2 * * * *", "task": "tend.jobs.tasks.changes_react"},
+    # Hourly; each user's digest goes out from TEND_DIGEST_HOUR local time, once a day/week.
+    "digest-send": {"cron": "5 * * * *", "task": "tend.digest.tasks.digests_send"},
 }
+# The local hour (0–23, TEND_TIME_ZONE) from which the daily/weekly digest emails are sent.
+TEND_DIGEST_HOUR = env_int("TEND_DIGEST_HOUR", 7)
+if not 0 <= TEND_DIGEST_HOUR <= 23:
+    raise ConfigError(f"TEND_DIGEST_HOUR must be an hour 0–23; got {TEND_DIGEST_HOUR}")
 # The business's reporting currency; MRR and acquisition costs are shown in it.
 TEND_CURRENCY = env_str("TEND_CURRENCY", "USD").upper()
 # Gross margin (0–1) used by CLV and CAC payback: the share of revenue left after the cost

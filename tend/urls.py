@@ -17,4 +17,5 @@ urlpatterns = [
     path("segments/behaviour/", include("tend.segments.behaviour_urls")),
     path("health/", include("tend.health.urls")),
     path("segments/", include("tend.segments.urls")),
+    path("digest/", include("tend.digest.urls")),
 ]
