@@ -165,7 +165,7 @@ def test_rendered_in_the_users_language_with_absolute_links(settings) -> None:  
     )
     assert message.language == "zh-hans"
     assert '<html lang="zh-hans">' in message.html
-    assert "https://tend.example.com/today/" in message.text
+    assert "https://tend.example.com/goals/" in message.text
     assert 'href="https://tend.example.com/goals/"' in message.html
     assert "style=" not in message.html.split("</head>")[1]  # classes only in the body
     english = digest_render(
