@@ -149,9 +149,10 @@ def goals_section() -> list[dict[str, Any]]:
                 "period": current.period if current else "",
                 "previous": format_value(previous.value if previous else None, unit),
                 "previous_period": previous.period if previous else "",
-                "change": None if change is None else (
+                "change": None if not change else (
                     ("+" if change > 0 else "") + format_value(change, unit)
                 ),
+                "same": change == 0,
                 "status": current.status if current else "no_data",
                 "status_text": STATUS_TEXT[current.status if current else "no_data"](),
                 "error": status.error,

@@ -5,6 +5,7 @@ experiment card. Screenshots go to test-output/screenshots/ (TEND_SHOTS override
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -26,7 +27,8 @@ from tend.tasks.models import Task
 from tend.testing import SCREENSHOTS, logged_in_browser
 from tend.today.actions import today_date
 from tend.today.engine import today_pipeline_step
-from tend.today.tests.helpers import findings
+from tend.today.signals import Finding, Signal
+from tend.today.tests.helpers import only_signals
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -43,6 +45,29 @@ NAMES = [
 ]
 
 
+RENEWALS: dict[int, int] = {}  # customer id → days to renewal
+
+
+def renewal_signal() -> Signal:
+    """A stand-in Today signal with readable reasons ("Renews in 12 days")."""
+
+    def find(as_of: object) -> Iterator[Finding]:
+        for customer_id, days in RENEWALS.items():
+            yield Finding(
+                customer_id=customer_id,
+                key=f"renewal:{customer_id}",
+                risk=0.2 + days / 100,
+                params={"days": days},
+            )
+
+    return Signal(
+        name="renewal_soon",
+        label="Renewal soon",
+        describe=lambda p: f"Renews in {p.get('days')} days; no login for 3 weeks",
+        find=find,
+    )
+
+
 def seed() -> tuple[User, Playbook]:
     olivia = person("olivia", role="owner", digest="daily", first_name="Olivia")
     now = timezone.now()
@@ -52,6 +77,7 @@ def seed() -> tuple[User, Playbook]:
         customer = make_customer(name)
         make_subscription(customer, plan, at=now - timedelta(days=200), quantity=i + 1)
         found[customer.pk] = (f"renewal:{i}", 0.2 + i * 0.08)
+        RENEWALS[customer.pk] = 5 + i * 4
     snapshots_refresh(full=True)
     goal_create(by=olivia, metric="mrr", target=Decimal("20000"))
     goal_create(by=olivia, metric="logo_churn", target=Decimal("3"))
@@ -111,58 +137,61 @@ def seed() -> tuple[User, Playbook]:
         due_on=day - timedelta(days=1),
     )
     Task.objects.create(title="Send the onboarding checklist", assignee=olivia, due_on=day)
-    with findings({"renewal_soon": found}):
-        today_pipeline_step(day)
+    today_pipeline_step(day)
     return olivia, onboarding
 
 
 def test_digest_preview_and_choice_in_english_and_chinese(live_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    RENEWALS.clear()
+    base = live_server.url
+    with only_signals(renewal_signal()):
+        _olivia, onboarding = seed()
+        with logged_in_browser(base, tmp_path / "profile", username="olivia") as (page, errors):
+            shoot(page, base, onboarding)
+            assert errors == []
+
+
+def shoot(page, base: str, onboarding: Playbook) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    _olivia, onboarding = seed()
-    base = live_server.url
-    with logged_in_browser(base, tmp_path / "profile", username="olivia") as (page, errors):
-        for language in ("en", "zh"):
-            if language == "zh":
-                page.set_viewport_size(SIZES["desktop"])
-                page.goto(f"{base}/settings/")
-                page.select_option("#id_language", "zh-hans")
-                page.click("#language-choice button[type=submit]")
-                expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+    for language in ("en", "zh"):
+        if language == "zh":
             page.set_viewport_size(SIZES["desktop"])
             page.goto(f"{base}/settings/")
-            page.check("#digest-choice input[value=weekly]")
-            page.click("#digest-choice button[type=submit]")
-            expect(page.locator("#digest-choice input[value=weekly]")).to_be_checked()
-            page.locator("#digest-choice").scroll_into_view_if_needed()
-            page.screenshot(path=SHOTS / f"digest-settings-{language}.png", full_page=True)
-            page.check("#digest-choice input[value=daily]")
-            page.click("#digest-choice button[type=submit]")
-            for size, viewport in SIZES.items():
-                page.set_viewport_size(viewport)
-                page.goto(f"{base}/digest/preview/")
-                frame = page.frame_locator("#digest-frame")
-                expect(frame.locator("#digest-today")).to_contain_text(NAMES[-1])
-                expect(frame.locator("#digest-playbooks")).to_contain_text("Renewal reminders")
-                page.screenshot(
-                    path=SHOTS / f"digest-preview-{language}-{size}.png", full_page=True
-                )
-        # The experiment card as the playbook page includes it, on Tend's own stylesheet.
-        for language in ("en", "zh-hans"):
-            with translation.override(language):
-                card = render_to_string(
-                    "playbooks/_experiment.html",
-                    {"results": experiment_results(playbook=onboarding)},
-                )
-            page.set_viewport_size({"width": 900, "height": 700})
+            page.select_option("#id_language", "zh-hans")
+            page.click("#language-choice button[type=submit]")
+            expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+        page.set_viewport_size(SIZES["desktop"])
+        page.goto(f"{base}/settings/")
+        page.check("#digest-choice input[value=weekly]")
+        page.click("#digest-choice button[type=submit]")
+        expect(page.locator("#digest-choice input[value=weekly]")).to_be_checked()
+        page.locator("#digest-choice").scroll_into_view_if_needed()
+        page.screenshot(path=SHOTS / f"digest-settings-{language}.png", full_page=True)
+        page.check("#digest-choice input[value=daily]")
+        page.click("#digest-choice button[type=submit]")
+        for size, viewport in SIZES.items():
+            page.set_viewport_size(viewport)
             page.goto(f"{base}/digest/preview/")
-            css = ["/static/vendor/bootstrap/css/bootstrap.min.css", "/static/web/tend.css"]
-            links = "".join(f'<link rel="stylesheet" href="{href}">' for href in css)
-            page.set_content(
-                f'<html lang="{language}"><head>{links}</head>'
-                f'<body class="bg-body-tertiary p-4">{card}</body></html>'
+            frame = page.frame_locator("#digest-frame")
+            expect(frame.locator("#digest-today")).to_contain_text(NAMES[-1])
+            expect(frame.locator("#digest-playbooks")).to_contain_text("Renewal reminders")
+            page.screenshot(path=SHOTS / f"digest-preview-{language}-{size}.png", full_page=True)
+    # The experiment card as the playbook page includes it, on Tend's own stylesheet.
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            card = render_to_string(
+                "playbooks/_experiment.html",
+                {"results": experiment_results(playbook=onboarding)},
             )
-            page.wait_for_load_state("networkidle")
-            page.screenshot(path=SHOTS / f"experiment-card-{language[:2]}.png", full_page=True)
-    assert errors == []
+        page.set_viewport_size({"width": 900, "height": 700})
+        page.goto(f"{base}/digest/preview/")
+        css = ["/static/vendor/bootstrap/css/bootstrap.min.css", "/static/web/tend.css"]
+        links = "".join(f'<link rel="stylesheet" href="{href}">' for href in css)
+        page.set_content(
+            f'<html lang="{language}"><head>{links}</head>'
+            f'<body class="bg-body-tertiary p-4">{card}</body></html>'
+        )
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=SHOTS / f"experiment-card-{language[:2]}.png", full_page=True)
