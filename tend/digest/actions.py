@@ -27,7 +27,6 @@ from tend.accounts.actions import audit_record
 from tend.accounts.models import DigestFrequency, Role, User
 from tend.digest.content import SOURCE, Digest, digest_build
 from tend.messaging.models import Message
-from tend.messaging.outbox import email_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +140,10 @@ def digest_send(
     existing = Message.objects.filter(key=key).first()
     if existing is not None:
         return existing
+    # Imported here so that this app's pages load on a branch without the outbox (helper
+    # "outbox" builds it alongside; after the merge this is an ordinary import).
+    from tend.messaging.outbox import email_enqueue
+
     rendered = digest_render(digest_build(user=user, day=day, now=now, frequency=frequency))
     return email_enqueue(
         key=key,
