@@ -172,3 +172,33 @@ def test_rendered_in_the_users_language_with_absolute_links(settings) -> None:  
         digest_build(user=person("eve"), day=date(2026, 12, 7), now=timezone.now())
     )
     assert english.language == "en" and english.subject.startswith("Tend daily digest")
+
+
+def test_building_a_digest_takes_the_same_queries_for_more_rows() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = person("quinn")
+    day = today_date()
+    now = timezone.now()
+    pbs = [Playbook.objects.create(name=f"P{i}", trigger="manual") for i in range(6)]
+
+    def grow(n: int) -> int:
+        for i in range(n):
+            c = make_customer()
+            Task.objects.create(title=f"T{i}", assignee=user, customer=c, due_on=day)
+            run = PlaybookRun.objects.create(
+                playbook=pbs[i % 6],
+                customer=c,
+                occurrence=f"o{i}",
+                started_at=now - timedelta(hours=1),
+            )
+            Message.objects.create(
+                key=f"playbook:{run.pk}:s1", channel="email", status="sent", source="playbook",
+                source_id=f"{run.pk}:s1", to="x@example.com", sent_at=now - timedelta(minutes=5),
+            )  # fmt: skip
+        with CaptureQueriesContext(connection) as queries:
+            digest_build(user=user, day=day, now=now)
+        return len(queries)
+
+    assert grow(2) == grow(10)
