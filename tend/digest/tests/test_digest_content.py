@@ -201,4 +201,4 @@ def test_building_a_digest_takes_the_same_queries_for_more_rows() -> None:
             digest_build(user=user, day=day, now=now)
         return len(queries)
 
-    assert grow(2) == grow(10)
+    assert grow(12) == grow(10)  # 12, then 22 rows of each kind
