@@ -50,7 +50,7 @@ def assign_group(playbook_id: int, customer_id: int, percent: int | float) -> Gr
 # Fewer judged customers than this in either group: no verdict, whatever the numbers say.
 MIN_PER_GROUP = 20
 DEFAULT_OUTCOME: dict[str, Any] = {"kind": "retention", "days": 30}
-MAX_DAYS = 730
+MAX_DAYS = 365  # as the engine validates outcome.days
 KINDS = ("retention", "mrr", "event")
 
 
