@@ -105,15 +105,29 @@ def sentence_text(results: ExperimentResults) -> str:
             "control group to learn whether it works."
         )
     if verdict == "not_enough":
-        return _(
-            "Not enough data: at least %(min)d customers per group have to be %(days)d days past "
-            "enrollment (now %(treated)d treated and %(control)d control)."
-        ) % {
+        values = {
             "min": MIN_PER_GROUP,
             "days": results.outcome.days,
             "treated": results.treated.judged,
             "control": results.control.judged,
+            "waiting": results.treated.waiting + results.control.waiting,
         }
+        if values["waiting"]:
+            return (
+                _(
+                    "Not enough data: at least %(min)d customers per group have to be %(days)d "
+                    "days past enrollment (now %(treated)d treated and %(control)d control; "
+                    "%(waiting)d still waiting)."
+                )
+                % values
+            )
+        return (
+            _(
+                "Not enough data: at least %(min)d customers per group have to be %(days)d days "
+                "past enrollment (now %(treated)d treated and %(control)d control)."
+            )
+            % values
+        )
     c = results.comparison
     assert c is not None
     if verdict == "works":

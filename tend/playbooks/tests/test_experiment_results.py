@@ -102,7 +102,7 @@ def test_too_few_judged_customers_give_no_verdict() -> None:
     assert results.verdict == "not_enough"
     assert results.sentence == (
         "Not enough data: at least 20 customers per group have to be 30 days past enrollment "
-        "(now 20 treated and 19 control)."
+        "(now 20 treated and 19 control; 1 still waiting)."
     )
     # One day later the 20th control customer is 30 days in and the groups are compared.
     later = experiment_results(playbook=pb, as_of=AS_OF + timedelta(days=1))
