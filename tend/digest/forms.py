@@ -14,7 +14,7 @@ class DigestForm(BootstrapForm):
         label=_("Digest email"),
         choices=DigestFrequency.choices,
         widget=forms.RadioSelect,
-        help_text=_("Today's top customers, your goals, what playbooks did and your tasks due."),
+        help_text=_("Today’s top customers, your goals, what playbooks did and your tasks due."),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
