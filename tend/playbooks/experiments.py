@@ -70,7 +70,7 @@ def outcome_of(playbook: Playbook) -> Outcome:
     event = raw.get("event") if isinstance(raw.get("event"), str) else ""
     valid_days = isinstance(days, int) and not isinstance(days, bool) and 1 <= days <= MAX_DAYS
     if kind not in KINDS or not valid_days or (kind == "event" and not event):
-        return Outcome(kind="retention", days=30, default=True)
+        return Outcome(**DEFAULT_OUTCOME, default=True)
     return Outcome(kind=str(kind), days=int(days), event=str(event))  # type: ignore[arg-type]
 
 
