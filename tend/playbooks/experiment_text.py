@@ -137,7 +137,7 @@ def sentence_text(results: ExperimentResults) -> str:
     target = points(c.target)
     if verdict == "need_more":
         more_t, more_c = results.more_treated, results.more_control
-        values = {"treated": more_t, "control": more_c, "target": target}
+        more = {"treated": more_t, "control": more_c, "target": target}
         if more_t and more_c:
             return (
                 _(
@@ -145,7 +145,7 @@ def sentence_text(results: ExperimentResults) -> str:
                     "%(control)d more control customers to detect a difference of %(target)s "
                     "points."
                 )
-                % values
+                % more
             )
         if more_t:
             return (
@@ -153,14 +153,14 @@ def sentence_text(results: ExperimentResults) -> str:
                     "No detectable difference yet: need about %(treated)d more treated customers "
                     "to detect a difference of %(target)s points."
                 )
-                % values
+                % more
             )
         return (
             _(
                 "No detectable difference yet: need about %(control)d more control customers to "
                 "detect a difference of %(target)s points."
             )
-            % values
+            % more
         )
     return _(
         "No detectable difference: with groups this size a difference of %(target)s points or "
