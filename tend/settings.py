@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "tend.messaging",
     "tend.tasks",
     "tend.playbooks",
+    "tend.digest",
 ]
 
 MIDDLEWARE = [
@@ -398,6 +399,8 @@ TEND_SCHEDULES: dict[str, dict[str, str]] = {
     "playbooks-advance": {"cron": "* * * * *", "task": "tend.playbooks.tasks.runs_advance_task"},
     # The outbox's safety net: retries that fell due, claims of a killed worker, capped emails.
     "messages-send": {"cron": "* * * * *", "task": "tend.messaging.tasks.messages_send"},
+    # Hourly; each user's digest goes out from TEND_DIGEST_HOUR local time, once a day/week.
+    "digest-send": {"cron": "5 * * * *", "task": "tend.digest.tasks.digests_send"},
 }
 # Playbooks: the local hour (0–23, TEND_TIME_ZONE) at which date-relative and recurring
 # triggers start their runs; how many times a day one customer may enter one playbook before
@@ -432,6 +435,10 @@ TEND_BUSINESS_MODEL = env_choice("TEND_BUSINESS_MODEL", "b2b", {"b2b", "b2c"})
 TEND_STRIPE_WEBHOOK_SECRET = env_str("TEND_STRIPE_WEBHOOK_SECRET", "")
 # How far a delivery's signed timestamp may be from now, in seconds (Stripe's default: 300).
 TEND_STRIPE_WEBHOOK_TOLERANCE = env_int("TEND_STRIPE_WEBHOOK_TOLERANCE", 300)
+# The local hour (0–23, TEND_TIME_ZONE) from which the daily/weekly digest emails are sent.
+TEND_DIGEST_HOUR = env_int("TEND_DIGEST_HOUR", 7)
+if not 0 <= TEND_DIGEST_HOUR <= 23:
+    raise ConfigError(f"TEND_DIGEST_HOUR must be an hour 0–23; got {TEND_DIGEST_HOUR}")
 # A running import whose worker has not written a heartbeat for this many seconds (it writes
 # one every few seconds) has lost its worker: it is marked interrupted, to be resumed or
 # canceled. The heartbeat comes every TEND_IMPORT_STALE_SECONDS / 6 seconds (at most 10).

@@ -22,4 +22,5 @@ urlpatterns = [
     path("emails/templates/", include("tend.messaging.template_urls")),
     path("playbooks/", include("tend.playbooks.urls")),
     path("operations/", include("tend.jobs.urls")),
+    path("digest/", include("tend.digest.urls")),
 ]

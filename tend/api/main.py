@@ -108,6 +108,7 @@ api.add_router("", "tend.tasks.api.router")
 api.add_router("", "tend.messaging.template_api.router")
 api.add_router("", "tend.playbooks.api.router")
 api.add_router("", "tend.jobs.api.router")
+api.add_router("", "tend.playbooks.experiment_api.router")
 
 
 def openapi_schema() -> dict[str, Any]:
