@@ -49,6 +49,8 @@ DEMO_SEGMENTS = [
     ),
 ]  # fmt: skip
 HEALTH_DAYS = 365
+# Built-in playbooks the demo switches on (the others are installed as drafts).
+DEMO_PLAYBOOKS_ON = ["onboarding", "renewal-reminders", "at-risk-rescue", "win-back"]
 
 
 def pipeline_steps_installed() -> list[str]:
@@ -121,6 +123,48 @@ class Command(BaseCommand):
         for result in pipeline_run(as_of=today, only=steps):
             done = ", ".join(f"{k} {v:,}" for k, v in result.counts.items()) or "—"
             self.stdout.write(f"  {result.name}: {result.seconds:.1f} s ({done})")
+        self._playbooks()
+
+    def _playbooks(self) -> None:
+        """Every built-in playbook installed; four switched on as a founder would on day one,
+        the at-risk rescue started by hand for today's red customers (a fifth held out as a
+        control group), and their first steps run: emails queued in the outbox (the worker
+        sends them) and tasks on the owner's list. The owner gets the daily digest."""
+        from tend.playbooks.actions import (
+            playbook_gallery,
+            playbook_install,
+            playbook_set_status,
+            playbook_start,
+            playbook_update,
+        )
+        from tend.playbooks.engine import runs_advance
+        from tend.segments.models import Segment
+
+        owner = User.objects.get(username=DEMO_USERNAME)
+        User.objects.filter(pk=owner.pk).update(digest="daily")
+        installed = {
+            entry.key: playbook_install(key=entry.key, by=owner) for entry in playbook_gallery()
+        }
+        for key in DEMO_PLAYBOOKS_ON:
+            playbook = installed[key]
+            if key == "at-risk-rescue":
+                playbook = playbook_update(playbook=playbook, by=owner, holdout_percent=20)
+            playbook_set_status(playbook=playbook, status="active", by=owner)
+        red = Segment.objects.filter(name="Health red").first()
+        started = 0
+        if red is not None:
+            started = playbook_start(
+                playbook=installed["at-risk-rescue"],
+                customers=Customer.objects.filter(segment_memberships__segment=red),
+                by=owner,
+            )
+        steps = 0
+        while done := runs_advance(limit=500):
+            steps += done
+        self.stdout.write(
+            f"Playbooks: {len(installed)} installed, {len(DEMO_PLAYBOOKS_ON)} on; at-risk rescue "
+            f"started for {started} red customers; {steps} steps run"
+        )
 
     def _segments(self) -> None:
         """A few saved segments a founder would keep, so the segments page, the board's and the
