@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from tend.customers.models import Contact, Customer, Stage, Tag, TimelineKind
+from tend.playbooks.config import config_int, config_text, stage_label
 from tend.playbooks.registry import (
     Action,
     ConfigError,
@@ -36,36 +37,6 @@ from tend.playbooks.registry import (
 )
 
 MAX_TEXT = 2000
-
-
-def _text(config: dict[str, Any], name: str, *, required: bool, limit: int) -> str:
-    raw = config.get(name, "")
-    if raw is None:
-        raw = ""
-    if not isinstance(raw, str):
-        raise ConfigError(_("Give text."), field=name)
-    if "\x00" in raw or any(0xD800 <= ord(ch) <= 0xDFFF for ch in raw):
-        raise ConfigError(_("The text holds characters that cannot be stored."), field=name)
-    text = raw.strip()
-    if required and not text:
-        raise ConfigError(_("This cannot be empty."), field=name)
-    if len(text) > limit:
-        raise ConfigError(_("At most %(n)s characters.") % {"n": limit}, field=name)
-    return text
-
-
-def _int(config: dict[str, Any], name: str, low: int, high: int, default: int | None) -> int:
-    raw = config.get(name, default)
-    if isinstance(raw, str) and raw.strip().isdigit() and len(raw.strip()) < 10:
-        raw = int(raw.strip())
-    if isinstance(raw, float) and raw.is_integer():
-        raw = int(raw)
-    if isinstance(raw, bool) or not isinstance(raw, int) or not low <= raw <= high:
-        raise ConfigError(
-            _("Give a whole number from %(low)s to %(high)s.") % {"low": low, "high": high},
-            field=name,
-        )
-    return raw
 
 
 def _pk(config: dict[str, Any], name: str) -> int:
@@ -87,10 +58,10 @@ def _source_id(ctx: StepContext) -> str:
 def task_clean(config: dict[str, Any]) -> dict[str, Any]:
     from tend.accounts.models import User
 
-    title = _text(config, "title", required=True, limit=200)
-    due_days = _int(config, "due_days", 0, 365, 0)
-    priority = _int(config, "priority", 1, 3, 2)
-    notes = _text(config, "notes", required=False, limit=MAX_TEXT)
+    title = config_text(config, "title", required=True, limit=200)
+    due_days = config_int(config, "due_days", 0, 365, 0)
+    priority = config_int(config, "priority", 1, 3, 2)
+    notes = config_text(config, "notes", required=False, limit=MAX_TEXT)
     assignee = config.get("assignee", "owner")
     if assignee in (None, "", "owner"):
         assignee = "owner"
@@ -176,7 +147,7 @@ def email_clean(config: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError(
             _("No email template with this id (it was deleted or archived)."), field="template"
         )
-    coupon = _text(config, "coupon", required=False, limit=60)
+    coupon = config_text(config, "coupon", required=False, limit=60)
     extra = config.get("extra") or {}
     if not isinstance(extra, dict) or len(extra) > 20:
         raise ConfigError(_("Extra variables are at most 20 names and texts."), field="extra")
@@ -186,7 +157,7 @@ def email_clean(config: dict[str, Any]) -> dict[str, Any]:
             raise ConfigError(
                 _("“%(name)s” is not a variable name.") % {"name": str(name)[:40]}, field="extra"
             )
-        clean_extra[name] = _text({"v": value}, "v", required=False, limit=500)
+        clean_extra[name] = config_text({"v": value}, "v", required=False, limit=500)
     out: dict[str, Any] = {"template": pk}
     if coupon:
         out["coupon"] = coupon
@@ -321,23 +292,16 @@ def stage_run(ctx: StepContext) -> Result:
 
 
 def stage_describe(config: dict[str, Any]) -> str:
-    return _("Move to stage “%(stage)s”") % {"stage": _stage_label(config.get("stage", ""))}
-
-
-def _stage_label(value: str) -> str:
-    try:
-        return str(Stage(value).label)
-    except ValueError:
-        return value
+    return _("Move to stage “%(stage)s”") % {"stage": stage_label(config.get("stage", ""))}
 
 
 def stage_preview(ctx: StepContext) -> str:
     stage = ctx.config.get("stage", "")
     if ctx.customer.stage == stage:
-        return _("Already in stage “%(stage)s”") % {"stage": _stage_label(stage)}
+        return _("Already in stage “%(stage)s”") % {"stage": stage_label(stage)}
     return _("Stage %(old)s → %(new)s") % {
-        "old": _stage_label(ctx.customer.stage),
-        "new": _stage_label(stage),
+        "old": stage_label(ctx.customer.stage),
+        "new": stage_label(stage),
     }
 
 
@@ -345,7 +309,7 @@ def stage_preview(ctx: StepContext) -> str:
 
 
 def tag_clean(config: dict[str, Any]) -> dict[str, Any]:
-    name = _text(config, "tag", required=True, limit=50)
+    name = config_text(config, "tag", required=True, limit=50)
     if not Tag.objects.filter(name=name).exists():
         raise ConfigError(_("There is no tag “%(tag)s”.") % {"tag": name}, field="tag")
     return {"tag": name}
@@ -398,7 +362,7 @@ def tag_remove_preview(ctx: StepContext) -> str:
 
 
 def note_clean(config: dict[str, Any]) -> dict[str, Any]:
-    return {"text": _text(config, "text", required=True, limit=MAX_TEXT)}
+    return {"text": config_text(config, "text", required=True, limit=MAX_TEXT)}
 
 
 def note_run(ctx: StepContext) -> Result:

@@ -22,31 +22,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from tend.customers.models import Customer, Stage
+from tend.playbooks.config import config_int, stage_label
 from tend.playbooks.registry import ConfigError, Enrollment, Setting, Trigger, triggers
 from tend.playbooks.timing import business_hour, local_date, local_instant
 
 MAX_DAYS_BEFORE = 365
-
-
-def _int(config: dict[str, Any], name: str, low: int, high: int, default: int | None = None) -> int:
-    raw = config.get(name, default)
-    if isinstance(raw, str) and raw.strip().isdigit() and len(raw.strip()) < 10:
-        raw = int(raw.strip())
-    if isinstance(raw, float) and raw.is_integer():
-        raw = int(raw)
-    if isinstance(raw, bool) or not isinstance(raw, int) or not low <= raw <= high:
-        raise ConfigError(
-            _("Give a whole number from %(low)s to %(high)s.") % {"low": low, "high": high},
-            field=name,
-        )
-    return raw
-
-
-def _stage_label(value: str) -> str:
-    try:
-        return str(Stage(value).label)
-    except ValueError:
-        return value
 
 
 # --- manual --------------------------------------------------------------------------------
@@ -117,7 +97,7 @@ def colour_preview(config: dict[str, Any], now: datetime, limit: int) -> Iterato
 
 
 def score_clean(config: dict[str, Any]) -> dict[str, Any]:
-    return {"score": _int(config, "score", 1, 100)}
+    return {"score": config_int(config, "score", 1, 100)}
 
 
 def score_match(config: dict[str, Any], change: Any) -> str | None:
@@ -193,11 +173,11 @@ def _days_before_clean(config: dict[str, Any], *, many: bool = False) -> list[in
         if not raw or len(raw) > 6:
             raise ConfigError(_("Give 1 to 6 numbers of days."), field="days_before")
         values = sorted(
-            {_int({"days_before": v}, "days_before", 0, MAX_DAYS_BEFORE) for v in raw},
+            {config_int({"days_before": v}, "days_before", 0, MAX_DAYS_BEFORE) for v in raw},
             reverse=True,
         )
         return values
-    value = _int(config, "days_before", 0, MAX_DAYS_BEFORE, 0)
+    value = config_int(config, "days_before", 0, MAX_DAYS_BEFORE, 0)
     return [value] if many else value
 
 
@@ -379,9 +359,9 @@ def holiday_scan(config: dict[str, Any], moment: datetime) -> Iterator[Enrollmen
 def recurring_clean(config: dict[str, Any]) -> dict[str, Any]:
     every = config.get("every")
     if every == "month":
-        return {"every": "month", "day": _int(config, "day", 1, 28)}
+        return {"every": "month", "day": config_int(config, "day", 1, 28)}
     if every == "week":
-        return {"every": "week", "weekday": _int(config, "weekday", 0, 6)}
+        return {"every": "week", "weekday": config_int(config, "weekday", 0, 6)}
     raise ConfigError(_("Choose “month” or “week”."), field="every")
 
 
@@ -586,7 +566,7 @@ def register_triggers() -> None:
             label=gettext_lazy("Stage entered"),
             clean=stage_clean,
             describe=lambda c: (
-                _("Stage entered: %(stage)s") % {"stage": _stage_label(c.get("stage", ""))}
+                _("Stage entered: %(stage)s") % {"stage": stage_label(c.get("stage", ""))}
             ),
             kinds=("stage",),
             match=stage_match,

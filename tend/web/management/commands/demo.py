@@ -137,7 +137,7 @@ class Command(BaseCommand):
             playbook_start,
             playbook_update,
         )
-        from tend.playbooks.engine import runs_advance
+        from tend.playbooks.engine import playbooks_scan, runs_advance
         from tend.segments.models import Segment
 
         owner = User.objects.get(username=DEMO_USERNAME)
@@ -158,12 +158,13 @@ class Command(BaseCommand):
                 customers=Customer.objects.filter(segment_memberships__segment=red),
                 by=owner,
             )
+        scanned = playbooks_scan()  # renewals due in 60, 30 or 7 days, birthdays…
         steps = 0
         while done := runs_advance(limit=500):
             steps += done
         self.stdout.write(
             f"Playbooks: {len(installed)} installed, {len(DEMO_PLAYBOOKS_ON)} on; at-risk rescue "
-            f"started for {started} red customers; {steps} steps run"
+            f"started for {started} red customers; {scanned} dated runs; {steps} steps run"
         )
 
     def _segments(self) -> None:
