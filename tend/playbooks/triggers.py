@@ -18,8 +18,8 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 
 from tend.customers.models import Customer, Stage
 from tend.playbooks.config import config_int, stage_label
@@ -503,10 +503,22 @@ def _before(text: str, config: dict[str, Any]) -> str:
     return _("%(days)s before: %(what)s") % {"days": _days(days), "what": text}
 
 
+def _holiday_shown(country: str, wanted: str) -> str:
+    """The holiday a playbook waits for, as the reader would name it: "春节" for "Spring
+    Festival" in China when the calendar has the Chinese name; otherwise as written."""
+    if not wanted or country == "customer" or not get_language().startswith("zh"):
+        return wanted
+    year = date.today().year
+    for day in sorted({**_holidays(country, year), **_holidays(country, year + 1)}):
+        if holiday_on(country, day, wanted):
+            return holiday_name_zh(country, day) or wanted
+    return wanted
+
+
 def _holiday_describe(config: dict[str, Any]) -> str:
     country = config.get("country", "")
     where = _("the customer's country") if country == "customer" else country
-    what = config.get("holiday") or _("any public holiday")
+    what = _holiday_shown(country, str(config.get("holiday") or "")) or _("any public holiday")
     return _before(_("Holiday (%(what)s) in %(where)s") % {"what": what, "where": where}, config)
 
 
