@@ -89,7 +89,9 @@ def test_a_file_email_url_writes_each_email_into_a_folder_under_the_data_folder(
     full = {k: v for k, v in os.environ.items() if not k.startswith("TEND_")}
     full.update({"TEND_DATA_DIR": str(tmp_path), "TEND_EMAIL_URL": "file:sent-mail"})
     full.pop("PYTEST_CURRENT_TEST", None)
-    code = "from django.core.mail import send_mail; send_mail('Hi', 'Body', 'a@x.test', ['b@x.test'])"  # noqa: E501
+    code = (
+        "from django.core.mail import send_mail; send_mail('Hi', 'Body', 'a@x.test', ['b@x.test'])"  # noqa: E501
+    )
     result = subprocess.run(
         [sys.executable, "-m", "tend.cli", "shell", "-c", code],
         env=full, capture_output=True, text=True, timeout=120,
