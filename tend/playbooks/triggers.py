@@ -592,7 +592,8 @@ def register_triggers() -> None:
             label=gettext_lazy("Health colour changed"),
             clean=colour_clean,
             describe=lambda c: (
-                _("Health turned %(colour)s") % {"colour": _colour_label(c.get("colour", ""))}
+                _("Health turned %(colour)s")
+                % {"colour": _colour_label(c.get("colour", "")).lower()}
             ),
             kinds=("health",),
             match=colour_match,
