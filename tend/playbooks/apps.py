@@ -1,6 +1,3 @@
-import importlib
-import importlib.util
-
 from django.apps import AppConfig
 
 
@@ -13,12 +10,11 @@ class PlaybooksConfig(AppConfig):
     def ready(self) -> None:
         from tend.changes.consumers import consumers
         from tend.playbooks.engine import consumer
+        from tend.playbooks.panels import register_ui
         from tend.playbooks.step_actions import register_actions
         from tend.playbooks.triggers import register_triggers
 
         register_triggers()
         register_actions()
         consumers.register(consumer)
-        # The playbook pages' customer panel (helper ui's tend/playbooks/panels.py, merged apart).
-        if importlib.util.find_spec("tend.playbooks.panels") is not None:
-            importlib.import_module("tend.playbooks.panels").register_ui()
+        register_ui()  # the customer page's playbooks panel

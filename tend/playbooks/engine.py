@@ -16,16 +16,14 @@ what the step creates is keyed by the step so a repeat writes nothing twice.
 
 from __future__ import annotations
 
-import hashlib
-import importlib
 import json
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -37,6 +35,7 @@ from tend.changes.consumers import Consumer
 from tend.changes.models import ChangeKind, CustomerChange
 from tend.customers.models import Customer, TimelineKind
 from tend.lib.db import chunks, db_datetime
+from tend.playbooks.experiments import assign_group
 from tend.playbooks.models import (
     Group,
     Playbook,
@@ -84,29 +83,6 @@ log = logging.getLogger(__name__)
 CONSUMER = "playbooks"
 CHUNK = 2_000
 MAX_STEPS_PER_CLAIM = 50  # a run whose steps never wait gives its claim back after this many
-
-
-def _local_assign_group(playbook_id: int, customer_id: int, percent: int) -> str:
-    """A stable hash of (playbook, customer) below ``percent`` → control (the rule of
-    tend.playbooks.experiments.assign_group, used until that module is merged)."""
-    if percent <= 0:
-        return Group.TREATED
-    digest = hashlib.sha256(f"{playbook_id}:{customer_id}".encode()).digest()
-    bucket = int.from_bytes(digest[:8], "big") % 100
-    return Group.CONTROL if bucket < percent else Group.TREATED
-
-
-def _group_function() -> Callable[[int, int, int], str]:
-    """Contract 5 (helper insights): ``tend.playbooks.experiments.assign_group``; the local copy
-    of its rule keeps the engine working where that module is not there yet."""
-    try:
-        module = importlib.import_module("tend.playbooks.experiments")
-    except ImportError:
-        return _local_assign_group
-    return cast(Callable[[int, int, int], str], module.assign_group)
-
-
-assign_group = _group_function()
 
 
 def _kick() -> None:
