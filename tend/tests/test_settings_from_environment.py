@@ -90,7 +90,7 @@ def test_a_file_email_url_writes_each_email_into_a_folder_under_the_data_folder(
     full.update({"TEND_DATA_DIR": str(tmp_path), "TEND_EMAIL_URL": "file:sent-mail"})
     full.pop("PYTEST_CURRENT_TEST", None)
     code = (
-        "from django.core.mail import send_mail; send_mail('Hi', 'Body', 'a@x.test', ['b@x.test'])"  # noqa: E501
+        "from django.core.mail import send_mail; send_mail('Hi', 'Body', 'a@x.test', ['b@x.test'])"
     )
     result = subprocess.run(
         [sys.executable, "-m", "tend.cli", "shell", "-c", code],
