@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "tend.tasks",
     "tend.playbooks",
     "tend.digest",
+    "tend.privacy",
 ]
 
 MIDDLEWARE = [
@@ -100,6 +101,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The client's address for the audit rows this request writes.
+    "tend.accounts.audit_context.AuditContextMiddleware",
     # Every page needs a login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # The language a logged-in user chose in Settings wins over the cookie and the browser.

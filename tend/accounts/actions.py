@@ -15,9 +15,17 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tend.accounts.audit_context import current_origin
 from tend.accounts.models import ApiKey, AuditEntry, Role, User
 from tend.lib.access import key_kind_refusal
 from tend.lib.db import db_datetime, insert_rows
+
+
+def audit_customer_id(obj: models.Model) -> int | None:
+    """The customer a written object concerns: the customer itself, or its ``customer_id``."""
+    if obj._meta.label_lower == "customers.customer":
+        return obj.pk  # type: ignore[no-any-return]
+    return getattr(obj, "customer_id", None)
 
 
 def audit_record(
@@ -27,8 +35,12 @@ def audit_record(
     obj: models.Model,
     changes: dict[str, Any] | None = None,
     label: str = "",
+    customer_id: int | None = None,
 ) -> AuditEntry:
-    """Append one audit row: who (a user, or ``label`` like ``api:<key>``) did what to what."""
+    """Append one audit row: who (a user, or ``label`` like ``api:<key>``) did what to what,
+    from where (``tend.accounts.audit_context``), concerning which customer (``customer_id``,
+    else derived from ``obj``)."""
+    origin = current_origin()
     return AuditEntry.objects.create(
         actor=by if by is not None and by.pk else None,
         actor_label=label or (by.username if by is not None else "system"),
@@ -36,6 +48,9 @@ def audit_record(
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),
         changes=_jsonable(changes or {}),
+        customer_id=customer_id if customer_id is not None else audit_customer_id(obj),
+        ip=origin.ip,
+        via=origin.via,
     )
 
 
@@ -53,9 +68,21 @@ def audit_record_bulk(
     at = db_datetime(at or timezone.now())
     actor = by.pk if by is not None and by.pk else None
     actor_label = label or (by.username if by is not None else "system")
+    origin = current_origin()
     return insert_rows(
         AuditEntry,
-        ["at", "actor", "actor_label", "action", "object_type", "object_id", "changes"],
+        [
+            "at",
+            "actor",
+            "actor_label",
+            "action",
+            "object_type",
+            "object_id",
+            "changes",
+            "customer_id",
+            "ip",
+            "via",
+        ],
         (
             (
                 at,
@@ -65,6 +92,9 @@ def audit_record_bulk(
                 obj._meta.label_lower,
                 str(obj.pk),
                 json.dumps(_jsonable(changes or {})),
+                audit_customer_id(obj),
+                origin.ip,
+                origin.via,
             )
             for obj, changes in rows
         ),

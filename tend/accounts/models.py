@@ -143,6 +143,15 @@ class AuditEntry(models.Model):
     object_type = models.CharField(max_length=60)
     object_id = models.CharField(max_length=64)
     changes: models.JSONField[dict[str, Any]] = models.JSONField(default=dict, blank=True)
+    # The customer the write concerned (the object itself, or the customer it belongs to), so
+    # the customer page can show its history. A plain id, not a foreign key: the history (who
+    # did what, when) outlives an erased customer; the erasure scrubs ``changes`` instead.
+    customer_id = models.BigIntegerField(null=True, blank=True)
+    # The client's address for web and API writes (tend.accounts.audit_context); empty for
+    # the worker and the CLI.
+    ip = models.GenericIPAddressField(null=True, blank=True, unpack_ipv4=True)
+    # "web", "api", "cli", "worker" or "system".
+    via = models.CharField(max_length=10, blank=True)
 
     class Meta:
         verbose_name = _("audit entry")
@@ -150,6 +159,10 @@ class AuditEntry(models.Model):
         indexes = [
             # Per-object history on admin/audit pages.
             models.Index(fields=["object_type", "object_id", "at"], name="audit_object_idx"),
+            # The customer page's history panel and the audit page's customer filter.
+            models.Index(fields=["customer_id", "at"], name="audit_customer_idx"),
+            # The audit page's action filter.
+            models.Index(fields=["action", "at"], name="audit_action_idx"),
         ]
 
     def __str__(self) -> str:

@@ -652,8 +652,10 @@ def _bulk_record(
     ``changes`` and ``data`` are the same for every customer, or functions of its id."""
     changes_of = changes if callable(changes) else (lambda _pk: changes)
     data_of = data if callable(data) else (lambda _pk: data)
+    from tend.accounts.audit_context import current_origin
     from tend.accounts.models import AuditEntry
 
+    origin = current_origin()
     now = timezone.now()
     author = by if by is not None and by.pk else None
     TimelineEntry.objects.bulk_create(
@@ -675,6 +677,9 @@ def _bulk_record(
                 object_type=Customer._meta.label_lower,
                 object_id=str(pk),
                 changes=changes_of(pk),
+                customer_id=pk,
+                ip=origin.ip,
+                via=origin.via,
             )
             for pk in ids
         ],

@@ -254,6 +254,14 @@ class Customer(models.Model):
         return channel_label(self.channel) if self.channel else ""
 
 
+class MarketingConsent(models.TextChoices):
+    # Not asked: outreach (onboarding, check-ins, renewal reminders) may be sent, as to any
+    # customer of the business; the unsubscribe link in each email withdraws it.
+    UNKNOWN = "unknown", _("Not asked")
+    GRANTED = "granted", _("Agreed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
 class Contact(models.Model):
     """A person at a customer. At most one contact per customer is primary."""
 
@@ -270,6 +278,18 @@ class Contact(models.Model):
         _("traits"), default=dict, blank=True
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Marketing-email consent, in one place (tend.customers.consent): every outreach send asks
+    # it, and an unsubscribe withdraws it. Service emails to the founder's own users are not
+    # marketing and do not read it.
+    marketing_consent = models.CharField(
+        _("marketing emails"),
+        max_length=12,
+        choices=MarketingConsent.choices,
+        default=MarketingConsent.UNKNOWN,
+    )
+    consent_changed_at = models.DateTimeField(null=True, blank=True)
+    # Where the latest change came from: "form", "api", "import", "unsubscribe link", ...
+    consent_source = models.CharField(max_length=40, blank=True)
 
     class Meta:
         verbose_name = _("contact")
