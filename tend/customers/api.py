@@ -33,8 +33,8 @@ from tend.customers.actions import (
     customer_update,
 )
 from tend.customers.channels import channel_code_problem
-from tend.customers.filtering import customers_where, filter_condition
 from tend.customers.consent import consent_set
+from tend.customers.filtering import customers_where, filter_condition
 from tend.customers.models import Contact, Customer, CustomerQuerySet
 from tend.customers.schemas import (
     MAX_CONDITION_BYTES,

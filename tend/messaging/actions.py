@@ -112,9 +112,7 @@ def email_unsubscribe(*, email: str) -> bool:
     client): the address goes on the suppression list and every contact with it withdraws
     marketing consent. True when the address was not suppressed before."""
     with transaction.atomic():
-        _suppression, created = suppression_add(
-            email=email, reason=SuppressionReason.UNSUBSCRIBED
-        )
+        _suppression, created = suppression_add(email=email, reason=SuppressionReason.UNSUBSCRIBED)
         consent_withdraw_address(email=email, source="unsubscribe", label="unsubscribe")
     return created
 

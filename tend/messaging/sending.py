@@ -44,6 +44,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from tend.customers.consent import email_allowed
 from tend.messaging.models import (
     Channel,
     DeliveryAttempt,
@@ -52,7 +53,6 @@ from tend.messaging.models import (
     MessageStatus,
     SuppressionReason,
 )
-from tend.customers.consent import email_allowed
 from tend.messaging.outbox import webhook_body
 
 logger = logging.getLogger(__name__)
@@ -206,7 +206,9 @@ def _deliver(message: Message) -> Outcome:
         allowed, reason = email_allowed(message.to)
         if not allowed:
             return Outcome(
-                ok=False, detail=f"{reason} (before the send)", final_status=MessageStatus.SUPPRESSED
+                ok=False,
+                detail=f"{reason} (before the send)",
+                final_status=MessageStatus.SUPPRESSED,
             )
     return _email(message)
 

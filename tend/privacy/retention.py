@@ -253,9 +253,7 @@ def oldest_held(*, events: bool = True) -> dict[str, datetime | None]:
     events table (no index on time alone: a full scan, fine for the daily run, not a page)."""
     with_rejects = Import.objects.filter(Exists(RejectedRow.objects.filter(run=OuterRef("pk"))))
     out: dict[str, datetime | None] = {
-        "rejected_rows": with_rejects.aggregate(
-            m=Min(Coalesce("finished_at", "created_at"))
-        )["m"],
+        "rejected_rows": with_rejects.aggregate(m=Min(Coalesce("finished_at", "created_at")))["m"],
         "audit": AuditEntry.objects.aggregate(m=Min("at"))["m"],
         "messages": _messages_past(timezone.now() + timedelta(days=1)).aggregate(
             m=Min("created_at")

@@ -57,7 +57,9 @@ def test_the_contact_form_sets_consent_and_the_customer_page_shows_it(member_cli
     edit = reverse("customers:contact_edit", args=[acme.pk, ann.pk])
     form = member_client.get(edit).content.decode()
     assert 'name="marketing_consent"' in form and 'value="granted" selected' in form
-    member_client.post(edit, {"name": "Ann", "email": "ann@acme.test", "marketing_consent": "withdrawn"})
+    member_client.post(
+        edit, {"name": "Ann", "email": "ann@acme.test", "marketing_consent": "withdrawn"}
+    )
     ann.refresh_from_db()
     assert ann.marketing_consent == "withdrawn"
 
@@ -133,7 +135,17 @@ def test_rest_reads_and_writes_consent_with_source_and_audit(owner):
 
 @pytest.mark.parametrize(
     "value",
-    ["maybe", "", None, 1, ["granted"], {"state": "granted"}, "granted\x00", "\ud800", "g" * 10_000],
+    [
+        "maybe",
+        "",
+        None,
+        1,
+        ["granted"],
+        {"state": "granted"},
+        "granted\x00",
+        "\ud800",
+        "g" * 10_000,
+    ],
     ids=["word", "empty", "null", "number", "list", "object", "nul", "surrogate", "huge"],
 )
 def test_a_bad_consent_over_rest_is_a_422_naming_the_field(owner, value):

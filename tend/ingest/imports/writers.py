@@ -655,9 +655,7 @@ class ContactWriter(Writer):
         if state == MarketingConsent.UNKNOWN and contact.pk is not None:
             return
         self.consents.append((contact, {"marketing_consent": [contact.marketing_consent, state]}))
-        rec.update(
-            marketing_consent=state, consent_changed_at=self.now, consent_source="import"
-        )
+        rec.update(marketing_consent=state, consent_changed_at=self.now, consent_source="import")
 
     def write(self, rows: list[Row]) -> list[Reject]:
         self.consents: list[tuple[Contact, dict[str, Any]]] = []

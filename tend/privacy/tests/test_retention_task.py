@@ -209,7 +209,7 @@ def test_each_run_is_recorded_with_an_audit_row_and_runs_again_harmlessly() -> N
     second = retention_apply(NOW)
 
     assert second["events"] == 0
-    first_run, second_run = RetentionRun.objects.order_by("pk")
+    first_run, _second_run = RetentionRun.objects.order_by("pk")
     assert first_run.counts["events"] == 1
     assert first_run.cutoffs["events"] == CUTOFF.isoformat()
     assert first_run.oldest["events"] == NOW.isoformat()
