@@ -40,7 +40,7 @@ from tend.backups.archive import (
 from tend.lib.private import open_private, private_dir
 
 # tend-backup-20261206T032000Z.tar.gz, or .tar.gz.enc when encrypted: the pruning pattern.
-NAME_PATTERN = re.compile(r"^tend-backup-(\d{8}T\d{6})Z(?:-\d+)?\.tar\.gz(?:\.enc)?$")
+NAME_PATTERN = re.compile(r"^tend-backup-(\d{8}T\d{6})Z(?:-(\d{1,6}))?\.tar\.gz(?:\.enc)?$")
 # The folders under TEND_DATA_DIR that hold uploaded files (relative names, backed up whole).
 DATA_FOLDERS = ("imports",)
 SECRET_KEY_MEMBER = "files/secret_key"
@@ -200,6 +200,7 @@ class BackupFile:
     size: int
     created_at: datetime
     encrypted: bool
+    order: int = 0  # the -N of a second backup within the same second
 
 
 def backups_list(*, folder: Path | None = None) -> list[BackupFile]:
@@ -218,13 +219,14 @@ def backups_list(*, folder: Path | None = None) -> list[BackupFile]:
             continue
         found.append(
             BackupFile(
+                order=int(match.group(2) or 0),
                 path=path,
                 size=stat.st_size,
                 created_at=datetime.strptime(match.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=UTC),
                 encrypted=path.name.endswith(".enc"),
             )
         )
-    return sorted(found, key=lambda b: (b.created_at, b.path.name), reverse=True)
+    return sorted(found, key=lambda b: (b.created_at, b.order), reverse=True)
 
 
 # --- restore --------------------------------------------------------------------------------

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 
 from tend.backups.actions import backups_list
 
@@ -19,11 +21,19 @@ def size_text(size: int) -> str:
     return f"{value:.1f} TB"  # pragma: no cover
 
 
-def backups_summary() -> dict[str, Any]:
-    """The newest backup in TEND_BACKUP_DIR, how many are kept there, and the schedule."""
+# The operations page warns when the newest backup is older than this (and backups are on).
+STALE_AFTER = timedelta(days=2)
+
+
+def backups_summary(now: datetime | None = None) -> dict[str, Any]:
+    """The newest backup in TEND_BACKUP_DIR, how many are kept there, and the schedule (one
+    folder listing, no query)."""
+    now = now or timezone.now()
     entries = backups_list()
     newest = entries[0] if entries else None
     return {
+        "stale": bool(settings.TEND_BACKUP_CRON)
+        and (newest is None or now - newest.created_at > STALE_AFTER),
         "folder": str(settings.TEND_BACKUP_DIR),
         "count": len(entries),
         "keep": settings.TEND_BACKUP_KEEP,
