@@ -165,7 +165,11 @@ def backup_create(
         try:
             with open_private(partial, "xb") as out:
                 write_archive(
-                    out, manifest=manifest, files=members, passphrase=passphrase, mtime=now.timestamp()
+                    out,
+                    manifest=manifest,
+                    files=members,
+                    passphrase=passphrase,
+                    mtime=now.timestamp(),
                 )
                 out.flush()
                 os.fsync(out.fileno())
@@ -330,9 +334,7 @@ def backup_restore(*, path: Path, passphrase: str = "", alias: str = "default") 
             files += 1
         _repoint_import_files(manifest, data_dir, alias)
     older = _older_schema(manifest)
-    return RestoreResult(
-        manifest=manifest, files=files, older_schema=older, secret_key=secret_key
-    )
+    return RestoreResult(manifest=manifest, files=files, older_schema=older, secret_key=secret_key)
 
 
 def _repoint_import_files(manifest: Manifest, data_dir: Path, alias: str) -> None:

@@ -20,7 +20,7 @@ import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from django.utils.translation import gettext as _
 
@@ -88,7 +88,7 @@ def safe_name(name: Any) -> bool:
 
 
 def write_archive(
-    out: BinaryIO,
+    out: IO[bytes],
     *,
     manifest: dict[str, Any],
     files: Iterable[tuple[Member, Path]],
@@ -98,13 +98,15 @@ def write_archive(
     """Write manifest.json then each file into ``out`` as gzip'd tar, encrypted when a
     passphrase is given. Each file must still have the size the manifest says."""
     sink: Any = EncryptingWriter(out, passphrase) if passphrase else out
-    with gzip.GzipFile(fileobj=sink, mode="wb", compresslevel=6, mtime=0) as gz:
-        with tarfile.open(fileobj=gz, mode="w|", format=tarfile.PAX_FORMAT) as tar:
-            data = json.dumps(manifest, indent=2, sort_keys=True).encode()
-            tar.addfile(_info(MANIFEST, len(data), mtime), _BytesReader(data))
-            for member, path in files:
-                with path.open("rb") as fh:
-                    tar.addfile(_info(member.name, member.size, mtime), fh)
+    with (
+        gzip.GzipFile(fileobj=sink, mode="wb", compresslevel=6, mtime=0) as gz,
+        tarfile.open(fileobj=gz, mode="w|", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        data = json.dumps(manifest, indent=2, sort_keys=True).encode()
+        tar.addfile(_info(MANIFEST, len(data), mtime), _BytesReader(data))
+        for member, path in files:
+            with path.open("rb") as fh:
+                tar.addfile(_info(member.name, member.size, mtime), fh)
     if passphrase:
         sink.close()
 
@@ -196,7 +198,7 @@ def parse_manifest(raw: bytes) -> Manifest:
         if name in seen:
             raise BackupError(_("The backup lists a file twice (%(name)s).") % {"name": name})
         seen.add(name)
-        members.append(Member(name=name, size=size, sha256=sha))
+        members.append(Member(name=str(name), size=size, sha256=sha))
     if database.get("member") not in seen:
         raise BackupError(_("The backup's manifest is damaged (it names no database file)."))
     return Manifest(data=data, members=members)
@@ -267,8 +269,20 @@ def _damaged(*, truncated: bool) -> str:
 def _read(
     source: Any, *, into: Path | None, on_manifest: Callable[[Manifest], None] | None
 ) -> Manifest:
-    gz = gzip.GzipFile(fileobj=source, mode="rb")
-    tar = tarfile.open(fileobj=gz, mode="r|")
+    with (
+        gzip.GzipFile(fileobj=source, mode="rb") as gz,
+        tarfile.open(fileobj=gz, mode="r|") as tar,
+    ):
+        return _read_tar(gz, tar, into=into, on_manifest=on_manifest)
+
+
+def _read_tar(
+    gz: gzip.GzipFile,
+    tar: tarfile.TarFile,
+    *,
+    into: Path | None,
+    on_manifest: Callable[[Manifest], None] | None,
+) -> Manifest:
     first = tar.next()
     if first is None or first.name != MANIFEST or not first.isreg():
         raise BackupError(_("This file is not a Tend backup (it has no manifest)."))

@@ -22,7 +22,7 @@ import os
 import struct
 from collections.abc import Iterator
 from hashlib import sha256
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -55,9 +55,7 @@ def is_encrypted(head: bytes) -> bool:
 
 
 def _keys(passphrase: str, salt: bytes, log_n: int, r: int, p: int) -> tuple[bytes, bytes]:
-    master = Scrypt(salt=salt, length=32, n=1 << log_n, r=r, p=p).derive(
-        passphrase.encode("utf-8")
-    )
+    master = Scrypt(salt=salt, length=32, n=1 << log_n, r=r, p=p).derive(passphrase.encode("utf-8"))
     both = HKDF(algorithm=hashes.SHA256(), length=64, salt=None, info=b"tend-backup v1").derive(
         master
     )
@@ -73,7 +71,7 @@ def _nonce(prefix: bytes, counter: int, last: bool) -> bytes:
 class EncryptingWriter:
     """A write-only binary file that encrypts what is written to ``out`` (call ``close``)."""
 
-    def __init__(self, out: BinaryIO, passphrase: str, *, log_n: int = LOG_N) -> None:
+    def __init__(self, out: IO[bytes], passphrase: str, *, log_n: int = LOG_N) -> None:
         self._out = out
         salt, prefix = os.urandom(16), os.urandom(7)
         enc_key, mac_key = _keys(passphrase, salt, log_n, R, P)

@@ -21,7 +21,7 @@ def backup_scheduled(keep: int | None = None, folder: str = "") -> str:
     Old backups are deleted only after the new one is complete. Returns the file's path."""
     passphrase = passphrase_read(settings.TEND_BACKUP_PASSPHRASE_FILE or None)
     passphrase_check_new(passphrase)
-    target = settings.TEND_BACKUP_DIR if not folder else folder
+    target = folder or settings.TEND_BACKUP_DIR
 
     result = backup_create(folder=Path(target), passphrase=passphrase)
     removed = backups_prune(

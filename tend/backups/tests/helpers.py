@@ -30,12 +30,12 @@ from tend.activity.models import Event
 from tend.billing.actions import order_create
 from tend.factories import make_contact, make_customer, make_plan, make_subscription
 from tend.goals.actions import goal_create
-from tend.messaging.actions import webhook_endpoint_create
-from tend.segments.actions import segment_create
-from tend.tasks.actions import task_create
 from tend.ingest.imports.actions import import_store
 from tend.ingest.imports.models import Import
 from tend.jobs.pipeline import pipeline_run
+from tend.messaging.actions import webhook_endpoint_create
+from tend.segments.actions import segment_create
+from tend.tasks.actions import task_create
 
 PASSPHRASE = "correct horse battery staple"
 END = datetime(2026, 11, 30, tzinfo=UTC).date()
@@ -164,16 +164,16 @@ def empty_target(tmp_path: Path, suffix: str) -> Iterator[tuple[Path, str, Any]]
             yield data_dir, pg_url(name), lambda: dump_postgres(name)
 
 
-def tend(*args: str, data_dir: Path, database_url: str, **env: str) -> subprocess.CompletedProcess[str]:
+def tend(
+    *args: str, data_dir: Path, database_url: str, **env: str
+) -> subprocess.CompletedProcess[str]:
     """Run ``tend ARGS`` in a new process with its own data folder and database."""
     environment = {
         k: v
         for k, v in os.environ.items()
         if k not in {"PYTEST_CURRENT_TEST", "TEND_BACKUP_PASSPHRASE", "TEND_SECRET_KEY"}
     }
-    environment.update(
-        {"TEND_DATA_DIR": str(data_dir), "TEND_DATABASE_URL": database_url, **env}
-    )
+    environment.update({"TEND_DATA_DIR": str(data_dir), "TEND_DATABASE_URL": database_url, **env})
     return subprocess.run(
         [sys.executable, "-m", "tend.cli", *args],
         env=environment,

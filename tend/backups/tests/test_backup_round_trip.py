@@ -4,6 +4,7 @@ same uploaded files."""
 
 from __future__ import annotations
 
+import io
 import json
 import tarfile
 from pathlib import Path
@@ -15,8 +16,8 @@ from django.db import connection
 from tend.backups.tests.helpers import (
     dump_source,
     empty_target,
-    fill,
     files_under,
+    fill,
     tables,
     tend,
 )
@@ -35,7 +36,7 @@ def test_every_table_and_every_uploaded_file_comes_back_in_an_empty_tend_elsewhe
     assert len(filled) >= 35, [t for t, rows in before.items() if not rows]
     backup = tmp_path / "tend.tar.gz"
 
-    call_command("backup", "-o", str(backup), stdout=open(tmp_path / "out.txt", "w"))
+    call_command("backup", "-o", str(backup), stdout=io.StringIO())
 
     with tarfile.open(backup) as tar:
         names = tar.getnames()
@@ -57,8 +58,9 @@ def test_every_table_and_every_uploaded_file_comes_back_in_an_empty_tend_elsewhe
         for row in after[import_table]:
             assert row[path_at].startswith(str(data_dir / "imports") + "/")
         strip = lambda rows: [r[:path_at] + r[path_at + 1 :] for r in rows]  # noqa: E731
-        before[import_table], after[import_table] = strip(before[import_table]), strip(
-            after[import_table]
+        before[import_table], after[import_table] = (
+            strip(before[import_table]),
+            strip(after[import_table]),
         )
         assert [t for t, _pk in tables()] == sorted(after)
         for table in before:

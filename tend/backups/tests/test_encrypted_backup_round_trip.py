@@ -50,18 +50,28 @@ def test_an_encrypted_backup_comes_back_with_its_passphrase_and_only_with_it(tmp
     data = backup.read_bytes()
     assert data.startswith(MAGIC)
     assert b"Ada Lovelace" not in data and b"manifest" not in data
-    with pytest.raises(tarfile.ReadError):
-        tarfile.open(backup)
+    with pytest.raises(tarfile.ReadError), tarfile.open(backup):
+        pass
     with empty_target(tmp_path, "enc") as (data_dir, url, dump_target):
         wrong = _passphrase_file(tmp_path, "not the passphrase at all", "wrong")
-        refused = tend("restore", str(backup), "--passphrase-file", str(wrong), data_dir=data_dir, database_url=url)
+        refused = tend(
+            "restore",
+            str(backup),
+            "--passphrase-file",
+            str(wrong),
+            data_dir=data_dir,
+            database_url=url,
+        )
         assert refused.returncode != 0 and "passphrase is wrong" in refused.stderr
         none = tend("restore", str(backup), data_dir=data_dir, database_url=url)
         assert none.returncode != 0 and "This backup is encrypted" in none.stderr
         assert target_tables(url, data_dir) == []
 
         done = tend(
-            "restore", str(backup), data_dir=data_dir, database_url=url,
+            "restore",
+            str(backup),
+            data_dir=data_dir,
+            database_url=url,
             TEND_BACKUP_PASSPHRASE=PASSPHRASE,
         )
 
@@ -76,7 +86,9 @@ def test_a_damaged_or_cut_encrypted_backup_is_refused(db, tmp_path):
     make_customer(name="Ada")
     passphrase = _passphrase_file(tmp_path, PASSPHRASE)
     backup = tmp_path / "tend.tar.gz.enc"
-    call_command("backup", "-o", str(backup), "--passphrase-file", str(passphrase), stdout=io.StringIO())
+    call_command(
+        "backup", "-o", str(backup), "--passphrase-file", str(passphrase), stdout=io.StringIO()
+    )
     data = backup.read_bytes()
     cases = {
         "flipped": data[:-100] + bytes([data[-100] ^ 1]) + data[-99:],
@@ -89,7 +101,11 @@ def test_a_damaged_or_cut_encrypted_backup_is_refused(db, tmp_path):
         path.write_bytes(content)
         with pytest.raises(CommandError) as refused:
             call_command(
-                "restore", "--check", str(path), "--passphrase-file", str(passphrase),
+                "restore",
+                "--check",
+                str(path),
+                "--passphrase-file",
+                str(passphrase),
                 stdout=io.StringIO(),
             )
         message = str(refused.value)

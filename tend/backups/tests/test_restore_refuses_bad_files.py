@@ -18,6 +18,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from tend.backups.tests.helpers import (
+    empty_target,
     entry,
     files_under,
     read_members,
@@ -25,7 +26,6 @@ from tend.backups.tests.helpers import (
     tend,
     with_manifest,
     write_members,
-    empty_target,
 )
 from tend.customers.models import Customer
 from tend.factories import make_customer
@@ -177,7 +177,10 @@ def test_members_larger_than_declared_and_unlisted_ones_are_refused(db, tmp_path
     bomb = _manifest([entry("database/tend.sqlite3", db_data) | {"size": 10**15}])
     path = write_members(
         tmp_path / "bomb.tar.gz",
-        [(tarfile.TarInfo("manifest.json"), bomb), (tarfile.TarInfo("database/tend.sqlite3"), db_data)],
+        [
+            (tarfile.TarInfo("manifest.json"), bomb),
+            (tarfile.TarInfo("database/tend.sqlite3"), db_data),
+        ],
     )
     assert "size" in _refusal(path)
 
@@ -208,7 +211,7 @@ def test_a_backup_from_a_newer_tend_is_refused(good_backup, tmp_path):
         tmp_path / "newer.tar.gz",
         lambda m: m["migrations"].update(customers="9999_from_the_future"),
     )
-    with pytest.raises(CommandError, match="newer Tend.*customers 9999_from_the_future"):
+    with pytest.raises(CommandError, match=r"newer Tend.*customers 9999_from_the_future"):
         call_command("restore", str(path), stdout=io.StringIO())
     newer_format = with_manifest(
         good_backup, tmp_path / "format.tar.gz", lambda m: m.update(format_version=2)

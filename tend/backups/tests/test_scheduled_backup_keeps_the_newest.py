@@ -35,7 +35,9 @@ def test_the_daily_backup_keeps_the_newest_and_leaves_other_files_alone(db, tmp_
     kept = backups_list(folder=folder)
     assert len(kept) == 2
     assert kept[0].created_at >= kept[1].created_at
-    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith("tend-backup-2026")) == [
+    assert sorted(
+        p.name for p in folder.iterdir() if not p.name.startswith("tend-backup-2026")
+    ) == [
         "notes.txt",
         "tend-backup-20200101T000000Z.tar.gz.partial",
     ]
@@ -44,7 +46,9 @@ def test_the_daily_backup_keeps_the_newest_and_leaves_other_files_alone(db, tmp_
     assert "2 backup(s)" in out.getvalue() and kept[0].path.name in out.getvalue()
 
 
-def test_tend_backup_writes_a_dated_file_into_the_backup_folder(db, tmp_path, settings, monkeypatch):
+def test_tend_backup_writes_a_dated_file_into_the_backup_folder(
+    db, tmp_path, settings, monkeypatch
+):
     settings.TEND_BACKUP_DIR = tmp_path / "b"
     monkeypatch.setenv("TEND_BACKUP_PASSPHRASE", "a long enough passphrase")
     out = io.StringIO()

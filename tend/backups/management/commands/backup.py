@@ -87,5 +87,6 @@ class Command(BaseCommand):
         Console(file=buffer, width=120).print(table)
         self.stdout.write(buffer.getvalue(), ending="")
         self.stdout.write(
-            _("%(n)d backup(s) in %(folder)s.") % {"n": len(entries), "folder": settings.TEND_BACKUP_DIR}
+            _("%(n)d backup(s) in %(folder)s.")
+            % {"n": len(entries), "folder": settings.TEND_BACKUP_DIR}
         )
