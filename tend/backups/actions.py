@@ -130,6 +130,10 @@ def backup_create(
             )
             output, counter = folder / stem, counter + 1
     output = output.absolute()
+    if not output.parent.is_dir():
+        raise BackupError(
+            _("The folder %(folder)s does not exist; create it first.") % {"folder": output.parent}
+        )
     if output.exists():
         raise BackupError(_("%(path)s exists; choose another file name.") % {"path": output})
     data_dir = Path(settings.DATA_DIR)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 
+import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from tend.backups.actions import backups_list
 from tend.factories import make_customer
@@ -58,3 +60,14 @@ def test_tend_backup_writes_a_dated_file_into_the_backup_folder(
     assert only.encrypted and only.path.name.endswith(".tar.gz.enc")
     assert "a long enough passphrase" not in out.getvalue()
     assert oct(only.path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_tend_backup_refuses_a_missing_folder_and_an_existing_file(db, tmp_path):
+    with pytest.raises(CommandError, match="does not exist"):
+        call_command("backup", "-o", str(tmp_path / "no" / "such" / "b.tar.gz"))
+    assert not (tmp_path / "no").exists()
+    taken = tmp_path / "taken.tar.gz"
+    taken.write_bytes(b"mine")
+    with pytest.raises(CommandError, match="exists"):
+        call_command("backup", "-o", str(taken))
+    assert taken.read_bytes() == b"mine"
