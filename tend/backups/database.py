@@ -16,6 +16,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from django.db import connections
 from django.db.migrations.loader import MigrationLoader
@@ -84,9 +85,14 @@ def snapshot(target: Path, alias: str = "default") -> None:
         raise BackupError(_("Backups support SQLite and PostgreSQL only."))
 
 
+def _read_only(path: Path) -> str:
+    """A read-only SQLite URI for ``path`` (quoted: a path may hold "?" or "#")."""
+    return f"file:{quote(str(path.absolute()))}?mode=ro"
+
+
 def _sqlite_snapshot(source: Path, target: Path) -> None:
     private_file(target)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    src = sqlite3.connect(_read_only(source), uri=True, timeout=30)
     try:
         dst = sqlite3.connect(target)
         try:
@@ -174,7 +180,7 @@ def load(dump: Path, alias: str = "default") -> None:
 
 
 def _sqlite_replace(dump: Path, target: Path) -> None:
-    check = sqlite3.connect(f"file:{dump}?mode=ro", uri=True)
+    check = sqlite3.connect(_read_only(dump), uri=True)
     try:
         result = check.execute("PRAGMA quick_check").fetchone()
     except sqlite3.DatabaseError as exc:
