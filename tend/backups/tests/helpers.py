@@ -28,12 +28,14 @@ from tend.accounts.actions import apikey_create, user_create
 from tend.accounts.models import Role
 from tend.activity.models import Event
 from tend.billing.actions import order_create
+from tend.customers.actions import customer_add_note, customer_set_tags
 from tend.factories import make_contact, make_customer, make_plan, make_subscription
 from tend.goals.actions import goal_create
 from tend.ingest.imports.actions import import_store
 from tend.ingest.imports.models import Import
+from tend.jobs.models import ScheduledRun
 from tend.jobs.pipeline import pipeline_run
-from tend.messaging.actions import webhook_endpoint_create
+from tend.messaging.actions import suppression_add, webhook_endpoint_create
 from tend.segments.actions import segment_create
 from tend.tasks.actions import task_create
 
@@ -68,11 +70,15 @@ def fill(data_dir: Path) -> None:
             for d in range(0, 50, 7)
         ]
         task_create(title=f"Call {n}", by=owner, customer=customer, due_on=END)
+        customer_set_tags(customer=customer, tags=["vip", f"t{n % 3}"], by=owner)
+        customer_add_note(customer=customer, by=owner, body=f"Called {n} — 已联系")
     Event.objects.bulk_create(events)
     segment_create(by=owner, name="Everyone")
     goal_create(by=owner, metric="mrr", target=1000)
     webhook_endpoint_create(name="hook", url="https://hooks.example.com/tend", by=owner)
     pipeline_run(as_of=timezone.now().date())
+    ScheduledRun.objects.create(name="backup", due_at=start, task_id="t")
+    suppression_add(email="gone@example.com", reason="unsubscribed", by=owner)
     upload = data_dir / "upload.csv"
     upload.write_text("email,name\nz@example.com,Zoë\n", encoding="utf-8")
     stored = import_store(source=upload, file_name="customers.csv")
