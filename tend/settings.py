@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import dj_email_url
@@ -86,6 +87,7 @@ INSTALLED_APPS = [
     "tend.playbooks",
     "tend.digest",
     "tend.privacy",
+    "tend.backups",
 ]
 
 MIDDLEWARE = [
@@ -377,7 +379,7 @@ CORS_PREFLIGHT_MAX_AGE = 86_400  # browsers cap it lower (Chromium: 2 hours)
 # --- Tend ---------------------------------------------------------------------------------
 TEND_PAGE_SIZE = 50
 # All periodic jobs are declared here, in one place; `tend worker` enqueues them when due.
-TEND_SCHEDULES: dict[str, dict[str, str]] = {
+TEND_SCHEDULES: dict[str, dict[str, Any]] = {
     "rollups-refresh": {"cron": "15 * * * *", "task": "tend.activity.tasks.rollups_refresh"},
     "ratelimit-prune": {"cron": "40 * * * *", "task": "tend.ratelimit.tasks.counters_prune"},
     "import-files-cleanup": {
@@ -521,3 +523,30 @@ for _name in (
 # the unsubscribe link in each email withdraws it); "required" sends it only to contacts who
 # agreed (opt-in, e.g. consumers under GDPR/PECR). A withdrawal always stops it.
 TEND_MARKETING_CONSENT = env_choice("TEND_MARKETING_CONSENT", "optional", {"optional", "required"})
+# --- backups (tend.backups, docs/backups.md) ----------------------------------------------
+# Where `tend backup` and the scheduled backup write (a relative path is under the data folder).
+_backup_dir = Path(env_str("TEND_BACKUP_DIR", "").strip() or "backups").expanduser()
+TEND_BACKUP_DIR = _backup_dir if _backup_dir.is_absolute() else DATA_DIR / _backup_dir
+# How many backups the scheduled job keeps in TEND_BACKUP_DIR (older ones are deleted after a
+# successful backup); 0 keeps them all.
+TEND_BACKUP_KEEP = env_int("TEND_BACKUP_KEEP", 7)
+if TEND_BACKUP_KEEP < 0:
+    raise ConfigError(f"TEND_BACKUP_KEEP must be 0 (keep all) or more; got {TEND_BACKUP_KEEP}")
+# When the worker takes a backup (cron, UTC); empty turns scheduled backups off.
+TEND_BACKUP_CRON = env_str("TEND_BACKUP_CRON", "20 3 * * *").strip()
+# A file whose first line is the passphrase that encrypts scheduled backups (else the
+# TEND_BACKUP_PASSPHRASE variable, read when a backup is taken; neither: not encrypted).
+TEND_BACKUP_PASSPHRASE_FILE = env_str("TEND_BACKUP_PASSPHRASE_FILE", "").strip()
+if TEND_BACKUP_CRON:
+    from croniter import croniter as _croniter  # type: ignore[import-untyped]
+
+    if not _croniter.is_valid(TEND_BACKUP_CRON):
+        raise ConfigError(
+            f"TEND_BACKUP_CRON must be a cron expression like '20 3 * * *' or empty (off); "
+            f"got {TEND_BACKUP_CRON!r}"
+        )
+    TEND_SCHEDULES["backup"] = {
+        "cron": TEND_BACKUP_CRON,
+        "task": "tend.backups.tasks.backup_scheduled",
+        "kwargs": {"keep": TEND_BACKUP_KEEP},
+    }
