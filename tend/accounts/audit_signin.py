@@ -28,10 +28,14 @@ def on_logged_in(sender: Any, request: Any, user: User, **kwargs: Any) -> None:
     )
 
 
-def on_login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kw: Any) -> None:
+def on_login_failed(
+    sender: Any, credentials: dict[str, Any], request: Any = None, **kw: Any
+) -> None:
     typed = credentials.get("username")
     name = typed[:150] if isinstance(typed, str) else ""
-    user_pk = User.objects.filter(username=name).values_list("pk", flat=True).first() if name else None
+    user_pk = (
+        User.objects.filter(username=name).values_list("pk", flat=True).first() if name else None
+    )
     origin = current_origin()
     AuditEntry.objects.create(
         actor=None,

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from tend.accounts.audit_queries import (
@@ -29,14 +30,15 @@ from tend.accounts.audit_queries import (
 )
 from tend.lib.access import require_manage
 
+
 def _field_name(field: str) -> str:
     return {
-        "user": _("User"),
-        "customer": _("Customer"),
-        "action": _("Action"),
-        "since": _("From"),
-        "until": _("Until"),
-    }.get(field, _("Page"))
+        "user": pgettext("audit filter", "Who"),
+        "customer": pgettext("audit filter", "Customer"),
+        "action": pgettext("audit filter", "Action"),
+        "since": pgettext("audit filter", "From"),
+        "until": pgettext("audit filter", "Until"),
+    }.get(field, pgettext("audit filter", "Page"))
 
 
 def _cursor_param(request: HttpRequest, name: str) -> str:
@@ -83,7 +85,9 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     query = filters.as_query()
     context = {
         "csv_url": "?" + urlencode(query) if query else "",
-        "older_url": "?" + urlencode({**query, "before": page.older}) if page and page.older else "",
+        "older_url": "?" + urlencode({**query, "before": page.older})
+        if page and page.older
+        else "",
         "newer_url": "?" + urlencode({**query, "after": page.newer}) if page and page.newer else "",
         "newest_url": "?" + urlencode(query),
         "TIME_ZONE": settings.TIME_ZONE,
@@ -109,7 +113,7 @@ def customer_names_for(pk: int) -> str | None:
 
 
 @require_GET
-def audit_csv(request: HttpRequest) -> HttpResponse:
+def audit_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """The filtered entries as CSV, streamed (every matching row, not just one page)."""
     require_manage(request.user)
     try:

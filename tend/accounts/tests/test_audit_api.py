@@ -61,7 +61,9 @@ def test_filters_and_the_cursor_walk_every_entry_once(owner_client, owner):
     seen: list[int] = []
     cursor = ""
     while True:
-        query = "customer=9&action=customer.update&limit=3" + (f"&cursor={cursor}" if cursor else "")
+        query = "customer=9&action=customer.update&limit=3" + (
+            f"&cursor={cursor}" if cursor else ""
+        )
         body = owner_client.get("/api/v1/audit?" + query).json()
         seen += [i["id"] for i in body["items"]]
         cursor = body["next_cursor"]

@@ -7,6 +7,7 @@ writes every matching entry to FILE (``-`` for standard output) instead of the t
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -41,10 +42,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             filters = filters_parse(
-                {
-                    key: options.get(key)
-                    for key in ("user", "customer", "action", "since", "until")
-                }
+                {key: options.get(key) for key in ("user", "customer", "action", "since", "until")}
             )
         except AuditFilterError as exc:
             raise CommandError(f"--{exc.field}: {exc.message}") from None
@@ -56,9 +54,8 @@ class Command(BaseCommand):
         if not 1 <= limit <= 1000:
             raise CommandError("--limit: give a number from 1 to 1000.")
         entries = page_of(qs, size=limit).entries
-        console = Console(file=self.stdout._out, width=160)  # type: ignore[attr-defined]
         if not entries:
-            console.print("No audit entries match.")
+            self.stdout.write("No audit entries match.")
             return
         table = Table(show_lines=False)
         for name in ("When", "Who", "Action", "Object", "Customer", "From", "Changes"):
@@ -77,13 +74,14 @@ class Command(BaseCommand):
                 " ".join(x for x in (e.ip or "", e.via) if x),
                 changes,
             )
-        console.print(table)
+        buffer = io.StringIO()
+        Console(file=buffer, width=160).print(table)
+        self.stdout.write(buffer.getvalue(), ending="")
 
     def _csv(self, qs: Any, target: str) -> None:
         if target == "-":
-            out = self.stdout._out  # type: ignore[attr-defined]
             for line in csv_lines(qs, bom=False):
-                out.write(line)
+                self.stdout.write(line, ending="")
             return
         try:
             with open(target, "w", encoding="utf-8", newline="") as fh:
