@@ -380,6 +380,14 @@ def object_links(entries: list[AuditEntry]) -> dict[tuple[str, str], str]:
     return out
 
 
+def object_words(object_type: str) -> str:
+    """``customers.customer`` → "customer" in the reader's language (the model's name)."""
+    try:
+        return str(apps.get_model(object_type)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return object_type
+
+
 def customer_names(entries: list[AuditEntry]) -> dict[int, str]:
     """Names of the entries' customers that still exist (one query)."""
     from tend.customers.models import Customer

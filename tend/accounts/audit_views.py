@@ -25,6 +25,7 @@ from tend.accounts.audit_queries import (
     entries_filtered,
     filters_parse,
     object_links,
+    object_words,
     page_of,
     who,
 )
@@ -73,6 +74,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
                     "who": who(entry),
                     "words": action_words(entry.action),
                     "object_url": links.get((entry.object_type, entry.object_id)),
+                    "object_words": object_words(entry.object_type),
                     "customer_name": names.get(entry.customer_id)
                     if entry.customer_id is not None
                     else None,
