@@ -52,7 +52,9 @@ def test_an_owner_reads_the_audit_log_and_a_customers_history(live_server, tmp_p
             for size, viewport in SIZES.items():
                 page.set_viewport_size(viewport)
                 page.goto(f"{base}/audit/")
-                expect(page.locator("#audit-table" if size == "desktop" else "#audit-list")).to_be_visible()
+                expect(
+                    page.locator("#audit-table" if size == "desktop" else "#audit-list")
+                ).to_be_visible()
                 page.screenshot(
                     path=SCREENSHOTS / f"audit-log-{language}-{size}.png", full_page=True
                 )
@@ -60,7 +62,9 @@ def test_an_owner_reads_the_audit_log_and_a_customers_history(live_server, tmp_p
                 page.fill("#f-customer", str(acme))
                 page.click("#audit-filters button[type=submit]")
                 expect(page.locator("#f-customer-name")).to_contain_text("Acme")
-                rows = page.locator("#audit-table tbody tr" if size == "desktop" else "#audit-list li")
+                rows = page.locator(
+                    "#audit-table tbody tr" if size == "desktop" else "#audit-list li"
+                )
                 assert rows.count() == 3  # sam's edits (one by key) and stage change
                 if size == "phone":
                     assert page.evaluate("document.documentElement.scrollWidth") <= 390
