@@ -110,3 +110,19 @@ def test_a_task_run_by_the_worker_records_via_worker(owner, monkeypatch):
     monkeypatch.setattr(worker, "call_command", lambda *a: db_worker(*a))
     call_command("worker", "--batch", "--no-schedule")
     assert AuditEntry.objects.get(action="probe").via == "worker"
+
+
+def test_installing_a_built_in_template_with_a_key_records_the_key(client, owner):
+    from tend.messaging.builtins import builtin_templates
+
+    _key, raw = apikey_create(name="setup-script", kind="read_write", by=owner)
+    key = builtin_templates()[0]["key"]
+    response = client.post(
+        "/api/v1/email-templates/install",
+        data=json.dumps({"key": key}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    )
+    assert response.status_code == 200, response.content
+    entry = AuditEntry.objects.get(action="emailtemplate.create")
+    assert (entry.actor, entry.actor_label, entry.via) == (owner, "api:setup-script", "api")
