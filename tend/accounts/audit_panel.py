@@ -6,7 +6,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from tend.accounts.audit_queries import action_words, changes_lines, who
+from tend.accounts.audit_queries import changes_lines, who
+from tend.accounts.audit_words import action_words
 from tend.accounts.models import AuditEntry
 from tend.lib.access import can_manage
 from tend.web.panels import Panel

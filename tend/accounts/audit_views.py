@@ -15,7 +15,6 @@ from django.views.decorators.http import require_GET
 from tend.accounts.audit_queries import (
     AuditFilterError,
     AuditFilters,
-    action_words,
     actions_known,
     actors_known,
     changes_lines,
@@ -29,6 +28,7 @@ from tend.accounts.audit_queries import (
     page_of,
     who,
 )
+from tend.accounts.audit_words import action_words
 from tend.lib.access import require_manage
 
 

@@ -17,7 +17,6 @@ from rich.table import Table
 
 from tend.accounts.audit_queries import (
     AuditFilterError,
-    action_words,
     changes_lines,
     csv_lines,
     entries_filtered,
@@ -25,6 +24,7 @@ from tend.accounts.audit_queries import (
     page_of,
     who,
 )
+from tend.accounts.audit_words import action_words
 
 
 class Command(BaseCommand):
