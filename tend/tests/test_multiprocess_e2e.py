@@ -354,8 +354,7 @@ def test_two_web_and_two_worker_processes_under_load_run_each_job_once_and_lose_
             return run.rows_read > 0
 
         cluster.wait_for("the import's first batch", first_batch_committed)
-        first_task = DBTaskResult.objects.get(task_path=IMPORT_TASK)
-        victim_id = first_task.worker_ids[-1]
+        victim_id = DBTaskResult.objects.get(task_path=IMPORT_TASK).worker_ids[-1]
         (victim,) = [w for w in cluster.workers if w.pid == pids[victim_id]]
         (survivor,) = [w for w in cluster.workers if w is not victim]
         cluster.kill(victim)
@@ -429,12 +428,17 @@ def test_two_web_and_two_worker_processes_under_load_run_each_job_once_and_lose_
     )
     assert rollups == Counter({(c, d, n): count for c, d, n, count in per_day})
     # its first task stays "running" with the dead worker (django-tasks-db does not notice
-    # dead workers); the resumed one ran on the survivor.
-    tasks = list(DBTaskResult.objects.filter(task_path=IMPORT_TASK).order_by("enqueued_at"))
-    assert [(t.status, t.worker_ids) for t in tasks] == [
-        ("RUNNING", [victim_id]),
-        ("SUCCESSFUL", [next(w for w, p in pids.items() if p == survivor.pid)]),
-    ]
+    # dead workers); the resumed one ran on the survivor. (A second task for the resumed import,
+    # should imports_requeue_lost have looked between the resume's commit and its enqueue,
+    # finds the import taken and does nothing: it returns 0.)
+    survivor_id = next(w for w, p in pids.items() if p == survivor.pid)
+    first_task, *resumed = DBTaskResult.objects.filter(task_path=IMPORT_TASK).order_by(
+        "enqueued_at"
+    )
+    assert (first_task.status, first_task.worker_ids) == ("RUNNING", [victim_id])
+    assert {t.status for t in resumed} == {"SUCCESSFUL"}
+    assert sorted(t.return_value for t in resumed) == [0] * (len(resumed) - 1) + [ROWS]
+    assert next(t for t in resumed if t.return_value == ROWS).worker_ids == [survivor_id]
 
     # every queued marker job ran exactly once,
     runs = effect_rows()
