@@ -88,7 +88,7 @@ pytestmark = [
 DB_BACKEND = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 SETTINGS_MODULE = "tend.tests.multiprocess_settings"
 BUDGET = 240.0  # seconds for the whole test, every wait included: it cannot hang CI
-STALE_SECONDS = "5"  # TEND_IMPORT_STALE_SECONDS of the workers (heartbeat every 0.8 s)
+STALE_SECONDS = "10"  # TEND_IMPORT_STALE_SECONDS of the workers: a heartbeat every 1.7 s
 
 CLIENTS = 4  # tracking client threads
 BATCHES = 12  # per client
