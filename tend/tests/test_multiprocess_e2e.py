@@ -71,6 +71,7 @@ from tend.ingest.tracking.tests.live_process import (
     worker_spawn,
 )
 from tend.jobs.models import ScheduledRun
+from tend.jobs.queue_worker import Worker as QueueWorker
 from tend.tests.multiprocess_settings import TEND_SCHEDULES as TEST_SCHEDULES
 from tend.tests.multiprocess_tasks import EFFECTS, mark
 
@@ -200,6 +201,20 @@ class Cluster:
             server.kill()
         connections.close_all()
         sessions_gone()
+
+
+def drain() -> None:
+    """Run the tasks still waiting in the queue, here, and return once it is empty."""
+    QueueWorker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="drain",
+        excluded_queue_names=[],
+    ).run()
 
 
 # --- tracking load ------------------------------------------------------------------------
@@ -390,11 +405,10 @@ def test_two_web_and_two_worker_processes_under_load_run_each_job_once_and_lose_
         load_seconds = time.monotonic() - started
 
         # Stop the survivor (SIGTERM: it ends the task in hand), then run what its scheduler
-        # enqueued last with a worker that empties the queue and exits.
+        # enqueued last with tend worker's queue worker in this process, until it is empty.
         survivor.send_signal(signal.SIGTERM)
         assert survivor.wait(timeout=max(cluster.left(), 1.0)) == 0, cluster.logs()
-        drain = cluster.worker("--batch", "--no-schedule", "--interval", "0.1")
-        assert drain.wait(timeout=max(cluster.left(), 1.0)) == 0, cluster.logs()
+        drain()
     finally:
         cluster.stop_all()
 
