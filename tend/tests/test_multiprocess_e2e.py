@@ -326,12 +326,8 @@ def test_two_web_and_two_worker_processes_under_load_run_each_job_once_and_lose_
 ) -> None:
     began = time.monotonic()
     settings.TASKS = DB_BACKEND  # what this process enqueues goes to the workers
-    auth = (
-        "Basic "
-        + base64.b64encode(
-            f"{apikey_create(name='load', kind='write', by=owner)[1]}:".encode()
-        ).decode()
-    )
+    write_key = apikey_create(name="load", kind="write", by=owner)[1]
+    auth = "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()
     for n in range(CUSTOMERS):
         make_customer(f"Imported {n}", external_id=f"c{n}")
     path = tmp_path / "events.csv"
