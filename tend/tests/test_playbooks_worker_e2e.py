@@ -27,7 +27,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -44,7 +43,7 @@ from django_tasks_db.models import DBTaskResult
 
 from tend.billing.actions import subscription_create
 from tend.factories import make_customer, make_plan
-from tend.ingest.tracking.tests.live_process import database_url
+from tend.ingest.tracking.tests.live_process import worker_spawn
 from tend.messaging.models import Message, MessageStatus
 from tend.playbooks.models import PlaybookRun, RunStatus
 
@@ -147,32 +146,18 @@ class Workers:
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def start(self) -> subprocess.Popen[bytes]:
-        env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
-        env.update(
+        process = worker_spawn(
+            self.tmp_path / f"worker-{len(self.processes)}.log",
+            "--interval",
+            "0.1",
+            "--schedule-interval",
+            "0.5",
             DJANGO_SETTINGS_MODULE="tend.tests.e2e_worker_settings",
-            TEND_DATABASE_URL=database_url(),
-            TEND_TASKS_IMMEDIATE="0",
             TEND_DATA_DIR=str(self.tmp_path / "data"),
             TEND_EMAIL_URL=f"smtp://127.0.0.1:{self.port}",
             TEND_MESSAGE_LEASE_SECONDS=LEASE_SECONDS,
             TEND_PLAYBOOK_LEASE_SECONDS=LEASE_SECONDS,
             TEND_PLAYBOOK_HOUR="0",  # date triggers fire at whatever hour the test runs
-        )
-        log = (self.tmp_path / f"worker-{len(self.processes)}.log").open("wb")
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tend.cli",
-                "worker",
-                "--interval",
-                "0.1",
-                "--schedule-interval",
-                "0.5",
-            ],
-            env=env,
-            stdout=log,
-            stderr=log,
         )
         self.processes.append(process)
         return process

@@ -734,6 +734,47 @@ def imports_interrupt_stale(*, now: datetime | None = None, pk: int | None = Non
     return marked
 
 
+def imports_requeue_lost(*, now: datetime | None = None) -> list[int]:
+    """Queue again the queued imports whose task was lost; their ids.
+
+    A worker killed after it took an import's task from the queue and before the task
+    claimed the import (``import_claim``) leaves the import "queued" for ever, and its task
+    "running" for ever (django-tasks-db does not notice dead workers). A queued import with
+    no waiting task, and none running for less than ``TEND_IMPORT_STALE_SECONDS`` (the claim
+    is the task's first statement), has lost its task. Enqueuing another is safe even when
+    the first is merely slow: only one ``import_claim`` of a queued import succeeds, the
+    other task does nothing. Only with the database queue (the immediate backend runs the
+    task inside ``import_start``)."""
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    from tend.ingest.imports.tasks import import_process
+
+    if not isinstance(import_process.get_backend(), DatabaseBackend):
+        return []
+    queued = list(
+        Import.objects.filter(status=ImportStatus.QUEUED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not queued:
+        return []
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.TEND_IMPORT_STALE_SECONDS)
+    waiting: set[Any] = set()
+    tasks = DBTaskResult.objects.filter(
+        task_path=import_process.module_path, status__in=["READY", "RUNNING"]
+    ).values_list("args_kwargs", "status", "started_at")
+    for args_kwargs, status, started_at in tasks:
+        if status == "RUNNING" and started_at is not None and started_at < cutoff:
+            continue  # taken long ago and the import still queued: lost with its worker
+        waiting.update((args_kwargs or {}).get("args", [])[:1])
+    lost = [pk for pk in queued if pk not in waiting]
+    for pk in lost:
+        import_process.enqueue(pk)
+        log.warning("queued import %s had lost its task (its worker died?): queued again", pk)
+    return lost
+
+
 def import_resume(*, run: Import, by: User | None) -> Import:
     """Queue an interrupted (or failed) import to go on after its last committed batch."""
     from tend.ingest.imports.tasks import import_process

@@ -5,7 +5,12 @@ from __future__ import annotations
 from django_tasks import task
 
 from tend.ingest.imports import cleanup
-from tend.ingest.imports.actions import import_claim, import_run, imports_interrupt_stale
+from tend.ingest.imports.actions import (
+    import_claim,
+    import_run,
+    imports_interrupt_stale,
+    imports_requeue_lost,
+)
 from tend.ingest.imports.models import ImportStatus
 
 
@@ -29,5 +34,6 @@ def import_files_cleanup() -> int:
 
 @task()
 def imports_interrupted_mark() -> int:
-    """Mark running imports that lost their worker interrupted (scheduled every 5 minutes)."""
-    return len(imports_interrupt_stale())
+    """Mark running imports that lost their worker interrupted, and queue again queued imports
+    whose task was lost with its worker (scheduled every 5 minutes)."""
+    return len(imports_interrupt_stale()) + len(imports_requeue_lost())

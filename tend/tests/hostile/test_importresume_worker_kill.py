@@ -12,7 +12,6 @@ import csv
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -34,7 +33,7 @@ from tend.ingest.imports.actions import (
     imports_interrupt_stale,
 )
 from tend.ingest.imports.models import ImportBatch, ImportStatus
-from tend.ingest.tracking.tests.live_process import database_url
+from tend.ingest.tracking.tests.live_process import worker_spawn
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -61,17 +60,9 @@ def _write_events(path: Path) -> Counter[tuple[str, str, str]]:
 
 
 def _worker(tmp_path: Path, *, batch: bool) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
-    env.update(
-        TEND_DATABASE_URL=database_url(),
-        TEND_TASKS_IMMEDIATE="0",
-        TEND_DATA_DIR=str(tmp_path / "data"),
-    )
-    command = [sys.executable, "-m", "tend.cli", "worker", "--no-schedule", "--interval", "0.1"]
-    log = (tmp_path / f"worker-{time.monotonic_ns()}.log").open("wb")
-    return subprocess.Popen(
-        [*command, "--batch"] if batch else command, env=env, stdout=log, stderr=log
-    )
+    args = ["--no-schedule", "--interval", "0.1", *(["--batch"] if batch else [])]
+    log = tmp_path / f"worker-{time.monotonic_ns()}.log"
+    return worker_spawn(log, *args, TEND_DATA_DIR=str(tmp_path / "data"))
 
 
 def _children(pid: int) -> list[int]:

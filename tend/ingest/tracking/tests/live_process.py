@@ -95,9 +95,9 @@ def post_batch(
         conn.close()
 
 
-@contextmanager
-def tend_server(data_dir: Path, *, workers: int = 2, **env: str) -> Iterator[Server]:
-    """``tend serve --workers N`` on the test database; killed (SIGKILL) on the way out."""
+def server_spawn(data_dir: Path, *, workers: int = 2, **env: str) -> Server:
+    """Start ``tend serve --workers N`` on the test database on a free port, without waiting
+    for it to answer (start several, then ``server_ready`` each). Kill it with ``kill``."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("TEND_")}
     environ.pop("PYTEST_CURRENT_TEST", None)
     environ.update(TEND_DATA_DIR=str(data_dir), TEND_DATABASE_URL=database_url(), **env)
@@ -111,16 +111,27 @@ def tend_server(data_dir: Path, *, workers: int = 2, **env: str) -> Iterator[Ser
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so one killpg reaches all
         )
-    server = Server(process=process, port=port, log=log)
+    return Server(process=process, port=port, log=log)
+
+
+def server_ready(server: Server) -> None:
+    """Wait until the server answers ``/healthz`` (AssertionError if it dies or is too slow)."""
+    _ready(server)
+
+
+@contextmanager
+def tend_server(data_dir: Path, *, workers: int = 2, **env: str) -> Iterator[Server]:
+    """``tend serve --workers N`` on the test database; killed (SIGKILL) on the way out."""
+    server = server_spawn(data_dir, workers=workers, **env)
     try:
         _ready(server)
         yield server
     finally:
         server.kill()
-        _sessions_gone()
+        sessions_gone()
 
 
-def _sessions_gone() -> None:
+def sessions_gone() -> None:
     """Wait (30 s at most) until PostgreSQL has ended the killed server's sessions, so the test
     database can be dropped at the end of the run. SQLite has no sessions to wait for."""
     if connection.vendor != "postgresql":
@@ -135,3 +146,15 @@ def _sessions_gone() -> None:
             if cursor.fetchone()[0] == 0:
                 return
         time.sleep(0.1)
+
+
+def worker_spawn(log: Path, *args: str, **env: str) -> subprocess.Popen[bytes]:
+    """Start ``tend worker ARGS`` on the test database (queue and scheduler unless ``args``
+    say otherwise), its output in ``log``; ``env`` adds to or overrides the environment
+    (e.g. ``DJANGO_SETTINGS_MODULE`` for a settings module with test schedules)."""
+    environ = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    environ.update(TEND_DATABASE_URL=database_url(), TEND_TASKS_IMMEDIATE="0", **env)
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [*TEND, "worker", *args], env=environ, stdout=out, stderr=subprocess.STDOUT
+        )

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
 from tend.accounts.audit_context import AuditOrigin, audit_origin
+from tend.jobs.queue_worker import Command as QueueCommand
 from tend.jobs.schedule import enqueue_due
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ class Command(BaseCommand):
             if options["batch"]:
                 worker_args.append("--batch")
             with audit_origin(AuditOrigin(via="worker")):  # tasks run in this thread
-                call_command("db_worker", *worker_args)
+                call_command(QueueCommand(), *worker_args)  # db_worker, graceful stop fixed
         finally:
             stop.set()
 
