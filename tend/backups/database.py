@@ -14,6 +14,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -47,16 +48,22 @@ def migration_state(alias: str = "default") -> dict[str, str]:
     return dict(sorted(latest.items()))
 
 
+@cache
+def _loader() -> MigrationLoader:
+    """The migrations on disk (read once per process: loading them takes a while)."""
+    return MigrationLoader(None, ignore_no_migrations=True)
+
+
 def unknown_migrations(state: dict[str, str]) -> list[str]:
     """Migrations of ``state`` that this code does not have: the backup is from a newer Tend
     (or from an install with apps this one lacks)."""
-    known = set(MigrationLoader(None, ignore_no_migrations=True).disk_migrations)
+    known = set(_loader().disk_migrations)
     return [f"{app} {name}" for app, name in sorted(state.items()) if (app, name) not in known]
 
 
 def newest_migrations() -> dict[str, str]:
     """The last migration of each app in this code."""
-    graph = MigrationLoader(None, ignore_no_migrations=True).graph
+    graph = _loader().graph
     return dict(graph.leaf_nodes())
 
 

@@ -1,6 +1,6 @@
 """A filled Tend, backed up with `tend backup` and restored with `tend restore` into an empty
 database and data folder elsewhere (another process), has the same rows in every table and the
-same uploaded files."""
+same uploaded files; a damaged copy restored there first is refused and leaves it empty."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from tend.backups.tests.helpers import (
     files_under,
     fill,
     tables,
+    target_tables,
     tend,
 )
 from tend.ingest.imports.models import Import
@@ -46,6 +47,18 @@ def test_every_table_and_every_uploaded_file_comes_back_in_an_empty_tend_elsewhe
     assert manifest["migrations"]["customers"].startswith("00")
     assert {m["name"] for m in manifest["members"]} == set(names[1:])
     with empty_target(tmp_path, "rt") as (data_dir, url, dump_target):
+        # A damaged copy first: refused after reading, and the target is left empty.
+        damaged = tmp_path / "damaged.tar.gz"
+        data = bytearray(backup.read_bytes())
+        data[int(len(data) * 0.8)] ^= 0x10
+        damaged.write_bytes(bytes(data))
+        refused = tend("restore", str(damaged), data_dir=data_dir, database_url=url)
+        assert refused.returncode != 0 and "Traceback" not in refused.stderr
+        assert any(w in refused.stderr for w in ("damaged", "checksum", "truncated"))
+        assert target_tables(url, data_dir) == []
+        assert files_under(data_dir / "imports") == {}
+        assert not [p for p in data_dir.iterdir() if p.name.startswith(".tend-restore")]
+
         done = tend("restore", str(backup), data_dir=data_dir, database_url=url)
         assert done.returncode == 0, done.stderr
         assert "Restored the backup" in done.stdout
