@@ -23,4 +23,6 @@ urlpatterns = [
     path("playbooks/", include("tend.playbooks.urls")),
     path("operations/", include("tend.jobs.urls")),
     path("digest/", include("tend.digest.urls")),
+    # /healthz, /readyz (load balancers) and /metrics (Prometheus): tend/observability.
+    path("", include("tend.observability.urls")),
 ]

@@ -34,6 +34,7 @@ from tend.jobs.operations import (
     schedules_state,
 )
 from tend.messaging.models import Message, MessageStatus
+from tend.observability.heartbeat import workers_seen
 from tend.playbooks.models import PlaybookRun, RunStatus
 
 
@@ -104,6 +105,7 @@ def operations_page(request: HttpRequest) -> HttpResponse:
             "list_limit": LIST_LIMIT,
             "pipeline": pipeline_state(),
             "can_retry": can_retry(request.user),
+            "workers": workers_seen(now),  # tend.observability: heartbeats
         },
     )
 

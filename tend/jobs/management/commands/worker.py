@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
 from tend.jobs.schedule import enqueue_due
+from tend.observability.heartbeat import start_beating
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()
+        start_beating(stop)  # a WorkerBeat row every 30 s, for /readyz and /operations/
         if not options["no_schedule"]:
             interval = max(0.1, float(options["schedule_interval"]))
             threading.Thread(target=self._schedule_loop, args=(stop, interval), daemon=True).start()
