@@ -49,7 +49,10 @@ class RequestIdFilter(logging.Filter):
     """Adds ``record.request_id`` ("" outside a request) for the formatters."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
+        # Django writes "Not Found: …" after the middleware has finished, with the request
+        # attached: its id is on the request then.
+        request = getattr(record, "request", None)
+        record.request_id = request_id_var.get() or getattr(request, "tend_request_id", "")
         return True
 
 
@@ -70,7 +73,7 @@ class JsonFormatter(_JsonFormatter):
         log_data["level"] = record.levelname
         log_data["logger"] = record.name
         log_data["message"] = record.getMessage()
-        request_id = getattr(record, "request_id", "") or request_id_var.get()
+        request_id = getattr(record, "request_id", "")
         if request_id:
             log_data["request_id"] = request_id
         status = getattr(record, "status_code", None)

@@ -29,12 +29,15 @@ def _status_class(status: int) -> str:
 class RequestMetricsMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        self.metrics = prom.request_metrics()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         given = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
-        prom.IN_FLIGHT.inc()
+        request.tend_request_id = request_id  # type: ignore[attr-defined]  # for django.request
+        metrics = self.metrics
+        metrics.in_flight.inc()
         start = time.perf_counter()
         status = 500
         try:
@@ -44,10 +47,10 @@ class RequestMetricsMiddleware:
             return response
         finally:
             elapsed = time.perf_counter() - start
-            prom.IN_FLIGHT.dec()
+            metrics.in_flight.dec()
             match = getattr(request, "resolver_match", None)
             route = (match.view_name or "unnamed") if match is not None else "unmatched"
             method = request.method if request.method in prom.METHODS else "other"
-            prom.REQUESTS.labels(method, route, _status_class(status)).inc()
-            prom.LATENCY.labels(route).observe(elapsed)
+            metrics.requests.labels(method, route, _status_class(status)).inc()
+            metrics.latency.labels(route).observe(elapsed)
             request_id_var.reset(token)

@@ -14,15 +14,17 @@ Two kinds of numbers, kept apart on purpose (docs/deploy.md, "Metrics"):
   multiprocess files. Scraping two hosts gives the same values twice: aggregate them with
   ``max``, not ``sum``.
 
-prometheus-client picks its storage when it is first imported, from the environment: this
-module is imported by the request middleware and inside the views, never by anything that
-``tend serve`` loads before it sets the folder (the URL configuration is).
+prometheus-client picks its storage when it is first imported, from the environment, and
+Django's system checks import this module before ``tend serve`` sets the folder: so the request
+metrics are made on first use (``request_metrics``), which switches the storage if needed.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import (
@@ -42,29 +44,49 @@ from prometheus_client.registry import Collector
 from tend.observability.prom_env import MULTIPROC_ENV
 
 
-if os.environ.get(MULTIPROC_ENV) and values.ValueClass is values.MutexValue:
-    # prometheus-client was imported before the folder was set: switch before any metric of
-    # ours is made (ours are the only ones Tend counts).
-    values.ValueClass = values.get_value_class()
-
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
-REQUESTS = Counter(
-    "tend_http_requests",
-    "HTTP requests answered, by method, route name and status class.",
-    ["method", "route", "status"],
-)
-LATENCY = Histogram(
-    "tend_http_request_duration_seconds",
-    "Time to answer an HTTP request, by route name.",
-    ["route"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
-)
-IN_FLIGHT = Gauge(
-    "tend_http_requests_in_flight",
-    "HTTP requests being answered now.",
-    multiprocess_mode="livesum",
-)
+
+@dataclass(frozen=True)
+class RequestMetrics:
+    requests: Counter
+    latency: Histogram
+    in_flight: Gauge
+
+
+_request_metrics: RequestMetrics | None = None
+_lock = threading.Lock()
+
+
+def request_metrics() -> RequestMetrics:
+    """The request metrics, made on first use: after ``tend serve`` has set the multiprocess
+    folder (Django's system checks import this module before that)."""
+    global _request_metrics
+    if _request_metrics is not None:
+        return _request_metrics
+    with _lock:
+        if _request_metrics is None:
+            if os.environ.get(MULTIPROC_ENV) and values.ValueClass is values.MutexValue:
+                values.ValueClass = values.get_value_class()  # chosen at its import: redo
+            _request_metrics = RequestMetrics(
+                requests=Counter(
+                    "tend_http_requests",
+                    "HTTP requests answered, by method, route name and status class.",
+                    ["method", "route", "status"],
+                ),
+                latency=Histogram(
+                    "tend_http_request_duration_seconds",
+                    "Time to answer an HTTP request, by route name.",
+                    ["route"],
+                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+                ),
+                in_flight=Gauge(
+                    "tend_http_requests_in_flight",
+                    "HTTP requests being answered now.",
+                    multiprocess_mode="livesum",
+                ),
+            )
+    return _request_metrics
 
 
 def content_type() -> str:
@@ -146,6 +168,7 @@ class DatabaseCollector(Collector):
 
 def exposition() -> bytes:
     """The text exposition of every metric, for ``GET /metrics``."""
+    request_metrics()  # named even before the first request
     folder = os.environ.get(MULTIPROC_ENV)
     if folder:
         registry = CollectorRegistry()
