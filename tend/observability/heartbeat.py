@@ -9,6 +9,7 @@ worker deletes it.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import socket
@@ -70,9 +71,18 @@ def beat_loop(stop: threading.Event, interval: float = BEAT_SECONDS) -> None:
 
 
 def start_beating(stop: threading.Event) -> threading.Thread:
-    """Start ``beat_loop`` in a daemon thread (called by ``tend worker``)."""
+    """Start ``beat_loop`` in a daemon thread (called by ``tend worker``).
+
+    The worker leaves by ``sys.exit`` from its SIGTERM handler, which would end a daemon
+    thread mid-way: at exit the loop is stopped and given a few seconds to delete its row."""
     thread = threading.Thread(target=beat_loop, args=(stop,), name="tend-heartbeat", daemon=True)
     thread.start()
+
+    def _finish() -> None:
+        stop.set()
+        thread.join(timeout=5)
+
+    atexit.register(_finish)
     return thread
 
 

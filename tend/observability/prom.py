@@ -43,7 +43,6 @@ from prometheus_client.registry import Collector
 
 from tend.observability.prom_env import MULTIPROC_ENV
 
-
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
@@ -129,7 +128,9 @@ class DatabaseCollector(Collector):
             outbox = GaugeMetricFamily(
                 "tend_outbox_messages", "Outgoing emails and webhooks by status.", labels=["status"]
             )
-            by_message = dict(Message.objects.values_list("status").annotate(n=Count("id")).order_by())
+            by_message = dict(
+                Message.objects.values_list("status").annotate(n=Count("id")).order_by()
+            )
             for status in Message._meta.get_field("status").choices or []:
                 outbox.add_metric([str(status[0])], by_message.get(status[0], 0))
             ingest = CounterMetricFamily(

@@ -41,7 +41,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 def readyz(request: HttpRequest) -> HttpResponse:
     ready, checks = readiness()
     failed = sorted(name for name, value in checks.items() if value not in {"ok", "not required"})
-    body = {"status": "ok" if ready else "unavailable", "checks": checks}
+    body: dict[str, object] = {"status": "ok" if ready else "unavailable", "checks": checks}
     if failed:
         body["failed"] = failed
     return JsonResponse(body, status=200 if ready else 503)

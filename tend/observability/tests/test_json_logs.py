@@ -66,7 +66,7 @@ def test_an_api_key_in_a_failing_request_never_appears_in_the_log(owner, log_for
     output = "\n".join(_lines(capsys))
     assert "Not Found" in output and "Unauthorized" in output
     assert raw not in output
-    assert raw.split("_")[2] not in output  # not even the secret part
+    assert raw.split("_", 2)[2] not in output  # not even the secret part
     assert "opaque-token" not in output
     assert "[redacted]" in output
 
