@@ -550,3 +550,34 @@ if TEND_BACKUP_CRON:
         "task": "tend.backups.tasks.backup_scheduled",
         "kwargs": {"keep": TEND_BACKUP_KEEP},
     }
+# --- observability: /healthz, /readyz, /metrics, JSON logs (tend.observability, docs/deploy.md)
+INSTALLED_APPS.append("tend.observability")
+# First, so request counts and latencies include every other middleware's work.
+MIDDLEWARE.insert(0, "tend.observability.middleware.RequestMetricsMiddleware")
+# /readyz answers 503 when no `tend worker` wrote its heartbeat (every 30 s) within this many
+# minutes; 0 = do not require a worker (a web-only host whose workers are watched elsewhere).
+TEND_READY_WORKER_MINUTES = env_int("TEND_READY_WORKER_MINUTES", 10)
+if TEND_READY_WORKER_MINUTES < 0:
+    raise ConfigError(
+        f"TEND_READY_WORKER_MINUTES must be 0 or more; got {TEND_READY_WORKER_MINUTES}"
+    )
+# A shared secret Prometheus may send (Authorization: Bearer …) instead of an owner's API key
+# to read /metrics; unset = API keys only. At least 32 characters (`openssl rand -hex 32`).
+TEND_METRICS_TOKEN = env_str("TEND_METRICS_TOKEN", "").strip()
+if TEND_METRICS_TOKEN and (
+    len(TEND_METRICS_TOKEN) < 32
+    or len(TEND_METRICS_TOKEN) > 256
+    or not TEND_METRICS_TOKEN.isascii()
+    or not TEND_METRICS_TOKEN.isprintable()
+    or " " in TEND_METRICS_TOKEN
+):
+    raise ConfigError(
+        "TEND_METRICS_TOKEN must be 32 to 256 printable ASCII characters without spaces "
+        "(try `openssl rand -hex 32`)"
+    )
+# Log lines as plain text (default) or one JSON object a line (time, level, logger, message,
+# request_id); API keys and Authorization credentials are redacted in both.
+TEND_LOG_FORMAT = env_choice("TEND_LOG_FORMAT", "text", {"text", "json"})
+from tend.observability.logconfig import logging_config  # noqa: E402
+
+LOGGING = logging_config(TEND_LOG_FORMAT, env_str("TEND_LOG_LEVEL", "INFO"))

@@ -24,4 +24,6 @@ urlpatterns = [
     path("operations/", include("tend.jobs.urls")),
     path("digest/", include("tend.digest.urls")),
     path("audit/", include("tend.accounts.audit_urls")),
+    # /healthz, /readyz (load balancers) and /metrics (Prometheus): tend/observability.
+    path("", include("tend.observability.urls")),
 ]

@@ -37,6 +37,7 @@ from tend.jobs.operations import (
     schedules_state,
 )
 from tend.messaging.models import Message, MessageStatus
+from tend.observability.heartbeat import workers_seen
 from tend.playbooks.models import PlaybookRun, RunStatus
 
 
@@ -111,6 +112,7 @@ def operations_page(request: HttpRequest) -> HttpResponse:
                 **backups_summary(now),
                 "cron_words": cron_words(settings.TEND_BACKUP_CRON),
             },
+            "workers": workers_seen(now),  # tend.observability: heartbeats
         },
     )
 

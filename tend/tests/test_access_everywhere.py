@@ -12,7 +12,11 @@ from tend.factories import make_customer
 from tend.ingest.imports.models import Import, ImportStatus
 
 # "unsubscribe": the signed link in customer emails (tend/messaging/tests/test_unsubscribe.py).
-PUBLIC = {"login", "set_language", "healthz", "unsubscribe"}
+# "healthz", "readyz": load balancers probe them without credentials; they answer a fixed
+# word per check and nothing about the installation (tend/observability/tests/test_*z*.py).
+# "prometheus_metrics" (/metrics): no login but a key, like the REST API — an owner's API key
+# or TEND_METRICS_TOKEN (tend/observability/tests/test_metrics_need_an_owners_key.py).
+PUBLIC = {"login", "set_language", "healthz", "readyz", "unsubscribe", "prometheus_metrics"}
 # Everyone changes their own password and language (tend/accounts/tests/test_settings_*).
 SELF_SERVICE = {"/settings/password/", "/settings/language/"}
 # Owners only: a member and a viewer get 403 on GET and POST alike.
@@ -188,3 +192,15 @@ def test_only_an_owner_reaches_the_owner_only_settings_and_nothing_changes(
     assert _snapshot() == before
     assert sorted(User.objects.values_list("pk", "role", "is_active", "password")) == users_before
     assert sorted(ApiKey.objects.values_list("pk", "revoked_at")) == keys_before
+
+
+@pytest.mark.django_db
+def test_the_probe_and_metrics_endpoints_tell_an_outsider_nothing(outsider_client):
+    assert outsider_client.get("/healthz").json() == {"status": "ok"}
+    ready = outsider_client.get("/readyz")
+    assert ready.status_code in {200, 503}
+    assert set(ready.json()) <= {"status", "checks", "failed"}
+    assert set(ready.json()["checks"]) == {"database", "migrations", "worker"}
+    metrics = outsider_client.get("/metrics")
+    assert metrics.status_code == 401
+    assert b"tend_" not in metrics.content

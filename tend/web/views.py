@@ -7,8 +7,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -108,11 +107,3 @@ def login_locked_out(
         message=_("Too many failed logins for this user name from your network."),
         retry_after=int(settings.AXES_COOLOFF_TIME.total_seconds()),
     )
-
-
-@login_not_required
-def healthz(request: HttpRequest) -> HttpResponse:
-    """Liveness for load balancers: answers 200 when the database answers. Reveals nothing else."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"ok": True})

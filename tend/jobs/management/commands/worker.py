@@ -13,6 +13,7 @@ from django.db import close_old_connections
 from tend.accounts.audit_context import AuditOrigin, audit_origin
 from tend.jobs.queue_worker import Command as QueueCommand
 from tend.jobs.schedule import enqueue_due
+from tend.observability.heartbeat import start_beating
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()
+        start_beating(stop)  # a WorkerBeat row every 30 s, for /readyz and /operations/
         if not options["no_schedule"]:
             interval = max(0.1, float(options["schedule_interval"]))
             threading.Thread(target=self._schedule_loop, args=(stop, interval), daemon=True).start()

@@ -29,6 +29,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from gunicorn.app.base import BaseApplication
 
+        from tend.observability import multiproc
+
+        # Before the application (and prometheus-client) loads: the gunicorn workers' shared
+        # metrics folder (tend/observability/multiproc.py).
+        metrics_folder = multiproc.metrics_folder_prepare()
         from tend.wsgi import application
 
         class App(BaseApplication):  # type: ignore[misc]
@@ -44,6 +49,7 @@ class Command(BaseCommand):
                 # One control socket per user would be shared by every `tend serve` on the
                 # machine (tests, benchmarks, a demo); Tend does not use gunicornc.
                 self.cfg.set("control_socket_disable", True)
+                self.cfg.set("child_exit", multiproc.worker_exit)
 
             def load(self) -> Any:
                 return application
@@ -54,6 +60,7 @@ class Command(BaseCommand):
         try:
             App().run()
         finally:
+            multiproc.metrics_folder_remove(metrics_folder)
             if worker is not None and worker.poll() is None:
                 worker.send_signal(signal.SIGTERM)
                 try:
