@@ -398,6 +398,9 @@ TEND_SCHEDULES: dict[str, dict[str, Any]] = {
     "daily-pipeline": {"cron": "10 0 * * *", "task": "tend.jobs.tasks.pipeline_daily"},
     # Consumers of the customer-change outbox (lifecycle rules now) act within minutes.
     "changes-react": {"cron": "*/2 * * * *", "task": "tend.jobs.tasks.changes_react"},
+    # Tasks left "running" by a killed worker (no heartbeat for TEND_TASK_LOST_SECONDS) are
+    # queued again (tend/jobs/recover.py).
+    "tasks-recover": {"cron": "*/2 * * * *", "task": "tend.jobs.tasks.tasks_recover"},
     # Playbooks: date, recurring and event triggers (date triggers fire once a day after
     # TEND_PLAYBOOK_HOUR local time), and the executor of due steps.
     "playbooks-scan": {"cron": "5,35 * * * *", "task": "tend.playbooks.tasks.playbooks_scan_task"},
@@ -550,6 +553,12 @@ if TEND_BACKUP_CRON:
         "task": "tend.backups.tasks.backup_scheduled",
         "kwargs": {"keep": TEND_BACKUP_KEEP},
     }
+# A task still "running" under a `tend worker` whose heartbeat (every 30 s) has not been seen
+# for this many seconds was lost with its worker: it is marked failed and queued again. Longer
+# than any pause a busy worker's heartbeat may take; at least 120.
+TEND_TASK_LOST_SECONDS = env_int("TEND_TASK_LOST_SECONDS", 600)
+if TEND_TASK_LOST_SECONDS < 120:
+    raise ConfigError(f"TEND_TASK_LOST_SECONDS must be 120 or more; got {TEND_TASK_LOST_SECONDS}")
 # --- observability: /healthz, /readyz, /metrics, JSON logs (tend.observability, docs/deploy.md)
 INSTALLED_APPS.append("tend.observability")
 # First, so request counts and latencies include every other middleware's work.

@@ -6,6 +6,7 @@ from django_tasks import task
 
 from tend.changes.consumers import consumers_run
 from tend.jobs.pipeline import pipeline_run
+from tend.jobs.recover import tasks_recover_lost
 
 
 @task()
@@ -18,3 +19,9 @@ def pipeline_daily() -> dict[str, float]:
 def changes_react() -> dict[str, int]:
     """Let every registered consumer act on the customer changes it has not seen yet."""
     return consumers_run()
+
+
+@task()
+def tasks_recover() -> int:
+    """Queue again the tasks left running by a worker that stopped sending heartbeats."""
+    return len(tasks_recover_lost())

@@ -33,29 +33,41 @@ def host_name() -> str:
     return socket.gethostname()[:255] or "localhost"
 
 
-def worker_beat(*, beat: WorkerBeat | None = None, now: datetime | None = None) -> WorkerBeat:
+def worker_beat(
+    *, beat: WorkerBeat | None = None, now: datetime | None = None, task_worker_id: str = ""
+) -> WorkerBeat:
     """Create this process's row (``beat`` None) or mark it seen now; prune stale rows."""
     now = now or timezone.now()
     if beat is None:
         beat = WorkerBeat.objects.create(
-            host=host_name(), pid=os.getpid(), started_at=now, seen_at=now
+            host=host_name(),
+            pid=os.getpid(),
+            started_at=now,
+            seen_at=now,
+            task_worker_id=task_worker_id,
         )
     elif not WorkerBeat.objects.filter(pk=beat.pk).update(seen_at=now):
         # Pruned while this worker was paused (a suspended VM): come back as a new row.
         beat = WorkerBeat.objects.create(
-            host=beat.host, pid=beat.pid, started_at=beat.started_at, seen_at=now
+            host=beat.host,
+            pid=beat.pid,
+            started_at=beat.started_at,
+            seen_at=now,
+            task_worker_id=beat.task_worker_id,
         )
     beat.seen_at = now
     WorkerBeat.objects.filter(seen_at__lt=now - STALE_AFTER).delete()
     return beat
 
 
-def beat_loop(stop: threading.Event, interval: float = BEAT_SECONDS) -> None:
+def beat_loop(
+    stop: threading.Event, interval: float = BEAT_SECONDS, task_worker_id: str = ""
+) -> None:
     """Beat until ``stop`` is set, then delete this process's row."""
     beat: WorkerBeat | None = None
     while not stop.is_set():
         try:
-            beat = worker_beat(beat=beat)
+            beat = worker_beat(beat=beat, task_worker_id=task_worker_id)
         except Exception:  # a database hiccup must not stop the worker; the next beat retries
             log.exception("could not write the worker heartbeat")
         finally:
@@ -70,12 +82,17 @@ def beat_loop(stop: threading.Event, interval: float = BEAT_SECONDS) -> None:
             close_old_connections()
 
 
-def start_beating(stop: threading.Event) -> threading.Thread:
+def start_beating(stop: threading.Event, task_worker_id: str = "") -> threading.Thread:
     """Start ``beat_loop`` in a daemon thread (called by ``tend worker``).
 
     The worker leaves by ``sys.exit`` from its SIGTERM handler, which would end a daemon
     thread mid-way: at exit the loop is stopped and given a few seconds to delete its row."""
-    thread = threading.Thread(target=beat_loop, args=(stop,), name="tend-heartbeat", daemon=True)
+    thread = threading.Thread(
+        target=beat_loop,
+        args=(stop, BEAT_SECONDS, task_worker_id),
+        name="tend-heartbeat",
+        daemon=True,
+    )
     thread.start()
 
     def _finish() -> None:

@@ -17,6 +17,10 @@ class WorkerBeat(models.Model):
     pid = models.PositiveIntegerField(_("process id"))
     started_at = models.DateTimeField(_("started"), default=timezone.now)
     seen_at = models.DateTimeField(_("last seen"), default=timezone.now, db_index=True)
+    # The id this process claims queued tasks under (DBTaskResult.worker_ids): a task still
+    # "running" under an id whose heartbeat stopped was lost with its worker
+    # (tend.jobs.recover).
+    task_worker_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("worker heartbeat")

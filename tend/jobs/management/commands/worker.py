@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from typing import Any
 
 from django.core.management import call_command
@@ -12,6 +13,7 @@ from django.db import close_old_connections
 
 from tend.accounts.audit_context import AuditOrigin, audit_origin
 from tend.jobs.queue_worker import Command as QueueCommand
+from tend.jobs.recover import WORKER_ID_PREFIX
 from tend.jobs.schedule import enqueue_due
 from tend.observability.heartbeat import start_beating
 
@@ -35,12 +37,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()
-        start_beating(stop)  # a WorkerBeat row every 30 s, for /readyz and /operations/
+        # The id this process claims tasks under; its heartbeat carries it, so a task left
+        # "running" by a killed worker is recognised and queued again (tend.jobs.recover).
+        task_worker_id = f"{WORKER_ID_PREFIX}{uuid.uuid4().hex}"
+        start_beating(stop, task_worker_id)  # a WorkerBeat row every 30 s (/readyz, /operations/)
         if not options["no_schedule"]:
             interval = max(0.1, float(options["schedule_interval"]))
             threading.Thread(target=self._schedule_loop, args=(stop, interval), daemon=True).start()
         try:
-            worker_args = ["--interval", str(options["interval"])]
+            worker_args = ["--interval", str(options["interval"]), "--worker-id", task_worker_id]
             if options["batch"]:
                 worker_args.append("--batch")
             with audit_origin(AuditOrigin(via="worker")):  # tasks run in this thread
