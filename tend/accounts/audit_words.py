@@ -28,6 +28,7 @@ ACTION_WORDS: dict[str, Any] = {
     "contact.create": gettext_lazy("added a contact"),
     "contact.update": gettext_lazy("edited a contact"),
     "contact.delete": gettext_lazy("deleted a contact"),
+    "contact.consent": gettext_lazy("changed a contact's marketing consent"),
     "timeline.add": gettext_lazy("wrote a note"),
     "channel.create": gettext_lazy("added a channel"),
     "channel.rename": gettext_lazy("renamed a channel"),
@@ -94,6 +95,7 @@ ACTION_WORDS: dict[str, Any] = {
     "today.snooze": gettext_lazy("snoozed a Today item"),
     "today.handled": gettext_lazy("handled a Today item"),
     "demo.generate": gettext_lazy("generated demo data"),
+    "retention.apply": gettext_lazy("removed data past its retention"),
 }
 
 
