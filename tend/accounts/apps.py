@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "tend.accounts"
     label = "accounts"
+
+    def ready(self) -> None:
+        from tend.accounts import privacy
+        privacy.register()
