@@ -27,7 +27,7 @@ def _customer_rows(customer: Customer) -> Iterator[dict[str, Any]]:
 def _customer_erase(customer: Customer, ctx: ErasureContext) -> int:
     """The customer row stays as an anonymised shell: billing rows, the MRR ledger and the
     metrics built on them keep pointing at it. Everything that names or reaches the person
-    goes; what reports count (stage, plan, channel, dates, MRR, owner) stays."""
+    goes; what reports count (stage, plan, channel, country, dates, MRR, owner) stays."""
     customer.tags.clear()
     return Customer.objects.filter(pk=customer.pk).update(
         name=erased_name(customer.pk),
@@ -36,7 +36,6 @@ def _customer_erase(customer: Customer, ctx: ErasureContext) -> int:
         external_id=None,
         industry="",
         size=None,
-        country="",
         birthday=None,
         traits={},
         updated_at=timezone.now(),
