@@ -23,4 +23,5 @@ urlpatterns = [
     path("playbooks/", include("tend.playbooks.urls")),
     path("operations/", include("tend.jobs.urls")),
     path("digest/", include("tend.digest.urls")),
+    path("privacy/", include("tend.privacy.urls")),
 ]

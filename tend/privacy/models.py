@@ -40,3 +40,7 @@ class Erasure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.kind} #{self.subject_id}"
+
+    @property
+    def total(self) -> int:
+        return sum(int(n) for n in self.counts.values() if isinstance(n, int))
