@@ -7,4 +7,5 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from tend.accounts import privacy
+
         privacy.register()

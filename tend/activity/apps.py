@@ -7,6 +7,7 @@ class ActivityConfig(AppConfig):
 
     def ready(self) -> None:
         from tend.activity import privacy
+
         privacy.register()
         from tend.activity import today_signals
 

@@ -7,6 +7,7 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         from tend.billing import privacy
+
         privacy.register()
         from tend.billing import today_signals
 

@@ -8,4 +8,5 @@ class ChangesConfig(AppConfig):
 
     def ready(self) -> None:
         from tend.changes import privacy
+
         privacy.register()

@@ -35,6 +35,7 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         from tend.customers import privacy
+
         privacy.register()
         post_migrate.connect(_seed_channels, sender=self)
         from tend.customers import today_signals

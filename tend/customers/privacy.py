@@ -64,7 +64,9 @@ def _timeline_erase(customer: Customer, ctx: ErasureContext) -> int:
 
 def _timeline_erase_contact(contact: Contact, ctx: ErasureContext) -> int:
     return scrub_rows(
-        ctx, TimelineEntry.objects.filter(customer_id=contact.customer_id), ["title", "body", "data"]
+        ctx,
+        TimelineEntry.objects.filter(customer_id=contact.customer_id),
+        ["title", "body", "data"],
     )
 
 

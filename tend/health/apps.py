@@ -49,6 +49,7 @@ class HealthConfig(AppConfig):
 
     def ready(self) -> None:
         from tend.health import privacy
+
         privacy.register()
         from tend.health.measures import measures_register_builtin
         from tend.health.plugins import register_plugins

@@ -28,8 +28,10 @@ def register() -> None:
             models=("health.HealthScore", "health.CustomerHealth"),
             export=_rows,
             erase=lambda c, ctx: 0,
-            count=lambda c: HealthScore.objects.filter(customer=c).count()
-            + CustomerHealth.objects.filter(customer=c).count(),
+            count=lambda c: (
+                HealthScore.objects.filter(customer=c).count()
+                + CustomerHealth.objects.filter(customer=c).count()
+            ),
             on_erase=KEEP,
             order=600,
         )

@@ -32,6 +32,7 @@ class LifecycleConfig(AppConfig):
 
     def ready(self) -> None:
         from tend.lifecycle import privacy
+
         privacy.register()
         from tend.changes.consumers import consumers
         from tend.lifecycle.engine import consumer

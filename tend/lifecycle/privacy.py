@@ -16,9 +16,9 @@ def register() -> None:
             description=_("A lifecycle stage set by hand, by whom, when and the reason given."),
             models=("lifecycle.StageOverride",),
             export=lambda c: model_rows(StageOverride.objects.filter(customer=c)),
-            erase=lambda c, ctx: StageOverride.objects.filter(customer=c)
-            .exclude(reason="")
-            .update(reason=""),
+            erase=lambda c, ctx: (
+                StageOverride.objects.filter(customer=c).exclude(reason="").update(reason="")
+            ),
             count=lambda c: StageOverride.objects.filter(customer=c).count(),
             on_erase=ANONYMISE,
             order=800,

@@ -9,6 +9,7 @@ class MessagingConfig(AppConfig):
 
     def ready(self) -> None:
         from tend.messaging import privacy
+
         privacy.register()
         from tend.messaging.panels import emails_panel
         from tend.web.panels import panels

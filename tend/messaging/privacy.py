@@ -11,14 +11,15 @@ from django.utils.translation import gettext_lazy as _
 
 from tend.customers.models import Contact, Customer
 from tend.messaging.models import DeliveryAttempt, Message, Suppression
-from tend.privacy.registry import DELETE, PrivacyEntry, privacy
+from tend.privacy.registry import PrivacyEntry, privacy
 from tend.privacy.scrub import ErasureContext, model_rows
 
 
 def _emails(customer: Customer) -> list[str]:
-    emails = [customer.email] + list(
-        Contact.objects.filter(customer=customer).values_list("email", flat=True)
-    )
+    emails = [
+        customer.email,
+        *Contact.objects.filter(customer=customer).values_list("email", flat=True),
+    ]
     return sorted({e.strip().lower() for e in emails if e})
 
 

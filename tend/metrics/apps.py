@@ -7,4 +7,5 @@ class MetricsConfig(AppConfig):
 
     def ready(self) -> None:
         from tend.metrics import privacy
+
         privacy.register()

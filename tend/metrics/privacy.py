@@ -31,8 +31,10 @@ def register() -> None:
             models=("metrics.CustomerMonth", "metrics.CustomerLife"),
             export=_rows,
             erase=lambda c, ctx: 0,
-            count=lambda c: CustomerMonth.objects.filter(customer=c).count()
-            + CustomerLife.objects.filter(customer=c).count(),
+            count=lambda c: (
+                CustomerMonth.objects.filter(customer=c).count()
+                + CustomerLife.objects.filter(customer=c).count()
+            ),
             on_erase=KEEP,
             order=600,
         )

@@ -9,6 +9,7 @@ class PlaybooksConfig(AppConfig):
 
     def ready(self) -> None:
         from tend.playbooks import privacy
+
         privacy.register()
         from tend.changes.consumers import consumers
         from tend.playbooks.engine import consumer

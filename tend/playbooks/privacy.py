@@ -29,7 +29,9 @@ def _erase(customer: Customer, ctx: ErasureContext) -> int:
     )
     changed = runs.update(context={})
     changed += scrub_rows(ctx, runs, ["last_error"])
-    changed += scrub_rows(ctx, RunStep.objects.filter(run__in=runs.values("pk")), ["detail", "error"])
+    changed += scrub_rows(
+        ctx, RunStep.objects.filter(run__in=runs.values("pk")), ["detail", "error"]
+    )
     return changed
 
 

@@ -48,7 +48,9 @@ def clean_text(value: Any, *, field: str, limit: int) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValidationError({field: _("The text is not valid Unicode.")}, code="unicode") from None
+        raise ValidationError(
+            {field: _("The text is not valid Unicode.")}, code="unicode"
+        ) from None
     return value.strip()
 
 
@@ -58,7 +60,11 @@ def clean_reference(value: Any) -> str:
     reference = clean_text(value, field="reference", limit=REFERENCE_LENGTH)
     if _EMAIL.search(reference):
         raise ValidationError(
-            {"reference": _("Leave email addresses out of the reference (a ticket number will do).")},
+            {
+                "reference": _(
+                    "Leave email addresses out of the reference (a ticket number will do)."
+                )
+            },
             code="email",
         )
     return reference
@@ -117,9 +123,13 @@ def customer_export(*, customer: Customer, by: User | None, label: str = "") -> 
     buffer = io.BytesIO()
     readme = [
         _("Everything Tend holds about customer #%(id)s.") % {"id": customer.pk},
-        _("Exported %(at)s (UTC) by %(who)s.") % {"at": at.strftime("%Y-%m-%d %H:%M:%S"), "who": who},
+        _("Exported %(at)s (UTC) by %(who)s.")
+        % {"at": at.strftime("%Y-%m-%d %H:%M:%S"), "who": who},
         "",
-        _("Each part comes as JSON (<name>.json, a list of rows) and CSV (<name>.csv, one row per line)."),
+        _(
+            "Each part comes as JSON (<name>.json, a list of rows) and CSV (<name>.csv, "
+            "one row per line)."
+        ),
         "",
     ]
     counts: dict[str, int] = {}
@@ -157,7 +167,9 @@ def erase_preview(customer: Customer) -> list[tuple[PrivacyEntry, int]]:
     """Each entry with how many rows it holds for ``customer`` (the erase page's table)."""
     out = []
     for entry in entries():
-        count = entry.count(customer) if entry.count is not None else len(list(entry.export(customer)))
+        count = (
+            entry.count(customer) if entry.count is not None else len(list(entry.export(customer)))
+        )
         out.append((entry, count))
     return out
 
@@ -174,7 +186,9 @@ def _leave_hashed_suppressions(emails: list[str]) -> None:
         )
 
 
-def _erasure_row(*, kind: str, subject_id: int, by: User | None, label: str, reference: str) -> Erasure:
+def _erasure_row(
+    *, kind: str, subject_id: int, by: User | None, label: str, reference: str
+) -> Erasure:
     return Erasure.objects.create(
         kind=kind,
         subject_id=subject_id,

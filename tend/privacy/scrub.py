@@ -121,9 +121,7 @@ class ErasureContext:
     def pattern(self) -> re.Pattern[str] | None:
         if self._pattern is None and self.terms:
             longest_first = sorted(self.terms, key=len, reverse=True)
-            self._pattern = re.compile(
-                "|".join(re.escape(t) for t in longest_first), re.IGNORECASE
-            )
+            self._pattern = re.compile("|".join(re.escape(t) for t in longest_first), re.IGNORECASE)
         return self._pattern
 
     def scrub(self, value: Any) -> Any:
@@ -141,9 +139,7 @@ class ErasureContext:
         return self.scrub(value) != value
 
 
-def scrub_rows(
-    ctx: ErasureContext, queryset: models.QuerySet[Any], fields: Iterable[str]
-) -> int:
+def scrub_rows(ctx: ErasureContext, queryset: models.QuerySet[Any], fields: Iterable[str]) -> int:
     """Scrub ``fields`` (text or JSON) of every row of ``queryset``; returns rows changed."""
     names = list(fields)
     limits = {

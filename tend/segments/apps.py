@@ -8,6 +8,7 @@ class SegmentsConfig(AppConfig):
 
     def ready(self) -> None:
         from tend.segments import privacy
+
         privacy.register()
         from tend.segments.behaviour_fields import behaviour_fields_register
 

@@ -9,6 +9,7 @@ class TasksConfig(AppConfig):
 
     def ready(self) -> None:
         from tend.tasks import privacy
+
         privacy.register()
         from tend.tasks.panels import tasks_panel, today_tasks
         from tend.today.sections import sections

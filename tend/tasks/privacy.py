@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from tend.customers.models import Contact, Customer
-from tend.privacy.registry import DELETE, PrivacyEntry, privacy
+from tend.privacy.registry import PrivacyEntry, privacy
 from tend.privacy.scrub import ErasureContext, model_rows, scrub_rows
 from tend.tasks.models import Task
 

@@ -17,6 +17,7 @@ class TodayConfig(AppConfig):
 
     def ready(self) -> None:
         from tend.today import privacy
+
         privacy.register()
         from tend.changes.consumers import Consumer, consumers
 

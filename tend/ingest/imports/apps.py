@@ -7,4 +7,5 @@ class ImportsConfig(AppConfig):
 
     def ready(self) -> None:
         from tend.ingest.imports import privacy
+
         privacy.register()

@@ -7,4 +7,5 @@ class TrackingConfig(AppConfig):
 
     def ready(self) -> None:
         from tend.ingest.tracking import privacy
+
         privacy.register()

@@ -7,5 +7,6 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         from tend.ingest.webhooks import privacy
+
         privacy.register()
         from tend.ingest.webhooks import checks  # noqa: F401 - registers the system checks

@@ -57,8 +57,10 @@ def register() -> None:
             models=("webhooks.StripeCustomer", "webhooks.StripeEvent"),
             export=_rows,
             erase=_erase,
-            count=lambda c: StripeCustomer.objects.filter(customer=c).count()
-            + StripeEvent.objects.filter(object_id__in=_stripe_ids(c)).count(),
+            count=lambda c: (
+                StripeCustomer.objects.filter(customer=c).count()
+                + StripeEvent.objects.filter(object_id__in=_stripe_ids(c)).count()
+            ),
             on_erase=DELETE,
             order=700,
         )

@@ -101,7 +101,10 @@ def fill(by: User) -> Filled:
     rollups_rebuild(customer_ids=[customer.pk])
     StripeCustomer.objects.create(stripe_id=STRIPE_ID, customer=customer)
     StripeEvent.objects.create(
-        event_id="evt_zq1", type="customer.updated", object_id=STRIPE_ID, created=now,
+        event_id="evt_zq1",
+        type="customer.updated",
+        object_id=STRIPE_ID,
+        created=now,
         outcome="processed",
     )
     segment = Segment.objects.create(name="Retail")

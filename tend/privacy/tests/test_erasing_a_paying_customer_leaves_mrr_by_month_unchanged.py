@@ -32,8 +32,15 @@ def _ledger() -> list[tuple[str, Decimal]]:
 def _summaries() -> list[tuple]:
     return list(
         MonthlySummary.objects.order_by("period", "dimension", "value", "month").values_list(
-            "period", "dimension", "value", "month", "customers_start", "customers_end",
-            "mrr_start", "mrr_end", "churned",
+            "period",
+            "dimension",
+            "value",
+            "month",
+            "customers_start",
+            "customers_end",
+            "mrr_start",
+            "mrr_end",
+            "churned",
         )
     )
 

@@ -11,11 +11,7 @@ def _personal_models() -> set[str]:
     out = set()
     for model in apps.get_models():
         for field in model._meta.get_fields():
-            if (
-                field.is_relation
-                and field.concrete
-                and field.related_model in (Customer, Contact)
-            ):
+            if field.is_relation and field.concrete and field.related_model in (Customer, Contact):
                 out.add(model._meta.label)
     return out
 

@@ -39,7 +39,9 @@ def test_the_export_has_two_files_per_entry_and_a_readme(owner):
     blob = b"".join(files.values()).decode()
     for value in PERSONAL:
         assert value in blob, value
-    assert AuditEntry.objects.filter(action="privacy.export", customer_id=filled.customer.pk).exists()
+    assert AuditEntry.objects.filter(
+        action="privacy.export", customer_id=filled.customer.pk
+    ).exists()
 
 
 def test_after_erasure_a_second_export_holds_nothing_personal(owner):
