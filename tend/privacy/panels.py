@@ -8,6 +8,7 @@ from django.http import HttpRequest
 
 from tend.customers.models import Contact
 from tend.lib.access import can_manage, can_write
+from tend.privacy.models import Erasure, ErasureKind
 from tend.web.panels import Panel
 
 CONTACTS_SHOWN = 20
@@ -22,7 +23,12 @@ def _context(request: HttpRequest, customer: Any) -> dict[str, Any] | None:
         if owner
         else []
     )
-    return {"can_erase": owner, "privacy_contacts": contacts}
+    erased = (
+        Erasure.objects.filter(kind=ErasureKind.CUSTOMER, subject_id=customer.pk)
+        .order_by("-at")
+        .first()
+    )
+    return {"can_erase": owner, "privacy_contacts": contacts, "erased": erased}
 
 
 privacy_panel = Panel(

@@ -26,7 +26,7 @@ from tend.privacy.actions import (
 )
 from tend.privacy.forms import EraseForm
 from tend.privacy.models import Erasure
-from tend.privacy.registry import entries
+from tend.privacy.registry import ANONYMISE, DELETE, KEEP, entries
 
 
 @require_POST
@@ -61,6 +61,9 @@ def customer_erase_view(request: HttpRequest, pk: int) -> HttpResponse:
         }
         for entry, count in erase_preview(customer)
     ]
+    # What goes first, then what stays anonymised, then what stays as it is.
+    rank = {DELETE: 0, ANONYMISE: 1, KEEP: 2}
+    rows.sort(key=lambda r: (rank.get(r["on_erase"], 3), r["entry"].order, r["entry"].name))
     return render(
         request,
         "privacy/erase_customer.html",

@@ -21,7 +21,9 @@ pytestmark = pytest.mark.django_db
 
 
 def client_with(user, kind):
-    return Client(HTTP_AUTHORIZATION=f"Bearer {apikey_create(name=f'k-{kind}', kind=kind, by=user)[1]}")
+    return Client(
+        HTTP_AUTHORIZATION=f"Bearer {apikey_create(name=f'k-{kind}', kind=kind, by=user)[1]}"
+    )
 
 
 @pytest.fixture
@@ -77,7 +79,9 @@ def test_erasing_needs_an_owner_write_key(persona, kind, owner, member, acme):
 
 def test_an_owner_erases_by_rest_with_the_name(owner, acme):
     client = client_with(owner, "read_write")
-    response = _post(client, f"/customers/{acme.pk}/erase", {"confirm": "Acme Corp", "reference": "R1"})
+    response = _post(
+        client, f"/customers/{acme.pk}/erase", {"confirm": "Acme Corp", "reference": "R1"}
+    )
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["kind"] == "customer" and body["subject_id"] == acme.pk
@@ -89,7 +93,9 @@ def test_an_owner_erases_by_rest_with_the_name(owner, acme):
 
 def test_an_owner_erases_one_contact_by_rest(owner, acme):
     ann = acme.contacts.get()
-    response = _post(client_with(owner, "read_write"), f"/contacts/{ann.pk}/erase", {"confirm": "Ann Example"})
+    response = _post(
+        client_with(owner, "read_write"), f"/contacts/{ann.pk}/erase", {"confirm": "Ann Example"}
+    )
     assert response.status_code == 200 and response.json()["kind"] == "contact"
     assert not Contact.objects.filter(pk=ann.pk).exists()
 

@@ -54,7 +54,9 @@ def test_a_viewer_sees_no_privacy_panel_and_cannot_export(viewer_client, acme):
 
 
 @pytest.mark.parametrize("persona", ["member", "viewer"])
-def test_only_owners_reach_the_erase_pages_and_the_erasures(persona, member, viewer, login_as, acme):
+def test_only_owners_reach_the_erase_pages_and_the_erasures(
+    persona, member, viewer, login_as, acme
+):
     client = login_as(member if persona == "member" else viewer)
     ann = acme.contacts.get()
     before = _state()
@@ -65,9 +67,12 @@ def test_only_owners_reach_the_erase_pages_and_the_erasures(persona, member, vie
     ):
         assert client.get(url).status_code == 403, url
         assert client.post(url, {"confirm": "Acme Corp"}).status_code in {403, 405}, url
-    assert client.post(
-        reverse("privacy:contact_erase", args=[ann.pk]), {"confirm": "Ann Example"}
-    ).status_code == 403
+    assert (
+        client.post(
+            reverse("privacy:contact_erase", args=[ann.pk]), {"confirm": "Ann Example"}
+        ).status_code
+        == 403
+    )
     assert _state() == before
 
 
@@ -92,7 +97,13 @@ def test_the_erase_page_counts_what_goes_and_a_wrong_name_erases_nothing(owner_c
         ("reference", "x" * 100_000),
         ("reference", "from buyer@acme.example"),
     ],
-    ids=["confirm-nul-inside", "confirm-nul-end", "reference-nul", "reference-huge", "reference-email"],
+    ids=[
+        "confirm-nul-inside",
+        "confirm-nul-end",
+        "reference-nul",
+        "reference-huge",
+        "reference-email",
+    ],
 )
 def test_hostile_input_on_the_erase_form_is_a_field_error(owner_client, acme, field, value):
     data = {"confirm": "Acme Corp", "reference": "", field: value}
