@@ -52,18 +52,15 @@ def customer_erase_view(request: HttpRequest, pk: int) -> HttpResponse:
             _("The customer is erased. Billing records stay, anonymised, for accounting."),
         )
         return redirect("customers:detail", pk=customer.pk)
-    rows = [
-        {
-            "entry": entry,
-            "count": count,
-            "what": on_erase_label(entry),
-            "on_erase": entry.on_erase,
-        }
-        for entry, count in erase_preview(customer)
-    ]
     # What goes first, then what stays anonymised, then what stays as it is.
     rank = {DELETE: 0, ANONYMISE: 1, KEEP: 2}
-    rows.sort(key=lambda r: (rank.get(r["on_erase"], 3), r["entry"].order, r["entry"].name))
+    preview = sorted(
+        erase_preview(customer), key=lambda p: (rank.get(p[0].on_erase, 3), p[0].order, p[0].name)
+    )
+    rows = [
+        {"entry": entry, "count": count, "what": on_erase_label(entry), "on_erase": entry.on_erase}
+        for entry, count in preview
+    ]
     return render(
         request,
         "privacy/erase_customer.html",
