@@ -95,6 +95,14 @@ def on_erase_label(entry: PrivacyEntry) -> str:
 # --- export --------------------------------------------------------------------------------
 
 
+def _json(rows: list[dict[str, Any]]) -> str:
+    """A JSON list with one row per line (readable, and the C encoder: no ``indent``)."""
+    if not rows:
+        return "[]\n"
+    lines = ",\n".join(json.dumps(row, ensure_ascii=False, default=str) for row in rows)
+    return f"[\n{lines}\n]\n"
+
+
 def _csv(rows: list[dict[str, Any]]) -> str:
     columns: list[str] = []
     for row in rows:
@@ -137,10 +145,7 @@ def customer_export(*, customer: Customer, by: User | None, label: str = "") -> 
         for entry in sorted(entries(), key=lambda e: e.name):
             rows = list(entry.export(customer))
             counts[entry.name] = len(rows)
-            archive.writestr(
-                f"{entry.name}.json",
-                json.dumps(rows, ensure_ascii=False, indent=1, default=str),
-            )
+            archive.writestr(f"{entry.name}.json", _json(rows))
             archive.writestr(f"{entry.name}.csv", _csv(rows))
             readme.append(f"{entry.name}.json / {entry.name}.csv ({len(rows)})")
             readme.append(f"    {entry.description}")

@@ -39,6 +39,8 @@ def _forget(ids: set[str], base: Q) -> int:
 
 
 def _erase(customer: Customer, ctx: ErasureContext) -> int:
+    # Before the customer's events go in one raw DELETE ("activity-events", order 200).
+    PendingEvent.objects.filter(event__customer=customer).delete()
     ids = _user_ids(Identity.objects.filter(customer=customer))
     ctx.add(*ids)  # later entries scrub them from text (runs first: order 100)
     return _forget(ids, Q(customer=customer))

@@ -136,3 +136,17 @@ def test_erasing_one_contact_from_its_page(owner_client, acme):
     assert not Contact.objects.filter(pk=ann.pk).exists()
     assert Customer.objects.get(pk=acme.pk).name == "Acme Corp"
     assert Erasure.objects.get().kind == "contact"
+
+
+def test_invalid_utf8_and_surrogate_escapes_in_the_form_are_a_field_error(owner_client, acme):
+    # A browser cannot send a lone surrogate; the nearest is invalid UTF-8 (%ED%A0%80 is
+    # U+D800 encoded), which Django decodes to U+FFFD: a wrong name, a 422, nothing erased.
+    before = _state()
+    response = owner_client.post(
+        reverse("privacy:customer_erase", args=[acme.pk]),
+        data="confirm=Acme%ED%A0%80Corp&reference=%ED%BF%BF",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 422
+    assert 'id="id_confirm-errors"' in response.content.decode()
+    assert _state() == before
