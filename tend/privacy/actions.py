@@ -29,28 +29,28 @@ from tend.privacy.scrub import ErasureContext, email_hash
 
 REFERENCE_LENGTH = 200
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _refuse(field: str, message: str, code: str) -> ValidationError:
+    """A refusal naming ``field`` with ``code`` (the REST API reports both)."""
+    return ValidationError({field: ValidationError(message, code=code)})
 
 
 def clean_text(value: Any, *, field: str, limit: int) -> str:
-    """A typed field as text: NUL and control characters and lone surrogates refused, with
-    an error naming the field."""
+    """A typed field as text: NUL characters and lone surrogates refused (as everywhere in
+    Tend's input), with an error naming the field."""
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ValidationError({field: _("Enter text.")}, code="not_text")
+        raise _refuse(field, _("Enter text."), "not_text")
     if len(value) > limit:
-        raise ValidationError(
-            {field: _("At most %(limit)d characters.") % {"limit": limit}}, code="too_long"
-        )
-    if _CONTROL.search(value):
-        raise ValidationError({field: _("Remove the control characters.")}, code="control")
+        raise _refuse(field, _("At most %(limit)d characters.") % {"limit": limit}, "too_long")
+    if "\x00" in value:
+        raise _refuse(field, _("Remove the NUL characters."), "null_character")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValidationError(
-            {field: _("The text is not valid Unicode.")}, code="unicode"
-        ) from None
+        raise _refuse(field, _("The text is not valid Unicode."), "surrogate") from None
     return value.strip()
 
 
@@ -59,13 +59,10 @@ def clean_reference(value: Any) -> str:
     of an erasure must not hold the data it erased)."""
     reference = clean_text(value, field="reference", limit=REFERENCE_LENGTH)
     if _EMAIL.search(reference):
-        raise ValidationError(
-            {
-                "reference": _(
-                    "Leave email addresses out of the reference (a ticket number will do)."
-                )
-            },
-            code="email",
+        raise _refuse(
+            "reference",
+            _("Leave email addresses out of the reference (a ticket number will do)."),
+            "personal_data",
         )
     return reference
 
@@ -78,9 +75,10 @@ def confirmation_matches(typed: Any, name: str) -> bool:
 def check_confirmation(typed: Any, name: str) -> None:
     clean_text(typed, field="confirm", limit=1000)
     if not confirmation_matches(typed, name):
-        raise ValidationError(
-            {"confirm": _("Type the name exactly as shown to confirm: %(name)s") % {"name": name}},
-            code="mismatch",
+        raise _refuse(
+            "confirm",
+            _("Type the name exactly as shown to confirm: %(name)s") % {"name": name},
+            "confirm",
         )
 
 
