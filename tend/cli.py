@@ -18,7 +18,12 @@ def main(argv: list[str] | None = None) -> None:
     args[0] = "tend"
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(args)
+    from tend.accounts.audit_context import AuditOrigin, audit_origin
+
+    # Every write a command makes is audited as coming from the command line (the worker
+    # command narrows this to "worker"; a server started here sets "web"/"api" per request).
+    with audit_origin(AuditOrigin(via="cli")):
+        execute_from_command_line(args)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import dj_email_url
@@ -86,6 +87,7 @@ INSTALLED_APPS = [
     "tend.playbooks",
     "tend.digest",
     "tend.privacy",
+    "tend.backups",
 ]
 
 MIDDLEWARE = [
@@ -377,7 +379,7 @@ CORS_PREFLIGHT_MAX_AGE = 86_400  # browsers cap it lower (Chromium: 2 hours)
 # --- Tend ---------------------------------------------------------------------------------
 TEND_PAGE_SIZE = 50
 # All periodic jobs are declared here, in one place; `tend worker` enqueues them when due.
-TEND_SCHEDULES: dict[str, dict[str, str]] = {
+TEND_SCHEDULES: dict[str, dict[str, Any]] = {
     "rollups-refresh": {"cron": "15 * * * *", "task": "tend.activity.tasks.rollups_refresh"},
     "ratelimit-prune": {"cron": "40 * * * *", "task": "tend.ratelimit.tasks.counters_prune"},
     "import-files-cleanup": {
@@ -404,6 +406,9 @@ TEND_SCHEDULES: dict[str, dict[str, str]] = {
     "messages-send": {"cron": "* * * * *", "task": "tend.messaging.tasks.messages_send"},
     # Hourly; each user's digest goes out from TEND_DIGEST_HOUR local time, once a day/week.
     "digest-send": {"cron": "5 * * * *", "task": "tend.digest.tasks.digests_send"},
+    # Data past its retention (TEND_RETENTION_*): events after their rollups are checked,
+    # rejected rows, audit entries, messages, import files; before import-files-cleanup.
+    "retention-apply": {"cron": "20 3 * * *", "task": "tend.privacy.tasks.retention_apply_task"},
 }
 # Playbooks: the local hour (0–23, TEND_TIME_ZONE) at which date-relative and recurring
 # triggers start their runs; how many times a day one customer may enter one playbook before
@@ -485,3 +490,63 @@ if not 1 <= TEND_MESSAGE_TIMEOUT_SECONDS <= 300:
     )
 # Per client address on the public unsubscribe page (/u/<token>/).
 TEND_RATE_LIMIT_UNSUBSCRIBE = env_rate("TEND_RATE_LIMIT_UNSUBSCRIBE", "60/m")
+
+# --- retention and consent (tend.privacy.retention, tend.customers.consent; docs/retention.md) --
+# How long each kind of data is kept, in days; 0 keeps it for ever. The daily "retention-apply"
+# schedule removes what is older. Raw events go first: their daily rollups stay, so charts,
+# health, metrics and segments are unchanged. Events: 13 months (a full year to compare with,
+# and every event-window trigger reads raw events well inside it); at least 7 days, because
+# the hourly and daily rollup refreshes recount the last days from raw events.
+TEND_RETENTION_EVENTS_DAYS = env_int("TEND_RETENTION_EVENTS_DAYS", 395)
+if TEND_RETENTION_EVENTS_DAYS != 0 and TEND_RETENTION_EVENTS_DAYS < 7:
+    raise ConfigError(
+        "TEND_RETENTION_EVENTS_DAYS must be 0 (keep for ever) or 7 or more; "
+        f"got {TEND_RETENTION_EVENTS_DAYS}"
+    )
+# Imports' rejected rows hold the refused cells of the founder's file as they were (names,
+# emails): kept to be fixed and sent again, which happens within days.
+TEND_RETENTION_REJECTED_ROWS_DAYS = env_int("TEND_RETENTION_REJECTED_ROWS_DAYS", 30)
+# Audit entries: who changed what and when, kept two years by default.
+TEND_RETENTION_AUDIT_DAYS = env_int("TEND_RETENTION_AUDIT_DAYS", 730)
+# Outgoing messages (emails and webhook calls, their bodies and delivery attempts) that ended
+# (sent, failed, suppressed, canceled): the record of what each customer was sent, kept for
+# ever by default.
+TEND_RETENTION_MESSAGES_DAYS = env_int("TEND_RETENTION_MESSAGES_DAYS", 0)
+for _name in (
+    "TEND_RETENTION_REJECTED_ROWS_DAYS",
+    "TEND_RETENTION_AUDIT_DAYS",
+    "TEND_RETENTION_MESSAGES_DAYS",
+):
+    if globals()[_name] < 0:
+        raise ConfigError(f"{_name} must be 0 (keep for ever) or more; got {globals()[_name]}")
+# Marketing consent: "optional" sends outreach to contacts who were never asked (B2B usage:
+# the unsubscribe link in each email withdraws it); "required" sends it only to contacts who
+# agreed (opt-in, e.g. consumers under GDPR/PECR). A withdrawal always stops it.
+TEND_MARKETING_CONSENT = env_choice("TEND_MARKETING_CONSENT", "optional", {"optional", "required"})
+# --- backups (tend.backups, docs/backups.md) ----------------------------------------------
+# Where `tend backup` and the scheduled backup write (a relative path is under the data folder).
+_backup_dir = Path(env_str("TEND_BACKUP_DIR", "").strip() or "backups").expanduser()
+TEND_BACKUP_DIR = _backup_dir if _backup_dir.is_absolute() else DATA_DIR / _backup_dir
+# How many backups the scheduled job keeps in TEND_BACKUP_DIR (older ones are deleted after a
+# successful backup); 0 keeps them all.
+TEND_BACKUP_KEEP = env_int("TEND_BACKUP_KEEP", 7)
+if TEND_BACKUP_KEEP < 0:
+    raise ConfigError(f"TEND_BACKUP_KEEP must be 0 (keep all) or more; got {TEND_BACKUP_KEEP}")
+# When the worker takes a backup (cron, UTC); empty turns scheduled backups off.
+TEND_BACKUP_CRON = env_str("TEND_BACKUP_CRON", "20 3 * * *").strip()
+# A file whose first line is the passphrase that encrypts scheduled backups (else the
+# TEND_BACKUP_PASSPHRASE variable, read when a backup is taken; neither: not encrypted).
+TEND_BACKUP_PASSPHRASE_FILE = env_str("TEND_BACKUP_PASSPHRASE_FILE", "").strip()
+if TEND_BACKUP_CRON:
+    from croniter import croniter as _croniter  # type: ignore[import-untyped]
+
+    if not _croniter.is_valid(TEND_BACKUP_CRON):
+        raise ConfigError(
+            f"TEND_BACKUP_CRON must be a cron expression like '20 3 * * *' or empty (off); "
+            f"got {TEND_BACKUP_CRON!r}"
+        )
+    TEND_SCHEDULES["backup"] = {
+        "cron": TEND_BACKUP_CRON,
+        "task": "tend.backups.tasks.backup_scheduled",
+        "kwargs": {"keep": TEND_BACKUP_KEEP},
+    }

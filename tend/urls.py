@@ -24,4 +24,5 @@ urlpatterns = [
     path("operations/", include("tend.jobs.urls")),
     path("digest/", include("tend.digest.urls")),
     path("privacy/", include("tend.privacy.urls")),
+    path("audit/", include("tend.accounts.audit_urls")),
 ]

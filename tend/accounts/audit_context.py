@@ -6,6 +6,7 @@ pass the address along."""
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -40,6 +41,17 @@ def audit_origin(origin: AuditOrigin) -> Iterator[None]:
         _origin.reset(token)
 
 
+def _address(value: str | None) -> str | None:
+    """``value`` when it is an IP address, else None: X-Forwarded-For is text a proxy (or,
+    misconfigured, a client) wrote, and the audit column takes addresses only."""
+    if not value:
+        return None
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
 class AuditContextMiddleware:
     """Records the client's address (``client_ip``: REMOTE_ADDR, or the proxy's
     X-Forwarded-For entry under ``TEND_PROXY_COUNT``) for every write this request makes."""
@@ -51,5 +63,5 @@ class AuditContextMiddleware:
         from tend.ratelimit.rates import client_ip
 
         via = "api" if request.path.startswith(("/api/", "/v1/")) else "web"
-        with audit_origin(AuditOrigin(ip=client_ip(request), via=via)):
+        with audit_origin(AuditOrigin(ip=_address(client_ip(request)), via=via)):
             return self.get_response(request)

@@ -33,6 +33,7 @@ from tend.customers.actions import (
     customer_update,
 )
 from tend.customers.channels import channel_code_problem
+from tend.customers.consent import consent_set
 from tend.customers.filtering import customers_where, filter_condition
 from tend.customers.models import Contact, Customer, CustomerQuerySet
 from tend.customers.schemas import (
@@ -301,12 +302,14 @@ def contact_create_endpoint(
 ) -> Status[Contact]:
     """Add a contact; the customer's first contact, or one sent as primary, becomes primary."""
     who = _principal(request)
-    contact = contact_create(
-        customer=_customer(customer_id),
-        by=who.user,
-        label=who.label,
-        **payload.model_dump(exclude_unset=True),
-    )
+    fields = payload.model_dump(exclude_unset=True)
+    consent = fields.pop("marketing_consent", None)
+    with transaction.atomic():
+        contact = contact_create(
+            customer=_customer(customer_id), by=who.user, label=who.label, **fields
+        )
+        if consent:
+            consent_set(contact=contact, state=consent, source="api", by=who.user, label=who.label)
     return Status(201, contact)
 
 
@@ -322,12 +325,15 @@ def contact_update_endpoint(
 ) -> Contact:
     """Change the fields sent. ``is_primary: true`` unmarks the previous primary contact."""
     who = _principal(request)
-    return contact_update(
-        contact=_contact(contact_id),
-        by=who.user,
-        label=who.label,
-        **payload.model_dump(exclude_unset=True),
-    )
+    fields = payload.model_dump(exclude_unset=True)
+    consent = fields.pop("marketing_consent", None)
+    with transaction.atomic():
+        contact = contact_update(
+            contact=_contact(contact_id), by=who.user, label=who.label, **fields
+        )
+        if consent:
+            consent_set(contact=contact, state=consent, source="api", by=who.user, label=who.label)
+    return contact
 
 
 @router.delete("/contacts/{contact_id}", response={204: None, **ERRORS_404}, tags=["contacts"])

@@ -20,7 +20,7 @@ from tend.api.parsing import text_problem
 from tend.billing.models import Plan
 from tend.customers.channels import channel_choices
 from tend.customers.countries import country_choices
-from tend.customers.models import Customer, Kind, Stage, TimelineKind
+from tend.customers.models import Customer, Kind, MarketingConsent, Stage, TimelineKind
 from tend.customers.queries import DEFAULT_SORT, NO_OWNER, SORTS, ListFilters
 from tend.customers.traits import MAX_KEYS, traits_problems
 
@@ -615,6 +615,16 @@ class ContactForm(StyledForm):
     )
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
     is_primary = forms.BooleanField(label=_("Primary contact"), required=False)
+    # Empty (a client that does not send it): left as it is.
+    marketing_consent = forms.ChoiceField(
+        label=_("Marketing emails"),
+        choices=MarketingConsent.choices,
+        required=False,
+        help_text=_(
+            "Whether this person agreed to outreach emails. “Withdrawn” stops every playbook "
+            "and outreach email to the address; the unsubscribe link in each email sets it."
+        ),
+    )
 
 
 class DeleteCustomerForm(StyledForm):

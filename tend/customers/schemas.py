@@ -318,6 +318,11 @@ class ContactOut(Schema):
     is_primary: bool
     traits: dict[str, Any]
     created_at: UtcDatetime
+    marketing_consent: str = Field(
+        ..., description="unknown (not asked), granted or withdrawn (tend.customers.consent)."
+    )
+    consent_changed_at: UtcDatetime | None
+    consent_source: str = Field(..., description="Where the last change came from.")
 
 
 class ContactPage(Page):
@@ -334,6 +339,11 @@ class ContactPatch(InputSchema):
         UNSET, description="Making a contact primary unmarks the previous."
     )
     traits: Traits = Field(UNSET)
+    marketing_consent: Literal["unknown", "granted", "withdrawn"] = Field(
+        UNSET,
+        description="Marketing-email consent; withdrawn stops every outreach email to the "
+        "address. Recorded with its source (api), time and an audit row.",
+    )
 
 
 class ContactIn(ContactPatch):

@@ -199,6 +199,15 @@ def _stage(value: str) -> str:
         return value or "—"
 
 
+def _consent(value: str) -> str:
+    from tend.customers.models import MarketingConsent
+
+    try:
+        return str(MarketingConsent(value).label)
+    except ValueError:
+        return value or "—"
+
+
 def _amount(value: Any) -> str:
     """An amount as the timeline shows it: "6,162.00" (the currency code follows it)."""
     try:
@@ -295,6 +304,11 @@ def describe(entry: TimelineEntry) -> str:
         if data.get("removed"):
             parts.append(_("Tags removed: %(tags)s") % {"tags": ", ".join(data["removed"])})
         return "; ".join(parts) or _("Tags unchanged")
+    if msg == "consent_changed":  # tend.customers.consent
+        return _("Marketing emails for %(name)s: %(state)s") % {
+            "name": data.get("name", ""),
+            "state": _consent(str(data.get("state", ""))),
+        }
     if msg == "email_unsubscribed":  # tend.messaging: the recipient's unsubscribe link
         return _("%(email)s unsubscribed from emails") % {"email": data.get("email", "")}
     if msg == "email_bounced":  # tend.messaging: the recipient's server refused the address

@@ -33,6 +33,7 @@ from tend.customers.actions import (
     customer_set_tags,
     customer_update,
 )
+from tend.customers.consent import consent_set, email_states
 from tend.customers.countries import country_name
 from tend.customers.forms import (
     TRAIT_TYPES,
@@ -232,6 +233,9 @@ def _render_detail(
     status: int = 200,
 ) -> HttpResponse:
     contacts = list(customer.contacts.all()[: CONTACTS_SHOWN + 1])
+    states = email_states(contacts[:CONTACTS_SHOWN])
+    for contact in contacts:
+        contact.email_state = states.get(contact.pk)  # type: ignore[attr-defined]
     subscriptions = list(
         Subscription.objects.filter(customer=customer)
         .select_related("plan")
@@ -518,8 +522,13 @@ def contact_create_view(request: HttpRequest, pk: int) -> HttpResponse:
         return _contact_form_page(request, customer, ContactForm(), contact=None)
     form = ContactForm(request.POST)
     if form.is_valid():
+        fields = dict(form.cleaned_data)
+        consent = fields.pop("marketing_consent", "")
         try:
-            contact_create(customer=customer, by=user, **form.cleaned_data)
+            with transaction.atomic():
+                contact = contact_create(customer=customer, by=user, **fields)
+                if consent:
+                    consent_set(contact=contact, state=consent, source="form", by=user)
         except ValidationError as error:
             _apply_errors(form, error)
         else:
@@ -536,7 +545,8 @@ def contact_edit_view(request: HttpRequest, pk: int, contact_pk: int) -> HttpRes
     contact = _contact(customer, contact_pk)
     if request.method != "POST":
         initial = {
-            f: getattr(contact, f) for f in ("name", "title", "email", "phone", "is_primary")
+            f: getattr(contact, f)
+            for f in ("name", "title", "email", "phone", "is_primary", "marketing_consent")
         }
         return _contact_form_page(request, customer, ContactForm(initial=initial), contact=contact)
     form = ContactForm(request.POST)
@@ -544,9 +554,12 @@ def contact_edit_view(request: HttpRequest, pk: int, contact_pk: int) -> HttpRes
         fields = dict(form.cleaned_data)
         if not fields["is_primary"]:
             fields.pop("is_primary")  # unticking does not leave the customer without a primary
+        consent = fields.pop("marketing_consent", "")
         try:
             with transaction.atomic():
                 contact_update(contact=contact, by=user, **fields)
+                if consent:
+                    consent_set(contact=contact, state=consent, source="form", by=user)
         except ValidationError as error:
             contact = _contact(customer, contact_pk)
             _apply_errors(form, error)

@@ -623,10 +623,10 @@ def _write(
     insert_rows(
         Contact,
         ["id", "customer", "external_id", "name", "email", "phone", "title", "is_primary",
-         "traits", "created_at"],
+         "traits", "created_at", "marketing_consent", "consent_source"],
         (
             (base_contact + j, cid[c], f"{DEMO_PREFIX}u{base_contact + j}", row[0], row[1],
-             row[2], row[3], row[4], "{}", created[j])
+             row[2], row[3], row[4], "{}", created[j], "unknown", "")
             for j, (c, row) in enumerate(zip(people.contact_cust, people.contact_rows, strict=True))
         ),
         tick=bar.advance,

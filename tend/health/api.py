@@ -250,9 +250,13 @@ def _card(pk: int) -> Scorecard:
     return card
 
 
-def _save(payload: ScorecardIn, instance: Scorecard | None, by: Any) -> Scorecard:
+def _save(
+    request: HttpRequest, payload: ScorecardIn, instance: Scorecard | None, by: Any
+) -> Scorecard:
     try:
-        card = scorecard_save(payload.model_dump(), instance=instance, by=by)
+        card = scorecard_save(
+            payload.model_dump(), instance=instance, by=by, label=_principal(request).label
+        )
     except ScorecardError as exc:
         status = 409 if exc.code == "taken" else 422
         raise FieldError(_api_field(exc.field), exc.message, status, exc.code) from None
@@ -283,7 +287,7 @@ def scorecard_retrieve(request: HttpRequest, scorecard_id: PathId) -> dict[str, 
 def scorecard_create_endpoint(request: HttpRequest, payload: ScorecardIn) -> Status[dict[str, Any]]:
     """Create a scorecard for a segment or condition (owners only)."""
     by = _owner(request)
-    return Status(201, scorecard_as_dict(_save(payload, None, by)))
+    return Status(201, scorecard_as_dict(_save(request, payload, None, by)))
 
 
 @router.put("/health/scorecards/{scorecard_id}", response={200: ScorecardOut, **ERRORS_404})
@@ -292,15 +296,15 @@ def scorecard_replace_endpoint(
 ) -> dict[str, Any]:
     """Replace a scorecard and all its measures (owners only)."""
     by = _owner(request)
-    return scorecard_as_dict(_save(payload, _card(scorecard_id), by))
+    return scorecard_as_dict(_save(request, payload, _card(scorecard_id), by))
 
 
 @router.delete("/health/scorecards/{scorecard_id}", response={204: None, **ERRORS_404})
 def scorecard_delete_endpoint(request: HttpRequest, scorecard_id: PathId) -> Status[None]:
     """Delete a scorecard (owners only); the default one cannot be deleted (422)."""
-    _owner(request)
+    by = _owner(request)
     try:
-        scorecard_delete(_card(scorecard_id))
+        scorecard_delete(_card(scorecard_id), by=by, label=_principal(request).label)
     except ScorecardError as exc:
         raise FieldError(exc.field, exc.message, 422, exc.code) from None
     return Status(204, None)

@@ -23,6 +23,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext
 
+from tend.accounts.actions import audit_record
 from tend.health.measures import MeasureError, measures, params_clean
 from tend.health.models import Direction, Mapping, Scorecard, ScorecardMeasure
 
@@ -255,7 +256,12 @@ def scorecard_clean(raw: Any, *, instance: Scorecard | None = None) -> dict[str,
 
 @transaction.atomic
 def scorecard_save(
-    raw: Any, *, instance: Scorecard | None = None, by: Any = None, is_default: bool = False
+    raw: Any,
+    *,
+    instance: Scorecard | None = None,
+    by: Any = None,
+    is_default: bool = False,
+    label: str = "",
 ) -> Scorecard:
     """Create (``instance`` None) or replace a scorecard and its measure lines, validated
     first and written in one transaction."""
@@ -274,14 +280,28 @@ def scorecard_save(
             for i, line in enumerate(clean["measures"])
         ]
     )
+    audit_record(
+        by=by if getattr(by, "pk", None) else None,
+        label=label,
+        action="scorecard.update" if instance is not None else "scorecard.create",
+        obj=card,
+        changes={"name": card.name, "measures": len(clean["measures"])},
+    )
     return card
 
 
-def scorecard_delete(card: Scorecard) -> None:
+def scorecard_delete(card: Scorecard, *, by: Any = None, label: str = "") -> None:
     if card.is_default:
         raise ScorecardError(
             "scorecard", gettext("The default scorecard cannot be deleted."), "range"
         )
+    audit_record(
+        by=by if getattr(by, "pk", None) else None,
+        label=label,
+        action="scorecard.delete",
+        obj=card,
+        changes={"name": card.name},
+    )
     card.delete()
 
 

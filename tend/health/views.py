@@ -351,7 +351,7 @@ def scorecard_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     card = get_object_or_404(Scorecard, pk=pk)
     try:
         with transaction.atomic():
-            scorecard_delete(card)
+            scorecard_delete(card, by=request.user)
     except ScorecardError as exc:
         messages.error(request, exc.message)
     else:

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_safe
 
 from tend.ingest.queries import data_quality as data_quality_query
 from tend.lib.access import require_write
+from tend.privacy.retention import retention_overview
 
 PERIODS = (7, 30, 90)
 
@@ -23,5 +24,9 @@ def data_quality(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "ingest/data_quality.html",
-        {"report": data_quality_query(days=days), "periods": PERIODS},
+        {
+            "report": data_quality_query(days=days),
+            "periods": PERIODS,
+            "retention": retention_overview(),
+        },
     )

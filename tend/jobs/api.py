@@ -107,6 +107,23 @@ class PipelineStepOut(Schema):
     error: str
 
 
+class LastBackupOut(Schema):
+    name: str
+    created_at: UtcDatetime
+    size: int = Field(..., description="Bytes.")
+    encrypted: bool
+
+
+class BackupsOut(Schema):
+    folder: str = Field(..., description="TEND_BACKUP_DIR.")
+    count: int = Field(..., description="Backups in the folder.")
+    keep: int = Field(..., description="How many the scheduled backup keeps (0: all).")
+    cron: str = Field(..., description="TEND_BACKUP_CRON; empty: scheduled backups are off.")
+    total_size: int = Field(..., description="Bytes, all backups in the folder.")
+    stale: bool = Field(..., description="Backups are on and the newest is over 2 days old.")
+    last: LastBackupOut | None = Field(..., description="The newest; null: none yet.")
+
+
 class OperationsOut(Schema):
     generated_at: UtcDatetime
     schedules: list[ScheduleOut]
@@ -114,6 +131,7 @@ class OperationsOut(Schema):
     failed_runs: FailedRunsOut
     failed_messages: FailedMessagesOut
     pipeline: list[PipelineStepOut] = Field(..., description="Each step's latest run.")
+    backups: BackupsOut = Field(..., description="The backups in TEND_BACKUP_DIR.")
 
 
 @router.get("/operations", response={200: OperationsOut, **ERRORS})

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 from django_tasks_db.models import DBTaskResult
 
+from tend.backups.queries import backups_summary
 from tend.jobs.models import PipelineStepRun, ScheduledRun
 from tend.jobs.pipeline import last_runs, step_names
 from tend.lib.access import can_write
@@ -416,4 +417,5 @@ def operations_summary(now: datetime | None = None) -> dict[str, Any]:
             }
             for row in pipeline_state()
         ],
+        "backups": backups_summary(now),
     }

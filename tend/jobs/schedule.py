@@ -26,7 +26,7 @@ def enqueue_due(now: datetime | None = None) -> list[str]:
 
     Safe with any number of workers: the (name, due_at) unique constraint lets one win.
     A schedule first seen now starts from its latest due time, so a new install does not
-    replay history.
+    replay history. A spec's optional "kwargs" (JSON-serialisable) are passed to the task.
     """
     now = now or timezone.now()
     enqueued = []
@@ -37,7 +37,7 @@ def enqueue_due(now: datetime | None = None) -> list[str]:
         try:
             with transaction.atomic():
                 run = ScheduledRun.objects.create(name=name, due_at=due)
-                result = import_string(spec["task"]).enqueue()
+                result = import_string(spec["task"]).enqueue(**spec.get("kwargs", {}))
                 run.task_id = str(result.id)
                 run.save(update_fields=["task_id"])
         except IntegrityError:

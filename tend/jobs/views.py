@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -21,11 +22,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tend.accounts.models import User
+from tend.backups.queries import backups_summary
 from tend.jobs.operations import (
     LIST_LIMIT,
     RUNNING_TOO_LONG,
     can_retry,
     can_see_operations,
+    cron_words,
     failed_messages,
     failed_runs,
     pipeline_state,
@@ -104,6 +107,10 @@ def operations_page(request: HttpRequest) -> HttpResponse:
             "list_limit": LIST_LIMIT,
             "pipeline": pipeline_state(),
             "can_retry": can_retry(request.user),
+            "backups": {
+                **backups_summary(now),
+                "cron_words": cron_words(settings.TEND_BACKUP_CRON),
+            },
         },
     )
 

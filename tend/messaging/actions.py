@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from tend.accounts.actions import audit_record
 from tend.accounts.models import User
 from tend.customers.actions import timeline_add
+from tend.customers.consent import consent_withdraw_address, email_allowed
 from tend.customers.models import Contact, Customer, TimelineKind
 from tend.messaging.models import (
     Channel,
@@ -108,8 +109,11 @@ def suppression_add(
 
 def email_unsubscribe(*, email: str) -> bool:
     """The recipient asked for no more email (the signed link, or one click in their mail
-    client): True when the address was not suppressed before."""
-    _suppression, created = suppression_add(email=email, reason=SuppressionReason.UNSUBSCRIBED)
+    client): the address goes on the suppression list and every contact with it withdraws
+    marketing consent. True when the address was not suppressed before."""
+    with transaction.atomic():
+        _suppression, created = suppression_add(email=email, reason=SuppressionReason.UNSUBSCRIBED)
+        consent_withdraw_address(email=email, source="unsubscribe", label="unsubscribe")
     return created
 
 
@@ -146,6 +150,16 @@ def message_retry(*, message: Message, by: User | None, label: str = "") -> Mess
         raise ValidationError(
             {
                 "status": _("%(email)s is on the suppression list; remove it first.")
+                % {"email": message.to}
+            }
+        )
+    if message.channel == Channel.EMAIL and message.outreach and not email_allowed(message.to)[0]:
+        raise ValidationError(
+            {
+                "status": _(
+                    "A contact with %(email)s withdrew consent to marketing emails (or never "
+                    "gave the consent required); change it on the contact first."
+                )
                 % {"email": message.to}
             }
         )

@@ -6,7 +6,8 @@ and ask a worker to send it once the transaction commits (tend.messaging.sending
 sending; the "messages-send" schedule catches anything a worker missed).
 
 Outreach emails (``outreach=True``, anything a customer receives) honour the suppression list
-(status ``suppressed``, never sent), carry RFC 8058 one-click unsubscribe headers and count
+and the contacts' marketing consent (``tend.customers.consent.email_allowed``; status
+``suppressed`` with the reason, never sent), carry RFC 8058 one-click unsubscribe headers and count
 towards TEND_EMAIL_DAILY_CAP. Emails to Tend's own users (goal alerts, digests) pass
 ``outreach=False``.
 """
@@ -22,11 +23,11 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from tend.customers.consent import email_allowed, suppression_reason
 from tend.messaging.models import (
     Channel,
     Message,
     MessageStatus,
-    Suppression,
     WebhookEndpoint,
 )
 from tend.messaging.unsubscribe import unsubscribe_url
@@ -83,8 +84,9 @@ def address_problem(address: str) -> str | None:
 
 
 def is_suppressed(address: str) -> bool:
-    """Whether ``address`` is on the suppression list (unsubscribed, bounced, added by hand)."""
-    return Suppression.objects.filter(email=address.strip().lower()).exists()
+    """Whether ``address`` is on the suppression list (unsubscribed, bounced, added by hand),
+    as itself or in the hashed form an erasure leaves (``tend.customers.consent``)."""
+    return suppression_reason(address) is not None
 
 
 def _existing(key: str) -> Message | None:
@@ -151,8 +153,10 @@ def email_enqueue(
     if problem is not None:
         status, error = MessageStatus.FAILED, problem
     elif outreach:
-        if is_suppressed(to):
-            status, error = MessageStatus.SUPPRESSED, "the address is on the suppression list"
+        # The one consent check (suppression list, the contact's marketing consent).
+        allowed, reason = email_allowed(to)
+        if not allowed:
+            status, error = MessageStatus.SUPPRESSED, reason
         clean_headers["List-Unsubscribe"] = f"<{unsubscribe_url(to)}>"
         clean_headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message = Message(

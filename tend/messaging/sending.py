@@ -44,6 +44,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from tend.customers.consent import email_allowed
 from tend.messaging.models import (
     Channel,
     DeliveryAttempt,
@@ -52,7 +53,7 @@ from tend.messaging.models import (
     MessageStatus,
     SuppressionReason,
 )
-from tend.messaging.outbox import is_suppressed, webhook_body
+from tend.messaging.outbox import webhook_body
 
 logger = logging.getLogger(__name__)
 
@@ -200,12 +201,15 @@ def messages_send_due(
 def _deliver(message: Message) -> Outcome:
     if message.channel == Channel.WEBHOOK:
         return _webhook(message)
-    if message.outreach and is_suppressed(message.to):
-        return Outcome(
-            ok=False,
-            detail="the address was added to the suppression list before the send",
-            final_status=MessageStatus.SUPPRESSED,
-        )
+    if message.outreach:
+        # Asked again just before the send: an unsubscribe or a withdrawal may have come since.
+        allowed, reason = email_allowed(message.to)
+        if not allowed:
+            return Outcome(
+                ok=False,
+                detail=f"{reason} (before the send)",
+                final_status=MessageStatus.SUPPRESSED,
+            )
     return _email(message)
 
 

@@ -246,7 +246,7 @@ def _free_name(name: str) -> str:
 
 
 def email_template_install(
-    *, key: str, by: User | None, language: str | None = None
+    *, key: str, by: User | None, language: str | None = None, label: str = ""
 ) -> EmailTemplate:
     """The built-in template ``key`` as an editable template. Idempotent: a template installed
     from it before is returned as it is now (restored if archived), not overwritten."""
@@ -264,7 +264,7 @@ def email_template_install(
     with transaction.atomic():
         existing = EmailTemplate.objects.select_for_update().filter(key=key).order_by("pk").first()
         if existing is not None:
-            return email_template_restore(template=existing, by=by)
+            return email_template_restore(template=existing, by=by, label=label)
         from django.conf import settings
 
         lang = language or settings.LANGUAGE_CODE
@@ -275,6 +275,7 @@ def email_template_install(
             with transaction.atomic():
                 return email_template_create(
                     by=by,
+                    label=label,
                     name=_free_name(name),
                     description=description,
                     subject_en=entry["subject_en"],

@@ -230,7 +230,7 @@ def email_template_install_endpoint(
     installed before (restored if archived). An unknown key is a 422."""
     who = _principal(request)
     try:
-        template = email_template_install(key=payload.key, by=who.user)
+        template = email_template_install(key=payload.key, by=who.user, label=who.label)
     except ValidationError as exc:
         raise FieldError("key", " ".join(exc.messages), code=UNKNOWN) from None
     return _template(template.pk)

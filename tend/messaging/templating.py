@@ -661,8 +661,8 @@ def builtin_templates() -> list[dict[str, Any]]:
     return entries()
 
 
-def email_template_install(*, key: str, by: Any) -> EmailTemplate:
+def email_template_install(*, key: str, by: Any, label: str = "") -> EmailTemplate:
     """The built-in template ``key`` installed as an editable template (idempotent)."""
     from tend.messaging.template_actions import email_template_install as install
 
-    return install(key=key, by=by)
+    return install(key=key, by=by, label=label)

@@ -536,7 +536,7 @@ def playbook_gallery() -> list[Any]:
     return gallery()
 
 
-def playbook_install(*, key: str, by: Any) -> Playbook:
+def playbook_install(*, key: str, by: Any, label: str = "") -> Playbook:
     from tend.playbooks.gallery import playbook_install as install
 
-    return install(key=key, by=by)
+    return install(key=key, by=by, label=label)

@@ -223,7 +223,7 @@ def playbook_gallery_install(request: HttpRequest, key: GalleryKey) -> Status[di
     if key not in {card.key for card in gallery_cards()}:
         raise Http404(f"No built-in playbook “{key[:60]}”.")
     try:
-        playbook = playbook_install(key=key, by=who.user)
+        playbook = playbook_install(key=key, by=who.user, label=who.label)
     except PlaybookError as exc:
         _raise(exc)
     return Status(201, _out(playbook))
@@ -435,7 +435,9 @@ def playbook_start_endpoint(
         if missing:
             raise FieldError("customer_ids", f"No customer with id {min(missing)}.", code=UNKNOWN)
     try:
-        started = playbook_start(playbook=playbook, customers=customers, by=who.user)
+        started = playbook_start(
+            playbook=playbook, customers=customers, by=who.user, label=who.label
+        )
     except PlaybookError as exc:
         _raise(exc)
     return {"started": started}

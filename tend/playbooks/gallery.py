@@ -232,7 +232,7 @@ def _with_templates(steps: list[dict[str, Any]], ids: dict[str, int]) -> list[di
 
 
 @transaction.atomic
-def playbook_install(*, key: str, by: Any) -> Playbook:
+def playbook_install(*, key: str, by: Any, label: str = "") -> Playbook:
     """Install the built-in playbook ``key`` (and its email templates) as a draft; the one
     installed before is returned when there is one. Unknown key: ``PlaybookError``."""
     from tend.playbooks.actions import PlaybookError, playbook_create
@@ -255,7 +255,9 @@ def playbook_install(*, key: str, by: Any) -> Playbook:
         return existing
     from tend.messaging.templating import email_template_install
 
-    ids = {name: email_template_install(key=name, by=by).pk for name in entry.templates}
+    ids = {
+        name: email_template_install(key=name, by=by, label=label).pk for name in entry.templates
+    }
     name = str(entry.name)
     n = 2
     while Playbook.objects.filter(name=name).exists():
@@ -263,6 +265,7 @@ def playbook_install(*, key: str, by: Any) -> Playbook:
         n += 1
     return playbook_create(
         by=by,
+        label=label,
         name=name,
         description=str(entry.description),
         key=entry.key,

@@ -44,3 +44,28 @@ class Erasure(models.Model):
     @property
     def total(self) -> int:
         return sum(int(n) for n in self.counts.values() if isinstance(n, int))
+
+
+class RetentionRun(models.Model):
+    """One run of the retention task (``tend.privacy.retention``): when, the cutoff of each
+    kind of data, how many rows each removed, and the oldest row each still holds. The
+    data-quality page shows the last one. Holds no personal data."""
+
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    seconds = models.FloatField(default=0)
+    # {"events": 120, "rejected_rows": 4, ...}: rows (files for import files) removed.
+    counts: models.JSONField[dict[str, Any]] = models.JSONField(default=dict, blank=True)
+    # {"events": "2025-11-01T00:00:00+00:00", ...}: what is older than this went.
+    cutoffs: models.JSONField[dict[str, Any]] = models.JSONField(default=dict, blank=True)
+    # {"events": "2025-11-01T08:12:00+00:00" or None}: the oldest row left, after the run.
+    oldest: models.JSONField[dict[str, Any]] = models.JSONField(default=dict, blank=True)
+    # Why something was held back (e.g. days whose rollups could not be verified).
+    notes: models.JSONField[dict[str, Any]] = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("retention run")
+        verbose_name_plural = _("retention runs")
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} {self.counts}"

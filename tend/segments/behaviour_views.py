@@ -193,7 +193,7 @@ def cluster_rename_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Name a cluster of the latest run (empty: back to its description)."""
     cluster = get_object_or_404(UsageCluster, pk=pk)
     try:
-        cluster_rename(cluster=cluster, name=request.POST.get("name", ""))
+        cluster_rename(cluster=cluster, name=request.POST.get("name", ""), by=request.user)
     except ClusterError as exc:
         messages.error(request, str(exc))
     else:

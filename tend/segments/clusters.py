@@ -375,7 +375,9 @@ def clusters_refresh(
     return run
 
 
-def cluster_rename(*, cluster: UsageCluster, name: Any) -> UsageCluster:
+def cluster_rename(
+    *, cluster: UsageCluster, name: Any, by: Any = None, label: str = ""
+) -> UsageCluster:
     """Give ``cluster`` the founder's name (blank: back to the generated description)."""
     if not isinstance(name, str):
         raise ClusterError("name", _("give text."))
@@ -384,8 +386,18 @@ def cluster_rename(*, cluster: UsageCluster, name: Any) -> UsageCluster:
     name = " ".join(name.split())
     if len(name) > 80:
         raise ClusterError("name", _("at most 80 characters."))
+    from tend.accounts.actions import audit_record
+
+    before = cluster.name
     cluster.name = name
     cluster.save(update_fields=["name"])
+    audit_record(
+        by=by if getattr(by, "pk", None) else None,
+        label=label,
+        action="cluster.rename",
+        obj=cluster,
+        changes={"name": (before, name)},
+    )
     return cluster
 
 

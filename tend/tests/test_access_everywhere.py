@@ -16,7 +16,12 @@ PUBLIC = {"login", "set_language", "healthz", "unsubscribe"}
 # Everyone changes their own password and language (tend/accounts/tests/test_settings_*).
 SELF_SERVICE = {"/settings/password/", "/settings/language/"}
 # Owners only: a member and a viewer get 403 on GET and POST alike.
-OWNER_ONLY_PREFIXES = ("/settings/users/", "/settings/api-keys/", "/settings/business/")
+OWNER_ONLY_PREFIXES = (
+    "/settings/users/",
+    "/settings/api-keys/",
+    "/settings/business/",
+    "/audit/",
+)
 # What a viewer's POST carries: enough for every form to act if the role check let it through
 # (notes, stage, tags, bulk actions on the list, channel names and moves).
 HOSTILE_POST = {

@@ -681,6 +681,11 @@ def import_start(*, run: Import, by: User, dry_run: bool) -> Import:
         )
     _reset(run)
     Import.objects.filter(pk=run.pk).update(status=ImportStatus.QUEUED, dry_run=dry_run)
+    if not dry_run:
+        # Who started it and from where; the worker's "import.run" row tells what it wrote.
+        audit_record(
+            by=by, action="import.start", obj=run, changes={"kind": run.kind, "file": run.file_name}
+        )
     transaction.on_commit(lambda: import_process.enqueue(run.pk))
     run.refresh_from_db()
     return run

@@ -50,6 +50,7 @@ FIELDS: dict[str, list[Field]] = {
         Field("phone", _("Phone"), False, ("phone", "telephone", "mobile", "电话", "手机", "手机号")),
         Field("title", _("Job title"), False, ("title", "job title", "role", "position", "职位", "职务")),
         Field("external_id", _("External ID"), False, ("contact id", "external id", "联系人id", "外部id")),
+        Field("marketing_consent", _("Marketing emails"), False, ("marketing consent", "consent", "marketing emails", "email consent", "opt in", "opted in", "营销邮件", "营销同意", "同意营销")),
     ],
     "subscriptions": [
         Field("external_id", _("External ID"), True, ("subscription id", "external id", "id", "订阅id", "订阅编号", "外部id")),

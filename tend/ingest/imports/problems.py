@@ -38,6 +38,7 @@ REASONS = {
     "bad_order_status": gettext_lazy("Unknown status"),
     "bad_stripe_status": gettext_lazy("Unknown status"),
     "bad_stripe_interval": gettext_lazy("Unknown billing interval"),
+    "bad_consent": gettext_lazy("Unknown marketing consent"),
 }
 
 
@@ -65,7 +66,7 @@ class Allowed:
 
     def choices(self, reason: str) -> str:
         from tend.billing.models import Interval, OrderStatus, SubscriptionStatus
-        from tend.customers.models import Kind, Stage
+        from tend.customers.models import Kind, MarketingConsent, Stage
         from tend.ingest.imports.stripe_export import STRIPE_INTERVALS, STRIPE_STATUSES
 
         values: dict[str, Sequence[str]] = {
@@ -76,6 +77,7 @@ class Allowed:
             "bad_status": SubscriptionStatus.values,
             "bad_interval": Interval.values,
             "bad_order_status": OrderStatus.values,
+            "bad_consent": MarketingConsent.values,
         }
         return listed(list(values.get(reason, [])), first=20)
 
@@ -126,6 +128,13 @@ def problem_text(reason: str, value: str, allowed: Allowed | None = None) -> str
         "bad_interval": lambda a: (
             _("“%(value)s” is not a billing interval; intervals: %(allowed)s")
             % {"value": value, "allowed": a.choices("bad_interval")}
+        ),
+        "bad_consent": lambda a: (
+            _(
+                "“%(value)s” is not a marketing consent; use %(allowed)s (or yes / no, "
+                "opted in / opted out)"
+            )
+            % {"value": value, "allowed": a.choices("bad_consent")}
         ),
         "bad_stripe_status": lambda a: (
             _("“%(value)s” is not a status; statuses: %(allowed)s")

@@ -39,6 +39,7 @@ VALUE_FIELDS: dict[str, tuple[str, ...]] = {
     "customers": ("plan", "channel", "country", "stage", "kind", "owner"),
     "subscriptions": ("plan", "status", "interval", "currency"),
     "orders": ("status", "currency"),
+    "contacts": ("marketing_consent",),
 }
 # The reason a value with no match is refused with, per kind and field.
 REASONS: dict[tuple[str, str], str] = {
@@ -54,6 +55,7 @@ REASONS: dict[tuple[str, str], str] = {
     ("subscriptions", "currency"): "bad_currency",
     ("orders", "status"): "bad_order_status",
     ("orders", "currency"): "bad_currency",
+    ("contacts", "marketing_consent"): "bad_consent",
 }
 SCAN_ROWS = 50_000  # rows read to list a file's values on the mapping step
 SHOW = 200  # distinct values shown per field (most frequent first)
@@ -311,6 +313,11 @@ def rule_for(kind: str, name: str) -> Rule | None:
     from tend.customers.models import Kind, Stage
     from tend.ingest.imports import writers
 
+    if name == "marketing_consent":
+        from tend.customers.consent import SPELLINGS
+        from tend.customers.models import MarketingConsent
+
+        return _choices_rule(MarketingConsent.choices, SPELLINGS, {})
     if name == "plan":
         return _plan_rule()
     if name == "channel":

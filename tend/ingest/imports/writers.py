@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Model
 
+from tend.accounts.actions import audit_record_bulk
 from tend.accounts.models import User
 from tend.billing.ledger import monthly_amount
 from tend.billing.models import Interval, Order, OrderStatus, Plan, Subscription, SubscriptionStatus
@@ -25,7 +26,7 @@ from tend.customers.actions import (
     customers_create_bulk,
     customers_update_bulk,
 )
-from tend.customers.models import AcquisitionChannel, Contact, Customer, Stage
+from tend.customers.models import AcquisitionChannel, Contact, Customer, MarketingConsent, Stage
 from tend.ingest.imports.reading import Cleaner, Problem
 from tend.ingest.imports.values import REASONS as VALUE_REASONS
 from tend.ingest.imports.values import ValueMap, new_plan_code
@@ -641,9 +642,23 @@ class ContactWriter(Writer):
         traits = self.trait_values(row)
         if traits:
             rec["traits"] = traits
+        if self.has("marketing_consent"):
+            rec["marketing_consent"] = self.choose(row, "marketing_consent")
         return {k: v for k, v in rec.items() if v not in (None, "")}
 
+    def _consent(self, contact: Contact, rec: dict[str, Any]) -> None:
+        """An import's consent is recorded with its source and time; "unknown" never undoes
+        a consent given or withdrawn (an old export must not re-open a withdrawn address)."""
+        state = rec.pop("marketing_consent", None)
+        if state is None or state == contact.marketing_consent:
+            return
+        if state == MarketingConsent.UNKNOWN and contact.pk is not None:
+            return
+        self.consents.append((contact, {"marketing_consent": [contact.marketing_consent, state]}))
+        rec.update(marketing_consent=state, consent_changed_at=self.now, consent_source="import")
+
     def write(self, rows: list[Row]) -> list[Reject]:
+        self.consents: list[tuple[Contact, dict[str, Any]]] = []
         good, rejects = self.parse(rows, self._record)
         good, unknown = self.resolve(good, dict(rows))
         rejects += unknown
@@ -669,8 +684,13 @@ class ContactWriter(Writer):
             if contact is None:
                 primary = rec["customer_id"] not in with_primary
                 with_primary.add(rec["customer_id"])
-                new.append(Contact(is_primary=primary, **rec))
+                made = Contact(is_primary=primary)
+                self._consent(made, rec)
+                for k, v in rec.items():
+                    setattr(made, k, v)
+                new.append(made)
                 continue
+            self._consent(contact, rec)
             if "traits" in rec:
                 rec["traits"] = {**contact.traits, **rec["traits"]}
             diff = {k: v for k, v in rec.items() if getattr(contact, k) != v}
@@ -689,6 +709,10 @@ class ContactWriter(Writer):
             Contact.objects.bulk_create(new)
         if changed:
             Contact.objects.bulk_update(changed, sorted(fields))
+        if self.consents:
+            audit_record_bulk(
+                by=self.by, action="contact.consent", rows=self.consents, label=self.label
+            )
         for contact in [*new, *changed]:
             self.touch(contact.customer_id)
         return rejects

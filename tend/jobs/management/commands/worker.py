@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
+from tend.accounts.audit_context import AuditOrigin, audit_origin
 from tend.jobs.schedule import enqueue_due
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,8 @@ class Command(BaseCommand):
             worker_args = ["--interval", str(options["interval"])]
             if options["batch"]:
                 worker_args.append("--batch")
-            call_command("db_worker", *worker_args)
+            with audit_origin(AuditOrigin(via="worker")):  # tasks run in this thread
+                call_command("db_worker", *worker_args)
         finally:
             stop.set()
 
