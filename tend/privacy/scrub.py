@@ -3,7 +3,6 @@ erasure's context with the personal values to scrub from free text and JSON."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -51,9 +50,11 @@ def model_rows(
 
 
 def email_hash(email: str) -> str:
-    """The suppression-list form of an erased address: ``sha256:<hex of the lower-cased
-    address>``, so the address is never emailed again and cannot be read back."""
-    return "sha256:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    """The suppression-list form of an erased address, ``sha256:<hex of the lower-cased
+    address>``: the one definition is tend.customers.consent's, which every send checks."""
+    from tend.customers.consent import email_hash as consent_hash
+
+    return consent_hash(email)
 
 
 @dataclass

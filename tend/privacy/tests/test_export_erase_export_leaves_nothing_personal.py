@@ -86,6 +86,10 @@ def test_after_erasure_a_second_export_holds_nothing_personal(owner):
     assert MrrMovement.objects.filter(customer_id=pk).exists()
     assert Suppression.objects.filter(email=email_hash(EMAIL), note="erased").exists()
     assert not Suppression.objects.filter(email=EMAIL).exists()
+    # Every send asks the consent check, which reads the hashed form: never emailed again.
+    from tend.customers.consent import email_allowed
+
+    assert email_allowed(EMAIL.upper())[0] is False
     # Other rows of the same tables are left alone.
     from tend.ingest.imports.models import RejectedRow
 
