@@ -23,6 +23,7 @@ urlpatterns = [
     path("playbooks/", include("tend.playbooks.urls")),
     path("operations/", include("tend.jobs.urls")),
     path("digest/", include("tend.digest.urls")),
+    path("privacy/", include("tend.privacy.urls")),
     path("audit/", include("tend.accounts.audit_urls")),
     # /healthz, /readyz (load balancers) and /metrics (Prometheus): tend/observability.
     path("", include("tend.observability.urls")),

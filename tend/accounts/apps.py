@@ -15,3 +15,7 @@ class AccountsConfig(AppConfig):
         panels.register(history_panel)
         user_logged_in.connect(on_logged_in, dispatch_uid="tend.audit.login")
         user_login_failed.connect(on_login_failed, dispatch_uid="tend.audit.login_failed")
+
+        from tend.accounts import privacy
+
+        privacy.register()

@@ -23,6 +23,8 @@ ACTION_WORDS: dict[str, Any] = {
     "customer.create": gettext_lazy("created a customer"),
     "customer.update": gettext_lazy("edited a customer"),
     "customer.delete": gettext_lazy("deleted a customer"),
+    "privacy.export": gettext_lazy("exported a customer's data"),
+    "privacy.erase": gettext_lazy("erased a customer or a contact"),
     "customer.stage": gettext_lazy("changed a customer's stage"),
     "customer.tags": gettext_lazy("changed a customer's tags"),
     "contact.create": gettext_lazy("added a contact"),

@@ -6,6 +6,9 @@ class ActivityConfig(AppConfig):
     label = "activity"
 
     def ready(self) -> None:
+        from tend.activity import privacy
+
+        privacy.register()
         from tend.activity import today_signals
 
         today_signals.register()

@@ -109,6 +109,7 @@ api.add_router("", "tend.messaging.template_api.router")
 api.add_router("", "tend.playbooks.api.router")
 api.add_router("", "tend.jobs.api.router")
 api.add_router("", "tend.playbooks.experiment_api.router")
+api.add_router("", "tend.privacy.api.router")
 api.add_router("", "tend.accounts.audit_api.router")
 
 

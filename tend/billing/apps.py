@@ -6,6 +6,9 @@ class BillingConfig(AppConfig):
     label = "billing"
 
     def ready(self) -> None:
+        from tend.billing import privacy
+
+        privacy.register()
         from tend.billing import today_signals
 
         today_signals.register()

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import router, transaction
+from django.db.models.deletion import Collector
 from django.utils import timezone
 
 from tend.accounts.actions import audit_record, audit_record_bulk
@@ -534,14 +535,29 @@ def customer_add_note(
 
 @transaction.atomic
 def customer_delete(*, customer: Customer, by: User | None, label: str = "") -> dict[str, int]:
-    """Erase a customer and everything attached to it (contacts, events, subscriptions…);
-    returns how many rows of each model went, as Django's ``delete()`` counts them."""
-    audit = audit_record(
-        by=by, label=label, action="customer.delete", obj=customer, changes={"name": customer.name}
+    """Delete a customer and everything attached to it (contacts, events, subscriptions…);
+    returns how many rows of each model went, as Django's ``delete()`` counts them.
+
+    It erases first (``tend.privacy.actions.customer_erase`` without leaving the addresses on
+    the suppression list), so no name or address survives in the audit log's diffs, rejected
+    import rows or webhook records; then the anonymised row goes with its billing rows."""
+    from tend.privacy.actions import customer_erase
+
+    pk = customer.pk
+    collector = Collector(using=router.db_for_write(Customer))
+    collector.collect([customer])
+    erased: dict[str, int] = {}
+    for model, objs in collector.data.items():
+        erased[model._meta.label] = erased.get(model._meta.label, 0) + len(objs)
+    for qs in collector.fast_deletes:
+        n = qs.count()
+        if n:
+            erased[qs.model._meta.label] = erased.get(qs.model._meta.label, 0) + n
+    customer_erase(customer=customer, by=by, label=label, reference="deleted", suppress=False)
+    Customer.objects.filter(pk=pk).delete()
+    audit_record(
+        by=by, label=label, action="customer.delete", obj=customer, changes={"erased": erased}
     )
-    _total, erased = customer.delete()
-    audit.changes = {"name": customer.name, "erased": erased}
-    audit.save(update_fields=["changes"])
     return erased
 
 

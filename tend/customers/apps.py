@@ -34,6 +34,9 @@ class CustomersConfig(AppConfig):
     label = "customers"
 
     def ready(self) -> None:
+        from tend.customers import privacy
+
+        privacy.register()
         post_migrate.connect(_seed_channels, sender=self)
         from tend.customers import today_signals
 

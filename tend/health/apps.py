@@ -48,6 +48,9 @@ class HealthConfig(AppConfig):
     verbose_name = "Health"
 
     def ready(self) -> None:
+        from tend.health import privacy
+
+        privacy.register()
         from tend.health.measures import measures_register_builtin
         from tend.health.plugins import register_plugins
 

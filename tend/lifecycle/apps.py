@@ -31,6 +31,9 @@ class LifecycleConfig(AppConfig):
     verbose_name = "Lifecycle"
 
     def ready(self) -> None:
+        from tend.lifecycle import privacy
+
+        privacy.register()
         from tend.changes.consumers import consumers
         from tend.lifecycle.engine import consumer
         from tend.lifecycle.fields import register_fields

@@ -8,6 +8,9 @@ class MessagingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from tend.messaging import privacy
+
+        privacy.register()
         from tend.messaging.panels import emails_panel
         from tend.web.panels import panels
 

@@ -8,6 +8,9 @@ class PlaybooksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from tend.playbooks import privacy
+
+        privacy.register()
         from tend.changes.consumers import consumers
         from tend.playbooks.engine import consumer
         from tend.playbooks.panels import register_ui

@@ -41,6 +41,10 @@ class Erasure(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.kind} #{self.subject_id}"
 
+    @property
+    def total(self) -> int:
+        return sum(int(n) for n in self.counts.values() if isinstance(n, int))
+
 
 class RetentionRun(models.Model):
     """One run of the retention task (``tend.privacy.retention``): when, the cutoff of each

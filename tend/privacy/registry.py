@@ -19,7 +19,12 @@ if TYPE_CHECKING:
     from django.utils.functional import Promise
 
     from tend.customers.models import Contact, Customer
-    from tend.privacy.models import Erasure
+    from tend.privacy.scrub import ErasureContext
+
+# What an erasure does to an entry's rows (shown on the erase page, in the README and docs).
+DELETE = "delete"  # the rows are removed
+ANONYMISE = "anonymise"  # the rows stay, their names, addresses, ids and free text are cleared
+KEEP = "keep"  # numbers, dates and codes only: kept with the anonymised customer shell
 
 
 @dataclass(frozen=True)
@@ -34,10 +39,16 @@ class PrivacyEntry:
     # The rows to export for one customer: plain JSON-able dicts (one CSV column per key).
     export: Callable[[Customer], Iterable[dict[str, Any]]]
     # Remove or anonymise what this entry holds about the customer, inside the erasure's
-    # transaction, before the customer row itself goes; returns rows removed or anonymised.
-    erase: Callable[[Customer, Erasure], int]
+    # transaction, in ``order``; returns rows removed or anonymised. ``ctx`` carries the
+    # Erasure row and the customer's personal values (names, addresses, ids) gathered before
+    # any entry ran, for scrubbing free text and JSON.
+    erase: Callable[[Customer, ErasureContext], int]
     # The same for one contact (None: the entry holds nothing per contact).
-    erase_contact: Callable[[Contact, Erasure], int] | None = None
+    erase_contact: Callable[[Contact, ErasureContext], int] | None = None
+    # How many rows the entry holds for one customer (the erase page's preview).
+    count: Callable[[Customer], int] | None = None
+    # DELETE, ANONYMISE or KEEP: what an erasure does to the rows (preview, README, docs).
+    on_erase: str = DELETE
     # Erasure runs entries in this order (lower first); the customer's own row is last.
     order: int = 100
     # Kept for accounting: anonymised, never deleted (docs/privacy.md says which).
@@ -46,3 +57,8 @@ class PrivacyEntry:
 
 
 privacy: Registry[PrivacyEntry] = Registry("privacy entry")
+
+
+def entries() -> list[PrivacyEntry]:
+    """Every registered entry in erasure order (then by name)."""
+    return sorted(privacy, key=lambda e: (e.order, e.name))

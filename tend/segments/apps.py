@@ -7,6 +7,9 @@ class SegmentsConfig(AppConfig):
     verbose_name = "Segments"
 
     def ready(self) -> None:
+        from tend.segments import privacy
+
+        privacy.register()
         from tend.segments.behaviour_fields import behaviour_fields_register
 
         behaviour_fields_register()

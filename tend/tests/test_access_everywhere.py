@@ -204,3 +204,34 @@ def test_the_probe_and_metrics_endpoints_tell_an_outsider_nothing(outsider_clien
     metrics = outsider_client.get("/metrics")
     assert metrics.status_code == 401
     assert b"tend_" not in metrics.content
+
+
+# Privacy (tend/privacy): members export, only owners erase or see the erasures; viewers do
+# neither (tend/privacy/tests/test_privacy_pages_export_and_erase_by_role.py has the rest).
+PRIVACY_OWNER_ONLY = (
+    "/privacy/customers/{pk}/erase/",
+    "/privacy/contacts/{pk}/erase/",
+    "/privacy/erasures/",
+)
+
+
+@pytest.mark.django_db
+def test_only_an_owner_erases_and_a_viewer_cannot_even_export(member_client, viewer_client):
+    customer = make_customer()
+    contact = Contact.objects.create(pk=customer.pk, customer=customer, name=customer.name)
+    routes = {route for _name, route in _walk(get_resolver().url_patterns)}
+    assert {"privacy/customers/<int:pk>/erase/", "privacy/erasures/"} <= routes
+    before = _snapshot()
+    for url in PRIVACY_OWNER_ONLY:
+        url = url.format(pk=contact.pk)
+        for client in (member_client, viewer_client):
+            assert client.get(url).status_code == 403, url
+            assert client.post(url, {"confirm": customer.name}).status_code in {403, 405}, url
+    export = f"/privacy/customers/{customer.pk}/export/"
+    assert viewer_client.post(export).status_code == 403
+    assert member_client.post(export).status_code == 200
+    assert Customer.objects.get(pk=customer.pk).name == customer.name
+    assert Contact.objects.filter(pk=contact.pk).exists()
+    assert {k: v for k, v in _snapshot().items() if k != "accounts.AuditEntry"} == {
+        k: v for k, v in before.items() if k != "accounts.AuditEntry"
+    }

@@ -16,6 +16,9 @@ class TodayConfig(AppConfig):
     verbose_name = "Today"
 
     def ready(self) -> None:
+        from tend.today import privacy
+
+        privacy.register()
         from tend.changes.consumers import Consumer, consumers
 
         # An owner changed: "My customers" on Today follows within one change-react run.

@@ -152,6 +152,20 @@ def _scorecard(by: User, c: Any) -> Any:
     return None
 
 
+def _privacy_export(by: User, c: Any) -> Any:
+    from tend.privacy.actions import customer_export
+
+    customer_export(customer=c, by=by)
+    return c.pk
+
+
+def _privacy_erase(by: User, c: Any) -> Any:
+    from tend.privacy.actions import customer_erase
+
+    customer_erase(customer=c, by=by)
+    return c.pk
+
+
 # (action function, the audit action it must write)
 ACTIONS: dict[str, tuple[Callable[[User, Any], Any], str]] = {
     "accounts-role": (_role, "user.role"),
@@ -172,6 +186,8 @@ ACTIONS: dict[str, tuple[Callable[[User, Any], Any], str]] = {
     "digest-frequency": (_digest, "user.digest"),
     "playbooks-create": (_playbook, "playbook.create"),
     "health-scorecard": (_scorecard, "scorecard.create"),
+    "privacy-export": (_privacy_export, "privacy.export"),
+    "privacy-erase": (_privacy_erase, "privacy.erase"),
 }
 
 

@@ -6,4 +6,7 @@ class WebhooksConfig(AppConfig):
     label = "webhooks"
 
     def ready(self) -> None:
+        from tend.ingest.webhooks import privacy
+
+        privacy.register()
         from tend.ingest.webhooks import checks  # noqa: F401 - registers the system checks

@@ -29,7 +29,9 @@ from tend.messaging.models import EmailTemplate
 # Refusals the document cannot predict; see the module docstring and docs/api.md.
 # ``template``: an email template's text the sandbox refuses (tend.messaging.templating); any
 # string is schema-valid, and which template constructs are allowed no schema can say.
-DATA_DEPENDENT = {"unknown", "range", "template"}
+# ``confirm``: an erasure's typed confirmation that is not the customer's (or contact's) name;
+# ``personal_data``: an erasure reference holding an email address (tend/privacy/actions.py).
+DATA_DEPENDENT = {"unknown", "range", "template", "confirm", "personal_data"}
 
 CONFIG = SchemathesisConfig.from_str(
     """

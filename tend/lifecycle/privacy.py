@@ -1,0 +1,26 @@
+"""Privacy entry of lifecycle: a stage a person chose by hand, and why."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from tend.lifecycle.models import StageOverride
+from tend.privacy.registry import ANONYMISE, PrivacyEntry, privacy
+from tend.privacy.scrub import model_rows
+
+
+def register() -> None:
+    privacy.register(
+        PrivacyEntry(
+            name="stage-override",
+            description=_("A lifecycle stage set by hand, by whom, when and the reason given."),
+            models=("lifecycle.StageOverride",),
+            export=lambda c: model_rows(StageOverride.objects.filter(customer=c)),
+            erase=lambda c, ctx: (
+                StageOverride.objects.filter(customer=c).exclude(reason="").update(reason="")
+            ),
+            count=lambda c: StageOverride.objects.filter(customer=c).count(),
+            on_erase=ANONYMISE,
+            order=800,
+        )
+    )
