@@ -404,6 +404,11 @@ TEND_SCHEDULES: dict[str, dict[str, str]] = {
     "messages-send": {"cron": "* * * * *", "task": "tend.messaging.tasks.messages_send"},
     # Hourly; each user's digest goes out from TEND_DIGEST_HOUR local time, once a day/week.
     "digest-send": {"cron": "5 * * * *", "task": "tend.digest.tasks.digests_send"},
+    # PostgreSQL: the events table's monthly partitions, TEND_EVENTS_PARTITIONS_AHEAD ahead.
+    "events-partitions": {
+        "cron": "20 1 * * *",
+        "task": "tend.activity.tasks.events_partitions_maintain",
+    },
 }
 # Playbooks: the local hour (0–23, TEND_TIME_ZONE) at which date-relative and recurring
 # triggers start their runs; how many times a day one customer may enter one playbook before
@@ -485,3 +490,13 @@ if not 1 <= TEND_MESSAGE_TIMEOUT_SECONDS <= 300:
     )
 # Per client address on the public unsubscribe page (/u/<token>/).
 TEND_RATE_LIMIT_UNSUBSCRIBE = env_rate("TEND_RATE_LIMIT_UNSUBSCRIBE", "60/m")
+
+# --- events partitions (tend.activity.partitions, docs/events-storage.md) ------------------
+# PostgreSQL: monthly partitions of the events table kept ready this many months past the
+# current one (the daily "events-partitions" schedule creates them; events beyond go to the
+# DEFAULT partition and are reported).
+TEND_EVENTS_PARTITIONS_AHEAD = env_int("TEND_EVENTS_PARTITIONS_AHEAD", 3)
+if not 1 <= TEND_EVENTS_PARTITIONS_AHEAD <= 24:
+    raise ConfigError(
+        f"TEND_EVENTS_PARTITIONS_AHEAD must be between 1 and 24; got {TEND_EVENTS_PARTITIONS_AHEAD}"
+    )

@@ -1,0 +1,233 @@
+"""The events table on PostgreSQL: partitioned by month of ``timestamp`` (see
+docs/events-storage.md).
+
+- One partition per calendar month (UTC), ``activity_event_yYYYYmMM``, and a DEFAULT partition,
+  ``activity_event_default``, so no event is ever refused for want of a partition.
+- A unique index on a partitioned table must hold the partition key, and a retried message
+  does not always carry the same timestamp (without one, the arrival time is used), so message
+  ids are kept unique in a small unpartitioned table, ``activity_event_message_id``, written by
+  a trigger on every insert whatever the writer (ORM, tracking API, COPY of an import). A
+  stored message id raises a unique violation as the old constraint did, unless the
+  transaction said ``SET LOCAL tend.event_duplicates = 'skip'`` (the tracking API and imports:
+  ``ON CONFLICT DO NOTHING`` semantics); deleting or truncating events frees their ids.
+
+SQLite keeps one table with its unique constraint; every function here is a no-op there.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from django.db import connection, transaction
+
+log = logging.getLogger(__name__)
+
+TABLE = "activity_event"
+DEFAULT = f"{TABLE}_default"
+DEDUPE = f"{TABLE}_message_id"
+PREFIX = f"{TABLE}_y"
+
+# The trigger functions; created by migration 0006 and named in docs/events-storage.md.
+DEDUPE_SQL = f"""
+CREATE TABLE IF NOT EXISTS {DEDUPE} (
+    message_id varchar(100) PRIMARY KEY,
+    event_id bigint NOT NULL
+);
+CREATE OR REPLACE FUNCTION activity_event_claim_message_id() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO {DEDUPE} (message_id, event_id) VALUES (NEW.message_id, NEW.id)
+        ON CONFLICT DO NOTHING;
+    IF FOUND THEN
+        RETURN NEW;
+    END IF;
+    -- An UPDATE moving an event to another partition inserts it again: same id, keep it.
+    IF EXISTS (SELECT 1 FROM {DEDUPE} WHERE message_id = NEW.message_id
+               AND event_id = NEW.id) THEN
+        RETURN NEW;
+    END IF;
+    IF current_setting('tend.event_duplicates', true) = 'skip' THEN
+        RETURN NULL;
+    END IF;
+    RAISE unique_violation USING
+        MESSAGE = format('duplicate message_id %L', NEW.message_id),
+        CONSTRAINT = 'event_message_id_unique', TABLE = '{TABLE}';
+END $$;
+CREATE OR REPLACE FUNCTION activity_event_free_message_ids() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM {DEDUPE} d USING gone g
+        WHERE g.message_id IS NOT NULL AND d.message_id = g.message_id AND d.event_id = g.id;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION activity_event_truncate_message_ids() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    TRUNCATE {DEDUPE};
+    RETURN NULL;
+END $$;
+CREATE TRIGGER event_claim_message_id BEFORE INSERT ON {TABLE}
+    FOR EACH ROW WHEN (NEW.message_id IS NOT NULL)
+    EXECUTE FUNCTION activity_event_claim_message_id();
+-- Imports may run with session_replication_role = replica (foreign key triggers off): this
+-- one must fire all the same.
+ALTER TABLE {TABLE} ENABLE ALWAYS TRIGGER event_claim_message_id;
+CREATE TRIGGER event_free_message_ids AFTER DELETE ON {TABLE}
+    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT
+    EXECUTE FUNCTION activity_event_free_message_ids();
+CREATE TRIGGER event_truncate_message_ids AFTER TRUNCATE ON {TABLE}
+    FOR EACH STATEMENT EXECUTE FUNCTION activity_event_truncate_message_ids();
+"""
+
+DROP_DEDUPE_SQL = f"""
+DROP TRIGGER IF EXISTS event_claim_message_id ON {TABLE};
+DROP TRIGGER IF EXISTS event_free_message_ids ON {TABLE};
+DROP TRIGGER IF EXISTS event_truncate_message_ids ON {TABLE};
+DROP FUNCTION IF EXISTS activity_event_claim_message_id();
+DROP FUNCTION IF EXISTS activity_event_free_message_ids();
+DROP FUNCTION IF EXISTS activity_event_truncate_message_ids();
+DROP TABLE IF EXISTS {DEDUPE};
+"""
+
+
+@dataclass(frozen=True)
+class Partition:
+    name: str
+    start: date | None  # None for DEFAULT
+    end: date | None
+    rows_estimate: int
+    bytes: int
+
+    @property
+    def is_default(self) -> bool:
+        return self.start is None
+
+
+def month_start(value: date | datetime) -> date:
+    return date(value.year, value.month, 1)
+
+
+def add_months(month: date, n: int) -> date:
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def partition_name(month: date) -> str:
+    return f"{PREFIX}{month.year:04d}m{month.month:02d}"
+
+
+def is_partitioned(cursor: Any = None) -> bool:
+    """Whether the events table is partitioned (PostgreSQL after migration 0006)."""
+    if connection.vendor != "postgresql":
+        return False
+    if cursor is None:
+        with connection.cursor() as own:
+            return is_partitioned(own)
+    cursor.execute("SELECT 1 FROM pg_partitioned_table WHERE partrelid = %s::regclass", [TABLE])
+    return cursor.fetchone() is not None
+
+
+def skip_duplicates(cursor: Any) -> None:
+    """In this transaction, inserting a stored message id skips the row (``ON CONFLICT DO
+    NOTHING``) instead of raising. PostgreSQL only; the caller is in a transaction."""
+    cursor.execute("SET LOCAL tend.event_duplicates = 'skip'")
+
+
+def stored_message_ids(ids: list[str]) -> set[str]:
+    """Which of these message ids are stored (looked up in the dedupe table on PostgreSQL,
+    where the partitioned events table has no index on message_id)."""
+    from tend.activity.models import Event
+
+    if not ids:
+        return set()
+    if not is_partitioned():
+        return set(
+            Event.objects.filter(message_id__in=ids).values_list("message_id", flat=True)
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT message_id FROM {DEDUPE} WHERE message_id = ANY(%s)", [ids])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def partitions_list(cursor: Any = None) -> list[Partition]:
+    """The events table's partitions, oldest first, DEFAULT last (empty when unpartitioned)."""
+    if not is_partitioned(cursor):
+        return []
+    if cursor is None:
+        with connection.cursor() as own:
+            return partitions_list(own)
+    cursor.execute(
+        "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid), c.reltuples::bigint, "
+        "pg_total_relation_size(c.oid) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+        "WHERE i.inhparent = %s::regclass",
+        [TABLE],
+    )
+    out = []
+    for name, bound, estimate, size in cursor.fetchall():
+        start = end = None
+        if bound != "DEFAULT":
+            # FOR VALUES FROM ('2026-12-01 00:00:00+00') TO ('2027-01-01 00:00:00+00')
+            parts = bound.split("'")
+            start = datetime.fromisoformat(parts[1]).astimezone(UTC).date()
+            end = datetime.fromisoformat(parts[3]).astimezone(UTC).date()
+        out.append(Partition(name, start, end, max(int(estimate), 0), int(size)))
+    out.sort(key=lambda p: (p.start is None, p.start or date.min))
+    return out
+
+
+def partition_create(cursor: Any, month: date) -> int:
+    """Create the partition for ``month``; rows of that month waiting in DEFAULT move into it
+    first. Returns how many rows moved. The caller holds a transaction."""
+    name, start, end = partition_name(month), month, add_months(month, 1)
+    bounds = f"FROM ('{start.isoformat()} 00:00:00+00') TO ('{end.isoformat()} 00:00:00+00')"
+    within = f"\"timestamp\" >= '{start.isoformat()} 00:00:00+00' AND \"timestamp\" < '{end.isoformat()} 00:00:00+00'"
+    cursor.execute(f"SELECT count(*) FROM {DEFAULT} WHERE {within}")
+    (waiting,) = cursor.fetchone()
+    if not waiting:
+        cursor.execute(f"CREATE TABLE {name} PARTITION OF {TABLE} FOR VALUES {bounds}")
+        return 0
+    # A standalone table has no triggers: the rows keep their ids and their message ids stay
+    # claimed. Deleting from the partition itself (not through the parent) frees none.
+    cursor.execute(f"CREATE TABLE {name} (LIKE {TABLE} INCLUDING DEFAULTS)")
+    cursor.execute(f"INSERT INTO {name} SELECT * FROM {DEFAULT} WHERE {within}")
+    cursor.execute(f"DELETE FROM {DEFAULT} WHERE {within}")
+    cursor.execute(f"ALTER TABLE {TABLE} ATTACH PARTITION {name} FOR VALUES {bounds}")
+    return int(waiting)
+
+
+def partitions_ensure(*, ahead: int, today: date | None = None) -> dict[str, int]:
+    """Create monthly partitions up to ``ahead`` months past this one, and for any month
+    between the first partition and then that has none (moving its rows out of DEFAULT).
+
+    Returns ``created``, ``moved`` (rows out of DEFAULT) and ``default_rows`` (rows still in
+    DEFAULT: months before the first partition, or too far ahead), which the caller reports.
+    """
+    result = {"created": 0, "moved": 0, "default_rows": 0}
+    if not is_partitioned():
+        return result
+    today = today or datetime.now(UTC).date()
+    current = month_start(today)
+    existing = {p.start for p in partitions_list() if p.start is not None}
+    first = min(existing | {current})
+    month = first
+    while month <= add_months(current, ahead):
+        if month not in existing:
+            with transaction.atomic(), connection.cursor() as cursor:
+                result["moved"] += partition_create(cursor, month)
+            result["created"] += 1
+            log.info("events partition %s created", partition_name(month))
+        month = add_months(month, 1)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {DEFAULT}")
+        result["default_rows"] = int(cursor.fetchone()[0])
+    if result["default_rows"]:
+        log.warning(
+            "%s events are in %s (timestamps outside the monthly partitions); "
+            "see docs/events-storage.md",
+            result["default_rows"],
+            DEFAULT,
+        )
+    return result
