@@ -144,9 +144,7 @@ def stored_message_ids(ids: list[str]) -> set[str]:
     if not ids:
         return set()
     if not is_partitioned():
-        return set(
-            Event.objects.filter(message_id__in=ids).values_list("message_id", flat=True)
-        )
+        return set(Event.objects.filter(message_id__in=ids).values_list("message_id", flat=True))
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT message_id FROM {DEDUPE} WHERE message_id = ANY(%s)", [ids])
         return {row[0] for row in cursor.fetchall()}
@@ -182,8 +180,9 @@ def partition_create(cursor: Any, month: date) -> int:
     """Create the partition for ``month``; rows of that month waiting in DEFAULT move into it
     first. Returns how many rows moved. The caller holds a transaction."""
     name, start, end = partition_name(month), month, add_months(month, 1)
-    bounds = f"FROM ('{start.isoformat()} 00:00:00+00') TO ('{end.isoformat()} 00:00:00+00')"
-    within = f"\"timestamp\" >= '{start.isoformat()} 00:00:00+00' AND \"timestamp\" < '{end.isoformat()} 00:00:00+00'"
+    low, high = f"'{start.isoformat()} 00:00:00+00'", f"'{end.isoformat()} 00:00:00+00'"
+    bounds = f"FROM ({low}) TO ({high})"
+    within = f'"timestamp" >= {low} AND "timestamp" < {high}'
     cursor.execute(f"SELECT count(*) FROM {DEFAULT} WHERE {within}")
     (waiting,) = cursor.fetchone()
     if not waiting:
