@@ -58,6 +58,9 @@ def _partition_drop(name: str) -> int:
             f"DELETE FROM {PENDING} p USING {quote(name)} e "
             "WHERE e.customer_id IS NULL AND p.event_id = e.id"
         )
+        # A partition with deferred foreign key checks still queued (rows written earlier in
+        # this transaction) cannot be dropped: run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         # The last statements take the table's exclusive lock: held only until the commit.
         cursor.execute(f"ALTER TABLE {TABLE} DETACH PARTITION {quote(name)}")
         cursor.execute(f"DROP TABLE {quote(name)}")

@@ -44,8 +44,7 @@ class Command(BaseCommand):
         if options["ensure"]:
             done = partitions_ensure(ahead=settings.TEND_EVENTS_PARTITIONS_AHEAD)
             self.stdout.write(
-                f"{done['created']} partitions created, {done['moved']} events moved out of "
-                "DEFAULT"
+                f"{done['created']} partitions created, {done['moved']} events moved out of DEFAULT"
             )
         partitions = partitions_list()
         if not partitions:
