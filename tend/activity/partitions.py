@@ -29,6 +29,8 @@ TABLE = "activity_event"
 DEFAULT = f"{TABLE}_default"
 DEDUPE = f"{TABLE}_message_id"
 PREFIX = f"{TABLE}_y"
+# Months before this many ago get no partition of their own: their events stay in DEFAULT.
+MAX_PAST_MONTHS = 120
 
 # The trigger functions; created by migration 0006 and named in docs/events-storage.md.
 DEDUPE_SQL = f"""
@@ -177,32 +179,57 @@ def partitions_list(cursor: Any = None) -> list[Partition]:
 
 
 def partition_create(cursor: Any, month: date) -> int:
-    """Create the partition for ``month``; rows of that month waiting in DEFAULT move into it
-    first. Returns how many rows moved. The caller holds a transaction."""
+    """Create the partition for ``month``; rows of that month waiting in DEFAULT move into it.
+    Returns how many rows moved. The caller holds a transaction.
+
+    Built as a plain table and then attached: ATTACH takes only a SHARE UPDATE EXCLUSIVE lock
+    on the events table, so tracking and imports keep writing meanwhile (CREATE TABLE …
+    PARTITION OF would wait for them and stop them). The attached table gets the indexes and
+    the message-id trigger of the events table."""
     name, start, end = partition_name(month), month, add_months(month, 1)
     low, high = f"'{start.isoformat()} 00:00:00+00'", f"'{end.isoformat()} 00:00:00+00'"
-    bounds = f"FROM ({low}) TO ({high})"
     within = f'"timestamp" >= {low} AND "timestamp" < {high}'
-    cursor.execute(f"SELECT count(*) FROM {DEFAULT} WHERE {within}")
-    (waiting,) = cursor.fetchone()
-    if not waiting:
-        cursor.execute(f"CREATE TABLE {name} PARTITION OF {TABLE} FOR VALUES {bounds}")
-        return 0
-    # A standalone table has no triggers: the rows keep their ids and their message ids stay
-    # claimed. Deleting from the partition itself (not through the parent) frees none.
     cursor.execute(f"CREATE TABLE {name} (LIKE {TABLE} INCLUDING DEFAULTS)")
-    cursor.execute(f"INSERT INTO {name} SELECT * FROM {DEFAULT} WHERE {within}")
-    cursor.execute(f"DELETE FROM {DEFAULT} WHERE {within}")
-    cursor.execute(f"ALTER TABLE {TABLE} ATTACH PARTITION {name} FOR VALUES {bounds}")
-    return int(waiting)
+    # A plain table has no triggers: the rows keep their ids and their message ids stay
+    # claimed. Deleting from the partition itself (not through the parent) frees none.
+    cursor.execute(
+        f"WITH moved AS (DELETE FROM {DEFAULT} WHERE {within} RETURNING *) "
+        f"INSERT INTO {name} SELECT * FROM moved"
+    )
+    moved = int(cursor.rowcount)
+    # The bounds as a checked constraint first: ATTACH then skips scanning the new table.
+    cursor.execute(f"ALTER TABLE {name} ADD CONSTRAINT {name}_bounds CHECK ({within})")
+    cursor.execute(
+        f"ALTER TABLE {TABLE} ATTACH PARTITION {name} FOR VALUES FROM ({low}) TO ({high})"
+    )
+    cursor.execute(f"ALTER TABLE {name} DROP CONSTRAINT {name}_bounds")
+    return moved
+
+
+def partitions_cover(months: set[date], *, ahead: int) -> int:
+    """Create the partitions missing for ``months`` (those within the window partitions are
+    kept for: ``MAX_PAST_MONTHS`` back to ``ahead`` months ahead), so a bulk load of past
+    events lands in monthly partitions, not in DEFAULT. Returns how many were created. The
+    caller holds a transaction."""
+    if not months or not is_partitioned():
+        return 0
+    current = month_start(datetime.now(UTC))
+    low, high = add_months(current, -MAX_PAST_MONTHS), add_months(current, ahead)
+    wanted = {m for m in months if low <= m <= high}
+    missing = wanted - {p.start for p in partitions_list()}
+    with connection.cursor() as cursor:
+        for month in sorted(missing):
+            partition_create(cursor, month)
+            log.info("events partition %s created", partition_name(month))
+    return len(missing)
 
 
 def partitions_ensure(*, ahead: int, today: date | None = None) -> dict[str, int]:
-    """Create monthly partitions up to ``ahead`` months past this one, and for any month
-    between the first partition and then that has none (moving its rows out of DEFAULT).
+    """Create monthly partitions up to ``ahead`` months past this one, and for any month with
+    events waiting in DEFAULT (moving them in), back to ``MAX_PAST_MONTHS`` months ago.
 
     Returns ``created``, ``moved`` (rows out of DEFAULT) and ``default_rows`` (rows still in
-    DEFAULT: months before the first partition, or too far ahead), which the caller reports.
+    DEFAULT: older than that, or too far ahead), which the caller reports.
     """
     result = {"created": 0, "moved": 0, "default_rows": 0}
     if not is_partitioned():
@@ -210,15 +237,20 @@ def partitions_ensure(*, ahead: int, today: date | None = None) -> dict[str, int
     today = today or datetime.now(UTC).date()
     current = month_start(today)
     existing = {p.start for p in partitions_list() if p.start is not None}
-    first = min(existing | {current})
-    month = first
-    while month <= add_months(current, ahead):
-        if month not in existing:
-            with transaction.atomic(), connection.cursor() as cursor:
-                result["moved"] += partition_create(cursor, month)
-            result["created"] += 1
-            log.info("events partition %s created", partition_name(month))
-        month = add_months(month, 1)
+    wanted = {add_months(current, n) for n in range(ahead + 1)}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT date_trunc('month', \"timestamp\" AT TIME ZONE 'UTC')::date "
+            f"FROM {DEFAULT}"
+        )
+        waiting = {row[0] for row in cursor.fetchall()}
+    low, high = add_months(current, -MAX_PAST_MONTHS), add_months(current, ahead)
+    wanted |= {m for m in waiting if low <= m <= high}
+    for month in sorted(wanted - existing):
+        with transaction.atomic(), connection.cursor() as cursor:
+            result["moved"] += partition_create(cursor, month)
+        result["created"] += 1
+        log.info("events partition %s created", partition_name(month))
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM {DEFAULT}")
         result["default_rows"] = int(cursor.fetchone()[0])

@@ -27,6 +27,7 @@ from tend.activity.partitions import (
     DEDUPE_SQL,
     DEFAULT,
     DROP_DEDUPE_SQL,
+    MAX_PAST_MONTHS,
     TABLE,
     add_months,
     month_start,
@@ -35,7 +36,6 @@ from tend.activity.partitions import (
 
 NEW = f"{TABLE}_new"
 OLD = f"{TABLE}_old"
-MAX_PAST_MONTHS = 120
 PENDING = "tracking_pendingevent"
 
 

@@ -12,6 +12,7 @@ from tend.activity.models import Event
 from tend.activity.partitions import DEFAULT, TABLE, partition_name
 from tend.activity.tests.conftest import Track, partition_of, pg_only
 from tend.factories import make_customer
+from tend.ingest.imports.actions import import_file
 
 pytestmark = [pytest.mark.django_db, pg_only]
 
@@ -90,3 +91,21 @@ def test_the_orm_still_creates_updates_and_deletes_events_by_id() -> None:
     assert partition_of(a.pk) == DEFAULT
     b.delete()
     assert list(Event.objects.values_list("pk", flat=True)) == [a.pk]
+
+
+def test_an_import_of_past_months_creates_their_partitions(write_csv) -> None:
+    make_customer("Acme", external_id="c1")
+    path = write_csv(
+        "events.csv",
+        ["Customer ID", "Event", "Timestamp", "Message ID"],
+        [
+            ["c1", "x", "2025-03-10T10:00:00Z", "i1"],
+            ["c1", "x", "2025-04-30T23:00:00Z", "i2"],
+        ],
+    )
+    assert import_file(kind="events", path=path).created == 2
+    where = {e.message_id: partition_of(e.pk) for e in Event.objects.all()}
+    assert where == {
+        "i1": partition_name(date(2025, 3, 1)),
+        "i2": partition_name(date(2025, 4, 1)),
+    }

@@ -10,15 +10,16 @@ transaction.
 from __future__ import annotations
 
 from collections.abc import Generator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Max
 
 from tend.activity.actions import customers_touch, rollups_add_stored, rollups_increment
 from tend.activity.models import DailyRollup, Event
-from tend.activity.partitions import skip_duplicates, stored_message_ids
+from tend.activity.partitions import partitions_cover, skip_duplicates, stored_message_ids
 from tend.changes.actions import changes_record_activity
 from tend.customers.models import Customer
 from tend.ingest.imports.event_rows import EventRows, Good, Parsed, parse_ahead
@@ -62,6 +63,7 @@ class EventWriter(Writer):
             limits={f: max_length(Event, f) for f in ("name", "message_id")},
         )
         self.trusted = self.pg and _may_skip_triggers()
+        self.covered: set[date] = set()  # months whose events partition exists
 
     def batches(
         self, batches: Generator[list[Row], None, None], *, total: int
@@ -140,6 +142,12 @@ class EventWriter(Writer):
         # (tend/activity/partitions.py) that skips a stored one in this transaction: COPY
         # straight in, and COPY's row count says how many were new.
         skip_duplicates(raw)
+        # The months of a file of past events get their partitions before the rows arrive
+        # (rows in DEFAULT would be moved out later, written twice).
+        months = {date(int(d[:4]), int(d[5:7]), 1) for _c, d, _n in parsed.rollups} - self.covered
+        if months:
+            partitions_cover(months, ahead=settings.TEND_EVENTS_PARTITIONS_AHEAD)
+            self.covered |= months
         return self._copy(raw, table, columns, parsed.copy)
 
     def _stored_duplicates(self, good: list[Good]) -> int:
