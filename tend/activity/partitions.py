@@ -146,7 +146,8 @@ def stored_message_ids(ids: list[str]) -> set[str]:
     if not ids:
         return set()
     if not is_partitioned():
-        return set(Event.objects.filter(message_id__in=ids).values_list("message_id", flat=True))
+        stored = Event.objects.filter(message_id__in=ids).values_list("message_id", flat=True)
+        return {m for m in stored if m is not None}
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT message_id FROM {DEDUPE} WHERE message_id = ANY(%s)", [ids])
         return {row[0] for row in cursor.fetchall()}
@@ -209,18 +210,17 @@ def partition_create(cursor: Any, month: date) -> int:
 def partitions_cover(months: set[date], *, ahead: int) -> int:
     """Create the partitions missing for ``months`` (those within the window partitions are
     kept for: ``MAX_PAST_MONTHS`` back to ``ahead`` months ahead), so a bulk load of past
-    events lands in monthly partitions, not in DEFAULT. Returns how many were created. The
-    caller holds a transaction."""
+    events lands in monthly partitions, not in DEFAULT. Returns how many were created."""
     if not months or not is_partitioned():
         return 0
     current = month_start(datetime.now(UTC))
     low, high = add_months(current, -MAX_PAST_MONTHS), add_months(current, ahead)
     wanted = {m for m in months if low <= m <= high}
     missing = wanted - {p.start for p in partitions_list()}
-    with connection.cursor() as cursor:
-        for month in sorted(missing):
+    for month in sorted(missing):
+        with transaction.atomic(), connection.cursor() as cursor:
             partition_create(cursor, month)
-            log.info("events partition %s created", partition_name(month))
+        log.info("events partition %s created", partition_name(month))
     return len(missing)
 
 
