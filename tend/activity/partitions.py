@@ -31,6 +31,8 @@ DEDUPE = f"{TABLE}_message_id"
 PREFIX = f"{TABLE}_y"
 # Months before this many ago get no partition of their own: their events stay in DEFAULT.
 MAX_PAST_MONTHS = 120
+# pg_advisory_xact_lock key serialising partition creation ("tendpart").
+LOCK_KEY = 0x74656E6470617274
 
 # The trigger functions; created by migration 0006 and named in docs/events-storage.md.
 DEDUPE_SQL = f"""
@@ -179,9 +181,11 @@ def partitions_list(cursor: Any = None) -> list[Partition]:
     return out
 
 
-def partition_create(cursor: Any, month: date) -> int:
+def partition_create(cursor: Any, month: date) -> int | None:
     """Create the partition for ``month``; rows of that month waiting in DEFAULT move into it.
-    Returns how many rows moved. The caller holds a transaction.
+    Returns how many rows moved, None when another transaction created it meanwhile. The
+    caller holds a transaction (two imports, or an import and the daily task, may want the
+    same month: the second waits for the first to commit, then finds it there).
 
     Built as a plain table and then attached: ATTACH takes only a SHARE UPDATE EXCLUSIVE lock
     on the events table, so tracking and imports keep writing meanwhile (CREATE TABLE …
@@ -190,6 +194,10 @@ def partition_create(cursor: Any, month: date) -> int:
     name, start, end = partition_name(month), month, add_months(month, 1)
     low, high = f"'{start.isoformat()} 00:00:00+00'", f"'{end.isoformat()} 00:00:00+00'"
     within = f'"timestamp" >= {low} AND "timestamp" < {high}'
+    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+    cursor.execute("SELECT to_regclass(%s)", [name])
+    if cursor.fetchone()[0] is not None:
+        return None
     cursor.execute(f"CREATE TABLE {name} (LIKE {TABLE} INCLUDING DEFAULTS)")
     # A plain table has no triggers: the rows keep their ids and their message ids stay
     # claimed. Deleting from the partition itself (not through the parent) frees none.
@@ -217,11 +225,13 @@ def partitions_cover(months: set[date], *, ahead: int) -> int:
     low, high = add_months(current, -MAX_PAST_MONTHS), add_months(current, ahead)
     wanted = {m for m in months if low <= m <= high}
     missing = wanted - {p.start for p in partitions_list()}
+    created = 0
     for month in sorted(missing):
         with transaction.atomic(), connection.cursor() as cursor:
-            partition_create(cursor, month)
-        log.info("events partition %s created", partition_name(month))
-    return len(missing)
+            if partition_create(cursor, month) is not None:
+                created += 1
+                log.info("events partition %s created", partition_name(month))
+    return created
 
 
 def partitions_ensure(*, ahead: int, today: date | None = None) -> dict[str, int]:
@@ -248,9 +258,11 @@ def partitions_ensure(*, ahead: int, today: date | None = None) -> dict[str, int
     wanted |= {m for m in waiting if low <= m <= high}
     for month in sorted(wanted - existing):
         with transaction.atomic(), connection.cursor() as cursor:
-            result["moved"] += partition_create(cursor, month)
-        result["created"] += 1
-        log.info("events partition %s created", partition_name(month))
+            moved = partition_create(cursor, month)
+        if moved is not None:
+            result["moved"] += moved
+            result["created"] += 1
+            log.info("events partition %s created", partition_name(month))
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM {DEFAULT}")
         result["default_rows"] = int(cursor.fetchone()[0])
