@@ -412,6 +412,11 @@ TEND_SCHEDULES: dict[str, dict[str, Any]] = {
     # Data past its retention (TEND_RETENTION_*): events after their rollups are checked,
     # rejected rows, audit entries, messages, import files; before import-files-cleanup.
     "retention-apply": {"cron": "20 3 * * *", "task": "tend.privacy.tasks.retention_apply_task"},
+    # PostgreSQL: the events table's monthly partitions, TEND_EVENTS_PARTITIONS_AHEAD ahead.
+    "events-partitions": {
+        "cron": "20 1 * * *",
+        "task": "tend.activity.tasks.events_partitions_maintain",
+    },
 }
 # Playbooks: the local hour (0–23, TEND_TIME_ZONE) at which date-relative and recurring
 # triggers start their runs; how many times a day one customer may enter one playbook before
@@ -590,3 +595,12 @@ TEND_LOG_FORMAT = env_choice("TEND_LOG_FORMAT", "text", {"text", "json"})
 from tend.observability.logconfig import logging_config  # noqa: E402
 
 LOGGING = logging_config(TEND_LOG_FORMAT, env_str("TEND_LOG_LEVEL", "INFO"))
+# --- events partitions (tend.activity.partitions, docs/events-storage.md) ------------------
+# PostgreSQL: monthly partitions of the events table kept ready this many months past the
+# current one (the daily "events-partitions" schedule creates them; events beyond go to the
+# DEFAULT partition and are reported).
+TEND_EVENTS_PARTITIONS_AHEAD = env_int("TEND_EVENTS_PARTITIONS_AHEAD", 3)
+if not 1 <= TEND_EVENTS_PARTITIONS_AHEAD <= 24:
+    raise ConfigError(
+        f"TEND_EVENTS_PARTITIONS_AHEAD must be between 1 and 24; got {TEND_EVENTS_PARTITIONS_AHEAD}"
+    )

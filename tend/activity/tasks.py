@@ -20,3 +20,13 @@ def rollups_refresh(days: int = 2) -> int:
 def rollups_pipeline_step(as_of: date) -> dict[str, int]:
     """Daily pipeline step: recount the two days up to ``as_of`` so health reads complete days."""
     return {"rollups": rollups_rebuild(since=as_of - timedelta(days=2))}
+
+
+@task()
+def events_partitions_maintain() -> dict[str, int]:
+    """PostgreSQL: monthly events partitions ready ahead; rows that waited in DEFAULT moved."""
+    from django.conf import settings
+
+    from tend.activity.partitions import partitions_ensure
+
+    return partitions_ensure(ahead=settings.TEND_EVENTS_PARTITIONS_AHEAD)

@@ -34,6 +34,7 @@ from django.db import DatabaseError, connection, transaction
 from tend.accounts.models import AuditEntry, Role, User
 from tend.activity.actions import rollups_rebuild
 from tend.activity.models import Event
+from tend.activity.partitions import partitions_cover
 from tend.billing.actions import plan_upsert
 from tend.billing.ledger import classify
 from tend.billing.models import MrrMovement, Order, OrderStatus, Plan, Subscription
@@ -800,6 +801,9 @@ def _write(
             itertools.repeat("demo"),
             strict=False,
         )
+        # PostgreSQL: the months' partitions first, so the events do not land in DEFAULT.
+        months = {date(int(m[:4]), int(m[5:7]), 1) for m in {s[:7] for s in stamps}}
+        partitions_cover(months, ahead=settings.TEND_EVENTS_PARTITIONS_AHEAD)
         insert_rows(Event, event_fields, rows_ev)
         bar.advance(hi - lo)
 

@@ -1,22 +1,25 @@
 """The events fast path: tens of thousands of rows per statement, no model instances.
 
 Rows are validated by ``event_rows`` (in a second process for large files). SQLite gets
-``executemany`` with ``ON CONFLICT DO NOTHING``; PostgreSQL gets ``COPY`` (into a temporary
-table first when message ids must be deduplicated against what is stored). Retried message
-ids are skipped and counted, never stored twice; daily rollups follow in the same transaction.
+``executemany`` with ``ON CONFLICT DO NOTHING``; PostgreSQL gets ``COPY`` into the partitioned
+events table, whose message-id trigger skips stored ids (tend/activity/partitions.py). Retried
+message ids are skipped and counted, never stored twice; daily rollups follow in the same
+transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.conf import settings
+from django.db import connection
 from django.db.models import Max
 
 from tend.activity.actions import customers_touch, rollups_add_stored, rollups_increment
 from tend.activity.models import DailyRollup, Event
+from tend.activity.partitions import partitions_cover, skip_duplicates, stored_message_ids
 from tend.changes.actions import changes_record_activity
 from tend.customers.models import Customer
 from tend.ingest.imports.event_rows import EventRows, Good, Parsed, parse_ahead
@@ -59,8 +62,8 @@ class EventWriter(Writer):
             columns=self.columns,
             limits={f: max_length(Event, f) for f in ("name", "message_id")},
         )
-        self.staging = False  # the last batch held stored message ids: stage the next one
         self.trusted = self.pg and _may_skip_triggers()
+        self.covered: set[date] = set()  # months whose events partition exists
 
     def batches(
         self, batches: Generator[list[Row], None, None], *, total: int
@@ -135,42 +138,30 @@ class EventWriter(Writer):
     def _insert_pg(self, raw: Any, parsed: Parsed) -> int:
         table = connection.ops.quote_name(Event._meta.db_table)
         columns = ", ".join(connection.ops.quote_name(c) for c in COLUMNS)
-        if not self.staging:
-            try:
-                # Most files hold no retries: COPY straight in, and only when the unique
-                # message id refuses the batch, stage it and skip the stored ones.
-                with transaction.atomic():
-                    self._copy(raw, table, columns, parsed.copy)
-                return parsed.accepted
-            except (IntegrityError, connection.Database.IntegrityError):  # type: ignore[attr-defined]
-                pass
-        raw.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS _tend_import_events "
-            f"(LIKE {table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-        )
-        raw.execute("ALTER TABLE _tend_import_events ALTER COLUMN id DROP NOT NULL")
-        self._copy(raw, "_tend_import_events", columns, parsed.copy)
-        raw.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _tend_import_events "
-            "ON CONFLICT DO NOTHING"
-        )
-        inserted = int(raw.rowcount)
-        raw.execute("TRUNCATE _tend_import_events")
-        # A file being imported again holds stored ids all through: skip the failing COPY.
-        self.staging = inserted < parsed.accepted
-        return inserted
+        # Message ids are unique through a trigger on the partitioned table
+        # (tend/activity/partitions.py) that skips a stored one in this transaction: COPY
+        # straight in, and COPY's row count says how many were new.
+        skip_duplicates(raw)
+        # The months of a file of past events get their partitions before the rows arrive
+        # (rows in DEFAULT would be moved out later, written twice).
+        months = {date(int(d[:4]), int(d[5:7]), 1) for _c, d, _n in parsed.rollups} - self.covered
+        if months:
+            partitions_cover(months, ahead=settings.TEND_EVENTS_PARTITIONS_AHEAD)
+            self.covered |= months
+        return self._copy(raw, table, columns, parsed.copy)
 
     def _stored_duplicates(self, good: list[Good]) -> int:
         mids = [r[4] for r in good if r[4]]
         stored = 0
         for chunk in chunks(mids):
-            stored += Event.objects.filter(message_id__in=chunk).count()
+            stored += len(stored_message_ids(chunk))
         return stored
 
     @staticmethod
-    def _copy(raw: Any, table: str, columns: str, data: bytes) -> None:
+    def _copy(raw: Any, table: str, columns: str, data: bytes) -> int:
         with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             copy.write(data)
+        return int(raw.rowcount)
 
     def finish(self) -> None:
         if self.dry_run or not self.affected:

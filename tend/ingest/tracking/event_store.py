@@ -15,6 +15,7 @@ from django.db import connection
 
 from tend.activity.actions import customers_touch, rollups_increment
 from tend.activity.models import Event
+from tend.activity.partitions import skip_duplicates
 from tend.changes.actions import changes_record_activity
 from tend.customers.models import Customer
 from tend.ingest.tracking.identities import LAST_SEEN_SLACK, b2c, identities_find
@@ -120,8 +121,12 @@ def _insert_events(
         f"INSERT INTO {table} (customer_id, contact_id, user_id, anonymous_id, name, timestamp, "
         "properties, message_id, received_at, source) "
     )
-    conflict = " ON CONFLICT (message_id) DO NOTHING RETURNING id, message_id"
+    # No conflict target: on PostgreSQL the partitioned table's message ids are unique through
+    # a trigger (tend/activity/partitions.py), told here to skip a stored one, not to raise.
+    conflict = " ON CONFLICT DO NOTHING RETURNING id, message_id"
     if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            skip_duplicates(cursor)
         # One array per column: a short statement parsed once, where a 100-row VALUES list
         # costs milliseconds of placeholder parsing per batch.
         rows = pg_execute(
