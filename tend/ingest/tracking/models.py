@@ -47,7 +47,13 @@ class Identity(models.Model):
 class PendingEvent(models.Model):
     """An event stored without a customer, findable by the ids that may later identify it."""
 
-    event = models.OneToOneField("activity.Event", on_delete=models.CASCADE, related_name="+")
+    # No foreign-key constraint in the database: on PostgreSQL the events table is partitioned
+    # by month and its key is (id, timestamp), which a reference to ``id`` alone cannot point
+    # at (docs/events-storage.md). Django still deletes the pending row with its event, and
+    # ``events_purge_before`` deletes them first.
+    event = models.OneToOneField(
+        "activity.Event", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     user_id = models.CharField(max_length=120, blank=True)
     anonymous_id = models.CharField(max_length=120, blank=True)
 
