@@ -29,6 +29,8 @@ NAVIGATION = [
     ("jobs:operations", _("Operations"), "writer", "more"),
     ("imports:list", _("Imports"), "writer", "more"),
     ("ingest:data_quality", _("Data quality"), "writer", "more"),
+    ("audit:log", _("Audit log"), "owner", "more"),
+    ("privacy:erasures", _("Erasures"), "owner", "more"),
     ("billing:plans", _("Plans"), "all", "more"),
     ("billing:rates", _("Exchange rates"), "all", "more"),
 ]
