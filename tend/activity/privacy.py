@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from tend.activity.models import DailyRollup, Event
 from tend.customers.models import Contact, Customer
 from tend.privacy.registry import KEEP, PrivacyEntry, privacy
-from tend.privacy.scrub import ErasureContext, model_rows
+from tend.privacy.scrub import ErasureContext, customer_rows
 
 
 def _events_erase(customer: Customer, ctx: ErasureContext) -> int:
@@ -32,10 +32,9 @@ def register() -> None:
                 "Product usage events: name, time, tracking ids and the properties sent."
             ),
             models=("activity.Event",),
-            export=lambda c: model_rows(Event.objects.filter(customer=c)),
+            **customer_rows(Event),
             erase=_events_erase,
             erase_contact=_events_erase_contact,
-            count=lambda c: Event.objects.filter(customer=c).count(),
             order=200,
         )
     )
@@ -44,9 +43,8 @@ def register() -> None:
             name="activity-daily-counts",
             description=_("Events counted per day and event name."),
             models=("activity.DailyRollup",),
-            export=lambda c: model_rows(DailyRollup.objects.filter(customer=c)),
+            **customer_rows(DailyRollup),
             erase=lambda c, ctx: 0,
-            count=lambda c: DailyRollup.objects.filter(customer=c).count(),
             on_erase=KEEP,
             order=200,
         )

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from tend.billing.models import MrrMovement, Order, Subscription
 from tend.customers.models import Customer
 from tend.privacy.registry import ANONYMISE, KEEP, PrivacyEntry, privacy
-from tend.privacy.scrub import ErasureContext, model_rows
+from tend.privacy.scrub import ErasureContext, customer_rows
 
 
 def _subscriptions_erase(customer: Customer, ctx: ErasureContext) -> int:
@@ -38,9 +38,8 @@ def register() -> None:
                 "Subscriptions: plan, status, MRR, currency, interval, quantity and dates."
             ),
             models=("billing.Subscription",),
-            export=lambda c: model_rows(Subscription.objects.filter(customer=c)),
+            **customer_rows(Subscription),
             erase=_subscriptions_erase,
-            count=lambda c: Subscription.objects.filter(customer=c).count(),
             on_erase=ANONYMISE,
             kept_for_accounting=True,
             order=600,
@@ -53,9 +52,8 @@ def register() -> None:
                 "The MRR ledger: every change of the customer's monthly recurring revenue."
             ),
             models=("billing.MrrMovement",),
-            export=lambda c: model_rows(MrrMovement.objects.filter(customer=c)),
+            **customer_rows(MrrMovement),
             erase=lambda c, ctx: 0,
-            count=lambda c: MrrMovement.objects.filter(customer=c).count(),
             on_erase=KEEP,
             kept_for_accounting=True,
             order=600,
@@ -66,9 +64,8 @@ def register() -> None:
             name="billing-orders",
             description=_("One-off orders: amount, currency, status, refunds, items and dates."),
             models=("billing.Order",),
-            export=lambda c: model_rows(Order.objects.filter(customer=c)),
+            **customer_rows(Order),
             erase=_orders_erase,
-            count=lambda c: Order.objects.filter(customer=c).count(),
             on_erase=ANONYMISE,
             kept_for_accounting=True,
             order=600,

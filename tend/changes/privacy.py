@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tend.changes.models import CustomerChange
 from tend.privacy.registry import ANONYMISE, PrivacyEntry, privacy
-from tend.privacy.scrub import model_rows, scrub_rows
+from tend.privacy.scrub import customer_rows, scrub_rows
 
 
 def register() -> None:
@@ -17,14 +17,13 @@ def register() -> None:
                 "The internal log of changes to the customer that other parts of Tend react to."
             ),
             models=("changes.CustomerChange",),
-            export=lambda c: model_rows(CustomerChange.objects.filter(customer=c)),
+            **customer_rows(CustomerChange),
             erase=lambda c, ctx: scrub_rows(
                 ctx, CustomerChange.objects.filter(customer=c), ["data"]
             ),
             erase_contact=lambda p, ctx: scrub_rows(
                 ctx, CustomerChange.objects.filter(customer_id=p.customer_id), ["data"]
             ),
-            count=lambda c: CustomerChange.objects.filter(customer=c).count(),
             on_erase=ANONYMISE,
             order=850,
         )

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tend.customers.models import Contact, Customer, StageChange, TimelineEntry
 from tend.privacy.registry import ANONYMISE, DELETE, PrivacyEntry, privacy
-from tend.privacy.scrub import ErasureContext, model_rows, scrub_rows
+from tend.privacy.scrub import ErasureContext, customer_rows, model_rows, scrub_rows
 
 
 def erased_name(customer_id: int) -> str:
@@ -94,10 +94,9 @@ def register() -> None:
                 "traits and marketing-email consent."
             ),
             models=("customers.Contact",),
-            export=lambda c: model_rows(Contact.objects.filter(customer=c)),
+            **customer_rows(Contact),
             erase=_contacts_erase,
             erase_contact=_contact_erase,
-            count=lambda c: Contact.objects.filter(customer=c).count(),
             order=900,
         )
     )
@@ -106,9 +105,8 @@ def register() -> None:
             name="stage-history",
             description=_("Every move between lifecycle stages, when and why."),
             models=("customers.StageChange",),
-            export=lambda c: model_rows(StageChange.objects.filter(customer=c)),
+            **customer_rows(StageChange),
             erase=_stage_erase,
-            count=lambda c: StageChange.objects.filter(customer=c).count(),
             on_erase=ANONYMISE,
             order=800,
         )
@@ -118,10 +116,9 @@ def register() -> None:
             name="timeline",
             description=_("The customer's timeline: notes, calls, emails, meetings and events."),
             models=("customers.TimelineEntry",),
-            export=lambda c: model_rows(TimelineEntry.objects.filter(customer=c)),
+            **customer_rows(TimelineEntry),
             erase=_timeline_erase,
             erase_contact=_timeline_erase_contact,
-            count=lambda c: TimelineEntry.objects.filter(customer=c).count(),
             on_erase=DELETE,
             order=500,
         )

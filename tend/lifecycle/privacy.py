@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tend.lifecycle.models import StageOverride
 from tend.privacy.registry import ANONYMISE, PrivacyEntry, privacy
-from tend.privacy.scrub import model_rows
+from tend.privacy.scrub import customer_rows
 
 
 def register() -> None:
@@ -15,11 +15,10 @@ def register() -> None:
             name="stage-override",
             description=_("A lifecycle stage set by hand, by whom, when and the reason given."),
             models=("lifecycle.StageOverride",),
-            export=lambda c: model_rows(StageOverride.objects.filter(customer=c)),
+            **customer_rows(StageOverride),
             erase=lambda c, ctx: (
                 StageOverride.objects.filter(customer=c).exclude(reason="").update(reason="")
             ),
-            count=lambda c: StageOverride.objects.filter(customer=c).count(),
             on_erase=ANONYMISE,
             order=800,
         )

@@ -223,22 +223,10 @@ def customer_erase(
     )
     ctx = ErasureContext.for_customer(customer, erasure)
     emails = list(ctx.emails)
-    counts: dict[str, int] = {}
-    for entry in entries():
-        counts[entry.name] = int(entry.erase(customer, ctx))
-    if suppress:
-        _leave_hashed_suppressions(emails)
-    erasure.counts = counts
-    erasure.save(update_fields=["counts"])
-    audit_record(
-        by=by,
-        label=label,
-        action="privacy.erase",
-        obj=erasure,
-        changes={"kind": ErasureKind.CUSTOMER, "rows": sum(counts.values())},
-        customer_id=customer.pk,
+    counts = {entry.name: int(entry.erase(customer, ctx)) for entry in entries()}
+    return _erasure_close(
+        erasure, counts, emails if suppress else [], by=by, label=label, customer_id=customer.pk
     )
-    return erasure
 
 
 @transaction.atomic
@@ -254,10 +242,27 @@ def contact_erase(
     )
     ctx = ErasureContext.for_contact(contact, erasure)
     emails = list(ctx.emails)
-    counts: dict[str, int] = {}
-    for entry in entries():
-        if entry.erase_contact is not None:
-            counts[entry.name] = int(entry.erase_contact(contact, ctx))
+    counts = {
+        entry.name: int(entry.erase_contact(contact, ctx))
+        for entry in entries()
+        if entry.erase_contact is not None
+    }
+    return _erasure_close(
+        erasure, counts, emails, by=by, label=label, customer_id=contact.customer_id
+    )
+
+
+def _erasure_close(
+    erasure: Erasure,
+    counts: dict[str, int],
+    emails: list[str],
+    *,
+    by: User | None,
+    label: str,
+    customer_id: int,
+) -> Erasure:
+    """Leave ``emails`` hashed on the suppression list, record the counts on the erasure and
+    its audit row (counts only: nothing erased)."""
     _leave_hashed_suppressions(emails)
     erasure.counts = counts
     erasure.save(update_fields=["counts"])
@@ -266,8 +271,8 @@ def contact_erase(
         label=label,
         action="privacy.erase",
         obj=erasure,
-        changes={"kind": ErasureKind.CONTACT, "rows": sum(counts.values())},
-        customer_id=contact.customer_id,
+        changes={"kind": erasure.kind, "rows": sum(counts.values())},
+        customer_id=customer_id,
     )
     return erasure
 

@@ -49,6 +49,16 @@ def model_rows(
         yield {key: plain(value) for key, value in row.items()}
 
 
+def customer_rows(model: type[models.Model]) -> dict[str, Any]:
+    """``export`` and ``count`` of a PrivacyEntry whose model has a ``customer`` key: every
+    row of the customer's, as ``model_rows`` gives them, and how many there are."""
+    manager = model._default_manager
+    return {
+        "export": lambda c: model_rows(manager.filter(customer=c)),
+        "count": lambda c: manager.filter(customer=c).count(),
+    }
+
+
 def email_hash(email: str) -> str:
     """The suppression-list form of an erased address, ``sha256:<hex of the lower-cased
     address>``: the one definition is tend.customers.consent's, which every send checks."""

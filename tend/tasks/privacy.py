@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tend.customers.models import Contact, Customer
 from tend.privacy.registry import PrivacyEntry, privacy
-from tend.privacy.scrub import ErasureContext, model_rows, scrub_rows
+from tend.privacy.scrub import ErasureContext, customer_rows, scrub_rows
 from tend.tasks.models import Task
 
 
@@ -25,10 +25,9 @@ def register() -> None:
             name="tasks",
             description=_("To-dos about the customer: title, notes, due date, status, assignee."),
             models=("tasks.Task",),
-            export=lambda c: model_rows(Task.objects.filter(customer=c)),
+            **customer_rows(Task),
             erase=_erase,
             erase_contact=_erase_contact,
-            count=lambda c: Task.objects.filter(customer=c).count(),
             order=300,
         )
     )

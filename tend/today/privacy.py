@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tend.customers.models import Customer
 from tend.privacy.registry import PrivacyEntry, privacy
-from tend.privacy.scrub import ErasureContext, model_rows
+from tend.privacy.scrub import ErasureContext, customer_rows
 from tend.today.models import TodayItem
 
 
@@ -21,9 +21,8 @@ def register() -> None:
             name="today",
             description=_("The customer's place on the Today list: reasons, value, handled."),
             models=("today.TodayItem",),
-            export=lambda c: model_rows(TodayItem.objects.filter(customer=c)),
+            **customer_rows(TodayItem),
             erase=_erase,
-            count=lambda c: TodayItem.objects.filter(customer=c).count(),
             order=300,
         )
     )

@@ -11,7 +11,7 @@ from tend.activity.models import Event
 from tend.customers.models import Contact, Customer
 from tend.ingest.tracking.models import Identity, PendingEvent
 from tend.privacy.registry import DELETE, PrivacyEntry, privacy
-from tend.privacy.scrub import ErasureContext, model_rows
+from tend.privacy.scrub import ErasureContext, customer_rows
 
 
 def _user_ids(identities: Iterable[Identity]) -> set[str]:
@@ -61,10 +61,9 @@ def register() -> None:
                 "the traits sent in identify calls."
             ),
             models=("tracking.Identity",),
-            export=lambda c: model_rows(Identity.objects.filter(customer=c)),
+            **customer_rows(Identity),
             erase=_erase,
             erase_contact=_erase_contact,
-            count=lambda c: Identity.objects.filter(customer=c).count(),
             on_erase=DELETE,
             order=100,
         )
