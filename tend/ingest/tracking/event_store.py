@@ -121,10 +121,12 @@ def _insert_events(
         f"INSERT INTO {table} (customer_id, contact_id, user_id, anonymous_id, name, timestamp, "
         "properties, message_id, received_at, source) "
     )
-    # No conflict target: on PostgreSQL the partitioned table's message ids are unique through
-    # a trigger (tend/activity/partitions.py), told here to skip a stored one, not to raise.
-    conflict = " ON CONFLICT DO NOTHING RETURNING id, message_id"
+    conflict = " ON CONFLICT (message_id) DO NOTHING RETURNING id, message_id"
     if connection.vendor == "postgresql":
+        # The partitioned table's message ids are unique through a trigger
+        # (tend/activity/partitions.py), told here to skip a stored one rather than raise; no
+        # ON CONFLICT, which would make every row a speculative insertion into the primary key.
+        conflict = " RETURNING id, message_id"
         with connection.cursor() as cursor:
             skip_duplicates(cursor)
         # One array per column: a short statement parsed once, where a 100-row VALUES list
