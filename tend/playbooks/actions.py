@@ -100,7 +100,12 @@ def _bad_text(text: str) -> bool:
 
 
 def _int_field(value: Any, low: int, high: int) -> int | None:
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 10:
+    if (
+        isinstance(value, str)
+        and value.strip().isascii()
+        and value.strip().isdigit()
+        and len(value.strip()) < 10
+    ):
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         return None

@@ -7,7 +7,6 @@ here. docs/privacy.md says what each entry exports and what an erasure does to i
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -23,6 +22,7 @@ from tend.accounts.actions import audit_record
 from tend.accounts.audit_context import current_origin
 from tend.accounts.models import User
 from tend.customers.models import Contact, Customer
+from tend.lib.spreadsheet import csv_writer
 from tend.privacy.models import Erasure, ErasureKind
 from tend.privacy.registry import ANONYMISE, DELETE, KEEP, PrivacyEntry, entries
 from tend.privacy.scrub import ErasureContext, email_hash
@@ -102,20 +102,20 @@ def _json(rows: list[dict[str, Any]]) -> str:
 
 
 def _csv(rows: list[dict[str, Any]]) -> str:
+    """The rows as CSV through the formula-safe writer: a name like ``=HYPERLINK(…)`` that a
+    customer typed stays text when the export is opened in a spreadsheet."""
     columns: list[str] = []
     for row in rows:
         for key in row:
             if key not in columns:
                 columns.append(key)
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
+    writer = csv_writer(out, lineterminator="\n")
+    writer.writerow(columns)
     for row in rows:
         writer.writerow(
-            {
-                k: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v
-                for k, v in row.items()
-            }
+            json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value
+            for value in (row.get(column, "") for column in columns)
         )
     return out.getvalue()
 

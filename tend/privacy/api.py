@@ -90,7 +90,7 @@ def _customer(customer_id: int) -> Customer:
     response={200: None, **ERRORS_404},
     openapi_extra={
         "responses": {
-            "200": {
+            200: {
                 "description": "A ZIP: one JSON and one CSV file per privacy entry, README.txt.",
                 "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
             }

@@ -227,6 +227,23 @@ def test_the_customers_list_export_is_inert(hostile_book: None, owner_client: Cl
 WRITERS = re.compile(r"csv\.writer\(|csv\.DictWriter\(|\bWorkbook\(|WriteOnlyCell\(")
 
 
+@pytest.mark.django_db
+def test_the_privacy_export_csv_files_are_inert(owner_client: Client) -> None:
+    import zipfile
+
+    from tend.factories import make_customer
+
+    customer = make_customer(EVIL)
+    response = owner_client.post(f"/privacy/customers/{customer.pk}/export/")
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    rows = read_csv(archive.read("customer.csv").decode())
+    assert EVIL in [unquote_cell(cell) for cell in rows[1]]
+    for name in archive.namelist():
+        if name.endswith(".csv"):
+            assert_csv_is_inert(read_csv(archive.read(name).decode()))
+
+
 def test_no_code_outside_the_spreadsheet_helper_writes_csv_or_xlsx_itself():
     """A new export must use tend.lib.spreadsheet; tests may write their own input files."""
     offenders = []
