@@ -42,7 +42,7 @@ def test_every_scrape_sums_the_requests_of_both_gunicorn_workers(tmp_path):
     ) as server:
         with ThreadPoolExecutor(max_workers=8) as pool:
             statuses = list(pool.map(lambda _: _get(server.port, "/readyz")[0], range(REQUESTS)))
-        assert statuses == [200] * REQUESTS
+        assert statuses == [200] * REQUESTS, _get(server.port, "/readyz")[1][:300]
         folders = list((tmp_path / "prometheus").glob("serve-*"))
         assert len(folders) == 1
         writers = {p.name for p in folders[0].glob("counter_*.db")}
