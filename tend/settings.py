@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "tend.digest",
     "tend.privacy",
     "tend.backups",
+    "tend.predict",
 ]
 
 MIDDLEWARE = [

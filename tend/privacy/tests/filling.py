@@ -28,6 +28,7 @@ from tend.messaging.actions import suppression_add
 from tend.messaging.models import DeliveryAttempt, Message
 from tend.metrics.snapshots import snapshots_refresh
 from tend.playbooks.models import Playbook, PlaybookRun, RunStep
+from tend.predict.models import ChurnModel, ChurnScore, ClvFit, CustomerClv
 from tend.segments.models import Segment, SegmentChange, SegmentMember
 from tend.tasks.actions import task_create
 from tend.today.models import TodayItem
@@ -112,6 +113,18 @@ def fill(by: User) -> Filled:
     SegmentChange.objects.create(segment=segment, customer=customer, day=date.today(), entered=True)
     HealthScore.objects.create(customer=customer, day=date.today(), score=70, colour="green")
     CustomerHealth.objects.create(customer=customer, day=date.today(), score=70, colour="green")
+    model = ChurnModel.objects.create(version=1, mode="history", status="trained", kind="logistic")
+    ChurnScore.objects.create(customer=customer, day=date.today(), model=model, risk=0.4)
+    fit = ClvFit.objects.create(status="trained", kind="bgnbd")
+    CustomerClv.objects.create(
+        customer=customer,
+        fit=fit,
+        frequency=2,
+        recency=3.0,
+        age=9.0,
+        expected_purchases=0.8,
+        p_alive=0.7,
+    )
     TodayItem.objects.create(
         customer=customer,
         day=date.today(),
