@@ -24,6 +24,7 @@ urlpatterns = [
     path("operations/", include("tend.jobs.urls")),
     path("digest/", include("tend.digest.urls")),
     path("privacy/", include("tend.privacy.urls")),
+    path("predict/", include("tend.predict.urls")),
     path("audit/", include("tend.accounts.audit_urls")),
     # /healthz, /readyz (load balancers) and /metrics (Prometheus): tend/observability.
     path("", include("tend.observability.urls")),
