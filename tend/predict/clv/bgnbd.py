@@ -111,37 +111,44 @@ class BGNBDFit:
             E = P(alive) · (a+b+x−1)/(a−1)
                 · [1 − ((α+T)/(α+T+t))^(r+x) · ₂F₁(r+x, b+x; a+b+x−1; t/(α+T+t))]
 
-        computed with the Pfaff transform ((1−z)^A ₂F₁(A,B;C;z) = ₂F₁(A, C−B; C; z/(z−1))),
-        i.e. the bracket is 1 − ₂F₁(r+x, a−1; a+b+x−1; −t/(α+T)), which stays finite for large x.
+        ``t`` broadcasts against the customers (a scalar, one per customer, or (k, 1) for k
+        horizons → (k, n)). See ``_mean_purchases_if_alive`` for how the bracket is evaluated.
         """
         x, tx, t_ = check_frt(frequency, recency, T)
         h = check_horizon(t)
-        return self._expected_purchases(h, x, tx, t_)
+        h, x, tx, t_ = np.broadcast_arrays(h, x, tx, t_)
+        return self._p_alive(x, tx, t_) * self._mean_purchases_if_alive(h / (self.alpha + t_), x)
 
-    def _expected_purchases(
-        self, h: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray
-    ) -> FloatArray:
-        r, alpha, a, b = self.r, self.alpha, self.a, self.b
-        h, x, tx, T = np.broadcast_arrays(h, x, tx, T)
+    def _mean_purchases_if_alive(self, u: FloatArray, x: FloatArray) -> FloatArray:
+        """E[purchases in the next t | alive, x] with u = t/(α+T)::
+
+            (a+b+x−1)/(a−1) · [1 − (1+u)^(1−a) · ₂F₁(a+b−1−r, a−1; a+b+x−1; u/(1+u))]
+
+        This is FHL's bracket after Pfaff's transform on both sides ((1−z)^A ₂F₁(A,B;C;z) =
+        ₂F₁(A, C−B; C; z/(z−1)), then again with w = z/(z−1)): the ₂F₁ argument stays in [0, 1)
+        and its first parameter no longer grows with x, so it converges quickly where FHL's form
+        (parameters r+x, b+x) loses all precision (large x, long horizons). At a = 1 the formula
+        is 0/0; we evaluate at a = 1 ± 1e-9 (relative error about 1e-9).
+        """
+        r, b = self.r, self.b
+        a = self.a
+        if abs(a - 1.0) < 1e-9:
+            a = 1.0 + (1e-9 if a >= 1.0 else -1e-9)
         c = a + b + x - 1.0
-        bracket = 1.0 - hyp2f1(r + x, a - 1.0, c, -h / (alpha + T))
-        out = self._p_alive(x, tx, T) * c / (a - 1.0) * bracket
-        return np.where(h == 0, 0.0, out)
+        w = u / (1.0 + u)
+        bracket = 1.0 - np.exp((1.0 - a) * np.log1p(u)) * hyp2f1(a + b - 1.0 - r, a - 1.0, c, w)
+        out = c / (a - 1.0) * bracket
+        return np.asarray(np.where(u == 0, 0.0, np.maximum(out, 0.0)), dtype=np.float64)
 
     def expected_purchases_new(self, t: ArrayLike) -> FloatArray:
         """E[X(t)]: a new customer's expected repeat purchases in their first ``t`` periods::
 
-        E[X(t)] = (a+b−1)/(a−1) · [1 − (α/(α+t))^r · ₂F₁(r, b; a+b−1; t/(α+t))]
-                = (a+b−1)/(a−1) · [1 − ₂F₁(r, a−1; a+b−1; −t/α)]      (Pfaff)
+        E[X(t)] = (a+b−1)/(a−1) · [1 − (α/(α+t))^r · ₂F₁(r, b; a+b−1; t/(α+t))]   (FHL eq. 9)
+
+        i.e. the "if alive" expectation above with x = 0 and u = t/α.
         """
         h = check_horizon(t)
-        a, b = self.a, self.b
-        out = (
-            (a + b - 1.0)
-            / (a - 1.0)
-            * (1.0 - hyp2f1(self.r, a - 1.0, a + b - 1.0, -h / self.alpha))
-        )
-        return np.where(h == 0, 0.0, out)
+        return self._mean_purchases_if_alive(h / self.alpha, np.zeros_like(h))
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": "bgnbd", **self.params, "log_likelihood": self.log_likelihood, "n": self.n}

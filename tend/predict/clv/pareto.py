@@ -14,7 +14,9 @@ and related expressions", eq. 22 and the log-sum-exp form of their MATLAB note):
 where m = max(α, β) and t₂ = s+1 when α ≥ β, t₂ = r+x when α < β. We evaluate ln F with Euler's
 transform ₂F₁(A,B;A+1;z) = (1−z)^(1−B) ₂F₁(1, A+1−B; A+1; z): the remaining series has
 positive, shrinking terms, so nothing overflows for large x;
-ln A₀ = ln F(tₓ) + ln(−expm1(ln F(T) − ln F(tₓ))).
+ln A₀ = ln F(tₓ) + ln(−expm1(ln F(T) − ln F(tₓ))). Since s/(r+s+x)·A₀ = s·∫_{tₓ}^{T}
+(α+τ)^−(r+x) (β+τ)^−(s+1) dτ, each row is checked against that integral's bounds and, where
+scipy's ₂F₁ fails, integrated numerically (see ``_log_died``).
 The gradient is by finite differences (derivatives of ₂F₁ in its parameters have no closed form).
 """
 
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import integrate
 from scipy.special import expit, gammaln, hyp2f1
 
 from tend.predict.clv._common import (
@@ -39,7 +42,15 @@ from tend.predict.clv._common import (
 )
 
 
-def _log_a0(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray) -> FloatArray:
+def _log_died(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray) -> FloatArray:
+    """ln I, I = ∫_{tₓ}^{T} (α+τ)^−(r+x) · (β+τ)^−(s+1) dτ = A₀ / (r+s+x)  (−inf when tₓ = T).
+
+    I is the "died at τ between the last purchase and T" part of the likelihood. We compute it
+    through A₀ and ₂F₁ (fast, vectorised) and check the result against bounds that hold because
+    the integrand f is decreasing: (T−tₓ)·f(T) ≤ I ≤ (T−tₓ)·f(tₓ). Rows where ₂F₁ fails
+    (non-finite or out of bounds; scipy's ₂F₁ loses accuracy for huge x over a tiny T) are
+    integrated numerically instead (scipy.integrate.quad, rarely needed).
+    """
     r, alpha, s, beta = (float(v) for v in params)
     rsx = r + s + x
     if alpha >= beta:
@@ -51,16 +62,52 @@ def _log_a0(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray) ->
     def log_f(t: FloatArray) -> FloatArray:
         z = diff / (hi + t)
         log_1mz = np.log(lo + t) - np.log(hi + t)
-        return (
-            (1.0 - t2) * log_1mz
-            + np.log(hyp2f1(1.0, rsx + 1.0 - t2, rsx + 1.0, z))
-            - rsx * np.log(hi + t)
-        )
+        h = hyp2f1(1.0, rsx + 1.0 - t2, rsx + 1.0, z)
+        return (1.0 - t2) * log_1mz + np.log(h) - rsx * np.log(hi + t)
 
-    lf_tx = log_f(tx)
-    lf_t = log_f(T)
-    with np.errstate(divide="ignore"):
-        return lf_tx + np.log(-np.expm1(np.minimum(lf_t - lf_tx, 0.0)))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        lf_tx = log_f(tx)
+        lf_t = log_f(T)
+        out = lf_tx + np.log(-np.expm1(np.minimum(lf_t - lf_tx, 0.0))) - np.log(rsx)
+        span = tx < T
+        log_len = np.log(np.where(span, T - tx, 1.0))
+
+        def log_integrand(tau: FloatArray) -> FloatArray:
+            return np.asarray(-(r + x) * np.log(alpha + tau) - (s + 1.0) * np.log(beta + tau))
+
+        upper = log_len + log_integrand(tx)
+        lower = log_len + log_integrand(T)
+    slack = 1e-9 * (1.0 + np.abs(upper))
+    bad = span & ~(np.isfinite(out) & (out <= upper + slack) & (out >= lower - slack))
+    out = np.where(span, out, -np.inf)
+    for i in np.flatnonzero(bad):
+        out[i] = _log_died_quad(r, alpha, s, beta, float(x[i]), float(tx[i]), float(T[i]))
+    return np.asarray(out, dtype=np.float64)
+
+
+def _log_died_quad(
+    r: float, alpha: float, s: float, beta: float, x: float, tx: float, T: float
+) -> float:
+    """ln I by adaptive quadrature, scaled by the integrand at tₓ, with break points at the
+    integrand's decay scale 1/λ (λ = −d ln f/dτ at tₓ) so a sharp fall-off is not missed."""
+
+    def g(tau: float) -> float:
+        return float(-(r + x) * np.log(alpha + tau) - (s + 1.0) * np.log(beta + tau))
+
+    g0 = g(tx)
+    length = T - tx
+    lam = (r + x) / (alpha + tx) + (s + 1.0) / (beta + tx)
+    points = [k / (lam * length) for k in (1.0, 10.0, 100.0) if k / (lam * length) < 1.0]
+    value, _err = integrate.quad(
+        lambda v: np.exp(g(tx + length * v) - g0),
+        0.0,
+        1.0,
+        points=points or None,
+        limit=200,
+        epsabs=0.0,
+        epsrel=1e-11,
+    )
+    return float(np.log(value * length) + g0) if value > 0 else float(np.log(length) + g(T))
 
 
 def pareto_nbd_loglik(
@@ -70,7 +117,7 @@ def pareto_nbd_loglik(
     r, alpha, s, beta = (float(v) for v in params)
     a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
     alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-    died = np.log(s) - np.log(r + s + x) + _log_a0(params, x, tx, T)
+    died = np.log(s) + _log_died(params, x, tx, T)
     return np.asarray(a1 + np.logaddexp(alive, died), dtype=np.float64)
 
 
@@ -113,10 +160,9 @@ class ParetoNBDFit:
         r, alpha, s, beta = self.r, self.alpha, self.s, self.beta
         log_odds_dead = (
             np.log(s)
-            - np.log(r + s + x)
             + (r + x) * np.log(alpha + T)
             + s * np.log(beta + T)
-            + _log_a0(self._arr(), x, tx, T)
+            + _log_died(self._arr(), x, tx, T)
         )
         return np.asarray(expit(-log_odds_dead), dtype=np.float64)
 
