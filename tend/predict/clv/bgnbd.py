@@ -116,8 +116,10 @@ class BGNBDFit:
         """
         x, tx, t_ = check_frt(frequency, recency, T)
         h = check_horizon(t)
-        h, x, tx, t_ = np.broadcast_arrays(h, x, tx, t_)
-        return self._p_alive(x, tx, t_) * self._mean_purchases_if_alive(h / (self.alpha + t_), x)
+        alive = self._p_alive(x, tx, t_)  # per customer; t broadcasts below
+        return np.asarray(
+            alive * self._mean_purchases_if_alive(h / (self.alpha + t_), x), dtype=np.float64
+        )
 
     def _mean_purchases_if_alive(self, u: FloatArray, x: FloatArray) -> FloatArray:
         """E[purchases in the next t | alive, x] with u = t/(α+T)::

@@ -173,20 +173,15 @@ class ParetoNBDFit:
 
         E = P(alive) · (r+x)(β+T) / ((α+T)(s−1)) · [1 − ((β+T)/(β+T+t))^(s−1)]
 
-        (the limit (r+x)/(α+T)·(β+T)·ln((β+T+t)/(β+T)) · P(alive) at s = 1).
+        (the limit (r+x)/(α+T)·(β+T)·ln((β+T+t)/(β+T)) · P(alive) at s = 1). ``t`` broadcasts
+        against the customers as in ``BGNBDFit.expected_purchases``.
         """
         x, tx, t_ = check_frt(frequency, recency, T)
         h = check_horizon(t)
-        h, x, tx, t_ = np.broadcast_arrays(h, x, tx, t_)
+        alive = self._p_alive(x, tx, t_)  # per customer; t only broadcasts below
         r, alpha, s, beta = self.r, self.alpha, self.s, self.beta
         log_u = np.log(beta + t_) - np.log(beta + t_ + h)
-        out = (
-            self._p_alive(x, tx, t_)
-            * (r + x)
-            * (beta + t_)
-            / (alpha + t_)
-            * _one_minus_pow_over(s - 1.0, log_u)
-        )
+        out = alive * (r + x) * (beta + t_) / (alpha + t_) * _one_minus_pow_over(s - 1.0, log_u)
         return np.asarray(out, dtype=np.float64)
 
     def expected_purchases_new(self, t: ArrayLike) -> FloatArray:
