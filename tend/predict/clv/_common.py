@@ -103,11 +103,16 @@ def unique_rows(*columns: FloatArray, weights: FloatArray) -> tuple[list[FloatAr
     Fitting on distinct (x, tₓ, T) combinations is exact (the likelihood only depends on them)
     and much faster: every customer who never came back in one cohort is one row.
     """
-    stacked = np.column_stack(columns)
-    uniq, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    w = np.bincount(inverse.ravel(), weights=weights, minlength=uniq.shape[0]).astype(np.float64)
+    n = columns[0].size
+    order = np.lexsort(columns[::-1])  # np.unique(axis=0) is ~100× slower on 10⁵ rows
+    sorted_cols = [c[order] for c in columns]
+    new_group = np.ones(n, dtype=bool)
+    if n > 1:
+        new_group[1:] = np.any([np.diff(c) != 0 for c in sorted_cols], axis=0)
+    group = np.cumsum(new_group) - 1
+    w = np.bincount(group, weights=weights[order]).astype(np.float64)
     keep = w > 0
-    return [uniq[keep, i] for i in range(uniq.shape[1])], w[keep]
+    return [c[new_group][keep] for c in sorted_cols], w[keep]
 
 
 def require_repeaters(x: FloatArray, weights: FloatArray, need: int) -> None:
