@@ -57,3 +57,30 @@ def test_units_scale_times_and_leave_counts_alone() -> None:
     assert (days.frequency == weeks.frequency).all()
     assert np.allclose(days.T, weeks.T * 7)
     assert days.T.max() == 272  # 1997-01-01 to 1997-09-30
+
+
+def test_a_small_hand_made_history() -> None:
+    import datetime as dt
+
+    utc = dt.UTC
+    rows = [
+        ("ann", dt.datetime(2024, 1, 1, 9, tzinfo=utc), 10.0),
+        ("ann", dt.datetime(2024, 1, 1, 18, tzinfo=utc), 5.0),  # same day: one purchase day
+        ("ann", dt.datetime(2024, 1, 8, 12, tzinfo=utc), 20.0),
+        ("ann", dt.datetime(2024, 1, 15, 12, tzinfo=utc), 40.0),
+        ("bob", dt.datetime(2024, 1, 29, 12, tzinfo=utc), 7.0),
+        ("bob", dt.datetime(2024, 2, 2, 12, tzinfo=utc), 9.0),  # after the range: holdout
+        ("cat", dt.datetime(2023, 12, 30, 12, tzinfo=utc), 3.0),  # before start: ignored
+    ]
+    s = purchase_summary(
+        rows, start="2024-01-01", end="2024-02-01", unit="day", holdout_end="2024-03-01"
+    )
+    assert list(s.customers) == ["ann", "bob"]
+    assert list(s.frequency) == [2.0, 0.0]
+    assert list(s.recency) == [14.0, 0.0]
+    assert list(s.T) == [30.0, 2.0]  # to 2024-01-31, the last day of the range
+    assert list(s.monetary_value) == [30.0, 0.0]  # (20 + 40) / 2; the first day is left out
+    assert s.holdout_frequency is not None and list(s.holdout_frequency) == [0.0, 1.0]
+    assert s.n_repeaters == 1
+    frame = s.to_frame()
+    assert frame.loc["ann", "frequency"] == 2.0
