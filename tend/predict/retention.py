@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
+from django_tasks import task
 
 from tend.predict import sbg
 from tend.predict.errors import NotEnoughData
@@ -352,3 +353,10 @@ def fit_as_dict(row: RetentionFit) -> dict[str, Any]:
         "results": row.results,
         "log_likelihood": row.log_likelihood,
     }
+
+
+
+@task()
+def lifetime_fit_task() -> dict[str, Any]:
+    """The weekly refit (TEND_SCHEDULES["lifetime-fit"]); audited as "schedule"."""
+    return lifetime_fit(label="schedule")
