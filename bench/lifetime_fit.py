@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, database_env, recreate_database  # noqa: E402
+from common import ROOT, database_env, recreate_database
 
 
 def main() -> None:

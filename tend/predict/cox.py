@@ -87,9 +87,7 @@ def design(traits: dict[str, list[Any]]) -> tuple[pd.DataFrame, list[dict[str, A
             described.append(
                 {"column": name, "variable": variable, "level": level, "reference": reference}
             )
-    mrr = np.asarray(
-        [np.nan if v is None else float(v) for v in traits["mrr_start"]], dtype=float
-    )
+    mrr = np.asarray([np.nan if v is None else float(v) for v in traits["mrr_start"]], dtype=float)
     if rows and np.isfinite(mrr).sum() == rows and np.nanstd(mrr) > 0:
         columns["mrr_start"] = mrr / MRR_UNIT
         described.append(
@@ -98,9 +96,7 @@ def design(traits: dict[str, list[Any]]) -> tuple[pd.DataFrame, list[dict[str, A
     return pd.DataFrame(columns), described
 
 
-def fit_frame(
-    frame: pd.DataFrame, *, duration: str, event: str, penalty: float
-) -> dict[str, Any]:
+def fit_frame(frame: pd.DataFrame, *, duration: str, event: str, penalty: float) -> dict[str, Any]:
     """Fit lifelines' CoxPHFitter (Efron ties) and return coefficients, HRs, CIs, p-values."""
     from lifelines import CoxPHFitter
 

@@ -22,6 +22,7 @@ from tend.predict.models import RetentionFit, RetentionFitKind, TrainingStatus
 from tend.predict.retention import ALL, clv_months, fit_message, latest_run, lifetime_fit
 
 COHORTS_CHARTED = 6
+COX_FINDINGS = 5  # the clearest effects, in plain words above the table
 
 
 def fit_figure(fits: list[tuple[str, RetentionFit]]) -> dict[str, Any]:
@@ -35,7 +36,7 @@ def fit_figure(fits: list[tuple[str, RetentionFit]]) -> dict[str, Any]:
             {
                 "type": "scatter",
                 "mode": "lines",
-                "name": _("%(label)s: sBG projection") % {"label": label},
+                "name": label,
                 "x": results.get("months", []),
                 "y": results.get("projected", []),
                 "line": {"color": colour, "width": 2},
@@ -49,7 +50,8 @@ def fit_figure(fits: list[tuple[str, RetentionFit]]) -> dict[str, Any]:
             {
                 "type": "scatter",
                 "mode": "markers",
-                "name": _("%(label)s: actual") % {"label": label},
+                "name": label,
+                "showlegend": False,
                 "x": list(range(len(actual))),
                 "y": actual,
                 "marker": {"color": colour, "size": 6, "symbol": "circle-open"},
@@ -63,7 +65,7 @@ def fit_figure(fits: list[tuple[str, RetentionFit]]) -> dict[str, Any]:
         data,
         {
             "hovermode": "closest",
-            "legend": {"orientation": "h", "y": -0.25},
+            "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
             "xaxis": {
                 **AXIS,
                 "title": {"text": _("Months since first payment"), "font": {"size": 11}},
@@ -83,6 +85,11 @@ def _has_tabs() -> bool:
     return True
 
 
+def param_text(value: float) -> str:
+    """α or β: three decimals, whole numbers once large (customers alike: α, β huge)."""
+    return f"{value:,.3f}" if value < 1000 else f"{value:,.0f}"
+
+
 def _cohort_row(row: RetentionFit) -> dict[str, Any]:
     trained = row.status == TrainingStatus.TRAINED
     results = row.results if trained else {}
@@ -94,8 +101,8 @@ def _cohort_row(row: RetentionFit) -> dict[str, Any]:
         "trained": trained,
         "status": row.get_status_display(),
         "message": "" if trained else fit_message(row),
-        "alpha": f"{row.params['alpha']:.3f}" if trained else "—",
-        "beta": f"{row.params['beta']:.3f}" if trained else "—",
+        "alpha": param_text(row.params["alpha"]) if trained else "—",
+        "beta": param_text(row.params["beta"]) if trained else "—",
         "lifetime": display(results.get("expected_lifetime_months"), "months"),
         "month12": display(projected[12], "percent") if len(projected) > 12 else "—",
         "gap": f"{results['fit_gap_points']:.1f}"
@@ -155,6 +162,7 @@ def _cox_rows(row: RetentionFit) -> list[dict[str, Any]]:
                 "reading": sentence % numbers,
                 "effect": effect,
                 "tone": tone,
+                "strength": abs(c["coef"]),
             }
         )
     return out
@@ -203,6 +211,7 @@ def lifetime(request: HttpRequest) -> HttpResponse:
     pooled = next((r for r in rows if r.kind == RetentionFitKind.SBG and r.cohort == ALL), None)
     cohorts = [r for r in rows if r.kind == RetentionFitKind.SBG and r.cohort != ALL]
     cox = next((r for r in rows if r.kind == RetentionFitKind.COX), None)
+    cox_rows = _cox_rows(cox) if cox is not None and cox.status == TrainingStatus.TRAINED else []
     trained_pooled = pooled is not None and pooled.status == TrainingStatus.TRAINED
     charted = [r for r in cohorts if r.status == TrainingStatus.TRAINED][:COHORTS_CHARTED]
     pooled_results = pooled.results if trained_pooled and pooled else {}
@@ -214,8 +223,12 @@ def lifetime(request: HttpRequest) -> HttpResponse:
         "pooled": pooled,
         "pooled_trained": trained_pooled,
         "pooled_message": fit_message(pooled) if pooled and not trained_pooled else "",
-        "alpha": f"{pooled.params['alpha']:.3f}" if trained_pooled and pooled else "",
-        "beta": f"{pooled.params['beta']:.3f}" if trained_pooled and pooled else "",
+        "alpha": param_text(pooled.params["alpha"]) if trained_pooled and pooled else "",
+        "beta": param_text(pooled.params["beta"]) if trained_pooled and pooled else "",
+        "polarization": f"{pooled_results['polarization']:.3f}"
+        if pooled_results.get("polarization") is not None
+        else "—",
+        "mean_churn": display(pooled_results.get("mean_churn"), "percent"),
         "lifetime": display(pooled_results.get("expected_lifetime_months"), "months"),
         "lifetime_unbounded": display(pooled_results.get("expected_lifetime_unbounded"), "months")
         if pooled_results.get("expected_lifetime_unbounded") is not None
@@ -237,13 +250,20 @@ def lifetime(request: HttpRequest) -> HttpResponse:
             }
             for r in pooled_results.get("remaining", [])
         ],
-        "pooled_figure": fit_figure([(_("All customers"), pooled)]) if trained_pooled else None,
+        "pooled_figure": fit_figure([(_("All customers"), pooled)])
+        if trained_pooled and pooled is not None
+        else None,
         "cohort_figure": fit_figure([(r.cohort, r) for r in charted]) if charted else None,
         "cohorts": [_cohort_row(r) for r in cohorts],
         "cox": cox,
         "cox_trained": cox is not None and cox.status == TrainingStatus.TRAINED,
-        "cox_message": fit_message(cox) if cox is not None and cox.status != TrainingStatus.TRAINED else "",
-        "cox_rows": _cox_rows(cox) if cox is not None and cox.status == TrainingStatus.TRAINED else [],
+        "cox_message": fit_message(cox)
+        if cox is not None and cox.status != TrainingStatus.TRAINED
+        else "",
+        "cox_rows": cox_rows,
+        "cox_findings": sorted(
+            (r for r in cox_rows if r["tone"] != "muted"), key=lambda r: r["strength"], reverse=True
+        )[:COX_FINDINGS],
         "concordance": f"{cox.results['concordance']:.3f}"
         if cox is not None and cox.status == TrainingStatus.TRAINED
         else "",

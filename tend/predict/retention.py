@@ -119,7 +119,9 @@ def lives_load(*, now: datetime) -> Lives:
         "country": [r[6] or "" for r in rows],
         "mrr_start": [None if r[7] is None else float(r[7]) for r in rows],
     }
-    return Lives(cohort=cohort, months=np.asarray(lengths, dtype=float), churned=churned, traits=traits)
+    return Lives(
+        cohort=cohort, months=np.asarray(lengths, dtype=float), churned=churned, traits=traits
+    )
 
 
 def _percent(values: Any) -> list[float | None]:
@@ -136,7 +138,10 @@ def sbg_results(fit: sbg.SbgFit, churned: Any, censored: Any) -> dict[str, Any]:
     m = np.asarray(censored, dtype=float)
     size = max(n.size, m.size)
     n, m = np.pad(n, (0, size - n.size)), np.pad(m, (0, size - m.size))
-    at_risk = [int(n[k - 1 :].sum() + m[k:].sum()) if k else int(n.sum() + m.sum()) for k in range(len(actual))]
+    at_risk = [
+        int(n[k - 1 :].sum() + m[k:].sum()) if k else int(n.sum() + m.sum())
+        for k in range(len(actual))
+    ]
     # The observed tail with only a handful still at risk is noise: shown and compared up to
     # the last month with at least ACTUAL_MIN_AT_RISK customers at risk.
     shown = next((k for k, r in enumerate(at_risk) if r < ACTUAL_MIN_AT_RISK), len(actual))
@@ -153,6 +158,9 @@ def sbg_results(fit: sbg.SbgFit, churned: Any, censored: Any) -> dict[str, Any]:
         "at_risk": at_risk,
         "retention": _percent(fit.retention_rate(np.arange(1, horizon + 1))),
         "median_months": int(below[0]) if below.size else None,
+        # Fader & Hardie's polarisation index: 0 = every customer churns at the same rate.
+        "polarization": round(1 / (fit.alpha + fit.beta + 1), 6),
+        "mean_churn": round(fit.alpha / (fit.alpha + fit.beta) * 100, 3),
         "fit_gap_points": round(max(gaps) * 100, 2) if gaps else None,
         # E[min(T, H)] for a new customer; exact E[T] only exists when α > 1.
         "expected_lifetime_months": round(
@@ -177,7 +185,9 @@ def sbg_results(fit: sbg.SbgFit, churned: Any, censored: Any) -> dict[str, Any]:
             }
             for after in REMAINING_AFTER
         ],
-        "discounted_months": round(sbg.discounted_sum(fit.alpha, fit.beta, months=cap, discount=d), 4),
+        "discounted_months": round(
+            sbg.discounted_sum(fit.alpha, fit.beta, months=cap, discount=d), 4
+        ),
         "monthly_discount": d,
     }
 
@@ -207,7 +217,9 @@ def sbg_rows(lives: Lives, *, fitted_at: datetime) -> list[RetentionFit]:
     return rows
 
 
-def _sbg_row(cohort: str, months: np.ndarray, churned: np.ndarray, fitted_at: datetime) -> RetentionFit:
+def _sbg_row(
+    cohort: str, months: np.ndarray, churned: np.ndarray, fitted_at: datetime
+) -> RetentionFit:
     row = RetentionFit(
         kind=RetentionFitKind.SBG,
         cohort=cohort,
@@ -231,6 +243,18 @@ def _sbg_row(cohort: str, months: np.ndarray, churned: np.ndarray, fitted_at: da
     return row
 
 
+def _one_blas_thread() -> Any:
+    """Many tiny L-BFGS-B problems: OpenBLAS's thread pool costs milliseconds per 2×2 call on
+    a busy machine (26 cohort fits took 5.8 s instead of 0.4 s), so use one thread."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - comes with scikit-learn
+        from contextlib import nullcontext
+
+        return nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def lifetime_fit(*, by: Any = None, label: str = "", now: datetime | None = None) -> dict[str, Any]:
     """Fit sBG (all customers and each monthly cohort) and Cox, store the rows, audit the run.
 
@@ -244,7 +268,8 @@ def lifetime_fit(*, by: Any = None, label: str = "", now: datetime | None = None
     started = time.perf_counter()
     lives = lives_load(now=at)
     loaded = time.perf_counter()
-    rows = sbg_rows(lives, fitted_at=at)
+    with _one_blas_thread():
+        rows = sbg_rows(lives, fitted_at=at)
     fitted = time.perf_counter()
     rows.append(cox.cox_row(lives, fitted_at=at))
     done = time.perf_counter()
@@ -288,7 +313,9 @@ def latest_run() -> list[RetentionFit]:
     sbg_rows_ = [r for r in rows if r.kind == RetentionFitKind.SBG]
     cox_rows = [r for r in rows if r.kind == RetentionFitKind.COX]
     pooled = [r for r in sbg_rows_ if r.cohort == ALL]
-    cohorts = sorted((r for r in sbg_rows_ if r.cohort != ALL), key=lambda r: r.cohort, reverse=True)
+    cohorts = sorted(
+        (r for r in sbg_rows_ if r.cohort != ALL), key=lambda r: r.cohort, reverse=True
+    )
     return pooled + cohorts + cox_rows
 
 
@@ -300,6 +327,26 @@ def latest_pooled() -> RetentionFit | None:
     )
 
 
+# One read of the pooled fit per web request: the dashboard computes lifetime_value for the
+# range, the range before and every channel, and its query count must not grow with them.
+_request_memo: dict[str, Any] = {}
+MEMO_SECONDS = 30.0
+
+
+def _pooled_for_request() -> RetentionFit | None:
+    from tend.observability.logconfig import request_id_var
+
+    request_id = request_id_var.get()
+    if not request_id:  # the CLI, the worker, tests calling in directly: always fresh
+        return latest_pooled()
+    now = time.monotonic()
+    if _request_memo.get("id") == request_id and now - _request_memo["at"] < MEMO_SECONDS:
+        return _request_memo["fit"]  # type: ignore[no-any-return]
+    fit = latest_pooled()
+    _request_memo.update(id=request_id, at=now, fit=fit)
+    return fit
+
+
 def sbg_clv(*, arpa: Decimal | None, gross_margin: Decimal) -> dict[str, Any]:
     """Subscription CLV from the latest pooled sBG projection, with its inputs.
 
@@ -307,7 +354,7 @@ def sbg_clv(*, arpa: Decimal | None, gross_margin: Decimal) -> dict[str, Any]:
     undiscounted, H = TEND_LIFETIME_CLV_MONTHS (120), d the monthly rate equivalent to
     TEND_CLV_DISCOUNT_RATE (yearly, as the discounted CLV uses). None without a trained fit.
     """
-    fit = latest_pooled()
+    fit = _pooled_for_request()
     out: dict[str, Any] = {
         "clv_sbg": None,
         "clv_sbg_alpha": None,
@@ -353,7 +400,6 @@ def fit_as_dict(row: RetentionFit) -> dict[str, Any]:
         "results": row.results,
         "log_likelihood": row.log_likelihood,
     }
-
 
 
 @task()

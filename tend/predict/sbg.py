@@ -14,8 +14,8 @@ customers who churned in period t (n_t of them) and customers still active after
 
     LL(α, β) = Σ_t n_t · ln P(T = t) + Σ_c m_c · ln S(c)
 
-computed in log space with ``scipy.special.betaln`` and maximised over ln α, ln β (so both
-stay positive) with L-BFGS-B and the analytic gradient (digamma).
+computed in log space with ``scipy.special.betaln`` and maximised over logit(α / (α + β)) and
+ln(α + β) (so both stay positive) with L-BFGS-B and the analytic gradient (digamma).
 
 Given survival after n periods, the remaining lifetime is again sBG with (α, β + n), so
 
@@ -163,8 +163,16 @@ def fit_counts(*, churned: Any, censored: Any) -> SbgFit:
     keep_n, keep_m = n > 0, m > 0
     n, t_churn, m, t_cens = n[keep_n], t_churn[keep_n], m[keep_m], t_cens[keep_m]
 
+    # Optimised over u = logit(μ) and v = ln(α + β), μ = α / (α + β) the mean churn
+    # probability: far better conditioned than (ln α, ln β) when customers are alike
+    # (α + β large at a fixed μ), where (ln α, ln β) take thousands of small steps.
+    def unpack(params: np.ndarray) -> tuple[float, float, float, float]:
+        mu = float(special.expit(params[0]))
+        size = float(np.exp(params[1]))
+        return mu * size, (1 - mu) * size, mu, size
+
     def negative(params: np.ndarray) -> tuple[float, np.ndarray]:
-        a, b = np.exp(params)
+        a, b, mu, size = unpack(params)
         base = special.betaln(a, b)
         ll = np.sum(n * (special.betaln(a + 1, b + t_churn - 1) - base)) + np.sum(
             m * (special.betaln(a, b + t_cens) - base)
@@ -180,22 +188,28 @@ def fit_counts(*, churned: Any, censored: Any) -> SbgFit:
         db = np.sum(n * (special.digamma(b + t_churn - 1) - s1 - d_base_b)) + np.sum(
             m * (special.digamma(b + t_cens) - s2 - d_base_b)
         )
-        return -float(ll), -np.array([da * a, db * b])
+        # Chain rule: α = μs, β = (1 − μ)s; dμ/du = μ(1 − μ), ds/dv = s.
+        du = size * (da - db) * mu * (1 - mu)
+        dv = (mu * da + (1 - mu) * db) * size
+        return -float(ll), -np.array([du, dv])
 
+    # Start at the pooled churn rate (churns ÷ months at risk) and a moderate spread.
+    exposure = float(np.sum(n * t_churn) + np.sum(m * t_cens))
+    rate = min(max(float(n.sum()) / max(exposure, 1.0), 1e-4), 1 - 1e-4)
     best: Any = None
-    for start in ((0.0, 0.0), (-1.0, 1.0), (1.0, 2.0)):
+    for size0 in (2.0, 50.0):
         result = optimize.minimize(
             negative,
-            np.array(start),
+            np.array([float(special.logit(rate)), math.log(size0)]),
             jac=True,
             method="L-BFGS-B",
-            bounds=[(-12.0, 12.0), (-12.0, 12.0)],
+            bounds=[(-20.0, 20.0), (-10.0, 14.0)],
         )
         if np.isfinite(result.fun) and (best is None or result.fun < best.fun):
             best = result
     if best is None:
         raise ValueError("the likelihood could not be evaluated for these counts")
-    alpha, beta = (float(v) for v in np.exp(best.x))
+    alpha, beta, _mu, _size = unpack(best.x)
     total = int(n.sum() + m.sum())
     last = int(max(t_churn.max(initial=0), t_cens.max(initial=0)))
     return SbgFit(

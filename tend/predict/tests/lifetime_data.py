@@ -77,7 +77,9 @@ def plant_lives(
             i = low + offset
             end = started[i] + MONTH * (float(churn_month[i]) - 0.5)
             lives.append(
-                CustomerLife(customer_id=pk, started_at=started[i], churned_at=end if end <= now else None)
+                CustomerLife(
+                    customer_id=pk, started_at=started[i], churned_at=end if end <= now else None
+                )
             )
         CustomerLife.objects.bulk_create(lives, batch_size=1000)
         made += high - low

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from tend.metrics.filters import Filters
 from tend.metrics.kpis import PeriodKpis
-from tend.metrics.tiles import comparison
 from tend.metrics.tile_view import tile_groups
+from tend.metrics.tiles import comparison
 from tend.metrics.value import lifetime_value
 from tend.predict import sbg
 from tend.predict.models import RetentionFit, TrainingStatus

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tend.accounts.models import AuditEntry
+from tend.predict.lifetime_views import param_text
 from tend.predict.models import RetentionFit
 from tend.predict.retention import lifetime_fit
 from tend.predict.tests.lifetime_data import plant_lives
@@ -35,13 +36,13 @@ def test_the_page_shows_alpha_beta_lifetime_clv_and_cox(member_client: Any) -> N
     assert response.status_code == 200
     html = response.content.decode()
     pooled = RetentionFit.objects.get(kind="sbg", cohort="all")
-    assert f"{pooled.params['alpha']:.3f}, {pooled.params['beta']:.3f}" in html
+    assert f"{param_text(pooled.params['alpha'])}, {param_text(pooled.params['beta'])}" in html
     assert 'id="fig-lifetime-all"' in html and 'id="fig-lifetime-cohorts"' in html
     assert "CLV (simple formula)" in html and "CLV (retention projection, sBG)" in html
     assert "Σ S(t) ÷ (1 + d)^t" in html  # the formula in the tooltip
     assert "Concordance" in html and 'id="cox-table"' in html
     assert "leave at" in html and "the rate of “Monthly”" in html
-    assert "lengthens lifetime" in html
+    assert "lengthens lifetime" in html and 'id="cox-findings"' in html
     assert "lifetime-refit" not in html  # members read only
 
 
@@ -69,9 +70,10 @@ def test_others_cannot_refit_and_nothing_changes(who: str, request: Any) -> None
     plant_lives(300, now=timezone.now(), months=6)
     response = client.post(URL + "refit/")
     assert response.status_code == 403
-    assert not RetentionFit.objects.exists() and not AuditEntry.objects.filter(
-        action="lifetime.fit"
-    ).exists()
+    assert (
+        not RetentionFit.objects.exists()
+        and not AuditEntry.objects.filter(action="lifetime.fit").exists()
+    )
 
 
 def test_a_get_on_refit_is_refused(owner_client: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -21,7 +22,7 @@ def test_derl_closed_form_equals_the_discounted_sum_of_conditional_survival() ->
 
 def test_derl_grows_with_the_renewals_already_made() -> None:
     values = [sbg.derl(0.668, 3.806, renewals=n, discount=0.1) for n in range(10)]
-    assert all(b > a for a, b in zip(values, values[1:], strict=False))
+    assert all(b > a for a, b in itertools.pairwise(values))
 
 
 def test_derl_refuses_no_discount() -> None:

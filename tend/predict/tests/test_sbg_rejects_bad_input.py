@@ -64,7 +64,9 @@ def test_any_non_increasing_counts_fit_finitely_or_say_why_not(survivors: list[i
     st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=40),
     st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=40),
 )
-def test_censored_counts_fit_finitely_or_say_why_not(churned: list[int], censored: list[int]) -> None:
+def test_censored_counts_fit_finitely_or_say_why_not(
+    churned: list[int], censored: list[int]
+) -> None:
     try:
         fit = sbg.fit_counts(churned=churned, censored=censored)
     except ValueError as error:

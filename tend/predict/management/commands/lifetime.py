@@ -49,7 +49,7 @@ class Command(BaseCommand):
 
     def _json(self, summary: dict[str, Any] | None) -> None:
         rows = latest_run()
-        out = {"fits": [fit_as_dict(r) for r in rows]}
+        out: dict[str, Any] = {"fits": [fit_as_dict(r) for r in rows]}
         if summary is not None:
             out = {"summary": summary, **out}
         self.stdout.write(json.dumps(out, indent=2, default=str))
