@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from tend.lib.access import can_manage, require_manage
 from tend.metrics.chart_parts import AXIS, GRID, figure, percent_axis
@@ -206,6 +206,7 @@ def _clv(pooled: RetentionFit | None) -> dict[str, Any]:
     }
 
 
+@require_safe
 def lifetime(request: HttpRequest) -> HttpResponse:
     rows = latest_run()
     pooled = next((r for r in rows if r.kind == RetentionFitKind.SBG and r.cohort == ALL), None)

@@ -102,3 +102,9 @@ def test_the_page_reads_in_the_same_number_of_queries_for_more_cohorts(owner_cli
     lifetime_fit(now=now + timedelta(seconds=1))
     many = _queries(owner_client)
     assert many == few, (few, many)
+
+
+def test_a_post_to_the_page_itself_is_refused(viewer_client: Any, owner_client: Any) -> None:
+    assert viewer_client.post(URL, {"name": "x"}).status_code == 405
+    assert owner_client.post(URL).status_code == 405
+    assert not RetentionFit.objects.exists()
