@@ -63,6 +63,8 @@ bench: install-dev
 	$(BIN)/python bench/observability_middleware.py --multiproc
 	$(PIP) install -q -c requirements.lock -e '.[bench]'
 	$(BIN)/python bench/clv_fit.py
+	$(BIN)/python bench/lifetime_fit.py --db sqlite --customers 100000
+	$(BIN)/python bench/lifetime_fit.py --db postgres --customers 100000
 
 ## Refresh the translation catalogs after changing strings, then compile them.
 messages: install-dev

@@ -605,3 +605,30 @@ if not 1 <= TEND_EVENTS_PARTITIONS_AHEAD <= 24:
     raise ConfigError(
         f"TEND_EVENTS_PARTITIONS_AHEAD must be between 1 and 24; got {TEND_EVENTS_PARTITIONS_AHEAD}"
     )
+# --- predict: customer lifetime (sBG retention projection, Cox; tend/predict/retention.py) ---
+# A cohort (or all customers) is fitted with at least this many customers and churned ones;
+# Cox needs TEND_LIFETIME_COX_MIN_CHURNED churned customers. The projection shows
+# TEND_LIFETIME_PROJECTION_MONTHS; expected lifetimes and CLV (sBG) sum S(t) over
+# TEND_LIFETIME_CLV_MONTHS months (docs/survival.md).
+TEND_LIFETIME_MIN_CUSTOMERS = env_int("TEND_LIFETIME_MIN_CUSTOMERS", 20)
+TEND_LIFETIME_MIN_CHURNED = env_int("TEND_LIFETIME_MIN_CHURNED", 10)
+TEND_LIFETIME_COX_MIN_CHURNED = env_int("TEND_LIFETIME_COX_MIN_CHURNED", 20)
+TEND_LIFETIME_PROJECTION_MONTHS = env_int("TEND_LIFETIME_PROJECTION_MONTHS", 36)
+TEND_LIFETIME_CLV_MONTHS = env_int("TEND_LIFETIME_CLV_MONTHS", 120)
+TEND_LIFETIME_COX_PENALIZER = float(
+    env_decimal("TEND_LIFETIME_COX_PENALIZER", "0.01", low="0", high="10")
+)
+for _name, _low in (
+    ("TEND_LIFETIME_MIN_CUSTOMERS", 2),
+    ("TEND_LIFETIME_MIN_CHURNED", 1),
+    ("TEND_LIFETIME_COX_MIN_CHURNED", 2),
+    ("TEND_LIFETIME_PROJECTION_MONTHS", 12),
+    ("TEND_LIFETIME_CLV_MONTHS", 12),
+):
+    if not _low <= globals()[_name] <= 600:
+        raise ConfigError(f"{_name} must be between {_low} and 600; got {globals()[_name]}")
+# Refit weekly, Monday 03:20 UTC (after the nightly metrics rebuild).
+TEND_SCHEDULES["lifetime-fit"] = {
+    "cron": "20 3 * * 1",
+    "task": "tend.predict.retention.lifetime_fit_task",
+}

@@ -207,6 +207,19 @@ class LifetimeValueOut(Schema):
     cac: Money | None
     ltv_cac: float | None
     cac_payback: float | None = Field(..., description="Months.")
+    # Subscription CLV from the sBG retention projection (tend/predict/retention.py).
+    clv_sbg: Money | None = Field(
+        ...,
+        description="ARPA × gross margin × Σ_{t=0}^{H−1} S(t) ÷ (1 + d)^t: S(t) the pooled sBG "
+        "projection, H = clv_sbg_months, d the monthly rate of clv_discount_rate.",
+    )
+    clv_sbg_alpha: float | None
+    clv_sbg_beta: float | None
+    clv_sbg_months: int = Field(..., description="H, `TEND_LIFETIME_CLV_MONTHS`.")
+    clv_sbg_discounted_months: float | None = Field(
+        ..., description="Σ S(t) ÷ (1 + d)^t: expected discounted months paid."
+    )
+    clv_sbg_status: str = Field(..., description="The fit's status; empty = never fitted.")
 
 
 class ReferralOut(Schema):

@@ -35,6 +35,18 @@ META: dict[str, tuple[Any, Any, str, bool]] = {
         "count",
         True,
     ),
+    # Subscription CLV from the sBG retention projection (tend/predict/retention.py).
+    "clv_sbg": (
+        gettext_lazy("CLV, retention projection (sBG)"),
+        gettext_lazy(
+            "CLV (sBG) = ARPA × gross margin × Σ S(t) ÷ (1 + d)^t over t = 0 … H − 1 months: "
+            "S(t) = projected share of a new customer still paying after t months "
+            "(shifted-beta-geometric fit to all customers), d = the monthly equivalent of the "
+            "yearly discount rate, H = TEND_LIFETIME_CLV_MONTHS (120)"
+        ),
+        "money",
+        True,
+    ),
 }
 
 
@@ -54,6 +66,7 @@ SHORT: dict[str, Any] = {
     "renewal_rate": gettext_lazy("Renewal rate"),
     "clv_simple": gettext_lazy("CLV"),
     "clv_discounted": gettext_lazy("CLV, discounted"),
+    "clv_sbg": gettext_lazy("CLV (sBG)"),
     "cac": gettext_lazy("CAC"),
     "ltv_cac": gettext_lazy("LTV:CAC"),
     "cac_payback": gettext_lazy("CAC payback"),
@@ -116,7 +129,7 @@ def tile(
         change, kind = change_of(value, previous, unit)
     else:
         change, kind = None, ""
-    big = key in ("mrr", "arr", "net_new_mrr", "clv_simple", "clv_discounted")
+    big = key in ("mrr", "arr", "net_new_mrr", "clv_simple", "clv_discounted", "clv_sbg")
     out: dict[str, Any] = {
         "key": key,
         "label": str(SHORT.get(key, label)),
@@ -250,6 +263,7 @@ def tile_groups(
     keys = [
         *VALUE_KEYS[:1],
         *(["clv_discounted"] if "clv_discounted" in now else []),
+        *(["clv_sbg"] if now.get("clv_sbg") is not None else []),  # sBG projection (predict)
         *VALUE_KEYS[1:],
     ]
     value = {k: tile(k, now[k], before.get(k), has_previous=len(kpis) > 1) for k in keys}
@@ -268,6 +282,15 @@ def tile_groups(
             "years": now["clv_years"],
             "rate": f"{float(now['clv_discount_rate']) * 100:.0f}%",
             "growth": f"{float(now['clv_growth_rate']) * 100:.0f}%",
+        }
+    if "clv_sbg" in value:  # sBG projection (tend/predict/retention.py)
+        value["clv_sbg"]["note"] = _(
+            "α %(alpha)s, β %(beta)s: %(months)s discounted months paid over %(horizon)s"
+        ) % {
+            "alpha": f"{now['clv_sbg_alpha']:.3f}",
+            "beta": f"{now['clv_sbg_beta']:.3f}",
+            "months": f"{now['clv_sbg_discounted_months']:.1f}",
+            "horizon": now["clv_sbg_months"],
         }
     value["cac"]["note"] = _("%(cost)s for %(n)s customers") % {
         "cost": display(now["acquisition_cost"], "money", whole=True),

@@ -52,7 +52,15 @@ def lifetime_value(series: list[PeriodKpis]) -> dict[str, Any]:
         "cac_payback": formulas.cac_payback_months(cac=cac, arpa=arpa, gross_margin=margin)
         if cac is not None and arpa
         else None,
+        # Subscription CLV from the sBG retention projection (tend/predict/retention.py).
+        **_sbg_clv(arpa=arpa, gross_margin=margin),
     }
+
+
+def _sbg_clv(*, arpa: Decimal | None, gross_margin: Decimal) -> dict[str, Any]:
+    from tend.predict.retention import sbg_clv  # the engines do not import predict at load
+
+    return sbg_clv(arpa=arpa, gross_margin=gross_margin)
 
 
 def discounted_clv(

@@ -1,7 +1,11 @@
 """Prediction pages under /predict/: churn risk (model page), customer lifetime (sBG, Cox)
 and probabilistic CLV. Each part adds its own lines."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from tend.predict import lifetime_views
 
 app_name = "predict"
 urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns.append(path("lifetime/", lifetime_views.lifetime, name="lifetime"))
+urlpatterns.append(path("lifetime/refit/", lifetime_views.lifetime_refit, name="lifetime_refit"))

@@ -20,6 +20,7 @@ MODULES = sorted(
         ROOT / "health" / "scorecards.py",
         ROOT / "customers" / "channels.py",
         ROOT / "ingest" / "imports" / "actions.py",
+        ROOT / "predict" / "retention.py",  # lifetime_fit (customer lifetime)
     }
 )
 WRITES = re.compile(

@@ -214,6 +214,10 @@ def test_a_key_does_on_every_surface_only_what_its_user_may_do_now(
         assert LifecycleRule.objects.count() == rules_before + (1 if owner_only == 200 else 0)
         recompute = api.post("/health/recompute", json={})
         assert recompute.status_code == owner_only, recompute.text
+        # Customer lifetime (issue 19): read by any reading key, refitted by an owner's key.
+        assert api.get("/predict/lifetime").status_code == read
+        refit = api.post("/predict/lifetime/refit", json={})
+        assert refit.status_code == owner_only, refit.text
 
         # The founder's acquisition channels: listed by any key that reads, changed only by
         # a key whose user may write.

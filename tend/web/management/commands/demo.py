@@ -124,6 +124,17 @@ class Command(BaseCommand):
             done = ", ".join(f"{k} {v:,}" for k, v in result.counts.items()) or "—"
             self.stdout.write(f"  {result.name}: {result.seconds:.1f} s ({done})")
         self._playbooks()
+        self._lifetime()
+
+    def _lifetime(self) -> None:
+        """The retention projection (sBG per cohort, Cox) for /predict/lifetime/."""
+        from tend.predict.retention import lifetime_fit
+
+        summary = lifetime_fit(label="demo")
+        self.stdout.write(
+            f"Fitting customer lifetime: sBG {summary['sbg']['trained']} fits, "
+            f"Cox {summary['cox']} ({sum(summary['seconds'].values()):.1f} s)"
+        )
 
     def _playbooks(self) -> None:
         """Every built-in playbook installed; four switched on as a founder would on day one,
