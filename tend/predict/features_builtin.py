@@ -104,15 +104,15 @@ def _cached(name: str, day: date | None, ids: Sequence[int] | None, load: Callab
 def _history(
     name: str,
     ids: Sequence[int] | None,
-    as_of: date,
-    load: Callable[[Sequence[int] | None, date], pd.DataFrame],
+    as_of: date | None,
+    load: Callable[[Sequence[int] | None, Any], pd.DataFrame],
 ) -> pd.DataFrame:
     """A source with a ``customer_id`` column read up to ``as_of`` (not included). Within
     ``sources_run(until=…)`` it is read once for every customer up to ``until`` and each day
     keeps its own rows in pandas; callers still filter by time themselves."""
     scope = _scope.get()
-    if scope is not None and scope.until is not None and scope.until >= as_of:
-        until = scope.until
+    if scope is not None and scope.until is not None and (as_of is None or scope.until >= as_of):
+        until = None if as_of is None else scope.until
         frame = _cached(name, until, None, lambda: load(None, until))
         if ids is None:
             return frame
@@ -287,33 +287,49 @@ def plan_at(ids: Sequence[int], as_of: date) -> pd.Series:
 
 
 def stages(ids: Sequence[int], as_of: date) -> pd.DataFrame:
-    """Per customer, the lifecycle stage as of ``as_of`` (the last stage change before it) and
-    the days since that change. Today's stage is never used for a past day."""
-    changes = _history("stages", ids, as_of, _stage_changes)
+    """Per customer, the lifecycle stage as of ``as_of`` and the days since it began.
+
+    The stage is the last stage change's before ``as_of``; without one, the stage the first
+    later change moved the customer *from* (what it was at ``as_of``); without any change at
+    all, the customer's stage now, which it has had since it signed up (if before ``as_of``).
+    Today's stage is never used for a past day when the history says otherwise."""
+    return _cached("stages", as_of, ids, lambda: _stages(ids, as_of))
+
+
+def _stages(ids: Sequence[int], as_of: date) -> pd.DataFrame:
+    changes = _history("stage_changes", ids, None, _stage_changes)
     start = pd.Timestamp(day_start(as_of))
+    index = pd.Index(list(ids), dtype="int64", name="customer_id")
     before = changes[changes["at"] < start]
     last = before.groupby("customer_id").last()
-    index = pd.Index(list(ids), dtype="int64", name="customer_id")
+    later = changes[changes["at"] >= start].groupby("customer_id").first()
+    people = profile(ids).reindex(index)
+    existed = people["signed_up_at"] < start
+    stage = last["to_stage"].reindex(index).astype("object")
+    was = later["from_stage"].reindex(index)
+    stage = stage.where(stage.notna(), was.where(was.notna() & (was != ""), None))
+    never = ~index.isin(changes["customer_id"])
+    stage = stage.where(~(stage.isna() & never & existed), people["stage"])
+    since = last["at"].reindex(index)
+    since = since.where(since.notna(), people["signed_up_at"].where(existed))
     out = pd.DataFrame(index=index)
-    out["stage"] = last["to_stage"].reindex(index).astype("object")
-    out["days_in_stage"] = (
-        ((start - last["at"]).dt.total_seconds() // 86_400).reindex(index).astype("float64")
-    )
+    out["stage"] = stage.where(stage.notna(), np.nan).astype("object")
+    out["days_in_stage"] = ((start - since).dt.total_seconds() // 86_400).astype("float64")
     return out
 
 
-def _stage_changes(ids: Sequence[int] | None, until: date) -> pd.DataFrame:
+def _stage_changes(ids: Sequence[int] | None, until: date | None) -> pd.DataFrame:
+    """Every stage change, after ``as_of`` too: the first later change's *from* stage tells
+    the stage at ``as_of`` (a fact about before ``as_of``, not after)."""
     from tend.customers.models import StageChange
 
     rows = _rows(
-        lambda part: (
-            only(StageChange.objects.filter(at__lt=day_start(until)), part)
-            .order_by("at", "pk")
-            .values_list("customer_id", "at", "to_stage")
-        ),
+        lambda part: only(StageChange.objects.all(), part)
+        .order_by("at", "pk")
+        .values_list("customer_id", "at", "from_stage", "to_stage"),
         ids,
     )
-    frame = pd.DataFrame(rows, columns=["customer_id", "at", "to_stage"])
+    frame = pd.DataFrame(rows, columns=["customer_id", "at", "from_stage", "to_stage"])
     frame["customer_id"] = frame["customer_id"].astype("int64")
     frame["at"] = _utc(frame["at"])
     return frame.sort_values("at", kind="stable")
@@ -364,7 +380,17 @@ def profile(ids: Sequence[int] | None) -> pd.DataFrame:
 def _profile(ids: Sequence[int] | None) -> pd.DataFrame:
     from tend.customers.models import Customer
 
-    columns = ["industry", "size", "channel", "country", "kind", "signed_up_at", "traits"]
+    columns = [
+        "industry",
+        "size",
+        "channel",
+        "country",
+        "kind",
+        "signed_up_at",
+        "created_at",
+        "stage",
+        "traits",
+    ]
     rows = _rows(
         lambda part: only(Customer.objects.all(), part, "pk").values_list("pk", *columns), ids
     )
@@ -375,6 +401,7 @@ def _profile(ids: Sequence[int] | None) -> pd.DataFrame:
         frame[name] = frame[name].where(frame[name].astype(bool), None).astype("object")
     frame["size"] = frame["size"].astype("float64")
     frame["signed_up_at"] = _utc(frame["signed_up_at"])
+    frame["created_at"] = _utc(frame["created_at"])
     return frame
 
 

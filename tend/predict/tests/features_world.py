@@ -30,7 +30,7 @@ def use(customer: Customer, day: date, name: str = "Report Viewed", count: int =
 
 def paying_customer(
     *,
-    started: date = date(2026, 1, 10),
+    started: date | datetime = date(2026, 1, 10),
     price: str = "49",
     traits: dict[str, Any] | None = None,
     **fields: Any,
@@ -38,7 +38,8 @@ def paying_customer(
     """A customer who started paying on ``started`` and used the product a little since."""
     plan = make_plan(code=f"p{price}", price=price)
     customer = make_customer(traits=traits or {}, industry="software", size=12, **fields)
-    sub = make_subscription(customer, plan, at=moment(started, 9))
+    when = started if isinstance(started, datetime) else moment(started, 9)
+    sub = make_subscription(customer, plan, at=when)
     customer.refresh_from_db()
     return customer, sub
 
@@ -82,5 +83,39 @@ def everything_after(customer: Customer, sub: Any, start: datetime) -> None:
     note(customer, start)
     stage(customer, "at_risk", start)
     expand(sub, "199", start + timedelta(hours=1))
-    order_create(customer=customer, by=None, amount=Decimal("10"), ordered_at=start)
+    order_create(customer=customer, by=None, amount=Decimal("10"), at=start)
     customer.refresh_from_db()
+
+
+def world() -> dict[str, Any]:
+    """Four customers around AT (2026-06-01):
+
+    - ``active``: paying since January, uses the product, a note, a stage change, an expansion;
+    - ``quiet``: paying since February, never used the product, never changed stage;
+    - ``gone``: paid from January, churned 45 days before AT;
+    - ``late``: starts paying 3 days after AT.
+    """
+    active, active_sub = paying_customer(
+        started=date(2026, 1, 10),
+        traits={"seats": 5, "tier": "gold", "churn_reason": "none"},
+        signed_up_at=moment(date(2025, 12, 1)),
+    )
+    history(active, active_sub)
+    quiet, quiet_sub = paying_customer(
+        started=date(2026, 2, 15),
+        price="99",
+        traits={"seats": "7", "tier": "silver"},
+        signed_up_at=moment(date(2026, 2, 1)),
+    )
+    gone, gone_sub = paying_customer(started=date(2026, 1, 5), price="19")
+    use(gone, date(2026, 3, 1))
+    churn(gone_sub, moment(AT - timedelta(days=45)))
+    late, late_sub = paying_customer(started=AT + timedelta(days=3), price="29")
+    for c in (active, quiet, gone, late):
+        c.refresh_from_db()
+    return {
+        "active": (active, active_sub),
+        "quiet": (quiet, quiet_sub),
+        "gone": (gone, gone_sub),
+        "late": (late, late_sub),
+    }
