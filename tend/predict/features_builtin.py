@@ -195,7 +195,7 @@ def _usage(ids: Sequence[int], as_of: date) -> pd.DataFrame:
     return out
 
 
-def movements(ids: Sequence[int], as_of: date) -> pd.DataFrame:
+def movements(ids: Sequence[int] | None, as_of: date) -> pd.DataFrame:
     """Every MRR movement before ``as_of`` (customer_id, at, kind, mrr_after), oldest first."""
     frame = _history("movements", ids, as_of, _movements)
     return frame[frame["at"] < pd.Timestamp(day_start(as_of))]
@@ -324,9 +324,11 @@ def _stage_changes(ids: Sequence[int] | None, until: date | None) -> pd.DataFram
     from tend.customers.models import StageChange
 
     rows = _rows(
-        lambda part: only(StageChange.objects.all(), part)
-        .order_by("at", "pk")
-        .values_list("customer_id", "at", "from_stage", "to_stage"),
+        lambda part: (
+            only(StageChange.objects.all(), part)
+            .order_by("at", "pk")
+            .values_list("customer_id", "at", "from_stage", "to_stage")
+        ),
         ids,
     )
     frame = pd.DataFrame(rows, columns=["customer_id", "at", "from_stage", "to_stage"])

@@ -225,6 +225,14 @@ def _to_category(value: Any) -> Any:
     return text if text else np.nan
 
 
+def _blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
 def trait_kinds(values: Mapping[str, Iterable[Any]]) -> dict[str, str]:
     """Which traits become features, and how: {name: "numeric"|"categorical"}.
 
@@ -237,7 +245,7 @@ def trait_kinds(values: Mapping[str, Iterable[Any]]) -> dict[str, str]:
     for name, raw in values.items():
         if LEAKY_TRAIT.search(name):
             continue
-        present = [v for v in raw if v is not None and not (isinstance(v, str) and not v.strip())]
+        present = [v for v in raw if not _blank(v)]
         if len(present) < TRAIT_MIN_CUSTOMERS:
             continue
         if any(isinstance(v, dict | list) for v in present):
