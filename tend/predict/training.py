@@ -261,15 +261,20 @@ def trait_kinds(values: Mapping[str, Iterable[Any]]) -> dict[str, str]:
 
 
 def _traits_table(ids: Sequence[int] | None) -> pd.DataFrame:
-    """Every customer's traits as columns (one row per customer id)."""
-    profile = fb.profile(ids)
-    traits = profile["traits"]
-    records = [t if isinstance(t, dict) else {} for t in traits.tolist()]
-    return (
-        pd.DataFrame.from_records(records, index=profile.index)
-        if records
-        else pd.DataFrame(index=profile.index)
-    )
+    """Every customer's traits as columns (one row per customer id); read once per build."""
+
+    def load(which: Sequence[int] | None) -> pd.DataFrame:
+        profile = fb.profile(which)
+        records = [t if isinstance(t, dict) else {} for t in profile["traits"].tolist()]
+        if not records:
+            return pd.DataFrame(index=profile.index)
+        return pd.DataFrame.from_records(records, index=profile.index)
+
+    scope = fb._scope.get()
+    if scope is not None and scope.until is not None:
+        table = fb._cached("traits_table", None, None, lambda: load(None))
+        return table if ids is None else table.reindex(pd.Index(list(ids), dtype="int64"))
+    return fb._cached("traits_table", None, ids, lambda: load(ids))
 
 
 def trait_features(names: Mapping[str, str] | None = None) -> list[Feature]:
@@ -295,17 +300,36 @@ def trait_features(names: Mapping[str, str] | None = None) -> list[Feature]:
     return out
 
 
+def _trait_values(column: pd.Series, kind: str) -> pd.Series:
+    """A trait column as float64 (numeric) or stripped text with NaN (categorical)."""
+    if kind == "numeric":
+        return column.map(_to_float).astype("float64")
+    return column.map(_to_category).astype("object")
+
+
 def _trait_compute(name: str, kind: str) -> Any:
     def compute(ids: Sequence[int], as_of: date) -> pd.Series:
-        table = _traits_table(ids)
         index = pd.Index(list(ids), dtype="int64", name="customer_id")
-        if name not in table.columns:
-            return pd.Series(np.nan, index=index, dtype="float64")
-        column = table[name].reindex(index)
-        convert = _to_float if kind == "numeric" else _to_category
-        return column.map(convert, na_action=None)
+        scope = fb._scope.get()
+        if scope is not None and scope.until is not None:
+            # Traits have no history: converted once per build, picked per day.
+            values = fb._cached(
+                "trait:" + name,
+                None,
+                None,
+                lambda: _trait_column(None, name, kind),
+            )
+            return values.reindex(index)
+        return _trait_column(ids, name, kind).reindex(index)
 
     return compute
+
+
+def _trait_column(ids: Sequence[int] | None, name: str, kind: str) -> pd.Series:
+    table = _traits_table(ids)
+    if name not in table.columns:
+        return pd.Series(np.nan, index=table.index, dtype="float64")
+    return _trait_values(table[name], kind)
 
 
 # --- the frame ----------------------------------------------------------------------------
