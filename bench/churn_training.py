@@ -45,10 +45,11 @@ end = date.fromisoformat({end!r})
 dates = observation_dates(end=end, count={dates}, horizon_days=90)
 row = {{"customers": Customer.objects.count(), "baseline_rss_mb": peak_mb(),
         "dates": [d.isoformat() for d in dates]}}
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 with CaptureQueriesContext(connection) as queries:
     result = training_set(dates=dates, horizon_days=90)
 row["seconds"] = time.perf_counter() - started
+row["cpu_seconds"] = time.process_time() - cpu
 row["queries"] = len(queries)
 row["peak_rss_mb"] = peak_mb()
 row["rows"] = len(result)
@@ -146,7 +147,8 @@ def report(kind: str, row: dict) -> None:
         f"columns, {row['positives']:,} positives"
     )
     print(
-        f"[{kind}] training set built in {row['seconds']:.1f} s ({row['queries']} queries; "
+        f"[{kind}] training set built in {row['seconds']:.1f} s wall, {row['cpu_seconds']:.1f} s "
+        f"CPU in the process ({row['queries']} queries; "
         f"target ≤ {TARGET_SECONDS:.0f} s: {verdict}); peak RSS {row['peak_rss_mb']:.0f} MB "
         f"(baseline {row['baseline_rss_mb']:.0f} MB); the frame holds {row['frame_mb']:.0f} MB"
     )
@@ -175,6 +177,8 @@ def main() -> None:
         f"{os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
     for kind in kinds:
+        load = os.getloadavg()
+        print(f"[{kind}] load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
         data_dir = data_dir_for(args, kind)
         env = database_env(kind, data_dir, PG_DB)
         try:

@@ -182,9 +182,11 @@ GROUP BY customer_id
 """
 
 
-def _raw(sql: str, params: list[Any], ids: Sequence[int] | None) -> list[tuple[Any, ...]]:
-    """Run ``sql`` (with ``{table}`` and ``{only}`` holes) over the rollups, for ``ids`` in
-    slices or for everyone."""
+def _raw(
+    sql: str, params: list[Any], ids: Sequence[int] | None, column: str = "customer_id"
+) -> list[tuple[Any, ...]]:
+    """Run ``sql`` (with ``{table}`` = the rollups and ``{only}`` holes) for ``ids`` in slices
+    of ``LOOKUP_CHUNK`` ("AND <column> IN (…)"), or once for everyone."""
     from django.db import connection
 
     from tend.activity.models import DailyRollup
@@ -200,11 +202,43 @@ def _raw(sql: str, params: list[Any], ids: Sequence[int] | None) -> list[tuple[A
             else:
                 marks = ", ".join(["%s"] * len(part))
                 cursor.execute(
-                    sql.format(table=table, only=f" AND customer_id IN ({marks})"),
+                    sql.format(table=table, only=f" AND {column} IN ({marks})"),
                     [*params, *part],
                 )
             out.extend(cursor.fetchall())
     return out
+
+
+def _q(name: str) -> str:
+    from django.db import connection
+
+    return connection.ops.quote_name(name)
+
+
+def _stamp(column: str) -> str:
+    """A timestamp column as something pandas turns into datetimes without a Python object
+    per value: microseconds since 1970 on PostgreSQL, the stored UTC text on SQLite."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return f"(EXTRACT(EPOCH FROM {column}) * 1000000)::bigint"
+    return column
+
+
+def _stamps(values: Any) -> pd.Series:
+    """What ``_stamp`` selected, as UTC datetimes (NaT for NULL)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return pd.to_datetime(pd.Series(values, dtype="float64"), unit="us", utc=True)
+    return pd.to_datetime(pd.Series(values, dtype="object"), format="ISO8601", utc=True)
+
+
+def _moment(value: datetime) -> Any:
+    """A datetime as the database compares it with its stored timestamps."""
+    from django.db import connection
+
+    return connection.ops.adapt_datetimefield_value(value)
 
 
 def _days(values: pd.Series) -> pd.Series:
@@ -300,15 +334,14 @@ def movements(ids: Sequence[int] | None, as_of: date) -> pd.DataFrame:
 def _movements(ids: Sequence[int] | None, until: date) -> pd.DataFrame:
     from tend.billing.models import MrrMovement
 
-    rows = _rows(
-        lambda part: only(MrrMovement.objects.filter(at__lt=day_start(until)), part).values_list(
-            "customer_id", "at", "kind", "mrr_after"
-        ),
-        ids,
+    sql = (
+        f"SELECT customer_id, {_stamp('at')}, kind, mrr_after "
+        f"FROM {_q(MrrMovement._meta.db_table)} WHERE at < %s{{only}}"
     )
+    rows = _raw(sql, [_moment(day_start(until))], ids)
     frame = pd.DataFrame(rows, columns=["customer_id", "at", "kind", "mrr_after"])
     frame["customer_id"] = frame["customer_id"].astype("int64")
-    frame["at"] = _utc(frame["at"])
+    frame["at"] = _stamps(frame["at"])
     frame["mrr_after"] = frame["mrr_after"].astype("float64")
     return frame.sort_values(["at"], kind="stable").reset_index(drop=True)
 
@@ -346,20 +379,20 @@ def subscriptions(ids: Sequence[int] | None) -> pd.DataFrame:
 
 
 def _subscriptions(ids: Sequence[int] | None) -> pd.DataFrame:
-    from tend.billing.models import Subscription
+    from tend.billing.models import Plan, Subscription
 
-    rows = _rows(
-        lambda part: only(Subscription.objects.all(), part).values_list(
-            "customer_id", "plan__code", "started_at", "canceled_at", "interval", "mrr"
-        ),
-        ids,
+    sql = (
+        f"SELECT s.customer_id, p.code, {_stamp('s.started_at')}, {_stamp('s.canceled_at')}, "
+        f"s.{_q('interval')}, s.mrr FROM {_q(Subscription._meta.db_table)} s "
+        f"LEFT JOIN {_q(Plan._meta.db_table)} p ON p.id = s.plan_id WHERE 1 = 1{{only}}"
     )
+    rows = _raw(sql, [], ids, "s.customer_id")
     frame = pd.DataFrame(
         rows, columns=["customer_id", "plan", "started_at", "canceled_at", "interval", "mrr"]
     )
     frame["customer_id"] = frame["customer_id"].astype("int64")
-    frame["started_at"] = _utc(frame["started_at"])
-    frame["canceled_at"] = _utc(frame["canceled_at"])
+    frame["started_at"] = _stamps(frame["started_at"])
+    frame["canceled_at"] = _stamps(frame["canceled_at"])
     frame["mrr"] = frame["mrr"].astype("float64")
     return frame
 
@@ -419,18 +452,24 @@ def _stage_changes(ids: Sequence[int] | None, until: date | None) -> pd.DataFram
     the stage at ``as_of`` (a fact about before ``as_of``, not after)."""
     from tend.customers.models import StageChange
 
-    rows = _rows(
-        lambda part: (
-            only(StageChange.objects.all(), part)
-            .order_by("at", "pk")
-            .values_list("customer_id", "at", "from_stage", "to_stage")
-        ),
-        ids,
+    sql = (
+        f"SELECT customer_id, {_stamp('at')}, from_stage, to_stage "
+        f"FROM {_q(StageChange._meta.db_table)} WHERE 1 = 1{{only}}"
     )
-    frame = pd.DataFrame(rows, columns=["customer_id", "at", "from_stage", "to_stage"])
+    rows = _raw(sql, [], ids)
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "customer_id",
+            "at",
+            "from_stage",
+            "to_stage",
+        ],
+    )
     frame["customer_id"] = frame["customer_id"].astype("int64")
-    frame["at"] = _utc(frame["at"])
-    return frame.sort_values("at", kind="stable")
+    frame["at"] = _stamps(frame["at"])
+    frame["order"] = np.arange(len(frame))
+    return frame.sort_values(["at", "order"], kind="stable").drop(columns="order")
 
 
 def touches(ids: Sequence[int], as_of: date) -> pd.DataFrame:
@@ -454,15 +493,15 @@ def touches(ids: Sequence[int], as_of: date) -> pd.DataFrame:
 def _touches(ids: Sequence[int] | None, until: date) -> pd.DataFrame:
     from tend.customers.models import TimelineEntry
 
-    rows = _rows(
-        lambda part: only(
-            TimelineEntry.objects.filter(kind__in=TOUCH_KINDS, at__lt=day_start(until)), part
-        ).values_list("customer_id", "at"),
-        ids,
+    marks = ", ".join(["%s"] * len(TOUCH_KINDS))
+    sql = (
+        f"SELECT customer_id, {_stamp('at')} FROM {_q(TimelineEntry._meta.db_table)} "
+        f"WHERE kind IN ({marks}) AND at < %s{{only}}"
     )
+    rows = _raw(sql, [*TOUCH_KINDS, _moment(day_start(until))], ids)
     frame = pd.DataFrame(rows, columns=["customer_id", "at"])
     frame["customer_id"] = frame["customer_id"].astype("int64")
-    frame["at"] = _utc(frame["at"])
+    frame["at"] = _stamps(frame["at"])
     return frame
 
 
@@ -476,8 +515,16 @@ def profile(ids: Sequence[int] | None) -> pd.DataFrame:
 
 
 def _profile(ids: Sequence[int] | None) -> pd.DataFrame:
+    import json
+
     from tend.customers.models import Customer
 
+    sql = (
+        f"SELECT id, industry, size, channel, country, kind, {_stamp('signed_up_at')}, "
+        f"{_stamp('created_at')}, stage, traits FROM {_q(Customer._meta.db_table)} "
+        f"WHERE 1 = 1{{only}}"
+    )
+    rows = _raw(sql, [], ids, "id")
     columns = [
         "industry",
         "size",
@@ -489,17 +536,17 @@ def _profile(ids: Sequence[int] | None) -> pd.DataFrame:
         "stage",
         "traits",
     ]
-    rows = _rows(
-        lambda part: only(Customer.objects.all(), part, "pk").values_list("pk", *columns), ids
-    )
     frame = pd.DataFrame(rows, columns=["customer_id", *columns])
     frame = frame.set_index(frame["customer_id"].astype("int64")).drop(columns="customer_id")
     frame.index.name = "customer_id"
     for name in ("industry", "channel", "country", "kind"):
         frame[name] = frame[name].where(frame[name].astype(bool), None).astype("object")
     frame["size"] = frame["size"].astype("float64")
-    frame["signed_up_at"] = _utc(frame["signed_up_at"])
-    frame["created_at"] = _utc(frame["created_at"])
+    frame["signed_up_at"] = _stamps(frame["signed_up_at"].to_numpy()).set_axis(frame.index)
+    frame["created_at"] = _stamps(frame["created_at"].to_numpy()).set_axis(frame.index)
+    frame["traits"] = [
+        json.loads(t) if isinstance(t, str | bytes) else (t or {}) for t in frame["traits"]
+    ]
     return frame
 
 
