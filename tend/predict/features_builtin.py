@@ -35,6 +35,8 @@ TOUCH_KINDS = ("note", "call", "email", "meeting")
 # Above this many ids a source reads the whole table and keeps the asked-for rows in pandas
 # instead of asking 500 at a time (the same rule as the health measures).
 WHOLE_TABLE = 5_000
+# PostgreSQL memory for the grouped queries of one build (see ``sources_run``).
+AGGREGATE_MEMORY = "128MB"
 
 
 def day_start(day: date) -> datetime:
@@ -78,10 +80,21 @@ _scope: ContextVar[_Scope | None] = ContextVar("predict_feature_sources", defaul
 @contextmanager
 def sources_run(*, until: date | None = None) -> Iterator[None]:
     """Share the sources' queries between the features (and, with ``until``, the days up to
-    ``until``) of one build. Nothing is kept after it."""
+    ``until``) of one build. Nothing is kept after it.
+
+    On PostgreSQL the build runs in a transaction with ``work_mem`` raised to
+    ``AGGREGATE_MEMORY`` for it alone (``SET LOCAL``): the per-day grouped query over the
+    rollups of 100,000 customers spills its hash tables to disk at the default 4 MB (5.9 s
+    against about 1 s in memory)."""
+    from django.db import connection, transaction
+
     token = _scope.set(_Scope(until))
     try:
-        yield
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET LOCAL work_mem = '{AGGREGATE_MEMORY}'")
+            yield
     finally:
         _scope.reset(token)
 
