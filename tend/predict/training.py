@@ -163,14 +163,12 @@ def labels(*, customer_ids: Sequence[int], at: date, horizon_days: int) -> np.nd
         ).values_list("customer_id", "at")
         for cid, moment in rows:
             churned.setdefault(cid, []).append(moment)
+    if ends is None:
+        return np.isin(np.asarray(ids, dtype=np.int64), list(churned)).astype(np.int64)
     out = np.zeros(len(ids), dtype=np.int64)
     for i, cid in enumerate(ids):
         moments = churned.get(cid)
-        if not moments:
-            continue
-        if ends is None:
-            out[i] = 1
-        else:
+        if moments:
             limit = fb.day_start(ends[cid])
             out[i] = int(any(moment < limit for moment in moments))
     return out
@@ -262,7 +260,11 @@ def trait_kinds(values: Mapping[str, Iterable[Any]]) -> dict[str, str]:
             continue
         column = pd.Series(list(raw), dtype="object")
         types = column.map(type)
-        blank = column.isna() | (types.isin([str]) & (column.astype(str).str.strip() == ""))
+        blank = column.isna().to_numpy(dtype=bool)
+        strings = types.isin([str]).to_numpy(dtype=bool)
+        if strings.any():
+            stripped = [value.strip() for value in column[strings]]
+            blank[strings] = np.array([text == "" for text in stripped], dtype=bool)
         present = column[~blank]
         kinds = set(types[~blank])
         if len(present) < TRAIT_MIN_CUSTOMERS or kinds & {dict, list}:
