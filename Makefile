@@ -65,6 +65,7 @@ bench: install-dev
 	$(BIN)/python bench/clv_fit.py
 	$(BIN)/python bench/lifetime_fit.py --db sqlite --customers 100000
 	$(BIN)/python bench/lifetime_fit.py --db postgres --customers 100000
+	$(BIN)/python bench/churn_training.py --db both --customers 100000 --events-per-customer 50
 
 ## Refresh the translation catalogs after changing strings, then compile them.
 messages: install-dev
