@@ -63,7 +63,8 @@ def check_frt(
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Validated (x, tₓ, T) arrays of one length.
 
-    Rules: no NaN/inf, nothing negative, frequency whole, recency ≤ T, recency 0 when frequency 0.
+    Rules: no NaN/inf, nothing negative, frequency whole, recency ≤ T, recency 0 when frequency
+    0 and above 0 when frequency is above 0.
     """
     x = as_array(frequency, "frequency")
     tx = as_array(recency, "recency")
@@ -80,6 +81,11 @@ def check_frt(
         )
     if ((x == 0) & (tx > 0)).any():
         raise ValueError("recency: must be 0 when frequency is 0 (no repeat purchase)")
+    if ((x > 0) & (tx <= 0)).any():
+        raise ValueError(
+            "recency: must be greater than 0 when frequency is above 0 (repeat purchases fall"
+            " on later days than the first)"
+        )
     return x, tx, t_
 
 

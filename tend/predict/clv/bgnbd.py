@@ -117,9 +117,12 @@ class BGNBDFit:
         x, tx, t_ = check_frt(frequency, recency, T)
         h = check_horizon(t)
         alive = self._p_alive(x, tx, t_)  # per customer; t broadcasts below
-        return np.asarray(
-            alive * self._mean_purchases_if_alive(h / (self.alpha + t_), x), dtype=np.float64
-        )
+        # P(alive) underflows to 0 for many purchases long ago; the "if alive" mean may then
+        # overflow, and 0 · inf must read 0 (the limit), not NaN.
+        with np.errstate(invalid="ignore", over="ignore"):
+            mean = self._mean_purchases_if_alive(h / (self.alpha + t_), x)
+            out = np.where(alive > 0, alive * mean, 0.0)
+        return np.asarray(out, dtype=np.float64)
 
     def _mean_purchases_if_alive(self, u: FloatArray, x: FloatArray) -> FloatArray:
         """E[purchases in the next t | alive, x] with u = t/(α+T)::
@@ -136,9 +139,11 @@ class BGNBDFit:
         a = self.a
         if abs(a - 1.0) < 1e-9:
             a = 1.0 + (1e-9 if a >= 1.0 else -1e-9)
-        c = a + b + x - 1.0
+        # a + b + x − 1 = 0 (x = 0 and a + b = 1) is the same removable 0/0: b nudged by 1e-9.
+        b_ = np.where(np.abs(a + b + x - 1.0) < 1e-9, b + 1e-9, b)
+        c = a + b_ + x - 1.0
         w = u / (1.0 + u)
-        bracket = 1.0 - np.exp((1.0 - a) * np.log1p(u)) * hyp2f1(a + b - 1.0 - r, a - 1.0, c, w)
+        bracket = 1.0 - np.exp((1.0 - a) * np.log1p(u)) * _hyp2f1(a + b_ - 1.0 - r, a - 1.0, c, w)
         out = c / (a - 1.0) * bracket
         return np.asarray(np.where(u == 0, 0.0, np.maximum(out, 0.0)), dtype=np.float64)
 
@@ -197,3 +202,39 @@ def fit_bgnbd(
         converged=opt.converged,
         iterations=opt.iterations,
     )
+
+
+def _hyp2f1(a: ArrayLike, b: ArrayLike, c: ArrayLike, z: ArrayLike) -> FloatArray:
+    """₂F₁(a, b; c; z) for 0 ≤ z < 1: scipy's, and where scipy gives NaN (it does for a large
+    c with z near 1, e.g. ₂F₁(1, 1; 104; 0.99) — a customer with a hundred repeat purchases)
+    the Gauss series summed directly, 2,048 terms at a time in log space, until the terms no
+    longer change the sum (at most 2²⁰ terms; what is left is NaN, as scipy had it)."""
+    out = np.asarray(hyp2f1(a, b, c, z), dtype=np.float64)
+    bad = ~np.isfinite(out)
+    if not bad.any():
+        return out
+    shape = out.shape
+    A, B, C, Z = (
+        np.broadcast_to(np.asarray(v, dtype=np.float64), shape)[bad] for v in (a, b, c, z)
+    )
+    total = np.ones_like(A)
+    log_term = np.zeros_like(A)  # log |term_n|, n = 0 first
+    sign = np.ones_like(A)
+    done = np.zeros(A.shape, dtype=bool)
+    block = np.arange(2048, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for start in range(0, 1 << 20, block.size):
+            k = start + block[None, :]
+            ratio = (A[:, None] + k) * (B[:, None] + k) / ((C[:, None] + k) * (k + 1)) * Z[:, None]
+            steps = np.cumsum(np.log(np.abs(ratio)), axis=1) + log_term[:, None]
+            signs = np.cumprod(np.sign(ratio), axis=1) * sign[:, None]
+            terms = signs * np.exp(steps)
+            add = np.where(done[:, None], 0.0, terms)
+            total = total + add.sum(axis=1)
+            log_term, sign = steps[:, -1], signs[:, -1]
+            done |= (np.abs(terms[:, -1]) <= 1e-17 * np.abs(total)) | (signs[:, -1] == 0)
+            if done.all():
+                break
+    out = out.copy()
+    out[bad] = np.where(done, total, np.nan)
+    return out

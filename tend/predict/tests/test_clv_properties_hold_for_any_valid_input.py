@@ -27,7 +27,9 @@ def customers(draw: st.DrawFn, max_size: int = 12) -> tuple[np.ndarray, np.ndarr
     x = np.array(draw(st.lists(st.integers(0, 1000), min_size=n, max_size=n)), dtype=float)
     T = np.array(draw(st.lists(st.floats(0.0, 5000.0), min_size=n, max_size=n)))
     share = np.array(draw(st.lists(st.floats(0.0, 1.0), min_size=n, max_size=n)))
-    tx = np.where(x > 0, share * T, 0.0)
+    # A repeat purchase falls on a later day than the first: x > 0 needs tₓ > 0 (so T > 0).
+    T = np.where(x > 0, np.maximum(T, 1e-3), T)
+    tx = np.where(x > 0, np.maximum(share, 1e-3) * T, 0.0)
     return x, tx, T
 
 
@@ -162,3 +164,18 @@ def test_fitting_any_valid_data_gives_finite_parameters_or_not_enough_data(data)
         return
     assert all(np.isfinite(v) and v > 0 for v in fit.params.values())
     assert np.isfinite(fit.log_likelihood)
+
+
+def test_repeat_purchases_with_no_time_after_the_first_are_refused() -> None:
+    # 102 repeat purchase days at recency 0 cannot happen: repeats fall on later days.
+    with pytest.raises(ValueError, match=r"^recency: must be greater than 0"):
+        BGNBDFit(r=1, alpha=1, a=2, b=1, log_likelihood=0, n=1).expected_purchases(
+            10.0, [102.0], [0.0], [35.0]
+        )
+
+
+def test_a_and_b_summing_to_one_give_finite_predictions_for_first_time_buyers() -> None:
+    # a + b + x − 1 = 0 is a removable 0/0 in the expectation (x = 0, a + b = 1).
+    model = BGNBDFit(r=1.0, alpha=1.0, a=0.5, b=0.5, log_likelihood=0, n=1)
+    out = model.expected_purchases(1.0, [0.0, 0.0], [0.0, 0.0], [0.0, 10.0])
+    assert np.isfinite(out).all() and (out > 0).all()
