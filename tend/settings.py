@@ -605,3 +605,7 @@ if not 1 <= TEND_EVENTS_PARTITIONS_AHEAD <= 24:
     raise ConfigError(
         f"TEND_EVENTS_PARTITIONS_AHEAD must be between 1 and 24; got {TEND_EVENTS_PARTITIONS_AHEAD}"
     )
+# --- prediction: churn pages, panel and Today signal (issue 19, part "ui") -----------------
+# The Today signal "churn risk rose" fires when a customer's risk enters the top 10% or rises
+# by at least this much (0–1) over 7 days.
+TEND_PREDICT_RISK_RISE = float(env_decimal("TEND_PREDICT_RISK_RISE", "0.15", low="0.01", high="1"))

@@ -1,7 +1,13 @@
 """Prediction pages under /predict/: churn risk (model page), customer lifetime (sBG, Cox)
 and probabilistic CLV. Each part adds its own lines."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from tend.predict import views
 
 app_name = "predict"
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    # Churn risk (model page) and "Train now" (owners).
+    path("", views.churn, name="churn"),
+    path("churn/train/", views.churn_train, name="churn_train"),
+]
