@@ -17,6 +17,7 @@ from typing import Any
 from django.db.models import Count, F, IntegerField, Max
 from django.db.models.functions import Cast, Floor, Least
 from django.utils.functional import Promise
+from django.utils.text import capfirst
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
@@ -105,16 +106,20 @@ def metric_reading(key: str, model: float | None, baseline: float | None) -> str
             text += "."
         return text
     if key == "brier":
-        text = gettext("A typical prediction is off by about %(model)s percentage points") % {
-            "model": round(math.sqrt(max(model, 0.0)) * 100)
+        if baseline is not None and baseline > 0:
+            change = 1 - model / baseline
+            if change >= 0:
+                return gettext(
+                    "The model's predictions are %(pct)s%% closer to what happened than the "
+                    "baseline's (squared error %(model)s vs %(base)s)."
+                ) % {"pct": round(change * 100), "model": f"{model:.3f}", "base": f"{baseline:.3f}"}
+            return gettext(
+                "The model's predictions are %(pct)s%% further from what happened than the "
+                "baseline's (squared error %(model)s vs %(base)s)."
+            ) % {"pct": round(-change * 100), "model": f"{model:.3f}", "base": f"{baseline:.3f}"}
+        return gettext("Average squared error of the predictions: %(model)s (0 = perfect).") % {
+            "model": f"{model:.3f}"
         }
-        if baseline is not None:
-            text += gettext("; the baseline's by %(base)s.") % {
-                "base": round(math.sqrt(max(baseline, 0.0)) * 100)
-            }
-        else:
-            text += "."
-        return text
     return ""
 
 
@@ -284,7 +289,7 @@ def driver_words(entry: dict[str, Any]) -> dict[str, Any]:
     return {
         "feature": name,
         "label": label,
-        "text": text,
+        "text": capfirst(text),
         "effect": effect,
         "direction": "up" if effect > 0 else "down",
         "effect_points": f"{effect * 100:+.0f}",
@@ -491,7 +496,9 @@ def importance_rows(model: ChurnModel, limit: int = 12) -> list[dict[str, Any]]:
         if value is None:
             continue
         name = str(entry.get("feature") or "")
-        label = str(features.get(name).label) if name in features else name.removeprefix("trait:")
+        label = capfirst(
+            str(features.get(name).label) if name in features else name.removeprefix("trait:")
+        )
         rows.append({"feature": name, "label": label, "importance": value})
     rows.sort(key=lambda r: -abs(r["importance"]))
     rows = rows[:limit]
@@ -501,35 +508,40 @@ def importance_rows(model: ChurnModel, limit: int = 12) -> list[dict[str, Any]]:
     return rows
 
 
-def importance_figure(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
-    if not rows:
-        return None
-    ordered = list(reversed(rows))
-    return _figure(
-        [
-            {
-                "type": "bar",
-                "orientation": "h",
-                "x": [r["importance"] for r in ordered],
-                "y": [r["label"] for r in ordered],
-                "marker": {"color": MODEL_COLOUR},
-                "hovertemplate": "%{y}: %{x:.3f}<extra></extra>",
-            }
-        ],
-        _layout(
-            margin={"l": 8, "r": 12, "t": 8, "b": 32},
-            xaxis=_axis(showgrid=True, gridcolor="#eef1f4", rangemode="tozero"),
-            yaxis=_axis(automargin=True),
-        ),
-    )
-
-
-def histogram_figure(counts: list[int]) -> dict[str, Any] | None:
+def histogram_figure(counts: list[int], threshold: float | None = None) -> dict[str, Any] | None:
     if not any(counts):
         return None
+    marks: dict[str, Any] = {}
+    if threshold is not None:
+        marks = {
+            "shapes": [
+                {
+                    "type": "line",
+                    "x0": threshold,
+                    "x1": threshold,
+                    "yref": "paper",
+                    "y0": 0,
+                    "y1": 1,
+                    "line": {"color": UP_COLOUR, "width": 1.5, "dash": "dash"},
+                }
+            ],
+            "annotations": [
+                {
+                    "x": threshold,
+                    "yref": "paper",
+                    "y": 1,
+                    "text": gettext("riskiest 10%") + " →",
+                    "showarrow": False,
+                    "xanchor": "left",
+                    "yanchor": "top",
+                    "font": {"size": 11, "color": UP_COLOUR},
+                }
+            ],
+        }
     width = 1 / len(counts)
     centres = [round((i + 0.5) * width, 4) for i in range(len(counts))]
-    colours = [UP_COLOUR if c >= 0.5 else MODEL_COLOUR for c in centres]
+    cut = threshold if threshold is not None else 0.5
+    colours = [UP_COLOUR if c >= cut else MODEL_COLOUR for c in centres]
     labels = [f"{round(i * width * 100)}–{round((i + 1) * width * 100)}%" for i in range(len(counts))]
     return _figure(
         [
@@ -545,6 +557,7 @@ def histogram_figure(counts: list[int]) -> dict[str, Any] | None:
         ],
         _layout(
             margin={"l": 48, "r": 12, "t": 8, "b": 44},
+            **marks,
             xaxis=_axis(
                 title={"text": gettext("Churn risk"), "font": {"size": 11}},
                 tickformat=".0%",

@@ -51,7 +51,9 @@ def history_rows(models: list[ChurnModel]) -> list[dict[str, Any]]:
             {
                 "model": m,
                 "auc": None if auc is None else f"{auc:.2f}",
-                "message": display.model_message(m),
+                "message": display.not_enough_data_text(m)
+                if m.status == TrainingStatus.NOT_ENOUGH_DATA
+                else display.model_message(m),
             }
         )
     return rows
@@ -62,7 +64,7 @@ def distribution(day: Any) -> dict[str, Any]:
     if day is None:
         return {"day": None, "figure": None, "total": 0}
     counts = display.risk_histogram(day)
-    threshold = (
+    threshold: float | None = (
         ChurnScore.objects.filter(day=day, percentile__gte=display.TOP_DECILE)
         .order_by("risk")
         .values_list("risk", flat=True)
@@ -70,7 +72,7 @@ def distribution(day: Any) -> dict[str, Any]:
     )
     return {
         "day": day,
-        "figure": display.histogram_figure(counts),
+        "figure": display.histogram_figure(counts, threshold),
         "total": sum(counts),
         "top_threshold": threshold,
     }
@@ -109,8 +111,6 @@ def churn_context(request: HttpRequest) -> dict[str, Any]:
             reliability_figure=display.reliability_figure(active),
             lift_figure=display.lift_figure(active),
             importances=importances,
-            importance_figure=display.importance_figure(importances),
-            importance_height=max(160, 28 * len(importances) + 40),
             distribution=distribution(display.latest_score_day()),
         )
     return context

@@ -72,13 +72,13 @@ def metrics(
 
 IMPORTANCES = [
     {"feature": "days_since_last_activity", "importance": 0.214},
-    {"feature": "active_days_30", "importance": 0.171},
-    {"feature": "active_days_trend", "importance": 0.122},
-    {"feature": "events_per_active_day_30", "importance": 0.081},
-    {"feature": "payment_failures_90", "importance": 0.064},
+    {"feature": "active_days_30d", "importance": 0.171},
+    {"feature": "active_days_change_30d", "importance": 0.122},
+    {"feature": "events_per_active_day_30d", "importance": 0.081},
+    {"feature": "payment_failures_90d", "importance": 0.064},
     {"feature": "mrr", "importance": 0.052},
     {"feature": "tenure_days", "importance": 0.041},
-    {"feature": "breadth_30", "importance": 0.033},
+    {"feature": "breadth_30d", "importance": 0.033},
     {"feature": "plan", "importance": 0.018},
 ]
 
@@ -133,9 +133,9 @@ def make_not_enough_data_model(version: int | None = None, have: int = 12, need:
 
 
 DRIVERS_UP = [
-    {"feature": "active_days_30", "effect": 0.11, "value": 4, "before": 21},
+    {"feature": "active_days_30d", "effect": 0.11, "value": 4, "before": 21},
     {"feature": "days_since_last_activity", "effect": 0.07, "value": 12, "before": 1},
-    {"feature": "payment_failures_90", "effect": 0.03, "value": 1, "before": 0},
+    {"feature": "payment_failures_90d", "effect": 0.03, "value": 1, "before": 0},
 ]
 DRIVERS_DOWN = [
     {"feature": "tenure_days", "effect": -0.04, "value": 730, "before": 700},

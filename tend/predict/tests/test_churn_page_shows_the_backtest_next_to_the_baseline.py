@@ -43,7 +43,9 @@ def test_every_role_reads_the_metrics_formulas_and_verdict(
         assert "Brier score = mean of (predicted risk − outcome)²" in html
         assert "The model ranks a churner above a stayer 81% of the time; the baseline 66%." in html
         assert 'data-earns="yes"' in html and "The model earns its place" in html
-        for name in ("reliability-figure", "lift-figure", "importance-figure", "distribution-figure"):
+        assert 'data-feature="days_since_last_activity"' in html  # importance, largest first
+        assert "Days since the last activity" in html
+        for name in ("reliability-figure", "lift-figure", "distribution-figure"):
             assert _figure(html, name)["data"], name
         assert sum(_figure(html, "distribution-figure")["data"][0]["y"]) == 30
         assert f'data-version="{model.version}"' in html
