@@ -92,8 +92,9 @@ class ChurnModelDetailOut(ChurnRunOut):
     features: list[str]
     params: dict[str, Any]
     metrics: dict[str, Any] = Field(
-        ..., description="Per kind (logistic, boosting, baseline): auc, lift_top_decile, brier, "
-        "reliability, lift."
+        ...,
+        description="Per kind (logistic, boosting, baseline): auc, lift_top_decile, brier, "
+        "reliability, lift.",
     )
     importances: list[dict[str, Any]]
 
@@ -334,15 +335,13 @@ def customer_churn_retrieve(request: HttpRequest, customer_id: PathId) -> dict[s
     return out
 
 
-@router.post(
-    "/predict/churn/train", response={202: TrainOut, 503: ErrorOut, **ERRORS}
-)
+@router.post("/predict/churn/train", response={202: TrainOut, 503: ErrorOut, **ERRORS})
 def churn_train_endpoint(request: HttpRequest) -> Status[dict[str, Any]]:
     """Queue a training run (owners only; 503 when this installation cannot train yet)."""
     from tend.predict.training_queue import churn_train_enqueue
 
     user = require_manage(_principal(request).user)
-    outcome, result = churn_train_enqueue(by=user)
+    outcome, result = churn_train_enqueue(by=user, label=_principal(request).label)
     if outcome == "missing":
         return Status(
             503,

@@ -228,7 +228,7 @@ def model_message(model: ChurnModel) -> str:
 
 
 def not_enough_data_text(model: ChurnModel) -> str:
-    """"Not enough data to train: 12 churned, need 20" in the reader's language."""
+    """ "Not enough data to train: 12 churned, need 20" in the reader's language."""
     params = model.message_params if isinstance(model.message_params, dict) else {}
     have, need = params.get("have"), params.get("need")
     if isinstance(have, int) and isinstance(need, int):
@@ -275,7 +275,7 @@ def driver_words(entry: dict[str, Any]) -> dict[str, Any]:
     if feature is not None and feature.explain is not None:
         try:
             text = str(feature.explain(value, before))
-        except Exception:  # noqa: BLE001 - a plug-in's wording must not break the page
+        except Exception:  # a plug-in's wording must not break the page
             text = ""
     if not text:
         if before is not None and before != value:
@@ -315,9 +315,7 @@ def latest_score_day() -> date | None:
 
 def risk_histogram(day: date) -> list[int]:
     """How many customers fall in each 5-point risk band on ``day`` (one query)."""
-    band = Least(
-        Cast(Floor(F("risk") * HISTOGRAM_BINS), IntegerField()), HISTOGRAM_BINS - 1
-    )
+    band = Least(Cast(Floor(F("risk") * HISTOGRAM_BINS), IntegerField()), HISTOGRAM_BINS - 1)
     counts = [0] * HISTOGRAM_BINS
     rows = (
         ChurnScore.objects.filter(day=day)
@@ -488,7 +486,7 @@ def importance_rows(model: ChurnModel, limit: int = 12) -> list[dict[str, Any]]:
     of the largest (for the bars)."""
     from tend.predict.features import features
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for entry in model.importances if isinstance(model.importances, list) else []:
         if not isinstance(entry, dict):
             continue
@@ -542,7 +540,9 @@ def histogram_figure(counts: list[int], threshold: float | None = None) -> dict[
     centres = [round((i + 0.5) * width, 4) for i in range(len(counts))]
     cut = threshold if threshold is not None else 0.5
     colours = [UP_COLOUR if c >= cut else MODEL_COLOUR for c in centres]
-    labels = [f"{round(i * width * 100)}–{round((i + 1) * width * 100)}%" for i in range(len(counts))]
+    labels = [
+        f"{round(i * width * 100)}–{round((i + 1) * width * 100)}%" for i in range(len(counts))
+    ]
     return _figure(
         [
             {

@@ -55,7 +55,7 @@ def rank_of(risk: float) -> float | None:
 
 
 def churn_risk_explain(raw: float | None, previous: float | None, params: dict[str, Any]) -> str:
-    """"churn risk 0.42, top 5%" (", was 0.30" when there was an earlier value)."""
+    """ "churn risk 0.42, top 5%" (", was 0.30" when there was an earlier value)."""
     from tend.predict.churn_display import top_text
 
     if raw is None:
@@ -79,7 +79,17 @@ def register() -> None:
             "churn_risk",
             _("Churn risk"),
             "prediction",
-            (Param("days", _("Days"), "int", 7, low=1, high=MAX_DAYS, help=_("Newest score at most this many days old.")),),
+            (
+                Param(
+                    "days",
+                    _("Days"),
+                    "int",
+                    7,
+                    low=1,
+                    high=MAX_DAYS,
+                    help=_("Newest score at most this many days old."),
+                ),
+            ),
             churn_risk_compute,
             churn_risk_explain,
             higher_is_better=False,

@@ -85,7 +85,11 @@ def churn_rise_find(as_of: date) -> Iterable[Any]:
                 customer_id=cid,
                 key=f"churn-risk:{start.isoformat()}",
                 risk=min(max(float(risk), 0.0), 1.0),
-                params={"risk": round(risk, 2), "percentile": round(pct, 4), "since": start.isoformat()},
+                params={
+                    "risk": round(risk, 2),
+                    "percentile": round(pct, 4),
+                    "since": start.isoformat(),
+                },
             )
         )
     return findings
@@ -94,7 +98,11 @@ def churn_rise_find(as_of: date) -> Iterable[Any]:
 def churn_rise_describe(params: dict[str, Any]) -> str:
     risk = params.get("risk")
     risk_text = f"{float(risk):.2f}" if isinstance(risk, int | float) else "?"
-    rank = top_text(params.get("percentile")) if isinstance(params.get("percentile"), int | float) else ""
+    rank = (
+        top_text(params.get("percentile"))
+        if isinstance(params.get("percentile"), int | float)
+        else ""
+    )
     if rank:
         return gettext("Churn risk rose to %(risk)s — %(rank)s") % {"risk": risk_text, "rank": rank}
     return gettext("Churn risk rose to %(risk)s") % {"risk": risk_text}

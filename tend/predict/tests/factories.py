@@ -87,7 +87,9 @@ def make_churn_model(
     version: int | None = None, *, active: bool = True, kind: str = ModelKind.BOOSTING, **kw: Any
 ) -> ChurnModel:
     if version is None:
-        version = (ChurnModel.objects.order_by("-version").values_list("version", flat=True).first() or 0) + 1
+        version = (
+            ChurnModel.objects.order_by("-version").values_list("version", flat=True).first() or 0
+        ) + 1
     today = timezone.now().date()
     fields: dict[str, Any] = {
         "version": version,
@@ -116,9 +118,13 @@ def make_churn_model(
     return ChurnModel.objects.create(**fields)
 
 
-def make_not_enough_data_model(version: int | None = None, have: int = 12, need: int = 20) -> ChurnModel:
+def make_not_enough_data_model(
+    version: int | None = None, have: int = 12, need: int = 20
+) -> ChurnModel:
     if version is None:
-        version = (ChurnModel.objects.order_by("-version").values_list("version", flat=True).first() or 0) + 1
+        version = (
+            ChurnModel.objects.order_by("-version").values_list("version", flat=True).first() or 0
+        ) + 1
     return ChurnModel.objects.create(
         version=version,
         mode=TrainingMode.HISTORY,
@@ -163,8 +169,14 @@ def make_score(
 
 
 def make_history(
-    customer: Any, *, model: ChurnModel, days: int = 90, start: float = 0.12, end: float = 0.42,
-    percentile: float = 0.95, last: date | None = None,
+    customer: Any,
+    *,
+    model: ChurnModel,
+    days: int = 90,
+    start: float = 0.12,
+    end: float = 0.42,
+    percentile: float = 0.95,
+    last: date | None = None,
 ) -> list[ChurnScore]:
     """A customer's daily scores over ``days`` days, rising from ``start`` to ``end``."""
     last = last or timezone.now().date()

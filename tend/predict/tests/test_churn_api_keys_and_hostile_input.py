@@ -97,7 +97,9 @@ def test_the_document_states_the_limits() -> None:
     from tend.api.main import openapi_schema
 
     doc = openapi_schema()
-    params = {p["name"]: p for p in doc["paths"]["/api/v1/predict/churn/scores"]["get"]["parameters"]}
+    params = {
+        p["name"]: p for p in doc["paths"]["/api/v1/predict/churn/scores"]["get"]["parameters"]
+    }
     assert params["min_risk"]["schema"]["anyOf"][0]["maximum"] == 1
     assert params["limit"]["schema"]["maximum"] == 200
     assert 503 in doc["paths"]["/api/v1/predict/churn/train"]["post"]["responses"]

@@ -22,7 +22,13 @@ def _scores(customer, model, values: list[tuple[float, float]]) -> None:  # type
     """(risk, percentile) for the days ending on DAY, oldest first."""
     n = len(values)
     ChurnScore.objects.bulk_create(
-        ChurnScore(customer=customer, model=model, day=DAY - timedelta(days=n - 1 - i), risk=r, percentile=p)
+        ChurnScore(
+            customer=customer,
+            model=model,
+            day=DAY - timedelta(days=n - 1 - i),
+            risk=r,
+            percentile=p,
+        )
         for i, (r, p) in enumerate(values)
     )
 
@@ -33,9 +39,13 @@ def test_the_measure_reads_the_latest_recent_score() -> None:
     model = make_churn_model()
     a, b, c = make_customer(), make_customer(), make_customer()
     _scores(a, model, [(0.2, 0.5), (0.42, 0.95)])
-    ChurnScore.objects.create(customer=c, model=model, day=DAY - timedelta(days=30), risk=0.9, percentile=1)
+    ChurnScore.objects.create(
+        customer=c, model=model, day=DAY - timedelta(days=30), risk=0.9, percentile=1
+    )
     for _ in range(19):  # others scored that day, all less risky: a is in the top 5%
-        ChurnScore.objects.create(customer=make_customer(), model=model, day=DAY, risk=0.1, percentile=0)
+        ChurnScore.objects.create(
+            customer=make_customer(), model=model, day=DAY, risk=0.1, percentile=0
+        )
     values = measure.compute([a.pk, b.pk, c.pk], DAY, {"days": 7})
     assert values == {a.pk: 0.42}
     assert measure.compute([a.pk], DAY - timedelta(days=1), {"days": 7}) == {a.pk: 0.2}
@@ -60,7 +70,9 @@ def test_the_signal_finds_a_rise_into_the_top_decile_keyed_by_its_first_day() ->
     # The rise of 0.2 over 7 days (setting 0.15) began the day it first held.
     assert found[jumped.pk].key == f"churn-risk:{(DAY - timedelta(days=1)).isoformat()}"
     # The next day the key stays the same: a handled item stays handled.
-    ChurnScore.objects.create(customer=rose, model=model, day=DAY + timedelta(days=1), risk=0.45, percentile=0.96)
+    ChurnScore.objects.create(
+        customer=rose, model=model, day=DAY + timedelta(days=1), risk=0.45, percentile=0.96
+    )
     later = {f.customer_id: f for f in signal.find(DAY + timedelta(days=1))}
     assert later[rose.pk].key == found[rose.pk].key
 

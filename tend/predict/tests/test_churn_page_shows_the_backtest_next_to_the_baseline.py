@@ -82,7 +82,11 @@ def test_the_page_runs_a_fixed_number_of_queries(owner_client: Client) -> None:
         owner_client.get(reverse("predict:churn"))
     for v in range(2, 12):
         make_churn_model(version=v)
-    make_day_of_scores([make_customer() for _ in range(40)], model=model, day=model.trained_at.date().replace(day=1))
+    make_day_of_scores(
+        [make_customer() for _ in range(40)],
+        model=model,
+        day=model.trained_at.date().replace(day=1),
+    )
     with CaptureQueriesContext(connection) as many:
         owner_client.get(reverse("predict:churn"))
     assert len(many) == len(few)

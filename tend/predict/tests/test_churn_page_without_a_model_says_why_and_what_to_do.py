@@ -22,7 +22,7 @@ def test_not_enough_data_is_explained_with_the_numbers(
         assert response.status_code == 200
         html = response.content.decode()
         assert "Not enough data to train: 12 churned, need 20." in html
-        assert 'id="empty-steps"' in html and "tend train --traits" in html
+        assert 'id="empty-steps"' in html and "tend train --traits-csv" in html
         assert "data-figure" not in html and "plotly" not in html
         assert 'data-version="1"' in html  # the run is in the history, with its message
 

@@ -60,7 +60,9 @@ class Command(BaseCommand):
         else:
             message = display.model_message(latest) or "the last training run failed"
         if as_json:
-            self.stdout.write(json.dumps({"status": latest.status if latest else "none", "message": message}))
+            self.stdout.write(
+                json.dumps({"status": latest.status if latest else "none", "message": message})
+            )
         raise CommandError(message)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -78,7 +80,9 @@ class Command(BaseCommand):
         scores = list(
             ChurnScore.objects.filter(day=day)
             .select_related("customer", "model")
-            .defer("model__artifact", "model__metrics", "model__importances", "model__preprocessing")
+            .defer(
+                "model__artifact", "model__metrics", "model__importances", "model__preprocessing"
+            )
             .order_by("-risk", "customer_id")[:top]
         )
         rows = []
@@ -87,23 +91,39 @@ class Command(BaseCommand):
             row["customer_name"] = s.customer.name
             rows.append(row)
         if as_json:
-            self.stdout.write(json.dumps({"day": day.isoformat(), "items": rows}, default=str, ensure_ascii=False))
+            self.stdout.write(
+                json.dumps({"day": day.isoformat(), "items": rows}, default=str, ensure_ascii=False)
+            )
             return
         table = Table(title=f"Churn risk on {day.isoformat()} (riskiest {len(rows)})")
-        for column, justify in (("Id", "right"), ("Customer", "left"), ("Risk", "right"), ("Rank", "left"), ("Top drivers", "left")):
+        for column, justify in (
+            ("Id", "right"),
+            ("Customer", "left"),
+            ("Risk", "right"),
+            ("Rank", "left"),
+            ("Top drivers", "left"),
+        ):
             table.add_column(column, justify=justify)  # type: ignore[arg-type]
         for row in rows:
             drivers = "; ".join(
                 f"{'↑' if d['effect'] > 0 else '↓'} {d['text']}" for d in row["drivers"][:3]
             )
-            table.add_row(str(row["customer_id"]), row["customer_name"], f"{row['risk']:.2f}", row["top"], drivers)
+            table.add_row(
+                str(row["customer_id"]),
+                row["customer_name"],
+                f"{row['risk']:.2f}",
+                row["top"],
+                drivers,
+            )
         self._print(table)
 
     def _one(self, customer: Any, as_json: bool) -> None:
         history = list(
             ChurnScore.objects.filter(customer_id=customer.pk)
             .select_related("model")
-            .defer("model__artifact", "model__metrics", "model__importances", "model__preprocessing")
+            .defer(
+                "model__artifact", "model__metrics", "model__importances", "model__preprocessing"
+            )
             .order_by("-day")[:90]
         )
         if not history:
@@ -111,12 +131,16 @@ class Command(BaseCommand):
                 self._no_model(as_json)
             message = f"{customer.name} has no churn score yet."
             if as_json:
-                self.stdout.write(json.dumps({"customer_id": customer.pk, "scored": False, "message": message}))
+                self.stdout.write(
+                    json.dumps({"customer_id": customer.pk, "scored": False, "message": message})
+                )
                 return
             self.stdout.write(message)
             return
         latest, oldest = history[0], history[-1]
-        oldest = next((s for s in reversed(history) if latest.day - s.day < timedelta(days=90)), latest)
+        oldest = next(
+            (s for s in reversed(history) if latest.day - s.day < timedelta(days=90)), latest
+        )
         row = display.score_as_dict(latest)
         row.update(
             customer_name=customer.name,
