@@ -313,9 +313,12 @@ def latest_score_day() -> date | None:
     return day
 
 
-def risk_histogram(day: date) -> list[int]:
-    """How many customers fall in each 5-point risk band on ``day`` (one query)."""
-    band = Least(Cast(Floor(F("risk") * HISTOGRAM_BINS), IntegerField()), HISTOGRAM_BINS - 1)
+def risk_histogram(day: date, top: float = 1.0) -> list[int]:
+    """How many customers fall in each of HISTOGRAM_BINS equal risk bands from 0 to ``top``
+    on ``day`` (one query)."""
+    band = Least(
+        Cast(Floor(F("risk") / top * HISTOGRAM_BINS), IntegerField()), HISTOGRAM_BINS - 1
+    )
     counts = [0] * HISTOGRAM_BINS
     rows = (
         ChurnScore.objects.filter(day=day)
@@ -376,7 +379,13 @@ def reliability_figure(model: ChurnModel) -> dict[str, Any] | None:
     xs, ys, counts = _points(ours.get("reliability"), "predicted", "observed")
     if not xs:
         return None
-    top = max(1.0, *xs, *ys) if xs else 1.0
+    top = min(1.0, math.ceil(max(*xs, *ys, 0.05) * 1.1 * 20) / 20)
+    known = [c for c in counts if isinstance(c, int | float) and c > 0]
+    biggest = max(known, default=0)
+    sizes = [
+        6 + 10 * math.sqrt(c / biggest) if biggest and isinstance(c, int | float) and c > 0 else 7
+        for c in counts
+    ]
     hover = gettext("predicted %{x:.0%}, churned %{y:.0%} (%{customdata} customers)")
     return _figure(
         [
@@ -397,7 +406,7 @@ def reliability_figure(model: ChurnModel) -> dict[str, Any] | None:
                 "customdata": [c if c is not None else "?" for c in counts],
                 "name": gettext("Model"),
                 "line": {"color": MODEL_COLOUR, "width": 2},
-                "marker": {"size": 7},
+                "marker": {"size": sizes},
                 "hovertemplate": hover + "<extra></extra>",
             },
         ],
@@ -498,15 +507,27 @@ def importance_rows(model: ChurnModel, limit: int = 12) -> list[dict[str, Any]]:
             str(features.get(name).label) if name in features else name.removeprefix("trait:")
         )
         rows.append({"feature": name, "label": label, "importance": value})
-    rows.sort(key=lambda r: -abs(r["importance"]))
+    # Permutation importance: a feature whose shuffling did not hurt the AUC (≤ 0) is noise
+    # to the model; it sorts last and draws no bar.
+    rows.sort(key=lambda r: -r["importance"])
     rows = rows[:limit]
-    top = max((abs(r["importance"]) for r in rows), default=0.0)
+    top = max((r["importance"] for r in rows), default=0.0)
     for r in rows:
-        r["width"] = round(abs(r["importance"]) / top * 100, 1) if top else 0
+        r["width"] = round(max(r["importance"], 0.0) / top * 100, 1) if top > 0 else 0
+        r["noise"] = r["importance"] <= 0
     return rows
 
 
-def histogram_figure(counts: list[int], threshold: float | None = None) -> dict[str, Any] | None:
+def histogram_top(highest: float | None) -> float:
+    """The histogram's upper end: the highest risk rounded up to a tenth (at most 1)."""
+    if highest is None or highest <= 0:
+        return 1.0
+    return min(1.0, math.ceil(highest * 10 - 1e-9) / 10)
+
+
+def histogram_figure(
+    counts: list[int], threshold: float | None = None, top: float = 1.0
+) -> dict[str, Any] | None:
     if not any(counts):
         return None
     marks: dict[str, Any] = {}
@@ -536,7 +557,7 @@ def histogram_figure(counts: list[int], threshold: float | None = None) -> dict[
                 }
             ],
         }
-    width = 1 / len(counts)
+    width = top / len(counts)
     centres = [round((i + 0.5) * width, 4) for i in range(len(counts))]
     cut = threshold if threshold is not None else 0.5
     colours = [UP_COLOUR if c >= cut else MODEL_COLOUR for c in centres]
@@ -561,7 +582,7 @@ def histogram_figure(counts: list[int], threshold: float | None = None) -> dict[
             xaxis=_axis(
                 title={"text": gettext("Churn risk"), "font": {"size": 11}},
                 tickformat=".0%",
-                range=[0, 1],
+                range=[0, top],
             ),
             yaxis=_axis(
                 title={"text": gettext("Customers"), "font": {"size": 11}},

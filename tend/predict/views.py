@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
@@ -63,7 +64,9 @@ def distribution(day: Any) -> dict[str, Any]:
     """Today's (the latest scored day's) risk histogram and the top decile's threshold."""
     if day is None:
         return {"day": None, "figure": None, "total": 0}
-    counts = display.risk_histogram(day)
+    highest = ChurnScore.objects.filter(day=day).aggregate(m=Max("risk"))["m"]
+    top = display.histogram_top(highest)
+    counts = display.risk_histogram(day, top)
     threshold: float | None = (
         ChurnScore.objects.filter(day=day, percentile__gte=display.TOP_DECILE)
         .order_by("risk")
@@ -72,7 +75,7 @@ def distribution(day: Any) -> dict[str, Any]:
     )
     return {
         "day": day,
-        "figure": display.histogram_figure(counts, threshold),
+        "figure": display.histogram_figure(counts, threshold, top),
         "total": sum(counts),
         "top_threshold": threshold,
     }
