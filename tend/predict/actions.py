@@ -189,9 +189,7 @@ def _customers_by_external_id(ids: Sequence[Any]) -> dict[Any, int]:
     return found
 
 
-def _score_traits(
-    run: ChurnModel, model: Any, ts: Any, matched: dict[Any, int], day: date
-) -> None:
+def _score_traits(run: ChurnModel, model: Any, ts: Any, matched: dict[Any, int], day: date) -> None:
     keys = [str(i) if isinstance(next(iter(matched)), str) else i for i in ts.customer_id]
     rows = [i for i, key in enumerate(keys) if key in matched]
     X = ts.X.iloc[rows]

@@ -257,8 +257,10 @@ class LinearChurn:
         its design columns (0 = the training average)."""
         parts = self._design(X) * np.asarray(self.coef)
         frame = pd.DataFrame(parts, columns=self.columns, index=X.index)
-        return frame.T.groupby(np.asarray(self.column_feature), sort=False).sum().T.reindex(
-            columns=self.layout.features, fill_value=0.0
+        return (
+            frame.T.groupby(np.asarray(self.column_feature), sort=False)
+            .sum()
+            .T.reindex(columns=self.layout.features, fill_value=0.0)
         )
 
     def effects(self, X: pd.DataFrame) -> pd.DataFrame:
@@ -696,9 +698,7 @@ def backtest_folds(
         chosen = _choose(metrics)
         for kind in KINDS:
             model, test = fold_models[kind][0]
-            metrics[kind]["importances"] = permutation_importance(
-                model, X.iloc[test], labels[test]
-            )
+            metrics[kind]["importances"] = permutation_importance(model, X.iloc[test], labels[test])
         final = fit_calibrated(chosen, X, labels, kinds, None)
         result = Backtest(
             chosen=chosen,

@@ -316,9 +316,7 @@ def latest_score_day() -> date | None:
 def risk_histogram(day: date, top: float = 1.0) -> list[int]:
     """How many customers fall in each of HISTOGRAM_BINS equal risk bands from 0 to ``top``
     on ``day`` (one query)."""
-    band = Least(
-        Cast(Floor(F("risk") / top * HISTOGRAM_BINS), IntegerField()), HISTOGRAM_BINS - 1
-    )
+    band = Least(Cast(Floor(F("risk") / top * HISTOGRAM_BINS), IntegerField()), HISTOGRAM_BINS - 1)
     counts = [0] * HISTOGRAM_BINS
     rows = (
         ChurnScore.objects.filter(day=day)

@@ -31,7 +31,7 @@ def churn_risk_compute(
     window = ChurnScore.objects.filter(day__lte=as_of, day__gt=as_of - timedelta(days=days))
     parts: list[list[int] | None] = [None] if len(ids) > WHOLE_TABLE else list(chunks(list(ids)))
     wanted = set(ids)
-    out: dict[int, float | None] = {}
+    out: dict[int, float | None] = dict.fromkeys(ids)  # no recent score: no data
     for part in parts:
         qs = window if part is None else window.filter(customer_id__in=part)
         # Ordered by day: the latest score of each customer is written last.

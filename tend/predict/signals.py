@@ -19,7 +19,6 @@ from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from tend.lib.db import chunks
 from tend.predict.churn_display import TOP_DECILE, top_text
 from tend.predict.models import ChurnScore
 
@@ -54,19 +53,19 @@ def churn_rise_find(as_of: date) -> Iterable[Any]:
     if latest is None:
         return []
     rise = rise_threshold()
-    candidates = list(
+    candidates = (
         ChurnScore.objects.filter(day=latest)
         .filter(Q(percentile__gte=TOP_DECILE) | Q(risk__gte=rise))
-        .values_list("customer_id", flat=True)
+        .values("customer_id")
     )
     history: dict[int, dict[date, tuple[float, float]]] = defaultdict(dict)
-    for part in chunks(candidates):
-        for cid, day, risk, pct in ChurnScore.objects.filter(
-            customer_id__in=part,
-            day__gt=latest - timedelta(days=LOOKBACK_DAYS),
-            day__lte=latest,
-        ).values_list("customer_id", "day", "risk", "percentile"):
-            history[cid][day] = (risk, pct)
+    scores = ChurnScore.objects.filter(
+        customer_id__in=candidates,
+        day__gt=latest - timedelta(days=LOOKBACK_DAYS),
+        day__lte=latest,
+    ).values_list("customer_id", "day", "risk", "percentile")
+    for cid, day, risk, pct in scores.iterator(chunk_size=20_000):
+        history[cid][day] = (risk, pct)
     findings = []
     for cid, rows in history.items():
         if not _flagged(latest, rows, rise):

@@ -16,7 +16,11 @@ from tend.factories import make_customer
 from tend.predict.tests.factories import make_churn_model, make_day_of_scores, make_history
 
 pytestmark = pytest.mark.django_db
-URLS = ["/api/v1/predict/churn/scores", "/api/v1/predict/churn/models", "/api/v1/predict/churn/model"]
+URLS = [
+    "/api/v1/predict/churn/scores",
+    "/api/v1/predict/churn/models",
+    "/api/v1/predict/churn/model",
+]
 
 
 def _count(client: Client, url: str) -> int:
@@ -33,7 +37,9 @@ def test_lists_do_not_grow_with_rows(owner: Any) -> None:
     first = make_customer()
     make_history(first, model=model, days=3)
     day = first.pk and model.trained_at.date()
-    make_day_of_scores([make_customer() for _ in range(2)], model=model, day=day + timedelta(days=1))
+    make_day_of_scores(
+        [make_customer() for _ in range(2)], model=model, day=day + timedelta(days=1)
+    )
     few = {url: _count(client, url) for url in URLS}
     few_one = _count(client, f"/api/v1/customers/{first.pk}/churn")
     for v in range(2, 8):

@@ -47,7 +47,7 @@ def test_the_measure_reads_the_latest_recent_score() -> None:
             customer=make_customer(), model=model, day=DAY, risk=0.1, percentile=0
         )
     values = measure.compute([a.pk, b.pk, c.pk], DAY, {"days": 7})
-    assert values == {a.pk: 0.42}
+    assert values == {a.pk: 0.42, b.pk: None, c.pk: None}  # c's score is 30 days old
     assert measure.compute([a.pk], DAY - timedelta(days=1), {"days": 7}) == {a.pk: 0.2}
     text = measure.explain(0.42, 0.2, {"days": 7})
     assert text == "churn risk 0.42, top 5%, was 0.20"
@@ -87,3 +87,16 @@ def test_the_rise_threshold_is_a_setting(settings) -> None:  # type: ignore[no-u
 
 def test_no_scores_no_findings() -> None:
     assert list(signals.get("churn_risk_rose").find(DAY)) == []
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_the_signal_runs_two_queries_whatever_the_customer_count(count: int) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    model = make_churn_model()
+    for _ in range(count):
+        _scores(make_customer(), model, [(0.1, 0.5)] * 7 + [(0.3, 0.85), (0.4, 0.92), (0.42, 0.95)])
+    with CaptureQueriesContext(connection) as queries:
+        found = list(signals.get("churn_risk_rose").find(DAY))
+    assert len(queries) <= 2 and len(found) == count
