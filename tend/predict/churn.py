@@ -112,11 +112,16 @@ class Layout:
         """A categorical feature as level indexes (float, NaN for missing or unseen)."""
         if name not in X.columns:
             return np.full(len(X), np.nan)
-        mapping = {level: i for i, level in enumerate(self.levels[name])}
-        values = X[name].astype(object).where(X[name].notna(), None)
-        return np.array(
-            [mapping.get(str(v), np.nan) if v is not None else np.nan for v in values], dtype=float
-        )
+        column = X[name]
+        present = column.notna().to_numpy()
+        codes = np.full(len(X), np.nan)
+        if present.any():
+            found = pd.Categorical(
+                column[present].astype(str), categories=self.levels[name]
+            ).codes.astype(float)
+            found[found < 0] = np.nan
+            codes[present] = found
+        return codes
 
     def typical(self, name: str) -> Any:
         """The value a driver compares against: the median, or the most common level."""
