@@ -85,8 +85,10 @@ class Layout:
 
     @classmethod
     def learn(cls, X: pd.DataFrame, kinds: dict[str, str]) -> Layout:
-        features, medians, levels = [], {}, {}
-        for name in X.columns:
+        features: list[str] = []
+        medians: dict[str, float | None] = {}
+        levels: dict[str, list[str]] = {}
+        for name in map(str, X.columns):
             kind = kinds.get(name, "numeric")
             column = X[name]
             if kind == "categorical":
@@ -262,8 +264,10 @@ class LinearChurn:
         its design columns (0 = the training average)."""
         parts = self._design(X) * np.asarray(self.coef)
         frame = pd.DataFrame(parts, columns=self.columns, index=X.index)
-        return frame.T.groupby(np.asarray(self.column_feature), sort=False).sum().T.reindex(
-            columns=self.layout.features, fill_value=0.0
+        return (
+            frame.T.groupby(np.asarray(self.column_feature), sort=False)
+            .sum()
+            .T.reindex(columns=self.layout.features, fill_value=0.0)
         )
 
     def effects(self, X: pd.DataFrame) -> pd.DataFrame:
@@ -390,8 +394,8 @@ def _calibration_slice(y: np.ndarray, days: np.ndarray | None, seed: int = 0) ->
     mask = np.zeros(len(y), dtype=bool)
     for label in (0, 1):
         index = np.flatnonzero(y == label)
-        take = rng.choice(index, size=max(1, len(index) // 4), replace=False) if len(index) else []
-        mask[take] = True
+        if len(index):
+            mask[rng.choice(index, size=max(1, len(index) // 4), replace=False)] = True
     return mask
 
 
@@ -631,8 +635,8 @@ def backtest_time(
             metrics[kind] = evaluation.report(y_test, model.predict(X_test))
         metrics["baseline"] = evaluation.report(y_test, baseline_score(X_test), probabilities=False)
         chosen = _choose(metrics)
-        for kind, model in models.items():
-            metrics[kind]["importances"] = permutation_importance(model, X_test, y_test)
+        for kind, fitted in models.items():
+            metrics[kind]["importances"] = permutation_importance(fitted, X_test, y_test)
         final = fit_calibrated(chosen, X, labels, kinds, day_array)
         result = Backtest(
             chosen=chosen,
@@ -700,10 +704,8 @@ def backtest_folds(
         )
         chosen = _choose(metrics)
         for kind in KINDS:
-            model, test = fold_models[kind][0]
-            metrics[kind]["importances"] = permutation_importance(
-                model, X.iloc[test], labels[test]
-            )
+            first, test = fold_models[kind][0]
+            metrics[kind]["importances"] = permutation_importance(first, X.iloc[test], labels[test])
         final = fit_calibrated(chosen, X, labels, kinds, None)
         result = Backtest(
             chosen=chosen,

@@ -34,7 +34,9 @@ def auc(y: ArrayLike, score: ArrayLike) -> float | None:
     from scipy.stats import rankdata
 
     ranks = rankdata(scores)
-    return float((ranks[labels == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+    return float(
+        (ranks[labels == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives)
+    )
 
 
 def lift_top_decile(y: ArrayLike, score: ArrayLike) -> float | None:
@@ -93,13 +95,21 @@ def lift_curve(y: ArrayLike, score: ArrayLike, steps: int = 10) -> list[dict[str
         top = max(1, math.ceil(len(labels) * share))
         captured = float(cumulative[top - 1] / total)
         curve.append(
-            {"share": round(share, 2), "captured": round(captured, 4), "lift": round(captured / share, 4)}
+            {
+                "share": round(share, 2),
+                "captured": round(captured, 4),
+                "lift": round(captured / share, 4),
+            }
         )
     return curve
 
 
 def report(
-    y: ArrayLike, score: ArrayLike, *, probabilities: bool = True, folds: list[dict[str, Any]] | None = None
+    y: ArrayLike,
+    score: ArrayLike,
+    *,
+    probabilities: bool = True,
+    folds: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Every number the model page shows for one score on one set of test rows."""
     labels, scores = _arrays(y, score)

@@ -17,7 +17,11 @@ KINDS = {
 
 
 def frame(
-    customers: int = 60, dates: int = 12, seed: int = 0, signal: float = 3.0, churn_rate: float = 0.1
+    customers: int = 60,
+    dates: int = 12,
+    seed: int = 0,
+    signal: float = 3.0,
+    churn_rate: float = 0.1,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
     """(X, y, customer_id, day): ``active_days_30`` drives churn strongly; days since last
     activity only weakly (the baseline), noise and plan not at all."""

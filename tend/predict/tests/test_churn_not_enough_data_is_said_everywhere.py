@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-
 from django.core.management import CommandError, call_command
+
 from tend.predict.actions import churn_train
 from tend.predict.errors import NotEnoughData
 from tend.predict.models import ChurnModel, TrainingStatus

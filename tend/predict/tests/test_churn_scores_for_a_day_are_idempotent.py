@@ -30,7 +30,11 @@ def _active_model() -> ChurnModel:
         }
     )
     y = (rng.random(n) < 1 / (1 + np.exp((X["active_days_30d"] - 10) / 3))).astype(int)
-    kinds = {"active_days_30d": "numeric", "days_since_last_activity": "numeric", "plan": "categorical"}
+    kinds = {
+        "active_days_30d": "numeric",
+        "days_since_last_activity": "numeric",
+        "plan": "categorical",
+    }
     model = churn.fit_calibrated("logistic", X, y.to_numpy(), kinds, None)
     fmt, artifact = serialise.dumps(model)
     return ChurnModel.objects.create(

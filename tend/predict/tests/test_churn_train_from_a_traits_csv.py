@@ -28,8 +28,13 @@ def _csv(path: Path, rows: int = 200) -> Path:
             seats = int(rng.integers(1, 50))
             churned = rng.random() < (0.6 if seats < 10 else 0.08)
             writer.writerow(
-                [f"crm-{i}", seats, rng.choice(["north", "south"]), int(rng.integers(0, 11)),
-                 "yes" if churned else "no"]
+                [
+                    f"crm-{i}",
+                    seats,
+                    rng.choice(["north", "south"]),
+                    int(rng.integers(0, 11)),
+                    "yes" if churned else "no",
+                ]
             )
     return path
 
@@ -39,9 +44,12 @@ def test_a_traits_csv_trains_with_five_folds_and_scores_matching_customers(tmp_p
     out = StringIO()
     call_command(
         "train",
-        "--traits-csv", str(_csv(tmp_path / "crm.csv")),
-        "--label", "churned",
-        "--id-column", "crm_id",
+        "--traits-csv",
+        str(_csv(tmp_path / "crm.csv")),
+        "--label",
+        "churned",
+        "--id-column",
+        "crm_id",
         "--json",
         stdout=out,
     )

@@ -12,7 +12,12 @@ from tend.predict.tests.churn_synthetic import frame
 def test_five_stratified_folds_cover_every_row_once() -> None:
     X, y, ids, _days = frame(customers=300, dates=1, seed=4, churn_rate=0.2)
     X = X.drop(columns=["days_since_last_activity"])
-    kinds = {"active_days_30": "numeric", "noise_a": "numeric", "noise_b": "numeric", "plan": "categorical"}
+    kinds = {
+        "active_days_30": "numeric",
+        "noise_a": "numeric",
+        "noise_b": "numeric",
+        "plan": "categorical",
+    }
     result = churn.backtest_folds(X, y, kinds, customer_id=ids, measure_memory=False)
     metrics = result.metrics
     assert metrics["split"] == "cv5"
