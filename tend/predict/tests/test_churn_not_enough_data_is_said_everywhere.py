@@ -51,3 +51,13 @@ def test_a_bad_horizon_is_refused_before_anything_is_stored() -> None:
     with pytest.raises(CommandError, match="neither a number of days nor"):
         call_command("train", "--horizon", "soon")
     assert not ChurnModel.objects.exists()
+
+
+def test_the_weekly_retrain_stores_the_reason_without_failing(settings) -> None:  # type: ignore[no-untyped-def]
+    from django.utils.module_loading import import_string
+
+    _few_churned()
+    task = import_string(settings.TEND_SCHEDULES["churn-train"]["task"])
+    assert task.call() == 0
+    run = ChurnModel.objects.get()
+    assert run.status == TrainingStatus.NOT_ENOUGH_DATA and run.trained_by == "schedule"
