@@ -61,6 +61,7 @@ bench: install-dev
 	$(BIN)/python bench/playbooks.py --db both --customers 100000 --runs 10000 --emails 5000
 	$(BIN)/python bench/partitions.py --rounds 2
 	$(BIN)/python bench/observability_middleware.py --multiproc
+	$(BIN)/python bench/churn_training.py --db both --customers 100000 --events-per-customer 50
 
 ## Refresh the translation catalogs after changing strings, then compile them.
 messages: install-dev

@@ -633,5 +633,5 @@ if not 4 <= TEND_CHURN_OBSERVATION_DATES <= 120:
 # Retrain weekly (Sunday 01:30 UTC, after the daily pipeline); `tend train` retrains by hand.
 TEND_SCHEDULES["churn-train"] = {
     "cron": "30 1 * * 0",
-    "task": "tend.predict.tasks.churn_train_scheduled",
+    "task": "tend.predict.tasks.churn_train_task",
 }

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -174,7 +174,7 @@ def _count(run: ChurnModel, y: np.ndarray, ids: np.ndarray) -> None:
     run.customers = len(np.unique(ids)) if len(ids) else 0
 
 
-def _customers_by_external_id(ids: Sequence[Any]) -> dict[Any, int]:
+def _customers_by_external_id(ids: Iterable[Any]) -> dict[Any, int]:
     """{table id: customer pk} for the table's ids that are customers' external ids."""
     from tend.customers.models import Customer
 

@@ -85,8 +85,10 @@ class Layout:
 
     @classmethod
     def learn(cls, X: pd.DataFrame, kinds: dict[str, str]) -> Layout:
-        features, medians, levels = [], {}, {}
-        for name in X.columns:
+        features: list[str] = []
+        medians: dict[str, float | None] = {}
+        levels: dict[str, list[str]] = {}
+        for name in map(str, X.columns):
             kind = kinds.get(name, "numeric")
             column = X[name]
             if kind == "categorical":
@@ -112,11 +114,16 @@ class Layout:
         """A categorical feature as level indexes (float, NaN for missing or unseen)."""
         if name not in X.columns:
             return np.full(len(X), np.nan)
-        mapping = {level: i for i, level in enumerate(self.levels[name])}
-        values = X[name].astype(object).where(X[name].notna(), None)
-        return np.array(
-            [mapping.get(str(v), np.nan) if v is not None else np.nan for v in values], dtype=float
-        )
+        column = X[name]
+        present = column.notna().to_numpy()
+        codes = np.full(len(X), np.nan)
+        if present.any():
+            found = pd.Categorical(
+                column[present].astype(str), categories=self.levels[name]
+            ).codes.astype(float)
+            found[found < 0] = np.nan
+            codes[present] = found
+        return codes
 
     def typical(self, name: str) -> Any:
         """The value a driver compares against: the median, or the most common level."""
@@ -387,8 +394,8 @@ def _calibration_slice(y: np.ndarray, days: np.ndarray | None, seed: int = 0) ->
     mask = np.zeros(len(y), dtype=bool)
     for label in (0, 1):
         index = np.flatnonzero(y == label)
-        take = rng.choice(index, size=max(1, len(index) // 4), replace=False) if len(index) else []
-        mask[take] = True
+        if len(index):
+            mask[rng.choice(index, size=max(1, len(index) // 4), replace=False)] = True
     return mask
 
 
@@ -628,8 +635,8 @@ def backtest_time(
             metrics[kind] = evaluation.report(y_test, model.predict(X_test))
         metrics["baseline"] = evaluation.report(y_test, baseline_score(X_test), probabilities=False)
         chosen = _choose(metrics)
-        for kind, model in models.items():
-            metrics[kind]["importances"] = permutation_importance(model, X_test, y_test)
+        for kind, fitted in models.items():
+            metrics[kind]["importances"] = permutation_importance(fitted, X_test, y_test)
         final = fit_calibrated(chosen, X, labels, kinds, day_array)
         result = Backtest(
             chosen=chosen,
@@ -697,8 +704,8 @@ def backtest_folds(
         )
         chosen = _choose(metrics)
         for kind in KINDS:
-            model, test = fold_models[kind][0]
-            metrics[kind]["importances"] = permutation_importance(model, X.iloc[test], labels[test])
+            first, test = fold_models[kind][0]
+            metrics[kind]["importances"] = permutation_importance(first, X.iloc[test], labels[test])
         final = fit_calibrated(chosen, X, labels, kinds, None)
         result = Backtest(
             chosen=chosen,

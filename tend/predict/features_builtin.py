@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, Max, Q, Sum
 from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -131,68 +130,199 @@ def _series(ids: Sequence[int], values: pd.Series | None, *, fill: Any = np.nan)
     return values.reindex(index)
 
 
-def usage(ids: Sequence[int], as_of: date) -> pd.DataFrame:
-    """Per customer, the usage rollups of the 90 days before ``as_of`` in one grouped query,
-    plus the last day of usage ever before ``as_of``. Customers with no usage at all before
-    ``as_of`` have NaN everywhere (no usage data is not zero usage)."""
-    return _cached("usage", as_of, ids, lambda: _usage(ids, as_of))
+USAGE_COLUMNS = [
+    "events_7d",
+    "events_30d",
+    "events_prev_30d",
+    "events_90d",
+    "active_days_7d",
+    "active_days_30d",
+    "active_days_prev_30d",
+    "active_days_90d",
+    "payment_failures_90d",
+    "last_day",
+]
+
+# Two levels: the rollups of the window summed per customer and day (usage apart from failed
+# payments), then per customer with one CASE per window: no COUNT(DISTINCT …), so both
+# databases hash-aggregate in one pass over the window's rows.
+_USAGE_SQL = """
+SELECT customer_id,
+  SUM(CASE WHEN day >= %s THEN n ELSE 0 END),
+  SUM(CASE WHEN day >= %s THEN n ELSE 0 END),
+  SUM(CASE WHEN day >= %s AND day < %s THEN n ELSE 0 END),
+  SUM(n),
+  SUM(CASE WHEN n > 0 AND day >= %s THEN 1 ELSE 0 END),
+  SUM(CASE WHEN n > 0 AND day >= %s THEN 1 ELSE 0 END),
+  SUM(CASE WHEN n > 0 AND day >= %s AND day < %s THEN 1 ELSE 0 END),
+  SUM(CASE WHEN n > 0 THEN 1 ELSE 0 END),
+  SUM(pf),
+  MAX(CASE WHEN n > 0 THEN day END)
+FROM (
+  SELECT customer_id, day,
+    SUM(CASE WHEN name <> %s THEN count ELSE 0 END) AS n,
+    SUM(CASE WHEN name = %s THEN count ELSE 0 END) AS pf
+  FROM {table}
+  WHERE day >= %s AND day < %s{only}
+  GROUP BY customer_id, day
+) per_day
+GROUP BY customer_id
+"""
+
+_BREADTH_SQL = """
+SELECT customer_id, COUNT(DISTINCT name) FROM {table}
+WHERE day >= %s AND day < %s AND count > 0 AND name <> %s{only}
+GROUP BY customer_id
+"""
+
+_LAST_SQL = """
+SELECT customer_id, MAX(day) FROM {table}
+WHERE day < %s AND count > 0 AND name <> %s{only}
+GROUP BY customer_id
+"""
 
 
-def _usage(ids: Sequence[int], as_of: date) -> pd.DataFrame:
+def _raw(
+    sql: str, params: list[Any], ids: Sequence[int] | None, column: str = "customer_id"
+) -> list[tuple[Any, ...]]:
+    """Run ``sql`` (with ``{table}`` = the rollups and ``{only}`` holes) for ``ids`` in slices
+    of ``LOOKUP_CHUNK`` ("AND <column> IN (…)"), or once for everyone."""
+    from django.db import connection
+
     from tend.activity.models import DailyRollup
 
-    d = {n: as_of - timedelta(days=n) for n in (7, 30, 60, 90)}
-    used = ~Q(name=PAYMENT_FAILED) & Q(count__gt=0)
+    table = connection.ops.quote_name(DailyRollup._meta.db_table)
+    out: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        for part in parts(ids):
+            if part is None:
+                cursor.execute(sql.format(table=table, only=""), params)
+            elif not part:
+                continue
+            else:
+                marks = ", ".join(["%s"] * len(part))
+                cursor.execute(
+                    sql.format(table=table, only=f" AND {column} IN ({marks})"),
+                    [*params, *part],
+                )
+            out.extend(cursor.fetchall())
+    return out
 
-    def window(start: date, end: date = as_of) -> Q:
-        return Q(day__gte=start, day__lt=end)
 
-    aggregates = {
-        "events_7d": Sum("count", filter=used & window(d[7])),
-        "events_30d": Sum("count", filter=used & window(d[30])),
-        "events_prev_30d": Sum("count", filter=used & window(d[60], d[30])),
-        "events_90d": Sum("count", filter=used),
-        "active_days_7d": Count("day", distinct=True, filter=used & window(d[7])),
-        "active_days_30d": Count("day", distinct=True, filter=used & window(d[30])),
-        "active_days_prev_30d": Count("day", distinct=True, filter=used & window(d[60], d[30])),
-        "active_days_90d": Count("day", distinct=True, filter=used),
-        "breadth_30d": Count("name", distinct=True, filter=used & window(d[30])),
-        "payment_failures_90d": Sum("count", filter=Q(name=PAYMENT_FAILED)),
-    }
-    columns = list(aggregates)
-    rows = _rows(
-        lambda part: (
-            only(DailyRollup.objects.filter(window(d[90])), part)
-            .values("customer_id")
-            .annotate(**aggregates)
-            .values_list("customer_id", *columns)
-        ),
-        ids,
-    )
-    frame = pd.DataFrame(rows, columns=["customer_id", *columns], dtype="float64")
+def _q(name: str) -> str:
+    from django.db import connection
+
+    return connection.ops.quote_name(name)
+
+
+def _stamp(column: str) -> str:
+    """A timestamp column as something pandas turns into datetimes without a Python object
+    per value: microseconds since 1970 on PostgreSQL, the stored UTC text on SQLite."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return f"(EXTRACT(EPOCH FROM {column}) * 1000000)::bigint"
+    return column
+
+
+def _stamps(values: Any) -> pd.Series:
+    """What ``_stamp`` selected, as UTC datetimes (NaT for NULL)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return pd.to_datetime(pd.Series(values, dtype="float64"), unit="us", utc=True)
+    return pd.to_datetime(pd.Series(values, dtype="object"), format="ISO8601", utc=True)
+
+
+def _moment(value: datetime) -> Any:
+    """A datetime as the database compares it with its stored timestamps."""
+    from django.db import connection
+
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _days(values: pd.Series) -> pd.Series:
+    """Dates (date objects or ISO text, as each database gives them) as datetime64."""
+    return pd.to_datetime(values.astype("object"), errors="coerce")
+
+
+def usage(ids: Sequence[int], as_of: date) -> pd.DataFrame:
+    """Per customer, the usage rollups of the 90 days before ``as_of`` (one grouped query for
+    the counts, one for the breadth) and the days since the last usage ever before ``as_of``.
+    Customers with no usage at all before ``as_of`` have NaN everywhere (no usage data is not
+    zero usage). Within ``sources_run(until=…)`` every customer is read and the last usage is
+    carried from the previous day (a day ≤ 90 days earlier) instead of read again."""
+    scope = _scope.get()
+    if scope is not None and scope.until is not None:
+        frame = _cached("usage", as_of, None, lambda: _usage(None, as_of))
+    else:
+        frame = _cached("usage", as_of, ids, lambda: _usage(ids, as_of))
+    out = frame.reindex(pd.Index(list(ids), dtype="int64", name="customer_id"))
+    out["payment_failures_90d"] = out["payment_failures_90d"].fillna(0.0)
+    return out
+
+
+def _usage(ids: Sequence[int] | None, as_of: date) -> pd.DataFrame:
+    d = {n: (as_of - timedelta(days=n)).isoformat() for n in (7, 30, 60, 90)}
+    end = as_of.isoformat()
+    params = [d[7], d[30], d[60], d[30], d[7], d[30], d[60], d[30]]
+    params += [PAYMENT_FAILED, PAYMENT_FAILED, d[90], end]
+    rows = _raw(_USAGE_SQL, params, ids)
+    frame = pd.DataFrame(rows, columns=["customer_id", *USAGE_COLUMNS])
     frame = frame.set_index(frame["customer_id"].astype("int64")).drop(columns="customer_id")
-    last = _rows(
-        lambda part: (
-            only(DailyRollup.objects.filter(day__lt=as_of, count__gt=0), part)
-            .exclude(name=PAYMENT_FAILED)
-            .values("customer_id")
-            .annotate(last=Max("day"))
-            .values_list("customer_id", "last")
-        ),
-        ids,
+    frame.index.name = "customer_id"
+    last = _days(frame.pop("last_day"))
+    frame = frame.astype("float64")
+    breadth = _raw(_BREADTH_SQL, [d[30], end, PAYMENT_FAILED], ids)
+    frame["breadth_30d"] = pd.Series(dict(breadth), dtype="float64").reindex(frame.index)
+    # The last usage before the window: carried from an earlier day of the same build when
+    # that day's window reaches back to this one's start, else read.
+    earlier = _earlier_last_usage(as_of)
+    if earlier is None:
+        older = _raw(_LAST_SQL, [d[90], PAYMENT_FAILED], ids)
+        earlier = _days(pd.Series(dict(older), dtype="object"))
+    index = (
+        frame.index.union(earlier.index)
+        if ids is None
+        else pd.Index(list(ids), dtype="int64", name="customer_id")
     )
-    index = pd.Index(list(ids), dtype="int64", name="customer_id")
+    index = index.astype("int64")
+    index.name = "customer_id"
+    last_day = last.reindex(index)
+    last_day = last_day.where(last_day.notna(), earlier.reindex(index))
+    scope = _scope.get()
+    if scope is not None and ids is None:
+        scope.frames[("last_usage", as_of, None)] = last_day.dropna()
     out = frame.reindex(index)
-    last_day = pd.Series({cid: (as_of - day).days for cid, day in last}, dtype="float64").reindex(
-        index
-    )
-    out["days_since_last_activity"] = last_day
+    start = pd.Timestamp(as_of)
+    out["days_since_last_activity"] = ((start - last_day).dt.days).astype("float64")
     known = last_day.notna()
-    usage_cols = [c for c in columns if c != "payment_failures_90d"]
+    usage_cols = [c for c in out.columns if c != "payment_failures_90d"]
+    usage_cols.remove("days_since_last_activity")
     out.loc[known, usage_cols] = out.loc[known, usage_cols].fillna(0.0)
     out.loc[~known, usage_cols] = np.nan
     out["payment_failures_90d"] = out["payment_failures_90d"].fillna(0.0)
     return out
+
+
+def _earlier_last_usage(as_of: date) -> pd.Series | None:
+    """The last usage day of every customer before an earlier day of this build whose window
+    covers everything from then to ``as_of``'s window (at most 90 days earlier)."""
+    scope = _scope.get()
+    if scope is None:
+        return None
+    best: date | None = None
+    for name, day, ids in scope.frames:
+        if (
+            name == "last_usage"
+            and ids is None
+            and day is not None
+            and day < as_of
+            and (as_of - day).days <= 90
+            and (best is None or day > best)
+        ):
+            best = day
+    return None if best is None else scope.frames[("last_usage", best, None)]
 
 
 def movements(ids: Sequence[int] | None, as_of: date) -> pd.DataFrame:
@@ -204,15 +334,14 @@ def movements(ids: Sequence[int] | None, as_of: date) -> pd.DataFrame:
 def _movements(ids: Sequence[int] | None, until: date) -> pd.DataFrame:
     from tend.billing.models import MrrMovement
 
-    rows = _rows(
-        lambda part: only(MrrMovement.objects.filter(at__lt=day_start(until)), part).values_list(
-            "customer_id", "at", "kind", "mrr_after"
-        ),
-        ids,
+    sql = (
+        f"SELECT customer_id, {_stamp('at')}, kind, mrr_after "
+        f"FROM {_q(MrrMovement._meta.db_table)} WHERE at < %s{{only}}"
     )
+    rows = _raw(sql, [_moment(day_start(until))], ids)
     frame = pd.DataFrame(rows, columns=["customer_id", "at", "kind", "mrr_after"])
     frame["customer_id"] = frame["customer_id"].astype("int64")
-    frame["at"] = _utc(frame["at"])
+    frame["at"] = _stamps(frame["at"])
     frame["mrr_after"] = frame["mrr_after"].astype("float64")
     return frame.sort_values(["at"], kind="stable").reset_index(drop=True)
 
@@ -250,20 +379,20 @@ def subscriptions(ids: Sequence[int] | None) -> pd.DataFrame:
 
 
 def _subscriptions(ids: Sequence[int] | None) -> pd.DataFrame:
-    from tend.billing.models import Subscription
+    from tend.billing.models import Plan, Subscription
 
-    rows = _rows(
-        lambda part: only(Subscription.objects.all(), part).values_list(
-            "customer_id", "plan__code", "started_at", "canceled_at", "interval", "mrr"
-        ),
-        ids,
+    sql = (
+        f"SELECT s.customer_id, p.code, {_stamp('s.started_at')}, {_stamp('s.canceled_at')}, "
+        f"s.{_q('interval')}, s.mrr FROM {_q(Subscription._meta.db_table)} s "
+        f"LEFT JOIN {_q(Plan._meta.db_table)} p ON p.id = s.plan_id WHERE 1 = 1{{only}}"
     )
+    rows = _raw(sql, [], ids, "s.customer_id")
     frame = pd.DataFrame(
         rows, columns=["customer_id", "plan", "started_at", "canceled_at", "interval", "mrr"]
     )
     frame["customer_id"] = frame["customer_id"].astype("int64")
-    frame["started_at"] = _utc(frame["started_at"])
-    frame["canceled_at"] = _utc(frame["canceled_at"])
+    frame["started_at"] = _stamps(frame["started_at"])
+    frame["canceled_at"] = _stamps(frame["canceled_at"])
     frame["mrr"] = frame["mrr"].astype("float64")
     return frame
 
@@ -323,18 +452,24 @@ def _stage_changes(ids: Sequence[int] | None, until: date | None) -> pd.DataFram
     the stage at ``as_of`` (a fact about before ``as_of``, not after)."""
     from tend.customers.models import StageChange
 
-    rows = _rows(
-        lambda part: (
-            only(StageChange.objects.all(), part)
-            .order_by("at", "pk")
-            .values_list("customer_id", "at", "from_stage", "to_stage")
-        ),
-        ids,
+    sql = (
+        f"SELECT customer_id, {_stamp('at')}, from_stage, to_stage "
+        f"FROM {_q(StageChange._meta.db_table)} WHERE 1 = 1{{only}}"
     )
-    frame = pd.DataFrame(rows, columns=["customer_id", "at", "from_stage", "to_stage"])
+    rows = _raw(sql, [], ids)
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "customer_id",
+            "at",
+            "from_stage",
+            "to_stage",
+        ],
+    )
     frame["customer_id"] = frame["customer_id"].astype("int64")
-    frame["at"] = _utc(frame["at"])
-    return frame.sort_values("at", kind="stable")
+    frame["at"] = _stamps(frame["at"])
+    frame["order"] = np.arange(len(frame))
+    return frame.sort_values(["at", "order"], kind="stable").drop(columns="order")
 
 
 def touches(ids: Sequence[int], as_of: date) -> pd.DataFrame:
@@ -358,15 +493,15 @@ def touches(ids: Sequence[int], as_of: date) -> pd.DataFrame:
 def _touches(ids: Sequence[int] | None, until: date) -> pd.DataFrame:
     from tend.customers.models import TimelineEntry
 
-    rows = _rows(
-        lambda part: only(
-            TimelineEntry.objects.filter(kind__in=TOUCH_KINDS, at__lt=day_start(until)), part
-        ).values_list("customer_id", "at"),
-        ids,
+    marks = ", ".join(["%s"] * len(TOUCH_KINDS))
+    sql = (
+        f"SELECT customer_id, {_stamp('at')} FROM {_q(TimelineEntry._meta.db_table)} "
+        f"WHERE kind IN ({marks}) AND at < %s{{only}}"
     )
+    rows = _raw(sql, [*TOUCH_KINDS, _moment(day_start(until))], ids)
     frame = pd.DataFrame(rows, columns=["customer_id", "at"])
     frame["customer_id"] = frame["customer_id"].astype("int64")
-    frame["at"] = _utc(frame["at"])
+    frame["at"] = _stamps(frame["at"])
     return frame
 
 
@@ -380,8 +515,16 @@ def profile(ids: Sequence[int] | None) -> pd.DataFrame:
 
 
 def _profile(ids: Sequence[int] | None) -> pd.DataFrame:
+    import json
+
     from tend.customers.models import Customer
 
+    sql = (
+        f"SELECT id, industry, size, channel, country, kind, {_stamp('signed_up_at')}, "
+        f"{_stamp('created_at')}, stage, traits FROM {_q(Customer._meta.db_table)} "
+        f"WHERE 1 = 1{{only}}"
+    )
+    rows = _raw(sql, [], ids, "id")
     columns = [
         "industry",
         "size",
@@ -393,17 +536,17 @@ def _profile(ids: Sequence[int] | None) -> pd.DataFrame:
         "stage",
         "traits",
     ]
-    rows = _rows(
-        lambda part: only(Customer.objects.all(), part, "pk").values_list("pk", *columns), ids
-    )
     frame = pd.DataFrame(rows, columns=["customer_id", *columns])
     frame = frame.set_index(frame["customer_id"].astype("int64")).drop(columns="customer_id")
     frame.index.name = "customer_id"
     for name in ("industry", "channel", "country", "kind"):
         frame[name] = frame[name].where(frame[name].astype(bool), None).astype("object")
     frame["size"] = frame["size"].astype("float64")
-    frame["signed_up_at"] = _utc(frame["signed_up_at"])
-    frame["created_at"] = _utc(frame["created_at"])
+    frame["signed_up_at"] = _stamps(frame["signed_up_at"].to_numpy()).set_axis(frame.index)
+    frame["created_at"] = _stamps(frame["created_at"].to_numpy()).set_axis(frame.index)
+    frame["traits"] = [
+        json.loads(t) if isinstance(t, str | bytes) else (t or {}) for t in frame["traits"]
+    ]
     return frame
 
 

@@ -179,18 +179,6 @@ def labels(*, customer_ids: Sequence[int], at: date, horizon_days: int) -> np.nd
 # --- traits -------------------------------------------------------------------------------
 
 
-def _is_number(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return abs(value) < 1e300
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, str):
-        return _parse_number(value) is not None
-    return False
-
-
 def _parse_number(text: str) -> float | None:
     text = text.strip().replace(",", "") if isinstance(text, str) else text
     if not text or len(text) > 40:
@@ -225,12 +213,39 @@ def _to_category(value: Any) -> Any:
     return text if text else np.nan
 
 
-def _blank(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()
+def _numbers(column: pd.Series) -> pd.Series:
+    """Each value as a finite float or NaN (numbers, numeric text such as "1,200", true/false
+    as 1/0), vectorised; the value-by-value path when a value defeats pandas."""
+    obj = column.astype(object)
+    try:
+        types = obj.map(type)
+        if types.isin([dict, list]).any():
+            raise ValueError("nested values")
+        text = types.isin([str])
+        cleaned = obj.copy()
+        if text.any():
+            stripped = obj[text].str.strip().str.replace(",", "", regex=False)
+            stripped = stripped.where(stripped.str.len() <= 40, None)
+            cleaned[text] = stripped
+        booleans = types.isin([bool])
+        cleaned[booleans] = obj[booleans].astype(float)
+        numbers = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+    except (OverflowError, ValueError, TypeError):
+        numbers = obj.map(_to_float).astype("float64")
+    return numbers.where(np.isfinite(numbers))
+
+
+def _categories(column: pd.Series) -> pd.Series:
+    """Each value as stripped text, true/false for booleans, NaN when blank or a list."""
+    obj = column.astype(object)
+    types = obj.map(type)
+    out = obj.map(_to_category) if types.isin([dict, list, float, bool]).any() else None
+    if out is None:
+        present = obj.notna()
+        text = obj[present].astype(str).str.strip()
+        out = pd.Series(np.nan, index=obj.index, dtype="object")
+        out[present] = text.where(text != "", np.nan)
+    return out.astype("object")
 
 
 def trait_kinds(values: Mapping[str, Iterable[Any]]) -> dict[str, str]:
@@ -245,31 +260,41 @@ def trait_kinds(values: Mapping[str, Iterable[Any]]) -> dict[str, str]:
     for name, raw in values.items():
         if LEAKY_TRAIT.search(name):
             continue
-        present = [v for v in raw if not _blank(v)]
-        if len(present) < TRAIT_MIN_CUSTOMERS:
+        column = pd.Series(list(raw), dtype="object")
+        types = column.map(type)
+        blank = column.isna() | (types.isin([str]) & (column.astype(str).str.strip() == ""))
+        present = column[~blank]
+        kinds = set(types[~blank])
+        if len(present) < TRAIT_MIN_CUSTOMERS or kinds & {dict, list}:
             continue
-        if any(isinstance(v, dict | list) for v in present):
-            continue
-        if all(isinstance(v, bool) for v in present) or all(_is_number(v) for v in present):
+        if kinds == {bool}:
             out[name] = "numeric"
             continue
-        texts = {str(v).strip() for v in present}
-        if len(texts) > TRAIT_MAX_CATEGORIES or any(len(t) > TRAIT_MAX_TEXT for t in texts):
+        if bool not in kinds and _numbers(present).notna().all():
+            out[name] = "numeric"
+            continue
+        texts = present.astype(str).str.strip()
+        if texts.nunique() > TRAIT_MAX_CATEGORIES or texts.str.len().max() > TRAIT_MAX_TEXT:
             continue
         out[name] = "categorical"
     return out
 
 
 def _traits_table(ids: Sequence[int] | None) -> pd.DataFrame:
-    """Every customer's traits as columns (one row per customer id)."""
-    profile = fb.profile(ids)
-    traits = profile["traits"]
-    records = [t if isinstance(t, dict) else {} for t in traits.tolist()]
-    return (
-        pd.DataFrame.from_records(records, index=profile.index)
-        if records
-        else pd.DataFrame(index=profile.index)
-    )
+    """Every customer's traits as columns (one row per customer id); read once per build."""
+
+    def load(which: Sequence[int] | None) -> pd.DataFrame:
+        profile = fb.profile(which)
+        records = [t if isinstance(t, dict) else {} for t in profile["traits"].tolist()]
+        if not records:
+            return pd.DataFrame(index=profile.index)
+        return pd.DataFrame.from_records(records, index=profile.index)
+
+    scope = fb._scope.get()
+    if scope is not None and scope.until is not None:
+        table = fb._cached("traits_table", None, None, lambda: load(None))
+        return table if ids is None else table.reindex(pd.Index(list(ids), dtype="int64"))
+    return fb._cached("traits_table", None, ids, lambda: load(ids))
 
 
 def trait_features(names: Mapping[str, str] | None = None) -> list[Feature]:
@@ -295,17 +320,36 @@ def trait_features(names: Mapping[str, str] | None = None) -> list[Feature]:
     return out
 
 
+def _trait_values(column: pd.Series, kind: str) -> pd.Series:
+    """A trait column as float64 (numeric) or stripped text with NaN (categorical)."""
+    if kind == "numeric":
+        return _numbers(column)
+    return _categories(column)
+
+
 def _trait_compute(name: str, kind: str) -> Any:
     def compute(ids: Sequence[int], as_of: date) -> pd.Series:
-        table = _traits_table(ids)
         index = pd.Index(list(ids), dtype="int64", name="customer_id")
-        if name not in table.columns:
-            return pd.Series(np.nan, index=index, dtype="float64")
-        column = table[name].reindex(index)
-        convert = _to_float if kind == "numeric" else _to_category
-        return column.map(convert, na_action=None)
+        scope = fb._scope.get()
+        if scope is not None and scope.until is not None:
+            # Traits have no history: converted once per build, picked per day.
+            values = fb._cached(
+                "trait:" + name,
+                None,
+                None,
+                lambda: _trait_column(None, name, kind),
+            )
+            return values.reindex(index)
+        return _trait_column(ids, name, kind).reindex(index)
 
     return compute
+
+
+def _trait_column(ids: Sequence[int] | None, name: str, kind: str) -> pd.Series:
+    table = _traits_table(ids)
+    if name not in table.columns:
+        return pd.Series(np.nan, index=table.index, dtype="float64")
+    return _trait_values(table[name], kind)
 
 
 # --- the frame ----------------------------------------------------------------------------
@@ -565,9 +609,7 @@ def traits_training_set(
     kinds = trait_kinds(columns)
     data: dict[str, pd.Series] = {}
     for name, kind in kinds.items():
-        convert = _to_float if kind == "numeric" else _to_category
-        values = [convert(v) for v in columns[name]]
-        data[name] = pd.Series(values, dtype="float64" if kind == "numeric" else "object")
+        data[name] = _trait_values(pd.Series(columns[name], dtype="object"), kind)
     X = pd.DataFrame(data, index=pd.RangeIndex(len(records)))
     return TrainingSet(
         X=X,

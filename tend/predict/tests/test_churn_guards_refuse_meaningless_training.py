@@ -30,7 +30,7 @@ def test_no_churn_on_the_test_dates() -> None:
 
 
 def test_too_few_rows() -> None:
-    X, y, ids, days = frame(customers=40, seed=11)
+    X, _y, _ids, days = frame(customers=40, seed=11)
     with pytest.raises(NotEnoughData, match="rows"):
         churn.backtest_time(
             X.head(30), np.ones(30), days[:30], KINDS, customer_id=np.arange(30), min_churned=5

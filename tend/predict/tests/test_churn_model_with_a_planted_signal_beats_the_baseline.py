@@ -28,7 +28,7 @@ def test_a_planted_signal_beats_the_baseline_on_later_dates() -> None:
 
 
 def test_calibrated_risk_is_an_honest_probability_despite_balanced_weights() -> None:
-    X, y, ids, days = frame(customers=40, seed=2)
+    X, y, _ids, days = frame(customers=40, seed=2)
     for kind in churn.KINDS:
         model = churn.fit_calibrated(kind, X, y, KINDS, days)
         # Balanced weights alone would put the mean near 0.5; calibrated, it is near the rate.

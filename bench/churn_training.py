@@ -1,0 +1,196 @@
+"""Benchmark: the churn model's training set (issue 19) at 100,000 customers × 12 dates.
+
+For each database (scratch PostgreSQL database ``tend_bench_churn``, then a SQLite file):
+1. builds the data set with `tend demo-data` (saas, 24 months, ``--customers`` customers,
+   ``--events-per-customer`` events each), ending today; ``--keep`` keeps it for a next run,
+   which reuses it only when it still holds exactly that many customers,
+2. in one fresh `tend shell` process, times ``training_set(dates=observation_dates(end=…,
+   count=12, horizon_days=90), horizon_days=90)`` and reports its rows, the positives, the
+   process's peak RSS (``resource.getrusage``) and, in a second run under ``tracemalloc``, the
+   peak of Python allocations (tracemalloc slows the run, so its time is not the one reported),
+3. drops the database (and the SQLite file) it built, unless ``--keep``.
+
+Target (issue 19): 100,000 customers × 12 dates well under a minute.
+
+Usage: python bench/churn_training.py [--db sqlite|postgres|both] [--customers 100000]
+       [--events-per-customer 50] [--dates 12] [--keep] [--rebuild] [--no-tracemalloc]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from common import PG_ADMIN, ROOT, database_env, drop_database, recreate_database, run
+
+PG_DB = "tend_bench_churn"
+TARGET_SECONDS = 60.0
+
+MEASURE = """
+import json, resource, time, tracemalloc
+from datetime import date
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from tend.customers.models import Customer
+from tend.predict.training import observation_dates, training_set
+
+def peak_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+end = date.fromisoformat({end!r})
+dates = observation_dates(end=end, count={dates}, horizon_days=90)
+row = {{"customers": Customer.objects.count(), "baseline_rss_mb": peak_mb(),
+        "dates": [d.isoformat() for d in dates]}}
+started, cpu = time.perf_counter(), time.process_time()
+with CaptureQueriesContext(connection) as queries:
+    result = training_set(dates=dates, horizon_days=90)
+row["seconds"] = time.perf_counter() - started
+row["cpu_seconds"] = time.process_time() - cpu
+row["queries"] = len(queries)
+row["peak_rss_mb"] = peak_mb()
+row["rows"] = len(result)
+row["positives"] = int(result.y.sum())
+row["columns"] = int(result.X.shape[1])
+row["frame_mb"] = float(result.X.memory_usage(deep=True).sum()) / 2**20
+del result
+if {trace!r}:
+    tracemalloc.start()
+    started = time.perf_counter()
+    training_set(dates=dates, horizon_days=90)
+    row["traced_seconds"] = time.perf_counter() - started
+    row["traced_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+print("RESULT " + json.dumps(row))
+"""
+
+
+def data_dir_for(args: argparse.Namespace, kind: str) -> Path:
+    path = Path(args.data_dir) / f"churn-{kind}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def marker_for(data_dir: Path, args: argparse.Namespace) -> Path:
+    return data_dir / f"built-{args.customers}-{args.events_per_customer}.json"
+
+
+def database_present(kind: str, data_dir: Path) -> bool:
+    if kind == "sqlite":
+        return (data_dir / "bench.sqlite3").exists()
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [PG_DB]).fetchone()
+    return found is not None
+
+
+def stored_customers(env: dict[str, str]) -> int:
+    out = run(
+        env,
+        "shell",
+        "-c",
+        "from tend.customers.models import Customer; print('COUNT', Customer.objects.count())",
+    )
+    return int(out.split("COUNT", 1)[1].split()[0])
+
+
+def build(kind: str, env: dict[str, str], args: argparse.Namespace) -> str:
+    """Build (or reuse) the data set; returns its last day."""
+    data_dir = Path(env["TEND_DATA_DIR"])
+    marker = marker_for(data_dir, args)
+    if marker.exists() and not args.rebuild:
+        built = json.loads(marker.read_text())
+        if database_present(kind, data_dir):
+            run(env, "migrate", "-v", "0")
+            if stored_customers(env) == args.customers:
+                print(f"[{kind}] reusing the data set built {built['built']}")
+                return str(built["end"])
+        print(f"[{kind}] the kept data set's database is gone or changed: building it again")
+        marker.unlink()
+    recreate_database(kind, data_dir, PG_DB)
+    end = datetime.now(UTC).date()
+    started = time.perf_counter()
+    run(env, "migrate", "-v", "0")
+    run(
+        env,
+        "demo-data",
+        "-v", "0",
+        "--business", "saas",
+        "--customers", str(args.customers),
+        "--months", "24",
+        "--seed", "7",
+        "--events-per-customer", str(args.events_per_customer),
+        "--end", end.isoformat(),
+    )  # fmt: skip
+    print(f"[{kind}] built {args.customers:,} customers in {time.perf_counter() - started:.0f} s")
+    last = (end - timedelta(days=1)).isoformat()
+    if args.keep:
+        marker.write_text(json.dumps({"built": end.isoformat(), "end": last}))
+    return last
+
+
+def measure(env: dict[str, str], end: str, args: argparse.Namespace) -> dict:
+    script = MEASURE.format(end=end, dates=args.dates, trace=not args.no_tracemalloc)
+    out = run(env, "shell", "-c", script)
+    return json.loads(out.split("RESULT ", 1)[1].splitlines()[0])
+
+
+def report(kind: str, row: dict) -> None:
+    verdict = "met" if row["seconds"] <= TARGET_SECONDS else "MISSED"
+    print(
+        f"[{kind}] {row['customers']:,} customers, {len(row['dates'])} dates "
+        f"({row['dates'][0]} … {row['dates'][-1]}): {row['rows']:,} rows × {row['columns']} "
+        f"columns, {row['positives']:,} positives"
+    )
+    print(
+        f"[{kind}] training set built in {row['seconds']:.1f} s wall, {row['cpu_seconds']:.1f} s "
+        f"CPU in the process ({row['queries']} queries; "
+        f"target ≤ {TARGET_SECONDS:.0f} s: {verdict}); peak RSS {row['peak_rss_mb']:.0f} MB "
+        f"(baseline {row['baseline_rss_mb']:.0f} MB); the frame holds {row['frame_mb']:.0f} MB"
+    )
+    if "traced_peak_mb" in row:
+        print(
+            f"[{kind}] tracemalloc: peak {row['traced_peak_mb']:.0f} MB of Python allocations "
+            f"(that run took {row['traced_seconds']:.1f} s under tracing)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="postgres")
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--events-per-customer", type=int, default=50)
+    parser.add_argument("--dates", type=int, default=12)
+    parser.add_argument("--keep", action="store_true", help="keep the data set for a next run")
+    parser.add_argument("--rebuild", action="store_true", help="never reuse a kept data set")
+    parser.add_argument("--no-tracemalloc", action="store_true", help="skip the traced run")
+    parser.add_argument("--data-dir", default=str(ROOT / "var" / "bench"))
+    args = parser.parse_args()
+    kinds = ["postgres", "sqlite"] if args.db == "both" else [args.db]
+    load = os.getloadavg()
+    print(
+        f"# churn training-set benchmark, {time.strftime('%Y-%m-%d %H:%M')}, "
+        f"{os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+    )
+    for kind in kinds:
+        load = os.getloadavg()
+        print(f"[{kind}] load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+        data_dir = data_dir_for(args, kind)
+        env = database_env(kind, data_dir, PG_DB)
+        try:
+            end = build(kind, env, args)
+            report(kind, measure(env, end, args))
+        finally:
+            if not args.keep:
+                drop_database(kind, PG_DB)
+                recreate_database("sqlite", data_dir, PG_DB)  # removes the SQLite file
+                for marker in data_dir.glob("built-*.json"):
+                    marker.unlink()
+
+
+if __name__ == "__main__":
+    main()
