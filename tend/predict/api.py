@@ -341,7 +341,7 @@ def churn_train_endpoint(request: HttpRequest) -> Status[dict[str, Any]]:
     from tend.predict.training_queue import churn_train_enqueue
 
     user = require_manage(_principal(request).user)
-    outcome, result = churn_train_enqueue(by=user, label=_principal(request).label)
+    outcome, result = churn_train_enqueue(by=user)
     if outcome == "missing":
         return Status(
             503,
