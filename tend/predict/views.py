@@ -86,9 +86,16 @@ def churn_context(request: HttpRequest) -> dict[str, Any]:
     active = next((m for m in runs if m.is_active and m.status == TrainingStatus.TRAINED), None)
     if active is None:
         active = ChurnModel.objects.defer("artifact").active()
+    # No active model but a trained traits-only run (cross-validated on a CRM export): show its
+    # backtest, saying it does not score customers daily.
+    inactive = False
+    if active is None:
+        active = next((m for m in runs if m.status == TrainingStatus.TRAINED), None)
+        inactive = active is not None
     latest = runs[0] if runs else None
     context: dict[str, Any] = {
         "active": active,
+        "shown_inactive": inactive,
         "latest": latest,
         "history": history_rows(runs),
         "runs_total": ChurnModel.objects.count() if len(runs) == HISTORY_ROWS else len(runs),

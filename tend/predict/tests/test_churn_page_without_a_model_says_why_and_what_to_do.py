@@ -43,3 +43,13 @@ def test_the_message_goes_through_the_readers_language(owner_client: Client) -> 
         html = owner_client.get(reverse("predict:churn")).content.decode()
     assert "Not enough data to train: 3 churned, need 20." in html
     assert "garbled stored text" not in html.split('id="empty-title"')[1].split("</h2>")[0]
+
+
+def test_a_traits_only_run_is_shown_as_not_scoring_daily(viewer_client: Client) -> None:
+    from tend.predict.models import TrainingMode
+    from tend.predict.tests.factories import make_churn_model
+
+    make_churn_model(version=1, active=False, mode=TrainingMode.TRAITS)
+    html = viewer_client.get(reverse("predict:churn")).content.decode()
+    assert 'id="shown-inactive"' in html and 'data-metric="auc"' in html
+    assert "Traits only: stratified 5-fold cross-validation" in html
