@@ -62,8 +62,8 @@ METRICS: tuple[MetricSpec, ...] = (
         "lift_top_decile",
         _("Top-decile lift"),
         _(
-            "Top-decile lift = churn rate among the 10% of customers with the highest risk ÷ "
-            "churn rate among all customers; 1 = no better than picking at random."
+            "Top-decile lift = churn rate among the riskiest tenth of customers ÷ churn rate "
+            "among all customers; 1 = no better than picking at random."
         ),
         True,
         1,

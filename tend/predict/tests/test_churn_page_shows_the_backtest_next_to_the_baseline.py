@@ -39,7 +39,7 @@ def test_every_role_reads_the_metrics_formulas_and_verdict(
         html = response.content.decode()
         assert 'data-metric="auc"' in html and "0.81" in html and "0.66" in html
         assert "AUC = P(risk of a random churner &gt; risk of a random stayer)" in html
-        assert "Top-decile lift = churn rate among the 10%" in html
+        assert "Top-decile lift = churn rate among the riskiest tenth" in html
         assert "Brier score = mean of (predicted risk − outcome)²" in html
         assert "The model ranks a churner above a stayer 81% of the time; the baseline 66%." in html
         assert 'data-earns="yes"' in html and "The model earns its place" in html
