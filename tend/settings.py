@@ -632,3 +632,33 @@ TEND_SCHEDULES["lifetime-fit"] = {
     "cron": "20 3 * * 1",
     "task": "tend.predict.retention.lifetime_fit_task",
 }
+# --- prediction: churn pages, panel and Today signal (issue 19, part "ui") -----------------
+# The Today signal "churn risk rose" fires when a customer's risk enters the top 10% or rises
+# by at least this much (0–1) over 7 days.
+TEND_PREDICT_RISK_RISE = float(env_decimal("TEND_PREDICT_RISK_RISE", "0.15", low="0.01", high="1"))
+# --- churn models (tend.predict.churn / scoring / actions, docs/prediction-models.md) ---------
+# Label: churned within this many days after an observation date; 0 = by the next renewal.
+TEND_CHURN_HORIZON_DAYS = env_int("TEND_CHURN_HORIZON_DAYS", 30)
+if not 0 <= TEND_CHURN_HORIZON_DAYS <= 730:
+    raise ConfigError(
+        "TEND_CHURN_HORIZON_DAYS must be 0 (by the next renewal) or 1 to 730 days; "
+        f"got {TEND_CHURN_HORIZON_DAYS}"
+    )
+# Fewer churned customers than this in the training set: no model ("not enough data to train").
+TEND_CHURN_MIN_CHURNED = env_int("TEND_CHURN_MIN_CHURNED", 20)
+if not 5 <= TEND_CHURN_MIN_CHURNED <= 100_000:
+    raise ConfigError(
+        f"TEND_CHURN_MIN_CHURNED must be between 5 and 100000; got {TEND_CHURN_MIN_CHURNED}"
+    )
+# Monthly observation dates in the training set (the last quarter of them test the models).
+TEND_CHURN_OBSERVATION_DATES = env_int("TEND_CHURN_OBSERVATION_DATES", 12)
+if not 4 <= TEND_CHURN_OBSERVATION_DATES <= 120:
+    raise ConfigError(
+        "TEND_CHURN_OBSERVATION_DATES must be between 4 and 120; "
+        f"got {TEND_CHURN_OBSERVATION_DATES}"
+    )
+# Retrain weekly (Sunday 01:30 UTC, after the daily pipeline); `tend train` retrains by hand.
+TEND_SCHEDULES["churn-train"] = {
+    "cron": "30 1 * * 0",
+    "task": "tend.predict.tasks.churn_train_task",
+}

@@ -36,6 +36,11 @@ class Step:
 
 PIPELINE: tuple[Step, ...] = (
     Step("rollups", "tend.activity.tasks.rollups_pipeline_step", "Recount recent daily rollups."),
+    Step(
+        "churn",
+        "tend.predict.scoring.churn_pipeline_step",
+        "Score every customer's churn risk with the active model (none until one is trained).",
+    ),
     Step("health", "tend.health.engine.health_pipeline_step", "Score every customer's health."),
     Step(
         "rfm",

@@ -14,3 +14,11 @@ class PredictConfig(AppConfig):
 
         features.register_builtin()
         privacy.register()
+        # ui: the customer-page churn panel, the churn_risk health measure, the Today signal.
+        from tend.predict import measures as churn_measures
+        from tend.predict import panels as churn_panels
+        from tend.predict import signals as churn_signals
+
+        churn_panels.register()
+        churn_measures.register()
+        churn_signals.register()

@@ -9,3 +9,11 @@ app_name = "predict"
 urlpatterns: list[URLPattern | URLResolver] = []
 urlpatterns.append(path("lifetime/", lifetime_views.lifetime, name="lifetime"))
 urlpatterns.append(path("lifetime/refit/", lifetime_views.lifetime_refit, name="lifetime_refit"))
+from tend.predict import views
+
+app_name = "predict"
+urlpatterns: list[URLPattern | URLResolver] = [
+    # Churn risk (model page) and "Train now" (owners).
+    path("", views.churn, name="churn"),
+    path("churn/train/", views.churn_train, name="churn_train"),
+]
