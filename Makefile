@@ -62,6 +62,7 @@ bench: install-dev
 	$(BIN)/python bench/partitions.py --rounds 2
 	$(BIN)/python bench/observability_middleware.py --multiproc
 	$(BIN)/python bench/churn_training.py --db both --customers 100000 --events-per-customer 50
+	OMP_NUM_THREADS=1 $(BIN)/python bench/churn_fit.py --customers 100000 --dates 12
 
 ## Refresh the translation catalogs after changing strings, then compile them.
 messages: install-dev

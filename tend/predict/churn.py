@@ -242,7 +242,9 @@ class LinearChurn:
             self.means = design.mean(axis=0).tolist()
             scales = design.std(axis=0)
             self.scales = np.where(scales > 1e-12, scales, 1.0).tolist()
-        return (design - np.asarray(self.means)) / np.asarray(self.scales)
+        design -= np.asarray(self.means)  # in place: the design matrix is the big allocation
+        design /= np.asarray(self.scales)
+        return design
 
     def fit(self, X: pd.DataFrame, y: np.ndarray) -> LinearChurn:
         from sklearn.linear_model import LogisticRegression
