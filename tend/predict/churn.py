@@ -543,7 +543,9 @@ def time_split(
         raise NotEnoughData(have=len(distinct), need=2, message_id=MSG_DATES)
     n_test = min(len(distinct) - 1, max(1, round(len(distinct) * test_share)))
     test = distinct[-n_test:]
-    train = [d for d in distinct[:-n_test] if _known_by(d, horizon_days, test[0])]
+    # "By the next renewal" (0) embargoes a month, the usual billing period.
+    embargo = horizon_days if horizon_days > 0 else 31
+    train = [d for d in distinct[:-n_test] if _known_by(d, embargo, test[0])]
     if not train:
         train = distinct[:1]
     return train, test
