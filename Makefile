@@ -66,6 +66,7 @@ bench: install-dev
 	$(BIN)/python bench/lifetime_fit.py --db sqlite --customers 100000
 	$(BIN)/python bench/lifetime_fit.py --db postgres --customers 100000
 	$(BIN)/python bench/churn_training.py --db both --customers 100000 --events-per-customer 50
+	OMP_NUM_THREADS=1 $(BIN)/python bench/churn_fit.py --customers 100000 --dates 12
 
 ## Refresh the translation catalogs after changing strings, then compile them.
 messages: install-dev

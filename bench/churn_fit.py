@@ -15,7 +15,8 @@ RSS above what the frame itself took:
 tracemalloc (which ``tend train`` uses for ``ChurnModel.peak_memory_mb``) slows the tree
 fitting about threefold, so it is off here; RSS is the honest peak.
 
-Usage: python bench/churn_fit.py [--customers 100000] [--dates 12] [--stages logistic,boosting,backtest]
+Usage: python bench/churn_fit.py [--customers 100000] [--dates 12]
+                                [--stages logistic,boosting,backtest]
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ logit = (
 )
 y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
 start = date(2025, 1, 1)
-day = np.repeat(np.array([start + timedelta(days=31 * k) for k in range(dates)], dtype="datetime64[D]"), customers)
+stamps = np.array([start + timedelta(days=31 * k) for k in range(dates)], dtype="datetime64[D]")
+day = np.repeat(stamps, customers)
 ids = np.tile(np.arange(customers), dates)
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 t = time.perf_counter()
@@ -74,10 +76,12 @@ if stage in ("logistic", "boosting"):
     churn.fit_calibrated(stage, X, y, kinds, day)
 else:
     result = churn.backtest_time(X, y, day, kinds, customer_id=ids, measure_memory=False)
-    out.update(chosen=result.chosen, auc={k: result.metrics[k]["auc"] for k in ("logistic", "boosting", "baseline")})
+    aucs = {k: result.metrics[k]["auc"] for k in ("logistic", "boosting", "baseline")}
+    out.update(chosen=result.chosen, auc=aucs)
 out["seconds"] = round(time.perf_counter() - t, 1)
 out["frame_rss_mb"] = round(base)
-out["peak_rss_above_frame_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - base)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+out["peak_rss_above_frame_mb"] = round(peak - base)
 print("RESULT " + json.dumps(out))
 """
 
@@ -109,7 +113,8 @@ def main() -> None:
         json.dumps(
             {
                 "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-                "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+                "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "
+                f"Python {platform.python_version()}",
                 "load_average": [round(x, 2) for x in os.getloadavg()],
                 "command": " ".join(["python bench/churn_fit.py", *sys.argv[1:]]),
             }

@@ -242,7 +242,9 @@ class LinearChurn:
             self.means = design.mean(axis=0).tolist()
             scales = design.std(axis=0)
             self.scales = np.where(scales > 1e-12, scales, 1.0).tolist()
-        return (design - np.asarray(self.means)) / np.asarray(self.scales)
+        design -= np.asarray(self.means)  # in place: the design matrix is the big allocation
+        design /= np.asarray(self.scales)
+        return design
 
     def fit(self, X: pd.DataFrame, y: np.ndarray) -> LinearChurn:
         from sklearn.linear_model import LogisticRegression
@@ -541,7 +543,9 @@ def time_split(
         raise NotEnoughData(have=len(distinct), need=2, message_id=MSG_DATES)
     n_test = min(len(distinct) - 1, max(1, round(len(distinct) * test_share)))
     test = distinct[-n_test:]
-    train = [d for d in distinct[:-n_test] if _known_by(d, horizon_days, test[0])]
+    # "By the next renewal" (0) embargoes a month, the usual billing period.
+    embargo = horizon_days if horizon_days > 0 else 31
+    train = [d for d in distinct[:-n_test] if _known_by(d, embargo, test[0])]
     if not train:
         train = distinct[:1]
     return train, test
