@@ -15,6 +15,8 @@ from tend.activity.models import Event
 from tend.billing.models import Subscription, SubscriptionStatus
 from tend.customers.models import Stage, StageChange
 from tend.health.models import CustomerHealth, HealthScore
+from tend.predict.models import ChurnScore
+from tend.predict.tests.factories import make_churn_model
 from tend.today.signals import signals
 from tend.today.tests.helpers import DAY, at, customer, days_ago
 
@@ -223,6 +225,7 @@ def test_at_risk_finds_moves_of_the_last_7_days_of_customers_still_at_risk(owner
 
 @pytest.mark.parametrize("count", [3, 30])
 def test_each_signal_uses_the_same_number_of_queries_whatever_the_customer_count(count) -> None:
+    model = make_churn_model()
     for i in range(count):
         c = customer(f"C{i}", stage=Stage.ONBOARDING, stage_changed_at=days_ago(30))
         subscription(c, renews_in=2, status=SubscriptionStatus.PAST_DUE)
@@ -231,6 +234,12 @@ def test_each_signal_uses_the_same_number_of_queries_whatever_the_customer_count
         StageChange.objects.create(customer=c, to_stage=Stage.AT_RISK, at=days_ago(1))
         HealthScore.objects.create(  # health turned red yesterday (the health app's signal)
             customer=c, day=DAY, score=30, colour="red", colour_since=DAY - timedelta(days=1)
+        )
+        ChurnScore.objects.bulk_create(  # churn risk rose into the top 10% (predict's signal)
+            [
+                ChurnScore(customer=c, model=model, day=DAY - timedelta(days=8), risk=0.1),
+                ChurnScore(customer=c, model=model, day=DAY, risk=0.4, percentile=0.95),
+            ]
         )
     rollups_rebuild(since=DAY - timedelta(days=60))
     for signal in signals:

@@ -148,7 +148,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
         self.stdout.write("Training the churn model…")
         try:
-            model = churn_train(label="demo")
+            model = churn_train(label="demo", measure_memory=False)
         except NotEnoughData as exc:
             self.stdout.write(f"  {exc}")
             return
