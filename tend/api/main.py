@@ -111,6 +111,7 @@ api.add_router("", "tend.jobs.api.router")
 api.add_router("", "tend.playbooks.experiment_api.router")
 api.add_router("", "tend.privacy.api.router")
 api.add_router("", "tend.accounts.audit_api.router")
+api.add_router("", "tend.predict.clv_api.router")
 
 
 def openapi_schema() -> dict[str, Any]:

@@ -116,7 +116,7 @@ def tile(
         change, kind = change_of(value, previous, unit)
     else:
         change, kind = None, ""
-    big = key in ("mrr", "arr", "net_new_mrr", "clv_simple", "clv_discounted")
+    big = key in ("mrr", "arr", "net_new_mrr", "clv_simple", "clv_discounted", "clv_probabilistic")
     out: dict[str, Any] = {
         "key": key,
         "label": str(SHORT.get(key, label)),
@@ -248,7 +248,8 @@ def tile_groups(
     now = lifetime_value(kpis)
     before = lifetime_value(kpis[:-1]) if len(kpis) > 1 else {}
     keys = [
-        *VALUE_KEYS[:1],
+        # Order-based business: the predicted (probabilistic) CLV takes the CLV tile.
+        *(["clv_probabilistic"] if "clv_probabilistic" in now else VALUE_KEYS[:1]),
         *(["clv_discounted"] if "clv_discounted" in now else []),
         *VALUE_KEYS[1:],
     ]
@@ -260,6 +261,10 @@ def tile_groups(
             "arpa": display(now["arpa"], "money"),
             "margin": f"{float(now['gross_margin']) * 100:.0f}%",
             "churn": display(now["monthly_churn"], "percent"),
+        }
+    if "clv_probabilistic" in value:
+        value["clv_probabilistic"]["note"] = _("Mean of %(n)s customers' CLV, from orders") % {
+            "n": f"{now['clv_probabilistic_customers']:,}"
         }
     if "clv_discounted" in value and now.get("clv_years"):
         value["clv_discounted"]["note"] = _(

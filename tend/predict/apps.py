@@ -14,3 +14,7 @@ class PredictConfig(AppConfig):
 
         features.register_builtin()
         privacy.register()
+        # Probabilistic CLV: the customer page's panel.
+        from tend.predict.clv_views import register_panel as register_clv_panel
+
+        register_clv_panel()
