@@ -4,6 +4,7 @@ customer's CLV, with an audit row. Too little data is a stored fit with status
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import UTC, date
 from decimal import Decimal
@@ -104,8 +105,12 @@ def clv_fit_run(
     return fit
 
 
+MAX_MONEY = 10.0**12  # the columns' max_digits=14, decimal_places=2
+
+
 def _cents(value: float) -> Decimal | None:
-    if value != value or value in (float("inf"), float("-inf")):  # NaN or infinite
+    """To the cent; None for what is not a usable amount (NaN, infinite, past the column)."""
+    if not math.isfinite(value) or abs(value) >= MAX_MONEY:
         return None
     return Decimal(f"{value:.2f}").quantize(CENT)
 

@@ -313,7 +313,9 @@ def clv_compute(*, as_of: date, kind: str) -> ClvResult:
 
 
 def distribution(clv: np.ndarray, alive: np.ndarray) -> dict[str, Any]:
-    """Histograms of CLV and P(alive), and the figures the page and the dashboard show."""
+    """Histograms of CLV and P(alive), and the figures the page and the dashboard show (a
+    value that is not a finite number, which a sound fit never gives, is left out)."""
+    clv, alive = clv[np.isfinite(clv)], alive[np.isfinite(alive)]
     top = float(np.quantile(clv, 0.99)) if len(clv) else 0.0
     top = top if top > 0 else float(clv.max(initial=0.0)) or 1.0
     edges = np.linspace(0.0, top, CLV_BINS + 1)
@@ -381,11 +383,11 @@ def holdout_check(
                     "x": b,
                     "or_more": b == HOLDOUT_BUCKETS,
                     "customers": n,
-                    "expected": round(float(expected[sel].mean()), 4),
+                    "expected": round(float(np.nanmean(expected[sel])), 4),
                     "actual": round(float(actual[sel].mean()), 4),
                 }
             )
-    total_expected, total_actual = float(expected.sum()), float(actual.sum())
+    total_expected, total_actual = float(np.nansum(expected)), float(actual.sum())
     return {
         "status": TrainingStatus.TRAINED,
         "cutoff": date.fromordinal(cutoff).isoformat(),
