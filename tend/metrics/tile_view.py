@@ -254,7 +254,7 @@ def tile_groups(
         *VALUE_KEYS[1:],
     ]
     value = {k: tile(k, now[k], before.get(k), has_previous=len(kpis) > 1) for k in keys}
-    if now["monthly_churn"] is not None and now["arpa"] is not None:
+    if "clv_simple" in value and now["monthly_churn"] is not None and now["arpa"] is not None:
         value["clv_simple"]["note"] = _(
             "ARPA %(arpa)s × margin %(margin)s ÷ churn %(churn)s a month"
         ) % {

@@ -406,11 +406,34 @@ def holdout_check(
 
 
 def order_based_clv(series: list[Any]) -> dict[str, Any] | None:
-    """For a business that sells by order: no subscription revenue over the range (no MRR
-    and no paying subscriber in any period of ``series``) and a trained CLV fit. Then the
-    dashboard's CLV is the mean predicted CLV of the fit's customers (``clv_probabilistic``);
-    otherwise None and the subscription figures stand alone. One query."""
-    if any(p.mrr_end or p.mrr_start or p.customers_end for p in series):
+    """For a business that sells mainly by order: over the range of ``series``, paid orders
+    (net of refunds, in the reporting currency) brought in at least as much as subscriptions
+    (Σ MRR at each period's end × the period's months), and a trained CLV fit exists. Then
+    the dashboard's CLV is the mean predicted CLV of the fit's customers
+    (``clv_probabilistic``); otherwise None and the subscription figures stand alone.
+    Two queries."""
+    if not series:
+        return None
+    start, end = series[0].start, series[-1].end
+    subscriptions = sum(
+        (
+            Decimal(p.mrr_end or 0)
+            * ((p.end.year - p.start.year) * 12 + p.end.month - p.start.month + 1)
+            for p in series
+        ),
+        Decimal(0),
+    )
+    net = ExpressionWrapper(
+        F("amount") - F("refunded_amount"),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+    orders = Order.objects.filter(
+        status=OrderStatus.PAID,
+        currency__iexact=reporting_currency(),
+        ordered_at__gte=datetime.combine(start, datetime.min.time(), tzinfo=UTC),
+        ordered_at__lt=end_of(end),
+    ).aggregate(total=Sum(net))["total"] or Decimal(0)
+    if orders <= 0 or orders < subscriptions:
         return None
     fit = ClvFit.objects.filter(status=TrainingStatus.TRAINED).order_by("-fitted_at", "-id").first()
     if fit is None or fit.diagnostics.get("clv_mean") is None:
