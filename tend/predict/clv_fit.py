@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext_noop
@@ -411,7 +412,8 @@ def order_based_clv(series: list[Any]) -> dict[str, Any] | None:
     (Σ MRR at each period's end × the period's months), and a trained CLV fit exists. Then
     the dashboard's CLV is the mean predicted CLV of the fit's customers
     (``clv_probabilistic``); otherwise None and the subscription figures stand alone.
-    Two queries."""
+    At most two queries (the order revenue is kept for a few minutes: the dashboard asks
+    for every acquisition channel's range too)."""
     if not series:
         return None
     start, end = series[0].start, series[-1].end
@@ -423,16 +425,7 @@ def order_based_clv(series: list[Any]) -> dict[str, Any] | None:
         ),
         Decimal(0),
     )
-    net = ExpressionWrapper(
-        F("amount") - F("refunded_amount"),
-        output_field=DecimalField(max_digits=14, decimal_places=2),
-    )
-    orders = Order.objects.filter(
-        status=OrderStatus.PAID,
-        currency__iexact=reporting_currency(),
-        ordered_at__gte=datetime.combine(start, datetime.min.time(), tzinfo=UTC),
-        ordered_at__lt=end_of(end),
-    ).aggregate(total=Sum(net))["total"] or Decimal(0)
+    orders = order_revenue(start, end)
     if orders <= 0 or orders < subscriptions:
         return None
     fit = ClvFit.objects.filter(status=TrainingStatus.TRAINED).order_by("-fitted_at", "-id").first()
@@ -442,3 +435,26 @@ def order_based_clv(series: list[Any]) -> dict[str, Any] | None:
         "clv_probabilistic": Decimal(str(fit.diagnostics["clv_mean"])).quantize(Decimal("0.01")),
         "clv_probabilistic_customers": fit.customers,
     }
+
+
+ORDER_REVENUE_SECONDS = 300
+
+
+def order_revenue(start: date, end: date) -> Decimal:
+    """Paid orders' revenue net of refunds in the reporting currency, placed from ``start``
+    to ``end`` (both days included, UTC); remembered for ORDER_REVENUE_SECONDS."""
+    key = f"tend-clv:order-revenue:{start.isoformat()}:{end.isoformat()}:{reporting_currency()}"
+    found = cache.get(key)
+    if found is None:
+        net = ExpressionWrapper(
+            F("amount") - F("refunded_amount"),
+            output_field=DecimalField(max_digits=14, decimal_places=2),
+        )
+        found = Order.objects.filter(
+            status=OrderStatus.PAID,
+            currency__iexact=reporting_currency(),
+            ordered_at__gte=datetime.combine(start, datetime.min.time(), tzinfo=UTC),
+            ordered_at__lt=end_of(end),
+        ).aggregate(total=Sum(net))["total"] or Decimal(0)
+        cache.set(key, found, timeout=ORDER_REVENUE_SECONDS)
+    return Decimal(found)

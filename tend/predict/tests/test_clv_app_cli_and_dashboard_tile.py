@@ -71,12 +71,14 @@ def test_a_bad_model_is_refused_by_the_parser():
 def test_an_order_based_business_gets_the_predicted_clv_on_its_dashboard(owner_client):
     from datetime import UTC, datetime, timedelta
 
+    from django.core.cache import cache
     from django.utils import timezone
 
     from tend.factories import make_plan, make_subscription
     from tend.metrics.formulas import FORMULAS
     from tend.metrics.snapshots import snapshots_refresh
 
+    cache.clear()  # the order revenue of a range is remembered for a few minutes
     today = timezone.now().astimezone(UTC).date()
     customers = build_shop(80, as_of=today)
     # A small coffee-box subscription beside the orders, so the dashboard has billing data.
@@ -106,6 +108,9 @@ def test_lifetime_value_uses_it_only_without_subscription_revenue():
     from tend.metrics.kpis import PeriodKpis
     from tend.metrics.value import lifetime_value
 
+    from django.core.cache import cache
+
+    cache.clear()
     build_shop(80)
     fit = clv_fit_run(by=None, as_of=AS_OF)
     shop = [PeriodKpis(start=date(2026, 3, 1), end=date(2026, 3, 31))]
