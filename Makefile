@@ -62,6 +62,8 @@ bench: install-dev
 	$(BIN)/python bench/playbooks.py --db both --customers 100000 --runs 10000 --emails 5000
 	$(BIN)/python bench/partitions.py --rounds 2
 	$(BIN)/python bench/observability_middleware.py --multiproc
+	$(PIP) install -q -c requirements.lock -e '.[bench]'
+	$(BIN)/python bench/clv_fit.py
 
 ## Refresh the translation catalogs after changing strings, then compile them.
 messages: install-dev
