@@ -41,6 +41,7 @@ from django.utils.translation import gettext_noop
 
 from tend.billing.currency import CurrencyError, RateBook, reporting_currency
 from tend.billing.models import Order, OrderStatus
+from tend.predict import clv
 from tend.predict.errors import NotEnoughData
 from tend.predict.models import ClvFit, ClvModelKind, TrainingStatus
 
@@ -192,47 +193,52 @@ def summarise(days: PurchaseDays, *, end_day: int, period_days: int) -> Summary:
 # --- the models -------------------------------------------------------------------------
 
 
-def _engine() -> Any:
-    from tend.predict import clv_stub
-
-    return clv_stub
-
-
 def fit_purchases(kind: str, summary: Summary) -> Any:
     """The purchase model of ``kind`` fitted on ``summary``; NotEnoughData below the minimum."""
     need = min_repeaters()
     if summary.repeaters < need:
         raise NotEnoughData(have=summary.repeaters, need=need, message_id=NOT_ENOUGH_REPEATERS)
-    engine = _engine()
-    fit = engine.fit_pareto_nbd if kind == ClvModelKind.PARETO else engine.fit_bgnbd
-    return fit(summary.x, summary.tx, summary.T)
+    fit = clv.fit_pareto_nbd if kind == ClvModelKind.PARETO else clv.fit_bgnbd
+    return fit(summary.x, summary.tx, summary.T, min_repeaters=need)
 
 
 def fit_spend(summary: Summary) -> Any:
-    """Gamma-Gamma on the repeat buyers whose repeat purchases have a known, positive value."""
+    """Gamma-Gamma on the repeat buyers whose repeat purchases have a known, positive value
+    (x = their valued repeat purchase days, m̄ = the mean of those)."""
     use = (summary.x > 0) & (summary.spend_known > 0) & (summary.monetary > 0)
     have, need = int(use.sum()), min_repeaters()
     if have < need:
         raise NotEnoughData(have=have, need=need, message_id=NOT_ENOUGH_SPEND)
-    return _engine().fit_gamma_gamma(summary.spend_known[use], summary.monetary[use])
+    return clv.fit_gamma_gamma(summary.spend_known[use], summary.monetary[use], min_repeaters=need)
+
+
+def periods_per_month(period_days: int) -> float:
+    """Periods in a month: lifetimes' 4.345 weeks and 30 days, else 365.25 ÷ 12 ÷ days."""
+    unit = {1: "day", 7: "week"}.get(period_days)
+    if unit is not None:
+        return float(clv.PERIODS_PER_MONTH[unit])
+    return 365.25 / 12 / period_days
+
+
+def horizon_months(horizon_periods: int, period_days: int) -> int:
+    """The CLV horizon in whole months (52 weeks → 12), at least one."""
+    return max(1, round(horizon_periods / periods_per_month(period_days)))
 
 
 def discounted_clv(
-    purchases: Any, summary: Summary, spend: np.ndarray, *, horizon: int, period_rate: float
+    purchases: Any, summary: Summary, spend: np.ndarray, *, horizon: int, period_days: int,
+    yearly: float,
 ) -> np.ndarray:
-    """CLV = Σₖ₌₁ᴴ (E[X(k)] − E[X(k − 1)]) × E[M] ÷ (1 + d)ᵏ, per customer (d per period)."""
-    total = np.zeros(len(summary.x))
-    before = np.zeros(len(summary.x))
-    for k in range(1, horizon + 1):
-        now = purchases.expected_purchases(k, summary.x, summary.tx, summary.T)
-        total += (now - before) / (1 + period_rate) ** k
-        before = now
-    return np.asarray(total * spend)
-
-
-def period_discount(yearly: float, period_days: int) -> float:
-    """The discount rate per period equivalent to ``yearly``: (1 + r)^(days ÷ 365) − 1."""
-    return float((1 + yearly) ** (period_days / 365) - 1)
+    """CLV = Σₖ₌₁ⁿ spend × (E[X(k·f)] − E[X((k − 1)·f)]) ÷ (1 + d)ᵏ over n months, f periods
+    a month, d = (1 + yearly)^(1/12) − 1 (tend.predict.clv.clv_discounted)."""
+    return np.asarray(
+        clv.clv_discounted(
+            purchases, summary.x, summary.tx, summary.T, spend,
+            months=horizon_months(horizon, period_days),
+            annual_discount_rate=yearly,
+            periods_per_month=periods_per_month(period_days),
+        )
+    )  # fmt: skip
 
 
 # --- one fit ----------------------------------------------------------------------------
@@ -280,8 +286,8 @@ def clv_compute(*, as_of: date, kind: str) -> ClvResult:
     spend = np.asarray(
         spend_fit.expected_spend(summary.spend_known, np.where(summary.x > 0, summary.monetary, 0))
     )
-    clv = discounted_clv(
-        purchases, summary, spend, horizon=horizon, period_rate=period_discount(yearly, period)
+    clv_values = discounted_clv(
+        purchases, summary, spend, horizon=horizon, period_days=period, yearly=yearly
     )
     first_day = date.fromordinal(int(days.day.min()))
     result = ClvResult(
@@ -299,13 +305,13 @@ def clv_compute(*, as_of: date, kind: str) -> ClvResult:
         expected_purchases=expected,
         p_alive=alive,
         expected_spend=spend,
-        clv=clv,
+        clv=clv_values,
     )
     result.diagnostics = {
         "orders": days.orders,
         "unconverted": days.unconverted,
         "purchase_days": int(len(days.day)),
-        **distribution(clv, alive),
+        **distribution(clv_values, alive),
         "holdout": holdout_check(days, kind=kind, first_day=first_day.toordinal(),
                                  end_day=end_day, period=period, horizon=horizon),
         "fit_seconds": round(time.perf_counter() - started, 3),

@@ -45,8 +45,9 @@ FORMULAS: dict[str, Any] = {
         "customer's mean repeat purchase m̄ weighed against the mean of all customers"
     ),
     "clv": gettext_lazy(
-        "CLV = Σₖ₌₁ᵗ (E[X(k)] − E[X(k − 1)]) × expected spend ÷ (1 + d)ᵏ: expected revenue "
-        "in each of the next t periods, discounted by d a period"
+        "CLV = Σₖ₌₁ⁿ (E[X(k months)] − E[X(k − 1 months)]) × expected spend ÷ (1 + d)ᵏ: "
+        "expected revenue in each of the next n months, discounted by d = (1 + yearly "
+        "rate)^(1/12) − 1 a month"
     ),
     "holdout": gettext_lazy(
         "Holdout check: fit on the orders before the cutoff, then compare Σ E[X(t) | x, tₓ, T] "
