@@ -41,7 +41,8 @@ now = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
 t = time.perf_counter()
 for lo in range(0, N, 5000):
     Customer.objects.bulk_create(
-        [Customer(name=f"Shopper {{i}}", external_id=f"shop-{{i}}") for i in range(lo, min(N, lo + 5000))]
+        [Customer(name=f"Shopper {{i}}", external_id=f"shop-{{i}}")
+         for i in range(lo, min(N, lo + 5000))]
     )
 ids = np.array(sorted(Customer.objects.values_list("pk", flat=True)))
 first = rng.uniform(0, WEEKS, N)

@@ -618,10 +618,6 @@ TEND_CLV_MIN_REPEATERS = env_int("TEND_CLV_MIN_REPEATERS", 20)
 if not 1 <= TEND_CLV_PERIOD_DAYS <= 365:
     raise ConfigError(f"TEND_CLV_PERIOD_DAYS must be 1 to 365; got {TEND_CLV_PERIOD_DAYS}")
 if not 1 <= TEND_CLV_HORIZON_PERIODS <= 520:
-    raise ConfigError(
-        f"TEND_CLV_HORIZON_PERIODS must be 1 to 520; got {TEND_CLV_HORIZON_PERIODS}"
-    )
+    raise ConfigError(f"TEND_CLV_HORIZON_PERIODS must be 1 to 520; got {TEND_CLV_HORIZON_PERIODS}")
 if not 2 <= TEND_CLV_MIN_REPEATERS <= 100_000:
-    raise ConfigError(
-        f"TEND_CLV_MIN_REPEATERS must be 2 to 100000; got {TEND_CLV_MIN_REPEATERS}"
-    )
+    raise ConfigError(f"TEND_CLV_MIN_REPEATERS must be 2 to 100000; got {TEND_CLV_MIN_REPEATERS}")

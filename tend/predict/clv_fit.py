@@ -226,7 +226,12 @@ def horizon_months(horizon_periods: int, period_days: int) -> int:
 
 
 def discounted_clv(
-    purchases: Any, summary: Summary, spend: np.ndarray, *, horizon: int, period_days: int,
+    purchases: Any,
+    summary: Summary,
+    spend: np.ndarray,
+    *,
+    horizon: int,
+    period_days: int,
     yearly: float,
 ) -> np.ndarray:
     """CLV = Σₖ₌₁ⁿ spend × (E[X(k·f)] − E[X((k − 1)·f)]) ÷ (1 + d)ᵏ over n months, f periods
@@ -279,9 +284,7 @@ def clv_compute(*, as_of: date, kind: str) -> ClvResult:
     purchases = fit_purchases(kind, summary)
     spend_fit = fit_spend(summary)
     horizon_t = float(horizon)
-    expected = np.asarray(
-        purchases.expected_purchases(horizon_t, summary.x, summary.tx, summary.T)
-    )
+    expected = np.asarray(purchases.expected_purchases(horizon_t, summary.x, summary.tx, summary.T))
     alive = np.asarray(purchases.p_alive(summary.x, summary.tx, summary.T))
     spend = np.asarray(
         spend_fit.expected_spend(summary.spend_known, np.where(summary.x > 0, summary.monetary, 0))
@@ -310,7 +313,7 @@ def clv_compute(*, as_of: date, kind: str) -> ClvResult:
     result.diagnostics = {
         "orders": days.orders,
         "unconverted": days.unconverted,
-        "purchase_days": int(len(days.day)),
+        "purchase_days": len(days.day),
         **distribution(clv_values, alive),
         "holdout": holdout_check(days, kind=kind, first_day=first_day.toordinal(),
                                  end_day=end_day, period=period, horizon=horizon),
@@ -400,7 +403,7 @@ def holdout_check(
         "cutoff": date.fromordinal(cutoff).isoformat(),
         "end": date.fromordinal(end_day).isoformat(),
         "periods": holdout_periods,
-        "customers": int(len(calibration.customer)),
+        "customers": len(calibration.customer),
         "params": {k: float(v) for k, v in fit.params.items()},
         "expected": round(total_expected, 2),
         "actual": int(total_actual),

@@ -7,6 +7,7 @@ the top customers: a fixed number of queries whatever the number of customers.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from django.contrib import messages
@@ -67,7 +68,7 @@ PERIOD_UNITS = {
 
 
 def period_unit(days: int) -> str:
-    """"weeks" for 7-day periods, "days" for 1, else "periods of N days"."""
+    """ "weeks" for 7-day periods, "days" for 1, else "periods of N days"."""
     unit = PERIOD_UNITS.get(days)
     if unit is not None:
         return str(unit)
@@ -105,10 +106,10 @@ def _histogram_figure(
     if money is not None:
         labels = [
             f"{format_money(lo, money, 0)}–{format_money(hi, money, 0)}"
-            for lo, hi in zip(edges, edges[1:], strict=False)
+            for lo, hi in pairwise(edges)
         ]
     else:
-        labels = [f"{lo:.1f}–{hi:.1f}" for lo, hi in zip(edges, edges[1:], strict=False)]
+        labels = [f"{lo:.1f}–{hi:.1f}" for lo, hi in pairwise(edges)]
     return {
         "data": [
             {

@@ -21,7 +21,10 @@ def build_shop(customers: int = 80, *, seed: int = 7, as_of: date = AS_OF) -> li
     Every customer has at least one paid order; amounts around 40–120."""
     rng = np.random.default_rng(seed)
     made = Customer.objects.bulk_create(
-        [Customer(name=f"Shopper {i:03d}", external_id=f"shop-{seed}-{i}") for i in range(customers)]
+        [
+            Customer(name=f"Shopper {i:03d}", external_id=f"shop-{seed}-{i}")
+            for i in range(customers)
+        ]
     )
     end = datetime.combine(as_of, time(12), tzinfo=UTC)
     orders: list[Order] = []

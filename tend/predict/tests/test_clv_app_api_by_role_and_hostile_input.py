@@ -57,7 +57,9 @@ def test_a_key_reads_and_refits_only_as_its_user_and_kind_allow(role, kind, read
     else:
         body = response.json()
         assert body["status"] == "trained" and body["model"] == "bgnbd"
-        assert AuditEntry.objects.filter(action="clv.fit").last().actor_label == f"api:{role}-{kind}"
+        assert (
+            AuditEntry.objects.filter(action="clv.fit").last().actor_label == f"api:{role}-{kind}"
+        )
 
 
 def test_without_a_key_every_clv_endpoint_is_a_401():

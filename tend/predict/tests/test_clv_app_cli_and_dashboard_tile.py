@@ -48,7 +48,7 @@ def test_clv_show_prints_a_customers_figures_with_their_formulas():
 
 @pytest.mark.parametrize("bad", ["abc", "-1", "1e3", "١٢", "99999999999999999999"])
 def test_clv_show_refuses_what_is_not_an_id(bad):
-    with pytest.raises(CommandError, match="is not a customer id|No customer"):
+    with pytest.raises(CommandError, match=r"is not a customer id|No customer"):
         call_command("clv", "show", bad)
 
 
@@ -105,10 +105,10 @@ def test_lifetime_value_uses_it_only_without_subscription_revenue():
     from datetime import date
     from decimal import Decimal
 
+    from django.core.cache import cache
+
     from tend.metrics.kpis import PeriodKpis
     from tend.metrics.value import lifetime_value
-
-    from django.core.cache import cache
 
     cache.clear()
     build_shop(80)

@@ -14,8 +14,8 @@ C   USD 30 at 21 ago, GBP 10 at 7 ago (no GBP rate: a purchase day,     1  2    
     not valued)
 === ================================================================= === ====== ====== ====
 
-A: days 70, 56, 42 ago → x = 2, tₓ = (70 − 42) ÷ 7 = 4, T = (70 + 1) ÷ 7 (the range ends at the end of as_of). m̄ = (80 + 100) ÷ 2 = 90 (the first
-purchase day is left out).
+A: days 70, 56, 42 ago → x = 2, tₓ = (70 − 42) ÷ 7 = 4, T = (70 + 1) ÷ 7 (the range ends at
+the end of as_of). m̄ = (80 + 100) ÷ 2 = 90 (the first purchase day is left out).
 """
 
 from __future__ import annotations
@@ -52,9 +52,7 @@ def test_the_summary_counts_paid_purchase_days_net_of_refunds_in_the_reporting_c
     order_refund(order=partly, by=None, amount=Decimal("20"))
     gone = order_create(customer=a, by=None, amount=Decimal("999"), at=ago(35))
     order_refund(order=gone, by=None)
-    order_create(
-        customer=a, by=None, amount=Decimal("500"), at=ago(28), status=OrderStatus.PENDING
-    )
+    order_create(customer=a, by=None, amount=Decimal("500"), at=ago(28), status=OrderStatus.PENDING)
     order_create(customer=a, by=None, amount=Decimal("60"), at=ago(-1))
     exchange_rate_set(currency="EUR", rate="1.25", valid_from=date(2026, 1, 1), by=None)
     order_create(customer=b, by=None, amount=Decimal("40"), at=ago(14), currency="EUR")
