@@ -163,6 +163,7 @@ def page_context(fit: ClvFit | None) -> dict[str, Any]:
         "top": top,
         "diagnostics": diagnostics,
         "unit": period_unit(fit.period_days),
+        "discount_percent": fit.discount_rate * 100,
         "clv_figure": _histogram_figure(
             diagnostics.get("clv_histogram") or {},
             money=fit.currency,
