@@ -200,11 +200,6 @@ class LifetimeValueOut(Schema):
         ..., description="Yearly gross profit per account, grown and discounted over clv_years."
     )
     clv_years: int | None = Field(..., description="Expected lifetime: 1 ÷ yearly churn, 1–10.")
-    clv_probabilistic: Money | None = Field(
-        None,
-        description="A business selling by order (no MRR): mean predicted CLV of the latest "
-        "BG/NBD or Pareto/NBD and Gamma-Gamma fit (tend.predict); else absent.",
-    )
     clv_discount_rate: float = Field(..., description="`TEND_CLV_DISCOUNT_RATE`, a year.")
     clv_growth_rate: float = Field(..., description="`TEND_CLV_GROWTH_RATE`, a year.")
     acquired: int
