@@ -35,8 +35,9 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum
-from django.db.models.functions import TruncDate
+from django.db import connection
+from django.db.models import CharField, Count, DecimalField, ExpressionWrapper, F, Sum
+from django.db.models.functions import Cast, Substr, TruncDate
 from django.utils.translation import gettext_noop
 
 from tend.billing.currency import CurrencyError, RateBook, reporting_currency
@@ -98,14 +99,14 @@ def purchase_days(*, end: datetime) -> PurchaseDays:
     home = reporting_currency()
     rows = list(
         paid.filter(currency__iexact=home)
-        .annotate(day=TruncDate("ordered_at", tzinfo=UTC))
+        .annotate(day=_utc_day())
         .values("customer_id", "day")
         .annotate(total=Sum(net), n=Count("pk"))
         .values_list("customer_id", "day", "total", "n")
         .order_by()
     )
     customers = [r[0] for r in rows]
-    days = [r[1].toordinal() for r in rows]
+    days = [_ordinal(r[1]) for r in rows]
     values = [float(r[2] or 0) for r in rows]
     known = [True] * len(rows)
     orders = sum(r[3] for r in rows)
@@ -144,6 +145,19 @@ def purchase_days(*, end: datetime) -> PurchaseDays:
         k = np.logical_and.reduceat(k, starts)
         c, d = c[starts], d[starts]
     return PurchaseDays(c, d, v, k, orders, unconverted)
+
+
+def _utc_day() -> Any:
+    """The UTC day of ``ordered_at`` in SQL. SQLite keeps a datetime as UTC text
+    ("2026-03-31 10:00:00"), so its first ten characters are the day: no per-row Python call
+    (TruncDate's) over hundreds of thousands of orders."""
+    if connection.vendor == "sqlite":
+        return Substr(Cast("ordered_at", output_field=CharField()), 1, 10)
+    return TruncDate("ordered_at", tzinfo=UTC)
+
+
+def _ordinal(day: date | str) -> int:
+    return (day if isinstance(day, date) else date.fromisoformat(day)).toordinal()
 
 
 @dataclass
