@@ -57,6 +57,7 @@ bench: install-dev
 	$(BIN)/python bench/daily.py --db both --customers 100000 --events-per-customer 100
 	$(BIN)/python bench/today.py --db both --customers 100000 --requests 300
 	$(BIN)/python bench/segments.py
+	$(BIN)/python bench/clv_app.py --db both --customers 100000
 	$(BIN)/python bench/filters.py
 	$(BIN)/python bench/playbooks.py --db both --customers 100000 --runs 10000 --emails 5000
 	$(BIN)/python bench/partitions.py --rounds 2

@@ -662,3 +662,19 @@ TEND_SCHEDULES["churn-train"] = {
     "cron": "30 1 * * 0",
     "task": "tend.predict.tasks.churn_train_task",
 }
+# --- probabilistic CLV in the app (tend.predict.clv_fit, docs/clv-app.md) ------------------
+# The purchase model fitted on orders: "bgnbd" (BG/NBD, default) or "pareto_nbd".
+TEND_CLV_MODEL = env_choice("TEND_CLV_MODEL", "bgnbd", {"bgnbd", "pareto_nbd"})
+# The time unit of the summaries (days) and the prediction horizon in those units: 7 × 52 =
+# expected purchases, spend and CLV over the next year. CLV is discounted by
+# TEND_CLV_DISCOUNT_RATE (a year) above.
+TEND_CLV_PERIOD_DAYS = env_int("TEND_CLV_PERIOD_DAYS", 7)
+TEND_CLV_HORIZON_PERIODS = env_int("TEND_CLV_HORIZON_PERIODS", 52)
+# Fewer customers who bought on two or more days than this: no fit ("not enough data").
+TEND_CLV_MIN_REPEATERS = env_int("TEND_CLV_MIN_REPEATERS", 20)
+if not 1 <= TEND_CLV_PERIOD_DAYS <= 365:
+    raise ConfigError(f"TEND_CLV_PERIOD_DAYS must be 1 to 365; got {TEND_CLV_PERIOD_DAYS}")
+if not 1 <= TEND_CLV_HORIZON_PERIODS <= 520:
+    raise ConfigError(f"TEND_CLV_HORIZON_PERIODS must be 1 to 520; got {TEND_CLV_HORIZON_PERIODS}")
+if not 2 <= TEND_CLV_MIN_REPEATERS <= 100_000:
+    raise ConfigError(f"TEND_CLV_MIN_REPEATERS must be 2 to 100000; got {TEND_CLV_MIN_REPEATERS}")

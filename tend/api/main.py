@@ -113,6 +113,7 @@ api.add_router("", "tend.privacy.api.router")
 api.add_router("", "tend.accounts.audit_api.router")
 api.add_router("", "tend.predict.lifetime_api.router")
 api.add_router("", "tend.predict.api.router")
+api.add_router("", "tend.predict.clv_api.router")
 
 
 def openapi_schema() -> dict[str, Any]:

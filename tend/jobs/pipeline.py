@@ -48,6 +48,11 @@ PIPELINE: tuple[Step, ...] = (
         "Score recency, frequency and monetary value from orders (segments can use them).",
     ),
     Step(
+        "clv",
+        "tend.predict.clv_actions.clv_pipeline_step",
+        "Refit probabilistic CLV (BG/NBD or Pareto/NBD, Gamma-Gamma) on orders, if any.",
+    ),
+    Step(
         "segments",
         "tend.segments.membership.segments_pipeline_step",
         "Refresh saved segments' members; record who entered and left.",

@@ -129,7 +129,10 @@ def tile(
         change, kind = change_of(value, previous, unit)
     else:
         change, kind = None, ""
-    big = key in ("mrr", "arr", "net_new_mrr", "clv_simple", "clv_discounted", "clv_sbg")
+    big = key in (
+        *("mrr", "arr", "net_new_mrr"),
+        *("clv_simple", "clv_discounted", "clv_sbg", "clv_probabilistic"),
+    )
     out: dict[str, Any] = {
         "key": key,
         "label": str(SHORT.get(key, label)),
@@ -261,19 +264,24 @@ def tile_groups(
     now = lifetime_value(kpis)
     before = lifetime_value(kpis[:-1]) if len(kpis) > 1 else {}
     keys = [
-        *VALUE_KEYS[:1],
+        # Order-based business: the predicted (probabilistic) CLV takes the CLV tile.
+        *(["clv_probabilistic"] if "clv_probabilistic" in now else VALUE_KEYS[:1]),
         *(["clv_discounted"] if "clv_discounted" in now else []),
         *(["clv_sbg"] if now.get("clv_sbg") is not None else []),  # sBG projection (predict)
         *VALUE_KEYS[1:],
     ]
     value = {k: tile(k, now[k], before.get(k), has_previous=len(kpis) > 1) for k in keys}
-    if now["monthly_churn"] is not None and now["arpa"] is not None:
+    if "clv_simple" in value and now["monthly_churn"] is not None and now["arpa"] is not None:
         value["clv_simple"]["note"] = _(
             "ARPA %(arpa)s × margin %(margin)s ÷ churn %(churn)s a month"
         ) % {
             "arpa": display(now["arpa"], "money"),
             "margin": f"{float(now['gross_margin']) * 100:.0f}%",
             "churn": display(now["monthly_churn"], "percent"),
+        }
+    if "clv_probabilistic" in value:
+        value["clv_probabilistic"]["note"] = _("Mean of %(n)s customers' CLV, from orders") % {
+            "n": f"{now['clv_probabilistic_customers']:,}"
         }
     if "clv_discounted" in value and now.get("clv_years"):
         value["clv_discounted"]["note"] = _(

@@ -27,7 +27,8 @@ def average_monthly_churn(series: list[PeriodKpis]) -> float | None:
 
 
 def lifetime_value(series: list[PeriodKpis]) -> dict[str, Any]:
-    """Simple subscription CLV and LTV:CAC over the range of ``series``."""
+    """Simple subscription CLV and LTV:CAC over the range of ``series``; for a business that
+    sells by order, also ``clv_probabilistic`` (tend.predict.clv_fit.order_based_clv)."""
     margin = gross_margin()
     last = series[-1] if series else PeriodKpis(start=date.today(), end=date.today())
     churn = average_monthly_churn(series)
@@ -39,7 +40,12 @@ def lifetime_value(series: list[PeriodKpis]) -> dict[str, Any]:
     ltv = None
     if arpa is not None and churn:
         ltv = formulas.clv_simple(arpa=arpa, gross_margin=margin, monthly_churn_rate=churn)
+    # A business that sells by order (no MRR): the mean probabilistic CLV of its latest fit.
+    from tend.predict.clv_fit import order_based_clv
+
+    by_orders = order_based_clv(series) or {}
     return {
+        **by_orders,
         **discounted_clv(arpa=arpa, monthly_churn=churn, gross_margin=margin),
         "gross_margin": margin,
         "monthly_churn": churn,

@@ -22,3 +22,7 @@ class PredictConfig(AppConfig):
         churn_panels.register()
         churn_measures.register()
         churn_signals.register()
+        # Probabilistic CLV: the customer page's panel.
+        from tend.predict.clv_views import register_panel as register_clv_panel
+
+        register_clv_panel()

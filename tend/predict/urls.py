@@ -16,4 +16,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # Churn risk (model page) and "Train now" (owners).
     path("", views.churn, name="churn"),
     path("churn/train/", views.churn_train, name="churn_train"),
+from tend.predict import clv_views
+
+app_name = "predict"
+urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns += [
+    path("clv/", clv_views.clv_page, name="clv"),
+    path("clv/refit/", clv_views.clv_refit, name="clv_refit"),
 ]

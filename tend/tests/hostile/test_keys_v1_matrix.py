@@ -218,6 +218,12 @@ def test_a_key_does_on_every_surface_only_what_its_user_may_do_now(
         assert api.get("/predict/lifetime").status_code == read
         refit = api.post("/predict/lifetime/refit", json={})
         assert refit.status_code == owner_only, refit.text
+        # Issue 19's predicted CLV: read by any key that reads (404 before the first fit);
+        # refit by an owner's key only (409 here: no orders, so not enough data).
+        assert api.get("/predict/clv").status_code == (404 if read == 200 else read)
+        assert api.get(f"/customers/{company.pk}/clv").status_code == (404 if read == 200 else read)
+        refit = api.post("/predict/clv/fit", json={"model": "bgnbd"})
+        assert refit.status_code == (409 if owner_only == 200 else owner_only), refit.text
 
         # The founder's acquisition channels: listed by any key that reads, changed only by
         # a key whose user may write.
