@@ -636,7 +636,7 @@ TEND_SCHEDULES["lifetime-fit"] = {
 # The Today signal "churn risk rose" fires when a customer's risk enters the top 10% or rises
 # by at least this much (0–1) over 7 days.
 TEND_PREDICT_RISK_RISE = float(env_decimal("TEND_PREDICT_RISK_RISE", "0.15", low="0.01", high="1"))
-# --- churn models (tend.predict.churn / scoring / actions, docs/prediction-models.md) ---------
+# --- churn models (tend.predict.churn / scoring / actions, docs/prediction.md) ---------
 # Label: churned within this many days after an observation date; 0 = by the next renewal.
 TEND_CHURN_HORIZON_DAYS = env_int("TEND_CHURN_HORIZON_DAYS", 30)
 if not 0 <= TEND_CHURN_HORIZON_DAYS <= 730:
@@ -662,7 +662,7 @@ TEND_SCHEDULES["churn-train"] = {
     "cron": "30 1 * * 0",
     "task": "tend.predict.tasks.churn_train_task",
 }
-# --- probabilistic CLV in the app (tend.predict.clv_fit, docs/clv-app.md) ------------------
+# --- probabilistic CLV in the app (tend.predict.clv_fit, docs/clv.md) ------------------
 # The purchase model fitted on orders: "bgnbd" (BG/NBD, default) or "pareto_nbd".
 TEND_CLV_MODEL = env_choice("TEND_CLV_MODEL", "bgnbd", {"bgnbd", "pareto_nbd"})
 # The time unit of the summaries (days) and the prediction horizon in those units: 7 × 52 =

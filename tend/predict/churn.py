@@ -4,7 +4,7 @@ fitted on a feature frame, calibrated, compared with a time-based backtest (or s
 activity", and explained per customer.
 
 No database here: everything takes pandas/numpy (``tend.predict.actions`` reads the training
-set and stores the result; ``tend.predict.scoring`` scores a day). docs/prediction-models.md
+set and stores the result; ``tend.predict.scoring`` scores a day). docs/prediction.md
 explains the choices (class weights, calibration, the embargo before the test dates).
 
 Class imbalance: churners are a few percent of the rows, so both models are fitted with

@@ -9,8 +9,6 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
@@ -75,14 +73,6 @@ def fit_figure(fits: list[tuple[str, RetentionFit]]) -> dict[str, Any]:
             "yaxis": percent_axis(range=[0, 101]),
         },
     )
-
-
-def _has_tabs() -> bool:
-    try:
-        get_template("predict/_tabs.html")
-    except TemplateDoesNotExist:
-        return False
-    return True
 
 
 def param_text(value: float) -> str:
@@ -217,7 +207,6 @@ def lifetime(request: HttpRequest) -> HttpResponse:
     charted = [r for r in cohorts if r.status == TrainingStatus.TRAINED][:COHORTS_CHARTED]
     pooled_results = pooled.results if trained_pooled and pooled else {}
     context: dict[str, Any] = {
-        "has_tabs": _has_tabs(),
         "can_refit": can_manage(request.user),
         "fitted": bool(rows),
         "fitted_at": rows[0].fitted_at if rows else None,

@@ -1,7 +1,7 @@
 """The churn model's training set: who was at risk on a day, what they looked like before it,
 and whether they churned within the horizon after it, with no leakage.
 
-The rules (docs/prediction-features.md):
+The rules (docs/prediction.md):
 
 - An *observation date* ``at`` is a day; ``at`` 00:00 UTC splits time. Features read only what
   happened strictly before it; the label looks at ``[at, at + horizon)`` (half-open, UTC).

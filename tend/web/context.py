@@ -23,6 +23,7 @@ NAVIGATION = [
     ("segments:list", _("Segments"), "all", "main"),
     ("metrics:dashboard", _("Revenue & retention"), "all", "main"),
     ("goals:list", _("Goals"), "all", "main"),
+    ("predict:churn", _("Predictions"), "all", "more"),
     ("health:scorecards", _("Health scorecards"), "all", "more"),
     ("emailtemplates:list", _("Email templates"), "all", "more"),
     ("messaging:list", _("Sent emails and webhooks"), "all", "more"),
