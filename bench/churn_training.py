@@ -22,10 +22,16 @@ import argparse
 import json
 import os
 import time
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-from common import PG_ADMIN, ROOT, database_env, drop_database, recreate_database, run
+from common import (
+    ROOT,
+    database_env,
+    drop_database,
+    recreate_database,
+    run,
+    saas_data_dir,
+    saas_data_set,
+)
 
 PG_DB = "tend_bench_churn"
 TARGET_SECONDS = 60.0
@@ -85,71 +91,6 @@ print("RESULT " + json.dumps(row))
 """
 
 
-def data_dir_for(args: argparse.Namespace, kind: str) -> Path:
-    path = Path(args.data_dir) / f"churn-{kind}"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def marker_for(data_dir: Path, args: argparse.Namespace) -> Path:
-    return data_dir / f"built-{args.customers}-{args.events_per_customer}.json"
-
-
-def database_present(kind: str, data_dir: Path) -> bool:
-    if kind == "sqlite":
-        return (data_dir / "bench.sqlite3").exists()
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [PG_DB]).fetchone()
-    return found is not None
-
-
-def stored_customers(env: dict[str, str]) -> int:
-    out = run(
-        env,
-        "shell",
-        "-c",
-        "from tend.customers.models import Customer; print('COUNT', Customer.objects.count())",
-    )
-    return int(out.split("COUNT", 1)[1].split()[0])
-
-
-def build(kind: str, env: dict[str, str], args: argparse.Namespace) -> str:
-    """Build (or reuse) the data set; returns its last day."""
-    data_dir = Path(env["TEND_DATA_DIR"])
-    marker = marker_for(data_dir, args)
-    if marker.exists() and not args.rebuild:
-        built = json.loads(marker.read_text())
-        if database_present(kind, data_dir):
-            run(env, "migrate", "-v", "0")
-            if stored_customers(env) == args.customers:
-                print(f"[{kind}] reusing the data set built {built['built']}")
-                return str(built["end"])
-        print(f"[{kind}] the kept data set's database is gone or changed: building it again")
-        marker.unlink()
-    recreate_database(kind, data_dir, PG_DB)
-    end = datetime.now(UTC).date()
-    started = time.perf_counter()
-    run(env, "migrate", "-v", "0")
-    run(
-        env,
-        "demo-data",
-        "-v", "0",
-        "--business", "saas",
-        "--customers", str(args.customers),
-        "--months", "24",
-        "--seed", "7",
-        "--events-per-customer", str(args.events_per_customer),
-        "--end", end.isoformat(),
-    )  # fmt: skip
-    print(f"[{kind}] built {args.customers:,} customers in {time.perf_counter() - started:.0f} s")
-    last = (end - timedelta(days=1)).isoformat()
-    if args.keep:
-        marker.write_text(json.dumps({"built": end.isoformat(), "end": last}))
-    return last
-
-
 def measure(env: dict[str, str], end: str, args: argparse.Namespace) -> dict:
     script = MEASURE.format(end=end, dates=args.dates, trace=not args.no_tracemalloc)
     out = run(env, "shell", "-c", script)
@@ -201,10 +142,10 @@ def main() -> None:
     for kind in kinds:
         load = os.getloadavg()
         print(f"[{kind}] load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-        data_dir = data_dir_for(args, kind)
+        data_dir = saas_data_dir(args, kind, "churn")
         env = database_env(kind, data_dir, PG_DB)
         try:
-            end = build(kind, env, args)
+            end = saas_data_set(kind, env, args, PG_DB)
             report(kind, measure(env, end, args))
         finally:
             if not args.keep:

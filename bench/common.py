@@ -3,7 +3,9 @@ wait for. Scripts run as ``python bench/<name>.py``, so this imports as ``common
 
 from __future__ import annotations
 
+import argparse
 import http.client
+import json
 import os
 import signal
 import subprocess
@@ -11,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,3 +101,67 @@ def serving(env: dict[str, str], port: int) -> Iterator[None]:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def saas_data_dir(args: argparse.Namespace, kind: str, prefix: str) -> Path:
+    """``<--data-dir>/<prefix>-<kind>``: where a benchmark keeps its data set between runs."""
+    path = Path(args.data_dir) / f"{prefix}-{kind}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_present(kind: str, data_dir: Path, pg_db: str) -> bool:
+    if kind == "sqlite":
+        return (data_dir / "bench.sqlite3").exists()
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [pg_db]).fetchone()
+    return found is not None
+
+
+def stored_customers(env: dict[str, str]) -> int:
+    out = run(
+        env,
+        "shell",
+        "-c",
+        "from tend.customers.models import Customer; print('COUNT', Customer.objects.count())",
+    )
+    return int(out.split("COUNT", 1)[1].split()[0])
+
+
+def saas_data_set(kind: str, env: dict[str, str], args: argparse.Namespace, pg_db: str) -> str:
+    """Build (or, with ``--keep``, reuse) a saas demo data set of ``--customers`` customers and
+    ``--events-per-customer`` events over 24 months ending today; returns its last day
+    (yesterday, ISO). A kept set whose database is gone or changed is built again."""
+    data_dir = Path(env["TEND_DATA_DIR"])
+    marker = data_dir / f"built-{args.customers}-{args.events_per_customer}.json"
+    if marker.exists() and not args.rebuild:
+        built = json.loads(marker.read_text())
+        if database_present(kind, data_dir, pg_db):
+            run(env, "migrate", "-v", "0")
+            if stored_customers(env) == args.customers and "last_day" in built:
+                print(f"[{kind}] reusing the data set built {built['built']}")
+                return str(built["last_day"])
+        print(f"[{kind}] the kept data set's database is gone or changed: building it again")
+        marker.unlink()
+    recreate_database(kind, data_dir, pg_db)
+    end = datetime.now(UTC).date()
+    started = time.perf_counter()
+    run(env, "migrate", "-v", "0")
+    run(
+        env,
+        "demo-data",
+        "-v", "0",
+        "--business", "saas",
+        "--customers", str(args.customers),
+        "--months", "24",
+        "--seed", "7",
+        "--events-per-customer", str(args.events_per_customer),
+        "--end", end.isoformat(),
+    )  # fmt: skip
+    print(f"[{kind}] built {args.customers:,} customers in {time.perf_counter() - started:.0f} s")
+    last_day = (end - timedelta(days=1)).isoformat()
+    if args.keep:
+        marker.write_text(json.dumps({"built": end.isoformat(), "last_day": last_day}))
+    return last_day
