@@ -598,19 +598,29 @@ def explain_number(label: Any, fmt: Callable[[Any], str] = fmt_number) -> Callab
     return explain
 
 
-def explain_category(label: Any) -> Callable[[Any, Any], str]:
+def explain_category(label: Any, shown_as: Callable[[str], str] = str) -> Callable[[Any, Any], str]:
+    """Words for a category's change; ``shown_as`` turns a stored code into its label in the
+    reader's language (a stage "renewal_due" reads "Renewal due")."""
+
     def explain(now: Any, before: Any) -> str:
         what = str(label)
-        shown = "—" if _missing(now) else str(now)
+        shown = "—" if _missing(now) else shown_as(str(now))
         if _missing(before) or before == now:
             return gettext("%(what)s: %(now)s") % {"what": what, "now": shown}
         return gettext("%(what)s changed from %(before)s to %(now)s") % {
             "what": what,
             "now": shown,
-            "before": str(before),
+            "before": shown_as(str(before)),
         }
 
     return explain
+
+
+def stage_label(code: str) -> str:
+    """A lifecycle stage's label in the reader's language (the code itself if unknown)."""
+    from tend.customers.models import Stage
+
+    return str(dict(Stage.choices).get(code, code))
 
 
 def fmt_days(value: Any) -> str:
@@ -693,13 +703,15 @@ def builtin_features() -> list[Any]:
             group=group,
         )
 
-    def categorical(name: str, label: Any, compute: Any, group: str) -> Any:
+    def categorical(
+        name: str, label: Any, compute: Any, group: str, shown_as: Callable[[str], str] = str
+    ) -> Any:
         return Feature(
             name=name,
             label=label,
             kind="categorical",
             compute=compute,
-            explain=explain_category(label),
+            explain=explain_category(label, shown_as),
             group=group,
         )
 
@@ -769,7 +781,13 @@ def builtin_features() -> list[Any]:
             _column(usage, "payment_failures_90d"),
             "billing",
         ),
-        categorical("stage", _("lifecycle stage"), _column(stages, "stage"), "relationship"),
+        categorical(
+            "stage",
+            _("lifecycle stage"),
+            _column(stages, "stage"),
+            "relationship",
+            shown_as=stage_label,
+        ),
         numeric(
             "days_in_stage",
             _("days in the lifecycle stage"),

@@ -51,11 +51,13 @@ def test_explain_says_what_changed_in_plain_words() -> None:
     assert since.explain(1.0, 30.0) == "days since the last activity fell from 30 days to 1 day"
     stage = features.get("stage")
     assert stage.explain is not None
+    # Stages read as their labels, never as codes ("at_risk").
     assert stage.explain("at_risk", "adopting") == (
-        "lifecycle stage changed from adopting to at_risk"
+        "lifecycle stage changed from Adopting to At risk"
     )
     with translation.override("zh-hans"):
         assert active_days.explain(4.0, 21.0)  # translatable, never a crash
+        assert "at_risk" not in stage.explain("at_risk", "adopting")
 
 
 @pytest.mark.django_db

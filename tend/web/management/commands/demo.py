@@ -154,8 +154,8 @@ class Command(BaseCommand):
             return
         metrics = model.metrics
         self.stdout.write(
-            f"  chose {model.kind}: backtest AUC {metrics[model.kind]['auc']} vs baseline "
-            f"{metrics['baseline']['auc']} in {time.perf_counter() - started:.0f} s"
+            f"  chose {model.kind}: backtest AUC {metrics[model.kind]['auc']:.3f} vs baseline "
+            f"{metrics['baseline']['auc']:.3f} in {time.perf_counter() - started:.0f} s"
         )
 
     def _playbooks(self) -> None:
