@@ -157,6 +157,14 @@ class Command(BaseCommand):
             f"  chose {model.kind}: backtest AUC {metrics[model.kind]['auc']:.3f} vs baseline "
             f"{metrics['baseline']['auc']:.3f} in {time.perf_counter() - started:.0f} s"
         )
+        # The week before today scored too (each day from what was known then), so the
+        # customer page shows a trend and Today can tell whose risk rose this week.
+        from tend.health.engine import today_utc
+        from tend.predict.scoring import churn_score_day
+
+        today = today_utc()
+        for back in range(7, 0, -1):
+            churn_score_day(today - timedelta(days=back))
 
     def _playbooks(self) -> None:
         """Every built-in playbook installed; four switched on as a founder would on day one,
