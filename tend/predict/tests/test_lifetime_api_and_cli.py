@@ -123,3 +123,14 @@ def test_cli_show_before_any_fit() -> None:
     out = StringIO()
     call_command("lifetime", "show", stdout=out)
     assert "Not fitted yet" in out.getvalue()
+
+
+def test_cli_fit_with_too_little_history_says_why_and_exits_1() -> None:
+    from django.core.management.base import CommandError
+
+    out = StringIO()
+    with pytest.raises(CommandError, match="no lifetime model could be fitted: not enough data"):
+        call_command("lifetime", "fit", stdout=out)
+    # The table printed before says which fit lacked what.
+    assert "not enough data to fit: 0 customers, need" in out.getvalue()
+    assert RetentionFit.objects.filter(status="not_enough_data").exists()

@@ -11,7 +11,7 @@ import io
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
 from rich.table import Table
 
@@ -34,6 +34,8 @@ class Command(BaseCommand):
             summary = lifetime_fit(label="cli")
             if options["json"]:
                 self._json(summary)
+                if not summary["sbg"]["trained"] and summary["cox"] != "trained":
+                    raise CommandError("no lifetime model could be fitted: not enough data")
                 return
             seconds = summary["seconds"]
             self.stdout.write(
@@ -46,6 +48,13 @@ class Command(BaseCommand):
                 )
             )
         self._show(json_out=options["json"] and options["action"] == "show")
+        if (
+            options["action"] == "fit"
+            and not summary["sbg"]["trained"]
+            and summary["cox"] != "trained"
+        ):
+            # Nothing could be fitted (the table above says why): exit 1, like `tend train`.
+            raise CommandError("no lifetime model could be fitted: not enough data")
 
     def _json(self, summary: dict[str, Any] | None) -> None:
         rows = latest_run()
