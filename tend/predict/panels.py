@@ -1,6 +1,6 @@
 """The customer page's churn-risk panel: risk now with its rank ("top 5%"), the 90-day trend,
 the drivers that raise and lower it in plain words, and which model scored it. One query (the
-customer's last 90 scores with their model; a second one for a customer without scores)."""
+customer's last 90 scores with their model)."""
 
 from __future__ import annotations
 
@@ -24,12 +24,7 @@ def churn_panel_context(request: HttpRequest, customer: Any) -> dict[str, Any] |
     history.reverse()
     latest = history[-1] if history else None
     if latest is None:
-        # A second query only here: with a model in use, this customer was not among those
-        # it scores (only customers paying for a subscription are), so "no score yet" would
-        # be wrong.
-        from tend.predict.models import ChurnModel
-
-        return {"score": None, "model_in_use": ChurnModel.objects.active() is not None}
+        return {"score": None}
     span = [row for row in history if (latest.day - row.day).days < TREND_DAYS]
     points = display.trend_points(span)
     return {
