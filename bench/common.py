@@ -21,6 +21,12 @@ TEND = [sys.executable, "-m", "tend.cli"]
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
+def pg_name(pg_db: str) -> str:
+    """The scratch PostgreSQL database's real name: ``TEND_BENCH_PG_PREFIX`` + ``pg_db``, so two
+    benchmark runs on one server (two checkouts, or CI beside a session) never share one."""
+    return os.environ.get("TEND_BENCH_PG_PREFIX", "") + pg_db
+
+
 def run(env: dict[str, str], *args: str) -> str:
     """Run ``tend ARGS`` with ``env``; stop the benchmark with its output if it fails."""
     out = subprocess.run([*TEND, *args], env=env, capture_output=True, text=True, cwd=ROOT)
@@ -34,7 +40,7 @@ def database_env(kind: str, data_dir: Path, pg_db: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TEND_")}
     env["TEND_DATA_DIR"] = str(data_dir)
     if kind == "postgres":
-        env["TEND_DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{pg_db}"
+        env["TEND_DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{pg_name(pg_db)}"
     else:
         env["TEND_DATABASE_URL"] = f"sqlite:///{data_dir / 'bench.sqlite3'}"
     return env
@@ -46,8 +52,8 @@ def recreate_database(kind: str, data_dir: Path, pg_db: str) -> None:
         import psycopg
 
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {pg_db}")
+            conn.execute(f"DROP DATABASE IF EXISTS {pg_name(pg_db)} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {pg_name(pg_db)}")
     else:
         for suffix in ("", "-wal", "-shm"):
             (data_dir / f"bench.sqlite3{suffix}").unlink(missing_ok=True)
@@ -66,7 +72,7 @@ def drop_database(kind: str, pg_db: str) -> None:
         import psycopg
 
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)")
+            conn.execute(f"DROP DATABASE IF EXISTS {pg_name(pg_db)} WITH (FORCE)")
 
 
 def wait_ready(port: int, server: subprocess.Popen[bytes]) -> None:
@@ -116,7 +122,9 @@ def database_present(kind: str, data_dir: Path, pg_db: str) -> bool:
     import psycopg
 
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [pg_db]).fetchone()
+        found = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [pg_name(pg_db)]
+        ).fetchone()
     return found is not None
 
 
