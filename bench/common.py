@@ -46,14 +46,19 @@ def database_env(kind: str, data_dir: Path, pg_db: str) -> dict[str, str]:
     return env
 
 
-def recreate_database(kind: str, data_dir: Path, pg_db: str) -> None:
-    """Start from nothing: a new PostgreSQL database, or no SQLite file (nor its WAL)."""
+def recreate_database(kind: str, data_dir: Path, pg_db: str, template: str | None = None) -> None:
+    """Start from nothing: a new PostgreSQL database, or no SQLite file (nor its WAL).
+
+    ``template`` (PostgreSQL only) makes the new database a file copy of an existing one, e.g. a
+    data set built once by the same `tend demo-data` command (``--pg-template`` on the scripts
+    that build one); the copy is the benchmark's own and is dropped like any other."""
     if kind == "postgres":
         import psycopg
 
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {pg_name(pg_db)} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {pg_name(pg_db)}")
+            copy = f" TEMPLATE {template}" if template else ""
+            conn.execute(f"CREATE DATABASE {pg_name(pg_db)}{copy}")
     else:
         for suffix in ("", "-wal", "-shm"):
             (data_dir / f"bench.sqlite3{suffix}").unlink(missing_ok=True)
