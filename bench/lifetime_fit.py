@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, database_env, recreate_database
+from common import ROOT, database_env, drop_database, recreate_database
 
 
 def main() -> None:
@@ -30,6 +31,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="tend-bench-lifetime-"))
+    try:
+        measure(args, data_dir)
+    finally:  # drop what the run created: the scratch database and the SQLite folder
+        from django.db import connections
+
+        connections.close_all()
+        drop_database(args.db, "tend_bench_lifetime")
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def measure(args: argparse.Namespace, data_dir: Path) -> None:
     recreate_database(args.db, data_dir, "tend_bench_lifetime")
     os.environ.update(database_env(args.db, data_dir, "tend_bench_lifetime"))
     os.environ["DJANGO_SETTINGS_MODULE"] = "tend.settings"

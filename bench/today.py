@@ -7,13 +7,15 @@ share of them (default 10 %: 10,000 items) with the built-in signals' reasons, w
 directly in bulk. No events are needed: the page never reads them.
 
 For each database (SQLite file, then PostgreSQL), this script
-1. builds the data set once (reused on later runs unless --rebuild),
+1. builds the data set (a set kept by an earlier ``--keep`` run is reused only when its database
+   is still there and holds ``--customers`` customers; ``--rebuild`` never reuses one),
 2. starts `tend serve` (gunicorn, 2 processes) exactly as production would,
 3. logs in over HTTP and requests the page with each filter, and the API list, in turn,
-4. prints p50/p95/p99 per kind next to /healthz measured in the same run as a baseline.
+4. prints p50/p95/p99 per kind next to /healthz measured in the same run as a baseline,
+5. drops the database (and the SQLite file) it built, unless ``--keep``.
 
 Usage: python bench/today.py [--db sqlite|postgres|both] [--customers 100000]
-       [--items-share 0.1] [--requests 300] [--rebuild]
+       [--items-share 0.1] [--requests 300] [--keep] [--rebuild]
 """
 
 from __future__ import annotations
@@ -25,7 +27,16 @@ import statistics
 import time
 from pathlib import Path
 
-from common import ROOT, database_env, recreate_database, run, serving
+from common import (
+    ROOT,
+    database_env,
+    database_present,
+    drop_database,
+    recreate_database,
+    run,
+    serving,
+    stored_customers,
+)
 from pages import PASSWORD, Browser, percentiles
 
 PG_DB = "tend_bench_today"
@@ -111,10 +122,15 @@ print(f"built {{len(ids)}} customers, {{len(rows)}} Today items")
 
 def build(kind: str, env: dict[str, str], args: argparse.Namespace) -> None:
     marker = Path(env["TEND_DATA_DIR"]) / f"built-today-{kind}-{args.customers}-{args.items_share}"
+    data_dir = Path(env["TEND_DATA_DIR"])
     if marker.exists() and not args.rebuild:
-        print(f"[{kind}] reusing data set ({marker.name}); applying new migrations")
-        run(env, "migrate", "-v", "0")
-        return
+        if database_present(kind, data_dir, PG_DB):
+            run(env, "migrate", "-v", "0")
+            if stored_customers(env) == args.customers:
+                print(f"[{kind}] reusing the data set kept by an earlier --keep run")
+                return
+        print(f"[{kind}] the kept data set's database is gone or changed: building it again")
+        marker.unlink()
     recreate_database(kind, Path(env["TEND_DATA_DIR"]), PG_DB)
     for old in Path(env["TEND_DATA_DIR"]).glob(f"built-today-{kind}-*"):
         old.unlink()
@@ -124,7 +140,8 @@ def build(kind: str, env: dict[str, str], args: argparse.Namespace) -> None:
     code = BUILD.format(customers=args.customers, share=args.items_share)
     print(f"[{kind}] " + run(env, "shell", "-c", code).strip().splitlines()[-1])
     print(f"[{kind}] built in {time.perf_counter() - started:.0f} s")
-    marker.touch()
+    if args.keep:
+        marker.touch()
 
 
 VARIANTS = [
@@ -176,7 +193,8 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--items-share", type=float, default=0.1)
     parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the data set for a next run")
+    parser.add_argument("--rebuild", action="store_true", help="never reuse a kept data set")
     parser.add_argument("--data-dir", default=str(ROOT / "var" / "bench-today"))
     args = parser.parse_args()
     data_dir = Path(args.data_dir)
@@ -186,7 +204,12 @@ def main() -> None:
     for kind in kinds:
         env = database_env(kind, data_dir, PG_DB)
         build(kind, env, args)
-        stats = measure(kind, env, args)
+        try:
+            stats = measure(kind, env, args)
+        finally:
+            if not args.keep:
+                drop_database(kind, PG_DB)
+                recreate_database("sqlite", data_dir, PG_DB)  # removes the SQLite file
         for name, s in stats.items():
             ratio = s["p95"] / stats["healthz"]["p95"] if name != "healthz" else 1.0
             print(
