@@ -142,7 +142,9 @@ def list_context(
         }
     else:
         segment_rule = _segment_rule(parsed)
-    paginator = queries.DeferredJoinPaginator(rows, settings.TEND_PAGE_SIZE)
+    paginator = queries.DeferredJoinPaginator(
+        rows, settings.TEND_PAGE_SIZE, one_pass=bool(filters.q.strip())
+    )
     page = paginator.get_page(params.get("page"))
     sort_key = f"-{filters.sort}" if filters.descending else filters.sort
     query = params.copy()
