@@ -16,7 +16,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils import dateformat, formats
 from django.utils.safestring import SafeString
-from django.utils.timezone import template_localtime
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
 
 from tend.customers.models import Customer
 from tend.lib.money import format_money

@@ -380,7 +380,7 @@ class DeferredJoinPaginator(Paginator):
             raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
         if number < 1:
             raise EmptyPage(self.error_messages["min_page"])
-        qs = self.object_list.select_related(None).prefetch_related(None)
+        qs = self.object_list.select_related(None).prefetch_related(None)  # type: ignore[attr-defined]
         keys: dict[str, F] = {}
         order_sql: list[str] = []
         for i, item in enumerate(qs.query.order_by):
