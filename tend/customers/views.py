@@ -47,6 +47,7 @@ from tend.customers.forms import (
     StageForm,
     TagsForm,
 )
+from tend.customers.list_display import list_rows
 from tend.customers.models import Contact, Customer, Stage, Tag, TimelineEntry
 from tend.customers.timeline import describe, detail, stage_reason
 from tend.lib.access import can_write, require_write, write_view
@@ -142,8 +143,11 @@ def list_context(
         }
     else:
         segment_rule = _segment_rule(parsed)
-    paginator = queries.DeferredJoinPaginator(rows, settings.TEND_PAGE_SIZE)
+    paginator = queries.DeferredJoinPaginator(
+        rows, settings.TEND_PAGE_SIZE, one_pass=bool(filters.q.strip())
+    )
     page = paginator.get_page(params.get("page"))
+    customers = list(page.object_list)
     sort_key = f"-{filters.sort}" if filters.descending else filters.sort
     query = params.copy()
     query.pop("page", None)
@@ -160,7 +164,8 @@ def list_context(
         "segment_rule": segment_rule,
         "segment_name": dict(choices.segments).get(filters.segment or 0, ""),
         "page": page,
-        "customers": list(page.object_list),
+        "customers": customers,
+        "rows": list_rows(customers, settings.TEND_CURRENCY),
         "sort_key": sort_key,
         "columns": _sort_columns(filters),
         "currency": settings.TEND_CURRENCY,

@@ -187,3 +187,27 @@ def test_a_later_page_keeps_the_sort_order_and_the_search(owner_client):
     make_customer("Unrelated Ltd")
     second = owner_client.get(LIST, {"q": "shop", "sort": "-signed_up", "page": 2})
     assert names(second) == ["Shop 050", "Shop 051", "Shop 052", "Shop 053", "Shop 054"]
+
+
+def test_a_search_counts_and_finds_its_page_in_one_query(owner_client):
+    for i in range(55):
+        make_customer(f"Shop {i:03d}", email=f"s{i}@shop.test")
+    make_customer("Unrelated Ltd", email="x@unrelated.test")
+    plain = _queries(owner_client, {"page": 2})
+    searched = _queries(owner_client, {"q": "shop", "page": 2})
+    assert searched == plain - 1  # no separate COUNT
+    response = owner_client.get(LIST, {"q": "SHOP", "page": 2})
+    assert names(response) == [f"Shop {i:03d}" for i in range(50, 55)]
+    assert "55 customers" in response.content.decode()
+
+
+def test_a_search_page_past_the_end_or_not_a_number_shows_a_real_page(owner_client):
+    for i in range(55):
+        make_customer(f"Shop {i:03d}")
+    past = owner_client.get(LIST, {"q": "shop", "page": 99, "sort": "-name"})
+    assert names(past) == [f"Shop {i:03d}" for i in range(4, -1, -1)]
+    assert "Page 2 of 2" in past.content.decode()
+    garbage = owner_client.get(LIST, {"q": "shop", "page": "x"})
+    assert names(garbage)[:2] == ["Shop 000", "Shop 001"]
+    nothing = owner_client.get(LIST, {"q": "nobody-has-this"})
+    assert names(nothing) == [] and "No customers match these filters." in nothing.content.decode()
