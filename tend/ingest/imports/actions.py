@@ -57,6 +57,7 @@ from tend.ingest.imports.writers import (
     SubscriptionWriter,
     Writer,
 )
+from tend.lib.db import pg_execute
 from tend.lib.private import open_private, private_dir
 
 WRITERS: dict[str, type[Writer]] = {
@@ -644,6 +645,29 @@ def _timeline(run: Import, writer: Writer, at: datetime) -> None:
     """One entry per affected customer for the whole file, never one per row. Stored as a
     message id with its parameters; ``customers.timeline.describe`` words it for the reader."""
     changes = getattr(writer, "mrr_changes", {})
+    if connection.vendor == "postgresql" and not changes and writer.affected:
+        # The same rows built by PostgreSQL from two arrays: 10,000 model instances, each
+        # quoted into the SQL text by Django, took 1.5 s of this process's CPU.
+        ids = sorted(writer.affected)
+        table = connection.ops.quote_name(TimelineEntry._meta.db_table)
+        pg_execute(
+            f"INSERT INTO {table} (customer_id, kind, at, author_id, title, body, data) "
+            "SELECT v.id, %b::text, %b::timestamptz, %b::bigint, '', '', jsonb_build_object("
+            "'msg', 'imported', 'kind', %b::text, 'rows', v.n, 'file', %b::text, "
+            "'import', %b::bigint) "
+            "FROM unnest(%b::bigint[], %b::bigint[]) AS v(id, n) ORDER BY v.id",
+            [
+                TimelineKind.IMPORT.value,
+                at,
+                run.created_by_id,
+                run.kind,
+                run.file_name,
+                run.pk,
+                ids,
+                [writer.affected[pk] for pk in ids],
+            ],
+        )
+        return
     entries = []
     for pk, rows in writer.affected.items():
         data: dict[str, Any] = {

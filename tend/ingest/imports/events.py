@@ -144,7 +144,9 @@ class EventWriter(Writer):
         skip_duplicates(raw)
         # The months of a file of past events get their partitions before the rows arrive
         # (rows in DEFAULT would be moved out later, written twice).
-        months = {date(int(d[:4]), int(d[5:7]), 1) for _c, d, _n in parsed.rollups} - self.covered
+        # Months as "YYYY-MM" first: a date per rollup key cost 45 ms a batch.
+        months = {date(int(m[:4]), int(m[5:7]), 1) for m in {d[:7] for _c, d, _n in parsed.rollups}}
+        months -= self.covered
         if months:
             partitions_cover(months, ahead=settings.TEND_EVENTS_PARTITIONS_AHEAD)
             self.covered |= months
