@@ -363,6 +363,8 @@ def import_run(*, run: Import, progress: Callable[[int, int], None] | None = Non
             status=ImportStatus.FAILED, finished_at=timezone.now(), error=str(exc)[:2000]
         )
         raise
+    finally:
+        writer.close()
     return result
 
 
@@ -405,7 +407,9 @@ def _write_batches(
         rows: Iterator[list[Any]] = iter(table.rows)
         if skip:
             _skip(rows, skip, writer, run)
-        batches: Generator[Any, None, None] = _batches(rows, writer.batch_size, start=2 + skip)
+        batches: Generator[Any, None, None] = _batches(
+            rows, writer.batch_size, start=2 + skip, first=getattr(writer, "first_batch_size", 0)
+        )
         if isinstance(writer, EventWriter):  # large files are parsed in a second process
             batches = writer.batches(batches, total=total - skip)
         with contextlib.closing(batches):
@@ -593,10 +597,13 @@ def _heartbeat(pk: int, attempt: int) -> Iterator[None]:
 
 
 def _batches(
-    rows: Iterable[list[Any]], size: int, *, start: int = 2
+    rows: Iterable[list[Any]], size: int, *, start: int = 2, first: int = 0
 ) -> Generator[list[tuple[int, list[Any]]], None, None]:
-    """Rows in lists of ``size``, each row numbered as the spreadsheet numbers it."""
+    """Rows in lists of ``size`` (the first of ``first`` when smaller), each row numbered as
+    the spreadsheet numbers it."""
     numbered = zip(itertools.count(start), rows, strict=False)
+    if 0 < first < size and (batch := list(itertools.islice(numbered, first))):
+        yield batch
     while batch := list(itertools.islice(numbered, size)):
         yield batch
 
