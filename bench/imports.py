@@ -8,6 +8,13 @@ larger of the import process and the process it forks to parse a large events fi
 machine's 1-minute load average when it ended, since a shared machine slows the run down; a
 second, larger events file shows whether memory stays flat as files grow.
 
+On PostgreSQL each events import is measured against the hardware's limit in the same run: the
+rows it stored are read back with ``COPY … TO`` into a file, the events table is emptied
+(``TRUNCATE``, which frees the message ids too; partitions and indexes stay), and the same rows
+are loaded again with one bare ``COPY … FROM STDIN`` through psycopg, as a user of PostgreSQL
+would: same table, same partitions, same indexes and triggers, nothing else. "Ratio" is the
+import's rows/s (whole process) over that COPY's (connect to commit).
+
 Usage: python bench/imports.py [--db sqlite|postgres|both] [--events 1000000]
        [--large-events 3000000] [--customers 10000] [--no-write]
 """
@@ -26,11 +33,15 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from common import ROOT, drop_database, fresh_database
+from common import ROOT, drop_database, fresh_database, pg_name
 
 DOC = ROOT / "docs" / "benchmarks.md"
 HEADING = "## File imports"
 PG_DB = "tend_bench_imp"
+COPY_COLUMNS = (
+    "customer_id, user_id, anonymous_id, name, timestamp, properties, message_id, received_at, "
+    "source"
+)
 TEND = str(Path(sys.executable).with_name("tend"))
 EVENTS = ["report.viewed", "dashboard.opened", "export.csv", "user.invited", "login",
           "invoice.sent", "search", "settings.changed"]  # fmt: skip
@@ -76,6 +87,33 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024
 
 
+def bare_copy(pg_db: str, work: Path) -> tuple[int, float, float]:
+    """(rows, seconds, load) of one bare ``COPY FROM STDIN`` of the rows the import stored."""
+    import psycopg
+
+    url = f"postgres://postgres@127.0.0.1:5432/{pg_name(pg_db)}"
+    dump = work / "events-copy.txt"
+    with psycopg.connect(url, autocommit=True) as conn, dump.open("wb") as fh:
+        with conn.cursor().copy(
+            f"COPY (SELECT {COPY_COLUMNS} FROM activity_event ORDER BY id) TO STDOUT"
+        ) as copy:
+            for chunk in copy:
+                fh.write(chunk)
+        conn.execute("TRUNCATE activity_event")
+        conn.execute("CHECKPOINT")  # the import, too, started without dirty pages to write
+    started = time.perf_counter()
+    with psycopg.connect(url) as conn, dump.open("rb") as fh:
+        cur = conn.cursor()
+        with cur.copy(f"COPY activity_event ({COPY_COLUMNS}) FROM STDIN") as copy:
+            while chunk := fh.read(1 << 20):
+                copy.write(chunk)
+        rows = cur.rowcount
+        conn.commit()
+    elapsed = time.perf_counter() - started
+    dump.unlink()
+    return rows, elapsed, os.getloadavg()[0]
+
+
 def machine() -> str:
     nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
     names = sorted(
@@ -98,6 +136,7 @@ def main() -> None:
     args = parser.parse_args()
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     results: list[tuple[str, str, int, float, float, float]] = []
+    copies: list[tuple[int, float, float, float, float]] = []  # rows, import s, COPY s, loads
     with tempfile.TemporaryDirectory(prefix="tend-bench-imp-") as tmp:
         work = Path(tmp)
         customers = work / "customers.csv"
@@ -115,6 +154,15 @@ def main() -> None:
                 secs, rss = timed([TEND, "import", "events", str(path), "-v", "0"], env)
                 results.append((db, "events", n, secs, rss, os.getloadavg()[0]))
                 print(results[-2], results[-1], flush=True)
+                if db == "postgres":
+                    stored, copy_secs, copy_load = bare_copy(PG_DB, work)
+                    copies.append((stored, secs, copy_secs, results[-1][5], copy_load))
+                    print(
+                        f"bare COPY of the {stored:,} rows stored: {copy_secs:.1f} s, "
+                        f"{stored / copy_secs:,.0f} rows/s; import {n / secs:,.0f} rows/s; "
+                        f"ratio {copy_secs / secs:.2f}",
+                        flush=True,
+                    )
         if "postgres" in dbs:
             drop_database("postgres", PG_DB)
     lines = [
@@ -127,6 +175,19 @@ def main() -> None:
             f"| {name} | {kind} | {n:,} | {secs:.1f} s | {n / secs:,.0f} | {rss:.0f} MB "
             f"| {load:.1f} |"
         )
+    if copies:
+        lines += [
+            "",
+            "| Events file (PostgreSQL) | Import (whole process) | Bare COPY of the rows stored "
+            "| Ratio | Load (import / COPY) |",
+            "|---|---|---|---|---|",
+        ]
+        for stored, secs, copy_secs, load, copy_load in copies:
+            lines.append(
+                f"| {stored:,} rows | {secs:.1f} s, {stored / secs:,.0f} rows/s "
+                f"| {copy_secs:.1f} s, {stored / copy_secs:,.0f} rows/s "
+                f"| {copy_secs / secs:.2f} | {load:.1f} / {copy_load:.1f} |"
+            )
     table = "\n".join(lines)
     print(table)
     if args.no_write:

@@ -10,14 +10,13 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.db.models import DateTimeField, Exists, ExpressionWrapper, OuterRef, Subquery
 from django.utils import timezone
 
 from tend.activity.models import Event
 from tend.billing.models import MrrMovement
-from tend.playbooks.experiment_stats import Comparison, compare_means, compare_proportions
 from tend.playbooks.experiment_text import (
     formula_text,
     outcome_label,
@@ -26,6 +25,9 @@ from tend.playbooks.experiment_text import (
     statistics_text,
 )
 from tend.playbooks.models import Group, Playbook, PlaybookRun
+
+if TYPE_CHECKING:
+    from tend.playbooks.experiment_stats import Comparison
 
 GroupName = Literal["treated", "control"]
 
@@ -269,6 +271,10 @@ def experiment_results(*, playbook: Playbook, as_of: datetime | None = None) -> 
     control = _group(Group.CONTROL.value, tallies[Group.CONTROL.value])
     comparison = None
     if treated.judged >= MIN_PER_GROUP and control.judged >= MIN_PER_GROUP:
+        # Imported here: scipy and statsmodels took a second of every `tend` command's
+        # start-up (the playbook engine imports this module when the apps load).
+        from tend.playbooks.experiment_stats import compare_means, compare_proportions
+
         if outcome.kind == "mrr":
             comparison = compare_means(
                 tallies[Group.TREATED.value].values, tallies[Group.CONTROL.value].values

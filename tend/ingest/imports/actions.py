@@ -57,6 +57,7 @@ from tend.ingest.imports.writers import (
     SubscriptionWriter,
     Writer,
 )
+from tend.lib.db import pg_execute
 from tend.lib.private import open_private, private_dir
 
 WRITERS: dict[str, type[Writer]] = {
@@ -362,6 +363,8 @@ def import_run(*, run: Import, progress: Callable[[int, int], None] | None = Non
             status=ImportStatus.FAILED, finished_at=timezone.now(), error=str(exc)[:2000]
         )
         raise
+    finally:
+        writer.close()
     return result
 
 
@@ -404,7 +407,9 @@ def _write_batches(
         rows: Iterator[list[Any]] = iter(table.rows)
         if skip:
             _skip(rows, skip, writer, run)
-        batches: Generator[Any, None, None] = _batches(rows, writer.batch_size, start=2 + skip)
+        batches: Generator[Any, None, None] = _batches(
+            rows, writer.batch_size, start=2 + skip, first=getattr(writer, "first_batch_size", 0)
+        )
         if isinstance(writer, EventWriter):  # large files are parsed in a second process
             batches = writer.batches(batches, total=total - skip)
         with contextlib.closing(batches):
@@ -592,10 +597,13 @@ def _heartbeat(pk: int, attempt: int) -> Iterator[None]:
 
 
 def _batches(
-    rows: Iterable[list[Any]], size: int, *, start: int = 2
+    rows: Iterable[list[Any]], size: int, *, start: int = 2, first: int = 0
 ) -> Generator[list[tuple[int, list[Any]]], None, None]:
-    """Rows in lists of ``size``, each row numbered as the spreadsheet numbers it."""
+    """Rows in lists of ``size`` (the first of ``first`` when smaller), each row numbered as
+    the spreadsheet numbers it."""
     numbered = zip(itertools.count(start), rows, strict=False)
+    if 0 < first < size and (batch := list(itertools.islice(numbered, first))):
+        yield batch
     while batch := list(itertools.islice(numbered, size)):
         yield batch
 
@@ -644,6 +652,29 @@ def _timeline(run: Import, writer: Writer, at: datetime) -> None:
     """One entry per affected customer for the whole file, never one per row. Stored as a
     message id with its parameters; ``customers.timeline.describe`` words it for the reader."""
     changes = getattr(writer, "mrr_changes", {})
+    if connection.vendor == "postgresql" and not changes and writer.affected:
+        # The same rows built by PostgreSQL from two arrays: 10,000 model instances, each
+        # quoted into the SQL text by Django, took 1.5 s of this process's CPU.
+        ids = sorted(writer.affected)
+        table = connection.ops.quote_name(TimelineEntry._meta.db_table)
+        pg_execute(
+            f"INSERT INTO {table} (customer_id, kind, at, author_id, title, body, data) "
+            "SELECT v.id, %b::text, %b::timestamptz, %b::bigint, '', '', jsonb_build_object("
+            "'msg', 'imported', 'kind', %b::text, 'rows', v.n, 'file', %b::text, "
+            "'import', %b::bigint) "
+            "FROM unnest(%b::bigint[], %b::bigint[]) AS v(id, n) ORDER BY v.id",
+            [
+                TimelineKind.IMPORT.value,
+                at,
+                run.created_by_id,
+                run.kind,
+                run.file_name,
+                run.pk,
+                ids,
+                [writer.affected[pk] for pk in ids],
+            ],
+        )
+        return
     entries = []
     for pk, rows in writer.affected.items():
         data: dict[str, Any] = {

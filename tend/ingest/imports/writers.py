@@ -152,6 +152,9 @@ class Writer:
     def finish(self) -> None:
         """Work that must wait until every row is in (rollups, statistics)."""
 
+    def close(self) -> None:
+        """Wait for what ``finish`` left running (statistics on another connection)."""
+
     def customer_ids(self, refs: Iterable[str]) -> dict[str, int]:
         """External id → customer id for these references, cached across batches."""
         # A reference with a NUL is refused on its own; PostgreSQL could not even look it up.
