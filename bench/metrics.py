@@ -10,7 +10,8 @@ For each database (SQLite file, then PostgreSQL), this script
    rounds, does what production does every 10 minutes — a few subscriptions change and the
    scheduled `metrics_refresh` task runs (in its own process, like the worker) — then two
    concurrent clients (each a logged-in keep-alive connection, so both server processes work)
-   a. open each on-demand view once: the first visit after the refresh, timed per variant,
+   a. open each on-demand view once: the first visit after the refresh, timed per variant
+      (round 1's visits are reported apart: nobody had asked for those views before),
    b. open a filter combination no one asked for before (a new tag × country each round),
    c. open every view ``--repeats`` more times: repeats, which either process may answer,
    next to /healthz as a same-run baseline; p50/p95/max per variant and kind,
@@ -27,6 +28,7 @@ Usage: python bench/metrics.py [--db sqlite|postgres|both] [--customers 100000]
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import statistics
@@ -170,7 +172,13 @@ class Client:
         self.browser.login()
 
     def get(self, path: str, into: dict[str, list[float]]) -> None:
-        status, _, elapsed = self.browser.request("GET", path)
+        try:
+            status, _, elapsed = self.browser.request("GET", path)
+        except (http.client.RemoteDisconnected, ConnectionError):
+            # The server closed the idle keep-alive connection (gunicorn's keep-alive is a few
+            # seconds): open a new one and ask again, as a browser does; that try is timed.
+            self.browser.conn.close()
+            status, _, elapsed = self.browser.request("GET", path)
         assert status == 200, f"{path} gave HTTP {status}"
         into.setdefault(path, []).append(elapsed)
 
@@ -185,6 +193,10 @@ def both(clients: list[Client], work: list[list[str]], into: list[dict[str, list
         t.start()
     for t in threads:
         t.join()
+
+
+def flat_parts(parts: list[dict[str, list[float]]]) -> list[float]:
+    return [s for part in parts for samples in part.values() for s in samples]
 
 
 def merge(parts: list[dict[str, list[float]]], into: dict[str, list[float]]) -> None:
@@ -218,7 +230,10 @@ def measure(
             halves = [ON_DEMAND[(n % 2) :: 2], ON_DEMAND[1 - n % 2 :: 2]]
             parts: list[dict[str, list[float]]] = [{}, {}]
             both(clients, halves, parts)
-            merge(parts, first)
+            if n == 0:  # nobody asked for these views before in this run
+                fresh.setdefault("round 1 views (never asked before)", []).extend(flat_parts(parts))
+            else:
+                merge(parts, first)
             # b. a combination nobody asked for before
             news = [
                 f"/metrics/?tag={NEW_TAGS[(2 * n + i) % len(NEW_TAGS)]}"
@@ -227,9 +242,7 @@ def measure(
             ]
             parts = [{}, {}]
             both(clients, [[news[0]], [news[1]]], parts)
-            fresh.setdefault("new tag × country", []).extend(
-                s for part in parts for samples in part.values() for s in samples
-            )
+            fresh.setdefault("new tag × country", []).extend(flat_parts(parts))
             # c. repeats of every view, with /healthz as the baseline
             work = [["/healthz", *ON_DEMAND, *SUMMARY] * args.repeats for _ in clients]
             parts = [{}, {}]
@@ -239,6 +252,8 @@ def measure(
 
 
 def line(kind: str, label: str, samples: list[float], baseline: float | None = None) -> str:
+    if not samples:
+        return f"[{kind}] {label:52s} n=  0"
     ms = sorted(s * 1000 for s in samples)
     p95 = ms[min(len(ms) - 1, max(0, round(0.95 * len(ms) + 0.5) - 1))]
     ratio = f"  p95/healthz={p95 / baseline:6.1f}x" if baseline else ""
@@ -249,6 +264,8 @@ def line(kind: str, label: str, samples: list[float], baseline: float | None = N
 
 
 def p95(samples: list[float]) -> float:
+    if not samples:
+        return float("nan")
     ms = sorted(s * 1000 for s in samples)
     return ms[min(len(ms) - 1, max(0, round(0.95 * len(ms) + 0.5) - 1))]
 
@@ -264,7 +281,7 @@ def loadavg() -> str:
 def report(kind: str, found: dict[str, dict[str, list[float]]]) -> None:
     base = p95(found["repeat"].pop("/healthz"))
     print(f"[{kind}] /healthz p95 {base:.1f} ms (same run, both clients)")
-    print(f"[{kind}] -- first visit after the scheduled refresh (one per view and round)")
+    print(f"[{kind}] -- first visit after the scheduled refresh (rounds 2…: views asked before)")
     for path, samples in found["first"].items():
         print(line(kind, path, samples, base))
     print(line(kind, "all on-demand first visits", flat(found["first"]), base))
@@ -273,15 +290,18 @@ def report(kind: str, found: dict[str, dict[str, list[float]]]) -> None:
     print(f"[{kind}] -- repeats (either process)")
     for path, samples in found["repeat"].items():
         print(line(kind, path, samples, base))
-    firsts = flat(found["first"]) + flat(found["new"])
+    firsts = flat(found["first"])
+    cold = flat(found["new"])
     repeats = [s for p in ON_DEMAND for s in found["repeat"][p]]
     summaries = [s for p in SUMMARY for s in found["repeat"][p]]
     print(line(kind, "all on-demand repeats", repeats, base))
     print(line(kind, "all pre-added (summary) views", summaries, base))
     verdict = {True: "met", False: "MISSED"}
     print(
-        f"[{kind}] targets: on-demand first visit p95 < 500 ms: {verdict[p95(firsts) < 500]} "
-        f"({p95(firsts):.0f}); repeat p95 < 150 ms: {verdict[p95(repeats) < 150]} "
+        f"[{kind}] targets: on-demand first visit p95 < 500 ms: after a refresh "
+        f"{verdict[p95(firsts) < 500]} ({p95(firsts):.0f}), never asked before "
+        f"{verdict[p95(cold) < 500]} ({p95(cold):.0f}); "
+        f"repeat p95 < 150 ms: {verdict[p95(repeats) < 150]} "
         f"({p95(repeats):.0f}); summary p95 < 150 ms: {verdict[p95(summaries) < 150]} "
         f"({p95(summaries):.0f})"
     )
