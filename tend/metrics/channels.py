@@ -13,11 +13,16 @@ from django.utils import timezone
 from tend.customers.channels import channel_choices, channel_labels
 from tend.metrics import formulas
 from tend.metrics.filters import Filters
-from tend.metrics.kpis import PeriodKpis, empty_months, fill_period, gross_margin, on_demand
+from tend.metrics.kpis import (
+    PeriodKpis,
+    channel_month_rows,
+    empty_months,
+    fill_period,
+    gross_margin,
+)
 from tend.metrics.models import Dimension, MonthlySummary
 from tend.metrics.snapshots import (
     SUMMARY_COLUMNS,
-    SUMMARY_SELECT,
     db_date,
     db_money,
     month_of,
@@ -66,21 +71,7 @@ def by_channel(filters: Filters, *, today: date | None = None) -> list[ChannelRo
             month__lte=last,
         ).values_list("value", "month", *SUMMARY_COLUMNS)
     else:
-        t = tables()
-        where, params = filters.customer_sql("cm.customer_id")
-
-        def fetch() -> list[tuple[Any, ...]]:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT c.channel, cm.month, {SUMMARY_SELECT} FROM {t['cm']} cm "
-                    f"JOIN {t['c']} c ON c.id = cm.customer_id "
-                    f"WHERE cm.month >= %s AND cm.month <= %s AND {where} "
-                    f"GROUP BY c.channel, cm.month",
-                    [first, last, *params],
-                )
-                return cursor.fetchall()
-
-        rows = on_demand("channels", filters, (first, last), fetch)
+        rows = channel_month_rows(filters, first, last)
     per_channel: dict[str, dict[date, PeriodKpis]] = {}
     for channel, month, *values in rows:
         months = per_channel.get(channel)

@@ -11,20 +11,25 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
+import pickle
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, fields, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from tend.metrics import formulas
 from tend.metrics.filters import PERIOD_MONTHS, Filters
-from tend.metrics.models import MonthlySummary
+from tend.metrics.models import MonthlySummary, OnDemandFigure
 from tend.metrics.snapshots import (
     SUMMARY_COLUMNS,
     SUMMARY_SELECT,
@@ -163,11 +168,14 @@ def gross_margin() -> Decimal:
 
 
 def on_demand(name: str, filters: Filters, extra: Any, compute: Any) -> Any:
-    """``compute()``, remembered in this process until the snapshots are rebuilt.
+    """``compute()``, computed once per snapshot build and shared by every process.
 
     Views the pre-added summaries cannot answer (tags, several values, quarters and years)
     add up customer-month rows; the answer only changes when a refresh writes new rows, so
-    it is kept under the build time of the snapshots it was computed from.
+    it is kept under the build time of the snapshots it was computed from: in this process
+    (Django's cache), and in the database (``OnDemandFigure``) for the other web processes
+    and the worker. After each refresh the worker computes the views used in the last day
+    again for the new build (``warm_on_demand``), so a founder's next visit finds them.
     """
     built = state().built_at
     # What the tiles compare changes no figure computed here: one entry serves both choices.
@@ -175,10 +183,92 @@ def on_demand(name: str, filters: Filters, extra: Any, compute: Any) -> Any:
     raw = repr((name, same, extra, built.isoformat() if built else None))
     key = "tend-metrics:" + hashlib.sha256(raw.encode()).hexdigest()
     found = cache.get(key)
-    if found is None:
+    if found is not None:
+        return found
+    pk = key.removeprefix("tend-metrics:")
+    stored = OnDemandFigure.objects.filter(pk=pk).values_list("value", flat=True).first()
+    if stored is not None:
+        # Pickled by this application's own processes (never from a request's input).
+        found = pickle.loads(bytes(stored))
+        if _warming.get() is None:
+            with _unflushed():
+                OnDemandFigure.objects.filter(pk=pk).update(used_at=timezone.now())
+    else:
         found = compute()
-        cache.set(key, found, timeout=ON_DEMAND_SECONDS)
+        figure = OnDemandFigure(
+            key=pk,
+            built_at=built,
+            query=filters.as_query(),
+            value=pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL),
+            used_at=_warming.get() or timezone.now(),
+        )
+        with _unflushed():
+            OnDemandFigure.objects.bulk_create([figure], ignore_conflicts=True)
+    cache.set(key, found, timeout=ON_DEMAND_SECONDS)
     return found
+
+
+@contextmanager
+def _unflushed() -> Iterator[None]:
+    """A transaction for a figure row whose commit need not wait for the disk (PostgreSQL
+    ``synchronous_commit`` off for it alone): a row lost in a crash is computed again, and
+    the wait was 20–230 ms per row on a busy machine. Inside a caller's transaction, that
+    transaction decides."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
+
+
+# While the worker computes views again (``warm_on_demand``): when they were last used.
+_warming: ContextVar[datetime | None] = ContextVar("on_demand_warming", default=None)
+WARM_VIEWS = 20
+WARM_WITHIN = timedelta(days=1)
+
+
+def warm_on_demand(*, limit: int = WARM_VIEWS) -> int:
+    """Compute again, for the current snapshot build, the dashboard views whose on-demand
+    figures were used in the last day (the ``limit`` used last), then delete the figures of
+    older builds. Returns how many views were computed.
+
+    Run by the refresh task after the snapshots are rebuilt, so the first visit after a
+    refresh reads figures instead of adding up customer-month rows. A view whose filters no
+    longer parse (a tag or segment deleted since) is left out.
+    """
+    from tend.metrics.display import dashboard_data
+    from tend.metrics.filters import FilterError
+
+    current = state().built_at
+    if current is None:
+        return 0
+    recent = (
+        OnDemandFigure.objects.filter(used_at__gte=timezone.now() - WARM_WITHIN)
+        .exclude(built_at=current)
+        .order_by("-used_at")
+        .values_list("query", "used_at")
+    )
+    chosen: dict[str, tuple[dict[str, Any], datetime]] = {}
+    for query, used in recent.iterator():
+        marker = json.dumps(query, sort_keys=True)
+        if marker not in chosen:
+            chosen[marker] = (query, used)
+            if len(chosen) >= limit:
+                break
+    done = 0
+    for query, used in chosen.values():
+        token = _warming.set(used)
+        try:
+            dashboard_data(Filters.parse(query))
+            done += 1
+        except FilterError:
+            continue
+        finally:
+            _warming.reset(token)
+    OnDemandFigure.objects.exclude(built_at=current).delete()
+    return done
 
 
 def kpi_series(filters: Filters, *, today: date | None = None) -> list[PeriodKpis]:
@@ -227,18 +317,32 @@ def _mark_to_date(periods: list[PeriodKpis], today: date) -> None:
 def _monthly(filters: Filters, first: date, last: date) -> list[PeriodKpis]:
     months = empty_months(first, last)
     key = filters.summary_key()
-    rows: Any
     if key is not None:
         rows = MonthlySummary.objects.filter(
             period="month", dimension=key[0], value=key[1], month__gte=first, month__lte=last
         ).values_list("month", *SUMMARY_COLUMNS)
-    else:
-        rows = _summary_rows(filters, first, last)
-    for row in rows:
-        target = months.get(db_date(row[0]))
+        for row in rows:
+            target = months.get(db_date(row[0]))
+            if target is not None:
+                fill_period(target, row[1:])
+        return list(months.values())
+    # Added up on demand: the channel table's rows (one scan for both), summed per month.
+    # Every summary column is a SUM, so the months' totals are the channels' added up.
+    totals: dict[date, list[Any]] = {}
+    for _channel, month, *values in channel_month_rows(filters, first, last):
+        day = db_date(month)
+        found = totals.get(day)
+        clean = [_clean(name, v) for name, v in zip(SUMMARY_COLUMNS, values, strict=True)]
+        totals[day] = clean if found is None else [a + b for a, b in zip(found, clean, strict=True)]
+    for day, values in totals.items():
+        target = months.get(day)
         if target is not None:
-            fill_period(target, row[1:])
+            fill_period(target, values)
     return list(months.values())
+
+
+def _clean(name: str, value: Any) -> int | Decimal:
+    return int(value or 0) if name in COUNT_COLUMNS else db_money(value)
 
 
 def fill_period(target: PeriodKpis, values: Any) -> None:
@@ -246,17 +350,28 @@ def fill_period(target: PeriodKpis, values: Any) -> None:
         setattr(target, name, int(value or 0) if name in COUNT_COLUMNS else db_money(value))
 
 
-def _summary_rows(filters: Filters, first: date, last: date) -> list[tuple[Any, ...]]:
+def channel_month_rows(filters: Filters, first: date, last: date) -> list[tuple[Any, ...]]:
+    """(channel, month, *summary columns) of the filters' customers, months first…last.
+
+    One scan of the matching customer-month rows, grouped by channel and month: the channel
+    table reads it as it is, the KPI series adds the channels up per month. Kept like every
+    on-demand view (``on_demand``)."""
     t = tables()
     where, params = filters.customer_sql("cm.customer_id")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT cm.month, {SUMMARY_SELECT} FROM {t['cm']} cm "
-            f"JOIN {t['c']} c ON c.id = cm.customer_id "
-            f"WHERE cm.month >= %s AND cm.month <= %s AND {where} GROUP BY cm.month",
-            [first, last, *params],
-        )
-        return cursor.fetchall()
+    and_where = f"AND {where}" if where else ""
+
+    def fetch() -> list[tuple[Any, ...]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT c.channel, cm.month, {SUMMARY_SELECT} FROM {t['cm']} cm "
+                f"JOIN {t['c']} c ON c.id = cm.customer_id "
+                f"WHERE cm.month >= %s AND cm.month <= %s {and_where} "
+                f"GROUP BY c.channel, cm.month",
+                [first, last, *params],
+            )
+            return cursor.fetchall()
+
+    return on_demand("channels", filters, (first, last), fetch)  # type: ignore[no-any-return]
 
 
 def _pre_added_periods(
@@ -301,32 +416,40 @@ def _grouped(filters: Filters, monthly: list[PeriodKpis]) -> list[PeriodKpis]:
         period.acquisition_cost = sum((m.acquisition_cost for m in chunk), ZERO)
         period.mrr_start, period.customers_start = chunk[0].mrr_start, chunk[0].customers_start
         period.mrr_end, period.customers_end = chunk[-1].mrr_end, chunk[-1].customers_end
-        _start_cohort(filters, period, chunk[0].start, chunk[-1].start)
         out.append(period)
+    _start_cohorts(filters, out)
     return out
 
 
-def _start_cohort(filters: Filters, period: PeriodKpis, first: date, last: date) -> None:
-    """Retained/churned/expanded and base changes of the customers active at ``first``.
+def _start_cohorts(filters: Filters, periods: list[PeriodKpis]) -> None:
+    """Retained/churned/expanded and base changes of the customers active at each period's
+    first month, for every period in one grouped query.
 
     Each customer-month row carries the customer's MRR at the end of its quarter and year,
-    so this reads the period's first month only. ``last`` is kept for the signature.
+    so this reads the periods' first months only.
     """
+    if not periods:
+        return
     t = tables()
     where, params = filters.customer_sql("cm.customer_id")
     and_where = f"AND {where}" if where else ""
     column = "quarter_end_mrr" if filters.period == "quarter" else "year_end_mrr"
+    starts = [p.start for p in periods]
+    marks = ", ".join(["%s"] * len(starts))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {period_base_select('cm.' + column)} "
-            f"FROM {t['cm']} cm WHERE cm.month = %s AND cm.mrr_start > 0 {and_where}",
-            [first, *params],
+            f"SELECT cm.month, {period_base_select('cm.' + column)} "
+            f"FROM {t['cm']} cm WHERE cm.month IN ({marks}) AND cm.mrr_start > 0 {and_where} "
+            f"GROUP BY cm.month",
+            [*starts, *params],
         )
-        row = cursor.fetchone() or (None,) * 6
-    period.retained, period.churned, period.expanded = (int(v or 0) for v in row[:3])
-    period.base_expansion, period.base_contraction, period.base_churn = (
-        db_money(v) for v in row[3:]
-    )
+        found = {db_date(r[0]): r[1:] for r in cursor.fetchall()}
+    for period in periods:
+        row = found.get(period.start) or (None,) * 6
+        period.retained, period.churned, period.expanded = (int(v or 0) for v in row[:3])
+        period.base_expansion, period.base_contraction, period.base_churn = (
+            db_money(v) for v in row[3:]
+        )
 
 
 def freshness() -> dict[str, Any]:

@@ -164,3 +164,24 @@ class SnapshotState(models.Model):
 
     def __str__(self) -> str:
         return f"snapshots built {self.built_at or timezone.now():%Y-%m-%d %H:%M}"
+
+
+class OnDemandFigure(models.Model):
+    """A figure the pre-added summaries cannot answer (a tag's series, a segment's cohorts, …),
+    computed once per snapshot build and shared by every web process and the worker
+    (``tend.metrics.kpis.on_demand``). ``value`` is the pickled answer; ``query`` the filters
+    it was asked for (``Filters.as_query``), so the refresh can compute the views people used
+    again for the new build (``warm_on_demand``) instead of leaving that to their next visit.
+    Rows of older builds are deleted after each refresh."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    built_at = models.DateTimeField(null=True)  # the snapshot build it was computed from
+    query = models.JSONField(default=dict, blank=True)
+    value = models.BinaryField()
+    used_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["used_at"], name="ondemandfigure_used_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key[:12]} {self.query}"

@@ -613,25 +613,42 @@ def cohort_rows(
     where_sql = f"WHERE {' AND '.join(cell_where)}" if cell_where else ""
     cell_params = [*params, since] if since else params
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {group}, cm.cohort, COUNT(*), SUM(cm.new) "
-            f"FROM {t['cm']} cm {t['join']} {t['c']} c ON c.id = cm.customer_id "
-            f"WHERE cm.age = 0 {and_where} GROUP BY {_group(group)}cm.cohort",
-            params,
-        )
-        sizes = {(r[0], db_date(r[1])): (int(r[2]), db_money(r[3])) for r in cursor.fetchall()}
-        cursor.execute(
-            f"SELECT {group}, cm.cohort, cm.age, "
-            f"SUM(CASE WHEN cm.mrr_end > 0 THEN 1 ELSE 0 END), SUM(cm.mrr_end) "
-            f"FROM {t['cm']} cm {t['join']} {t['c']} c ON c.id = cm.customer_id {where_sql} "
-            f"GROUP BY {_group(group)}cm.cohort, cm.age",
-            cell_params,
-        )
-        out = []
-        for value, cohort, age, active, mrr in cursor.fetchall():
-            key = (value, db_date(cohort))
-            size, base = sizes.get(key, (0, ZERO))
-            out.append((value, key[1], int(age), size, base, int(active or 0), db_money(mrr)))
+        if since is None:
+            # One scan: each cohort's size and first MRR are its age-0 cell's row count and
+            # "new" movements (the same rows the separate query below would add up).
+            cursor.execute(
+                f"SELECT {group}, cm.cohort, cm.age, "
+                f"SUM(CASE WHEN cm.mrr_end > 0 THEN 1 ELSE 0 END), SUM(cm.mrr_end), "
+                f"COUNT(*), SUM(cm.new) "
+                f"FROM {t['cm']} cm {t['join']} {t['c']} c ON c.id = cm.customer_id {where_sql} "
+                f"GROUP BY {_group(group)}cm.cohort, cm.age",
+                cell_params,
+            )
+            cells = cursor.fetchall()
+            sizes = {
+                (r[0], db_date(r[1])): (int(r[5]), db_money(r[6])) for r in cells if int(r[2]) == 0
+            }
+        else:
+            cursor.execute(
+                f"SELECT {group}, cm.cohort, COUNT(*), SUM(cm.new) "
+                f"FROM {t['cm']} cm {t['join']} {t['c']} c ON c.id = cm.customer_id "
+                f"WHERE cm.age = 0 {and_where} GROUP BY {_group(group)}cm.cohort",
+                params,
+            )
+            sizes = {(r[0], db_date(r[1])): (int(r[2]), db_money(r[3])) for r in cursor.fetchall()}
+            cursor.execute(
+                f"SELECT {group}, cm.cohort, cm.age, "
+                f"SUM(CASE WHEN cm.mrr_end > 0 THEN 1 ELSE 0 END), SUM(cm.mrr_end) "
+                f"FROM {t['cm']} cm {t['join']} {t['c']} c ON c.id = cm.customer_id {where_sql} "
+                f"GROUP BY {_group(group)}cm.cohort, cm.age",
+                cell_params,
+            )
+            cells = cursor.fetchall()
+    out = []
+    for value, cohort, age, active, mrr, *_size in cells:
+        key = (value, db_date(cohort))
+        size, base = sizes.get(key, (0, ZERO))
+        out.append((value, key[1], int(age), size, base, int(active or 0), db_money(mrr)))
     return out
 
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django_tasks import task
 
 from tend.goals.tasks import goals_evaluate_task
+from tend.metrics.kpis import warm_on_demand
 from tend.metrics.snapshots import snapshots_refresh
 
 # In-process debounce of ``metrics_refresh_soon``: one look at the queue per few seconds.
@@ -20,6 +21,8 @@ def metrics_refresh(full: bool = False) -> int:
     """Rebuild the monthly snapshots of customers whose billing changed; returns rows written."""
     rows = snapshots_refresh(full=full).rows
     goals_evaluate_task.enqueue()  # goals are read from the fresh snapshots
+    # The filtered views people used, computed again for this build before their next visit.
+    warm_on_demand()
     return rows
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Count, Q
 
 from tend.customers.models import Customer
 from tend.metrics import formulas
@@ -109,10 +110,11 @@ def referral_rate(filters: Filters) -> dict[str, Any]:
     """
 
     def count() -> dict[str, Any]:
-        customers = filters.customers()
-        total = customers.count()
         referred = Customer.objects.filter(referred_by__isnull=False).values("referred_by_id")
-        referrers = customers.filter(pk__in=referred).count()
+        found = filters.customers().aggregate(
+            total=Count("pk"), referrers=Count("pk", filter=Q(pk__in=referred))
+        )
+        total, referrers = int(found["total"]), int(found["referrers"])
         return {
             "customers": total,
             "referrers": referrers,
