@@ -81,9 +81,10 @@ def main() -> None:
         client.post("/v1/batch", json.dumps({"batch": setup[start : start + 200]}),
                     content_type="application/json", **auth)  # fmt: skip
     rng = random.Random(1)
+    stamp = int(time.time())  # trait values no earlier run sent: every identify writes
     kinds = args.mix.split(",")
     bodies = [
-        fill(template(rng, kinds[n % len(kinds)], args.batch, args.customers)[0], n + 1)
+        fill(template(rng, kinds[n % len(kinds)], args.batch, args.customers)[0], stamp + n)
         for n in range(args.batches)
     ]
     for body in bodies[:3]:  # warm: first-request imports, connection

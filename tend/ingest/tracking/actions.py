@@ -3,7 +3,8 @@
 ``tracking_ingest`` is the one entry point. It runs in one transaction, so a 200 answer means
 every accepted event is committed (nothing waits in memory). Identity messages (identify,
 group, alias) are few and go one by one through the customer and contact actions, each in a
-savepoint so one bad message does not undo the others; events go in bulk: one multi-row
+savepoint so one bad message does not undo the others, reading the rows they need from one
+look-up per table for the whole batch (``identity_batch``); events go in bulk: one multi-row
 ``INSERT … ON CONFLICT (message_id) DO NOTHING RETURNING`` and one rollup upsert per batch.
 
 The parts live by sub-domain: ``locks`` (row locks in one order), ``identities`` (identify,
@@ -35,7 +36,7 @@ from tend.ingest.tracking.identities import (
 from tend.ingest.tracking.identities import (
     customer_fields_from_traits as customer_fields_from_traits,
 )
-from tend.ingest.tracking.identities import identity_apply
+from tend.ingest.tracking.identities import identity_apply, identity_batch
 from tend.ingest.tracking.locks import rows_lock
 from tend.ingest.tracking.messages import EVENT_TYPES, Message, Rejected, parse_message
 
@@ -147,17 +148,17 @@ def _store(
     """
     with transaction.atomic():
         locked = rows_lock(messages)
-        events: list[Message] = []
-        for message in messages:
-            if message.type in EVENT_TYPES:
-                events.append(message)
-                continue
-            try:
-                with transaction.atomic():
-                    identity_apply(message, by=by, label=label)
-                result.stored(message)
-            except Rejected as error:
-                result.reject(message.index, error)
+        events = [m for m in messages if m.type in EVENT_TYPES]
+        if len(events) < len(messages):
+            with identity_batch(messages):
+                for message in messages:
+                    if message.type in EVENT_TYPES:
+                        continue
+                    try:
+                        identity_apply(message, by=by, label=label)  # in its own savepoint
+                        result.stored(message)
+                    except Rejected as error:
+                        result.reject(message.index, error)
         if events:
             inserted, duplicates = events_write(events, received_at=received_at, locked=locked)
             for message in inserted:
