@@ -139,12 +139,15 @@ def _store(
 ) -> None:
     """Write the parsed messages in one transaction, taking row locks in one order.
 
-    Every batch locks the existing customer rows it will change or count for, in ascending id
-    order, before it changes any of them (then the identity rows its identify, group and alias
-    messages change, in key order): concurrent batches that share customers queue on the first
-    shared customer instead of deadlocking on each other's rows. Rows under a customer (its
-    contacts, rollups, timeline and audit entries, last-seen) are only written while holding
-    the customer's lock; the ledger rows come last, in sorted order.
+    A batch with identity messages first locks, in ascending id order and in one statement,
+    the existing customer rows those messages may change and those whose last-seen its events
+    will move (then the identity rows its identify, group and alias messages change, in key
+    order); a batch of events only locks, the same way, the customers whose last-seen moves.
+    Concurrent batches that share such customers queue on the first shared one instead of
+    deadlocking on each other's rows. A customer's own row, its contacts, timeline and audit
+    entries are only written while holding its lock; the rows events add to (daily rollups,
+    the activity record) are upserts in sorted key order that concurrent batches may run side
+    by side; the ledger rows come last, in sorted order.
     """
     with transaction.atomic():
         locked = rows_lock(messages)
