@@ -113,24 +113,11 @@ def _int(text: str) -> int | BadNumber:
     return value if -MAX_INTEGER - 1 <= value <= MAX_INTEGER else BadNumber(text)
 
 
-# A run of 19 digits: the only literals that can fall outside a signed 64-bit integer (orjson
-# reads them as unsigned or as a float instead of refusing them).
-_LONG_NUMBER = re.compile(rb"\d{19}")
-
-
 def json_parse(body: bytes) -> Any:
     """The body as JSON; numbers JSON cannot carry (NaN, ±Infinity, 1e400, huge integers) become
-    ``BadNumber`` so only the message holding one is rejected, not the whole batch.
-
-    orjson reads the body first (several times faster); whatever it refuses (NaN, ±Infinity,
-    1e400, lone surrogates, a byte-order mark, other encodings, bad JSON) and any body with a
-    19-digit run goes through the standard parser below, which gives the same values orjson
-    would and the ``BadNumber`` and error messages it would not."""
-    if not _LONG_NUMBER.search(body):
-        try:
-            return orjson.loads(body)
-        except orjson.JSONDecodeError:
-            pass
+    ``BadNumber`` so only the message holding one is rejected, not the whole batch. (The
+    standard parser: on a realistic 95 KB batch it took 1.3 ms, orjson 1.2 ms plus the scan a
+    fallback for out-of-range numbers needs, so orjson is used for sizing messages only.)"""
     try:
         return json.loads(body, parse_constant=BadNumber, parse_float=_float, parse_int=_int)
     except UnicodeDecodeError:
