@@ -1,22 +1,40 @@
-"""Benchmark: the Segment-compatible tracking API under sustained load.
+"""Benchmark: the Segment-compatible tracking API under a founder's real load.
 
-For each database (scratch PostgreSQL database ``tend_bench_trk``, then a fresh SQLite file):
-1. migrate, create a write key, start ``tend serve --workers 2`` (gunicorn, as in production),
-2. send group + identify calls for ``--customers`` companies and their users (not timed),
-3. from ``--clients`` client processes, each on its own keep-alive connection, send batches of
-   ``--batch`` track events (spread over the users, so events land on customers, rollups and
-   last-seen move) for ``--seconds`` seconds,
-4. print events/s and p50/p95/p99 latency per batch, and check that the database holds
-   exactly the events that were answered with 200 (nothing accepted is lost).
+For each database (``--db``; scratch PostgreSQL database ``tend_bench_trk``, SQLite file):
 
-``--mix realistic`` sends what an app's SDK sends instead of track events only: per batch
-85 % track, 10 % page, 3 % identify (changed traits), 2 % group (changed traits), about 1 KB per
-message with a full analytics.js ``context``, random UUID message ids, random users. The
-identify and group messages update customer and contact rows while other batches count
-events on the same customers, the load under which batches once deadlocked.
+1. the data set: on PostgreSQL with ``--pg-template NAME`` the scratch database is a file copy
+   of NAME (e.g. ``tend_tpl_saas100k``, built once by the command below); otherwise, unless
+   ``--data-customers 0``, it is built here by ``tend demo-data --business saas --customers
+   100000 --months 24 --seed 7 --events-per-customer 50`` (~5M events, several minutes), so
+   events land in a table that already holds millions;
+2. migrate, create a write key, start ``tend serve --workers 2`` (gunicorn, as in production);
+3. send group + identify calls for ``--customers`` companies and their users (not timed);
+4. build every request body before the clock starts (``--templates`` per client, each about
+   100 KB); per batch the client only fills in fresh random UUID message ids, the clock, and
+   the identify/group trait values that change on every send, so the client processes (on the
+   same cores as the server) cost little: their CPU share is measured and printed;
+5. the timed phase: ``--clients`` client processes, each on one HTTP/1.1 keep-alive connection
+   as the SDKs keep one (``--connection close`` opens one per batch instead), send batches of
+   ``--batch`` messages for ``--seconds`` seconds (70 by default: the one-minute last-seen window
+   turns over) and wait for each answer;
+6. per-type phases (``--phase-seconds`` each, 0 to skip): one client sends batches of one
+   message type only (track, page, identify, group), one at a time, so the p50 batch time over
+   the batch size is what one message of that type costs the server;
+7. checks that the database holds exactly the tracking events answered with 200 (nothing
+   accepted is lost, nothing doubled), then drops the scratch database and files.
 
-Usage: python bench/tracking.py [--db postgres|sqlite|both] [--seconds 25] [--clients 6]
-       [--batch 100] [--customers 1000] [--mix track|realistic]
+``--mix realistic`` (the default) is what an app's SDKs send (``tend.ingest.tracking.samples``):
+per batch 85 % track, 10 % page, 3 % identify, 2 % group, about 1 KB per message with a full
+analytics.js ``context``, random UUID message ids, random users of ``--customers`` companies;
+every identify and group carries a changed trait, so it writes its contact or customer row.
+``--mix track`` sends track events only (~150 bytes each, random UUID ids): the easy case.
+
+Latency is the client's wall time of a whole batch request; events/s counts track and page
+messages answered with 200; messages/s counts every message.
+
+Usage: python bench/tracking.py [--db postgres|sqlite|both] [--pg-template NAME]
+       [--data-customers 100000] [--seconds 70] [--phase-seconds 8] [--clients 6]
+       [--batch 100] [--customers 1000] [--mix realistic|track] [--connection keep-alive|close]
 """
 
 from __future__ import annotations
@@ -36,8 +54,9 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from common import ROOT, TEND, database_env, recreate_database, run, wait_ready
+from common import ROOT, TEND, database_env, drop_database, recreate_database, run, wait_ready
 
 from tend.ingest.tracking import samples
 
@@ -46,34 +65,48 @@ PG_DB = "tend_bench_trk"
 MAKE_KEY = """
 from tend.accounts.actions import apikey_create, user_create
 from tend.accounts.models import Role
-user = user_create(username="bench", password="bench-password-123", role=Role.OWNER)
-print(apikey_create(name="bench", kind="write", by=user)[1])
+user = user_create(username="bench-trk", password="bench-password-123", role=Role.OWNER)
+print(apikey_create(name="bench-trk", kind="write", by=user)[1])
 """
 
+COUNT_EVENTS = (
+    "from tend.activity.models import Event; "
+    "print('COUNT', Event.objects.filter(source='tracking').count())"
+)
 
-def post(conn: http.client.HTTPConnection, auth: str, body: bytes) -> tuple[int, bytes]:
-    # "Connection: close": gunicorn keeps a keep-alive connection on the worker process that
-    # accepted it, so a handful of long-lived client connections can pile onto one of the two
-    # processes. Real traffic comes from many SDK instances; a fresh connection per batch
-    # (about 0.1 ms on loopback) lets each batch go to whichever process is free.
-    conn.request(
-        "POST",
-        "/v1/batch",
-        body=body,
-        headers={
-            "Authorization": auth,
-            "Content-Type": "application/json",
-            "Connection": "close",
-        },
-    )
-    response = conn.getresponse()
-    answer = response.read()
-    conn.close()
-    return response.status, answer
+# Placeholders in a pre-rendered body, filled in per batch.
+ID, NOW, SEQ, SMALL = "@ID@", "@NOW@", "@SEQ@", "@SMALL@"
+
+
+class Client:
+    """One HTTP connection to the server, kept alive between batches unless ``close``."""
+
+    def __init__(self, port: int, auth: str, close: bool) -> None:
+        self.port, self.auth, self.close = port, auth, close
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def post(self, body: bytes) -> tuple[int, bytes]:
+        headers = {"Authorization": self.auth, "Content-Type": "application/json"}
+        if self.close:
+            headers["Connection"] = "close"
+        try:
+            self.conn.request("POST", "/v1/batch", body=body, headers=headers)
+            response = self.conn.getresponse()
+            answer = response.read()
+        except (http.client.HTTPException, ConnectionError):
+            # The server closed a kept-alive connection: an SDK opens a new one and retries.
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            self.conn.request("POST", "/v1/batch", body=body, headers=headers)
+            response = self.conn.getresponse()
+            answer = response.read()
+        if self.close or response.getheader("Connection", "").lower() == "close":
+            self.conn.close()
+        return response.status, answer
 
 
 def setup_customers(port: int, auth: str, customers: int) -> None:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    client = Client(port, auth, close=False)
     messages = []
     for n in range(customers):
         messages.append(
@@ -88,182 +121,297 @@ def setup_customers(port: int, auth: str, customers: int) -> None:
             {
                 "type": "identify",
                 "userId": f"user-{n}",
-                "traits": {"name": f"User {n}", "email": f"u{n}@co{n}.test"},
+                "traits": {"name": f"User {n}", "email": f"user{n}@co{n}.test"},
             }
         )
     for start in range(0, len(messages), 200):
-        status, body = post(
-            conn, auth, json.dumps({"batch": messages[start : start + 200]}).encode()
-        )
+        status, body = client.post(json.dumps({"batch": messages[start : start + 200]}).encode())
         if status != 200 or b"rejected" in body:
             raise SystemExit(f"set-up batch failed: {status} {body[:300]!r}")
 
 
-EVENTS = ["Report Created", "Dashboard Viewed", "Invite Sent", "Export Downloaded", "Signed In"]
-
-
-def realistic_batch(rng: random.Random, size: int, customers: int) -> tuple[bytes, int]:
-    """A batch in the realistic mix (tend.ingest.tracking.samples) and how many of its messages
-    are events."""
+def template(rng: random.Random, mix: str, size: int, customers: int) -> tuple[str, int]:
+    """One batch body with placeholders, and how many of its messages are events (track,
+    page). ``mix``: realistic, track (~150-byte track events), or one message type (1 KB
+    messages of the realistic mix, all of that type)."""
     now = datetime.now(UTC)
-    batch = samples.realistic_batch(rng, size=size, users=customers, companies=customers, now=now)
-    events = sum(1 for message in batch if message["type"] in samples.EVENT_KINDS)
-    return json.dumps({"batch": batch, "sentAt": now.isoformat()}).encode(), events
-
-
-def realistic_client(
-    args: tuple[int, str, int, int, float, int],
-) -> tuple[int, list[float], int, int, int]:
-    """One client process sending realistic mixed batches until the deadline."""
-    port, auth, batch_size, customers, deadline, seed = args
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    rng = random.Random(seed)
-    latencies: list[float] = []
-    events = errors = server_errors = messages = 0
-    while time.time() < deadline:
-        body, batch_events = realistic_batch(rng, batch_size, customers)
-        started = time.perf_counter()
-        status, answer = post(conn, auth, body)
-        latencies.append(time.perf_counter() - started)
-        if status == 200 and b"rejected" not in answer:
-            events += batch_events
-            messages += batch_size
-        else:
-            errors += 1
-            server_errors += status >= 500
-    return events, latencies, errors, server_errors, messages
-
-
-def client(args: tuple[int, str, int, int, float, int]) -> tuple[int, list[float], int, int, int]:
-    """One client process: batches on one keep-alive connection until the deadline."""
-    port, auth, batch_size, customers, deadline, seed = args
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    latencies: list[float] = []
-    sent = errors = server_errors = 0
-    prefix = uuid.uuid4().hex[:12]
-    # The body is rendered once and only the batch number and clock are replaced per batch,
-    # so the client processes (on the same two cores) take as little CPU from the server as
-    # they can.
-    templates = []
-    for variant in range(10):  # ten bodies with different users, taken in turn
+    if mix == "realistic" or mix in samples.MIX:
+        batch = samples.realistic_batch(
+            rng, size=size, users=customers, companies=customers, now=now
+        )
+        if mix != "realistic":  # a single-type phase: the same messages, all of one type
+            batch = [_retype(rng, m, mix, customers) for m in batch]
+    else:
         batch = []
-        for n in range(batch_size):
-            user = (n * 7919 + seed * 104729 + variant * 101) % customers
+        for _ in range(size):
+            user = rng.randrange(customers)
             batch.append(
                 {
                     "type": "track",
+                    "messageId": "",
                     "userId": f"user-{user}",
-                    "event": EVENTS[n % len(EVENTS)],
-                    "properties": {"n": n, "plan": "pro"},
+                    "event": rng.choice(samples.EVENTS),
+                    "properties": {"report": rng.randrange(10**6), "plan": "pro"},
                     "context": {"library": {"name": "bench", "version": "1"}},
-                    "timestamp": "@NOW@",
-                    "messageId": f"{prefix}-@SEQ@-{n}",
+                    "timestamp": "",
                 }
             )
-        templates.append(json.dumps({"batch": batch, "sentAt": "@NOW@"}))
-    seq = 0
+    for message in batch:
+        message["messageId"] = ID
+        message["timestamp"] = NOW
+        traits = message.get("traits")
+        if message["type"] == "identify":
+            traits["logins"] = SEQ  # changes on every send: the contact row is written
+        elif message["type"] == "group":
+            traits["employees"] = SMALL  # the same for the customer row
+    events = sum(1 for m in batch if m["type"] in samples.EVENT_KINDS)
+    return json.dumps({"batch": batch, "sentAt": NOW}), events
+
+
+def _retype(
+    rng: random.Random, message: dict[str, Any], kind: str, customers: int
+) -> dict[str, Any]:
+    """A realistic message turned into one of type ``kind`` (same user, same context)."""
+    user = int(message["userId"].split("-")[1])
+    for name in ("event", "properties", "name", "traits", "groupId"):
+        message.pop(name, None)
+    message["type"] = kind
+    if kind == "track":
+        message["event"] = rng.choice(samples.EVENTS)
+        message["properties"] = {"report": rng.randrange(10**6), "plan": "pro", "seats": 5}
+    elif kind == "page":
+        message["name"] = "Weekly report"
+        message["properties"] = {"path": "/reports/weekly", "title": "Weekly report"}
+    elif kind == "identify":
+        message["traits"] = {
+            "name": f"User {user}",
+            "email": f"user{user}@co{user % customers}.test",
+        }
+    else:
+        message["groupId"] = f"co-{user % customers}"
+        message["traits"] = {"name": f"Co {user % customers}"}
+    return message
+
+
+def fill(body: str, seq: int) -> bytes:
+    """A pre-rendered body with fresh random UUID message ids, the clock and this send's trait
+    values filled in."""
+    now = '"' + datetime.now(UTC).isoformat() + '"'
+    body = body.replace('"' + NOW + '"', now)
+    body = body.replace('"' + SEQ + '"', str(seq)).replace('"' + SMALL + '"', str(seq % 500))
+    parts = body.split(ID)
+    out = [parts[0]]
+    for part in parts[1:]:
+        out.append(str(uuid.uuid4()))
+        out.append(part)
+    return "".join(out).encode()
+
+
+def client(args: tuple[Any, ...]) -> dict[str, Any]:
+    """One client process: pre-rendered bodies, then batches until the deadline."""
+    port, auth, close, mix, size, customers, templates, start_at, seconds, seed = args
+    rng = random.Random(seed)
+    bodies = [template(rng, mix, size, customers) for _ in range(templates)]
+    conn = Client(port, auth, close)
+    latencies: list[float] = []
+    events = messages = errors = server_errors = 0
+    seq = seed * 10_000_000
+    while time.time() < start_at:  # every client starts the clock together
+        time.sleep(0.005)
+    cpu = time.process_time()
+    deadline = start_at + seconds
     while time.time() < deadline:
         seq += 1
-        now = datetime.now(UTC).isoformat()
-        body = templates[seq % 10].replace("@NOW@", now).replace("@SEQ@", str(seq)).encode()
+        body, batch_events = bodies[seq % len(bodies)]
+        data = fill(body, seq)
         started = time.perf_counter()
-        status, answer = post(conn, auth, body)
+        status, answer = conn.post(data)
         latencies.append(time.perf_counter() - started)
         if status == 200 and b"rejected" not in answer:
-            sent += batch_size
+            events += batch_events
+            messages += size
         else:
             errors += 1
             server_errors += status >= 500
-    return sent, latencies, errors, server_errors, sent
-
-
-def bench(kind: str, args: argparse.Namespace) -> dict[str, object]:
-    with tempfile.TemporaryDirectory(prefix="tend-bench-trk-") as tmp:
-        recreate_database(kind, Path(tmp), PG_DB)
-        env = database_env(kind, Path(tmp), PG_DB)
-        run(env, "migrate", "-v", "0")
-        key = run(env, "shell", "-c", MAKE_KEY).strip().splitlines()[-1]
-        auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
-        port = 18700 + (1 if kind == "sqlite" else 0)
-        server = subprocess.Popen(
-            [*TEND, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            wait_ready(port, server)
-            setup_customers(port, auth, args.customers)
-            deadline = time.time() + args.seconds
-            started = time.perf_counter()
-            jobs = [
-                (port, auth, args.batch, args.customers, deadline, seed)
-                for seed in range(args.clients)
-            ]
-            with multiprocessing.Pool(args.clients) as pool:
-                results = pool.map(realistic_client if args.mix == "realistic" else client, jobs)
-            elapsed = time.perf_counter() - started
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
-        stored = int(
-            run(
-                env,
-                "shell",
-                "-c",
-                "from tend.activity.models import Event; print(Event.objects.count())",
-            )
-            .strip()
-            .splitlines()[-1]
-        )
-    sent = sum(r[0] for r in results)
-    latencies = sorted(x for r in results for x in r[1])
-    errors = sum(r[2] for r in results)
-    server_errors = sum(r[3] for r in results)
-    messages = sum(r[4] for r in results)
-    quantiles = statistics.quantiles(latencies, n=100)
+            if errors < 3:
+                print(f"  batch refused: {status} {answer[:300]!r}", flush=True)
     return {
-        "db": kind,
-        "events": sent,
-        "stored": stored,
+        "events": events,
+        "messages": messages,
+        "latencies": latencies,
         "errors": errors,
         "server_errors": server_errors,
-        "msg_rate": messages / elapsed,
-        "batches": len(latencies),
-        "seconds": elapsed,
-        "rate": sent / elapsed,
-        "p50": quantiles[49] * 1000,
-        "p95": quantiles[94] * 1000,
-        "p99": quantiles[98] * 1000,
+        "cpu": time.process_time() - cpu,
     }
 
 
+def cpu_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+def group_cpu(pgid: int) -> float:
+    """CPU seconds used so far by the processes of the process group ``pgid`` (the server)."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def phase(
+    port: int,
+    auth: str,
+    args: argparse.Namespace,
+    mix: str,
+    clients: int,
+    seconds: float,
+    pgid: int,
+) -> dict[str, Any]:
+    """``clients`` processes sending ``mix`` batches for ``seconds``; the numbers."""
+    templates = args.templates if clients > 1 else max(4, args.templates // 2)
+    start_at = time.time() + 2 + templates * clients * 0.02  # bodies are built before this
+    jobs = [
+        (port, auth, args.connection == "close", mix, args.batch, args.customers, templates,
+         start_at, seconds, seed + 1)
+        for seed in range(clients)
+    ]  # fmt: skip
+    with multiprocessing.Pool(clients) as pool:
+        pending = pool.map_async(client, jobs)
+        while time.time() < start_at:
+            time.sleep(0.005)
+        busy0, total0 = cpu_ticks()
+        server0 = group_cpu(pgid)
+        load = Path("/proc/loadavg").read_text().split()[0]
+        results = pending.get()
+    busy1, total1 = cpu_ticks()
+    server1 = group_cpu(pgid)
+    elapsed = max(time.time() - start_at, seconds)
+    latencies = sorted(x for r in results for x in r["latencies"])
+    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [latencies[0]] * 99
+    ncpu = os.cpu_count() or 1
+    return {
+        "mix": mix,
+        "clients": clients,
+        "events": sum(r["events"] for r in results),
+        "messages": sum(r["messages"] for r in results),
+        "errors": sum(r["errors"] for r in results),
+        "server_errors": sum(r["server_errors"] for r in results),
+        "batches": len(latencies),
+        "seconds": elapsed,
+        "p50": q[49] * 1000,
+        "p95": q[94] * 1000,
+        "p99": q[98] * 1000,
+        "load": load,
+        "machine": (busy1 - busy0) / max(1, total1 - total0),
+        "client_cpu": sum(r["cpu"] for r in results) / (elapsed * ncpu),
+        "server_cpu": (server1 - server0) / (elapsed * ncpu),
+    }
+
+
+def stored_events(env: dict[str, str]) -> int:
+    out = run(env, "shell", "-c", COUNT_EVENTS)
+    return int(out.split("COUNT", 1)[1].split()[0])
+
+
+def bench(kind: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+    with tempfile.TemporaryDirectory(prefix="tend-bench-trk-", dir=args.tmp) as tmp:
+        template_db = args.pg_template if kind == "postgres" else None
+        try:
+            recreate_database(kind, Path(tmp), PG_DB, template=template_db)
+            env = database_env(kind, Path(tmp), PG_DB)
+            run(env, "migrate", "-v", "0")
+            if template_db is None and args.data_customers:
+                started = time.perf_counter()
+                run(
+                    env, "demo-data", "-v", "0", "--business", "saas",
+                    "--customers", str(args.data_customers), "--months", "24", "--seed", "7",
+                    "--events-per-customer", "50",
+                )  # fmt: skip
+                print(f"[{kind}] data set built in {time.perf_counter() - started:.0f} s")
+            key = run(env, "shell", "-c", MAKE_KEY).strip().splitlines()[-1]
+            auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
+            port = args.port + (1 if kind == "sqlite" else 0)
+            server = subprocess.Popen(
+                [*TEND, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            try:
+                wait_ready(port, server)
+                setup_customers(port, auth, args.customers)
+                before = stored_events(env)
+                results = [
+                    phase(port, auth, args, args.mix, args.clients, args.seconds, server.pid)
+                ]
+                if args.phase_seconds:
+                    for single in ("track", "page", "identify", "group"):
+                        results.append(
+                            phase(port, auth, args, single, 1, args.phase_seconds, server.pid)
+                        )
+            finally:
+                os.killpg(server.pid, signal.SIGTERM)
+                server.wait(timeout=30)
+            stored = stored_events(env) - before
+        finally:
+            drop_database(kind, PG_DB)
+    accepted = sum(r["events"] for r in results)
+    for r in results:
+        r["db"] = kind
+    results[0]["stored"] = f"{stored:,} of {accepted:,} accepted" + (
+        "" if stored == accepted else " — MISMATCH"
+    )
+    if stored != accepted:
+        print(f"[{kind}] DURABILITY CHECK FAILED: {stored} stored, {accepted} accepted")
+    return results
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--db", choices=["postgres", "sqlite", "both"], default="both")
-    parser.add_argument("--seconds", type=float, default=25)
+    parser.add_argument("--pg-template", help="copy this PostgreSQL database as the data set")
+    parser.add_argument("--data-customers", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float, default=70)
+    parser.add_argument("--phase-seconds", type=float, default=8)
     parser.add_argument("--clients", type=int, default=6)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--customers", type=int, default=1000)
-    parser.add_argument("--mix", choices=["track", "realistic"], default="track")
+    parser.add_argument("--templates", type=int, default=24, help="bodies built per client")
+    parser.add_argument("--mix", choices=["realistic", "track"], default="realistic")
+    parser.add_argument("--connection", choices=["keep-alive", "close"], default="keep-alive")
+    parser.add_argument("--port", type=int, default=18700)
+    parser.add_argument("--tmp", help="where the SQLite file and data directory go")
     args = parser.parse_args()
     kinds = ["postgres", "sqlite"] if args.db == "both" else [args.db]
     print(
-        "| Database | Mix | Events accepted | Stored | Failed batches (5xx) | Events/s | "
-        "Messages/s | p50 | p95 | p99 |"
+        "| Database | Phase | Clients | Events/s | Messages/s | p50 | p95 | p99 | ms/message "
+        "(p50 ÷ batch) | Failed (5xx) | Client CPU | Server CPU | Machine busy | Load |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for kind in kinds:
-        r = bench(kind, args)
-        print(
-            f"| {r['db']} | {args.mix} | {r['events']:,} in {r['seconds']:.1f} s | "
-            f"{r['stored']:,} | {r['errors']} ({r['server_errors']}) | {r['rate']:,.0f} | "
-            f"{r['msg_rate']:,.0f} | {r['p50']:.1f} ms | {r['p95']:.1f} ms | "
-            f"{r['p99']:.1f} ms |",
-            flush=True,
-        )
+        for r in bench(kind, args):
+            print(
+                f"| {r['db']} | {r['mix']} | {r['clients']} | {r['events'] / r['seconds']:,.0f} | "
+                f"{r['messages'] / r['seconds']:,.0f} | {r['p50']:.1f} ms | {r['p95']:.1f} ms | "
+                f"{r['p99']:.1f} ms | {r['p50'] / args.batch:.2f} | {r['errors']} "
+                f"({r['server_errors']}) | {r['client_cpu']:.0%} | {r['server_cpu']:.0%} | "
+                f"{r['machine']:.0%} | {r['load']} |",
+                flush=True,
+            )
+            if "stored" in r:
+                print(f"[{kind}] stored tracking events: {r['stored']}", flush=True)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 ``tracking_ingest`` is the one entry point. It runs in one transaction, so a 200 answer means
 every accepted event is committed (nothing waits in memory). Identity messages (identify,
 group, alias) are few and go one by one through the customer and contact actions, each in a
-savepoint so one bad message does not undo the others; events go in bulk: one multi-row
+savepoint so one bad message does not undo the others, reading the rows they need from one
+look-up per table for the whole batch (``identity_batch``); events go in bulk: one multi-row
 ``INSERT … ON CONFLICT (message_id) DO NOTHING RETURNING`` and one rollup upsert per batch.
 
 The parts live by sub-domain: ``locks`` (row locks in one order), ``identities`` (identify,
@@ -35,7 +36,7 @@ from tend.ingest.tracking.identities import (
 from tend.ingest.tracking.identities import (
     customer_fields_from_traits as customer_fields_from_traits,
 )
-from tend.ingest.tracking.identities import identity_apply
+from tend.ingest.tracking.identities import identity_apply, identity_batch
 from tend.ingest.tracking.locks import rows_lock
 from tend.ingest.tracking.messages import EVENT_TYPES, Message, Rejected, parse_message
 
@@ -138,26 +139,29 @@ def _store(
 ) -> None:
     """Write the parsed messages in one transaction, taking row locks in one order.
 
-    Every batch locks the existing customer rows it will change or count for, in ascending id
-    order, before it changes any of them (then the identity rows its identify, group and alias
-    messages change, in key order): concurrent batches that share customers queue on the first
-    shared customer instead of deadlocking on each other's rows. Rows under a customer (its
-    contacts, rollups, timeline and audit entries, last-seen) are only written while holding
-    the customer's lock; the ledger rows come last, in sorted order.
+    A batch with identity messages first locks, in ascending id order and in one statement,
+    the existing customer rows those messages may change and those whose last-seen its events
+    will move (then the identity rows its identify, group and alias messages change, in key
+    order); a batch of events only locks, the same way, the customers whose last-seen moves.
+    Concurrent batches that share such customers queue on the first shared one instead of
+    deadlocking on each other's rows. A customer's own row, its contacts, timeline and audit
+    entries are only written while holding its lock; the rows events add to (daily rollups,
+    the activity record) are upserts in sorted key order that concurrent batches may run side
+    by side; the ledger rows come last, in sorted order.
     """
     with transaction.atomic():
         locked = rows_lock(messages)
-        events: list[Message] = []
-        for message in messages:
-            if message.type in EVENT_TYPES:
-                events.append(message)
-                continue
-            try:
-                with transaction.atomic():
-                    identity_apply(message, by=by, label=label)
-                result.stored(message)
-            except Rejected as error:
-                result.reject(message.index, error)
+        events = [m for m in messages if m.type in EVENT_TYPES]
+        if len(events) < len(messages):
+            with identity_batch(messages):
+                for message in messages:
+                    if message.type in EVENT_TYPES:
+                        continue
+                    try:
+                        identity_apply(message, by=by, label=label)  # in its own savepoint
+                        result.stored(message)
+                    except Rejected as error:
+                        result.reject(message.index, error)
         if events:
             inserted, duplicates = events_write(events, received_at=received_at, locked=locked)
             for message in inserted:

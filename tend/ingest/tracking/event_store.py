@@ -19,7 +19,7 @@ from tend.activity.partitions import skip_duplicates
 from tend.changes.actions import changes_record_activity
 from tend.customers.models import Customer
 from tend.ingest.tracking.identities import LAST_SEEN_SLACK, b2c, identities_find
-from tend.ingest.tracking.locks import customers_lock
+from tend.ingest.tracking.locks import stale_lock
 from tend.ingest.tracking.messages import Message
 from tend.ingest.tracking.models import PendingEvent
 from tend.lib.db import pg_execute
@@ -39,7 +39,7 @@ def events_write(
 ) -> tuple[list[Message], int]:
     """Insert new events (retried message ids are skipped), then rollups and last-seen.
 
-    The customers the events land on are locked (ascending id) before their rollups and
+    The customers whose last-seen moves are locked (ascending id) before their rollups and
     last-seen are written, unless ``locked`` holds them already.
     """
     unique: dict[str, Message] = {}
@@ -79,11 +79,14 @@ def events_write(
         if seen is None or message.timestamp > seen:
             last_seen[resolved.customer_id] = message.timestamp
     # The inserts above only refer to the customers (FOR KEY SHARE, which never waits for a
-    # batch's lock); the counters and last-seen below are the customers' own rows.
-    customers_lock(set(last_seen) - locked)
+    # batch's lock). The customers whose last-seen moves are locked (ascending id) before any
+    # counter is written; the others are not locked at all: a rollup is an upsert that adds,
+    # and concurrent batches adding to one customer's counters do not wait for each other's
+    # commit (only for the counter row's own short lock, taken in sorted key order).
+    touch = stale_lock(last_seen, skip=locked) | (set(last_seen) & set(locked))
     rollups_increment(counts)
     changes_record_activity(active)
-    customers_touch(last_seen, slack=LAST_SEEN_SLACK)
+    customers_touch({c: last_seen[c] for c in touch}, slack=LAST_SEEN_SLACK)
     return [m for _, m, _ in inserted], duplicates
 
 

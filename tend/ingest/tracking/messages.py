@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
+import orjson
 from django.conf import settings
 
 # Segment's own limits (https://segment.com/docs/connections/sources/catalog/libraries/server/http-api/).
@@ -114,7 +115,9 @@ def _int(text: str) -> int | BadNumber:
 
 def json_parse(body: bytes) -> Any:
     """The body as JSON; numbers JSON cannot carry (NaN, ±Infinity, 1e400, huge integers) become
-    ``BadNumber`` so only the message holding one is rejected, not the whole batch."""
+    ``BadNumber`` so only the message holding one is rejected, not the whole batch. (The
+    standard parser: on a realistic 95 KB batch it took 1.3 ms, orjson 1.2 ms plus the scan a
+    fallback for out-of-range numbers needs, so orjson is used for sizing messages only.)"""
     try:
         return json.loads(body, parse_constant=BadNumber, parse_float=_float, parse_int=_int)
     except UnicodeDecodeError:
@@ -542,6 +545,21 @@ def _trait_flags(message_type: str, traits: dict[str, Any]) -> list[Flag]:
 # --- messages ------------------------------------------------------------------------------
 
 
+def message_size(raw: dict[str, Any]) -> int:
+    """A checked message's size as ``json.dumps(raw, separators=(",", ":"))`` counts it (ASCII,
+    escaped), measured exactly only when it could be near ``MAX_MESSAGE_BYTES``: that length is
+    at most six times orjson's UTF-8 length (DEL, one byte there, escapes to ``\\u007f``; a
+    two-byte character to six), so a message whose orjson form is under a sixth of the limit
+    is under it too."""
+    try:
+        compact = len(orjson.dumps(raw))
+    except (TypeError, orjson.JSONEncodeError):
+        compact = MAX_MESSAGE_BYTES
+    if compact * 6 <= MAX_MESSAGE_BYTES:
+        return compact
+    return len(json.dumps(raw, separators=(",", ":")))
+
+
 def parse_message(
     raw: Any,
     *,
@@ -556,7 +574,7 @@ def parse_message(
     if not isinstance(raw, dict):
         raise Rejected("wrong_type", "a message must be a JSON object")
     value_check(raw)
-    if check_size and len(json.dumps(raw, separators=(",", ":"))) > MAX_MESSAGE_BYTES:
+    if check_size and message_size(raw) > MAX_MESSAGE_BYTES:
         raise Rejected("too_large", f"a message may not exceed {MAX_MESSAGE_BYTES} bytes")
     message_type = raw.get("type", default_type)
     if default_type and message_type != default_type:
