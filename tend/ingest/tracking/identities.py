@@ -323,11 +323,13 @@ def _identity_link(
         )
         batch.identities[key] = identity
         return identity
-    identity = _cached_identity(key) if batch is not None else None
-    if identity is None:
+    cached = _cached_identity(key) if batch is not None else None
+    if cached is None:
         identity, _ = Identity.objects.get_or_create(key=key)
         if batch is not None:
             batch.identities[key] = identity
+    else:
+        identity = cached
     before = (identity.customer_id, identity.contact_id, identity.user_id, identity.traits)
     if customer is not None:
         identity.customer = customer
