@@ -29,8 +29,10 @@ folder (SQLite file and CSVs) it created.
 Usage: python bench/subscription_import.py [--db sqlite|postgres|both] [--rows 50000]
        [--seed 7] [--data-dir var] [--profile DIR] [--no-write]
 
-``--profile DIR`` runs the first (timed) import under cProfile and writes DIR/<db>-import.prof
-(the timing then includes the profiler's overhead; don't record it as the result).
+``--profile DIR`` runs the first (timed) import under cProfile and writes DIR/<db>-import.prof,
+and counts and times every SQL statement it sends (by shape: the statement's first words with
+its lists of parameters folded), written to DIR/<db>-sql.txt; the timings then include the
+profiler's overhead, so the results are not written to docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -208,8 +210,11 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
         out.writerows(rows)
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float, int]:
-    """(wall seconds, peak RSS MB, load average before, exit code) of one process."""
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float, float]:
+    """(wall seconds, CPU seconds, peak RSS MB, load average before) of one process.
+
+    CPU is the import process's own (user + system), not the database server's: on a
+    loaded machine it moves far less than the wall time does."""
     load = os.getloadavg()[0]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, cwd=ROOT)
@@ -218,8 +223,39 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float, int
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 3):  # 3: some rows were refused (checked below)
         raise SystemExit(f"{' '.join(cmd)} failed with exit code {code}")
-    return elapsed, usage.ru_maxrss / 1024, load, code
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, load
 
+
+# Runs ``tend ARGS`` with every SQL statement of the main thread counted and timed by shape.
+SQL_COUNTER = """
+import atexit, collections, os, re, sys, time
+import django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tend.settings")
+django.setup()
+from django.db import connection
+stats = collections.defaultdict(lambda: [0, 0.0])
+def counted(execute, sql, params, many, context):
+    started = time.perf_counter()
+    try:
+        return execute(sql, params, many, context)
+    finally:
+        shape = re.sub(r"(%s|\\?)(, (%s|\\?))+", "…", re.sub(r"\\s+", " ", sql))
+        shape = re.sub(r"(\\(…\\))(, \\(…\\))+", r"\\1…", shape)
+        shape = re.sub(r"(WHEN .{0,60}? THEN .{0,40}? )+", "WHEN … ", shape)
+        stat = stats[shape[:160]]
+        stat[0] += 1
+        stat[1] += time.perf_counter() - started
+def dump():
+    total = sum(t for _n, t in stats.values())
+    with open(os.environ["TEND_BENCH_SQL_OUT"], "w") as out:
+        out.write(f"{sum(n for n, _t in stats.values())} statements, {total:.1f} s\\n")
+        for shape, (n, t) in sorted(stats.items(), key=lambda kv: -kv[1][1])[:40]:
+            out.write(f"{t:8.2f} s {n:7d}  {shape}\\n")
+atexit.register(dump)
+connection.execute_wrappers.append(counted)
+from tend.cli import main
+main(["tend", *sys.argv[1:]])
+"""
 
 FINGERPRINT = """
 import hashlib
@@ -291,7 +327,7 @@ def main() -> None:
     then = now - timedelta(days=30)
     customers, subs = subscriptions(args.rows, args.seed, then)
     later = month_later(subs, args.seed, then, now)
-    results: list[tuple[str, str, int, float, float, float, float, Outcome]] = []
+    results: list[tuple[str, str, int, float, float, float, float, float, Outcome]] = []
     Path(args.data_dir).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="tend-bench-subimp-", dir=args.data_dir) as tmp:
         work = Path(tmp)
@@ -336,25 +372,30 @@ def main() -> None:
                     if i == 0 and args.profile:
                         Path(args.profile).mkdir(parents=True, exist_ok=True)
                         out = Path(args.profile) / f"{db}-import.prof"
-                        cmd = [sys.executable, "-m", "cProfile", "-o", str(out), *cmd]
-                    secs, rss, load_before, _code = timed(cmd, env)
+                        counter = work / "sql_counter.py"
+                        counter.write_text(SQL_COUNTER)
+                        cmd = [sys.executable, "-m", "cProfile", "-o", str(out), str(counter),
+                               *cmd[1:]]  # fmt: skip
+                        env = {**env, "TEND_BENCH_SQL_OUT": str(out.with_suffix(".sql.txt"))}
+                    secs, cpu, rss, load_before = timed(cmd, env)
                     load_after = os.getloadavg()[0]
                     fp = fingerprint(env)
-                    results.append((db, label, n, secs, rss, load_before, load_after, fp))
+                    results.append((db, label, n, secs, cpu, rss, load_before, load_after, fp))
                     print(results[-1], flush=True)
         finally:
             if "postgres" in dbs:
                 drop_database("postgres", PG_DB)
     lines = [
-        "| Database | Import | Rows | Wall time | Rows/s | Peak RSS | Load before → after "
+        "| Database | Import | Rows | Wall time | Rows/s | CPU | Peak RSS | Load before → after "
         "| Created / updated / unchanged / refused | Ledger: subscriptions, movements, "
         "total MRR, hash |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for db, label, n, secs, rss, before, after, fp in results:
+    for db, label, n, secs, cpu, rss, before, after, fp in results:
         name = "SQLite" if db == "sqlite" else "PostgreSQL"
         lines.append(
-            f"| {name} | {label} | {n:,} | {secs:.1f} s | {n / secs:,.0f} | {rss:.0f} MB "
+            f"| {name} | {label} | {n:,} | {secs:.1f} s | {n / secs:,.0f} | {cpu:.1f} s "
+            f"| {rss:.0f} MB "
             f"| {before:.1f} → {after:.1f} | {fp.created:,} / {fp.updated:,} / "
             f"{fp.unchanged:,} / {fp.refused:,} | {fp.subscriptions:,}, {fp.movements:,}, "
             f"{fp.total_mrr}, `{fp.digest}` |"
@@ -370,7 +411,8 @@ def main() -> None:
         f"{len(customers):,} customers (imported first, untimed) through "
         "`tend import subscriptions --create-missing-plans`, into a fresh database; then the "
         "same file again, then the export of a month later (~11 % of the rows changed, 3 % "
-        "new). Wall time is the whole process; Load is the machine's 1-minute load average "
+        "new). Wall time is the whole process; CPU is the import process's user + system time "
+        "(the database server's not included); Load is the machine's 1-minute load average "
         "before and after the import; the hash fingerprints the MRR ledger for comparing two "
         f"versions of the code.\n\nMeasured {stamp}, {machine()}.\n\n{table}\n"
     )
