@@ -25,10 +25,11 @@ def update_rows(model: type[models.Model], fields: Sequence[str], objs: Iterable
     meta = model._meta
     pk = meta.pk
     assert pk is not None
-    columns = [meta.get_field(name) for name in fields]
+    columns: list[Any] = [meta.get_field(name) for name in fields]  # concrete Fields, checked
     for field in columns:
         if not getattr(field, "concrete", False) or field.primary_key:
             raise ValueError(f"{model.__name__}.{field.name} cannot be updated by update_rows")
+    key: Any = pk
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
     iterator = iter(objs)
@@ -41,24 +42,23 @@ def update_rows(model: type[models.Model], fields: Sequence[str], objs: Iterable
             sent += len(batch)
             rows = [
                 [
-                    *(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in columns),  # type: ignore[union-attr]
-                    pk.get_db_prep_save(obj.pk, connection),
+                    *(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in columns),
+                    key.get_db_prep_save(obj.pk, connection),
                 ]
                 for obj in batch
             ]
             if connection.vendor == "postgresql":
-                names = [quote(f.column) for f in columns]  # type: ignore[union-attr]
-                arrays = ", ".join(
-                    f"%s::{f.db_type(connection)}[]"  # type: ignore[union-attr]
-                    for f in columns
-                )
+                names = [quote(f.column) for f in columns]
+                arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in columns)
                 sets = ", ".join(f"{name} = v.{name}" for name in names)
                 cursor.execute(
                     f"UPDATE {table} SET {sets} FROM unnest({arrays}, "
-                    f"%s::{pk.rel_db_type(connection)}[]) AS v({', '.join(names)}, _pk) "
-                    f"WHERE {table}.{quote(pk.column)} = v._pk",
+                    f"%s::{key.rel_db_type(connection)}[]) AS v({', '.join(names)}, _pk) "
+                    f"WHERE {table}.{quote(key.column)} = v._pk",
                     [list(column) for column in zip(*rows, strict=True)],
                 )
             else:
-                sets = ", ".join(f"{quote(f.column)} = %s" for f in columns)  # type: ignore[union-attr]
-                cursor.executemany(f"UPDATE {table} SET {sets} WHERE {quote(pk.column)} = %s", rows)
+                sets = ", ".join(f"{quote(f.column)} = %s" for f in columns)
+                cursor.executemany(
+                    f"UPDATE {table} SET {sets} WHERE {quote(key.column)} = %s", rows
+                )
