@@ -263,16 +263,18 @@ from tend.billing.models import MrrMovement, Subscription
 from tend.customers.models import Customer
 from tend.ingest.imports.models import Import
 last = Import.objects.order_by('-pk').first()
+# Movements dated by an import's clock ("now") differ from run to run: hashed without it.
+cut = Import.objects.filter(kind='subscriptions').order_by('pk').first().started_at
 h = hashlib.sha256()
 for row in Customer.objects.order_by('external_id').values_list(
         'external_id', 'mrr', 'first_paid_at', 'plan__code', 'stage'):
     h.update(repr(row).encode())
 moves = MrrMovement.objects.order_by('customer__external_id', 'at', 'pk')
-for row in moves.filter(at__lt=last.started_at).values_list(
+for row in moves.filter(at__lt=cut).values_list(
         'customer__external_id', 'subscription__external_id', 'at', 'kind', 'amount',
         'mrr_before', 'mrr_after', 'currency'):
     h.update(repr(row).encode())
-recent = sorted(moves.filter(at__gte=last.started_at).values_list(
+recent = sorted(moves.filter(at__gte=cut).values_list(
     'customer__external_id', 'kind', 'amount', 'mrr_before', 'mrr_after'))
 h.update(repr(recent).encode())
 total = sum(Customer.objects.values_list('mrr', flat=True))
