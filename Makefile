@@ -54,6 +54,7 @@ bench: install-dev
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/tracking.py
 	$(BIN)/python bench/imports.py --db both --events 1000000 --large-events 3000000 --customers 10000
+	$(BIN)/python bench/subscription_import.py --db both --rows 50000
 	$(BIN)/python bench/daily.py --db both --customers 100000 --events-per-customer 100
 	$(BIN)/python bench/today.py --db both --customers 100000 --requests 300
 	$(BIN)/python bench/segments.py

@@ -32,6 +32,7 @@ from tend.changes.actions import changes_record_bulk
 from tend.changes.models import ChangeKind
 from tend.customers.models import Customer
 from tend.lib.db import chunks
+from tend.lib.updates import update_rows
 
 CHUNK = 500
 
@@ -268,6 +269,6 @@ def customers_mrr_sync_bulk(
             )
             for m in movements
         )
-        Customer.objects.bulk_update(customers, ["mrr", "first_paid_at", "plan", "updated_at"])
+        update_rows(Customer, ["mrr", "first_paid_at", "plan", "updated_at"], customers)
         customers_churn_at_zero_mrr(moves=churned, by=by, label=label)
     return changes

@@ -60,6 +60,8 @@ class RateBook:
     """Every stored rate, by currency and start day; converts amounts without further queries."""
 
     def __init__(self, rates: Iterable[tuple[str, date, Decimal]]) -> None:
+        # Read once: bulk loaders convert every subscription of thousands of customers.
+        self._reporting = reporting_currency()
         by: dict[str, list[tuple[date, Decimal]]] = {}
         for currency, valid_from, rate in rates:
             by.setdefault(currency.upper(), []).append((valid_from, rate))
@@ -84,7 +86,7 @@ class RateBook:
     def rate(self, currency: str, at: datetime | date) -> Decimal:
         """Reporting-currency units per 1 ``currency`` on ``at``'s day; raises CurrencyError."""
         code = currency.upper()
-        if code == reporting_currency():
+        if code == self._reporting:
             return Decimal(1)
         day = day_of(at)
         days = self._days.get(code, [])
@@ -103,7 +105,7 @@ class RateBook:
 
     def convert(self, amount: Decimal, currency: str, at: datetime | date) -> Decimal:
         """``amount`` of ``currency`` in the reporting currency on ``at``, to the cent (half up)."""
-        if amount == 0 or currency.upper() == reporting_currency():
+        if amount == 0 or currency.upper() == self._reporting:
             return to_cents(amount)
         value = Decimal(amount) * self.rate(currency, at)
         return to_cents(value)

@@ -63,6 +63,8 @@ def changes_record_bulk(rows: Iterable[ChangeRow]) -> int:
     if not values:
         return 0
     table = connection.ops.quote_name(CustomerChange._meta.db_table)
+    if connection.vendor == "postgresql":
+        return _insert_unnest(table, values, stamp)
     written = 0
     with connection.cursor() as cursor:
         for start in range(0, len(values), 500):
@@ -86,6 +88,34 @@ def changes_record_bulk(rows: Iterable[ChangeRow]) -> int:
                 f"INSERT INTO {table} (customer_id, kind, key, data, at, recorded_at) "
                 f"VALUES {marks} ON CONFLICT (key) DO NOTHING",
                 params,
+            )
+            written += max(cursor.rowcount, 0)
+    return written
+
+
+def _insert_unnest(table: str, values: list[tuple[Any, ...]], stamp: Any) -> int:
+    """``changes_record_bulk`` on PostgreSQL: the same rows, as arrays (a few parameters per
+    statement instead of six per row, so large batches cost little to send and parse)."""
+    written = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(values), 5_000):
+            chunk = values[start : start + 5_000]
+            # Keys stored already are left out before the insert, as above (sequence holes).
+            cursor.execute(
+                f"SELECT key FROM {table} WHERE key = ANY(%s::varchar[])",
+                [[row[2] for row in chunk]],
+            )
+            stored = {key for (key,) in cursor.fetchall()}
+            chunk = [row for row in chunk if row[2] not in stored]
+            if not chunk:
+                continue
+            customers, kinds, keys, data, ats = (list(c) for c in zip(*chunk, strict=True))
+            cursor.execute(
+                f"INSERT INTO {table} (customer_id, kind, key, data, at, recorded_at) "
+                "SELECT c, k, key, d::jsonb, a, %s FROM unnest(%s::bigint[], %s::varchar[], "
+                "%s::varchar[], %s::text[], %s::timestamptz[]) AS v(c, k, key, d, a) "
+                "ON CONFLICT (key) DO NOTHING",
+                [stamp, customers, kinds, keys, data, ats],
             )
             written += max(cursor.rowcount, 0)
     return written

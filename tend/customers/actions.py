@@ -29,6 +29,7 @@ from tend.customers.models import (
     TimelineKind,
 )
 from tend.lib.db import chunks, db_datetime, insert_rows
+from tend.lib.updates import update_rows
 
 # Fields a person or an API client may set directly; stage, MRR and dates have actions.
 EDITABLE_FIELDS = frozenset(
@@ -414,9 +415,7 @@ def customers_change_stage_bulk(
     if not moved:
         return []
     customers = [c for c, _old, _at in moved]
-    Customer.objects.bulk_update(
-        customers, ["stage", "stage_changed_at", "churned_at", "updated_at"]
-    )
+    update_rows(Customer, ["stage", "stage_changed_at", "churned_at", "updated_at"], customers)
     why = json.dumps(reason_data or {})
     insert_rows(
         StageChange,
