@@ -52,6 +52,7 @@ lint: install-dev
 bench: install-dev
 	$(BIN)/python bench/demo_data.py
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/metrics.py
 	$(BIN)/python bench/tracking.py
 	$(BIN)/python bench/imports.py --db both --events 1000000 --large-events 3000000 --customers 10000
 	$(BIN)/python bench/subscription_import.py --db both --rows 50000
