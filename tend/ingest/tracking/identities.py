@@ -313,7 +313,7 @@ def _identity_link(
     if batch is not None and key in batch.identities and batch.identities[key] is None:
         # Known to be new: one INSERT (a concurrent twin raises IntegrityError, and the
         # message is run again by ``identity_apply``, reading from the database).
-        identity = Identity.objects.create(
+        created = Identity.objects.create(
             key=key,
             customer=customer,
             contact=contact,
@@ -321,15 +321,13 @@ def _identity_link(
             traits=traits if traits is not None else {},
             updated_at=timezone.now(),
         )
-        batch.identities[key] = identity
-        return identity
-    cached = _cached_identity(key) if batch is not None else None
-    if cached is None:
+        batch.identities[key] = created
+        return created
+    identity = _cached_identity(key) if batch is not None else None
+    if identity is None:
         identity, _ = Identity.objects.get_or_create(key=key)
         if batch is not None:
             batch.identities[key] = identity
-    else:
-        identity = cached
     before = (identity.customer_id, identity.contact_id, identity.user_id, identity.traits)
     if customer is not None:
         identity.customer = customer
