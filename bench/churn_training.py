@@ -26,8 +26,7 @@ import time
 from common import (
     ROOT,
     database_env,
-    drop_database,
-    recreate_database,
+    forget_data_set,
     run,
     saas_data_dir,
     saas_data_set,
@@ -149,10 +148,7 @@ def main() -> None:
             report(kind, measure(env, end, args))
         finally:
             if not args.keep:
-                drop_database(kind, PG_DB)
-                recreate_database("sqlite", data_dir, PG_DB)  # removes the SQLite file
-                for marker in data_dir.glob("built-*.json"):
-                    marker.unlink()
+                forget_data_set(kind, data_dir, PG_DB)
 
 
 if __name__ == "__main__":

@@ -178,3 +178,24 @@ def saas_data_set(kind: str, env: dict[str, str], args: argparse.Namespace, pg_d
     if args.keep:
         marker.write_text(json.dumps({"built": end.isoformat(), "last_day": last_day}))
     return last_day
+
+
+def forget_data_set(kind: str, data_dir: Path, pg_db: str) -> None:
+    """Drop what a benchmark built: its scratch database, its SQLite file, its kept markers."""
+    drop_database(kind, pg_db)
+    recreate_database("sqlite", data_dir, pg_db)  # removes the SQLite file
+    for marker in data_dir.glob("built-*.json"):
+        marker.unlink()
+
+
+def machine() -> str:
+    """The machine in words for docs/benchmarks.md: CPU count and model."""
+    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+    names = sorted(
+        {
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        }
+    )
+    return f'{nproc} CPUs (`nproc`), "{", ".join(names)}" (/proc/cpuinfo model name)'

@@ -33,7 +33,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from common import ROOT, drop_database, fresh_database, pg_name
+from common import ROOT, drop_database, fresh_database, machine, pg_name
 
 DOC = ROOT / "docs" / "benchmarks.md"
 HEADING = "## File imports"
@@ -112,18 +112,6 @@ def bare_copy(pg_db: str, work: Path) -> tuple[int, float, float]:
     elapsed = time.perf_counter() - started
     dump.unlink()
     return rows, elapsed, os.getloadavg()[0]
-
-
-def machine() -> str:
-    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
-    names = sorted(
-        {
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        }
-    )
-    return f'{nproc} CPUs (`nproc`), "{", ".join(names)}" (/proc/cpuinfo model name)'
 
 
 def main() -> None:

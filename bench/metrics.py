@@ -40,7 +40,7 @@ from common import (
     ROOT,
     database_env,
     database_present,
-    drop_database,
+    forget_data_set,
     recreate_database,
     run,
     serving,
@@ -347,10 +347,7 @@ def main() -> None:
             report(kind, measure(kind, env, args))
         finally:
             if not args.keep:
-                drop_database(kind, PG_DB)
-                recreate_database("sqlite", data_dir, PG_DB)  # removes the SQLite file
-                for marker in data_dir.glob("built-*.json"):
-                    marker.unlink()
+                forget_data_set(kind, data_dir, PG_DB)
         print(f"# load average after {kind}: {loadavg()}")
 
 

@@ -39,7 +39,7 @@ from urllib.parse import urlencode
 from common import (
     ROOT,
     database_env,
-    drop_database,
+    forget_data_set,
     recreate_database,
     run,
     saas_data_dir,
@@ -279,10 +279,7 @@ def main() -> None:
             measure(kind, env, args)
         finally:
             if not args.keep:
-                drop_database(kind, PG_DB)
-                recreate_database("sqlite", data_dir, PG_DB)  # removes the SQLite file
-                for marker in data_dir.glob("built-*.json"):
-                    marker.unlink()
+                forget_data_set(kind, data_dir, PG_DB)
 
 
 if __name__ == "__main__":

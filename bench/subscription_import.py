@@ -51,7 +51,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from common import ROOT, drop_database, fresh_database, run
+from common import ROOT, drop_database, fresh_database, machine, run
 
 DOC = ROOT / "docs" / "benchmarks.md"
 HEADING = "## Subscription imports"
@@ -301,18 +301,6 @@ def fingerprint(env: dict[str, str]) -> Outcome:
     """The ledger after an import, and what the import said it did."""
     out = run(env, "shell", "-c", FINGERPRINT).split("FP", 1)[1].split(maxsplit=8)
     return Outcome(*map(int, out[:2]), out[2], *map(int, out[3:7]), out[7], out[8].strip())
-
-
-def machine() -> str:
-    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
-    names = sorted(
-        {
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        }
-    )
-    return f'{nproc} CPUs (`nproc`), "{", ".join(names)}" (/proc/cpuinfo model name)'
 
 
 def main() -> None:
