@@ -6,6 +6,7 @@ fast at 100,000 customers and millions of events.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -322,11 +323,19 @@ class DeferredJoinPaginator(Paginator):
     query: the matching customers once, counted with ``COUNT(*) OVER ()`` in a sub-select and
     sorted outside it (``_ids_and_count``). A search has to find every match to count it; this
     way it does so once instead of twice (count, then ids).
+
+    A search the planner expects to match ``TEND_LIST_EXACT_COUNT_UNDER`` customers or more
+    (PostgreSQL) is not counted: counting 74,000 matches of "co" reads all 100,000 rows. Its
+    page is a plain ``ORDER BY … LIMIT`` (the database walks the sort index and stops after
+    the page) and ``count`` is the planner's estimate, rounded (``estimated`` is True; the
+    templates say "about"). The page past the last match shows the real count, and a page
+    past it falls back to the real last page, counted exactly.
     """
 
     def __init__(self, object_list: Any, per_page: int, *, one_pass: bool = False) -> None:
         super().__init__(object_list, per_page)
         self.one_pass = one_pass
+        self.estimated = False  # count is the planner's estimate, not the number of matches
 
     def get_page(self, number: Any) -> Page:
         if not self.one_pass:
@@ -341,8 +350,13 @@ class DeferredJoinPaginator(Paginator):
 
     def page(self, number: Any) -> Page:
         if self.one_pass and not self.orphans and "count" not in self.__dict__:
-            found = self._ids_and_count(number)
-            if found is not None:
+            estimate = self._estimate()
+            if estimate is not None and estimate >= settings.TEND_LIST_EXACT_COUNT_UNDER:
+                found_page = self._estimated_page(number, estimate)
+                if found_page is not None:
+                    return found_page
+                # Past the last match: counted below, then EmptyPage (get_page: last page).
+            elif (found := self._ids_and_count(number)) is not None:
                 ids, total, number = found
                 self.__dict__["count"] = total  # Paginator.count is a cached_property
                 return Page(self._rows(ids), number, self)
@@ -356,6 +370,50 @@ class DeferredJoinPaginator(Paginator):
             .prefetch_related(None)
             .values_list("pk", flat=True)[bottom:top]
         )
+        return Page(self._rows(ids), number, self)
+
+    def _plain(self) -> QuerySet[Customer]:
+        return self.object_list.select_related(None).prefetch_related(None)  # type: ignore[attr-defined, no-any-return]
+
+    def _estimate(self) -> int | None:
+        """The planner's row estimate for the matches (``EXPLAIN``, no row read); None when
+        the database has no planner estimates to give (SQLite: it always counts exactly)."""
+        qs = self._plain()
+        connection = connections[qs.db]
+        if connection.vendor != "postgresql":
+            return None
+        sql, params = qs.order_by().values("pk").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            plan = cursor.fetchone()[0]
+        if isinstance(plan, str | bytes):
+            plan = json.loads(plan)
+        return int(plan[0]["Plan"]["Plan Rows"])
+
+    def _estimated_page(self, number: Any, estimate: int) -> Page | None:
+        """Page ``number`` without counting the matches; None past the last match (the caller
+        then counts exactly and shows the real last page)."""
+        try:
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        bottom = (number - 1) * self.per_page
+        # One row more than the page tells whether a next page exists.
+        ids = list(self._plain().values_list("pk", flat=True)[bottom : bottom + self.per_page + 1])
+        if not ids and number > 1:
+            return None
+        if len(ids) <= self.per_page:
+            # The last page: the number of matches is known exactly.
+            self.__dict__["count"] = bottom + len(ids)
+        else:
+            self.estimated = True
+            ids = ids[: self.per_page]
+            # Never fewer pages than the ones seen to exist: "Next" stays while rows follow.
+            self.__dict__["count"] = max(round_estimate(estimate), bottom + self.per_page + 1)
         return Page(self._rows(ids), number, self)
 
     @staticmethod
@@ -406,6 +464,14 @@ class DeferredJoinPaginator(Paginator):
             # Nothing on page 1: nothing matches. Past the end: the caller counts.
             return ([], 0, 1) if number == 1 else None
         return [row[0] for row in found], int(found[0][1]), number
+
+
+def round_estimate(n: int) -> int:
+    """An estimate to two significant figures (80,023 → 80,000; 1,234 → 1,200)."""
+    if n < 100:
+        return n
+    step = 10 ** (len(str(n)) - 2)
+    return int(round(n / step) * step)
 
 
 # What the "delete customer" page names for each model that goes with a customer; any model
