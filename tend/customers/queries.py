@@ -312,6 +312,13 @@ def timeline_page(
     return entries, (timeline_cursor(entries[-1]) if more and entries else None)
 
 
+LAST_PAGE = "last"  # ?page=last: the last page, whatever the number of matches
+
+
+class _PastTheEnd(EmptyPage):
+    """A page after the last match, found without counting the matches."""
+
+
 class DeferredJoinPaginator(Paginator):
     """Finds one page's ids first, then loads just those rows with their joins and prefetches.
 
@@ -338,6 +345,10 @@ class DeferredJoinPaginator(Paginator):
         self.estimated = False  # count is the planner's estimate, not the number of matches
 
     def get_page(self, number: Any) -> Page:
+        if number == LAST_PAGE:  # the pager's "Last" link when the count is an estimate
+            if self.one_pass and not self.orphans:
+                return self._last_page()
+            number = self.num_pages
         if not self.one_pass:
             return super().get_page(number)
         # As Paginator.get_page, without counting before the page is asked for.
@@ -345,6 +356,8 @@ class DeferredJoinPaginator(Paginator):
             return self.page(number)
         except PageNotAnInteger:
             return self.page(1)
+        except _PastTheEnd:
+            return self._last_page()
         except EmptyPage:
             return self.page(self.num_pages)
 
@@ -355,8 +368,9 @@ class DeferredJoinPaginator(Paginator):
                 found_page = self._estimated_page(number, estimate)
                 if found_page is not None:
                     return found_page
-                # Past the last match: counted below, then EmptyPage (get_page: last page).
-            elif (found := self._ids_and_count(number)) is not None:
+                # A page deep into the matches: exact, as walking the index there costs more.
+            found = self._ids_and_count(number)
+            if found is not None:
                 ids, total, number = found
                 self.__dict__["count"] = total  # Paginator.count is a cached_property
                 return Page(self._rows(ids), number, self)
@@ -391,8 +405,11 @@ class DeferredJoinPaginator(Paginator):
         return int(plan[0]["Plan"]["Plan Rows"])
 
     def _estimated_page(self, number: Any, estimate: int) -> Page | None:
-        """Page ``number`` without counting the matches; None past the last match (the caller
-        then counts exactly and shows the real last page)."""
+        """Page ``number`` without counting the matches, by a plain ``ORDER BY … LIMIT``
+        (the database walks the sort index and stops after the page). None for a page in the
+        second half of the estimated matches, which the caller finds and counts exactly (one
+        pass over the table costs less than walking the index that far); ``_PastTheEnd``
+        past the last match."""
         try:
             if isinstance(number, float) and not number.is_integer():
                 raise ValueError
@@ -402,10 +419,12 @@ class DeferredJoinPaginator(Paginator):
         if number < 1:
             raise EmptyPage(self.error_messages["min_page"])
         bottom = (number - 1) * self.per_page
+        if bottom >= round_estimate(estimate) // 2:
+            return None
         # One row more than the page tells whether a next page exists.
         ids = list(self._plain().values_list("pk", flat=True)[bottom : bottom + self.per_page + 1])
         if not ids and number > 1:
-            return None
+            raise _PastTheEnd(self.error_messages["no_results"])
         if len(ids) <= self.per_page:
             # The last page: the number of matches is known exactly.
             self.__dict__["count"] = bottom + len(ids)
@@ -421,15 +440,30 @@ class DeferredJoinPaginator(Paginator):
         rows = {row.pk: row for row in with_list_relations(Customer.objects.filter(pk__in=ids))}
         return [rows[pk] for pk in ids if pk in rows]
 
+    def _last_page(self) -> Page:
+        """The last page of the matches and their exact number in one query; past the end,
+        and the "Last" link when the count shown was an estimate."""
+        found = self._ids_and_count(LAST_PAGE)
+        if found is None:  # the order is not plain columns: count, then page
+            return self.page(self.num_pages)
+        ids, total, number = found
+        self.__dict__["count"] = total
+        return Page(self._rows(ids), number, self)
+
     def _ids_and_count(self, number: Any) -> tuple[list[int], int, int] | None:
         """(ids of page ``number``, number of matches, page number) in one query; None when
-        the page is past the end of the matches (no row carries the count) or the order is
-        not plain columns, and the caller counts and pages as usual.
+        the order is not plain columns, and the caller counts and pages as usual.
+        ``_PastTheEnd`` when the page is past the end of the matches (no row carries the
+        count). ``LAST_PAGE`` for the last page: the matches sorted the other way round, the
+        first ones of them reversed.
 
         The sub-select has no ORDER BY, so the database finds the matches the cheapest way
         (index scans for a rare term, one table scan for a common one) instead of walking an
         index in the sort order and filtering every row of it; the outer query sorts the
         matches keeping only the page (a top-N sort)."""
+        from_end = number == LAST_PAGE
+        if from_end:
+            number = 1
         try:
             if isinstance(number, float) and not number.is_integer():
                 raise ValueError
@@ -438,15 +472,18 @@ class DeferredJoinPaginator(Paginator):
             raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
         if number < 1:
             raise EmptyPage(self.error_messages["min_page"])
-        qs = self.object_list.select_related(None).prefetch_related(None)  # type: ignore[attr-defined]
+        qs = self._plain()
         keys: dict[str, F] = {}
         order_sql: list[str] = []
         for i, item in enumerate(qs.query.order_by):
             if not (isinstance(item, OrderBy) and isinstance(item.expression, F)):
                 return None
             keys[f"sort_{i}"] = item.expression
-            nulls = " NULLS LAST" if item.nulls_last else " NULLS FIRST" if item.nulls_first else ""
-            order_sql.append(f"m.sort_{i} {'DESC' if item.descending else 'ASC'}{nulls}")
+            descending, nulls_last, nulls_first = item.descending, item.nulls_last, item.nulls_first
+            if from_end:  # the exact reverse, NULLs included
+                descending, nulls_last, nulls_first = not descending, nulls_first, nulls_last
+            nulls = " NULLS LAST" if nulls_last else " NULLS FIRST" if nulls_first else ""
+            order_sql.append(f"m.sort_{i} {'DESC' if descending else 'ASC'}{nulls}")
         matches = (
             qs.order_by()
             .annotate(row_id=F("pk"), matched=Window(Count("*")), **keys)
@@ -461,9 +498,16 @@ class DeferredJoinPaginator(Paginator):
             cursor.execute(sql, [*params, self.per_page, (number - 1) * self.per_page])
             found = cursor.fetchall()
         if not found:
-            # Nothing on page 1: nothing matches. Past the end: the caller counts.
-            return ([], 0, 1) if number == 1 else None
-        return [row[0] for row in found], int(found[0][1]), number
+            # Nothing on page 1: nothing matches.
+            if number == 1:
+                return [], 0, 1
+            raise _PastTheEnd(self.error_messages["no_results"])
+        total = int(found[0][1])
+        if from_end:
+            last = max(1, -(-total // self.per_page))
+            size = total - (last - 1) * self.per_page
+            return [row[0] for row in found[:size]][::-1], total, last
+        return [row[0] for row in found], total, number
 
 
 def round_estimate(n: int) -> int:

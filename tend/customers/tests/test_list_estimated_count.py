@@ -3,10 +3,12 @@ PostgreSQL instead of reading every match to count it; pages, the last page and 
 still work on exactly the matching customers. SQLite has no planner estimates and counts."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from tend.customers.models import Customer, Stage
 from tend.customers.queries import round_estimate
@@ -30,6 +32,11 @@ def shops(settings):
     settings.TEND_LIST_EXACT_COUNT_UNDER = 1
     for i in range(23):
         make_customer(f"Shop {i:02d}", email=f"s{i}@shop.test", stage=Stage.TRIAL)
+    # Some seen, some never (NULL): the "Last" page sorts the other way round, NULLs too.
+    for i in range(0, 23, 3):
+        Customer.objects.filter(name=f"Shop {i:02d}").update(
+            last_seen_at=timezone.now() - timedelta(days=i)
+        )
     make_customer("Elsewhere", email="e@else.test", stage=Stage.TRIAL)
     make_customer("Another", email="a@else.test", stage=Stage.TRIAL)
     if ESTIMATES:
@@ -54,6 +61,7 @@ def test_a_large_search_shows_an_estimate_and_pages_through_every_match(owner_cl
         assert re.search(r"Page 1 of about \d+", html)
         assert "Select all customers matching the filters (about" in html
         assert "All matching customers selected (about" in html
+        assert "page=last" in html  # the Last link does not trust the estimated page count
     else:
         assert "23 customers" in html and "about" not in html.split('id="result-count"')[1][:200]
         assert "Page 1 of 5" in html
@@ -72,6 +80,9 @@ def test_a_large_search_shows_an_estimate_and_pages_through_every_match(owner_cl
         pages = [owner_client.get(LIST, {**query, "page": n}) for n in range(1, 6)]
         seen = [name for page in pages for name in names(page)]
         assert sorted(seen) == [f"Shop {i:02d}" for i in range(23)], sort
+        # The "Last" link (page=last when the count is estimated) is the real last page.
+        last = owner_client.get(LIST, {**query, "page": "last"})
+        assert names(last) == names(pages[-1]) and "Page 5 of 5" in last.content.decode(), sort
     garbage = owner_client.get(LIST, {"q": "shop", "page": "x"})
     assert names(garbage)[:2] == ["Shop 00", "Shop 01"]
 
@@ -117,3 +128,11 @@ def test_a_search_matching_nobody_says_so_under_any_threshold(owner_client, shop
 )
 def test_estimates_are_rounded_to_two_significant_figures(n, rounded):
     assert round_estimate(n) == rounded
+
+
+def test_page_last_is_the_last_page_counted_or_not(owner_client, shops, settings):
+    settings.TEND_LIST_EXACT_COUNT_UNDER = 1_000_000
+    for params in ({"q": "shop"}, {"q": "shop", "sort": "-last_seen"}, {}):
+        last = owner_client.get(LIST, {**params, "page": "last"})
+        html = last.content.decode()
+        assert "Page 5 of 5" in html and len(names(last)) == (3 if params else 5), params
