@@ -335,8 +335,11 @@ class DeferredJoinPaginator(Paginator):
     (PostgreSQL) is not counted: counting 74,000 matches of "co" reads all 100,000 rows. Its
     page is a plain ``ORDER BY … LIMIT`` (the database walks the sort index and stops after
     the page) and ``count`` is the planner's estimate, rounded (``estimated`` is True; the
-    templates say "about"). The page past the last match shows the real count, and a page
-    past it falls back to the real last page, counted exactly.
+    templates say "about"). Pages in the second half of the estimated matches are found and
+    counted exactly, as above (walking the index that far costs more than one pass). The last
+    page (``?page=last``, the pager's "Last" link while the count is an estimate) and any page
+    past the end are one query too: the matches counted and sorted the other way round, the
+    first rows of it reversed; the count shown there is exact.
     """
 
     def __init__(self, object_list: Any, per_page: int, *, one_pass: bool = False) -> None:
