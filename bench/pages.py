@@ -155,7 +155,9 @@ class Browser:
 
 def match_count(page: str) -> str:
     """The list's result count as the page states it ("4,977" or "about 73,000")."""
-    found = re.search(r'id="result-count">\s*(.*?)\s+customers?\b', page, re.S)
+    start = page.find('id="result-count">')
+    text = re.sub(r"<[^>]*>", " ", page[start:]) if start >= 0 else ""  # the words, no markup
+    found = re.search(r'^id="result-count">\s*(.*?)\s+customers?\b', text, re.S)
     return re.sub(r"\s+", " ", found.group(1)) if found else "?"
 
 

@@ -379,6 +379,9 @@ CORS_PREFLIGHT_MAX_AGE = 86_400  # browsers cap it lower (Chromium: 2 hours)
 
 # --- Tend ---------------------------------------------------------------------------------
 TEND_PAGE_SIZE = 50
+# A list search the database expects to match at least this many customers shows an estimated
+# count ("about 74,000") instead of reading every match to count it (PostgreSQL only).
+TEND_LIST_EXACT_COUNT_UNDER = env_int("TEND_LIST_EXACT_COUNT_UNDER", 20_000)
 # All periodic jobs are declared here, in one place; `tend worker` enqueues them when due.
 TEND_SCHEDULES: dict[str, dict[str, Any]] = {
     "rollups-refresh": {"cron": "15 * * * *", "task": "tend.activity.tasks.rollups_refresh"},

@@ -6,6 +6,7 @@ fast at 100,000 customers and millions of events.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -311,6 +312,13 @@ def timeline_page(
     return entries, (timeline_cursor(entries[-1]) if more and entries else None)
 
 
+LAST_PAGE = "last"  # ?page=last: the last page, whatever the number of matches
+
+
+class _PastTheEnd(EmptyPage):
+    """A page after the last match, found without counting the matches."""
+
+
 class DeferredJoinPaginator(Paginator):
     """Finds one page's ids first, then loads just those rows with their joins and prefetches.
 
@@ -322,13 +330,28 @@ class DeferredJoinPaginator(Paginator):
     query: the matching customers once, counted with ``COUNT(*) OVER ()`` in a sub-select and
     sorted outside it (``_ids_and_count``). A search has to find every match to count it; this
     way it does so once instead of twice (count, then ids).
+
+    A search the planner expects to match ``TEND_LIST_EXACT_COUNT_UNDER`` customers or more
+    (PostgreSQL) is not counted: counting 74,000 matches of "co" reads all 100,000 rows. Its
+    page is a plain ``ORDER BY … LIMIT`` (the database walks the sort index and stops after
+    the page) and ``count`` is the planner's estimate, rounded (``estimated`` is True; the
+    templates say "about"). Pages in the second half of the estimated matches are found and
+    counted exactly, as above (walking the index that far costs more than one pass). The last
+    page (``?page=last``, the pager's "Last" link while the count is an estimate) and any page
+    past the end are one query too: the matches counted and sorted the other way round, the
+    first rows of it reversed; the count shown there is exact.
     """
 
     def __init__(self, object_list: Any, per_page: int, *, one_pass: bool = False) -> None:
         super().__init__(object_list, per_page)
         self.one_pass = one_pass
+        self.estimated = False  # count is the planner's estimate, not the number of matches
 
     def get_page(self, number: Any) -> Page:
+        if number == LAST_PAGE:  # the pager's "Last" link when the count is an estimate
+            if self.one_pass and not self.orphans:
+                return self._last_page()
+            number = self.num_pages
         if not self.one_pass:
             return super().get_page(number)
         # As Paginator.get_page, without counting before the page is asked for.
@@ -336,11 +359,19 @@ class DeferredJoinPaginator(Paginator):
             return self.page(number)
         except PageNotAnInteger:
             return self.page(1)
+        except _PastTheEnd:
+            return self._last_page()
         except EmptyPage:
             return self.page(self.num_pages)
 
     def page(self, number: Any) -> Page:
         if self.one_pass and not self.orphans and "count" not in self.__dict__:
+            estimate = self._estimate()
+            if estimate is not None and estimate >= settings.TEND_LIST_EXACT_COUNT_UNDER:
+                found_page = self._estimated_page(number, estimate)
+                if found_page is not None:
+                    return found_page
+                # A page deep into the matches: exact, as walking the index there costs more.
             found = self._ids_and_count(number)
             if found is not None:
                 ids, total, number = found
@@ -358,20 +389,30 @@ class DeferredJoinPaginator(Paginator):
         )
         return Page(self._rows(ids), number, self)
 
-    @staticmethod
-    def _rows(ids: list[int]) -> list[Customer]:
-        rows = {row.pk: row for row in with_list_relations(Customer.objects.filter(pk__in=ids))}
-        return [rows[pk] for pk in ids if pk in rows]
+    def _plain(self) -> QuerySet[Customer]:
+        return self.object_list.select_related(None).prefetch_related(None)  # type: ignore[attr-defined, no-any-return]
 
-    def _ids_and_count(self, number: Any) -> tuple[list[int], int, int] | None:
-        """(ids of page ``number``, number of matches, page number) in one query; None when
-        the page is past the end of the matches (no row carries the count) or the order is
-        not plain columns, and the caller counts and pages as usual.
+    def _estimate(self) -> int | None:
+        """The planner's row estimate for the matches (``EXPLAIN``, no row read); None when
+        the database has no planner estimates to give (SQLite: it always counts exactly)."""
+        qs = self._plain()
+        connection = connections[qs.db]
+        if connection.vendor != "postgresql":
+            return None
+        sql, params = qs.order_by().values("pk").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            plan = cursor.fetchone()[0]
+        if isinstance(plan, str | bytes):
+            plan = json.loads(plan)
+        return int(plan[0]["Plan"]["Plan Rows"])
 
-        The sub-select has no ORDER BY, so the database finds the matches the cheapest way
-        (index scans for a rare term, one table scan for a common one) instead of walking an
-        index in the sort order and filtering every row of it; the outer query sorts the
-        matches keeping only the page (a top-N sort)."""
+    def _estimated_page(self, number: Any, estimate: int) -> Page | None:
+        """Page ``number`` without counting the matches, by a plain ``ORDER BY … LIMIT``
+        (the database walks the sort index and stops after the page). None for a page in the
+        second half of the estimated matches, which the caller finds and counts exactly (one
+        pass over the table costs less than walking the index that far); ``_PastTheEnd``
+        past the last match."""
         try:
             if isinstance(number, float) and not number.is_integer():
                 raise ValueError
@@ -380,15 +421,72 @@ class DeferredJoinPaginator(Paginator):
             raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
         if number < 1:
             raise EmptyPage(self.error_messages["min_page"])
-        qs = self.object_list.select_related(None).prefetch_related(None)  # type: ignore[attr-defined]
+        bottom = (number - 1) * self.per_page
+        if bottom >= round_estimate(estimate) // 2:
+            return None
+        # One row more than the page tells whether a next page exists.
+        ids = list(self._plain().values_list("pk", flat=True)[bottom : bottom + self.per_page + 1])
+        if not ids and number > 1:
+            raise _PastTheEnd(self.error_messages["no_results"])
+        if len(ids) <= self.per_page:
+            # The last page: the number of matches is known exactly.
+            self.__dict__["count"] = bottom + len(ids)
+        else:
+            self.estimated = True
+            ids = ids[: self.per_page]
+            # Never fewer pages than the ones seen to exist: "Next" stays while rows follow.
+            self.__dict__["count"] = max(round_estimate(estimate), bottom + self.per_page + 1)
+        return Page(self._rows(ids), number, self)
+
+    @staticmethod
+    def _rows(ids: list[int]) -> list[Customer]:
+        rows = {row.pk: row for row in with_list_relations(Customer.objects.filter(pk__in=ids))}
+        return [rows[pk] for pk in ids if pk in rows]
+
+    def _last_page(self) -> Page:
+        """The last page of the matches and their exact number in one query; past the end,
+        and the "Last" link when the count shown was an estimate."""
+        found = self._ids_and_count(LAST_PAGE)
+        if found is None:  # the order is not plain columns: count, then page
+            return self.page(self.num_pages)
+        ids, total, number = found
+        self.__dict__["count"] = total
+        return Page(self._rows(ids), number, self)
+
+    def _ids_and_count(self, number: Any) -> tuple[list[int], int, int] | None:
+        """(ids of page ``number``, number of matches, page number) in one query; None when
+        the order is not plain columns, and the caller counts and pages as usual.
+        ``_PastTheEnd`` when the page is past the end of the matches (no row carries the
+        count). ``LAST_PAGE`` for the last page: the matches sorted the other way round, the
+        first ones of them reversed.
+
+        The sub-select has no ORDER BY, so the database finds the matches the cheapest way
+        (index scans for a rare term, one table scan for a common one) instead of walking an
+        index in the sort order and filtering every row of it; the outer query sorts the
+        matches keeping only the page (a top-N sort)."""
+        from_end = number == LAST_PAGE
+        if from_end:
+            number = 1
+        try:
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        qs = self._plain()
         keys: dict[str, F] = {}
         order_sql: list[str] = []
         for i, item in enumerate(qs.query.order_by):
             if not (isinstance(item, OrderBy) and isinstance(item.expression, F)):
                 return None
             keys[f"sort_{i}"] = item.expression
-            nulls = " NULLS LAST" if item.nulls_last else " NULLS FIRST" if item.nulls_first else ""
-            order_sql.append(f"m.sort_{i} {'DESC' if item.descending else 'ASC'}{nulls}")
+            descending, nulls_last, nulls_first = item.descending, item.nulls_last, item.nulls_first
+            if from_end:  # the exact reverse, NULLs included
+                descending, nulls_last, nulls_first = not descending, nulls_first, nulls_last
+            nulls = " NULLS LAST" if nulls_last else " NULLS FIRST" if nulls_first else ""
+            order_sql.append(f"m.sort_{i} {'DESC' if descending else 'ASC'}{nulls}")
         matches = (
             qs.order_by()
             .annotate(row_id=F("pk"), matched=Window(Count("*")), **keys)
@@ -403,9 +501,24 @@ class DeferredJoinPaginator(Paginator):
             cursor.execute(sql, [*params, self.per_page, (number - 1) * self.per_page])
             found = cursor.fetchall()
         if not found:
-            # Nothing on page 1: nothing matches. Past the end: the caller counts.
-            return ([], 0, 1) if number == 1 else None
-        return [row[0] for row in found], int(found[0][1]), number
+            # Nothing on page 1: nothing matches.
+            if number == 1:
+                return [], 0, 1
+            raise _PastTheEnd(self.error_messages["no_results"])
+        total = int(found[0][1])
+        if from_end:
+            last = max(1, -(-total // self.per_page))
+            size = total - (last - 1) * self.per_page
+            return [row[0] for row in found[:size]][::-1], total, last
+        return [row[0] for row in found], total, number
+
+
+def round_estimate(n: int) -> int:
+    """An estimate to two significant figures (80,023 → 80,000; 1,234 → 1,200)."""
+    if n < 100:
+        return n
+    step = 10 ** (len(str(n)) - 2)
+    return int(round(n / step) * step)
 
 
 # What the "delete customer" page names for each model that goes with a customer; any model
