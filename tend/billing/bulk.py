@@ -31,10 +31,13 @@ from tend.billing.models import MRR_STATUSES, MrrMovement, Subscription, Subscri
 from tend.changes.actions import changes_record_bulk
 from tend.changes.models import ChangeKind
 from tend.customers.models import Customer
-from tend.lib.db import chunks
+from tend.lib.db import chunks, insert_objects
 from tend.lib.updates import update_rows
 
 CHUNK = 500
+# Customers computed and written together: the movements, their outbox rows and the customers'
+# new MRR go out in one statement each per batch (an import's whole batch of rows).
+SYNC_BATCH = 5_000
 
 
 def _replayed(sub: Subscription) -> bool:
@@ -174,16 +177,23 @@ def customers_mrr_sync_bulk(
     changes: dict[int, tuple[Decimal, Decimal]] = {}
     reporting = reporting_currency()
     book = RateBook.load()
-    for chunk in chunks(customer_ids, CHUNK):
-        customers = list(Customer.objects.select_for_update().filter(pk__in=chunk).order_by("pk"))
+    for batch in chunks(customer_ids, SYNC_BATCH):
+        customers: list[Customer] = []
         subs: dict[int, list[Subscription]] = defaultdict(list)
-        for sub in Subscription.objects.filter(customer_id__in=chunk).order_by("started_at", "pk"):
-            subs[sub.customer_id].append(sub)
-        had = set(
-            MrrMovement.objects.filter(customer_id__in=chunk)
-            .values_list("customer_id", flat=True)
-            .distinct()
-        )
+        had: set[int] = set()
+        for chunk in chunks(sorted(batch), CHUNK):  # lookups in slices; locks in pk order
+            customers.extend(
+                Customer.objects.select_for_update().filter(pk__in=chunk).order_by("pk")
+            )
+            for sub in Subscription.objects.filter(customer_id__in=chunk).order_by(
+                "started_at", "pk"
+            ):
+                subs[sub.customer_id].append(sub)
+            had.update(
+                MrrMovement.objects.filter(customer_id__in=chunk)
+                .values_list("customer_id", flat=True)
+                .distinct()
+            )
         movements: list[MrrMovement] = []
         churned: list[tuple[Customer, datetime]] = []
         for customer in customers:
@@ -258,7 +268,7 @@ def customers_mrr_sync_bulk(
             customer.updated_at = now
             if last is not None and last[0] == "churn":
                 churned.append((customer, last[1]))
-        MrrMovement.objects.bulk_create(movements)
+        insert_objects(MrrMovement, movements)  # COPY on PostgreSQL
         changes_record_bulk(
             (
                 m.customer_id,

@@ -14,6 +14,7 @@ BATCH = 50_000
 LOOKUP_CHUNK = 500
 
 T = TypeVar("T")
+M = TypeVar("M", bound=models.Model)
 
 
 def chunks(items: Sequence[T], size: int = LOOKUP_CHUNK) -> Iterator[list[T]]:
@@ -78,6 +79,42 @@ def insert_rows(
                 if tick is not None:
                     tick(len(batch))
     return written
+
+
+def insert_objects(model: type[M], objs: list[M]) -> list[M]:
+    """Insert new ``objs`` and set their ids, as ``model.objects.bulk_create(objs)`` does.
+
+    On PostgreSQL the ids are taken from the table's sequence first (in one statement, in
+    order) and the rows sent by ``COPY``: no statement parameters to send and parse. Each value
+    goes through its field's ``pre_save`` and ``get_db_prep_save``, as ``bulk_create`` sends it.
+    Elsewhere it is ``bulk_create``. No signals, as with ``bulk_create``.
+    """
+    if not objs or connection.vendor != "postgresql":
+        return model._default_manager.bulk_create(objs) if objs else objs
+    meta = model._meta
+    pk = meta.pk
+    assert pk is not None
+    fields: list[Any] = [f for f in meta.concrete_fields if f is not pk]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, pk.column, len(objs)],
+        )
+        ids = sorted(pk for (pk,) in cursor.fetchall())
+    for obj, new in zip(objs, ids, strict=True):
+        obj.pk = new
+    insert_rows(
+        model,
+        [pk.name, *(f.name for f in fields)],
+        (
+            (obj.pk, *(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields))
+            for obj in objs
+        ),
+    )
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return objs
 
 
 def _column(model: type[models.Model], name: str) -> str:

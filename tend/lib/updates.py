@@ -16,6 +16,8 @@ from typing import Any
 
 from django.db import connection, models
 
+from tend.lib.db import pg_execute
+
 BATCH = 5_000
 
 
@@ -51,7 +53,7 @@ def update_rows(model: type[models.Model], fields: Sequence[str], objs: Iterable
                 names = [quote(f.column) for f in columns]
                 arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in columns)
                 sets = ", ".join(f"{name} = v.{name}" for name in names)
-                cursor.execute(
+                pg_execute(  # bound on the server: no quoting of every value in Python
                     f"UPDATE {table} SET {sets} FROM unnest({arrays}, "
                     f"%s::{key.rel_db_type(connection)}[]) AS v({', '.join(names)}, _pk) "
                     f"WHERE {table}.{quote(key.column)} = v._pk",

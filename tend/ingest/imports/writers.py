@@ -30,7 +30,8 @@ from tend.customers.models import AcquisitionChannel, Contact, Customer, Marketi
 from tend.ingest.imports.reading import Cleaner, Problem
 from tend.ingest.imports.values import REASONS as VALUE_REASONS
 from tend.ingest.imports.values import ValueMap, new_plan_code
-from tend.lib.db import chunks
+from tend.lib.db import chunks, insert_objects
+from tend.lib.updates import update_rows
 
 Row = tuple[int, list[Any]]
 # (row number, field, reason code, offending value, the row's cells)
@@ -352,9 +353,9 @@ class SavesSubscriptions(Writer):
     ) -> None:
         """Write a batch's new and changed subscriptions, then bring the ledger in step."""
         if created:
-            Subscription.objects.bulk_create(created)
+            insert_objects(Subscription, created)  # COPY on PostgreSQL
         if changed:
-            Subscription.objects.bulk_update(changed, [*sorted(fields), "updated_at"])
+            update_rows(Subscription, [*sorted(fields), "updated_at"], changed)
         subscriptions_changes_record(
             created=created, changed=changed, fields=sorted(fields), at=self.now
         )
