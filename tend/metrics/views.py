@@ -7,6 +7,7 @@ render. A filter that cannot be used answers 400 with a message naming the param
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -15,12 +16,15 @@ from urllib.parse import urlencode
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 from django_tasks import TaskResultStatus
@@ -32,7 +36,7 @@ from tend.lib.access import can_write, require_write
 from tend.lib.money import currency_label
 from tend.metrics import display, exports
 from tend.metrics.filters import FilterError, Filters
-from tend.metrics.kpis import freshness
+from tend.metrics.kpis import ON_DEMAND_SECONDS, freshness
 from tend.metrics.tasks import metrics_refresh
 from tend.segments.models import Segment
 
@@ -109,6 +113,50 @@ def _base_context(request: HttpRequest, choices: dict[str, Any]) -> dict[str, An
     }
 
 
+def _body_key(context: dict[str, Any], filters: Filters) -> str:
+    """What the tiles, charts and tables of the page depend on besides the user: the
+    snapshot build, the filters (with the saved segments' state, as ``kpis.on_demand``),
+    today, the language, time zone, currency and margin, the filter bar's names (plans,
+    channels, tags, segments) and the role."""
+    now = timezone.now()
+    parts = (
+        context["freshness"]["built_at"].isoformat(),
+        repr(filters),
+        context["filter_query"],
+        now.date().isoformat(),
+        timezone.localdate(now).isoformat(),
+        get_language(),
+        timezone.get_current_timezone_name(),
+        settings.TEND_CURRENCY,
+        str(context["currency_label"]),
+        str(settings.TEND_GROSS_MARGIN),
+        repr([context[name] for name in ("plans", "channels", "tags", "segments")]),
+        context["goals_panel_url"],
+        context["can_write"],
+        repr(context["export_formats"]),
+    )
+    return "tend-metrics-body:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _dashboard_body(request: HttpRequest, context: dict[str, Any], filters: Filters) -> None:
+    """The tiles, charts and tables, rendered once per snapshot build and view.
+
+    The figures only change when a refresh writes a new build (its time is part of the key),
+    so a repeat of a view reuses the HTML this process rendered for it; the page around it
+    (navigation, user, CSRF token, freshness) is rendered for every request.
+    """
+    key = _body_key(context, filters)
+    found = cache.get(key)
+    if found is None:
+        context.update(display.dashboard_data(filters))
+        html = render_to_string("metrics/_dashboard_body.html", context, request)
+        found = (html, bool(context["kpis"]))
+        cache.set(key, found, timeout=ON_DEMAND_SECONDS)
+    html, has_kpis = found
+    body: SafeString = mark_safe(html)  # rendered by our own template above
+    context.update(dashboard_body=body, has_kpis=has_kpis)
+
+
 @require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Revenue & retention: KPI tiles, charts and tables for the chosen filters."""
@@ -122,7 +170,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         first, last = filters.months()
         context.update(range_start=first, range_end=last)
         if context["has_billing"] and context["built"]:
-            context.update(display.dashboard_data(filters))
+            _dashboard_body(request, context, filters)
     except FilterError as exc:
         context.update(error=_error_text(exc), error_field=exc.field, filter_query="")
         return render(request, "metrics/dashboard.html", context, status=400)
