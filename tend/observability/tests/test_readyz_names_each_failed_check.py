@@ -21,6 +21,12 @@ def _fresh_migrations_check():
     forget_migrations_check()
 
 
+def _no_worker_seen():
+    """Start from no heartbeat at all: a live ``tend worker`` started by another test against
+    the same test database may have left its row."""
+    WorkerBeat.objects.all().delete()
+
+
 def _readyz():
     response = Client().get("/readyz")
     return response.status_code, response.json()
@@ -39,6 +45,7 @@ def test_ready_when_the_database_answers_migrations_are_applied_and_a_worker_bea
 
 @pytest.mark.django_db
 def test_not_ready_when_no_worker_was_ever_seen():
+    _no_worker_seen()
     status, body = _readyz()
     assert status == 503
     assert body["failed"] == ["worker"]
@@ -48,6 +55,7 @@ def test_not_ready_when_no_worker_was_ever_seen():
 @pytest.mark.django_db
 def test_not_ready_when_the_last_heartbeat_is_older_than_the_window(settings):
     settings.TEND_READY_WORKER_MINUTES = 5
+    _no_worker_seen()
     worker_beat(now=timezone.now() - timedelta(minutes=6))
     assert _readyz()[0] == 503
     worker_beat(beat=WorkerBeat.objects.get())
@@ -85,6 +93,7 @@ def test_a_passed_migrations_check_is_remembered_by_the_process(django_assert_ma
 
 @pytest.mark.django_db(transaction=True)
 def test_not_ready_when_the_database_does_not_answer_and_its_error_stays_private():
+    _no_worker_seen()
     name = connection.settings_dict["NAME"]
     connection.close()
     connection.settings_dict["NAME"] = (
